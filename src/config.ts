@@ -1,0 +1,114 @@
+// The one place that reads flags and env for `inferd serve`. Values carry their units in their names;
+// the result is validated once and frozen, then passed down (nothing else reads process.env).
+
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { InferdError } from './errors.js';
+
+export interface ServeConfig {
+  host: string;
+  port: number;
+  stateDir: string;
+  domain: string;
+  /** Serve the bundled sklearn-iris demo model (npm start). */
+  demo: boolean;
+  /** pvc://{claim}/... → `{pvcRoot}/{claim}/...` unless a claim has its own root. */
+  pvcRoot: string;
+  pvcRoots: Record<string, string>;
+  maxBodyBytes: number;
+  /** How long the gateway holds a request for a replica that is starting before answering 503. */
+  holdTimeoutMs: number;
+  /** Replica crash back-off: first delay, doubled per consecutive crash up to the max. */
+  restartBackoffMs: number;
+  restartBackoffMaxMs: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Env passed to replicas (KServe-compatible names such as PREDICT_PROBA). */
+  replicaEnv: Record<string, string>;
+}
+
+export const SERVE_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8080,
+  domain: 'example.com',
+  maxBodyBytes: 64 * 1024 * 1024, // 64 MiB
+  holdTimeoutMs: 30_000,
+  restartBackoffMs: 1_000,
+  restartBackoffMaxMs: 30_000,
+} as const;
+
+export const SERVE_USAGE = `Usage: inferd serve [flags]
+
+Runs the control API, controllers and gateway on one port, with an embedded store.
+
+Flags:
+  --port N          port for the gateway and control API (default 8080; 0 picks a free port)
+  --host ADDR       address to listen on (default 127.0.0.1; 0.0.0.0 for all interfaces)
+  --state DIR       state directory (default ~/.inferd, or INFERD_STATE)
+  --domain D        domain of InferenceService URLs (default example.com)
+  --pvc-root DIR    folder that pvc://{claim}/... claims live in (default STATE/pvc)
+  --pvc CLAIM=DIR   map one claim to a folder (repeatable)
+  --demo            also serve the bundled sklearn-iris model in namespace default
+  --log-level L     debug|info|warn|error (default info)
+`;
+
+export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonly<ServeConfig> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      state: { type: 'string' },
+      domain: { type: 'string' },
+      'pvc-root': { type: 'string' },
+      pvc: { type: 'string', multiple: true },
+      demo: { type: 'boolean', default: false },
+      'log-level': { type: 'string' },
+      'max-body-bytes': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const problems: string[] = [];
+  const port = Number(values.port ?? env.INFERD_PORT ?? SERVE_DEFAULTS.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    problems.push(`--port: expected 0-65535, got '${values.port}'`);
+  const stateDir = resolve(values.state ?? env.INFERD_STATE ?? join(homedir(), '.inferd'));
+  const logLevel = (values['log-level'] ?? env.INFERD_LOG_LEVEL ?? 'info') as ServeConfig['logLevel'];
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
+    problems.push(`--log-level: expected debug|info|warn|error, got '${logLevel}'`);
+  }
+  const maxBodyBytes = Number(values['max-body-bytes'] ?? SERVE_DEFAULTS.maxBodyBytes);
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0)
+    problems.push('--max-body-bytes: expected a positive integer');
+  const pvcRoots: Record<string, string> = {};
+  for (const m of values.pvc ?? []) {
+    const eq = m.indexOf('=');
+    if (eq <= 0) problems.push(`--pvc: expected CLAIM=DIR, got '${m}'`);
+    else pvcRoots[m.slice(0, eq)] = resolve(m.slice(eq + 1));
+  }
+  const domain = values.domain ?? env.INFERD_DOMAIN ?? SERVE_DEFAULTS.domain;
+  if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(domain)) problems.push(`--domain: '${domain}' is not a DNS name`);
+  if (problems.length) throw new InferdError('INVALID_CONFIG', problems.join('; '));
+  const replicaEnv: Record<string, string> = {};
+  for (const key of ['PREDICT_PROBA']) {
+    const v = env[key];
+    if (v !== undefined) replicaEnv[key] = v;
+  }
+  return Object.freeze({
+    host: values.host ?? env.INFERD_HOST ?? SERVE_DEFAULTS.host,
+    port,
+    stateDir,
+    domain,
+    demo: values.demo === true,
+    pvcRoot: resolve(values['pvc-root'] ?? join(stateDir, 'pvc')),
+    pvcRoots,
+    maxBodyBytes,
+    holdTimeoutMs: SERVE_DEFAULTS.holdTimeoutMs,
+    restartBackoffMs: SERVE_DEFAULTS.restartBackoffMs,
+    restartBackoffMaxMs: SERVE_DEFAULTS.restartBackoffMaxMs,
+    logLevel,
+    replicaEnv,
+  });
+}

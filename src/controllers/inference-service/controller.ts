@@ -1,0 +1,355 @@
+// Reconciles InferenceServices: spec generation → predictor revision → model download → replica process →
+// endpoint + status. One work queue, keyed by `namespace/name`, fed by the store's watch and by replica
+// changes. A new revision takes traffic only once its replica is Ready; the old one is stopped then.
+
+import type { InferenceService } from '../../api/types.js';
+import { type InferdError, isInferdError, messageOf } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import type { Store, Watch } from '../../store/store.js';
+import type { EndpointTable } from '../endpoints.js';
+import type { ReplicaManager } from '../replicas/replica-manager.js';
+import { serviceKeyOf } from '../replicas/replica-manager.js';
+import { type ObservedPredictor, revisionName } from './observed.js';
+import { computeStatus } from './status.js';
+
+/** Downloads a model; the storage initializer, injected so the controller never does I/O decisions itself. */
+export type ModelFetcher = (opts: {
+  isvc: InferenceService;
+  storageUri: string;
+  signal: AbortSignal;
+}) => Promise<{ modelDir: string }>;
+
+export type EventRecorder = (
+  isvc: InferenceService,
+  type: 'Normal' | 'Warning',
+  reason: string,
+  message: string,
+) => void;
+
+export interface ControllerOptions {
+  store: Store;
+  replicas: ReplicaManager;
+  endpoints: EndpointTable;
+  fetchModel: ModelFetcher;
+  recordEvent?: EventRecorder;
+  log: Logger;
+  domain: string;
+  replicaEnv: Record<string, string>;
+  /** Retry delays after a failed download: first, doubled up to max. */
+  retryBackoffMs?: number;
+  retryBackoffMaxMs?: number;
+  now?: () => Date;
+}
+
+interface Rollout {
+  generation: number;
+  abort: AbortController;
+  retryTimer?: NodeJS.Timeout;
+  attempts: number;
+}
+
+export class InferenceServiceController {
+  private readonly observed = new Map<string, ObservedPredictor>();
+  private readonly rollouts = new Map<string, Rollout>();
+  /** Services resumed after an inferd restart whose stored status is already Ready for this revision. */
+  private readonly resuming = new Set<string>();
+  private readonly queue = new Set<string>();
+  private draining = false;
+  private watch: Watch | undefined;
+  private stopped = false;
+  private readonly onReplicaChange = (replicaKey: string) => this.enqueue(serviceKeyOf(replicaKey));
+
+  constructor(private readonly opts: ControllerOptions) {}
+
+  start(): void {
+    this.opts.replicas.on('change', this.onReplicaChange);
+    this.watch = this.opts.store.watch({ kind: 'InferenceService' }, (ev) => {
+      const m = ev.object.metadata;
+      this.enqueue(`${m.namespace}/${m.name}`);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.watch?.close();
+    this.opts.replicas.off('change', this.onReplicaChange);
+    for (const r of this.rollouts.values()) {
+      r.abort.abort();
+      if (r.retryTimer) clearTimeout(r.retryTimer);
+    }
+    await this.opts.replicas.stopAll();
+  }
+
+  /** Observed state, for tests and `describe`. */
+  observedFor(key: string): ObservedPredictor | undefined {
+    return this.observed.get(key);
+  }
+
+  enqueue(key: string): void {
+    if (this.stopped) return;
+    this.queue.add(key);
+    if (!this.draining) {
+      this.draining = true;
+      setImmediate(() => void this.drain());
+    }
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.size > 0 && !this.stopped) {
+        const key = this.queue.values().next().value as string;
+        this.queue.delete(key);
+        try {
+          await this.reconcile(key);
+        } catch (err) {
+          this.opts.log.error('reconcile failed', { isvc: key, error: messageOf(err) });
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async reconcile(key: string): Promise<void> {
+    const [namespace, name] = key.split('/') as [string, string];
+    const isvc = this.opts.store.get<InferenceService>({ kind: 'InferenceService', namespace, name });
+    if (!isvc || isvc.metadata.deletionTimestamp) {
+      await this.teardown(key);
+      return;
+    }
+    const generation = isvc.metadata.generation ?? 1;
+    const rollout = this.rollouts.get(key);
+    if (!rollout || rollout.generation !== generation) this.startRollout(key, isvc, generation);
+    this.observeReplicas(key);
+    this.writeStatus(key);
+    this.publishEndpoint(key, isvc);
+  }
+
+  private startRollout(key: string, isvc: InferenceService, generation: number): void {
+    const previous = this.rollouts.get(key);
+    if (previous) {
+      previous.abort.abort();
+      if (previous.retryTimer) clearTimeout(previous.retryTimer);
+    }
+    const rollout: Rollout = { generation, abort: new AbortController(), attempts: 0 };
+    this.rollouts.set(key, rollout);
+    const revision = revisionName(isvc.metadata.name, generation);
+    const prevObs = this.observed.get(key);
+    this.observed.set(key, {
+      revision,
+      generation,
+      phase: 'Downloading',
+      servingRevision: prevObs?.servingRevision,
+      restarts: 0,
+    });
+    const st = isvc.status;
+    const readyCond = st?.conditions?.find((c) => c.type === 'Ready');
+    if (
+      !prevObs &&
+      readyCond?.status === 'True' &&
+      st?.observedGeneration === generation &&
+      st.components?.predictor?.latestReadyRevision === revision
+    ) {
+      this.resuming.add(key);
+    }
+    if (!previous) this.opts.log.info('rolling out revision', { isvc: key, revision });
+    else this.event(isvc, 'Normal', 'RevisionCreated', `created revision ${revision} for generation ${generation}`);
+    void this.fetchAndStart(key, isvc, rollout, revision);
+  }
+
+  private async fetchAndStart(key: string, isvc: InferenceService, rollout: Rollout, revision: string): Promise<void> {
+    const model = isvc.spec?.predictor?.model;
+    const obs = () => this.observed.get(key);
+    const stillCurrent = () => this.rollouts.get(key) === rollout && !rollout.abort.signal.aborted;
+    try {
+      if (!model?.storageUri) {
+        throw Object.assign(
+          new Error('spec.predictor.model.storageUri is required: inferd does not run custom containers yet'),
+          {
+            reason: 'Unsupported',
+          },
+        );
+      }
+      rollout.attempts += 1;
+      const { modelDir } = await this.opts.fetchModel({
+        isvc,
+        storageUri: model.storageUri,
+        signal: rollout.abort.signal,
+      });
+      if (!stillCurrent()) return;
+      const o = obs();
+      if (o) {
+        o.phase = 'Loading';
+        o.failure = undefined;
+      }
+      this.opts.replicas.ensure({
+        key: `${key}/${revision}`,
+        revision,
+        modelName: isvc.metadata.name,
+        modelDir,
+        modelFormat: model.modelFormat?.name ?? 'sklearn',
+        env: { ...this.opts.replicaEnv, ...envOf(model.env) },
+      });
+      this.enqueue(key);
+    } catch (err) {
+      if (!stillCurrent()) return;
+      const reason = reasonOf(err, 'StorageFailed');
+      const o = obs();
+      if (o) {
+        o.phase = 'Failed';
+        o.failure = { reason, message: messageOf(err), time: this.nowIso() };
+      }
+      this.event(isvc, 'Warning', reason, messageOf(err));
+      const base = this.opts.retryBackoffMs ?? 5_000;
+      const delay = Math.min(base * 2 ** (rollout.attempts - 1), this.opts.retryBackoffMaxMs ?? 60_000);
+      rollout.retryTimer = setTimeout(() => {
+        if (!stillCurrent()) return;
+        const fresh = this.opts.store.get<InferenceService>({
+          kind: 'InferenceService',
+          namespace: isvc.metadata.namespace,
+          name: isvc.metadata.name,
+        });
+        if (fresh) void this.fetchAndStart(key, fresh, rollout, revision);
+      }, delay);
+      rollout.retryTimer.unref();
+      this.enqueue(key);
+    }
+  }
+
+  /** Folds the replica processes' state into the observed predictor; retires old revisions once the new one is Ready. */
+  private observeReplicas(key: string): void {
+    const o = this.observed.get(key);
+    if (!o) return;
+    const current = this.opts.replicas.get(`${key}/${o.revision}`);
+    if (!current) return;
+    o.restarts = current.restarts;
+    switch (current.phase) {
+      case 'Ready': {
+        const wasServing = o.servingRevision;
+        o.phase = 'Ready';
+        o.failure = undefined;
+        o.servingRevision = o.revision;
+        this.resuming.delete(key);
+        if (wasServing !== o.revision) {
+          const isvc = this.getIsvc(key);
+          if (isvc)
+            this.event(isvc, 'Normal', 'RevisionReady', `revision ${o.revision} is ready and receives 100% of traffic`);
+          for (const k of this.opts.replicas.keys()) {
+            if (k.startsWith(`${key}/`) && k !== `${key}/${o.revision}`) void this.opts.replicas.remove(k);
+          }
+        }
+        break;
+      }
+      case 'Starting':
+      case 'Loading':
+        // A revision that already failed stays Failed until it is Ready: no flapping while it retries.
+        if (o.phase !== 'Failed') o.phase = o.servingRevision === o.revision ? 'Restarting' : 'Loading';
+        break;
+      case 'Failed':
+      case 'Exited':
+      case 'BackOff': {
+        const f = current.failure;
+        if (f) {
+          const changed = o.failure?.reason !== f.reason || o.phase !== 'Failed';
+          o.failure = {
+            reason: f.reason,
+            message: f.message,
+            exitCode: f.exitCode,
+            time: o.failure?.time ?? this.nowIso(),
+          };
+          if (changed) {
+            const isvc = this.getIsvc(key);
+            if (isvc) this.event(isvc, 'Warning', f.reason, f.message);
+          }
+        }
+        o.phase = 'Failed';
+        this.resuming.delete(key);
+        break;
+      }
+    }
+  }
+
+  private writeStatus(key: string): void {
+    const o = this.observed.get(key);
+    if (!o || this.resuming.has(key)) return;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const isvc = this.getIsvc(key);
+      if (!isvc) return;
+      const status = computeStatus(isvc, o, { domain: this.opts.domain, now: this.nowIso() });
+      if (JSON.stringify(status) === JSON.stringify(isvc.status ?? {})) return;
+      try {
+        this.opts.store.updateStatus({ ...isvc, status });
+        return;
+      } catch (err) {
+        if (isInferdError(err) && (err as InferdError).code === 'CONFLICT') continue;
+        throw err;
+      }
+    }
+  }
+
+  private publishEndpoint(key: string, isvc: InferenceService): void {
+    const o = this.observed.get(key);
+    if (!o) return;
+    const serving = o.servingRevision ? this.opts.replicas.get(`${key}/${o.servingRevision}`) : undefined;
+    const port = serving?.phase === 'Ready' ? serving.port : undefined;
+    const failed = o.phase === 'Failed' && port === undefined;
+    this.opts.endpoints.set({
+      namespace: isvc.metadata.namespace ?? 'default',
+      name: isvc.metadata.name,
+      modelName: isvc.metadata.name,
+      port,
+      revision: port !== undefined ? o.servingRevision : undefined,
+      starting: port === undefined && !failed,
+      reason: port === undefined ? (o.failure?.reason ?? o.phase) : undefined,
+      message: port === undefined ? (o.failure?.message ?? `predictor is ${o.phase.toLowerCase()}`) : undefined,
+    });
+  }
+
+  private async teardown(key: string): Promise<void> {
+    const rollout = this.rollouts.get(key);
+    if (rollout) {
+      rollout.abort.abort();
+      if (rollout.retryTimer) clearTimeout(rollout.retryTimer);
+    }
+    this.rollouts.delete(key);
+    this.observed.delete(key);
+    this.resuming.delete(key);
+    const [namespace, name] = key.split('/') as [string, string];
+    this.opts.endpoints.delete(namespace, name);
+    await Promise.all(
+      this.opts.replicas
+        .keys()
+        .filter((k) => k.startsWith(`${key}/`))
+        .map((k) => this.opts.replicas.remove(k)),
+    );
+  }
+
+  private getIsvc(key: string): InferenceService | undefined {
+    const [namespace, name] = key.split('/') as [string, string];
+    return this.opts.store.get<InferenceService>({ kind: 'InferenceService', namespace, name });
+  }
+
+  private event(isvc: InferenceService, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    try {
+      this.opts.recordEvent?.(isvc, type, reason, message);
+    } catch (err) {
+      this.opts.log.warn('could not record event', { error: messageOf(err) });
+    }
+  }
+
+  private nowIso(): string {
+    return (this.opts.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+}
+
+function envOf(env: { name: string; value?: string }[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of env ?? []) if (typeof e.value === 'string') out[e.name] = e.value;
+  return out;
+}
+
+function reasonOf(err: unknown, fallback: string): string {
+  if (isInferdError(err) && typeof err.details.reason === 'string') return err.details.reason;
+  const r = (err as { reason?: unknown })?.reason;
+  return typeof r === 'string' ? r : fallback;
+}

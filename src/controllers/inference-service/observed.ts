@@ -1,0 +1,28 @@
+// What the controller knows about one InferenceService's predictor right now (not stored: rebuilt on start).
+
+export type PredictorPhase = 'Pending' | 'Downloading' | 'Loading' | 'Ready' | 'Failed' | 'Restarting';
+
+export interface Failure {
+  reason: string;
+  message: string;
+  exitCode?: number | null;
+  time: string;
+}
+
+export interface ObservedPredictor {
+  /** Latest created revision (follows the spec's generation). */
+  revision: string;
+  generation: number;
+  phase: PredictorPhase;
+  /** The revision serving traffic, if any (may be older than `revision` while a rollout is failing). */
+  servingRevision?: string;
+  failure?: Failure;
+  restarts: number;
+  /** Storage download progress while Downloading. */
+  progress?: { bytes: number; totalBytes?: number };
+}
+
+/** Knative-style revision names: `{name}-predictor-00001`, numbered by spec generation. */
+export function revisionName(name: string, generation: number): string {
+  return `${name}-predictor-${String(generation).padStart(5, '0')}`;
+}

@@ -1,0 +1,137 @@
+// Computes an InferenceService's status from what the controller observed, KServe-shaped: url, address,
+// conditions (IngressReady, PredictorReady, Ready), components.predictor, modelStatus. Pure: the controller
+// writes the result only when it differs, so an unchanged world never bumps resourceVersion.
+
+import { setCondition } from '../../api/conditions.js';
+import type { Condition, InferenceService, InferenceServiceStatus, ModelState } from '../../api/types.js';
+import type { ObservedPredictor } from './observed.js';
+
+export interface StatusContext {
+  domain: string;
+  now: string;
+}
+
+const PHASE_REASON: Record<string, string> = {
+  Pending: 'Pending',
+  Downloading: 'Downloading',
+  Loading: 'Loading',
+  Restarting: 'ReplicaRestarting',
+};
+
+export function computeStatus(
+  isvc: InferenceService,
+  obs: ObservedPredictor,
+  ctx: StatusContext,
+): InferenceServiceStatus {
+  const name = isvc.metadata.name;
+  const ns = isvc.metadata.namespace ?? 'default';
+  const prev = isvc.status ?? {};
+  const ready = obs.phase === 'Ready';
+  const serving = obs.servingRevision;
+
+  let conditions: Condition[] = prev.conditions ?? [];
+  const predictorReason = obs.failure?.reason ?? PHASE_REASON[obs.phase] ?? obs.phase;
+  const predictorMessage = ready ? undefined : predictorMessageFor(obs);
+  conditions = setCondition(
+    conditions,
+    ready
+      ? { type: 'PredictorReady', status: 'True' }
+      : {
+          type: 'PredictorReady',
+          status: obs.phase === 'Failed' ? 'False' : 'Unknown',
+          reason: predictorReason,
+          message: predictorMessage,
+        },
+    ctx.now,
+  );
+  conditions = setCondition(
+    conditions,
+    serving
+      ? { type: 'IngressReady', status: 'True' }
+      : {
+          type: 'IngressReady',
+          status: 'False',
+          reason: 'PredictorNotReady',
+          message: 'no revision is ready to receive traffic',
+        },
+    ctx.now,
+  );
+  conditions = setCondition(
+    conditions,
+    ready && serving
+      ? { type: 'Ready', status: 'True' }
+      : {
+          type: 'Ready',
+          status: obs.phase === 'Failed' ? 'False' : 'Unknown',
+          reason: predictorReason,
+          message: predictorMessage,
+        },
+    ctx.now,
+  );
+  conditions = [...conditions].sort((a, b) => a.type.localeCompare(b.type));
+
+  const active: ModelState = serving
+    ? 'Loaded'
+    : obs.phase === 'Failed'
+      ? 'FailedToLoad'
+      : obs.phase === 'Pending'
+        ? 'Pending'
+        : 'Loading';
+  const target: ModelState = obs.phase === 'Failed' ? 'FailedToLoad' : obs.phase === 'Ready' ? 'Loaded' : 'Loading';
+  const url = `http://${name}.${ns}.${ctx.domain}`;
+  const status: InferenceServiceStatus = {
+    observedGeneration: obs.generation,
+    url,
+    address: { url: `http://${name}.${ns}.svc.cluster.local` },
+    conditions,
+    components: {
+      predictor: {
+        url: `http://${name}-predictor.${ns}.${ctx.domain}`,
+        address: { url: `http://${name}-predictor.${ns}.svc.cluster.local` },
+        latestCreatedRevision: obs.revision,
+        ...(serving ? { latestReadyRevision: serving, latestRolledoutRevision: serving } : {}),
+        ...(prev.components?.predictor?.previousRolledoutRevision &&
+        prev.components.predictor.previousRolledoutRevision !== serving
+          ? { previousRolledoutRevision: prev.components.predictor.previousRolledoutRevision }
+          : {}),
+        traffic: serving ? [{ revisionName: serving, percent: 100, latestRevision: serving === obs.revision }] : [],
+        restartCount: obs.restarts,
+      },
+    },
+    modelStatus: {
+      transitionStatus:
+        obs.phase === 'Ready' ? 'UpToDate' : obs.phase === 'Failed' ? 'BlockedByFailedLoad' : 'InProgress',
+      states: { activeModelState: active, targetModelState: target },
+      ...(obs.failure
+        ? {
+            lastFailureInfo: {
+              reason: obs.failure.reason,
+              message: obs.failure.message,
+              time: obs.failure.time,
+              ...(obs.failure.exitCode !== undefined && obs.failure.exitCode !== null
+                ? { exitCode: obs.failure.exitCode }
+                : {}),
+            },
+          }
+        : {}),
+      copies: { failedCopies: obs.phase === 'Failed' ? 1 : 0, totalCopies: 1 },
+    },
+  };
+  return status;
+}
+
+function predictorMessageFor(obs: ObservedPredictor): string {
+  if (obs.failure) return obs.failure.message;
+  switch (obs.phase) {
+    case 'Downloading':
+      return obs.progress
+        ? `downloading model: ${obs.progress.bytes}${obs.progress.totalBytes ? `/${obs.progress.totalBytes}` : ''} bytes`
+        : 'downloading model';
+    case 'Loading':
+      return `loading revision ${obs.revision}`;
+    case 'Restarting':
+      return `replica of ${obs.revision} is restarting`;
+    default:
+      return `waiting for revision ${obs.revision}`;
+  }
+}

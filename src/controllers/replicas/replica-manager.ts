@@ -1,0 +1,175 @@
+// Owns every replica process of this inferd: starts them, restarts crashed ones with exponential back-off
+// (like a Pod's CrashLoopBackOff), counts restarts, stops them. Knows nothing about InferenceServices:
+// the controller says which replicas should exist, and listens for 'change' to update status.
+
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../../log.js';
+import { LogBuffer } from './log-buffer.js';
+import { type ReplicaFailure, type ReplicaPhase, ReplicaProcess, type ReplicaSpec } from './replica-process.js';
+
+export interface ReplicaManagerOptions {
+  /** The model server entry (dist/src/server/main.js). */
+  entry: string;
+  /** Folder for per-service log files; omitted: logs only in memory. */
+  logDir?: string;
+  log: Logger;
+  restartBackoffMs: number;
+  restartBackoffMaxMs: number;
+  /** A replica Ready this long resets the back-off. */
+  stableAfterMs?: number;
+}
+
+export interface ReplicaView {
+  key: string;
+  revision: string;
+  phase: ReplicaPhase | 'BackOff';
+  port: number | undefined;
+  pid: number | undefined;
+  restarts: number;
+  failure: ReplicaFailure | undefined;
+  /** When the next restart is due (BackOff only). */
+  nextRestartAt?: number;
+}
+
+interface Managed {
+  spec: ReplicaSpec;
+  proc: ReplicaProcess;
+  restarts: number;
+  consecutiveFailures: number;
+  readySince: number | undefined;
+  timer: NodeJS.Timeout | undefined;
+  nextRestartAt: number | undefined;
+  removed: boolean;
+}
+
+/** Emits 'change' with the replica key whenever a replica's phase changes. */
+export class ReplicaManager extends EventEmitter {
+  private readonly replicas = new Map<string, Managed>();
+  private readonly logBuffers = new Map<string, LogBuffer>();
+
+  constructor(private readonly opts: ReplicaManagerOptions) {
+    super();
+    if (opts.logDir) mkdirSync(opts.logDir, { recursive: true });
+  }
+
+  /** The log buffer of a service (`namespace/name`), shared by all its replicas and restarts. */
+  logsFor(serviceKey: string): LogBuffer {
+    let buf = this.logBuffers.get(serviceKey);
+    if (!buf) {
+      const file = this.opts.logDir ? join(this.opts.logDir, `${serviceKey.replace('/', '_')}.log`) : undefined;
+      buf = new LogBuffer(file);
+      this.logBuffers.set(serviceKey, buf);
+    }
+    return buf;
+  }
+
+  /** Starts the replica unless one with this key exists. Returns its process (current incarnation). */
+  ensure(spec: ReplicaSpec): ReplicaProcess {
+    const existing = this.replicas.get(spec.key);
+    if (existing) return existing.proc;
+    const m: Managed = {
+      spec,
+      proc: this.spawn(spec),
+      restarts: 0,
+      consecutiveFailures: 0,
+      readySince: undefined,
+      timer: undefined,
+      nextRestartAt: undefined,
+      removed: false,
+    };
+    this.replicas.set(spec.key, m);
+    this.watchProcess(m);
+    return m.proc;
+  }
+
+  get(key: string): ReplicaView | undefined {
+    const m = this.replicas.get(key);
+    if (!m) return undefined;
+    return {
+      key,
+      revision: m.spec.revision,
+      phase: m.timer ? 'BackOff' : m.proc.phase,
+      port: m.proc.phase === 'Ready' ? m.proc.port : undefined,
+      pid: m.proc.pid,
+      restarts: m.restarts,
+      failure: m.proc.failure,
+      nextRestartAt: m.nextRestartAt,
+    };
+  }
+
+  /** The live process for a key (to await readiness). */
+  process(key: string): ReplicaProcess | undefined {
+    return this.replicas.get(key)?.proc;
+  }
+
+  keys(): string[] {
+    return [...this.replicas.keys()];
+  }
+
+  async remove(key: string): Promise<void> {
+    const m = this.replicas.get(key);
+    if (!m) return;
+    m.removed = true;
+    if (m.timer) clearTimeout(m.timer);
+    this.replicas.delete(key);
+    await m.proc.stop();
+    this.emit('change', key);
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.replicas.keys()].map((k) => this.remove(k)));
+    for (const b of this.logBuffers.values()) b.close();
+  }
+
+  private spawn(spec: ReplicaSpec): ReplicaProcess {
+    const proc = new ReplicaProcess(spec, this.opts.entry, this.logsFor(serviceKeyOf(spec.key)), this.opts.log);
+    proc.start();
+    return proc;
+  }
+
+  private watchProcess(m: Managed): void {
+    const proc = m.proc;
+    proc.on('change', () => {
+      if (m.removed || m.proc !== proc) return;
+      if (proc.phase === 'Ready') m.readySince = Date.now();
+      if (proc.phase === 'Exited') this.scheduleRestart(m);
+      this.emit('change', m.spec.key);
+    });
+  }
+
+  private scheduleRestart(m: Managed): void {
+    const stableAfterMs = this.opts.stableAfterMs ?? 30_000;
+    if (m.readySince !== undefined && Date.now() - m.readySince >= stableAfterMs) m.consecutiveFailures = 0;
+    m.readySince = undefined;
+    m.consecutiveFailures += 1;
+    const delay = Math.min(
+      this.opts.restartBackoffMs * 2 ** (m.consecutiveFailures - 1),
+      this.opts.restartBackoffMaxMs,
+    );
+    m.nextRestartAt = Date.now() + delay;
+    this.opts.log.warn('replica exited; restarting after back-off', {
+      replica: m.spec.key,
+      reason: m.proc.failure?.reason,
+      delayMs: delay,
+      restarts: m.restarts,
+    });
+    m.timer = setTimeout(() => {
+      m.timer = undefined;
+      m.nextRestartAt = undefined;
+      if (m.removed) return;
+      m.restarts += 1;
+      m.proc = this.spawn(m.spec);
+      this.watchProcess(m);
+      this.emit('change', m.spec.key);
+    }, delay);
+    m.timer.unref();
+  }
+}
+
+/** `ns/name/revision` → `ns/name`. */
+export function serviceKeyOf(replicaKey: string): string {
+  const parts = replicaKey.split('/');
+  return `${parts[0]}/${parts[1]}`;
+}

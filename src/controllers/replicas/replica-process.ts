@@ -1,0 +1,149 @@
+// One replica: a child process running inferd's model server on a loopback port. A crashing or hanging
+// model never takes the gateway down. The child reports its lifecycle over IPC (Loading → ready|failed);
+// its stdout/stderr go to the service's log buffer. Restart policy lives in the replica manager, not here.
+
+import { type ChildProcess, fork } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { createInterface } from 'node:readline';
+import type { Logger } from '../../log.js';
+import type { LogBuffer } from './log-buffer.js';
+
+export type ReplicaPhase = 'Starting' | 'Loading' | 'Ready' | 'Failed' | 'Exited';
+
+export interface ReplicaSpec {
+  /** Unique key: `{namespace}/{name}/{revision}`. */
+  key: string;
+  revision: string;
+  modelName: string;
+  modelDir: string;
+  modelFormat: string;
+  env: Record<string, string>;
+}
+
+export interface ReplicaFailure {
+  reason: string;
+  message: string;
+  exitCode?: number | null;
+}
+
+type ReplicaMessage =
+  | { type: 'state'; state: string }
+  | { type: 'ready'; port: number }
+  | { type: 'failed'; reason?: string; message?: string };
+
+/** Emits 'change' whenever phase changes. */
+export class ReplicaProcess extends EventEmitter {
+  phase: ReplicaPhase = 'Starting';
+  port: number | undefined;
+  failure: ReplicaFailure | undefined;
+  private child: ChildProcess | undefined;
+  private stopping = false;
+  private readonly exited: Promise<void>;
+  private resolveExited!: () => void;
+
+  constructor(
+    readonly spec: ReplicaSpec,
+    private readonly entry: string,
+    private readonly logs: LogBuffer,
+    private readonly log: Logger,
+  ) {
+    super();
+    this.exited = new Promise((r) => {
+      this.resolveExited = r;
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  start(): void {
+    const { spec } = this;
+    const args = [
+      '--model_name',
+      spec.modelName,
+      '--model_dir',
+      spec.modelDir,
+      '--model_format',
+      spec.modelFormat,
+      '--http_port',
+      '0',
+    ];
+    const child = fork(this.entry, args, {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      env: { ...process.env, ...spec.env },
+      serialization: 'json',
+    });
+    this.child = child;
+    for (const stream of [child.stdout, child.stderr]) {
+      if (stream) createInterface({ input: stream }).on('line', (line) => this.logs.append(line));
+    }
+    child.on('message', (m: ReplicaMessage) => this.onMessage(m));
+    child.on('error', (err) => {
+      this.failure = { reason: 'ReplicaStartFailed', message: err.message };
+      this.setPhase('Failed');
+    });
+    child.on('exit', (code, signal) => {
+      if (this.phase !== 'Failed' && !this.stopping) {
+        this.failure = {
+          reason: this.phase === 'Ready' ? 'ReplicaCrashed' : 'ModelLoadFailed',
+          message: `model server exited (${signal ? `signal ${signal}` : `code ${code}`}) ${this.phase === 'Ready' ? 'while serving' : 'while loading'}; see inferd logs`,
+          exitCode: code,
+        };
+      } else if (this.failure) {
+        this.failure.exitCode = code;
+      }
+      this.port = undefined;
+      this.setPhase('Exited');
+      this.resolveExited();
+    });
+  }
+
+  private onMessage(m: ReplicaMessage): void {
+    if (m.type === 'state' && m.state === 'Loading') this.setPhase('Loading');
+    else if (m.type === 'ready' && typeof m.port === 'number') {
+      this.port = m.port;
+      this.setPhase('Ready');
+    } else if (m.type === 'failed') {
+      this.failure = { reason: m.reason ?? 'ModelLoadFailed', message: m.message ?? 'model failed to load' };
+      this.setPhase('Failed');
+    }
+  }
+
+  private setPhase(p: ReplicaPhase): void {
+    if (this.phase === p) return;
+    this.phase = p;
+    this.emit('change', this);
+  }
+
+  /** SIGTERM, then SIGKILL after graceMs. Resolves once the process is gone. */
+  async stop(graceMs = 5_000): Promise<void> {
+    this.stopping = true;
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => {
+      this.log.warn('replica did not stop in time; killing', { replica: this.spec.key, graceMs });
+      child.kill('SIGKILL');
+    }, graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  /** Resolves when the replica is Ready; rejects with its failure when it fails or exits first. */
+  whenSettled(): Promise<ReplicaProcess> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.phase === 'Ready') {
+          this.off('change', check);
+          resolve(this);
+        } else if (this.phase === 'Failed' || this.phase === 'Exited') {
+          this.off('change', check);
+          reject(this.failure ?? { reason: 'ReplicaExited', message: 'replica exited' });
+        }
+      };
+      this.on('change', check);
+      check();
+    });
+  }
+}

@@ -1,0 +1,39 @@
+// Path-based routing for requests whose Host names no service (curl localhost:8080/...): the model name in
+// `/v1/models/{name}[:verb]` and `/v2/models/{name}[/...]`, and KServe's path template `/serving/{ns}/{name}/...`.
+// Pure functions over the raw URL; no regexes on the hot path.
+
+/** The model name a V1/V2 path addresses, or undefined. */
+export function modelNameFromPath(url: string): string | undefined {
+  const q = url.indexOf('?');
+  const path = q >= 0 ? url.slice(0, q) : url;
+  let rest: string;
+  if (path.startsWith('/v1/models/')) rest = path.slice(11);
+  else if (path.startsWith('/v2/models/')) rest = path.slice(11);
+  else return undefined;
+  let end = rest.length;
+  for (let i = 0; i < rest.length; i++) {
+    const c = rest.charCodeAt(i);
+    if (c === 47 /* / */ || (c === 58 /* : */ && path.startsWith('/v1/'))) {
+      end = i;
+      break;
+    }
+  }
+  const name = rest.slice(0, end);
+  return name ? decodeURIComponent(name) : undefined;
+}
+
+export interface PathTemplateTarget {
+  namespace: string;
+  name: string;
+  /** The path to forward, starting with `/`. */
+  path: string;
+}
+
+/** `/serving/{ns}/{name}/v1/models/...` → target and the forwarded path. */
+export function parseServingPath(url: string): PathTemplateTarget | undefined {
+  if (!url.startsWith('/serving/')) return undefined;
+  const parts = url.slice(9).split('/');
+  if (parts.length < 2 || !parts[0] || !parts[1]) return undefined;
+  const [namespace, name, ...rest] = parts as [string, string, ...string[]];
+  return { namespace, name, path: `/${rest.join('/')}` };
+}
