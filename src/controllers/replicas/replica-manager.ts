@@ -124,8 +124,19 @@ export class ReplicaManager extends EventEmitter {
   }
 
   private spawn(spec: ReplicaSpec): ReplicaProcess {
-    const proc = new ReplicaProcess(spec, this.opts.entry, this.logsFor(serviceKeyOf(spec.key)), this.opts.log);
+    const logs = this.logsFor(serviceKeyOf(spec.key));
+    const proc = new ReplicaProcess(spec, this.opts.entry, logs, this.opts.log);
     proc.start();
+    logs.append(
+      JSON.stringify({
+        time: new Date().toISOString(),
+        level: 'info',
+        msg: 'replica started',
+        replica: spec.key,
+        revision: spec.revision,
+        pid: proc.pid,
+      }),
+    );
     return proc;
   }
 
