@@ -1,0 +1,109 @@
+// Content-addressed download cache under cacheDir:
+//
+//   cacheDir/
+//     entries/<sha256(key)>/   one finished model per key (key = URI + ETag/Last-Modified/listing digest)
+//     index/<sha256(uri)>.json the validators last seen for a URI, for conditional GETs
+//     tmp/<random>/            downloads in progress; renamed into entries/ only when complete
+//
+// An entry is never written in place: a crash leaves a tmp folder, never a half model under entries/.
+
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../log.js';
+import type { InitializeResult } from './types.js';
+
+export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+export function entryDir(cacheDir: string, key: string): string {
+  return join(cacheDir, 'entries', sha256(key));
+}
+
+export async function isDir(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Returns the entry for `key`, filling it first if absent: `fill` writes the model into an empty temp folder,
+ * which is then renamed into place. If another process finished the same entry first, its copy wins.
+ */
+export async function populateEntry(
+  cacheDir: string,
+  key: string,
+  fill: (dir: string) => Promise<void>,
+  log: Logger,
+): Promise<InitializeResult> {
+  const final = entryDir(cacheDir, key);
+  if (await isDir(final)) return { modelDir: final, cached: true };
+  const tmp = await makeTempDir(cacheDir);
+  try {
+    await fill(tmp);
+    await mkdir(join(cacheDir, 'entries'), { recursive: true });
+    try {
+      await rename(tmp, final);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if ((code === 'ENOTEMPTY' || code === 'EEXIST') && (await isDir(final))) {
+        log.debug('storage: cache entry completed concurrently by another process', { entry: final });
+        await rm(tmp, { recursive: true, force: true });
+        return { modelDir: final, cached: false };
+      }
+      throw err;
+    }
+    return { modelDir: final, cached: false };
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** A fresh empty folder under cacheDir/tmp (same file system as the entries, so rename is atomic). */
+export async function makeTempDir(cacheDir: string): Promise<string> {
+  const base = join(cacheDir, 'tmp');
+  await mkdir(base, { recursive: true });
+  return mkdtemp(join(base, 'dl-'));
+}
+
+/** Moves a finished temp folder into place as the entry for `key` (used when the key is known only afterwards). */
+export async function commitTempDir(cacheDir: string, tmp: string, key: string): Promise<string> {
+  const final = entryDir(cacheDir, key);
+  await mkdir(join(cacheDir, 'entries'), { recursive: true });
+  try {
+    await rename(tmp, final);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (!((code === 'ENOTEMPTY' || code === 'EEXIST') && (await isDir(final)))) throw err;
+    await rm(tmp, { recursive: true, force: true });
+  }
+  return final;
+}
+
+/** What a previous download of a URI saw, for conditional requests. */
+export interface IndexRecord {
+  key: string;
+  etag?: string;
+  lastModified?: string;
+}
+
+const indexPath = (cacheDir: string, uri: string) => join(cacheDir, 'index', `${sha256(uri)}.json`);
+
+export async function readIndex(cacheDir: string, uri: string): Promise<IndexRecord | undefined> {
+  try {
+    const rec = JSON.parse(await readFile(indexPath(cacheDir, uri), 'utf8')) as IndexRecord;
+    return typeof rec.key === 'string' ? rec : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeIndex(cacheDir: string, uri: string, rec: IndexRecord): Promise<void> {
+  const path = indexPath(cacheDir, uri);
+  await mkdir(join(cacheDir, 'index'), { recursive: true });
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(tmp, JSON.stringify(rec));
+  await rename(tmp, path);
+}
