@@ -302,3 +302,15 @@ export interface Secret extends Resource {
 export interface ServiceAccount extends Resource {
   secrets?: { name: string; namespace?: string }[];
 }
+
+// ---- additions for defaulting/validation (src/api/*.ts) ----
+
+/** KServe's protocol versions (`pkg/constants/constants.go`), in KServe's enum order (v1 < v2 < grpc-v1 < grpc-v2). */
+export const PROTOCOL_VERSIONS = ['v1', 'v2', 'grpc-v1', 'grpc-v2'] as const;
+export type ProtocolVersion = (typeof PROTOCOL_VERSIONS)[number];
+
+/** One validation finding: `path` is a JSON path such as `spec.predictor.model.storageUri`. */
+export interface Problem {
+  path: string;
+  message: string;
+}

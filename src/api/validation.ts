@@ -1,0 +1,37 @@
+// One entry point for validating any stored kind (after checkKind): dispatches to the kind's validator.
+
+import { validateEvent, validateNamespace, validateSecret, validateServiceAccount } from './core.validation.js';
+import { validateInferenceService } from './inference-service.validation.js';
+import { validateObjectMeta } from './object-meta.validation.js';
+import { validateServingRuntime } from './serving-runtime.validation.js';
+import { type InferenceService, kindByName, type Problem, type Resource, type ServingRuntime } from './types.js';
+
+export { validateObjectMeta };
+
+export interface ValidationContext {
+  servedFormats: readonly string[];
+  runtimes?: readonly ServingRuntime[];
+}
+
+/** Problems with `obj`, whose kind must already be a served one (see checkKind). */
+export function validateResource(obj: Resource, ctx: ValidationContext): Problem[] {
+  switch (obj.kind) {
+    case 'InferenceService':
+      return validateInferenceService(obj as InferenceService, ctx);
+    case 'ServingRuntime':
+    case 'ClusterServingRuntime':
+      return validateServingRuntime(obj as ServingRuntime, ctx);
+    case 'Secret':
+      return validateSecret(obj);
+    case 'ServiceAccount':
+      return validateServiceAccount(obj);
+    case 'Namespace':
+      return validateNamespace(obj);
+    case 'Event':
+      return validateEvent(obj);
+    default: {
+      const kind = kindByName(obj.kind);
+      return kind ? validateObjectMeta(obj.metadata, kind) : [{ path: 'kind', message: `unknown kind ${obj.kind}` }];
+    }
+  }
+}
