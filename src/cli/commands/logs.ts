@@ -1,0 +1,53 @@
+// `inferd logs NAME [-f] [--tail N]`: the stdout/stderr lines of an InferenceService's replicas, streamed
+// from the control API's `/log` subresource as they arrive.
+
+import { kindByName } from '../../api/types.js';
+import { InferdError } from '../../errors.js';
+import { type CommandContext, runCommand } from '../command.js';
+import { boolFlag, type FlagSpecs, stringFlag } from '../flags.js';
+import type { CliIo } from '../io.js';
+import { resolveKind, resourcePath } from '../resource-ref.js';
+
+export const LOGS_FLAGS = {
+  follow: { type: 'boolean', short: 'f' },
+  tail: { type: 'string' },
+  container: { type: 'string', short: 'c' },
+} as const satisfies FlagSpecs;
+
+/** `NAME` or `isvc/NAME`; logs exist only for InferenceServices. */
+function serviceName(positionals: readonly string[]): string {
+  if (positionals.length !== 1) {
+    throw new InferdError('INVALID_INPUT', 'expected exactly one InferenceService name: inferd logs NAME');
+  }
+  const arg = positionals[0];
+  const slash = arg.indexOf('/');
+  if (slash < 0) return arg;
+  const kind = resolveKind(arg.slice(0, slash));
+  if (kind.kind !== 'InferenceService') {
+    throw new InferdError('INVALID_INPUT', `logs are served for InferenceServices only, not ${kind.plural}`);
+  }
+  return arg.slice(slash + 1);
+}
+
+async function logs(ctx: CommandContext): Promise<number> {
+  const name = serviceName(ctx.args.positionals);
+  const tail = stringFlag(ctx.args.values, 'tail');
+  if (tail !== undefined && !/^-?\d+$/.test(tail)) {
+    throw new InferdError('INVALID_INPUT', `invalid argument "${tail}" for "--tail" flag: not a number`);
+  }
+  const kind = kindByName('InferenceService')!;
+  const path = resourcePath(kind, { namespace: ctx.settings.namespace, name, subresource: 'log' });
+  const query = {
+    // kubectl's --tail=-1 means everything.
+    tailLines: tail !== undefined && Number(tail) >= 0 ? Number(tail) : undefined,
+    follow: boolFlag(ctx.args.values, 'follow') ? 'true' : undefined,
+    container: stringFlag(ctx.args.values, 'container'),
+  };
+  for await (const chunk of ctx.client.text(path, query, ctx.io.signal)) ctx.io.stdout.write(chunk);
+  return 0;
+}
+
+/** `inferd logs …`; returns the exit code. */
+export function runLogs(argv: readonly string[], io: CliIo): Promise<number> {
+  return runCommand('logs', argv, io, LOGS_FLAGS, logs);
+}

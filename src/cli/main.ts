@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+// The `inferd` command: finds the subcommand (global flags may come first, as in `inferd -n ns get isvc`)
+// and runs it. Client commands load lazily and talk only HTTP; `serve` and `model-server` are imported
+// only when asked for, so `inferd get` never loads SQLite or a model runtime.
+
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { suggest } from '../api/suggest.js';
+import { messageOf } from '../errors.js';
+import { isValueFlag } from './flags.js';
+import { COMMANDS, commandHelp, mainHelp } from './help.js';
+import type { CliIo } from './io.js';
+
+export type CommandRunner = (argv: readonly string[], io: CliIo) => Promise<number>;
+
+/** Client commands, each loaded on first use. */
+export const CLIENT_COMMANDS: Record<string, () => Promise<CommandRunner>> = {
+  apply: async () => (await import('./commands/apply.js')).runApply,
+  get: async () => (await import('./commands/get.js')).runGet,
+  describe: async () => (await import('./commands/describe.js')).runDescribe,
+  delete: async () => (await import('./commands/delete.js')).runDelete,
+  wait: async () => (await import('./commands/wait.js')).runWait,
+  logs: async () => (await import('./commands/logs.js')).runLogs,
+  version: async () => (await import('./commands/version.js')).runVersion,
+};
+
+/** Splits argv into the subcommand and everything else (global flags before it are kept, in order). */
+export function splitCommand(argv: readonly string[]): { command?: string; rest: string[] } {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') break;
+    if (a.startsWith('-') && a !== '-') {
+      if (isValueFlag(a)) i++; // skip the flag's value: `-n ns get` must not read "ns" as the command
+      continue;
+    }
+    return { command: a, rest: [...argv.slice(0, i), ...argv.slice(i + 1)] };
+  }
+  return { rest: [...argv] };
+}
+
+function unknownCommand(io: CliIo, command: string): number {
+  const all = [...Object.keys(COMMANDS), 'help'];
+  const close = suggest(command, all);
+  let text = `error: unknown command "${command}" for "inferd"\n`;
+  if (close) text += `\nDid you mean this?\n\t${close}\n`;
+  io.stderr.write(`${text}\nRun 'inferd --help' for usage.\n`);
+  return 1;
+}
+
+/**
+ * Runs `inferd ARGV`. Resolves to the exit code, or undefined when the command (model-server) keeps
+ * running on its own and sets the exit code itself.
+ */
+export async function main(argv: readonly string[], io: CliIo): Promise<number | undefined> {
+  const { command, rest } = splitCommand(argv);
+  if (!command) {
+    if (rest.includes('--version')) return (await CLIENT_COMMANDS.version())(['--client'], io);
+    const wantsHelp = rest.length === 0 || rest.includes('--help') || rest.includes('-h');
+    (wantsHelp ? io.stdout : io.stderr).write(mainHelp());
+    return wantsHelp ? 0 : 1;
+  }
+  if (command === 'help') {
+    const topic = rest.find((a) => !a.startsWith('-'));
+    if (topic && !COMMANDS[topic]) return unknownCommand(io, topic);
+    io.stdout.write(topic ? commandHelp(topic) : mainHelp());
+    return 0;
+  }
+  if (command === 'serve') {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.stdout.write(commandHelp('serve'));
+      return 0;
+    }
+    const { runServe } = await import('./commands/serve.js');
+    return runServe(rest);
+  }
+  if (command === 'model-server') {
+    await import('../server/main.js');
+    return undefined;
+  }
+  const load = CLIENT_COMMANDS[command];
+  if (!load) return unknownCommand(io, command);
+  return (await load())(rest, io);
+}
+
+/** True when this file is the process entry (also through npm's bin symlink). */
+function isEntry(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) {
+  // `inferd get isvc | head` closes stdout early: that is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  });
+  const io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin };
+  main(process.argv.slice(2), io).then(
+    (code) => {
+      if (code !== undefined) process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`error: ${messageOf(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,138 @@
+// The columns `inferd get` prints for each kind, matching kubectl: the InferenceService columns are
+// KServe's CRD printer columns (PREVROLLEDOUTREVISION/LATESTREADYREVISION have priority 1, so only
+// `-o wide` shows them); Secrets, ServiceAccounts, Namespaces and Events are kubectl's built-in tables.
+
+import type { InferenceServiceStatus, KindInfo, TrafficTarget } from '../../api/types.js';
+import { ageOf } from './age.js';
+
+type Obj = Record<string, unknown> & { metadata?: { name?: string; namespace?: string; creationTimestamp?: string } };
+
+export interface Column {
+  header: string;
+  /** Shown only with `-o wide` (a CRD printer column with priority > 0). */
+  wide?: boolean;
+  cell(obj: Obj, nowMs: number): string;
+}
+
+const name: Column = { header: 'NAME', cell: (o) => o.metadata?.name ?? '' };
+const age: Column = { header: 'AGE', cell: (o, now) => ageOf(o.metadata?.creationTimestamp, now) };
+const str = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
+const count = (v: unknown): string =>
+  String(Array.isArray(v) ? v.length : v && typeof v === 'object' ? Object.keys(v).length : 0);
+
+/** KServe's jsonpath `traffic[?(@.tag=='prev')]`, falling back to the non-latest target when untagged. */
+export function previousTarget(status: InferenceServiceStatus | undefined): TrafficTarget | undefined {
+  const predictor = status?.components?.predictor;
+  const traffic = predictor?.traffic ?? [];
+  return (
+    traffic.find((t) => t.tag === 'prev') ??
+    traffic.find((t) => !t.latestRevision && t.revisionName === predictor?.previousRolledoutRevision) ??
+    traffic.find((t) => t.latestRevision === false)
+  );
+}
+
+/** KServe's jsonpath `traffic[?(@.latestRevision==true)]`. */
+export function latestTarget(status: InferenceServiceStatus | undefined): TrafficTarget | undefined {
+  return status?.components?.predictor?.traffic?.find((t) => t.latestRevision === true);
+}
+
+const isvcStatus = (o: Obj) => o.status as InferenceServiceStatus | undefined;
+
+const INFERENCE_SERVICE: Column[] = [
+  name,
+  { header: 'URL', cell: (o) => str(isvcStatus(o)?.url) },
+  { header: 'READY', cell: (o) => str(isvcStatus(o)?.conditions?.find((c) => c.type === 'Ready')?.status) },
+  { header: 'PREV', cell: (o) => str(previousTarget(isvcStatus(o))?.percent) },
+  { header: 'LATEST', cell: (o) => str(latestTarget(isvcStatus(o))?.percent) },
+  { header: 'PREVROLLEDOUTREVISION', wide: true, cell: (o) => str(previousTarget(isvcStatus(o))?.revisionName) },
+  { header: 'LATESTREADYREVISION', wide: true, cell: (o) => str(latestTarget(isvcStatus(o))?.revisionName) },
+  age,
+];
+
+// KServe's ServingRuntime printer columns: DISABLED, MODELTYPE (supportedModelFormats[*].name), CONTAINERS.
+const SERVING_RUNTIME: Column[] = [
+  name,
+  { header: 'DISABLED', cell: (o) => str((o.spec as { disabled?: boolean } | undefined)?.disabled) },
+  {
+    header: 'MODELTYPE',
+    cell: (o) =>
+      ((o.spec as { supportedModelFormats?: { name: string }[] })?.supportedModelFormats ?? [])
+        .map((f) => f.name)
+        .join(','),
+  },
+  {
+    header: 'CONTAINERS',
+    cell: (o) =>
+      ((o.spec as { containers?: { name?: string }[] })?.containers ?? []).map((c) => c.name ?? '').join(','),
+  },
+  age,
+];
+
+/** When an event last happened: lastTimestamp, else eventTime, else firstTimestamp, else creation. */
+export function eventTime(o: Obj): string | undefined {
+  const t = (o.lastTimestamp ?? o.eventTime ?? o.firstTimestamp ?? o.metadata?.creationTimestamp) as string | undefined;
+  return t || undefined;
+}
+
+const EVENT: Column[] = [
+  { header: 'LAST SEEN', cell: (o, now) => ageOf(eventTime(o), now) },
+  { header: 'TYPE', cell: (o) => str(o.type) },
+  { header: 'REASON', cell: (o) => str(o.reason) },
+  {
+    header: 'OBJECT',
+    cell: (o) => {
+      const io = o.involvedObject as { kind?: string; name?: string } | undefined;
+      return io ? `${(io.kind ?? '').toLowerCase()}/${io.name ?? ''}` : '';
+    },
+  },
+  { header: 'MESSAGE', cell: (o) => str(o.message) },
+];
+
+const BY_KIND: Record<string, Column[]> = {
+  InferenceService: INFERENCE_SERVICE,
+  ServingRuntime: SERVING_RUNTIME,
+  ClusterServingRuntime: SERVING_RUNTIME,
+  Secret: [
+    name,
+    { header: 'TYPE', cell: (o) => str(o.type ?? 'Opaque') },
+    { header: 'DATA', cell: (o) => count({ ...(o.data as object), ...(o.stringData as object) }) },
+    age,
+  ],
+  ServiceAccount: [name, { header: 'SECRETS', cell: (o) => count(o.secrets) }, age],
+  Namespace: [
+    name,
+    { header: 'STATUS', cell: (o) => str((o.status as { phase?: string } | undefined)?.phase ?? 'Active') },
+    age,
+  ],
+  Event: EVENT,
+};
+
+export interface TableOptions {
+  wide: boolean;
+  /** `-A`: a leading NAMESPACE column (namespaced kinds only). */
+  withNamespace: boolean;
+  nowMs: number;
+}
+
+/** The columns for `kind` under `opts`. */
+export function columnsFor(kind: KindInfo, opts: Pick<TableOptions, 'wide' | 'withNamespace'>): Column[] {
+  const cols = (BY_KIND[kind.kind] ?? [name, age]).filter((c) => opts.wide || !c.wide);
+  const nsCol: Column = { header: 'NAMESPACE', cell: (o) => o.metadata?.namespace ?? '' };
+  return opts.withNamespace && kind.namespaced ? [nsCol, ...cols] : cols;
+}
+
+/** The header row. */
+export function headerRow(columns: readonly Column[]): string[] {
+  return columns.map((c) => c.header);
+}
+
+/** One data row. */
+export function dataRow(columns: readonly Column[], obj: Obj, nowMs: number): string[] {
+  return columns.map((c) => c.cell(obj, nowMs));
+}
+
+/** Header plus one row per object, ready for formatTable. */
+export function tableRows(kind: KindInfo, items: readonly Obj[], opts: TableOptions): string[][] {
+  const cols = columnsFor(kind, opts);
+  return [headerRow(cols), ...items.map((o) => dataRow(cols, o, opts.nowMs))];
+}
