@@ -1,0 +1,129 @@
+// inferd's Kubernetes-style control API: the paths kubectl would use for KServe's kinds and the core kinds
+// inferd stores, served from the store, mountable beside the gateway on one port. `handle` answers false
+// for paths it does not own, so the caller can try its other handlers. Not the auth layer: the gateway
+// authenticates before calling it.
+
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { messageOf } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/store.js';
+import { discoveryDocument, versionDocument } from './discovery.js';
+import { DEFAULT_MAX_BODY_BYTES } from './request-body.js';
+import { type Admit, type HandlerDeps, handleCollection, handleObject, handleStatus } from './resource-handlers.js';
+import { sendJson, sendText } from './respond.js';
+import { type ApiRoute, parseApiPath } from './routes.js';
+import { failure, statusFromError } from './status-errors.js';
+import type { WatchStream } from './watch-stream.js';
+
+export type { Admit } from './resource-handlers.js';
+
+export interface ApiServerOptions {
+  store: Store;
+  log: Logger;
+  /** Defaulting + validation for creates and replaces (not status writes); throws INVALID_MANIFEST. */
+  admit?: Admit;
+  /** Request body limit in bytes; larger bodies get 413. Default 4 MiB. */
+  maxBodyBytes?: number;
+  /** Reported by `GET /version` as `v<version>`. Default: package.json's version. */
+  version?: string;
+}
+
+export interface ApiServer {
+  /** Serves the request if its path belongs to the control API (then returns true); false otherwise. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Ends every open watch stream (call before closing the HTTP server). */
+  close(): void;
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    // Running from an unusual layout (bundled, tests): the version is informational only.
+    return '0.0.0';
+  }
+}
+
+/** Creates the control API over `store`. */
+export function createApiServer(opts: ApiServerOptions): ApiServer {
+  const version = opts.version ?? packageVersion();
+  const deps: HandlerDeps = {
+    store: opts.store,
+    log: opts.log,
+    admit: opts.admit,
+    maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    watches: new Set<WatchStream>(),
+  };
+
+  async function serve(route: ApiRoute, req: IncomingMessage, res: ServerResponse, params: URLSearchParams) {
+    const kind = route.type === 'collection' || route.type === 'object' ? route.kind : undefined;
+    const name = route.type === 'object' ? route.name : undefined;
+    try {
+      switch (route.type) {
+        case 'healthz':
+          return sendText(res, 200, 'ok');
+        case 'version':
+          return sendJson(res, 200, versionDocument(version));
+        case 'discovery': {
+          const doc = discoveryDocument(route.path);
+          if (doc === undefined)
+            return sendJson(res, 404, failure(404, 'NotFound', 'the server could not find the requested resource'));
+          return sendJson(res, 200, doc);
+        }
+        case 'not-found': {
+          const details = route.resource ? { group: route.group, kind: route.resource } : undefined;
+          return sendJson(res, 404, failure(404, 'NotFound', route.message, details));
+        }
+        case 'collection':
+          return await handleCollection(deps, { req, res, params, kind: route.kind, namespace: route.namespace });
+        case 'object': {
+          const ctx = { req, res, params, kind: route.kind, namespace: route.namespace };
+          if (route.subresource === 'status') return await handleStatus(deps, ctx, route.name);
+          return await handleObject(deps, ctx, route.name);
+        }
+      }
+    } catch (err) {
+      const status = statusFromError(err, { kind, name });
+      if (status.code >= 500) {
+        // Logged once here, with the stack; the client gets the message only.
+        opts.log.error('control API request failed', {
+          method: req.method,
+          path: req.url,
+          error: messageOf(err),
+          stack: (err as Error)?.stack,
+        });
+      }
+      const headers: Record<string, string> = {};
+      const allow = (err as { details?: { allow?: unknown } })?.details?.allow;
+      if (status.code === 405 && typeof allow === 'string') headers['allow'] = allow;
+      // Past the body limit, stop reading the rest of it: close the connection after answering.
+      if (status.code === 413) headers['connection'] = 'close';
+      sendJson(res, status.code, status, headers);
+    }
+  }
+
+  return {
+    handle(req, res) {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const route = parseApiPath(url.pathname);
+      if (!route) return false;
+      serve(route, req, res, url.searchParams).catch((err) => {
+        // Only reached if writing the error response itself failed (the socket is gone).
+        opts.log.warn('control API could not answer', {
+          method: req.method,
+          path: url.pathname,
+          error: messageOf(err),
+        });
+      });
+      return true;
+    },
+    close() {
+      for (const w of [...deps.watches]) w.close();
+      deps.watches.clear();
+    },
+  };
+}
