@@ -1,0 +1,34 @@
+// Which runtime serves which KServe modelFormat name. Built from a list of factories and passed down
+// (no module-level registry); `defaultRuntimes()` is the list this build ships.
+
+import type { RuntimeFactory } from './model.js';
+import { sklearnRuntime } from './sklearn/index.js';
+
+export interface RuntimeRegistry {
+  /** The runtime for a modelFormat name (case-insensitive, as KServe matches formats); the first listed wins. */
+  forFormat(name: string): RuntimeFactory | undefined;
+  /** Every format name served, lower-case, in registration order. */
+  formats(): string[];
+  readonly runtimes: readonly RuntimeFactory[];
+}
+
+export function createRuntimeRegistry(factories: readonly RuntimeFactory[]): RuntimeRegistry {
+  const byFormat = new Map<string, RuntimeFactory>();
+  for (const f of factories) {
+    for (const format of f.formats) {
+      const key = format.toLowerCase();
+      if (!byFormat.has(key)) byFormat.set(key, f);
+    }
+  }
+  const runtimes = Object.freeze([...factories]);
+  return {
+    forFormat: (name) => byFormat.get(name.toLowerCase()),
+    formats: () => [...byFormat.keys()],
+    runtimes,
+  };
+}
+
+/** The runtimes this build ships, in priority order. */
+export function defaultRuntimes(): RuntimeFactory[] {
+  return [sklearnRuntime];
+}

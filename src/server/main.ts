@@ -1,0 +1,73 @@
+// The replica process: what `inferd serve` forks per replica and what a Kubernetes pod runs. KServe-style
+// flags (replica-args.ts); lifecycle over IPC when forked (replica.ts); JSON log lines on stderr;
+// SIGTERM/SIGINT or a vanished parent → graceful stop and exit 0 within 5 s.
+
+import { messageOf } from '../errors.js';
+import { createLogger } from '../log.js';
+import { createRuntimeRegistry, defaultRuntimes } from '../runtimes/registry.js';
+import { failureReason, type ReplicaMessage, type RunningReplica, startReplica } from './replica.js';
+import { parseReplicaArgs, type ReplicaConfig } from './replica-args.js';
+
+const STOP_DEADLINE_MS = 5_000;
+const log = createLogger({ base: { component: 'model-server' } });
+
+/** Sends over the fork IPC channel when there is one; never throws (a gone parent is not our error). */
+function notify(msg: ReplicaMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (typeof process.send !== 'function' || !process.connected) {
+      resolve();
+      return;
+    }
+    try {
+      process.send(msg, undefined, undefined, () => resolve());
+    } catch {
+      resolve(); // channel closed between the check and the send
+    }
+  });
+}
+
+async function main(): Promise<void> {
+  let config: Readonly<ReplicaConfig>;
+  try {
+    config = parseReplicaArgs(process.argv.slice(2));
+  } catch (err) {
+    log.error('invalid arguments', { error: messageOf(err) });
+    await notify({ type: 'failed', reason: failureReason(err), message: messageOf(err) });
+    process.exit(1);
+  }
+  let running: RunningReplica;
+  try {
+    running = await startReplica(config, {
+      registry: createRuntimeRegistry(defaultRuntimes()),
+      env: process.env,
+      log: log.child({ model: config.modelName }),
+      notify,
+    });
+  } catch {
+    process.exit(1); // startReplica logged and reported the failure
+  }
+
+  let stopping = false;
+  const stop = (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('model server stopping', { reason: why });
+    setTimeout(() => process.exit(0), STOP_DEADLINE_MS).unref();
+    running.close(STOP_DEADLINE_MS - 1_000).then(
+      () => process.exit(0),
+      (err) => {
+        log.error('model unload failed', { error: messageOf(err) });
+        process.exit(0);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  // Forked by inferd: when the parent goes away, so do we (no orphan replicas holding ports).
+  if (typeof process.send === 'function') process.on('disconnect', () => stop('parent disconnected'));
+}
+
+main().catch((err) => {
+  log.error('model server crashed', { error: messageOf(err), stack: (err as Error)?.stack });
+  process.exit(1);
+});

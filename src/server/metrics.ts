@@ -1,0 +1,111 @@
+// Per-model request counters and latency histograms for `GET /metrics`, in Prometheus text format 0.0.4.
+// Hand-written: recording is two array increments, no labels are built per request. Only models in the
+// repository get series, so unknown names in URLs cannot grow the label set.
+// `request_predict_seconds{model_name}` keeps KServe's metric name (python/kserve/kserve/metrics.py).
+
+export type Protocol = 'v1' | 'v2';
+
+/** Upper bounds in seconds; sub-millisecond first: a native predict takes tens of microseconds. */
+export const LATENCY_BUCKETS_S = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+] as const;
+
+class Histogram {
+  readonly counts = new Float64Array(LATENCY_BUCKETS_S.length + 1);
+  sum = 0;
+  count = 0;
+
+  observe(seconds: number): void {
+    let i = 0;
+    while (i < LATENCY_BUCKETS_S.length && seconds > LATENCY_BUCKETS_S[i]!) i++;
+    this.counts[i]!++;
+    this.sum += seconds;
+    this.count++;
+  }
+
+  render(out: string[], name: string, labels: string): void {
+    let cumulative = 0;
+    for (let i = 0; i < LATENCY_BUCKETS_S.length; i++) {
+      cumulative += this.counts[i]!;
+      out.push(`${name}_bucket{${labels},le="${LATENCY_BUCKETS_S[i]}"} ${cumulative}`);
+    }
+    out.push(`${name}_bucket{${labels},le="+Inf"} ${this.count}`);
+    out.push(`${name}_sum{${labels}} ${this.sum}`);
+    out.push(`${name}_count{${labels}} ${this.count}`);
+  }
+}
+
+class ModelSeries {
+  /** status code → count, per protocol */
+  readonly requests: Record<Protocol, Map<number, number>> = { v1: new Map(), v2: new Map() };
+  readonly duration: Record<Protocol, Histogram> = { v1: new Histogram(), v2: new Histogram() };
+  readonly predict = new Histogram();
+}
+
+const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+
+export class ServerMetrics {
+  readonly #models = new Map<string, ModelSeries>();
+
+  #series(model: string): ModelSeries {
+    let s = this.#models.get(model);
+    if (!s) {
+      s = new ModelSeries();
+      this.#models.set(model, s);
+    }
+    return s;
+  }
+
+  /** One finished inference request: its status and wall time from first byte read to response written. */
+  recordRequest(model: string, protocol: Protocol, status: number, seconds: number): void {
+    const s = this.#series(model);
+    const m = s.requests[protocol];
+    m.set(status, (m.get(status) ?? 0) + 1);
+    s.duration[protocol].observe(seconds);
+  }
+
+  /** Time spent inside `Model.predict`. */
+  recordPredict(model: string, seconds: number): void {
+    this.#series(model).predict.observe(seconds);
+  }
+
+  /** Forgets a model's series (after it is removed from the repository). */
+  forget(model: string): void {
+    this.#models.delete(model);
+  }
+
+  render(): string {
+    const out: string[] = [];
+    const models = [...this.#models.entries()];
+    out.push('# HELP inferd_model_requests_total Inference requests by model, protocol and HTTP status.');
+    out.push('# TYPE inferd_model_requests_total counter');
+    for (const [name, s] of models) {
+      for (const protocol of ['v1', 'v2'] as const) {
+        for (const [code, n] of s.requests[protocol]) {
+          out.push(
+            `inferd_model_requests_total{model_name="${escapeLabel(name)}",protocol="${protocol}",code="${code}"} ${n}`,
+          );
+        }
+      }
+    }
+    out.push('# HELP inferd_model_request_duration_seconds Inference request latency, body read to response written.');
+    out.push('# TYPE inferd_model_request_duration_seconds histogram');
+    for (const [name, s] of models) {
+      for (const protocol of ['v1', 'v2'] as const) {
+        const h = s.duration[protocol];
+        if (h.count > 0)
+          h.render(
+            out,
+            'inferd_model_request_duration_seconds',
+            `model_name="${escapeLabel(name)}",protocol="${protocol}"`,
+          );
+      }
+    }
+    out.push('# HELP request_predict_seconds predict request latency');
+    out.push('# TYPE request_predict_seconds histogram');
+    for (const [name, s] of models) {
+      if (s.predict.count > 0) s.predict.render(out, 'request_predict_seconds', `model_name="${escapeLabel(name)}"`);
+    }
+    return `${out.join('\n')}\n`;
+  }
+}

@@ -1,0 +1,190 @@
+// The model server a replica runs: KServe's V1/V2 REST surface on bare node:http (no framework; this is
+// the hot path). Routing, body limits and error mapping live here; endpoint logic in rest/v1.ts and
+// rest/v2.ts. No per-request log lines: requests are counted in /metrics, errors logged once.
+
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { ERROR_TABLE, InferdError, messageOf } from '../errors.js';
+import type { Logger } from '../log.js';
+import { readBody } from './body-reader.js';
+import { createResponder, errorBody, PROMETHEUS_TYPE, sendInferdError } from './http-response.js';
+import { ServerMetrics } from './metrics.js';
+import type { ModelRepository } from './model-repository.js';
+import { packageVersion } from './package-version.js';
+import type { ServerContext } from './rest/dataplane.js';
+import { v1Explain, v1ListModels, v1ModelReady, v1Predict } from './rest/v1.js';
+import {
+  v2Generate,
+  v2Infer,
+  v2ListModels,
+  v2Live,
+  v2LoadModel,
+  v2ModelMetadata,
+  v2ModelReady,
+  v2Ready,
+  v2ServerMetadata,
+  v2UnloadModel,
+} from './rest/v2.js';
+import { RequestValidationError } from './rest/v2-request.js';
+import { decodePath, type Endpoint, route } from './router.js';
+
+export interface ModelServerOptions {
+  models: ModelRepository;
+  log: Logger;
+  /** Largest request body accepted; larger ones get 413. Default 16 MiB. */
+  maxBodyBytes?: number;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024; // 16 MiB
+/** Idle keep-alive sockets stay open this long: well above the gateway pool's idle time, so the
+ * server is never the side that closes a socket the gateway is about to reuse. */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+const NOT_FOUND_BODY = '{"detail":"Not Found"}';
+const METHOD_NOT_ALLOWED_BODY = '{"detail":"Method Not Allowed"}';
+
+/** Creates (does not start) a model server. Call `listen(port, host)` on it; stop it with `shutdownModelServer`. */
+export function createModelServer(opts: ModelServerOptions): http.Server {
+  const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const server = http.createServer({ noDelay: true, keepAlive: true });
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
+  const ctx: ServerContext = {
+    models: opts.models,
+    log: opts.log,
+    respond: createResponder(() => !server.listening),
+    metrics: new ServerMetrics(),
+    version: packageVersion(),
+  };
+
+  const fail = (res: ServerResponse, err: unknown): void => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (err instanceof InferdError) {
+      if (ERROR_TABLE[err.code].http >= 500 && err.code !== 'UNSUPPORTED' && err.code !== 'MODEL_NOT_READY') {
+        ctx.log.error('request failed', { code: err.code, error: err.message, stack: err.stack });
+      }
+      sendInferdError(ctx.respond, res, err);
+    } else if (err instanceof RequestValidationError) {
+      ctx.respond.json(res, 422, JSON.stringify({ detail: err.errors }));
+    } else {
+      // A bug or a runtime's plain Error: log it once with its stack, answer its message.
+      ctx.log.error('request failed', { error: messageOf(err), stack: (err as Error)?.stack });
+      ctx.respond.json(res, 500, errorBody(messageOf(err)));
+    }
+  };
+
+  // Inference endpoints: read the body, run, count. `protocol` labels the metrics.
+  const withBody = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    model: string,
+    protocol: 'v1' | 'v2',
+    run: (body: Buffer) => Promise<void>,
+  ): void => {
+    const start = performance.now();
+    readBody(req, maxBodyBytes, (err, body) => {
+      if (err) {
+        // The rest of the body is never read: close the connection after answering.
+        ctx.respond.json(res, 413, errorBody(err.message), ['connection', 'close']);
+        return;
+      }
+      run(body).then(
+        () => record(model, protocol, res, start),
+        (e) => {
+          fail(res, e);
+          record(model, protocol, res, start);
+        },
+      );
+    });
+  };
+  const record = (model: string, protocol: 'v1' | 'v2', res: ServerResponse, start: number) => {
+    if (ctx.models.get(model)) {
+      ctx.metrics.recordRequest(model, protocol, res.statusCode, (performance.now() - start) / 1000);
+    }
+  };
+
+  const dispatch = (req: IncomingMessage, res: ServerResponse, e: Endpoint) => {
+    switch (e.kind) {
+      case 'v1.predict':
+        return withBody(req, res, e.model, 'v1', (body) => v1Predict(ctx, res, e.model, body));
+      case 'v2.infer':
+        return withBody(req, res, e.model, 'v2', (body) => v2Infer(ctx, res, e.model, e.version, body));
+      case 'v1.explain':
+        return withBody(req, res, e.model, 'v1', (body) => v1Explain(ctx, res, e.model, body));
+      case 'v2.generate':
+        return withBody(req, res, e.model, 'v2', (body) => v2Generate(ctx, res, e.model, e.version, body));
+      case 'live':
+        return ctx.respond.json(res, 200, '{"status":"alive"}');
+      case 'metrics':
+        return ctx.respond.send(res, 200, PROMETHEUS_TYPE, ctx.metrics.render());
+      case 'v1.models':
+        return v1ListModels(ctx, res);
+      case 'v1.model':
+        return v1ModelReady(ctx, res, e.model);
+      case 'v2.server':
+        return v2ServerMetadata(ctx, res);
+      case 'v2.live':
+        return v2Live(ctx, res);
+      case 'v2.ready':
+        return v2Ready(ctx, res);
+      case 'v2.models':
+        return v2ListModels(ctx, res);
+      case 'v2.model':
+        return v2ModelMetadata(ctx, res, e.model, e.version);
+      case 'v2.modelReady':
+        return v2ModelReady(ctx, res, e.model, e.version);
+      case 'v2.load':
+        return v2LoadModel(ctx, res, e.model);
+      case 'v2.unload':
+        return v2UnloadModel(ctx, res, e.model);
+    }
+  };
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      const url = req.url ?? '/';
+      const qs = url.indexOf('?');
+      const path = decodePath(qs === -1 ? url : url.slice(0, qs));
+      const r = route(req.method ?? 'GET', path);
+      switch (r.kind) {
+        case 'endpoint':
+          return dispatch(req, res, r.endpoint);
+        case 'notFound':
+          return ctx.respond.json(res, 404, NOT_FOUND_BODY);
+        case 'methodNotAllowed':
+          return ctx.respond.json(res, 405, METHOD_NOT_ALLOWED_BODY, ['allow', r.allow]);
+        case 'redirect': {
+          // Starlette redirects to an absolute URL built from the Host header.
+          const host = req.headers.host ?? 'localhost';
+          const location = `http://${host}${encodeURI(r.path)}${qs === -1 ? '' : url.slice(qs)}`;
+          return ctx.respond.send(res, 307, null, '', ['location', location]);
+        }
+      }
+    } catch (err) {
+      fail(res, err);
+    }
+  });
+  return server;
+}
+
+/**
+ * Stops accepting connections, lets in-flight requests finish (their answers carry `connection: close`),
+ * closes idle keep-alive sockets, and after `graceMs` closes whatever is left. Resolves once closed.
+ */
+export function shutdownModelServer(server: http.Server, graceMs = 5_000): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

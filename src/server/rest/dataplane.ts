@@ -1,0 +1,80 @@
+// What V1 and V2 share, knowing nothing of either wire format (KServe's dataplane.py): model lookup with
+// KServe's 404/503 errors, one timed call into `Model.predict`, and per-request predict options whose
+// abort signal is only built when a model asks for it.
+
+import type { ServerResponse } from 'node:http';
+import { InferdError, modelNotFound } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import type { PredictOptions, Tensor } from '../../runtimes/model.js';
+import type { Responder } from '../http-response.js';
+import type { ServerMetrics } from '../metrics.js';
+import type { ModelEntry, ModelRepository } from '../model-repository.js';
+
+export interface ServerContext {
+  readonly models: ModelRepository;
+  readonly log: Logger;
+  readonly respond: Responder;
+  readonly metrics: ServerMetrics;
+  /** inferd's package version, for `GET /v2`. */
+  readonly version: string;
+}
+
+/** The entry for `name`, or KServe's ModelNotFound (404); readiness is not checked. */
+export function existingModel(ctx: ServerContext, name: string): ModelEntry {
+  const entry = ctx.models.get(name);
+  if (!entry) throw modelNotFound(name);
+  return entry;
+}
+
+/** The entry for `name` if it is ready to serve: else KServe's ModelNotFound (404) or ModelNotReady (503). */
+export function readyModel(ctx: ServerContext, name: string): ModelEntry {
+  const entry = existingModel(ctx, name);
+  if (!entry.ready) throw new InferdError('MODEL_NOT_READY', `Model with name ${name} is not ready.`);
+  return entry;
+}
+
+/** PredictOptions for one HTTP request; `signal` aborts when the client goes away before the answer. */
+export class RequestPredictOptions implements PredictOptions {
+  parameters?: Record<string, unknown>;
+  outputNames?: string[];
+  readonly #res: ServerResponse;
+  #controller: AbortController | undefined;
+
+  constructor(res: ServerResponse, from?: PredictOptions) {
+    this.#res = res;
+    if (from?.parameters) this.parameters = from.parameters;
+    if (from?.outputNames) this.outputNames = from.outputNames;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      const controller = new AbortController();
+      this.#controller = controller;
+      this.#res.once('close', () => {
+        if (!this.#res.writableFinished) controller.abort(new InferdError('TIMEOUT', 'client closed the request'));
+      });
+    }
+    return this.#controller.signal;
+  }
+}
+
+/** Calls the model once, timing it, and checks that it answered with at least one tensor. */
+export async function runPredict(
+  ctx: ServerContext,
+  entry: ModelEntry,
+  inputs: Tensor[],
+  options: PredictOptions,
+): Promise<Tensor[]> {
+  const start = performance.now();
+  let outputs: Tensor[];
+  try {
+    outputs = await entry.model.predict(inputs, options);
+  } finally {
+    // Failed calls count too, as KServe's `PREDICT_HIST_TIME.time()` context does.
+    ctx.metrics.recordPredict(entry.model.name, (performance.now() - start) / 1000);
+  }
+  if (!Array.isArray(outputs) || outputs.length === 0) {
+    throw new InferdError('INTERNAL', `model ${entry.model.name} returned no output tensors`);
+  }
+  return outputs;
+}

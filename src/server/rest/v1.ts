@@ -1,0 +1,53 @@
+// KServe V1 REST endpoints (python/kserve/kserve/protocol/rest/v1_endpoints.py): list, ready, predict,
+// explain. Predict is the hot path: one JSON.parse, rows straight into a Float64Array, and the response
+// string written directly from the output tensor.
+
+import type { ServerResponse } from 'node:http';
+import { InferdError } from '../../errors.js';
+import { JsonBodyError, parseJsonBody } from '../json-body.js';
+import { encodeNested } from '../tensor-json.js';
+import { decodeV1Request } from '../v1-instances.js';
+import { RequestPredictOptions, readyModel, runPredict, type ServerContext } from './dataplane.js';
+
+const q = JSON.stringify;
+
+export function v1ListModels(ctx: ServerContext, res: ServerResponse): void {
+  ctx.respond.json(res, 200, `{"models":${q(ctx.models.names())}}`);
+}
+
+/** `{"name":m,"ready":"True"}`: the string "True" is what KServe 0.12.1 sends under pydantic 1. */
+export function v1ModelReady(ctx: ServerContext, res: ServerResponse, name: string): void {
+  readyModel(ctx, name);
+  ctx.respond.json(res, 200, `{"name":${q(name)},"ready":"True"}`);
+}
+
+/** KServe's decode step: a body that is not JSON is 400 "Unrecognized request format: ...". */
+function parseV1Body(body: Buffer): unknown {
+  try {
+    return parseJsonBody(body);
+  } catch (err) {
+    if (err instanceof JsonBodyError) {
+      throw new InferdError('INVALID_INPUT', `Unrecognized request format: ${err.decode.message}`);
+    }
+    throw err;
+  }
+}
+
+export async function v1Predict(ctx: ServerContext, res: ServerResponse, name: string, body: Buffer): Promise<void> {
+  const entry = readyModel(ctx, name);
+  const { inputs, options } = decodeV1Request(parseV1Body(body));
+  const outputs = await runPredict(ctx, entry, inputs, new RequestPredictOptions(res, options));
+  ctx.respond.json(res, 200, `{"predictions":${encodeNested(outputs[0]!)}}`);
+}
+
+/** No inferd model has an explainer yet: KServe's answer for a model without `explainer_host`. */
+export async function v1Explain(ctx: ServerContext, _res: ServerResponse, name: string, body: Buffer): Promise<void> {
+  readyModel(ctx, name);
+  const payload = parseV1Body(body);
+  if (typeof payload === 'object' && payload !== null && 'instances' in payload) {
+    if (!Array.isArray((payload as { instances: unknown }).instances)) {
+      throw new InferdError('INVALID_INPUT', 'Expected "instances" to be a list');
+    }
+  }
+  throw new InferdError('UNSUPPORTED', 'Could not find explainer_host.');
+}

@@ -1,0 +1,146 @@
+// V1 request body → tensors, as KServe's `get_predict_input` turns `instances` into `np.array(instances)`:
+// rows of numbers → FP64 [n, f], a flat list → [n], strings → BYTES; a list of records (objects) → one
+// column tensor per key, flagged `content_type: "pd"` like KServe's DataFrame path.
+
+import { InferdError } from '../errors.js';
+import type { PredictOptions, Tensor } from '../runtimes/model.js';
+import { flattenNested } from './numpy-shape.js';
+
+export interface V1Request {
+  inputs: Tensor[];
+  options: PredictOptions;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const invalid = (msg: string) => new InferdError('INVALID_INPUT', msg);
+
+/** Decodes a parsed V1 body. Throws InferdError('INVALID_INPUT') with a message the client can act on. */
+export function decodeV1Request(body: unknown): V1Request {
+  if (!isRecord(body)) {
+    // KServe 0.12.1 answers 500 with an sklearn "scalar array" text here; we say what is wrong.
+    const got = Array.isArray(body) ? 'a JSON array' : body === null ? 'null' : `a ${typeof body}`;
+    throw invalid(`Expected a JSON object with "instances" or "inputs", got ${got}`);
+  }
+  // KServe reads "inputs" first, then "instances".
+  const key = 'inputs' in body ? 'inputs' : 'instances' in body ? 'instances' : undefined;
+  if (key === undefined) throw invalid('Expected "instances" or "inputs" in the request body');
+  const instances = body[key];
+  if (!Array.isArray(instances)) throw invalid(`Expected "${key}" to be a list`);
+  const options: PredictOptions = {};
+  let parameters: Record<string, unknown> | undefined;
+  for (const k in body) {
+    if (k !== 'instances' && k !== 'inputs') {
+      parameters ??= {};
+      parameters[k] = body[k];
+    }
+  }
+  const first = instances[0];
+  if (isRecord(first) || (Array.isArray(first) && isRecord(first[0]))) {
+    parameters = { ...parameters, content_type: 'pd' };
+    options.parameters = parameters;
+    return { inputs: recordsToColumns(key, instances), options };
+  }
+  if (parameters) options.parameters = parameters;
+  return { inputs: [instancesToTensor(key, instances)], options };
+}
+
+/** `instances` as one tensor named `input-0`. Rows of numbers take the fast path. */
+export function instancesToTensor(key: string, instances: readonly unknown[]): Tensor {
+  const n = instances.length;
+  const first = instances[0];
+  if (Array.isArray(first) && typeof first[0] === 'number') {
+    const f = first.length;
+    const data = new Float64Array(n * f);
+    let k = 0;
+    let ok = true;
+    for (let i = 0; i < n && ok; i++) {
+      const row = instances[i];
+      if (!Array.isArray(row) || row.length !== f) ok = false;
+      else
+        for (let j = 0; j < f; j++) {
+          const v = row[j];
+          if (typeof v !== 'number') {
+            ok = false;
+            break;
+          }
+          data[k++] = v;
+        }
+    }
+    if (ok) return { name: 'input-0', datatype: 'FP64', shape: [n, f], data };
+  } else if (typeof first === 'number') {
+    const data = new Float64Array(n);
+    let ok = true;
+    for (let i = 0; i < n; i++) {
+      const v = instances[i];
+      if (typeof v !== 'number') {
+        ok = false;
+        break;
+      }
+      data[i] = v;
+    }
+    if (ok) return { name: 'input-0', datatype: 'FP64', shape: [n], data };
+  }
+  const { shape, flat } = flattenNested(instances);
+  return { name: 'input-0', shape, ...leavesToData(key, flat) };
+}
+
+/** numpy's dtype pick for a flat list: numbers → FP64 (null → nan), all booleans → BOOL, strings → BYTES. */
+function leavesToData(key: string, flat: readonly unknown[]): Pick<Tensor, 'datatype' | 'data'> {
+  let strings = 0;
+  let bools = 0;
+  for (let i = 0; i < flat.length; i++) {
+    const v = flat[i];
+    const t = typeof v;
+    if (t === 'string') strings++;
+    else if (t === 'boolean') bools++;
+    else if (t !== 'number' && v !== null) {
+      throw invalid(`Unsupported value in "${key}" at element ${i}: ${JSON.stringify(v)}`);
+    }
+  }
+  if (strings > 0) {
+    // np.array of mixed strings and numbers is a string array: every value becomes its str().
+    const data = flat.map((v) => (typeof v === 'string' ? v : pyStr(v)));
+    return { datatype: 'BYTES', data };
+  }
+  if (bools === flat.length && bools > 0) return { datatype: 'BOOL', data: flat as boolean[] };
+  const data = new Float64Array(flat.length);
+  for (let i = 0; i < flat.length; i++) {
+    const v = flat[i];
+    data[i] = v === null ? Number.NaN : Number(v);
+  }
+  return { datatype: 'FP64', data };
+}
+
+function pyStr(v: unknown): string {
+  if (v === null) return 'None';
+  if (v === true) return 'True';
+  if (v === false) return 'False';
+  return String(v);
+}
+
+/** Records → one [n] tensor per column, in first-seen key order; a missing key is null (pandas: NaN). */
+function recordsToColumns(key: string, instances: readonly unknown[]): Tensor[] {
+  const rows: Record<string, unknown>[] = [];
+  for (const item of instances) {
+    const group = Array.isArray(item) ? item : [item];
+    for (const row of group) {
+      if (!isRecord(row)) throw invalid(`Expected every element of "${key}" to be an object when the first one is`);
+      rows.push(row);
+    }
+  }
+  const columns: string[] = [];
+  const seen = new Set<string>();
+  for (const row of rows) {
+    for (const k in row) {
+      if (!seen.has(k)) {
+        seen.add(k);
+        columns.push(k);
+      }
+    }
+  }
+  return columns.map((col) => {
+    const values = rows.map((r) => (col in r ? r[col] : null));
+    return { name: col, shape: [rows.length], ...leavesToData(`${key}[].${col}`, values) };
+  });
+}
