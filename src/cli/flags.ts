@@ -58,8 +58,8 @@ const BOOL_TEXT: Record<string, boolean> = { true: true, '1': true, t: true, fal
 export function parseFlags(command: string, argv: readonly string[], specs: FlagSpecs = {}): ParsedArgs {
   const all: FlagSpecs = { ...GLOBAL_FLAGS, ...specs };
   const byShort = new Map(Object.entries(all).flatMap(([name, s]) => (s.short ? [[s.short, name] as const] : [])));
-  // pflag accepts `-n=ns`; parseArgs would read the value as "=ns".
-  const args = argv.flatMap((a) => (/^-[^-]=/.test(a) ? [a.slice(0, 2), a.slice(3)] : [a]));
+  // pflag accepts `-n=ns` and `-A=false`; parseArgs would read "=ns" as the value. Spell them out long.
+  const args = argv.map((a) => (/^-[^-]=/.test(a) && byShort.has(a[1]) ? `--${byShort.get(a[1])}${a.slice(2)}` : a));
   const { tokens } = parseArgs({
     args,
     options: Object.fromEntries(
