@@ -3,7 +3,7 @@
 
 import { InferdError } from '../errors.js';
 import { describe } from './json-path.js';
-import { didYouMean } from './suggest.js';
+import { suggest } from './suggest.js';
 import { KINDS, type KindInfo, kindByName } from './types.js';
 
 /** Kinds from the seeds' world that inferd replaces with something built in; named so the error can say why. */
@@ -36,12 +36,11 @@ export function checkKind(obj: unknown): KindInfo {
   const info = kindByName(kind);
   if (!info) {
     const why = REPLACED_KINDS[kind];
-    const hint = why
-      ? ` (${why})`
-      : didYouMean(
-          kind,
-          KINDS.map((k) => k.kind),
-        );
+    const close = suggest(
+      kind,
+      KINDS.map((k) => k.kind),
+    );
+    const hint = why ? ` (${why})` : close ? ` (did you mean ${JSON.stringify(close)}?)` : '';
     throw new InferdError(
       'INVALID_MANIFEST',
       `no kind ${JSON.stringify(kind)} is served${hint}; inferd serves ${servedKindsText()}`,

@@ -23,15 +23,22 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The closest candidate to `word`, or undefined when none is close: a case-insensitive match first, then the
- * smallest edit distance within max(1, ⌊len/3⌋) (at most 3), first candidate wins ties.
+ * shortest candidate that starts with `word` (4+ characters), then the smallest edit distance within
+ * max(1, ⌊len/3⌋) (at most 3); the first candidate wins ties.
  */
 export function suggest(word: string, candidates: Iterable<string>): string | undefined {
   const lower = word.toLowerCase();
   const limit = Math.min(3, Math.max(1, Math.floor(word.length / 3)));
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
-  for (const c of candidates) {
-    if (c.toLowerCase() === lower) return c;
+  const list = [...candidates];
+  for (const c of list) if (c.toLowerCase() === lower) return c;
+  // a truncated name (`kserve-sklearn` for `kserve-sklearnserver`): the shortest candidate it starts
+  if (lower.length >= 4) {
+    const prefixed = list.filter((c) => c.toLowerCase().startsWith(lower)).sort((a, b) => a.length - b.length)[0];
+    if (prefixed !== undefined) return prefixed;
+  }
+  for (const c of list) {
     const d = editDistance(lower, c.toLowerCase());
     if (d <= limit && d < bestDistance) {
       best = c;
