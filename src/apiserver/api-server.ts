@@ -10,7 +10,14 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { discoveryDocument, versionDocument } from './discovery.js';
 import { DEFAULT_MAX_BODY_BYTES } from './request-body.js';
-import { type Admit, type HandlerDeps, handleCollection, handleObject, handleStatus } from './resource-handlers.js';
+import {
+  type Admit,
+  type HandlerDeps,
+  handleCollection,
+  handleObject,
+  handleStatus,
+  type RequestContext,
+} from './resource-handlers.js';
 import { sendJson, sendText } from './respond.js';
 import { type ApiRoute, parseApiPath } from './routes.js';
 import { failure, statusFromError } from './status-errors.js';
@@ -59,35 +66,35 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     watches: new Set<WatchStream>(),
   };
 
-  async function serve(route: ApiRoute, req: IncomingMessage, res: ServerResponse, params: URLSearchParams) {
-    const kind = route.type === 'collection' || route.type === 'object' ? route.kind : undefined;
-    const name = route.type === 'object' ? route.name : undefined;
+  /** Answers the routes that are not stored objects. */
+  function serveFixed(route: Exclude<ApiRoute, { type: 'collection' | 'object' }>, res: ServerResponse): void {
+    if (route.type === 'healthz') sendText(res, 200, 'ok');
+    else if (route.type === 'version') sendJson(res, 200, versionDocument(version));
+    else if (route.type === 'discovery') {
+      const doc = discoveryDocument(route.path);
+      if (doc !== undefined) sendJson(res, 200, doc);
+      else sendJson(res, 404, failure(404, 'NotFound', 'the server could not find the requested resource'));
+    } else {
+      const details = route.resource ? { group: route.group, kind: route.resource } : undefined;
+      sendJson(res, 404, failure(404, 'NotFound', route.message, details));
+    }
+  }
+
+  /** Serves a stored-object route; every error becomes a Status response. */
+  async function serveResource(
+    route: Extract<ApiRoute, { type: 'collection' | 'object' }>,
+    req: IncomingMessage,
+    res: ServerResponse,
+    params: URLSearchParams,
+  ): Promise<void> {
+    const ctx: RequestContext = { req, res, params, kind: route.kind, namespace: route.namespace };
     try {
-      switch (route.type) {
-        case 'healthz':
-          return sendText(res, 200, 'ok');
-        case 'version':
-          return sendJson(res, 200, versionDocument(version));
-        case 'discovery': {
-          const doc = discoveryDocument(route.path);
-          if (doc === undefined)
-            return sendJson(res, 404, failure(404, 'NotFound', 'the server could not find the requested resource'));
-          return sendJson(res, 200, doc);
-        }
-        case 'not-found': {
-          const details = route.resource ? { group: route.group, kind: route.resource } : undefined;
-          return sendJson(res, 404, failure(404, 'NotFound', route.message, details));
-        }
-        case 'collection':
-          return await handleCollection(deps, { req, res, params, kind: route.kind, namespace: route.namespace });
-        case 'object': {
-          const ctx = { req, res, params, kind: route.kind, namespace: route.namespace };
-          if (route.subresource === 'status') return await handleStatus(deps, ctx, route.name);
-          return await handleObject(deps, ctx, route.name);
-        }
-      }
+      if (route.type === 'collection') return await handleCollection(deps, ctx);
+      ctx.subject = route.name;
+      if (route.subresource === 'status') return await handleStatus(deps, ctx, route.name);
+      return await handleObject(deps, ctx, route.name);
     } catch (err) {
-      const status = statusFromError(err, { kind, name });
+      const status = statusFromError(err, { kind: route.kind, name: ctx.subject });
       if (status.code >= 500) {
         // Logged once here, with the stack; the client gets the message only.
         opts.log.error('control API request failed', {
@@ -111,7 +118,11 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const route = parseApiPath(url.pathname);
       if (!route) return false;
-      serve(route, req, res, url.searchParams).catch((err) => {
+      if (route.type !== 'collection' && route.type !== 'object') {
+        serveFixed(route, res);
+        return true;
+      }
+      serveResource(route, req, res, url.searchParams).catch((err) => {
         // Only reached if writing the error response itself failed (the socket is gone).
         opts.log.warn('control API could not answer', {
           method: req.method,

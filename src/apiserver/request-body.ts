@@ -60,7 +60,8 @@ function parseJson(text: string): unknown {
   } catch (err) {
     const offset = jsonErrorOffset(text);
     const pos = offset === undefined ? undefined : positionAt(text, offset);
-    throw badRequest('json', pos?.line, pos?.column, messageOf(err));
+    // V8's "at position N" is replaced by the line:column above.
+    throw badRequest('json', pos?.line, pos?.column, messageOf(err).replace(/ in JSON at position \d+.*$/, ''));
   }
 }
 

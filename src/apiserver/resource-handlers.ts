@@ -35,6 +35,8 @@ export interface RequestContext {
   params: URLSearchParams;
   kind: KindInfo;
   namespace?: string;
+  /** The object's name once known (from the URL or the body), for error Status details. */
+  subject?: string;
 }
 
 type PatchFlavour = 'merge' | 'json' | 'apply';
@@ -99,6 +101,7 @@ export async function handleCollection(deps: HandlerDeps, ctx: RequestContext): 
         );
       }
       const obj = objectForTarget(await readObjectBody(deps, req), { kind, namespace: ctx.namespace });
+      ctx.subject = obj.metadata.name;
       const input = admitted(deps, obj, 'CREATE', undefined);
       if (isDryRun(ctx.params)) {
         const name = input.metadata?.name;
