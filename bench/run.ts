@@ -1,0 +1,588 @@
+// `npm run bench [-- --quick] [-- --no-profile] [-- --no-kserve]`: inferd (through its gateway and at the
+// replica), KServe v0.12.1's sklearnserver and a bare node:http server, side by side under the same wrk
+// load on 127.0.0.1; cold start; memory per model; a CPU profile of the hot path. Prints the table and the
+// ratios of the design's performance targets and writes bench/results/latest.json.
+// Every process it starts is stopped by its process group, also on errors and Ctrl-C.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type CpuProfile, formatSummary, type ProfileSummary, summarizeProfile } from './cpuprofile.js';
+import { request } from './http-client.js';
+import { type CaseSpec, type MeasureOptions, measureCase } from './measure.js';
+import { bigBinary, bigJson, type Payload, v1Iris, v2Iris } from './payloads.js';
+import { ProcessGroups, sampleTree } from './proc.js';
+import {
+  type CaseResult,
+  type ColdStart,
+  checkTargets,
+  computeRatios,
+  type Density,
+  type DensityPoint,
+  formatRatios,
+  formatTable,
+  type Results,
+  round,
+  validateResults,
+} from './results.js';
+import {
+  applyIsvc,
+  type Bare,
+  cliEntry,
+  countReady,
+  findReplica,
+  type InferdServe,
+  ISVC_API,
+  irisModelDir,
+  isvcManifest,
+  type KServe,
+  type Replica,
+  repoRoot,
+  startBare,
+  startInferd,
+  startKServe,
+  waitIsvcReady,
+} from './targets.js';
+import { ensureWrk } from './wrk.js';
+
+interface Flags {
+  quick: boolean;
+  profile: boolean;
+  kserve: boolean;
+  density: number[];
+  out: string;
+}
+
+function parseFlags(argv: string[]): Flags {
+  const quick = argv.includes('--quick');
+  const densityArg = argv.find((a) => a.startsWith('--density='));
+  const outArg = argv.find((a) => a.startsWith('--out='));
+  const known = /^--(quick|profile|no-profile|no-kserve|density=[\d,]+|out=.+|help)$/;
+  const unknown = argv.filter((a) => !known.test(a));
+  if (argv.includes('--help') || unknown.length) {
+    process.stdout.write(
+      `${unknown.length ? `unknown flags: ${unknown.join(' ')}\n` : ''}usage: npm run bench -- [--quick] [--profile|--no-profile] [--no-kserve] [--density=1,10,100] [--out=FILE]\n`,
+    );
+    process.exit(unknown.length ? 2 : 0);
+  }
+  return {
+    quick,
+    profile: argv.includes('--profile') || (!quick && !argv.includes('--no-profile')),
+    kserve: !argv.includes('--no-kserve'),
+    density: densityArg
+      ? densityArg
+          .slice('--density='.length)
+          .split(',')
+          .map(Number)
+          .filter((n) => n > 0)
+      : quick
+        ? [1, 4]
+        : [1, 10, 100],
+    out: outArg ? outArg.slice('--out='.length) : join(repoRoot, 'bench', 'results', 'latest.json'),
+  };
+}
+
+const groups = new ProcessGroups();
+const wrkPids = new Set<number>();
+let interrupted = false;
+
+function log(msg: string): void {
+  process.stdout.write(`${msg}\n`);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor((s.length - 1) / 2)]! : Number.NaN;
+};
+
+function machineInfo(): Omit<Results['machine'], 'loadavg_end'> {
+  let osName = `${os.type()} ${os.release()}`;
+  try {
+    const m = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'));
+    if (m) osName = `${m[1]} (${os.release()})`;
+  } catch {
+    // keep uname
+  }
+  let wrk = '';
+  try {
+    wrk = execFileSync('/usr/bin/wrk', ['--version'], { encoding: 'utf8' }).split('\n')[0]!;
+  } catch (err) {
+    // wrk --version exits 1 after printing
+    wrk = String((err as { stdout?: string }).stdout ?? '').split('\n')[0] ?? '';
+  }
+  return {
+    cpus: os.cpus().length,
+    cpu_model: os.cpus()[0]?.model ?? 'unknown',
+    mem_gib: round(os.totalmem() / 2 ** 30, 1),
+    node: process.version,
+    os: osName,
+    wrk: wrk.trim(),
+    loadavg_start: readFileSync('/proc/loadavg', 'utf8').trim(),
+    note: 'shared machine: other engineers build and test on the same cores while the bench runs; other_cpu_cores in each case says how much CPU they used during it',
+  };
+}
+
+async function firstAnswerVia(url: string, host: string | undefined, p: Payload, model: string, timeoutMs: number) {
+  const t0 = performance.now();
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const r = await request(url + p.path(model), {
+        method: 'POST',
+        headers: { ...p.headers, ...(host ? { host } : {}) },
+        body: p.body,
+        timeoutMs: Math.max(100, deadline - Date.now()),
+      });
+      const wrong = p.check(r);
+      if (!wrong) return performance.now() - t0;
+      last = wrong;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    await sleep(5);
+  }
+  throw new Error(`no right answer from ${model} within ${timeoutMs} ms (last: ${last})`);
+}
+
+async function deleteIsvc(url: string, ns: string, name: string): Promise<void> {
+  await request(`${url}${ISVC_API}/${ns}/inferenceservices/${name}`, { method: 'DELETE', timeoutMs: 15_000 }).catch(
+    () => undefined,
+  );
+}
+
+/** Cold start: POST an InferenceService, then ask it (through the gateway) until it answers right. */
+async function measureColdStart(serve: InferdServe, runs: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const name = `bench-cold-${i}`;
+    const host = `${name}.default.example.com`;
+    const t0 = performance.now();
+    await applyIsvc(serve.url, isvcManifest(name, irisModelDir));
+    const answered = await firstAnswerVia(serve.url, host, v1Iris, name, 60_000);
+    out.push(round(performance.now() - t0, 1));
+    log(`  apply → first answer (${name}): ${out[out.length - 1]} ms (requests alone ${answered.toFixed(0)} ms)`);
+    await deleteIsvc(serve.url, 'default', name);
+    await sleep(300);
+  }
+  return out;
+}
+
+/** RSS of one `inferd serve` tree with N sklearn models applied (fresh instance, no demo). */
+async function measureDensity(stateDir: string, sizes: number[], budgetMs: number): Promise<DensityPoint[]> {
+  const serve = await startInferd(groups, { stateDir, demo: false });
+  const points: DensityPoint[] = [];
+  let applied = 0;
+  const deadline = Date.now() + budgetMs;
+  try {
+    for (const n of [...sizes].sort((a, b) => a - b)) {
+      if (Date.now() > deadline) {
+        log(`  density: time box spent, stopping before ${n} models`);
+        break;
+      }
+      const t0 = performance.now();
+      for (; applied < n; applied++) await applyIsvc(serve.url, isvcManifest(`bench-d-${applied}`, irisModelDir));
+      let ready = 0;
+      while (Date.now() < deadline) {
+        ready = await countReady(serve.url, 'default');
+        if (ready >= n) break;
+        await sleep(250);
+      }
+      await sleep(1000); // let the new processes settle
+      const tree = sampleTree(serve.started.pid);
+      const point: DensityPoint = {
+        models_applied: n,
+        models_ready: ready,
+        processes: tree.pids.length,
+        rss_mib: round(tree.rssBytes / 1048576, 1),
+        wait_ms: round(performance.now() - t0, 0),
+      };
+      points.push(point);
+      log(
+        `  density: ${point.models_ready}/${n} ready, ${point.processes} processes, ${point.rss_mib} MiB (${point.wait_ms} ms)`,
+      );
+      if (ready < n) break;
+    }
+  } finally {
+    await groups.stop(serve.started.pid, 30_000);
+  }
+  return points;
+}
+
+interface ProfileOut {
+  duration_s: number;
+  load: string;
+  rps: number | null;
+  gateway?: ProfileSummary;
+  replica?: ProfileSummary;
+  files: string[];
+  note?: string;
+}
+
+/** node --cpu-prof on `inferd serve` and (inherited through fork) its replica, under V1 c16 gateway load. */
+async function profileHotPath(workDir: string, durationS: number, m: MeasureOptions): Promise<ProfileOut> {
+  const profDir = join(repoRoot, 'bench', 'results', 'profiles');
+  rmSync(profDir, { recursive: true, force: true });
+  mkdirSync(profDir, { recursive: true });
+  const preload = pathToFileURL(join(repoRoot, 'dist', 'bench', 'exit-on-signal.js')).href;
+  const serve = await startInferd(groups, {
+    stateDir: mkdtempSync(join(workDir, 'prof-state-')),
+    demo: true,
+    nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profDir, '--import', preload],
+  });
+  let rps: number | null = null;
+  let replica: Replica | undefined;
+  try {
+    await waitIsvcReady(serve.url, 'default', 'sklearn-iris', 60_000, () => !serve.started.exited());
+    replica = await findReplica(serve.started.pid, 'sklearn-iris');
+    const r = await measureCase(
+      {
+        target: 'inferd-gateway',
+        payload: v1Iris,
+        baseUrl: serve.url,
+        model: 'sklearn-iris',
+        connections: 16,
+        headers: { Host: 'sklearn-iris.default.example.com' },
+        serverPids: [serve.started.pid],
+      },
+      { ...m, durationS, warmupS: 0, maxRuns: 1, quietWaitMs: 0 },
+    );
+    rps = r.rps;
+  } finally {
+    await groups.stop(serve.started.pid, 20_000);
+  }
+  const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
+  const out: ProfileOut = {
+    duration_s: durationS,
+    load: 'wrk V1 iris predict, 16 connections, through the gateway (Host header)',
+    rps,
+    files: files.map((f) => join('bench', 'results', 'profiles', f)),
+  };
+  for (const f of files) {
+    const pid = Number(f.split('.')[3]);
+    const role = pid === serve.started.pid ? 'gateway' : pid === replica?.pid ? 'replica' : undefined;
+    if (!role) continue;
+    const summary = summarizeProfile(JSON.parse(readFileSync(join(profDir, f), 'utf8')) as CpuProfile, 15, repoRoot);
+    out[role] = summary;
+    log(formatSummary(`${role} (${f})`, summary));
+  }
+  if (!out.gateway || !out.replica)
+    out.note = `profiles found: ${files.join(', ') || 'none'} (a process that does not exit normally writes none)`;
+  return out;
+}
+
+async function main(): Promise<number> {
+  const flags = parseFlags(process.argv.slice(2));
+  const startedAt = new Date();
+  const t0 = performance.now();
+  for (const f of [cliEntry, join(repoRoot, 'dist', 'src', 'server', 'main.js')])
+    if (!existsSync(f)) throw new Error(`${f} is missing: run npm run build first`);
+  ensureWrk(log);
+  const machine = machineInfo();
+  log(
+    `inferd bench (${flags.quick ? 'quick' : 'full'}) on ${machine.cpus}× ${machine.cpu_model}, node ${machine.node}, loadavg ${machine.loadavg_start}`,
+  );
+  const workDir = mkdtempSync(join(os.tmpdir(), 'inferd-bench-'));
+  const m: MeasureOptions = {
+    durationS: flags.quick ? 2 : 8,
+    warmupS: flags.quick ? 0.5 : 2,
+    maxRuns: flags.quick ? 2 : 3,
+    busyThresholdCores: 0.25,
+    quietWaitMs: flags.quick ? 0 : 5_000,
+    workDir,
+    log,
+    track: (pid, done) => {
+      wrkPids.add(pid);
+      done.then(() => wrkPids.delete(pid));
+    },
+  };
+  const cases: CaseResult[] = [];
+  const cold: ColdStart = {
+    serve_start_to_ready_ms: null,
+    serve_start_to_listening_ms: null,
+    apply_to_first_answer_ms: null,
+    apply_to_first_answer_runs_ms: [],
+    kserve_start_to_ready_ms: null,
+    kserve_start_to_first_answer_ms: null,
+  };
+  const density: Density = {
+    points: [],
+    mib_per_extra_model: null,
+    kserve_mib_per_model: null,
+    rss_mib_100_models: null,
+    rss_100_extrapolated: false,
+  };
+  let profile: ProfileOut | undefined;
+  const notes: string[] = [];
+
+  // (a) inferd serve --demo: start → listening → the demo service answers.
+  log('starting inferd serve --demo');
+  const serve = await startInferd(groups, { stateDir: mkdtempSync(join(workDir, 'state-')), demo: true });
+  cold.serve_start_to_listening_ms = round(serve.listeningMs, 1);
+  const readyAfter = await waitIsvcReady(serve.url, 'default', 'sklearn-iris', 60_000, () => !serve.started.exited());
+  const firstMs = await firstAnswerVia(serve.url, 'sklearn-iris.default.example.com', v1Iris, 'sklearn-iris', 10_000);
+  cold.serve_start_to_ready_ms = round(serve.listeningMs + readyAfter + firstMs, 1);
+  log(
+    `  listening after ${cold.serve_start_to_listening_ms} ms, demo answers after ${cold.serve_start_to_ready_ms} ms`,
+  );
+  const replica = await findReplica(serve.started.pid, 'sklearn-iris');
+  const replicaUrl = `http://127.0.0.1:${replica.port}`;
+  log(`  replica pid ${replica.pid} on port ${replica.port}`);
+
+  // A linear model for the 1 MiB codec comparison where the model's own compute is negligible.
+  let linear: { url: string; model: string } | undefined;
+  if (!flags.quick) {
+    try {
+      const linearDir = join(repoRoot, 'test', 'fixtures', 'sklearn', 'models', 'logreg_multinomial_iris');
+      await applyIsvc(serve.url, isvcManifest('bench-linear', linearDir));
+      await waitIsvcReady(serve.url, 'default', 'bench-linear', 60_000);
+      const lr = await findReplica(serve.started.pid, 'bench-linear');
+      linear = { url: `http://127.0.0.1:${lr.port}`, model: 'bench-linear' };
+    } catch (err) {
+      notes.push(`linear 1 MiB variant skipped: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  // (c) bare node:http answering the replica's bytes.
+  let bare: Bare | undefined;
+  try {
+    bare = await startBare(groups, { replicaUrl, model: 'sklearn-iris', payloads: [v1Iris, v2Iris], workDir });
+  } catch (err) {
+    notes.push(`bare server failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  // (b) KServe's own server on the same model file.
+  let kserve: KServe | undefined;
+  if (flags.kserve) {
+    log('starting KServe v0.12.1 sklearnserver');
+    try {
+      kserve = await startKServe(groups, { modelDir: irisModelDir, firstRequest: v1Iris });
+      cold.kserve_start_to_ready_ms = round(kserve.startToReadyMs, 1);
+      cold.kserve_start_to_first_answer_ms = round(kserve.startToFirstAnswerMs, 1);
+      if (kserve.aptInstalled) cold.note = 'KServe start includes a first-time apt-get install of its packages';
+      log(`  KServe ready after ${cold.kserve_start_to_ready_ms} ms`);
+    } catch (err) {
+      notes.push(`KServe failed to start: ${err instanceof Error ? err.message : String(err)}`);
+      log(`  ${notes[notes.length - 1]}`);
+    }
+  }
+
+  const allRoots = () => [serve.started.pid, bare?.started.pid, kserve?.started.pid].filter((p) => p !== undefined);
+  const run = async (spec: CaseSpec) => {
+    if (interrupted) return;
+    const own = () => allRoots().filter((p) => !spec.serverPids.includes(p));
+    cases.push(await measureCase(spec, { ...m, ownPids: own }));
+  };
+  const gatewayHost = { Host: 'sklearn-iris.default.example.com' };
+  const small = (payload: Payload, c: number) => {
+    const specs: CaseSpec[] = [];
+    const base = { payload, model: 'sklearn-iris', connections: c };
+    if (bare) specs.push({ ...base, target: 'bare-node', baseUrl: bare.url, serverPids: [bare.started.pid] });
+    specs.push({ ...base, target: 'inferd-replica', baseUrl: replicaUrl, serverPids: [serve.started.pid] });
+    specs.push({
+      ...base,
+      target: 'inferd-gateway',
+      baseUrl: serve.url,
+      headers: gatewayHost,
+      serverPids: [serve.started.pid],
+    });
+    if (kserve) specs.push({ ...base, target: 'kserve', baseUrl: kserve.url, serverPids: [kserve.started.pid] });
+    return specs;
+  };
+
+  log('throughput (wrk)');
+  const conns = flags.quick ? [16] : [1, 16, 64];
+  for (const c of conns) for (const p of [v1Iris, v2Iris]) for (const s of small(p, c)) await run(s);
+
+  log('1 MiB FP32 V2 infer ([65536, 4]), 1 connection');
+  const bigJ = bigJson();
+  const bigB = bigBinary();
+  const big = { model: 'sklearn-iris', connections: 1 };
+  await run({ ...big, target: 'inferd-replica', payload: bigJ, baseUrl: replicaUrl, serverPids: [serve.started.pid] });
+  await run({
+    ...big,
+    target: 'inferd-replica',
+    payload: bigB,
+    baseUrl: replicaUrl,
+    serverPids: [serve.started.pid],
+    refusedStatus: 'not implemented',
+  });
+  if (!flags.quick) {
+    await run({
+      ...big,
+      target: 'inferd-gateway',
+      payload: bigJ,
+      baseUrl: serve.url,
+      headers: gatewayHost,
+      serverPids: [serve.started.pid],
+    });
+    await run({
+      ...big,
+      target: 'inferd-gateway',
+      payload: bigB,
+      baseUrl: serve.url,
+      headers: gatewayHost,
+      serverPids: [serve.started.pid],
+      refusedStatus: 'not implemented',
+    });
+    if (kserve)
+      await run({ ...big, target: 'kserve', payload: bigJ, baseUrl: kserve.url, serverPids: [kserve.started.pid] });
+    if (linear) {
+      const lin = { ...big, model: linear.model, target: 'inferd-replica' as const, variant: '_linear' };
+      await run({ ...lin, payload: bigJ, baseUrl: linear.url, serverPids: [serve.started.pid] });
+      await run({
+        ...lin,
+        payload: bigB,
+        baseUrl: linear.url,
+        serverPids: [serve.started.pid],
+        refusedStatus: 'not implemented',
+      });
+    }
+  }
+
+  const kserveCase = cases.find((c) => c.target === 'kserve' && c.status === 'ok' && c.name === 'v1_c16');
+  density.kserve_mib_per_model = kserveCase?.rss_mib ?? null;
+  if (kserve) await groups.stop(kserve.started.pid);
+  if (bare) await groups.stop(bare.started.pid);
+
+  // Cold start: apply → first answer on the running serve.
+  if (!interrupted) {
+    log('cold start: apply an InferenceService → first answer through the gateway');
+    try {
+      const runs = await measureColdStart(serve, flags.quick ? 1 : 3);
+      cold.apply_to_first_answer_runs_ms = runs;
+      cold.apply_to_first_answer_ms = round(median(runs), 1);
+    } catch (err) {
+      notes.push(`cold start failed: ${err instanceof Error ? err.message : String(err)}`);
+      log(`  ${notes[notes.length - 1]}`);
+    }
+  }
+  await groups.stop(serve.started.pid, 20_000);
+
+  // Density: one fresh inferd serve, N models.
+  if (!interrupted) {
+    log(`density: RSS of inferd serve + replicas with ${flags.density.join(', ')} models`);
+    try {
+      density.points = await measureDensity(
+        mkdtempSync(join(workDir, 'density-')),
+        flags.density,
+        flags.quick ? 15_000 : 300_000,
+      );
+      const first = density.points.find((p) => p.models_ready >= 1);
+      const last = density.points[density.points.length - 1];
+      if (first && last && last.models_ready > first.models_ready) {
+        density.mib_per_extra_model = round(
+          (last.rss_mib - first.rss_mib) / (last.models_ready - first.models_ready),
+          1,
+        );
+        const at100 = density.points.find((p) => p.models_applied === 100 && p.models_ready === 100);
+        if (at100) density.rss_mib_100_models = at100.rss_mib;
+        else {
+          density.rss_mib_100_models = round(
+            first.rss_mib + density.mib_per_extra_model * (100 - first.models_ready),
+            0,
+          );
+          density.rss_100_extrapolated = true;
+          density.note = `100 models not measured: extrapolated linearly from ${first.models_ready} and ${last.models_ready} ready models`;
+        }
+      }
+    } catch (err) {
+      notes.push(`density failed: ${err instanceof Error ? err.message : String(err)}`);
+      log(`  ${notes[notes.length - 1]}`);
+    }
+  }
+
+  if (flags.profile && !interrupted) {
+    log('profile: node --cpu-prof on the gateway and the replica under V1 c16 load');
+    try {
+      profile = await profileHotPath(workDir, flags.quick ? 3 : 10, m);
+    } catch (err) {
+      notes.push(`profile failed: ${err instanceof Error ? err.message : String(err)}`);
+      log(`  ${notes[notes.length - 1]}`);
+    }
+  }
+
+  const ratios = computeRatios(cases, cold, density);
+  const results: Results = {
+    cases,
+    ratios,
+    cold_start: cold,
+    density,
+    profile,
+    machine: { ...machine, loadavg_end: readFileSync('/proc/loadavg', 'utf8').trim() },
+    runs: {
+      mode: flags.quick ? 'quick' : 'full',
+      started_at: startedAt.toISOString(),
+      wall_s: round((performance.now() - t0) / 1000, 1),
+      case_runs_total: cases.reduce((a, c) => a + c.runs, 0),
+      cases_repeated: cases.filter((c) => c.runs > 1).length,
+      cases_busy: cases.filter((c) => c.busy).length,
+      max_runs_per_case: m.maxRuns,
+      busy_threshold_cores: m.busyThresholdCores,
+    },
+  };
+  if (notes.length) (results as unknown as { notes: string[] }).notes = notes;
+  const problems = validateResults(results);
+  mkdirSync(join(flags.out, '..'), { recursive: true });
+  writeFileSync(flags.out, `${JSON.stringify(results, null, 2)}\n`);
+  if (!flags.quick) writeFileSync(join(flags.out, '..', 'latest-full.json'), `${JSON.stringify(results, null, 2)}\n`);
+
+  log('');
+  log(formatTable(cases));
+  log('');
+  log(formatRatios(ratios));
+  log('');
+  log(
+    `cold start: serve start → demo answers ${cold.serve_start_to_ready_ms} ms; apply → first answer ${cold.apply_to_first_answer_ms} ms (runs ${cold.apply_to_first_answer_runs_ms.join(', ')}); KServe start → ready ${cold.kserve_start_to_ready_ms} ms`,
+  );
+  log(
+    `density: ${density.points.map((p) => `${p.models_ready} models ${p.rss_mib} MiB`).join('; ')}; ${density.mib_per_extra_model} MiB per extra model; KServe one model ${density.kserve_mib_per_model} MiB`,
+  );
+  for (const n of notes) log(`note: ${n}`);
+  const unmet = checkTargets(ratios).filter((c) => c.met === false);
+  log(
+    `wrote ${flags.out} (${results.runs.wall_s} s, ${results.runs.cases_repeated} cases repeated, ${results.runs.cases_busy} still busy; targets not met: ${unmet.map((u) => u.what).join(', ') || 'none'})`,
+  );
+  if (problems.length) log(`results shape problems: ${problems.join('; ')}`);
+  rmSync(workDir, { recursive: true, force: true });
+  return problems.length ? 1 : 0;
+}
+
+function killWrk(): void {
+  for (const pid of wrkPids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}
+
+process.on('exit', () => {
+  killWrk();
+  groups.killAllNow();
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    interrupted = true;
+    log(`\n${signal}: stopping everything the bench started`);
+    killWrk();
+    groups.stopAll().finally(() => process.exit(130));
+  });
+}
+
+main().then(
+  async (code) => {
+    await groups.stopAll();
+    process.exit(code);
+  },
+  async (err) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    killWrk();
+    await groups.stopAll();
+    process.exit(1);
+  },
+);
