@@ -9,14 +9,13 @@
 import { isInferdError } from '../errors.js';
 import { isPlainObject } from './json-path.js';
 import { selectRuntime } from './runtime-selection.js';
-import {
-  FRAMEWORK_KEYS,
-  type FrameworkKey,
-  type InferenceService,
-  type ModelSpec,
-  type PredictorExtensionSpec,
-  type ProtocolVersion,
-  type ServingRuntime,
+import type {
+  FrameworkKey,
+  InferenceService,
+  ModelSpec,
+  PredictorExtensionSpec,
+  ProtocolVersion,
+  ServingRuntime,
 } from './types.js';
 
 export const DEFAULT_NAMESPACE = 'default';
@@ -127,6 +126,3 @@ function defaultLogger(component: Record<string, unknown>): void {
   const logger = component['logger'];
   if (isPlainObject(logger) && logger['mode'] === undefined) component['logger'] = { ...logger, mode: 'all' };
 }
-
-/** Every old-style key (for validation's "exactly one" rule), in FRAMEWORK_KEYS order. */
-export const OLD_STYLE_KEYS: readonly FrameworkKey[] = FRAMEWORK_KEYS;
