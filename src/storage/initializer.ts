@@ -8,6 +8,7 @@ import { redactUri } from './redact-uri.js';
 import { httpDownloader } from './schemes/http.js';
 import { fileDownloader, localDownloader } from './schemes/local.js';
 import { pvcDownloader } from './schemes/pvc.js';
+import { s3Downloader } from './schemes/s3.js';
 import { unsupported } from './schemes/unsupported.js';
 import { SingleFlight } from './singleflight.js';
 import { storageError } from './storage-error.js';
@@ -50,6 +51,7 @@ export const DOWNLOADERS: Record<string, Downloader> = {
   pvc: pvcDownloader,
   http: httpDownloader,
   https: httpDownloader,
+  s3: s3Downloader,
 };
 
 const supportedSchemes = () => Object.keys(DOWNLOADERS).map((s) => (s === LOCAL ? 'local paths' : `${s}://`));
