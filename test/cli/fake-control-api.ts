@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KINDS, type KindInfo } from '../../src/api/types.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: a test double that reads and writes arbitrary JSON objects
 type Obj = Record<string, any>;
 
 export interface FakeOptions {

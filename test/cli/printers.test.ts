@@ -8,35 +8,11 @@ import { MASK, maskSecrets } from '../../src/cli/printers/mask.js';
 import { formatStructured } from '../../src/cli/printers/output.js';
 import { formatCells, formatTable, KUBECTL_DESCRIBE } from '../../src/cli/printers/table.js';
 import { toJson, toYaml } from '../../src/cli/printers/yaml.js';
+import { CANARY_ISVC } from './fixtures.js';
 
 const NOW = Date.parse('2024-05-01T12:00:00Z');
 const isvcKind = kindByName('InferenceService')!;
 const secretKind = kindByName('Secret')!;
-
-/** An InferenceService mid-canary: 90% on the previous revision, 10% on the latest. */
-export const CANARY_ISVC = {
-  apiVersion: 'serving.kserve.io/v1beta1',
-  kind: 'InferenceService',
-  metadata: { name: 'sklearn-iris', namespace: 'kserve-test', creationTimestamp: '2024-05-01T11:56:58Z' },
-  spec: { predictor: { canaryTrafficPercent: 10, model: { modelFormat: { name: 'sklearn' } } } },
-  status: {
-    url: 'http://sklearn-iris.kserve-test.example.com',
-    conditions: [
-      { type: 'PredictorReady', status: 'True', lastTransitionTime: '2024-05-01T11:57:00Z' },
-      { type: 'Ready', status: 'True', lastTransitionTime: '2024-05-01T11:57:00Z' },
-    ],
-    components: {
-      predictor: {
-        latestCreatedRevision: 'sklearn-iris-predictor-00002',
-        previousRolledoutRevision: 'sklearn-iris-predictor-00001',
-        traffic: [
-          { revisionName: 'sklearn-iris-predictor-00002', percent: 10, latestRevision: true, tag: 'latest' },
-          { revisionName: 'sklearn-iris-predictor-00001', percent: 90, latestRevision: false, tag: 'prev' },
-        ],
-      },
-    },
-  },
-};
 
 test('AGE reads like kubectl at every scale', () => {
   const s = 1000;

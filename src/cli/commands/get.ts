@@ -28,17 +28,26 @@ interface Fetched {
 
 const byEventTime = (a: Obj, b: Obj): number => (eventTime(a) ?? '').localeCompare(eventTime(b) ?? '');
 
-async function fetchTarget(ctx: CommandContext, target: Target): Promise<{ fetched: Fetched; failed: boolean }> {
+async function fetchTarget(
+  ctx: CommandContext,
+  target: Target,
+  watch: boolean,
+): Promise<{ fetched: Fetched; failed: boolean }> {
   const { kind, names } = target;
   const values = ctx.args.values;
-  if (names.length === 0) {
+  // A watch starts at a list's resourceVersion, so named objects are read through a list then.
+  if (names.length === 0 || watch) {
     const list = await listObjects(ctx.client, kind, {
       namespace: listNamespace(kind, ctx.settings.namespace, boolFlag(values, 'all-namespaces')),
       labelSelector: stringFlag(values, 'selector'),
       fieldSelector: stringFlag(values, 'field-selector'),
     });
     if (kind.kind === 'Event') list.items.sort(byEventTime);
-    return { fetched: { target, ...list }, failed: false };
+    if (names.length === 0) return { fetched: { target, ...list }, failed: false };
+    const missing = names.filter((n) => !list.items.some((o) => o.metadata?.name === n));
+    for (const name of missing) ctx.io.stderr.write(`Error from server (NotFound): ${notFoundMessage(kind, name)}\n`);
+    const items = list.items.filter((o) => names.includes(o.metadata?.name ?? ''));
+    return { fetched: { target, items, resourceVersion: list.resourceVersion }, failed: missing.length > 0 };
   }
   const items: Obj[] = [];
   let failed = false;
@@ -104,7 +113,7 @@ async function get(ctx: CommandContext): Promise<number> {
   const all: Fetched[] = [];
   let failed = false;
   for (const t of targets) {
-    const r = await fetchTarget(ctx, t);
+    const r = await fetchTarget(ctx, t, watch);
     all.push(r.fetched);
     failed ||= r.failed;
   }
@@ -121,7 +130,7 @@ async function get(ctx: CommandContext): Promise<number> {
   if (objs.length === 0 && human && !askedForNames(targets) && !watch) {
     ctx.io.stderr.write(`${noResourcesMessage(ctx, all)}\n`);
   }
-  if (!watch) return failed ? 1 : 0;
+  if (!watch || failed) return failed ? 1 : 0;
   return watchTarget(ctx, all[0].target, {
     format,
     resourceVersion: all[0].resourceVersion,

@@ -7,7 +7,6 @@ import { ageOf } from './age.js';
 import { eventTime } from './columns.js';
 import { describeInferenceServiceStatus } from './describe-isvc.js';
 import { DescribeWriter } from './describe-writer.js';
-import { maskSecrets } from './mask.js';
 import { toYaml } from './yaml.js';
 
 type Obj = Record<string, unknown>;
@@ -103,7 +102,7 @@ export function describeObject(obj: Obj, evs: readonly Obj[], opts: DescribeOpti
   header(w, obj);
   switch (obj.kind) {
     case 'Secret':
-      secretBody(w, opts.showSecrets ? obj : maskSecrets(obj), opts);
+      secretBody(w, obj, opts); // prints sizes, or values only with --show-secrets
       break;
     case 'ServiceAccount': {
       const secrets = ((obj.secrets ?? []) as { name?: string }[]).map((s) => s.name ?? '');
