@@ -1,0 +1,174 @@
+// Decision trees as sklearn's Cython Tree stores them (sklearn/tree/_tree.pyx): parallel arrays of children,
+// split feature, threshold and leaf values. sklearn casts X to float32 before walking a tree and goes left when
+// `x <= threshold` (the float32 value widened to double against a double threshold); we do the same, with X
+// arriving as a Float32Array.
+
+import type { PyObject } from '../pickle/py-values.js';
+import { ClassLabels } from './class-labels.js';
+import type { Estimator, Prediction } from './estimator.js';
+import { EstimatorState } from './estimator-state.js';
+import { numpySum } from './numpy-sum.js';
+
+const TREE_LEAF = -1;
+
+/** One fitted `sklearn.tree._tree.Tree`, flattened and checked so that walking it always terminates. */
+export class FlatTree {
+  readonly left: Int32Array;
+  readonly right: Int32Array;
+  readonly feature: Int32Array;
+  readonly threshold: Float64Array;
+  /** value[node * stride + output * maxClasses + class], stride = nOutputs * maxClasses. */
+  readonly values: Float64Array;
+  readonly nOutputs: number;
+  readonly maxClasses: number;
+  readonly nodeCount: number;
+
+  constructor(tree: PyObject, nFeatures: number, owner: EstimatorState) {
+    const state = new EstimatorState(tree);
+    const nodes = state.array('nodes');
+    this.left = toInt32(nodes.field('left_child').data, owner);
+    this.right = toInt32(nodes.field('right_child').data, owner);
+    this.feature = toInt32(nodes.field('feature').data, owner);
+    this.threshold = Float64Array.from(nodes.field('threshold').data as ArrayLike<number>);
+    this.values = state.float64('values');
+    const valueShape = state.array('values').shape;
+    this.nodeCount = this.left.length;
+    this.nOutputs = valueShape[1] ?? 0;
+    this.maxClasses = valueShape[2] ?? 0;
+    if (valueShape.length !== 3 || valueShape[0] !== this.nodeCount || this.nOutputs < 1 || this.nodeCount < 1) {
+      throw owner.invalid('has a tree whose values do not match its nodes');
+    }
+    // sklearn numbers nodes depth-first, so children always come after their parent; checking that makes
+    // every walk from the root end at a leaf, whatever the file says.
+    for (let node = 0; node < this.nodeCount; node++) {
+      const l = this.left[node]!;
+      const r = this.right[node]!;
+      if (l === TREE_LEAF && r === TREE_LEAF) continue;
+      const f = this.feature[node]!;
+      if (l <= node || r <= node || l >= this.nodeCount || r >= this.nodeCount || f < 0 || f >= nFeatures) {
+        throw owner.invalid(`has a corrupt tree (node ${node})`);
+      }
+    }
+  }
+
+  /** The leaf that row `row` of `x` (float32, row-major with `nFeatures` columns) lands in. */
+  leaf(x: Float32Array, offset: number): number {
+    const left = this.left;
+    const feature = this.feature;
+    const threshold = this.threshold;
+    let node = 0;
+    while (left[node] !== TREE_LEAF) {
+      node = x[offset + feature[node]!]! <= threshold[node]! ? left[node]! : this.right[node]!;
+    }
+    return node;
+  }
+}
+
+function toInt32(data: unknown, owner: EstimatorState): Int32Array {
+  if (!(data instanceof BigInt64Array) && !(data instanceof Int32Array))
+    throw owner.invalid('has tree nodes of an unexpected dtype');
+  return Int32Array.from(data as ArrayLike<number | bigint>, Number);
+}
+
+/** Per-leaf class index (argmax of the leaf's values) and normalised probabilities, computed once at load. */
+export class ClassifierLeaves {
+  readonly classIndex: Int32Array;
+  readonly proba: Float64Array; // node × nClasses
+
+  constructor(tree: FlatTree, nClasses: number) {
+    const stride = tree.nOutputs * tree.maxClasses;
+    this.classIndex = new Int32Array(tree.nodeCount);
+    this.proba = new Float64Array(tree.nodeCount * nClasses);
+    for (let node = 0; node < tree.nodeCount; node++) {
+      const v = node * stride;
+      let best = 0;
+      for (let c = 1; c < tree.maxClasses; c++) if (tree.values[v + c]! > tree.values[v + best]!) best = c;
+      this.classIndex[node] = best;
+      // DecisionTreeClassifier.predict_proba: value / value.sum(), a zero sum left as 1.
+      let normalizer = numpySum(tree.values, v, nClasses);
+      if (normalizer === 0) normalizer = 1;
+      for (let c = 0; c < nClasses; c++) this.proba[node * nClasses + c] = tree.values[v + c]! / normalizer;
+    }
+  }
+}
+
+export function treeOf(estimator: EstimatorState, nFeatures: number): FlatTree {
+  const tree = estimator.object('tree_');
+  if (!tree.className.endsWith('._tree.Tree')) throw estimator.invalid('has a tree_ that is not a sklearn Tree');
+  return new FlatTree(tree, nFeatures, estimator);
+}
+
+/** The number of classes of a single-output classifier; multi-output classification is not supported. */
+export function singleOutputClasses(state: EstimatorState): number {
+  if (state.has('n_outputs_') && state.number('n_outputs_') !== 1) throw state.unsupported('multiple outputs');
+  return state.array('classes_').size;
+}
+
+class DecisionTreeClassifier implements Estimator {
+  readonly className: string;
+  readonly nFeatures: number;
+  readonly featureNames: readonly string[] | null;
+  readonly inputDType = 'float32' as const;
+  readonly predictProba: (x: Float64Array | Float32Array, rows: number) => Prediction;
+  readonly #tree: FlatTree;
+  readonly #leaves: ClassifierLeaves;
+  readonly #labels: ClassLabels;
+
+  constructor(state: EstimatorState) {
+    this.className = state.className;
+    this.nFeatures = state.number('n_features_in_');
+    this.featureNames = state.featureNames();
+    const nClasses = singleOutputClasses(state);
+    this.#labels = new ClassLabels(state.array('classes_'), state);
+    this.#tree = treeOf(state, this.nFeatures);
+    if (this.#tree.maxClasses < nClasses) throw state.invalid('has a tree with fewer classes than classes_');
+    this.#leaves = new ClassifierLeaves(this.#tree, nClasses);
+    this.predictProba = (x, rows) => this.#predictProba(x as Float32Array, rows);
+  }
+
+  predict(x: Float64Array | Float32Array, rows: number): Prediction {
+    const indices = new Int32Array(rows);
+    for (let r = 0; r < rows; r++)
+      indices[r] = this.#leaves.classIndex[this.#tree.leaf(x as Float32Array, r * this.nFeatures)]!;
+    return { datatype: this.#labels.datatype, shape: [rows], data: this.#labels.take(indices) };
+  }
+
+  #predictProba(x: Float32Array, rows: number): Prediction {
+    const k = this.#labels.count;
+    const out = new Float64Array(rows * k);
+    for (let r = 0; r < rows; r++) {
+      const leaf = this.#tree.leaf(x, r * this.nFeatures);
+      out.set(this.#leaves.proba.subarray(leaf * k, leaf * k + k), r * k);
+    }
+    return { datatype: 'FP64', shape: [rows, k], data: out };
+  }
+}
+
+class DecisionTreeRegressor implements Estimator {
+  readonly className: string;
+  readonly nFeatures: number;
+  readonly featureNames: readonly string[] | null;
+  readonly inputDType = 'float32' as const;
+  readonly #tree: FlatTree;
+
+  constructor(state: EstimatorState) {
+    this.className = state.className;
+    this.nFeatures = state.number('n_features_in_');
+    this.featureNames = state.featureNames();
+    this.#tree = treeOf(state, this.nFeatures);
+  }
+
+  predict(x: Float64Array | Float32Array, rows: number): Prediction {
+    const tree = this.#tree;
+    const t = tree.nOutputs;
+    const out = new Float64Array(rows * t);
+    for (let r = 0; r < rows; r++) {
+      const v = tree.leaf(x as Float32Array, r * this.nFeatures) * t * tree.maxClasses;
+      for (let o = 0; o < t; o++) out[r * t + o] = tree.values[v + o * tree.maxClasses]!;
+    }
+    return { datatype: 'FP64', shape: t === 1 ? [rows] : [rows, t], data: out };
+  }
+}
+
+export const buildDecisionTreeClassifier = (state: EstimatorState): Estimator => new DecisionTreeClassifier(state);
+export const buildDecisionTreeRegressor = (state: EstimatorState): Estimator => new DecisionTreeRegressor(state);

@@ -1,0 +1,20 @@
+// The native scikit-learn runtime (KServe modelFormat `sklearn`): loads .joblib/.pkl/.pickle files with a
+// restricted unpickler that never runs pickle code, and predicts in TypeScript with results equal to
+// scikit-learn's. Estimators it does not implement are refused with UNSUPPORTED, naming the class.
+
+import type { LoadOptions, RuntimeFactory } from '../model.js';
+import { loadEstimatorFile } from './load-estimator.js';
+import { findModelFile } from './model-file.js';
+import { SklearnModel } from './sklearn-model.js';
+
+export { estimatorFromBytes, loadEstimatorFile } from './load-estimator.js';
+export { SklearnModel } from './sklearn-model.js';
+
+/** Loads the one model file in `modelDir` as KServe's sklearnserver does; `env.PREDICT_PROBA=true` selects predict_proba. */
+export async function load({ name, modelDir, env }: LoadOptions): Promise<SklearnModel> {
+  const estimator = await loadEstimatorFile(await findModelFile(modelDir));
+  const predictProba = (env?.PREDICT_PROBA ?? 'false').toLowerCase() === 'true';
+  return new SklearnModel(name, estimator, { predictProba });
+}
+
+export const sklearnRuntime = { name: 'sklearn', formats: ['sklearn'], load } satisfies RuntimeFactory;
