@@ -71,8 +71,9 @@ export function decodeV2Tensor(
   }
   let flat: readonly unknown[] = data;
   if (data.length > 0 && Array.isArray(data[0])) flat = flattenNested(data).flat;
-  const resolved = resolveShape(shape, flat.length, name);
+  // Values first, then the reshape: numpy's order (`np.array(data, dtype).reshape(shape)`).
   const out = convert(name, datatype, flat, data);
+  const resolved = resolveShape(shape, flat.length, name);
   const tensor: Tensor = { name, datatype, shape: resolved, data: out };
   if (parameters) tensor.parameters = parameters;
   return tensor;
