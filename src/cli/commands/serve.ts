@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { admit } from '../../api/admission.js';
-import { BUILTIN_CLUSTER_SERVING_RUNTIMES } from '../../api/serving-runtimes.js';
+import { withBuiltinRuntimes } from '../../api/serving-runtimes.js';
 import type { InferenceService, Resource, ServingRuntime } from '../../api/types.js';
 import { createApiServer } from '../../apiserver/api-server.js';
 import { loadServeConfig, SERVE_USAGE, type ServeConfig } from '../../config.js';
@@ -37,11 +37,12 @@ export async function startServer(config: Readonly<ServeConfig>, log: Logger): P
   mkdirSync(config.stateDir, { recursive: true });
   const store = SqliteStore.open({ stateDir: config.stateDir, log: log.child({ component: 'store' }) });
   const servedFormats = [...new Set(defaultRuntimes().flatMap((r) => r.formats))];
-  const runtimesFor = (namespace: string | undefined): ServingRuntime[] => [
-    ...(namespace ? store.list<ServingRuntime>({ kind: 'ServingRuntime', namespace }).items : []),
-    ...store.list<ServingRuntime>({ kind: 'ClusterServingRuntime' }).items,
-    ...BUILTIN_CLUSTER_SERVING_RUNTIMES,
-  ];
+  // Namespace ServingRuntimes first, then ClusterServingRuntimes (stored ones replace built-ins of the same name).
+  const runtimesFor = (namespace: string | undefined): ServingRuntime[] =>
+    withBuiltinRuntimes([
+      ...store.list<ServingRuntime>({ kind: 'ServingRuntime', namespace: namespace ?? 'default' }).items,
+      ...store.list<ServingRuntime>({ kind: 'ClusterServingRuntime' }).items,
+    ]);
   const admitWithContext = (obj: Resource, op: 'CREATE' | 'UPDATE', old: Resource | undefined) =>
     admit(obj, op, old, { runtimes: runtimesFor(obj.metadata?.namespace), servedFormats });
 
