@@ -31,6 +31,8 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
     req.on('data', onData);
     req.once('end', () => resolve(Buffer.concat(chunks)));
     req.once('error', reject);
+    // A client that goes away mid-body: settle, so nothing waits forever (a no-op after 'end').
+    req.once('close', () => reject(new InferdError('INVALID_INPUT', 'the client closed the connection mid-body')));
   });
 }
 

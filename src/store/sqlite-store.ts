@@ -4,7 +4,8 @@
 //
 // Durability: WAL journal with synchronous=NORMAL. A commit is in the WAL file (in the OS page cache) before
 // a call returns, so killing the process (even `kill -9`) loses nothing; only an OS crash or power loss can
-// lose the last transactions. Pass `synchronous: 'FULL'` to fsync every commit as well.
+// lose the last transactions. Pass `synchronous: 'FULL'` to fsync every commit as well. One process owns the
+// file at a time (SQLite's exclusive locking mode), so a second `inferd serve` on the same state refuses to start.
 
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -85,15 +86,30 @@ export class SqliteStore implements Store {
     this.#ensureNamespaces(before === 0 ? INITIAL_NAMESPACES : ['default']);
   }
 
-  /** Opens (creating if needed) `<stateDir>/state.db` and migrates it. */
+  /**
+   * Opens (creating if needed) `<stateDir>/state.db` and migrates it. The file is locked for this store's
+   * lifetime: a second open, from this or another process, fails with INVALID_CONFIG instead of two servers
+   * silently sharing one state (their watches would not see each other's writes).
+   */
   static open(opts: SqliteStoreOptions): SqliteStore {
     mkdirSync(opts.stateDir, { recursive: true });
-    const db = new Database(join(opts.stateDir, 'state.db'));
+    const file = join(opts.stateDir, 'state.db');
+    // timeout 0: a locked file means another process owns this state; say so at once instead of waiting.
+    const db = new Database(file, { timeout: 0 });
     try {
-      db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${opts.synchronous ?? 'NORMAL'}`);
-      db.pragma('busy_timeout = 5000');
-      db.pragma('foreign_keys = ON');
+      try {
+        db.pragma('locking_mode = EXCLUSIVE');
+        db.pragma('journal_mode = WAL');
+        db.pragma(`synchronous = ${opts.synchronous ?? 'NORMAL'}`);
+        db.exec('BEGIN IMMEDIATE; COMMIT'); // takes the exclusive lock now, not at the first write
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+        throw new InferdError(
+          'INVALID_CONFIG',
+          `the state directory ${opts.stateDir} is in use by another inferd process (${file} is locked)`,
+          { path: 'stateDir', cause: err },
+        );
+      }
       return new SqliteStore(db, opts);
     } catch (err) {
       db.close();
@@ -299,8 +315,7 @@ export class SqliteStore implements Store {
   }
 
   #currentRv(): number {
-    return (this.#db.prepare("SELECT value FROM counters WHERE name = 'resourceVersion'").get() as { value: number })
-      .value;
+    return (this.#stmt.currentRv.get() as { value: number }).value;
   }
 
   #ensureNamespaces(names: readonly string[]): void {
@@ -342,6 +357,7 @@ function prepareStatements(db: Db) {
       'UPDATE objects SET resource_version = ?, body = ? WHERE kind = ? AND namespace = ? AND name = ?',
     ),
     delete: db.prepare('DELETE FROM objects WHERE kind = ? AND namespace = ? AND name = ?'),
+    currentRv: db.prepare("SELECT value FROM counters WHERE name = 'resourceVersion'"),
     nextRv: db.prepare("UPDATE counters SET value = value + 1 WHERE name = 'resourceVersion' RETURNING value"),
   };
 }

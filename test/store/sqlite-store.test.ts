@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import type { Resource } from '../../src/api/types.js';
+import type { InferdError } from '../../src/errors.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { distDir } from '../helpers/paths.js';
 import { isvc, runStoreSuite } from './store-suite.js';
@@ -43,6 +44,17 @@ test('creates state.db in WAL mode with a recorded schema version', (t) => {
   t.after(() => db.close());
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
   assert.deepEqual(db.prepare('SELECT version FROM schema_migrations').all(), [{ version: 1 }]);
+});
+
+test('a second open of the same state directory fails until the first is closed', (t) => {
+  const dir = tmpDir(t);
+  const first = SqliteStore.open({ stateDir: dir });
+  assert.throws(
+    () => SqliteStore.open({ stateDir: dir }),
+    (err: InferdError) => err.code === 'INVALID_CONFIG' && err.details.path === 'stateDir',
+  );
+  first.close();
+  openIn(t, dir);
 });
 
 test('creationTimestamp is RFC 3339 without milliseconds from the injected clock', (t) => {
@@ -101,6 +113,10 @@ test('a write that returned survives kill -9 of the writing process', async (t) 
     });
   });
   child.removeAllListeners('exit');
+  assert.throws(() => SqliteStore.open({ stateDir: dir }), {
+    code: 'INVALID_CONFIG',
+    message: /is in use by another inferd process/,
+  });
   const exited = new Promise((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
   child.kill('SIGKILL');
   assert.equal(await exited, 'SIGKILL');
