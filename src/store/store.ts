@@ -35,7 +35,11 @@ export interface Watch {
 export interface Store {
   get<T extends Resource = Resource>(key: ObjectKey): T | undefined;
   list<T extends Resource = Resource>(opts: ListOptions): { items: T[]; resourceVersion: string };
-  /** Sets uid, resourceVersion, generation=1, creationTimestamp. ALREADY_EXISTS if present. */
+  /**
+   * Sets uid, resourceVersion, generation=1, creationTimestamp. ALREADY_EXISTS if present.
+   * For kinds with status, a client's `status` is dropped (Kubernetes' status-subresource rule: write it with
+   * updateStatus). A namespaced object in a namespace that does not exist creates that Namespace first.
+   */
   create<T extends Resource>(obj: T): T;
   /**
    * Replaces metadata (labels, annotations) and spec/data; keeps status. If `obj.metadata.resourceVersion`
@@ -44,8 +48,17 @@ export interface Store {
   update<T extends Resource>(obj: T): T;
   /** Replaces only status (the `/status` subresource); never bumps generation. Same concurrency rule. */
   updateStatus<T extends Resource>(obj: T): T;
-  /** Removes the object; returns the last state. RESOURCE_NOT_FOUND if absent. */
+  /**
+   * Removes the object; returns the last state. RESOURCE_NOT_FOUND if absent.
+   * Deleting a Namespace deletes every object in it first (one DELETED event each); `default` cannot be
+   * deleted (FORBIDDEN).
+   */
   delete<T extends Resource = Resource>(key: ObjectKey): T;
+  /**
+   * Events are delivered synchronously after each commit, in resourceVersion order; each listener gets its
+   * own copy of the object. A `resourceVersion` older than the backend remembers throws CONFLICT with
+   * `details.reason === 'Expired'` (Kubernetes' 410 Gone): list again and watch from the list's version.
+   */
   watch(opts: WatchOptions, onEvent: (ev: WatchEvent) => void): Watch;
   close(): void;
 }
