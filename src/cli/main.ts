@@ -62,14 +62,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number |
   if (command === 'help') {
     const topic = rest.find((a) => !a.startsWith('-'));
     if (topic && !COMMANDS[topic]) return unknownCommand(io, topic);
+    if (topic === 'serve') return main(['serve', '--help'], io); // serve owns its flags and their help
     io.stdout.write(topic ? commandHelp(topic) : mainHelp());
     return 0;
   }
   if (command === 'serve') {
-    if (rest.includes('--help') || rest.includes('-h')) {
-      io.stdout.write(commandHelp('serve'));
-      return 0;
-    }
     const { runServe } = await import('./commands/serve.js');
     return runServe(rest);
   }

@@ -76,3 +76,34 @@ test('version --client prints the package version', async () => {
   assert.equal(res.code, 0);
   assert.match(res.stdout, /^Client Version: v\d+\.\d+\.\d+/);
 });
+
+test("--token is sent as a bearer token; a 401 says to log in, with the server's reason", async (t) => {
+  let seen: string | undefined;
+  const srv = http.createServer((req, res) => {
+    seen = req.headers.authorization;
+    res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="inferd"' });
+    res.end(JSON.stringify({ error: 'invalid token' }));
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => srv.close(() => r())));
+  const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+  const res = await cli(['get', 'isvc', '--server', url, '--token', 's3cr3t']);
+  assert.equal(seen, 'Bearer s3cr3t');
+  assert.equal(res.code, 1);
+  assert.equal(res.stderr, 'error: You must be logged in to the server (Unauthorized): invalid token\n');
+  await cli(['get', 'isvc', '--server', url], { INFERD_TOKEN: 'from-env' });
+  assert.equal(seen, 'Bearer from-env');
+});
+
+test('a server error without a Status body still gets a kubectl-style line', async (t) => {
+  const srv = http.createServer((_req, res) => {
+    res.writeHead(500, { 'content-type': 'text/plain' });
+    res.end('boom');
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => srv.close(() => r())));
+  const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+  const res = await cli(['get', 'isvc', 'x', '--server', url]);
+  assert.equal(res.code, 1);
+  assert.equal(res.stderr, 'Error from server (InternalError): the server responded with status 500: boom\n');
+});

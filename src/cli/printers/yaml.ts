@@ -23,7 +23,8 @@ export function asList(items: readonly unknown[]): Record<string, unknown> {
 
 /** YAML text of one object, ending in a newline; never folds long strings. */
 export function toYaml(value: unknown): string {
-  return stringify(sortKeys(value), { indentSeq: false, lineWidth: 0, aliasDuplicateObjects: false });
+  // YAML 1.1 quoting, as kubectl's go-yaml: timestamps, yes/no/on/off stay strings for every reader.
+  return stringify(sortKeys(value), { version: '1.1', indentSeq: false, lineWidth: 0, aliasDuplicateObjects: false });
 }
 
 /** JSON text of one object, kubectl-indented, ending in a newline. */
