@@ -85,12 +85,16 @@ export function listEvents(store: Store, involved: Resource | InvolvedObject): K
   return items.filter((ev) => isAbout(ev, ref)).sort(byAge);
 }
 
-/** Records an event about `involved`: a new Event, or `count + 1` on an identical recent one. */
-export function recordEvent(store: Store, opts: RecordEventOptions): KubeEvent {
+/**
+ * Records an event about `involved`: a new Event, or `count + 1` on an identical one. Returns undefined, and
+ * records nothing, when the event's namespace no longer exists: an event must not bring back a deleted one.
+ */
+export function recordEvent(store: Store, opts: RecordEventOptions): KubeEvent | undefined {
   const nowMs = opts.now ?? Date.now();
   const ts = rfc3339(nowMs);
   const message = opts.message.length > MAX_MESSAGE_CHARS ? opts.message.slice(0, MAX_MESSAGE_CHARS) : opts.message;
   const ref = referenceTo(opts.involved);
+  if (!store.get({ kind: 'Namespace', name: eventNamespace(ref) })) return undefined;
   const existing = listEvents(store, ref);
   const same = existing.find((ev) => ev.type === opts.type && ev.reason === opts.reason && ev.message === message);
   if (same) {

@@ -64,6 +64,15 @@ export function expired(requested: string, oldest: string): InferdError {
   });
 }
 
+/** A watch from a resourceVersion the store has not reached: another history. Answered like Expired. */
+export function tooNew(requested: string, current: string): InferdError {
+  return new InferdError(
+    'CONFLICT',
+    `resource version ${requested} is newer than the store's ${current} (the state was reset?): list again`,
+    { reason: 'Expired', httpStatus: 410 },
+  );
+}
+
 export function unknownKind(kind: string): InferdError {
   return new InferdError('RESOURCE_NOT_FOUND', `the server doesn't have a resource type "${kind}"`, {
     reason: 'NotFound',

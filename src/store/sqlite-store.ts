@@ -23,7 +23,7 @@ import {
   stampCreate,
   type UpdatePlan,
 } from './object-rules.js';
-import { alreadyExists, invalid, notFound, unknownKind } from './resource-errors.js';
+import { alreadyExists, invalid, notFound, tooNew, unknownKind } from './resource-errors.js';
 import { migrate } from './sqlite-schema.js';
 import type { ListOptions, ObjectKey, Store, Watch, WatchEvent, WatchOptions } from './store.js';
 import { rfc3339 } from './timestamps.js';
@@ -229,6 +229,8 @@ export class SqliteStore implements Store {
     let stop: () => void;
     if (rv !== undefined && rv !== '' && rv !== '0') {
       if (!/^\d+$/.test(rv)) throw new InferdError('INVALID_INPUT', `invalid resourceVersion "${rv}"`);
+      // A version from the future comes from another history (a wiped state dir): make the client re-list.
+      if (Number(rv) > this.#currentRv()) throw tooNew(rv, String(this.#currentRv()));
       stop = this.#hub.subscribe(filter, onEvent, { fromRv: Number(rv) });
     } else {
       // resourceVersion unset or "0" (Kubernetes: "any"): the current objects first, as ADDED.

@@ -22,6 +22,7 @@ test('recordEvent creates a core/v1 Event about the object', (t) => {
     message: 'ready',
     now: Date.parse('2026-11-24T05:32:28.5Z'),
   });
+  assert.ok(ev);
   assert.match(ev.metadata.name, /^iris\.[0-9a-f]+$/);
   assert.equal(ev.metadata.namespace, 'default');
   assert.deepEqual(ev.involvedObject, {
@@ -47,9 +48,9 @@ test('repeating the same reason and message increments count instead of adding a
   recordEvent(store, { ...base, message: 'other', now: 62_000 });
   const events = listEvents(store, obj);
   assert.equal(events.length, 2);
-  assert.equal(second.count, 2);
-  assert.equal(second.firstTimestamp, '1970-01-01T00:00:01Z');
-  assert.equal(second.lastTimestamp, '1970-01-01T00:01:01Z');
+  assert.equal(second?.count, 2);
+  assert.equal(second?.firstTimestamp, '1970-01-01T00:00:01Z');
+  assert.equal(second?.lastTimestamp, '1970-01-01T00:01:01Z');
 });
 
 test('events of other objects, and of an earlier object with the same name, are not listed', (t) => {
@@ -71,7 +72,7 @@ test('events about cluster-scoped objects go to the default namespace', (t) => {
   const store = open(t);
   const ns = store.get({ kind: 'Namespace', name: 'kserve-test' })!;
   const ev = recordEvent(store, { involved: ns, type: 'Normal', reason: 'R', message: 'm' });
-  assert.equal(ev.metadata.namespace, 'default');
+  assert.equal(ev?.metadata.namespace, 'default');
   assert.equal(listEvents(store, ns).length, 1);
 });
 
@@ -85,4 +86,12 @@ test(`keeps at most ${MAX_EVENTS_PER_OBJECT} events per object, dropping the old
   assert.equal(events.length, MAX_EVENTS_PER_OBJECT);
   assert.equal(events[0]!.message, 'm5');
   assert.equal(events.at(-1)!.message, `m${MAX_EVENTS_PER_OBJECT + 4}`);
+});
+
+test('an event about an object in a deleted namespace is dropped, not resurrecting the namespace', (t) => {
+  const store = open(t);
+  const obj = store.create(isvc('x', 'team-a'));
+  store.delete({ kind: 'Namespace', name: 'team-a' });
+  assert.equal(recordEvent(store, { involved: obj, type: 'Normal', reason: 'Deleted', message: 'gone' }), undefined);
+  assert.equal(store.get({ kind: 'Namespace', name: 'team-a' }), undefined);
 });

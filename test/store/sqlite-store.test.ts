@@ -161,6 +161,14 @@ test('after a reopen, a watch from an earlier resourceVersion is Expired (the lo
   assert.deepEqual(seen, ['b']);
 });
 
+test('watch from a resourceVersion ahead of the store is Expired (another history)', (t) => {
+  const store = openIn(t, tmpDir(t));
+  const ahead = String(Number(store.resourceVersion) + 10);
+  assert.throws(() => store.watch({ kind: 'InferenceService', resourceVersion: ahead }, () => {}), {
+    details: { reason: 'Expired', httpStatus: 410 },
+  });
+});
+
 test('watch rejects a resourceVersion that is not a number', (t) => {
   const store = openIn(t, tmpDir(t));
   assert.throws(() => store.watch({ kind: 'InferenceService', resourceVersion: 'abc' }, () => {}), {
