@@ -69,7 +69,7 @@ export function networkError(err: unknown, url: URL, signal: AbortSignal): Infer
     return storageError(
       'StorageUnreachable',
       `TLS certificate check failed for ${where} (${code}); give a CA bundle (serving.kserve.io/s3-cabundle) or turn verification off (serving.kserve.io/s3-verifyssl: "0")`,
-      { host: where },
+      { host: where, tls: true },
     );
   }
   const what = NETWORK_CODES.has(code) ? code : (err as Error).message;

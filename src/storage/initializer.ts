@@ -5,6 +5,8 @@ import { isInferdError, messageOf } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
 import { Progress } from './progress.js';
 import { redactUri } from './redact-uri.js';
+import { backoffMs, isRetryable, sleep } from './retry.js';
+import { gcsDownloader } from './schemes/gcs.js';
 import { httpDownloader } from './schemes/http.js';
 import { fileDownloader, localDownloader } from './schemes/local.js';
 import { pvcDownloader } from './schemes/pvc.js';
@@ -19,6 +21,9 @@ export const STORAGE_DEFAULTS = {
   timeoutMs: 60 * 60 * 1000, // 1 hour for the whole initialization
   idleTimeoutMs: 30_000, // 30 s without a byte (KServe's requests timeout)
   maxRedirects: 10,
+  retries: 2, // after the first try, for unreachable servers and 5xx/429 (KServe S3_MAX_ATTEMPTS 3)
+  retryBaseMs: 500, // back-off 0.5 s, 1 s, ... (±25%)
+  progressLogMs: 10_000, // an info log line with bytes/rate/ETA this often during a download
 } as const;
 
 export interface InitializeOptions {
@@ -39,6 +44,9 @@ export interface InitializeOptions {
   /** Time without progress on one request (default 30 s). */
   idleTimeoutMs?: number;
   maxRedirects?: number;
+  /** Further tries after a transient failure (unreachable, 5xx, 429); default 2. */
+  retries?: number;
+  retryBaseMs?: number;
   onProgress?: (p: ProgressInfo) => void;
 }
 
@@ -52,10 +60,11 @@ export const DOWNLOADERS: Record<string, Downloader> = {
   http: httpDownloader,
   https: httpDownloader,
   s3: s3Downloader,
+  gs: gcsDownloader,
 };
 
 const supportedSchemes = () => Object.keys(DOWNLOADERS).map((s) => (s === LOCAL ? 'local paths' : `${s}://`));
-for (const s of ['s3', 'gs', 'hdfs', 'webhdfs', 'hf', 'oci', 'oci+native', 'oci+fetch', 'modelscope']) {
+for (const s of ['hdfs', 'webhdfs', 'hf', 'oci', 'oci+native', 'oci+fetch', 'modelscope']) {
   if (!DOWNLOADERS[s]) DOWNLOADERS[s] = unsupported(s, supportedSchemes);
 }
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
@@ -105,9 +114,20 @@ export async function initializeModel(opts: InitializeOptions): Promise<Initiali
   );
   timer.unref();
   const started = Date.now();
-  const progress = new Progress({ onProgress: opts.onProgress });
+  let lastLog = started;
+  const progress = new Progress({
+    onProgress: (p) => {
+      opts.onProgress?.(p);
+      if (Date.now() - lastLog >= STORAGE_DEFAULTS.progressLogMs) {
+        lastLog = Date.now();
+        log.info('storage: downloading', { uri: safe, ...p });
+      }
+    },
+  });
+  const retries = opts.retries ?? STORAGE_DEFAULTS.retries;
+  const retryBaseMs = opts.retryBaseMs ?? STORAGE_DEFAULTS.retryBaseMs;
   try {
-    const result = await flights.run(`${opts.cacheDir}\0${uri}`, controller.signal, (signal) => {
+    const result = await flights.run(`${opts.cacheDir}\0${uri}`, controller.signal, async (signal) => {
       const ctx: DownloadContext = {
         uri,
         cacheDir: opts.cacheDir,
@@ -121,7 +141,21 @@ export async function initializeModel(opts: InitializeOptions): Promise<Initiali
         maxRedirects: opts.maxRedirects ?? STORAGE_DEFAULTS.maxRedirects,
         progress,
       };
-      return downloader.fetch(ctx);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await downloader.fetch(ctx);
+        } catch (err) {
+          if (attempt >= retries || !isRetryable(err, signal)) throw err;
+          const wait = backoffMs(attempt, retryBaseMs);
+          log.warn('storage: retrying after a transient failure', {
+            uri: safe,
+            attempt: attempt + 1,
+            waitMs: wait,
+            error: messageOf(err),
+          });
+          await sleep(wait, signal);
+        }
+      }
     });
     progress.done();
     log.info('storage: model ready', {

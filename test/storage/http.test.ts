@@ -11,6 +11,7 @@ const MODEL = Buffer.from('pretend this is a joblib file\n'.repeat(100));
 const etagOf = (b: Buffer) => `"${createHash('md5').update(b).digest('hex')}"`;
 
 let server: TestServer;
+let flaky = 0;
 const files = new Map<string, Buffer>([
   ['/models/iris/model.joblib', MODEL],
   ['/v2/model.joblib', Buffer.from('version two')],
@@ -28,6 +29,11 @@ function handler(req: IncomingMessage, res: ServerResponse) {
   if (p === '/headers/model.joblib') {
     if (req.headers['x-model-token'] !== 'abc') return void res.writeHead(401).end();
     return void res.writeHead(200).end('with headers');
+  }
+  if (p === '/flaky/model.joblib') {
+    flaky++;
+    if (flaky % 3 !== 0) return void res.writeHead(503).end('busy');
+    return void res.writeHead(200, { etag: '"flaky"' }).end('third time lucky');
   }
   if (p === '/no-etag/model.joblib') return void res.writeHead(200).end('unversioned');
   if (p === '/chunked/model.bin') {
@@ -156,6 +162,21 @@ test('EXPECTED FAILURE - http 403 is StorageAccessDenied naming the host, never 
   });
 });
 
+test('http: transient failures (5xx) are retried with back-off', async (t) => {
+  const cacheDir = await tempDir(t);
+  flaky = 0;
+  const uri = `${server.url}/flaky/model.joblib`;
+  const r = await initializeModel({ storageUri: uri, cacheDir, retries: 2, retryBaseMs: 10 });
+  assert.equal(await readFile(join(r.modelDir, 'model.joblib'), 'utf8'), 'third time lucky');
+  assert.equal(flaky, 3);
+  flaky = 0;
+  await assert.rejects(
+    initializeModel({ storageUri: uri, cacheDir: await tempDir(t), retries: 0 }),
+    storageFailure('StorageRequestFailed', /HTTP 503/),
+  );
+  assert.equal(flaky, 1);
+});
+
 test('EXPECTED FAILURE - other statuses are StorageRequestFailed with the status', async (t) => {
   const cacheDir = await tempDir(t);
   await assert.rejects(
@@ -168,7 +189,7 @@ test('EXPECTED FAILURE - a refused port is StorageUnreachable naming host:port',
   const cacheDir = await tempDir(t);
   const port = await refusedPort();
   await assert.rejects(
-    initializeModel({ storageUri: `http://127.0.0.1:${port}/m/model.joblib`, cacheDir }),
+    initializeModel({ storageUri: `http://127.0.0.1:${port}/m/model.joblib`, cacheDir, retryBaseMs: 10 }),
     storageFailure('StorageUnreachable', new RegExp(`127\\.0\\.0\\.1:${port}.*ECONNREFUSED`)),
   );
 });
@@ -177,7 +198,7 @@ test('EXPECTED FAILURE - a server that never answers times out as StorageUnreach
   const cacheDir = await tempDir(t);
   const uri = `${server.url}/hang/model.joblib`;
   await assert.rejects(
-    initializeModel({ storageUri: uri, cacheDir, idleTimeoutMs: 200 }),
+    initializeModel({ storageUri: uri, cacheDir, idleTimeoutMs: 200, retries: 0 }),
     storageFailure('StorageUnreachable', /127\.0\.0\.1/),
   );
   await assert.rejects(

@@ -196,6 +196,7 @@ test('EXPECTED FAILURE - s3: a refused endpoint is StorageUnreachable naming hos
       storageUri: uri(`${RUN}/iris_model`),
       cacheDir,
       credentials: { s3: { ...creds, endpoint: `http://127.0.0.1:${port}` } },
+      retryBaseMs: 10,
     }),
     storageFailure('StorageUnreachable', new RegExp(`127\\.0\\.0\\.1:${port}`)),
   );

@@ -1,19 +1,9 @@
 // s3://bucket/key-or-prefix, against AWS or any S3-compatible endpoint (MinIO), with KServe's settings.
 
+import { parseBucketUri } from '../bucket-uri.js';
 import { downloadObjects } from '../object-store.js';
 import { S3Client } from '../s3-client.js';
-import { storageError } from '../storage-error.js';
 import type { DownloadContext, Downloader, InitializeResult } from '../types.js';
-
-export function parseBucketUri(uri: string, scheme: 's3' | 'gs'): { bucket: string; path: string } {
-  const rest = uri.slice(`${scheme}://`.length);
-  const slash = rest.indexOf('/');
-  const bucket = slash === -1 ? rest : rest.slice(0, slash);
-  const path = slash === -1 ? '' : rest.slice(slash + 1);
-  if (!bucket)
-    throw storageError('InvalidStorageUri', `invalid storageUri ${uri}: expected ${scheme}://{bucket}/{path}`);
-  return { bucket, path };
-}
 
 async function fetchS3(ctx: DownloadContext): Promise<InitializeResult> {
   const { bucket, path } = parseBucketUri(ctx.uri, 's3');
