@@ -112,7 +112,10 @@ spec:
   const res = await runCli(['apply', '-f', '-', '--server', inferd.url], { input: bad });
   assert.equal(res.code, 1);
   assert.match(res.stderr, /metadata\.name/);
-  assert.match(res.stderr, /spec\.predictor: exactly one of model, sklearn, .* or containers must be set; found model and sklearn/);
+  assert.match(
+    res.stderr,
+    /spec\.predictor: exactly one of model, sklearn, .* or containers must be set; found model and sklearn/,
+  );
   const malformed = await runCli(['apply', '-f', '-', '--server', inferd.url], { input: 'kind: [unclosed\n' });
   assert.equal(malformed.code, 1);
   assert.match(malformed.stderr, /\d+:\d+/);
