@@ -137,7 +137,9 @@ test('Secret values are masked in yaml, json and lists unless --show-secrets', (
 });
 
 test('yaml output sorts keys and does not indent sequences, like kubectl', () => {
-  assert.equal(toYaml({ b: 1, a: [{ y: 1, x: 2 }] }), 'a:\n- x: 2\n  y: 1\nb: 1\n');
+  assert.equal(toYaml({ b: 1, a: [{ q: 1, p: 2 }] }), 'a:\n- p: 2\n  q: 1\nb: 1\n');
+  // Quoted as kubectl's YAML 1.1 writer does, so every reader keeps them strings.
+  assert.equal(toYaml({ t: '2024-05-01T12:00:00Z', on: 'yes' }), '"on": "yes"\nt: "2024-05-01T12:00:00Z"\n');
   assert.equal(toJson({ b: 1, a: 2 }), '{\n    "a": 2,\n    "b": 1\n}\n');
 });
 

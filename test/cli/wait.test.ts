@@ -14,6 +14,12 @@ after(async () => {
   await polling.close();
 });
 
+/** Resolves once the CLI has sent a request matching `pred` (bounded), so changes land after it looked. */
+async function requestSeen(server: FakeControlApi, pred: (r: FakeControlApi['requests'][number]) => boolean) {
+  for (let i = 0; i < 500 && !server.requests.some(pred); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(server.requests.some(pred), 'the CLI never sent the expected request');
+}
+
 async function cli(server: FakeControlApi, argv: string[]) {
   const c = captureIo();
   const code = await main([...argv, '--server', server.url], c.io);
@@ -43,11 +49,14 @@ test('wait follows the watch until Ready=True arrives', async () => {
   api.seed(isvc('becomes-ready'));
   api.setStatus('inferenceservices', 'default', 'becomes-ready', ready('False'));
   const running = cli(api, ['wait', 'isvc', 'becomes-ready', '--for', 'condition=Ready', '--timeout=10s']);
-  setTimeout(() => api.setStatus('inferenceservices', 'default', 'becomes-ready', ready('True')), 50);
+  await requestSeen(
+    api,
+    (r) => r.query.get('watch') === 'true' && r.query.get('fieldSelector') === 'metadata.name=becomes-ready',
+  );
+  api.setStatus('inferenceservices', 'default', 'becomes-ready', ready('True'));
   const res = await running;
   assert.equal(res.code, 0, res.stderr);
   assert.equal(res.stdout, 'inferenceservice.serving.kserve.io/becomes-ready condition met\n');
-  assert.ok(api.requests.some((r) => r.query.get('watch') === 'true'));
 });
 
 test("wait times out with kubectl's message and exit 1", async () => {
@@ -70,7 +79,8 @@ test('a Ready=True from an older generation does not count', async () => {
 test('without watch support, wait polls until the condition holds', async () => {
   polling.seed(isvc('polled'));
   const running = cli(polling, ['wait', '--for=condition=Ready', 'isvc/polled', '--timeout=10s']);
-  setTimeout(() => polling.setStatus('inferenceservices', 'default', 'polled', ready('True')), 100);
+  await requestSeen(polling, (r) => r.query.get('watch') === 'true');
+  polling.setStatus('inferenceservices', 'default', 'polled', ready('True'));
   const res = await running;
   assert.equal(res.code, 0, res.stderr);
   assert.equal(res.stdout, 'inferenceservice.serving.kserve.io/polled condition met\n');
@@ -80,7 +90,8 @@ test('without watch support, wait polls until the condition holds', async () => 
 test('wait --for=delete returns when the object is gone', async () => {
   api.seed(isvc('going'));
   const running = cli(api, ['wait', '--for=delete', 'isvc/going', '--timeout=10s']);
-  setTimeout(() => api.remove('inferenceservices', 'default', 'going'), 50);
+  await requestSeen(api, (r) => r.query.get('fieldSelector') === 'metadata.name=going');
+  api.remove('inferenceservices', 'default', 'going');
   const res = await running;
   assert.equal(res.code, 0, res.stderr);
   assert.equal(res.stdout, 'inferenceservice.serving.kserve.io/going condition met\n');
