@@ -8,7 +8,7 @@
 // An entry is never written in place: a crash leaves a tmp folder, never a half model under entries/.
 
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import type { InitializeResult } from './types.js';
@@ -80,6 +80,33 @@ export async function commitTempDir(cacheDir: string, tmp: string, key: string):
     await rm(tmp, { recursive: true, force: true });
   }
   return final;
+}
+
+/**
+ * Removes temp folders left by crashed downloads. Only folders untouched for longer than maxAgeMs go (far
+ * beyond any download's timeout), so another process's download in progress is never pulled away.
+ */
+export async function pruneStaleTemp(cacheDir: string, maxAgeMs: number, now = Date.now()): Promise<string[]> {
+  const base = join(cacheDir, 'tmp');
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = await readdir(base);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const p = join(base, name);
+    try {
+      if (now - (await stat(p)).mtimeMs > maxAgeMs) {
+        await rm(p, { recursive: true, force: true });
+        removed.push(p);
+      }
+    } catch {
+      // gone already
+    }
+  }
+  return removed;
 }
 
 /** What a previous download of a URI saw, for conditional requests. */

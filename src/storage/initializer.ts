@@ -3,6 +3,7 @@
 
 import { isInferdError, messageOf } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
+import { pruneStaleTemp } from './cache.js';
 import { Progress } from './progress.js';
 import { redactUri } from './redact-uri.js';
 import { backoffMs, isRetryable, sleep } from './retry.js';
@@ -24,6 +25,7 @@ export const STORAGE_DEFAULTS = {
   retries: 2, // after the first try, for unreachable servers and 5xx/429 (KServe S3_MAX_ATTEMPTS 3)
   retryBaseMs: 500, // back-off 0.5 s, 1 s, ... (±25%)
   progressLogMs: 10_000, // an info log line with bytes/rate/ETA this often during a download
+  staleTempMs: 24 * 60 * 60 * 1000, // temp folders of crashed downloads are removed after 1 day
 } as const;
 
 export interface InitializeOptions {
@@ -124,6 +126,8 @@ export async function initializeModel(opts: InitializeOptions): Promise<Initiali
       }
     },
   });
+  const pruned = await pruneStaleTemp(opts.cacheDir, STORAGE_DEFAULTS.staleTempMs).catch(() => []);
+  if (pruned.length) log.info('storage: removed temp folders of interrupted downloads', { count: pruned.length });
   const retries = opts.retries ?? STORAGE_DEFAULTS.retries;
   const retryBaseMs = opts.retryBaseMs ?? STORAGE_DEFAULTS.retryBaseMs;
   try {

@@ -231,6 +231,14 @@ test('EXPECTED FAILURE - downloads beyond maxBytes are StorageTooLarge (declared
   assert.deepEqual(await readdir(join(cacheDir, 'entries')).catch(() => []), []);
 });
 
+test('EXPECTED FAILURE - Azure Blob prefixes are StorageUnsupported (a SAS URL to one blob is plain https)', async (t) => {
+  const cacheDir = await tempDir(t);
+  await assert.rejects(
+    initializeModel({ storageUri: 'https://acct.blob.core.windows.net/models/iris', cacheDir }),
+    storageFailure('StorageUnsupported', /Azure Blob.*SAS/),
+  );
+});
+
 test('EXPECTED FAILURE - a URL without a file name is InvalidStorageUri', async (t) => {
   const cacheDir = await tempDir(t);
   await assert.rejects(
