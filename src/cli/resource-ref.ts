@@ -40,15 +40,6 @@ export function resolveKind(alias: string): KindInfo {
   return kind;
 }
 
-/** The kind of a manifest document, matched by `kind` (and by `apiVersion`'s group when it has one). */
-export function kindOfDocument(doc: { apiVersion?: unknown; kind?: unknown }): KindInfo | undefined {
-  if (typeof doc.kind !== 'string') return undefined;
-  const kind = kindByName(doc.kind);
-  if (!kind) return undefined;
-  const group = typeof doc.apiVersion === 'string' && doc.apiVersion.includes('/') ? doc.apiVersion.split('/')[0] : '';
-  return group === groupOf(kind) ? kind : undefined;
-}
-
 export interface PathParts {
   /** Omit for cluster-scoped kinds and for all-namespaces lists. */
   namespace?: string;
@@ -113,9 +104,4 @@ export function parseTargets(positionals: readonly string[]): Target[] {
     for (const n of names) add(k, n);
   }
   return targets;
-}
-
-/** Every kind, for help text. */
-export function kindNames(): string[] {
-  return KINDS.map((k) => (k.shortNames.length ? `${k.plural} (${k.shortNames.join(', ')})` : k.plural));
 }
