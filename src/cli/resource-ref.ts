@@ -2,7 +2,7 @@
 // forms (`inferenceservice.serving.kserve.io/x` for apply, `inferenceservices.serving.kserve.io "x"`
 // in errors, `secret/x` for the core group). The kinds themselves come from src/api/types.ts.
 
-import { KINDS, type KindInfo, kindByAlias, kindByName } from '../api/types.js';
+import { type KindInfo, kindByAlias } from '../api/types.js';
 import { InferdError } from '../errors.js';
 
 /** The API group ('' for the core group, whose apiVersion is just `v1`). */
