@@ -12,8 +12,9 @@ const hasModelExtension = (name: string) => MODEL_EXTENSIONS.some((ext) => name.
 
 /** The one model file in `modelDir` (or `modelDir` itself when it is such a file). */
 export async function findModelFile(modelDir: string): Promise<string> {
-  const info = await stat(modelDir).catch((cause: unknown) => {
-    throw new InferdError('MODEL_LOAD_FAILED', `model directory ${modelDir} cannot be read: ${String(cause)}`, {
+  const info = await stat(modelDir).catch((cause: NodeJS.ErrnoException) => {
+    const problem = cause.code === 'ENOENT' ? 'does not exist' : `cannot be read (${cause.code ?? String(cause)})`;
+    throw new InferdError('MODEL_LOAD_FAILED', `model directory ${modelDir} ${problem}`, {
       reason: 'ModelMissing',
       cause,
     });

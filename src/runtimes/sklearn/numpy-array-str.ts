@@ -18,13 +18,18 @@ interface Parts {
 /** Positional digits, at most PRECISION after the point, trailing zeros trimmed but the point kept ('1.'). */
 function positional(value: number, float32: boolean): Parts {
   const { negative, digits, exponent } = shortestDigits(value, float32);
+  if (digits.length - exponent - 1 > PRECISION) {
+    // More digits than the precision allows: round the value at the cut-off, as Dragon4 does.
+    const rounded = roundSignificant(value, exponent + 1 + PRECISION);
+    return positionalParts(negative, rounded.digits, rounded.exponent);
+  }
+  return positionalParts(negative, digits, exponent);
+}
+
+function positionalParts(negative: boolean, digits: string, exponent: number): Parts {
   let int: string;
   let frac: string;
-  if (digits.length - exponent - 1 > PRECISION) {
-    // More digits than the precision allows: numpy rounds the value at the cut-off.
-    [int, frac] = Math.abs(value).toFixed(PRECISION).split('.') as [string, string];
-    frac = frac.replace(/0+$/, '');
-  } else if (exponent < 0) {
+  if (exponent < 0) {
     int = '0';
     frac = '0'.repeat(-exponent - 1) + digits;
   } else {
@@ -37,13 +42,29 @@ function positional(value: number, float32: boolean): Parts {
 
 function scientific(value: number, float32: boolean): Parts {
   let { negative, digits, exponent } = shortestDigits(value, float32);
-  if (digits.length - 1 > PRECISION) {
-    const [mantissa, exp] = Math.abs(value).toExponential(PRECISION).split('e') as [string, string];
-    digits = mantissa.replace('.', '').replace(/0+$/, '');
-    exponent = Number(exp);
-  }
+  if (digits.length - 1 > PRECISION) ({ digits, exponent } = roundSignificant(value, PRECISION + 1));
   const exp = `${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
   return { int: (negative ? '-' : '') + digits[0], frac: digits.slice(1), exp };
+}
+
+/**
+ * |value| rounded to `keep` significant digits, half to even on an exact tie (Dragon4's rule; toFixed would
+ * round 0.001953125 up). 31 digits of the exact expansion are enough to tell a tie for the magnitudes printed.
+ */
+function roundSignificant(value: number, keep: number): { digits: string; exponent: number } {
+  const [mantissa, exp] = Math.abs(value).toExponential(30).split('e') as [string, string];
+  const all = mantissa.replace('.', '');
+  let exponent = Number(exp);
+  let head = all.slice(0, keep);
+  const rest = all.slice(keep);
+  const last = Number(head[head.length - 1] ?? '0');
+  const up = rest[0]! > '5' || (rest[0] === '5' && (/[1-9]/.test(rest.slice(1)) || last % 2 === 1));
+  if (up) {
+    const incremented = (BigInt(head) + 1n).toString();
+    if (incremented.length > head.length) exponent++;
+    head = incremented.slice(0, keep);
+  }
+  return { digits: head.replace(/0+$/, '') || '0', exponent };
 }
 
 /** numpy's FloatingFormat: one format for all shown values, then each value padded to it. */

@@ -8,6 +8,7 @@ import type { Tensor } from '../../../src/runtimes/model.js';
 
 export interface Expected {
   case: string;
+  sklearn_version: string;
   estimator: string;
   format: string;
   dataset: string;

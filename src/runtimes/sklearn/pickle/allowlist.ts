@@ -5,7 +5,7 @@
 import { InferdError } from '../../../errors.js';
 import { bytesOf, checkShape, decodeArray, decodeScalar, NdArray } from './ndarray.js';
 import { DType } from './numpy-dtype.js';
-import { corrupt, PyGlobal, PyObject } from './py-values.js';
+import { corrupt, OpaqueObject, PyGlobal, PyObject } from './py-values.js';
 
 export const NUMPY_ARRAY_WRAPPER = 'joblib.numpy_pickle.NumpyArrayWrapper';
 const NDARRAY = 'numpy.ndarray';
@@ -144,7 +144,8 @@ export class GlobalResolver {
     }
     if (this.#options.isRecognisedUnsupported?.(qualifiedName)) {
       if (!this.unsupported.includes(qualifiedName)) this.unsupported.push(qualifiedName);
-      return inertClass(qualifiedName);
+      const make = (args: readonly unknown[]) => new OpaqueObject(qualifiedName, args);
+      return new PyGlobal(qualifiedName, { call: make, instantiate: make });
     }
     throw unsafe(qualifiedName);
   }

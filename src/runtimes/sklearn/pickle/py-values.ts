@@ -68,6 +68,14 @@ export class PyObject implements Buildable {
   }
 }
 
+/**
+ * A stand-in for a recognised but unsupported class. It accepts any state (Cython classes pickle tuples,
+ * list and dict subclasses get APPENDS/SETITEMS) so that unpickling can go on scanning the rest of the file.
+ */
+export class OpaqueObject extends PyObject {
+  override setState(_state: unknown): void {}
+}
+
 /** A Python tuple: a frozen array, so a stray APPEND onto it is detected as corruption. */
 export function tuple(items: unknown[]): readonly unknown[] {
   return Object.freeze(items);

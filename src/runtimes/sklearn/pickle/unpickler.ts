@@ -10,7 +10,7 @@ import { type AllowlistOptions, GlobalResolver, NUMPY_ARRAY_WRAPPER } from './al
 import { ByteReader } from './byte-reader.js';
 import { readWrappedArray } from './joblib-array.js';
 import { HIGHEST_PROTOCOL, Op } from './opcodes.js';
-import { corrupt, isBuildable, isTuple, PyGlobal, PyObject, pyInt, tuple } from './py-values.js';
+import { corrupt, isBuildable, isTuple, OpaqueObject, PyGlobal, PyObject, pyInt, tuple } from './py-values.js';
 
 /** Joblib nests a pickle inside the stream per object array; deeper nesting than this is not a real model. */
 const MAX_NESTED_PICKLES = 8;
@@ -185,6 +185,7 @@ class Unpickler {
       case Op.ADDITEMS: {
         const items = this.#popMark();
         const set = this.#top();
+        if (set instanceof OpaqueObject) return NO_VALUE;
         if (!(set instanceof Set)) throw corrupt('ADDITEMS onto something that is not a set');
         for (const item of items) set.add(item);
         return NO_VALUE;
@@ -309,11 +310,13 @@ class Unpickler {
   }
 
   #list(value: unknown): unknown[] {
+    if (value instanceof OpaqueObject) return []; // a list subclass we only scan past
     if (!Array.isArray(value) || Object.isFrozen(value)) throw corrupt('APPEND onto something that is not a list');
     return value;
   }
 
   #dict(value: unknown): Map<unknown, unknown> {
+    if (value instanceof OpaqueObject) return new Map(); // a dict subclass we only scan past
     if (!(value instanceof Map)) throw corrupt('SETITEM onto something that is not a dict');
     return value;
   }
