@@ -20,25 +20,73 @@ export function pyFloat(x: number): string {
   return `${s.slice(0, e)}e${sign}${digits.length < 2 ? `0${digits}` : digits}`;
 }
 
-const formatFloat: Format = (v) => pyFloat(Number(v));
-const formatInt: Format = (v) => String(v);
 const formatBool: Format = (v) => (v ? 'true' : 'false');
 const formatBytes: Format = (v) =>
   JSON.stringify(typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
 
-function formatterFor(t: Tensor): Format {
+type Kind = 'float' | 'int' | 'bool' | 'bytes';
+
+function kindOf(t: Tensor): Kind {
   switch (t.datatype) {
     case 'FP16':
     case 'FP32':
     case 'FP64':
-      return formatFloat;
+      return 'float';
     case 'BOOL':
-      return formatBool;
+      return 'bool';
     case 'BYTES':
-      return formatBytes;
+      return 'bytes';
     default:
-      return formatInt;
+      return 'int';
   }
+}
+
+type Values = ArrayLike<unknown> & { join(sep: string): string; slice(a: number, b: number): Values };
+
+const CHUNK = 1024;
+
+/** `[...]` for data[start, end): JSON.stringify's native number path where it spells numbers as Python does. */
+function listRange(kind: Kind, data: Values, start: number, end: number): string {
+  if (kind === 'int') {
+    const part = start === 0 && end === data.length ? data : data.slice(start, end);
+    if (part instanceof BigInt64Array || part instanceof BigUint64Array) return `[${part.join(',')}]`;
+    return JSON.stringify(Array.isArray(part) ? part : Array.from(part as ArrayLike<number>));
+  }
+  if (kind === 'float') {
+    if (end - start <= CHUNK) return `[${floatChunk(data, start, end)}]`;
+    const parts: string[] = [];
+    for (let i = start; i < end; i += CHUNK) parts.push(floatChunk(data, i, Math.min(end, i + CHUNK)));
+    return `[${parts.join(',')}]`;
+  }
+  const fmt = kind === 'bool' ? formatBool : formatBytes;
+  const out = new Array<string>(end - start);
+  for (let i = start; i < end; i++) out[i - start] = fmt(data[i]);
+  return `[${out.join(',')}]`;
+}
+
+/**
+ * Floats without brackets. JavaScript and Python agree on the shortest digits; they differ only for
+ * integral values (1 vs 1.0), |x| < 1e-4, |x| >= 1e16 and non-finite values. A chunk without any is
+ * stringified natively (~3× faster than one string per number).
+ */
+function floatChunk(data: Values, start: number, end: number): string {
+  let clean = true;
+  for (let i = start; i < end; i++) {
+    const x = data[i] as number;
+    const a = x < 0 ? -x : x;
+    if (!(a >= 1e-4 && a < 1e16) || Number.isInteger(x)) {
+      clean = false;
+      break;
+    }
+  }
+  if (clean) {
+    const part = data.slice(start, end);
+    const s = JSON.stringify(Array.isArray(part) ? part : Array.from(part as ArrayLike<number>));
+    return s.slice(1, -1);
+  }
+  const out = new Array<string>(end - start);
+  for (let i = start; i < end; i++) out[i - start] = pyFloat(Number(data[i]));
+  return out.join(',');
 }
 
 function checkSize(t: Tensor): void {
@@ -55,42 +103,31 @@ function checkSize(t: Tensor): void {
 /** `[v0,v1,...]`: V2's flat `data`. */
 export function encodeFlat(t: Tensor): string {
   checkSize(t);
-  const fmt = formatterFor(t);
-  const data = t.data as ArrayLike<unknown>;
-  const n = data.length;
-  if (n === 0) return '[]';
-  let s = `[${fmt(data[0])}`;
-  for (let i = 1; i < n; i++) s += `,${fmt(data[i])}`;
-  return `${s}]`;
+  const data = t.data as unknown as Values;
+  return listRange(kindOf(t), data, 0, data.length);
 }
 
 /** Nested lists by shape (`ndarray.tolist()`): V1's `predictions`. A rank-0 tensor is a bare value. */
 export function encodeNested(t: Tensor): string {
-  if (t.shape.length <= 1) {
-    if (t.shape.length === 1) return encodeFlat(t);
-    checkSize(t);
-    return formatterFor(t)((t.data as ArrayLike<unknown>)[0]);
-  }
   checkSize(t);
-  const fmt = formatterFor(t);
-  const data = t.data as ArrayLike<unknown>;
+  const kind = kindOf(t);
+  const data = t.data as unknown as Values;
   const shape = t.shape;
+  if (shape.length === 0) return listRange(kind, data, 0, 1).slice(1, -1);
   const strides = new Array<number>(shape.length);
   let stride = 1;
   for (let d = shape.length - 1; d >= 0; d--) {
     strides[d] = stride;
     stride *= shape[d]!;
   }
+  const last = shape.length - 1;
   const write = (dim: number, offset: number): string => {
     const len = shape[dim]!;
+    if (dim === last) return listRange(kind, data, offset, offset + len);
     if (len === 0) return '[]';
-    let s = '[';
-    if (dim === shape.length - 1) {
-      for (let i = 0; i < len; i++) s += (i ? ',' : '') + fmt(data[offset + i]);
-    } else {
-      const step = strides[dim]!;
-      for (let i = 0; i < len; i++) s += (i ? ',' : '') + write(dim + 1, offset + i * step);
-    }
+    const step = strides[dim]!;
+    let s = `[${write(dim + 1, offset)}`;
+    for (let i = 1; i < len; i++) s += `,${write(dim + 1, offset + i * step)}`;
     return `${s}]`;
   };
   return write(0, 0);
