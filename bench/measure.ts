@@ -41,6 +41,8 @@ export interface MeasureOptions {
   track?: (pid: number, done: Promise<void>) => void;
   /** Pids that belong to the bench (not "other"): their CPU is subtracted. */
   ownPids?: () => number[];
+  /** false when there is no time left for a repeat (the --quick time box). */
+  canRepeat?: () => boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -173,6 +175,7 @@ export async function measureCase(spec: CaseSpec, o: MeasureOptions): Promise<Ca
     });
     const last = runs[runs.length - 1]!;
     if (last.otherCores <= o.busyThresholdCores) break;
+    if (o.canRepeat && !o.canRepeat()) break;
     o.log(
       `  ${spec.target} ${name}: machine busy (${last.otherCores.toFixed(2)} other cores > ${o.busyThresholdCores}), run ${i + 1}/${o.maxRuns}`,
     );

@@ -102,6 +102,27 @@ export interface Results {
   };
 }
 
+/** mib_per_extra_model from the smallest and largest measured points; 100 models measured or extrapolated. */
+export function summarizeDensity(
+  points: DensityPoint[],
+): Pick<Density, 'mib_per_extra_model' | 'rss_mib_100_models' | 'rss_100_extrapolated'> & { note?: string } {
+  const ok = points.filter((p) => p.models_ready >= 1);
+  const first = ok[0];
+  const last = ok[ok.length - 1];
+  if (!first || !last || last.models_ready <= first.models_ready)
+    return { mib_per_extra_model: null, rss_mib_100_models: null, rss_100_extrapolated: false };
+  const per = (last.rss_mib - first.rss_mib) / (last.models_ready - first.models_ready);
+  const at100 = ok.find((p) => p.models_ready === 100);
+  if (at100)
+    return { mib_per_extra_model: round(per, 1), rss_mib_100_models: at100.rss_mib, rss_100_extrapolated: false };
+  return {
+    mib_per_extra_model: round(per, 1),
+    rss_mib_100_models: round(first.rss_mib + per * (100 - first.models_ready), 0),
+    rss_100_extrapolated: true,
+    note: `100 models not measured: extrapolated linearly from ${first.models_ready} and ${last.models_ready} ready models`,
+  };
+}
+
 export function findCase(cases: CaseResult[], target: Target, name: string): CaseResult | undefined {
   return cases.find((c) => c.target === target && c.name === name && c.status === 'ok');
 }

@@ -25,6 +25,7 @@ import {
   formatTable,
   type Results,
   round,
+  summarizeDensity,
   validateResults,
 } from './results.js';
 import {
@@ -125,11 +126,21 @@ function machineInfo(): Omit<Results['machine'], 'loadavg_end'> {
   };
 }
 
-async function firstAnswerVia(url: string, host: string | undefined, p: Payload, model: string, timeoutMs: number) {
+/** Asks until the answer is right; returns the elapsed ms and the status changes seen on the way. */
+async function firstAnswerVia(
+  url: string,
+  host: string | undefined,
+  p: Payload,
+  model: string,
+  timeoutMs: number,
+): Promise<{ ms: number; trace: string[] }> {
   const t0 = performance.now();
   const deadline = Date.now() + timeoutMs;
   let last = '';
+  const trace: string[] = [];
+  let lastStatus = '';
   while (Date.now() < deadline) {
+    let status: string;
     try {
       const r = await request(url + p.path(model), {
         method: 'POST',
@@ -138,14 +149,19 @@ async function firstAnswerVia(url: string, host: string | undefined, p: Payload,
         timeoutMs: Math.max(100, deadline - Date.now()),
       });
       const wrong = p.check(r);
-      if (!wrong) return performance.now() - t0;
+      status = String(r.status);
+      if (!wrong)
+        return { ms: performance.now() - t0, trace: [...trace, `${status}@${(performance.now() - t0).toFixed(0)}ms`] };
       last = wrong;
     } catch (err) {
       last = err instanceof Error ? err.message : String(err);
+      status = 'error';
     }
+    if (status !== lastStatus) trace.push(`${status}@${(performance.now() - t0).toFixed(0)}ms`);
+    lastStatus = status;
     await sleep(5);
   }
-  throw new Error(`no right answer from ${model} within ${timeoutMs} ms (last: ${last})`);
+  throw new Error(`no right answer from ${model} within ${timeoutMs} ms (last: ${last}; trace ${trace.join(' ')})`);
 }
 
 async function deleteIsvc(url: string, ns: string, name: string): Promise<void> {
@@ -155,61 +171,74 @@ async function deleteIsvc(url: string, ns: string, name: string): Promise<void> 
 }
 
 /** Cold start: POST an InferenceService, then ask it (through the gateway) until it answers right. */
-async function measureColdStart(serve: InferdServe, runs: number): Promise<number[]> {
+async function measureColdStart(serve: InferdServe, runs: number, timeoutMs: number): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < runs; i++) {
     const name = `bench-cold-${i}`;
     const host = `${name}.default.example.com`;
     const t0 = performance.now();
     await applyIsvc(serve.url, isvcManifest(name, irisModelDir));
-    const answered = await firstAnswerVia(serve.url, host, v1Iris, name, 60_000);
+    const applyMs = performance.now() - t0;
+    const answered = await firstAnswerVia(serve.url, host, v1Iris, name, timeoutMs);
     out.push(round(performance.now() - t0, 1));
-    log(`  apply → first answer (${name}): ${out[out.length - 1]} ms (requests alone ${answered.toFixed(0)} ms)`);
+    log(
+      `  apply → first answer (${name}): ${out[out.length - 1]} ms (POST ${applyMs.toFixed(0)} ms; answers: ${answered.trace.join(' ')})`,
+    );
+    if (answered.ms > 3_000) {
+      const logs = await request(`${serve.url}${ISVC_API}/default/inferenceservices/${name}/log?tailLines=20`).catch(
+        () => undefined,
+      );
+      log(`  slow cold start; service log tail:\n${logs?.body.toString() ?? '(none)'}`);
+    }
     await deleteIsvc(serve.url, 'default', name);
     await sleep(300);
   }
   return out;
 }
 
-/** RSS of one `inferd serve` tree with N sklearn models applied (fresh instance, no demo). */
-async function measureDensity(stateDir: string, sizes: number[], budgetMs: number): Promise<DensityPoint[]> {
-  const serve = await startInferd(groups, { stateDir, demo: false });
+/**
+ * RSS of one `inferd serve` tree with N sklearn models Ready, for each N in sizes (ascending). Models already
+ * Ready in namespace default (the demo) count; more are applied as `bench-d-i`. Bounded by deadline.
+ */
+async function densityPoints(serve: InferdServe, sizes: number[], deadline: number): Promise<DensityPoint[]> {
   const points: DensityPoint[] = [];
-  let applied = 0;
-  const deadline = Date.now() + budgetMs;
-  try {
-    for (const n of [...sizes].sort((a, b) => a - b)) {
-      if (Date.now() > deadline) {
-        log(`  density: time box spent, stopping before ${n} models`);
-        break;
-      }
-      const t0 = performance.now();
-      for (; applied < n; applied++) await applyIsvc(serve.url, isvcManifest(`bench-d-${applied}`, irisModelDir));
-      let ready = 0;
-      while (Date.now() < deadline) {
-        ready = await countReady(serve.url, 'default');
-        if (ready >= n) break;
-        await sleep(250);
-      }
-      await sleep(1000); // let the new processes settle
-      const tree = sampleTree(serve.started.pid);
-      const point: DensityPoint = {
-        models_applied: n,
-        models_ready: ready,
-        processes: tree.pids.length,
-        rss_mib: round(tree.rssBytes / 1048576, 1),
-        wait_ms: round(performance.now() - t0, 0),
-      };
-      points.push(point);
-      log(
-        `  density: ${point.models_ready}/${n} ready, ${point.processes} processes, ${point.rss_mib} MiB (${point.wait_ms} ms)`,
-      );
-      if (ready < n) break;
+  let applied = await countReady(serve.url, 'default');
+  let next = 0;
+  for (const n of [...sizes].sort((a, b) => a - b)) {
+    if (Date.now() > deadline) {
+      log(`  density: time box spent, stopping before ${n} models`);
+      break;
     }
-  } finally {
-    await groups.stop(serve.started.pid, 30_000);
+    const t0 = performance.now();
+    for (; applied < n; applied++) await applyIsvc(serve.url, isvcManifest(`bench-d-${next++}`, irisModelDir));
+    let ready = 0;
+    while (Date.now() < deadline) {
+      ready = await countReady(serve.url, 'default');
+      if (ready >= n) break;
+      await sleep(250);
+    }
+    await sleep(500); // let the new processes settle
+    const tree = sampleTree(serve.started.pid);
+    const point: DensityPoint = {
+      models_applied: n,
+      models_ready: ready,
+      processes: tree.pids.length,
+      rss_mib: round(tree.rssBytes / 1048576, 1),
+      wait_ms: round(performance.now() - t0, 0),
+    };
+    points.push(point);
+    log(`  density: ${ready}/${n} ready, ${point.processes} processes, ${point.rss_mib} MiB (${point.wait_ms} ms)`);
+    if (ready < n) break;
   }
   return points;
+}
+
+/** Deletes the density models and waits (bounded) until their replica processes are gone. */
+async function removeDensityModels(serve: InferdServe, count: number): Promise<void> {
+  const before = sampleTree(serve.started.pid).pids.length;
+  for (let i = 0; i < count; i++) await deleteIsvc(serve.url, 'default', `bench-d-${i}`);
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline && sampleTree(serve.started.pid).pids.length > before - count) await sleep(100);
 }
 
 interface ProfileOut {
@@ -286,14 +315,18 @@ async function main(): Promise<number> {
     `inferd bench (${flags.quick ? 'quick' : 'full'}) on ${machine.cpus}× ${machine.cpu_model}, node ${machine.node}, loadavg ${machine.loadavg_start}`,
   );
   const workDir = mkdtempSync(join(os.tmpdir(), 'inferd-bench-'));
+  // --quick is time-boxed: phases that would not fit are skipped (and say so) rather than overrun 60 s.
+  const budgetEnd = flags.quick ? t0 + 54_000 : Number.POSITIVE_INFINITY;
+  const leftMs = () => budgetEnd - performance.now();
   const m: MeasureOptions = {
-    durationS: flags.quick ? 2 : 8,
-    warmupS: flags.quick ? 0.5 : 2,
+    durationS: flags.quick ? 2 : 5,
+    warmupS: 1,
     maxRuns: flags.quick ? 2 : 3,
     busyThresholdCores: 0.25,
-    quietWaitMs: flags.quick ? 0 : 5_000,
+    quietWaitMs: flags.quick ? 0 : 3_000,
     workDir,
     log,
+    canRepeat: () => leftMs() > 20_000,
     track: (pid, done) => {
       wrkPids.add(pid);
       done.then(() => wrkPids.delete(pid));
@@ -323,14 +356,27 @@ async function main(): Promise<number> {
   const serve = await startInferd(groups, { stateDir: mkdtempSync(join(workDir, 'state-')), demo: true });
   cold.serve_start_to_listening_ms = round(serve.listeningMs, 1);
   const readyAfter = await waitIsvcReady(serve.url, 'default', 'sklearn-iris', 60_000, () => !serve.started.exited());
-  const firstMs = await firstAnswerVia(serve.url, 'sklearn-iris.default.example.com', v1Iris, 'sklearn-iris', 10_000);
-  cold.serve_start_to_ready_ms = round(serve.listeningMs + readyAfter + firstMs, 1);
+  const first = await firstAnswerVia(serve.url, 'sklearn-iris.default.example.com', v1Iris, 'sklearn-iris', 10_000);
+  cold.serve_start_to_ready_ms = round(serve.listeningMs + readyAfter + first.ms, 1);
   log(
     `  listening after ${cold.serve_start_to_listening_ms} ms, demo answers after ${cold.serve_start_to_ready_ms} ms`,
   );
   const replica = await findReplica(serve.started.pid, 'sklearn-iris');
   const replicaUrl = `http://127.0.0.1:${replica.port}`;
   log(`  replica pid ${replica.pid} on port ${replica.port}`);
+
+  // Cold start: apply → first answer on the running serve, before anything else runs beside it.
+  if (!interrupted) {
+    log('cold start: apply an InferenceService → first answer through the gateway');
+    try {
+      const runs = await measureColdStart(serve, flags.quick ? 1 : 3, flags.quick ? 15_000 : 60_000);
+      cold.apply_to_first_answer_runs_ms = runs;
+      cold.apply_to_first_answer_ms = round(median(runs), 1);
+    } catch (err) {
+      notes.push(`cold start failed: ${err instanceof Error ? err.message : String(err)}`);
+      log(`  ${notes[notes.length - 1]}`);
+    }
+  }
 
   // A linear model for the 1 MiB codec comparison where the model's own compute is negligible.
   let linear: { url: string; model: string } | undefined;
@@ -354,15 +400,33 @@ async function main(): Promise<number> {
     notes.push(`bare server failed: ${err instanceof Error ? err.message : String(err)}`);
   }
 
-  // (b) KServe's own server on the same model file.
+  // (b) KServe's own server on the same model file. --quick measures density on the running serve while
+  // KServe boots (RSS does not care about CPU contention; KServe's start time then does, and says so).
   let kserve: KServe | undefined;
-  if (flags.kserve) {
-    log('starting KServe v0.12.1 sklearnserver');
+  const kserveStart = flags.kserve
+    ? startKServe(groups, { modelDir: irisModelDir, firstRequest: v1Iris })
+    : Promise.reject(new Error('--no-kserve'));
+  kserveStart.catch(() => undefined);
+  if (flags.kserve) log('starting KServe v0.12.1 sklearnserver');
+  if (flags.quick) {
+    log(`density: RSS of inferd serve + replicas with ${flags.density.join(', ')} models (during the KServe start)`);
     try {
-      kserve = await startKServe(groups, { modelDir: irisModelDir, firstRequest: v1Iris });
+      density.points = await densityPoints(serve, flags.density, Date.now() + 20_000);
+      await removeDensityModels(serve, Math.max(0, (density.points.at(-1)?.models_applied ?? 1) - 1));
+      density.note = 'measured on the demo serve while KServe was starting (--quick)';
+    } catch (err) {
+      notes.push(`density failed: ${err instanceof Error ? err.message : String(err)}`);
+      log(`  ${notes[notes.length - 1]}`);
+    }
+  }
+  if (flags.kserve) {
+    try {
+      kserve = await kserveStart;
+      if (flags.quick) cold.note = 'KServe start measured while inferd loaded the density models (--quick)';
       cold.kserve_start_to_ready_ms = round(kserve.startToReadyMs, 1);
       cold.kserve_start_to_first_answer_ms = round(kserve.startToFirstAnswerMs, 1);
-      if (kserve.aptInstalled) cold.note = 'KServe start includes a first-time apt-get install of its packages';
+      if (kserve.aptInstalled)
+        cold.note = `${cold.note ? `${cold.note}; ` : ''}KServe start includes a first-time apt-get install of its packages`;
       log(`  KServe ready after ${cold.kserve_start_to_ready_ms} ms`);
     } catch (err) {
       notes.push(`KServe failed to start: ${err instanceof Error ? err.message : String(err)}`);
@@ -373,6 +437,12 @@ async function main(): Promise<number> {
   const allRoots = () => [serve.started.pid, bare?.started.pid, kserve?.started.pid].filter((p) => p !== undefined);
   const run = async (spec: CaseSpec) => {
     if (interrupted) return;
+    if (leftMs() < 6_000) {
+      notes.push(
+        `${spec.target} ${spec.payload.id}${spec.variant ?? ''}_c${spec.connections} skipped: --quick time box`,
+      );
+      return;
+    }
     const own = () => allRoots().filter((p) => !spec.serverPids.includes(p));
     cases.push(await measureCase(spec, { ...m, ownPids: own }));
   };
@@ -393,24 +463,27 @@ async function main(): Promise<number> {
     return specs;
   };
 
-  log('throughput (wrk)');
-  const conns = flags.quick ? [16] : [1, 16, 64];
-  for (const c of conns) for (const p of [v1Iris, v2Iris]) for (const s of small(p, c)) await run(s);
-
-  log('1 MiB FP32 V2 infer ([65536, 4]), 1 connection');
   const bigJ = bigJson();
   const bigB = bigBinary();
   const big = { model: 'sklearn-iris', connections: 1 };
-  await run({ ...big, target: 'inferd-replica', payload: bigJ, baseUrl: replicaUrl, serverPids: [serve.started.pid] });
-  await run({
-    ...big,
-    target: 'inferd-replica',
-    payload: bigB,
-    baseUrl: replicaUrl,
-    serverPids: [serve.started.pid],
-    refusedStatus: 'not implemented',
-  });
-  if (!flags.quick) {
+  const bigCases = async () => {
+    log('1 MiB FP32 V2 infer ([65536, 4]), 1 connection');
+    await run({
+      ...big,
+      target: 'inferd-replica',
+      payload: bigJ,
+      baseUrl: replicaUrl,
+      serverPids: [serve.started.pid],
+    });
+    await run({
+      ...big,
+      target: 'inferd-replica',
+      payload: bigB,
+      baseUrl: replicaUrl,
+      serverPids: [serve.started.pid],
+      refusedStatus: 'not implemented',
+    });
+    if (flags.quick) return;
     await run({
       ...big,
       target: 'inferd-gateway',
@@ -441,6 +514,17 @@ async function main(): Promise<number> {
         refusedStatus: 'not implemented',
       });
     }
+  };
+
+  log('throughput (wrk)');
+  if (flags.quick) {
+    // The cases that carry the targets first; V2 only replica vs KServe, last.
+    for (const s of small(v1Iris, 16)) await run(s);
+    await bigCases();
+    for (const s of small(v2Iris, 16)) if (s.target === 'inferd-replica' || s.target === 'kserve') await run(s);
+  } else {
+    for (const c of [1, 16, 64]) for (const p of [v1Iris, v2Iris]) for (const s of small(p, c)) await run(s);
+    await bigCases();
   }
 
   const kserveCase = cases.find((c) => c.target === 'kserve' && c.status === 'ok' && c.name === 'v1_c16');
@@ -448,51 +532,27 @@ async function main(): Promise<number> {
   if (kserve) await groups.stop(kserve.started.pid);
   if (bare) await groups.stop(bare.started.pid);
 
-  // Cold start: apply → first answer on the running serve.
-  if (!interrupted) {
-    log('cold start: apply an InferenceService → first answer through the gateway');
-    try {
-      const runs = await measureColdStart(serve, flags.quick ? 1 : 3);
-      cold.apply_to_first_answer_runs_ms = runs;
-      cold.apply_to_first_answer_ms = round(median(runs), 1);
-    } catch (err) {
-      notes.push(`cold start failed: ${err instanceof Error ? err.message : String(err)}`);
-      log(`  ${notes[notes.length - 1]}`);
-    }
-  }
   await groups.stop(serve.started.pid, 20_000);
 
-  // Density: one fresh inferd serve, N models.
-  if (!interrupted) {
+  // Density (full run): one fresh inferd serve without the demo, N models.
+  if (!flags.quick && !interrupted) {
     log(`density: RSS of inferd serve + replicas with ${flags.density.join(', ')} models`);
     try {
-      density.points = await measureDensity(
-        mkdtempSync(join(workDir, 'density-')),
-        flags.density,
-        flags.quick ? 15_000 : 300_000,
-      );
-      const first = density.points.find((p) => p.models_ready >= 1);
-      const last = density.points[density.points.length - 1];
-      if (first && last && last.models_ready > first.models_ready) {
-        density.mib_per_extra_model = round(
-          (last.rss_mib - first.rss_mib) / (last.models_ready - first.models_ready),
-          1,
-        );
-        const at100 = density.points.find((p) => p.models_applied === 100 && p.models_ready === 100);
-        if (at100) density.rss_mib_100_models = at100.rss_mib;
-        else {
-          density.rss_mib_100_models = round(
-            first.rss_mib + density.mib_per_extra_model * (100 - first.models_ready),
-            0,
-          );
-          density.rss_100_extrapolated = true;
-          density.note = `100 models not measured: extrapolated linearly from ${first.models_ready} and ${last.models_ready} ready models`;
-        }
+      const fresh = await startInferd(groups, { stateDir: mkdtempSync(join(workDir, 'density-')), demo: false });
+      try {
+        density.points = await densityPoints(fresh, flags.density, Date.now() + 300_000);
+      } finally {
+        await groups.stop(fresh.started.pid, 60_000);
       }
     } catch (err) {
       notes.push(`density failed: ${err instanceof Error ? err.message : String(err)}`);
       log(`  ${notes[notes.length - 1]}`);
     }
+  }
+  {
+    const { note, ...figures } = summarizeDensity(density.points);
+    Object.assign(density, figures);
+    if (note) density.note = density.note ? `${density.note}; ${note}` : note;
   }
 
   if (flags.profile && !interrupted) {

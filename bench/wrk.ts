@@ -141,7 +141,7 @@ export function runWrk(opts: WrkRun, track?: (pid: number, done: Promise<void>) 
   const args = [
     `-t${Math.min(threads, opts.connections)}`,
     `-c${opts.connections}`,
-    `-d${opts.durationS}s`,
+    `-d${Math.max(1, Math.round(opts.durationS))}s`, // wrk takes whole seconds
     `--timeout`,
     `${opts.timeoutS ?? 10}s`,
     '--latency',
