@@ -9,6 +9,7 @@ export type GrpcStatusName =
   | 'NOT_FOUND'
   | 'ALREADY_EXISTS'
   | 'ABORTED'
+  | 'OUT_OF_RANGE'
   | 'RESOURCE_EXHAUSTED'
   | 'UNIMPLEMENTED'
   | 'UNAVAILABLE'
@@ -24,6 +25,7 @@ export const ERROR_TABLE = {
   RESOURCE_NOT_FOUND: { http: 404, grpc: 'NOT_FOUND' },
   ALREADY_EXISTS: { http: 409, grpc: 'ALREADY_EXISTS' },
   CONFLICT: { http: 409, grpc: 'ABORTED' }, // stale resourceVersion
+  EXPIRED: { http: 410, grpc: 'OUT_OF_RANGE' }, // watch from a resourceVersion older than the event log
   METHOD_NOT_ALLOWED: { http: 405, grpc: 'UNIMPLEMENTED' },
   UNSUPPORTED_MEDIA_TYPE: { http: 415, grpc: 'INVALID_ARGUMENT' },
   PAYLOAD_TOO_LARGE: { http: 413, grpc: 'RESOURCE_EXHAUSTED' },

@@ -1,6 +1,6 @@
 // Errors as Kubernetes `Status` objects, the body kubectl and inferd's CLI read (`Error from server
 // (NotFound): ...`). One mapping from InferdError codes to reasons; the HTTP code comes from errors.ts,
-// except `Expired` (410), which has no code of its own yet.
+// (EXPIRED is Kubernetes' 410 `Expired`).
 
 import type { KindInfo } from '../api/types.js';
 import { type ErrorCode, type InferdError, toInferdError } from '../errors.js';
@@ -66,7 +66,7 @@ function causesOf(err: InferdError): StatusCause[] {
 /** The Status body (and its `code`, the HTTP status) for any error thrown while serving a request. */
 export function statusFromError(thrown: unknown, ctx: StatusContext = {}): KubeStatus {
   const err = toInferdError(thrown);
-  if (err.details.reason === 'Expired') {
+  if (err.code === 'EXPIRED') {
     return failure(410, 'Expired', err.message);
   }
   const reason = REASONS[err.code] ?? 'InternalError';

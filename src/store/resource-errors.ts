@@ -55,10 +55,10 @@ export function uidMismatch(info: KindInfo, name: string, expected: string, actu
 
 /**
  * A watch asked for a resourceVersion older than the event log holds (Kubernetes answers 410 Gone, reason
- * `Expired`). Code CONFLICT until errors.ts has a 410 code; `details.reason === 'Expired'` marks it.
+ * `Expired`). Code EXPIRED (410).
  */
 export function expired(requested: string, oldest: string): InferdError {
-  return new InferdError('CONFLICT', `too old resource version: ${requested} (${oldest})`, {
+  return new InferdError('EXPIRED', `too old resource version: ${requested} (${oldest})`, {
     reason: 'Expired',
     httpStatus: 410,
   });
@@ -67,7 +67,7 @@ export function expired(requested: string, oldest: string): InferdError {
 /** A watch from a resourceVersion the store has not reached: another history. Answered like Expired. */
 export function tooNew(requested: string, current: string): InferdError {
   return new InferdError(
-    'CONFLICT',
+    'EXPIRED',
     `resource version ${requested} is newer than the store's ${current} (the state was reset?): list again`,
     { reason: 'Expired', httpStatus: 410 },
   );

@@ -129,7 +129,7 @@ test('watch from a resourceVersion older than the event log fails with 410 Expir
   const start = store.resourceVersion;
   for (const n of ['a', 'b', 'c', 'd']) store.create(isvc(n));
   assert.throws(() => store.watch({ kind: 'InferenceService', resourceVersion: start }, () => {}), {
-    code: 'CONFLICT',
+    code: 'EXPIRED',
     details: { reason: 'Expired', httpStatus: 410 },
     message: /^too old resource version: /,
   });

@@ -118,6 +118,7 @@ export async function startServer(config: Readonly<ServeConfig>, log: Logger): P
     port,
     store,
     async close() {
+      apiServer.close(); // ends open watch streams, which would keep connections alive
       gateway.close();
       await controller.stop();
       store.close();
