@@ -4,7 +4,19 @@
 // through. Totals are bounded by maxBytes and maxEntries.
 
 import { constants } from 'node:fs';
-import { type FileHandle, link, lstat, mkdir, open, readlink, realpath, rm, symlink, unlink } from 'node:fs/promises';
+import {
+  type FileHandle,
+  link,
+  lstat,
+  mkdir,
+  open,
+  readlink,
+  realpath,
+  rm,
+  stat,
+  symlink,
+  unlink,
+} from 'node:fs/promises';
 import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import type { InferdError } from '../errors.js';
 import { storageError } from './storage-error.js';
@@ -165,24 +177,36 @@ export class SafeWriter {
     return target;
   }
 
-  /** Creates the parent folders of rel and returns the parent's real path, refusing one outside the root. */
+  /**
+   * Creates the parent folders of rel one component at a time and returns the parent's real path. Each
+   * existing component is resolved (realpath) and must stay inside the root before anything is created in
+   * it, so a link that escapes on disk never gets even an empty folder made behind it.
+   */
   async #parent(rel: string): Promise<string> {
     const dir = posix.dirname(rel);
-    const lexical = dir === '.' ? this.#root : join(this.#root, dir);
-    try {
-      await mkdir(lexical, { recursive: true, mode: 0o755 });
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === 'EEXIST' || code === 'ENOTDIR') {
-        throw invalidArchive(this.#what, `entry '${rel}' needs folder '${dir}', which is a file`);
+    let cur = this.#root;
+    if (dir === '.') return cur;
+    for (const comp of dir.split('/')) {
+      const next = join(cur, comp);
+      const st = await lstat(next).catch(() => undefined);
+      if (!st) {
+        await mkdir(next, { mode: 0o755 });
+        cur = next;
+        continue;
       }
-      throw err;
+      if (!st.isDirectory() && !st.isSymbolicLink()) {
+        throw invalidArchive(this.#what, `entry '${rel}' needs folder '${dir}', but '${comp}' is a file`);
+      }
+      const real = await realpath(next).catch(() => undefined);
+      if (real === undefined || !within(this.#root, real)) {
+        throw invalidArchive(this.#what, `entry '${rel}' would be written outside the model directory through a link`);
+      }
+      if (!(await stat(real)).isDirectory()) {
+        throw invalidArchive(this.#what, `entry '${rel}' needs folder '${dir}', but '${comp}' is a file`);
+      }
+      cur = real;
     }
-    const real = await realpath(lexical);
-    if (!within(this.#root, real)) {
-      throw invalidArchive(this.#what, `entry '${rel}' would be written outside the model directory through a link`);
-    }
-    return real;
+    return cur;
   }
 
   #countEntry(): void {

@@ -147,6 +147,19 @@ const HOSTILE: { name: string; file: string; body: () => Buffer; reason: string;
     message: /outside the model directory/,
   },
   {
+    name: 'tar symlink chain, then new folders through it',
+    file: 'model.tar.gz',
+    body: () =>
+      makeTarGz([
+        { name: 'sub/', type: 'dir' },
+        { name: 'sub/here', type: 'symlink', linkName: '..' },
+        { name: 'escape', type: 'symlink', linkName: 'sub/here/..' },
+        { name: 'escape/newdir/deeper/evil', data: 'pwned' },
+      ]),
+    reason: 'InvalidArchive',
+    message: /outside the model directory/,
+  },
+  {
     name: 'tar hard link to a file outside',
     file: 'model.tar.gz',
     body: () => makeTarGz([{ name: 'passwd', type: 'hardlink', linkName: '../../../../etc/passwd' }]),
@@ -195,7 +208,7 @@ for (const h of HOSTILE) {
       initializeModel({ storageUri: serve(`/hostile/${h.name.replace(/\W+/g, '-')}/${h.file}`, h.body()), cacheDir }),
       storageFailure(h.reason, h.message),
     );
-    const leftovers = (await readdir(root, { recursive: true })).filter((p) => p.endsWith('evil'));
+    const leftovers = (await readdir(root, { recursive: true })).filter((p) => /evil|newdir/.test(p));
     assert.deepEqual(leftovers, []);
     assert.ok(!existsSync('/tmp/evil'));
     assert.deepEqual(await readdir(join(cacheDir, 'entries')).catch(() => []), [], 'no half model in the cache');
