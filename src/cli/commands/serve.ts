@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { admit } from '../../api/admission.js';
-import { withBuiltinRuntimes } from '../../api/serving-runtimes.js';
+import { BUILTIN_CLUSTER_SERVING_RUNTIMES, withBuiltinRuntimes } from '../../api/serving-runtimes.js';
 import type { InferenceService, Resource, ServingRuntime } from '../../api/types.js';
 import { createApiServer } from '../../apiserver/api-server.js';
 import { loadServeConfig, SERVE_USAGE, type ServeConfig } from '../../config.js';
@@ -36,6 +36,11 @@ export interface RunningServer {
 export async function startServer(config: Readonly<ServeConfig>, log: Logger): Promise<RunningServer> {
   mkdirSync(config.stateDir, { recursive: true });
   const store = SqliteStore.open({ stateDir: config.stateDir, log: log.child({ component: 'store' }) });
+  // KServe installs its ClusterServingRuntimes with the operator; inferd stores them on first start so that
+  // `inferd get clusterservingruntimes` lists them. A user's edits to them are kept.
+  for (const rt of BUILTIN_CLUSTER_SERVING_RUNTIMES) {
+    if (!store.get({ kind: 'ClusterServingRuntime', name: rt.metadata.name })) store.create(structuredClone(rt));
+  }
   const servedFormats = [...new Set(defaultRuntimes().flatMap((r) => r.formats))];
   // Namespace ServingRuntimes first, then ClusterServingRuntimes (stored ones replace built-ins of the same name).
   const runtimesFor = (namespace: string | undefined): ServingRuntime[] =>
