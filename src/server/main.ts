@@ -32,6 +32,8 @@ async function main(): Promise<void> {
     config = parseReplicaArgs(process.argv.slice(2));
   } catch (err) {
     log.error('invalid arguments', { error: messageOf(err) });
+    // The contract is Loading, then ready or failed, even when there is nothing to load.
+    await notify({ type: 'state', state: 'Loading' });
     await notify({ type: 'failed', reason: failureReason(err), message: messageOf(err) });
     process.exit(1);
   }

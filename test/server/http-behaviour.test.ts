@@ -209,6 +209,24 @@ test('requested outputs and the abort signal reach the model', async (t) => {
   assert.equal((reason as InferdError).code, 'TIMEOUT');
 });
 
+test('a client that goes away mid-body leaves the server serving', async (t) => {
+  const s = await startServer(t);
+  await new Promise<void>((resolve) => {
+    const req = http.request({
+      host: '127.0.0.1',
+      port: s.port,
+      method: 'POST',
+      path: '/v1/models/sklearn-iris:predict',
+      headers: { 'content-length': '1000' },
+    });
+    req.on('error', () => resolve());
+    req.write('{"instances":[[6.8,', () => setTimeout(() => req.destroy(), 20));
+    req.on('close', () => resolve());
+  });
+  const r = await postJson(s, '/v1/models/sklearn-iris:predict', IRIS);
+  assert.equal(r.body, '{"predictions":[1,1]}');
+});
+
 test('graceful shutdown: in-flight requests finish with connection: close; new connections are refused', async () => {
   let release: () => void = () => {};
   const gate = new Promise<void>((r) => {

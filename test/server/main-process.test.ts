@@ -100,9 +100,10 @@ test('EXPECTED FAILURE - forked with a missing model dir: failed with a reason, 
 });
 
 test('EXPECTED FAILURE - forked with bad flags: failed InvalidConfig, exit 1', async (t) => {
-  const { child, settled } = forkReplica(['--model_name', 'x', '--http_port', 'abc']);
+  const { child, messages, settled } = forkReplica(['--model_name', 'x', '--http_port', 'abc']);
   t.after(() => child.kill('SIGKILL'));
   const failed = await settled;
+  assert.deepEqual(messages[0], { type: 'state', state: 'Loading' });
   assert.deepEqual([failed.type, (failed as { reason: string }).reason], ['failed', 'InvalidConfig']);
   assert.equal(await exited(child, 5_000), 1);
 });
