@@ -19,10 +19,7 @@ const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as
 const files = [
   'values.joblib',
   'values.zlib.joblib',
-  'values.p2.pkl',
-  'values.p3.pkl',
-  'values.p4.pkl',
-  'values.p5.pkl',
+  ...[0, 1, 2, 3, 4, 5].map((protocol) => `values.p${protocol}.pkl`),
 ];
 
 function plain(value: unknown): unknown {

@@ -58,6 +58,16 @@ export class EstimatorState {
     throw this.invalid(`has a non-numeric '${name}'`);
   }
 
+  /** The first of `names` that is present: attributes renamed across sklearn versions (`_probA` was `probA_`). */
+  firstOf(...names: string[]): string {
+    return names.find((name) => this.#object.attributes.has(name)) ?? names[0]!;
+  }
+
+  /** `n_features_in_` (sklearn >= 0.24), or what older versions stored instead. */
+  nFeatures(fallback: () => number): number {
+    return this.has('n_features_in_') ? this.number('n_features_in_') : fallback();
+  }
+
   string(name: string): string {
     const value = this.get(name);
     if (typeof value !== 'string') throw this.invalid(`has a non-string '${name}'`);

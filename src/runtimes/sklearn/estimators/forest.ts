@@ -29,7 +29,7 @@ class ForestClassifier implements Estimator {
 
   constructor(state: EstimatorState) {
     this.className = state.className;
-    this.nFeatures = state.number('n_features_in_');
+    this.nFeatures = state.nFeatures(() => state.number('n_features_'));
     this.featureNames = state.featureNames();
     const nClasses = singleOutputClasses(state);
     this.#labels = new ClassLabels(state.array('classes_'), state);
@@ -85,7 +85,7 @@ class ForestRegressor implements Estimator {
 
   constructor(state: EstimatorState) {
     this.className = state.className;
-    this.nFeatures = state.number('n_features_in_');
+    this.nFeatures = state.nFeatures(() => state.number('n_features_'));
     this.featureNames = state.featureNames();
     this.#trees = treesOf(state, this.nFeatures);
     this.#nOutputs = this.#trees[0]!.nOutputs;

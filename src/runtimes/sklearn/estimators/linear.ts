@@ -20,7 +20,7 @@ class LinearScores {
   constructor(state: EstimatorState) {
     const coef = state.array('coef_');
     this.#coef = state.float64('coef_');
-    this.nFeatures = state.number('n_features_in_');
+    this.nFeatures = state.nFeatures(() => coef.shape[coef.shape.length - 1] ?? 0);
     this.oneDimensional = coef.shape.length === 1;
     this.nTargets = this.oneDimensional ? 1 : coef.shape[0]!;
     if (this.#coef.length !== this.nTargets * this.nFeatures) throw state.invalid('has coef_ of the wrong shape');

@@ -37,7 +37,7 @@ class LibsvmModel {
     const sv = state.array('support_vectors_');
     this.supportVectors = state.float64('support_vectors_');
     this.nSV = sv.shape[0] ?? 0;
-    this.nFeatures = state.number('n_features_in_');
+    this.nFeatures = state.nFeatures(() => sv.shape[1] ?? 0);
     if (sv.shape.length !== 2 || sv.shape[1] !== this.nFeatures) throw state.invalid('has malformed support_vectors_');
     this.dualCoef = state.float64('_dual_coef_');
     this.intercept = state.float64('_intercept_');
@@ -76,7 +76,7 @@ class SupportVectorClassifier implements Estimator {
     this.#labels = new ClassLabels(state.array('classes_'), state);
     const k = this.#labels.count;
     this.#k = k;
-    this.#count = state.int32('_n_support');
+    this.#count = state.int32(state.firstOf('_n_support', 'n_support_'));
     if (this.#count.length !== k || this.#count.reduce((a, b) => a + b, 0) !== this.#svm.nSV) {
       throw state.invalid('has _n_support that does not match its support vectors');
     }
@@ -88,8 +88,8 @@ class SupportVectorClassifier implements Estimator {
     this.#decisions = new Float64Array(this.#svm.intercept.length);
     this.#votes = new Int32Array(k);
     this.#breakTies = state.has('break_ties') && state.get('break_ties') === true;
-    this.#probA = state.float64('_probA');
-    this.#probB = state.float64('_probB');
+    this.#probA = state.float64(state.firstOf('_probA', 'probA_'));
+    this.#probB = state.float64(state.firstOf('_probB', 'probB_'));
     this.#coupling = new PairwiseCoupling(k);
     const hasProba = state.get('probability') === true && this.#probA.length === this.#decisions.length && k >= 2;
     if (hasProba) this.predictProba = (x, rows) => this.#predictProba(x as Float64Array, rows);

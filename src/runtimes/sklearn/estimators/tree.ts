@@ -116,7 +116,7 @@ class DecisionTreeClassifier implements Estimator {
 
   constructor(state: EstimatorState) {
     this.className = state.className;
-    this.nFeatures = state.number('n_features_in_');
+    this.nFeatures = state.nFeatures(() => state.number('n_features_'));
     this.featureNames = state.featureNames();
     const nClasses = singleOutputClasses(state);
     this.#labels = new ClassLabels(state.array('classes_'), state);
@@ -153,7 +153,7 @@ class DecisionTreeRegressor implements Estimator {
 
   constructor(state: EstimatorState) {
     this.className = state.className;
-    this.nFeatures = state.number('n_features_in_');
+    this.nFeatures = state.nFeatures(() => state.number('n_features_'));
     this.featureNames = state.featureNames();
     this.#tree = treeOf(state, this.nFeatures);
   }

@@ -163,7 +163,8 @@ class Unpickler {
       }
       case Op.APPENDS: {
         const items = this.#popMark();
-        this.#list(this.#top()).push(...items);
+        const list = this.#list(this.#top());
+        for (const item of items) list.push(item); // not push(...items): no argument-count limit
         return NO_VALUE;
       }
       case Op.EMPTY_DICT:
