@@ -1,12 +1,15 @@
-// Starts and stops /work/shared/recipes/s3-server.sh (OpenStack Swift + s3api, real SigV4 checks) for tests.
+// Starts and stops a real S3 server (OpenStack Swift + s3api, real SigV4 checks) for tests:
+// test/support/s3-server.sh, a copy of the team recipe shared/recipes/s3-server.sh, so CI needs nothing outside the repo.
 
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { repoRoot } from '../helpers/paths.js';
 
 const run = promisify(execFile);
 
-export const S3_SCRIPT = process.env['INFERD_S3_SERVER_SCRIPT'] ?? '/work/shared/recipes/s3-server.sh';
+export const S3_SCRIPT = process.env['INFERD_S3_SERVER_SCRIPT'] ?? join(repoRoot, 'test', 'support', 's3-server.sh');
 export const S3_ACCESS_KEY = 'test:tester';
 export const S3_SECRET_KEY = 'testing123';
 
