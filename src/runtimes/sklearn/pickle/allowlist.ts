@@ -102,11 +102,14 @@ function pythonBehaviours(): Record<string, Behaviour> {
   return out;
 }
 
-const FIXED_BEHAVIOURS: Readonly<Record<string, Behaviour>> = Object.freeze({
-  ...numpyBehaviours(),
-  ...pythonBehaviours(),
-  [NUMPY_ARRAY_WRAPPER]: { instantiate: () => new PyObject(NUMPY_ARRAY_WRAPPER) },
-});
+// A Map, not an object literal: a name from the file must never reach Object.prototype.
+const FIXED_BEHAVIOURS: ReadonlyMap<string, Behaviour> = new Map(
+  Object.entries({
+    ...numpyBehaviours(),
+    ...pythonBehaviours(),
+    [NUMPY_ARRAY_WRAPPER]: { instantiate: () => new PyObject(NUMPY_ARRAY_WRAPPER) },
+  }),
+);
 
 const DOTTED_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
@@ -132,7 +135,7 @@ export class GlobalResolver {
   #lookup(module: string, name: string, qualifiedName: string): PyGlobal {
     // A dotted `name` is an attribute walk in Python (pickle protocol 4): never allowed.
     if (!DOTTED_NAME.test(module) || !DOTTED_NAME.test(name) || name.includes('.')) throw unsafe(qualifiedName);
-    const fixed = FIXED_BEHAVIOURS[qualifiedName];
+    const fixed = FIXED_BEHAVIOURS.get(qualifiedName);
     if (fixed) return new PyGlobal(qualifiedName, fixed);
     if (this.#options.objectClasses.has(qualifiedName)) return inertClass(qualifiedName);
     if (module.startsWith('joblib.numpy_pickle_compat')) {
