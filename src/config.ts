@@ -25,6 +25,8 @@ export interface ServeConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Env passed to replicas (KServe-compatible names such as PREDICT_PROBA). */
   replicaEnv: Record<string, string>;
+  /** Storage credentials and endpoints from the environment (AWS_*, S3_*, GCS), as KServe's storage initializer reads them. */
+  storageEnv: Record<string, string>;
 }
 
 export const SERVE_DEFAULTS = {
@@ -36,6 +38,8 @@ export const SERVE_DEFAULTS = {
   restartBackoffMs: 1_000,
   restartBackoffMaxMs: 30_000,
 } as const;
+
+const STORAGE_ENV = /^(AWS_|S3_|awsAnonymousCredential$|STORAGE_EMULATOR_HOST$|GOOGLE_APPLICATION_CREDENTIALS$)/;
 
 export const SERVE_USAGE = `Usage: inferd serve [flags]
 
@@ -96,6 +100,10 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     const v = env[key];
     if (v !== undefined) replicaEnv[key] = v;
   }
+  const storageEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v !== undefined && STORAGE_ENV.test(k)) storageEnv[k] = v;
+  }
   return Object.freeze({
     host: values.host ?? env.INFERD_HOST ?? SERVE_DEFAULTS.host,
     port,
@@ -110,5 +118,6 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     restartBackoffMaxMs: SERVE_DEFAULTS.restartBackoffMaxMs,
     logLevel,
     replicaEnv,
+    storageEnv,
   });
 }

@@ -17,6 +17,7 @@ import { InferdError, messageOf } from '../../errors.js';
 import { createGateway } from '../../gateway/gateway.js';
 import { createLogger, type Logger } from '../../log.js';
 import { defaultRuntimes } from '../../runtimes/registry.js';
+import { resolveStorageCredentials } from '../../storage/credentials.js';
 import { initializeModel } from '../../storage/initializer.js';
 import { recordEvent } from '../../store/events.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
@@ -77,8 +78,17 @@ export async function startServer(config: Readonly<ServeConfig>, log: Logger): P
           storageUri,
         }),
       );
+      const predictor = isvc.spec?.predictor;
+      const credentials = resolveStorageCredentials(store, {
+        namespace: isvc.metadata.namespace ?? 'default',
+        serviceAccountName: predictor?.serviceAccountName,
+        storage: predictor?.model?.storage,
+        env: config.storageEnv,
+        log: log.child({ component: 'storage' }),
+      });
       const out = await initializeModel({
-        storageUri,
+        storageUri: credentials.storageUri ?? storageUri,
+        credentials,
         cacheDir: join(config.stateDir, 'cache'),
         pvcRoots: config.pvcRoots,
         pvcDefaultRoot: config.pvcRoot,

@@ -162,7 +162,9 @@ export class InferenceServiceController {
     const obs = () => this.observed.get(key);
     const stillCurrent = () => this.rollouts.get(key) === rollout && !rollout.abort.signal.aborted;
     try {
-      if (!model?.storageUri) {
+      // KServe's storage-config form (`storage: {key, path}`) may stand in for storageUri; the fetcher builds it.
+      const storageUri = model?.storageUri ?? (model?.storage?.path ? '' : undefined);
+      if (storageUri === undefined) {
         throw Object.assign(
           new Error('spec.predictor.model.storageUri is required: inferd does not run custom containers yet'),
           {
@@ -173,7 +175,7 @@ export class InferenceServiceController {
       rollout.attempts += 1;
       const { modelDir } = await this.opts.fetchModel({
         isvc,
-        storageUri: model.storageUri,
+        storageUri,
         signal: rollout.abort.signal,
       });
       if (!stillCurrent()) return;
@@ -187,8 +189,8 @@ export class InferenceServiceController {
         revision,
         modelName: isvc.metadata.name,
         modelDir,
-        modelFormat: model.modelFormat?.name ?? 'sklearn',
-        env: { ...this.opts.replicaEnv, ...envOf(model.env) },
+        modelFormat: model?.modelFormat?.name ?? 'sklearn',
+        env: { ...this.opts.replicaEnv, ...envOf(model?.env) },
       });
       this.enqueue(key);
     } catch (err) {
