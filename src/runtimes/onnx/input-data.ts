@@ -76,6 +76,29 @@ export function checkShape(input: Tensor, info: OnnxValueInfo): void {
   }
 }
 
+/**
+ * Dimensions the model names alike ("batch") must have one size across all inputs: ONNX defines a dim_param
+ * as one unknown size, and onnxruntime does not check it (it would broadcast a batch of 1 against 7).
+ */
+export function checkNamedDims(pairs: readonly (readonly [OnnxValueInfo, Tensor])[]): void {
+  const seen = new Map<string, { size: number; input: string }>();
+  for (const [info, input] of pairs) {
+    info.dimNames.forEach((dimName, axis) => {
+      if (!dimName) return;
+      const size = input.shape[axis]!;
+      const first = seen.get(dimName);
+      if (!first) seen.set(dimName, { size, input: info.name });
+      else if (first.size !== size) {
+        throw invalid(
+          `input "${info.name}": dimension ${axis} ("${dimName}") is ${size}, but input "${first.input}" has ` +
+            `"${dimName}" = ${first.size}`,
+          info.name,
+        );
+      }
+    });
+  }
+}
+
 /** The data of `input` converted for the model input `info`. */
 export function toOrtData(input: Tensor, info: OnnxValueInfo): OrtData {
   const from = input.datatype;

@@ -5,7 +5,7 @@
 import * as ort from 'onnxruntime-node';
 import { InferdError, messageOf } from '../../errors.js';
 import type { Model, ModelMetadata, PredictOptions, Tensor } from '../model.js';
-import { checkShape, invalid, toOrtData } from './input-data.js';
+import { checkNamedDims, checkShape, invalid, toOrtData } from './input-data.js';
 import { fromOrtTensor } from './output-data.js';
 import { type OnnxThreads, sessionOptions } from './session-options.js';
 import { describeValue, type OnnxValueInfo } from './tensor-types.js';
@@ -14,7 +14,16 @@ import { describeValue, type OnnxValueInfo } from './tensor-types.js';
 export const ONNX_PLATFORM = 'onnxruntime_onnx';
 
 // onnxruntime's own input validation messages (rank, dims, element type): client mistakes, not server faults.
+// inferd checks names, types and shapes before run(), so these are a safety net for what it leaves to
+// onnxruntime (inputs whose rank onnxruntime reports as unknown).
 const ORT_INPUT_ERROR = /invalid (rank|dimensions) for input|unexpected input data type|input .* (is )?missing/i;
+
+/** A failed session.run() as an InferdError: INVALID_INPUT for onnxruntime's input checks, else INTERNAL. */
+export function runError(modelName: string, cause: unknown): InferdError {
+  const message = messageOf(cause);
+  if (ORT_INPUT_ERROR.test(message)) return new InferdError('INVALID_INPUT', message, { cause });
+  return new InferdError('INTERNAL', `onnxruntime failed to run model ${modelName}: ${message}`, { cause });
+}
 
 export class OnnxModel implements Model {
   readonly name: string;
@@ -64,8 +73,10 @@ export class OnnxModel implements Model {
     const session = this.#session;
     if (!session) throw new InferdError('MODEL_NOT_READY', `Model ${this.name} is not ready (unloaded)`);
     const feeds: Record<string, ort.Tensor> = {};
-    for (const [info, input] of this.#matchInputs(inputs)) {
-      checkShape(input, info);
+    const pairs = this.#matchInputs(inputs);
+    for (const [info, input] of pairs) checkShape(input, info);
+    checkNamedDims(pairs);
+    for (const [info, input] of pairs) {
       feeds[info.name] = new ort.Tensor(info.ortType, toOrtData(input, info), input.shape);
     }
     const fetches = this.#outputNames(opts.outputNames);
@@ -74,9 +85,7 @@ export class OnnxModel implements Model {
     try {
       results = await session.run(feeds, fetches);
     } catch (cause) {
-      const message = messageOf(cause);
-      if (ORT_INPUT_ERROR.test(message)) throw new InferdError('INVALID_INPUT', message, { cause });
-      throw new InferdError('INTERNAL', `onnxruntime failed to run model ${this.name}: ${message}`, { cause });
+      throw runError(this.name, cause);
     }
     return fetches.map((name) => fromOrtTensor(name, results[name] as ort.Tensor));
   }
