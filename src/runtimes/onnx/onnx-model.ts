@@ -16,7 +16,7 @@ export const ONNX_PLATFORM = 'onnxruntime_onnx';
 // onnxruntime's own input validation messages (rank, dims, element type): client mistakes, not server faults.
 // inferd checks names, types and shapes before run(), so these are a safety net for what it leaves to
 // onnxruntime (inputs whose rank onnxruntime reports as unknown).
-const ORT_INPUT_ERROR = /invalid (rank|dimensions) for input|unexpected input data type|input .* (is )?missing/i;
+const ORT_INPUT_ERROR = /invalid (rank|dimensions) for input|unexpected input data type|missing input:/i;
 
 /** A failed session.run() as an InferdError: INVALID_INPUT for onnxruntime's input checks, else INTERNAL. */
 export function runError(modelName: string, cause: unknown): InferdError {
@@ -127,9 +127,11 @@ export class OnnxModel implements Model {
     const known = new Set(this.outputs.map((o) => o.name));
     for (const name of requested) {
       if (this.#otherOutputs.includes(name)) {
-        throw new InferdError('UNSUPPORTED', `output "${name}" of model ${this.name} is not a tensor`, {
-          output: name,
-        });
+        throw new InferdError(
+          'UNSUPPORTED',
+          `output "${name}" of model ${this.name} is not a tensor (a sequence or map); V2 carries tensors only`,
+          { output: name },
+        );
       }
       if (!known.has(name)) {
         const available = this.outputs.map((o) => o.name).join(', ');

@@ -16,6 +16,7 @@ const EXPECTED_FIXTURES = [
   'sklearn_logistic',
   'strings',
   'two_io',
+  'zipmap',
 ];
 
 test('the fixture set is complete (regenerate with scripts/fixtures/gen_onnx.py)', () => {

@@ -13,7 +13,9 @@ const models: Record<string, Model> = {};
 const load = async (name: string) => {
   models[name] = await onnxRuntime.load({ name, modelDir: fixtureDir(name) });
 };
-before(() => Promise.all(['mlp', 'two_io', 'fp16', 'int_bool', 'strings', 'fixed', 'sklearn_logistic'].map(load)));
+before(() =>
+  Promise.all(['mlp', 'two_io', 'fp16', 'int_bool', 'strings', 'fixed', 'sklearn_logistic', 'zipmap'].map(load)),
+);
 after(() => Promise.all(Object.values(models).map((m) => m.unload?.())));
 
 /** Asserts an InferdError with `code` whose details name `key` = `value` and whose message matches. */
@@ -320,6 +322,27 @@ describe('sklearn_logistic (skl2onnx-style names)', () => {
         { name: 'probabilities', datatype: 'FP32', shape: [-1, 3] },
       ],
     });
+  });
+});
+
+describe("non-tensor outputs (zipmap: skl2onnx's ZipMap sequence of maps)", () => {
+  test('are left out of metadata and of the default outputs', async () => {
+    assert.deepEqual(
+      models.zipmap!.metadata().outputs.map((o) => o.name),
+      ['probabilities'],
+    );
+    const out = await predict(models.zipmap!, [t('scores', 'FP32', [1, 3], [0.2, 0.3, 0.5])]);
+    assert.deepEqual(
+      out.map((o) => o.name),
+      ['probabilities'],
+    );
+  });
+
+  test('EXPECTED FAILURE - asking for one by name: UNSUPPORTED naming it', async () => {
+    await assert.rejects(
+      predict(models.zipmap!, [t('scores', 'FP32', [1, 3], [0.2, 0.3, 0.5])], { outputNames: ['output_probability'] }),
+      rejectsWith('UNSUPPORTED', { output: 'output_probability' }, /output "output_probability" .* is not a tensor/),
+    );
   });
 });
 
