@@ -1,6 +1,8 @@
 // A loaded ONNX model: one onnxruntime InferenceSession behind inferd's Model interface. Matches request
 // tensors to the model's inputs by name, converts them (input-data.ts), runs, and converts the outputs
-// back (output-data.ts). onnxruntime sessions allow concurrent run() calls, so requests are not serialized.
+// back (output-data.ts). onnxruntime-node 1.30 runs a session synchronously on the JS thread (after a
+// setImmediate), so one replica computes one request at a time; replicas are processes, so a slow model
+// blocks only its own.
 
 import * as ort from 'onnxruntime-node';
 import { InferdError, messageOf } from '../../errors.js';
