@@ -26,16 +26,16 @@ export interface Expected {
   cases: { name: string; inputs: JsonTensor[]; outputs: JsonTensor[]; select_outputs: boolean }[];
 }
 
-export const fixtureNames = () =>
-  readdirSync(onnxFixtures, { withFileTypes: true })
+export const fixtureNames = (root = onnxFixtures) =>
+  readdirSync(root, { withFileTypes: true })
     .filter((e) => e.isDirectory())
     .map((e) => e.name)
     .sort();
 
-export const fixtureDir = (name: string) => join(onnxFixtures, name);
+export const fixtureDir = (name: string, root = onnxFixtures) => join(root, name);
 
-export function readExpected(name: string): Expected {
-  return JSON.parse(readFileSync(join(onnxFixtures, name, 'expected.json'), 'utf8')) as Expected;
+export function readExpected(name: string, root = onnxFixtures): Expected {
+  return JSON.parse(readFileSync(join(root, name, 'expected.json'), 'utf8')) as Expected;
 }
 
 const float = (v: unknown) => (typeof v === 'string' ? Number(v) : (v as number));
