@@ -14,7 +14,15 @@ export interface Responder {
   json(res: ServerResponse, status: number, body: string, extraHeaders?: readonly string[]): void;
   /** Sends a body with any content type. */
   send(res: ServerResponse, status: number, contentType: string | null, body: string, extra?: readonly string[]): void;
+  /**
+   * Sends a binary-extension body: `header` (JSON text) then `buffers`, with
+   * `inference-header-content-length` and `content-type: application/octet-stream`. Buffers are written
+   * as they are (no copy into one body).
+   */
+  binary(res: ServerResponse, status: number, header: string, buffers: readonly Buffer[]): void;
 }
+
+export const OCTET_STREAM_TYPE = 'application/octet-stream';
 
 /** `{"error":"..."}`: KServe's error body. */
 export function errorBody(message: string): string {
@@ -52,8 +60,25 @@ export function createResponder(isClosing: () => boolean): Responder {
     res.writeHead(status, headers);
     res.end(body);
   };
+  const binary: Responder['binary'] = (res, status, header, buffers) => {
+    const headerBytes = Buffer.byteLength(header);
+    let length = headerBytes;
+    for (const b of buffers) length += b.length;
+    const headers = ['date', httpDate(), 'server', SERVER_NAME, 'inference-header-content-length', String(headerBytes)];
+    headers.push('content-length', String(length), 'content-type', OCTET_STREAM_TYPE);
+    if (isClosing()) headers.push('connection', 'close');
+    res.sendDate = false;
+    res.writeHead(status, headers);
+    res.cork();
+    res.write(header);
+    for (let i = 0; i < buffers.length - 1; i++) res.write(buffers[i]!);
+    if (buffers.length > 0) res.end(buffers[buffers.length - 1]);
+    else res.end();
+    res.uncork();
+  };
   return {
     send,
+    binary,
     json: (res, status, body, extra) => send(res, status, JSON_TYPE, body, extra),
   };
 }

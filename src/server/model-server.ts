@@ -6,6 +6,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { ERROR_TABLE, InferdError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { readBody } from './body-reader.js';
+import { decodeContent } from './content-encoding.js';
 import { createResponder, errorBody, PROMETHEUS_TYPE, sendInferdError } from './http-response.js';
 import { ServerMetrics } from './metrics.js';
 import type { ModelRepository } from './model-repository.js';
@@ -24,6 +25,7 @@ import {
   v2ServerMetadata,
   v2UnloadModel,
 } from './rest/v2.js';
+import { INFERENCE_HEADER } from './rest/v2-binary.js';
 import { RequestValidationError } from './rest/v2-request.js';
 import { decodePath, type Endpoint, route } from './router.js';
 
@@ -32,9 +34,16 @@ export interface ModelServerOptions {
   log: Logger;
   /** Largest request body accepted; larger ones get 413. Default 16 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Largest binary-extension body (`inference-header-content-length` requests): raw tensors cost their
+   * size in memory, JSON costs many times its size, so binary bodies get their own, larger limit.
+   * Default 128 MiB (a 64 MiB tensor in, with room for its JSON header and a second input).
+   */
+  maxBinaryBodyBytes?: number;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024; // 16 MiB
+export const DEFAULT_MAX_BINARY_BODY_BYTES = 128 * 1024 * 1024; // 128 MiB
 /** Idle keep-alive sockets stay open this long: well above the gateway pool's idle time, so the
  * server is never the side that closes a socket the gateway is about to reuse. */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
@@ -45,6 +54,7 @@ const METHOD_NOT_ALLOWED_BODY = '{"detail":"Method Not Allowed"}';
 /** Creates (does not start) a model server. Call `listen(port, host)` on it; stop it with `shutdownModelServer`. */
 export function createModelServer(opts: ModelServerOptions): http.Server {
   const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxBinaryBodyBytes = Math.max(opts.maxBinaryBodyBytes ?? DEFAULT_MAX_BINARY_BODY_BYTES, maxBodyBytes);
   const server = http.createServer({ noDelay: true, keepAlive: true });
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
@@ -84,15 +94,18 @@ export function createModelServer(opts: ModelServerOptions): http.Server {
     run: (body: Buffer) => Promise<void>,
   ): void => {
     const start = performance.now();
-    readBody(req, maxBodyBytes, (err, body) => {
+    const limit = req.headers[INFERENCE_HEADER] === undefined ? maxBodyBytes : maxBinaryBodyBytes;
+    readBody(req, limit, (err, raw) => {
       if (err) {
         // The rest of the body is never read: close the connection after answering.
         ctx.respond.json(res, 413, errorBody(err.message), ['connection', 'close']);
         return;
       }
-      run(body).then(
+      const encoding = req.headers['content-encoding'];
+      const body = encoding === undefined ? raw : decodeContent(encoding, raw, limit);
+      (Buffer.isBuffer(body) ? run(body) : body.then(run)).then(
         () => record(model, protocol, res, start),
-        (e) => {
+        (e: unknown) => {
           fail(res, e);
           record(model, protocol, res, start);
         },
@@ -110,7 +123,7 @@ export function createModelServer(opts: ModelServerOptions): http.Server {
       case 'v1.predict':
         return withBody(req, res, e.model, 'v1', (body) => v1Predict(ctx, res, e.model, body));
       case 'v2.infer':
-        return withBody(req, res, e.model, 'v2', (body) => v2Infer(ctx, res, e.model, e.version, body));
+        return withBody(req, res, e.model, 'v2', (body) => v2Infer(ctx, req, res, e.model, e.version, body));
       case 'v1.explain':
         return withBody(req, res, e.model, 'v1', (body) => v1Explain(ctx, res, e.model, body));
       case 'v2.generate':

@@ -3,7 +3,7 @@
 
 import { parseArgs } from 'node:util';
 import { InferdError } from '../errors.js';
-import { DEFAULT_MAX_BODY_BYTES } from './model-server.js';
+import { DEFAULT_MAX_BINARY_BODY_BYTES, DEFAULT_MAX_BODY_BYTES } from './model-server.js';
 
 export interface ReplicaConfig {
   modelName: string;
@@ -14,6 +14,8 @@ export interface ReplicaConfig {
   httpPort: number;
   httpHost: string;
   maxBodyBytes: number;
+  /** Limit for binary-extension bodies (`inference-header-content-length`). */
+  maxBinaryBodyBytes: number;
 }
 
 export const REPLICA_DEFAULTS = {
@@ -21,6 +23,7 @@ export const REPLICA_DEFAULTS = {
   httpPort: 8080,
   httpHost: '127.0.0.1',
   maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+  maxBinaryBodyBytes: DEFAULT_MAX_BINARY_BODY_BYTES,
 } as const;
 
 /** KServe model-server flags that inferd accepts and ignores (a ServingRuntime may pass them). */
@@ -51,6 +54,8 @@ Flags (KServe model server spelling):
   --http_port N          port to listen on (default 8080; 0 picks a free port)
   --http_host ADDR       address to listen on (default 127.0.0.1)
   --max_body_bytes N     largest request body accepted (default 16 MiB)
+  --max_binary_body_bytes N
+                         largest binary tensor extension body (default 128 MiB)
 `;
 
 /** Parses argv (without node and script). Throws InferdError('INVALID_CONFIG') naming every problem. */
@@ -62,6 +67,7 @@ export function parseReplicaArgs(argv: readonly string[]): Readonly<ReplicaConfi
     http_port: { type: 'string' },
     http_host: { type: 'string' },
     max_body_bytes: { type: 'string' },
+    max_binary_body_bytes: { type: 'string' },
   };
   for (const f of IGNORED_KSERVE_FLAGS) options[f] = { type: 'string' };
   let values: Record<string, string | undefined>;
@@ -86,6 +92,10 @@ export function parseReplicaArgs(argv: readonly string[]): Readonly<ReplicaConfi
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) {
     problems.push(`--max_body_bytes: expected a positive integer, got '${values.max_body_bytes}'`);
   }
+  const maxBinaryBodyBytes = Number(values.max_binary_body_bytes ?? REPLICA_DEFAULTS.maxBinaryBodyBytes);
+  if (!Number.isInteger(maxBinaryBodyBytes) || maxBinaryBodyBytes <= 0) {
+    problems.push(`--max_binary_body_bytes: expected a positive integer, got '${values.max_binary_body_bytes}'`);
+  }
   if (problems.length > 0) throw new InferdError('INVALID_CONFIG', problems.join('; '));
   return Object.freeze({
     modelName,
@@ -94,5 +104,6 @@ export function parseReplicaArgs(argv: readonly string[]): Readonly<ReplicaConfi
     httpPort,
     httpHost: values.http_host || REPLICA_DEFAULTS.httpHost,
     maxBodyBytes,
+    maxBinaryBodyBytes,
   });
 }

@@ -99,7 +99,12 @@ export async function startReplica(config: ReplicaConfig, deps: ReplicaDeps): Pr
     }
     const models = new ModelRepository();
     models.add(model);
-    const server = createModelServer({ models, log: deps.log, maxBodyBytes: config.maxBodyBytes });
+    const server = createModelServer({
+      models,
+      log: deps.log,
+      maxBodyBytes: config.maxBodyBytes,
+      maxBinaryBodyBytes: config.maxBinaryBodyBytes,
+    });
     const port = await listen(server, config.httpPort, config.httpHost);
     deps.log.info('model server listening', {
       model: config.modelName,

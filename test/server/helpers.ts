@@ -69,7 +69,7 @@ export interface Started {
 export async function startServer(
   t: TestContext,
   models: Model[] = [new IrisTestModel()],
-  opts: { maxBodyBytes?: number } = {},
+  opts: { maxBodyBytes?: number; maxBinaryBodyBytes?: number } = {},
 ): Promise<Started> {
   const repo = new ModelRepository();
   for (const m of models) repo.add(m);
@@ -90,6 +90,8 @@ export interface Reply {
   headerNames: string[];
   headers: http.IncomingHttpHeaders;
   body: string;
+  /** The body's exact bytes (binary-extension answers). */
+  bodyBytes: Buffer;
 }
 
 /** One HTTP request; `headers` are sent exactly as given (no default Content-Type). */
@@ -104,14 +106,16 @@ export function request(
     const req = http.request({ host: '127.0.0.1', port: s.port, method, path, headers, agent: s.agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
+      res.on('end', () => {
+        const bytes = Buffer.concat(chunks);
         resolve({
           status: res.statusCode ?? 0,
           headerNames: res.rawHeaders.filter((_, i) => i % 2 === 0).map((h) => h.toLowerCase()),
           headers: res.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
+          body: bytes.toString('utf8'),
+          bodyBytes: bytes,
+        });
+      });
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -121,6 +125,41 @@ export function request(
 }
 
 export const JSON_HEADERS = { 'content-type': 'application/json' };
+
+/** Echoes every input back as an output of the same name, datatype, shape and data (binary round trips). */
+export function identityModel(name = 'identity'): Model & { calls: number } {
+  const m = {
+    name,
+    calls: 0,
+    metadata: () => ({ platform: '', inputs: [], outputs: [] }),
+    predict(inputs: Tensor[]): Tensor[] {
+      m.calls++;
+      return inputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape, data: t.data }));
+    },
+  };
+  return m;
+}
+
+/**
+ * A binary-extension request body as Triton's and KServe's clients build it: the JSON header, then each
+ * buffer; returns the body and the `Inference-Header-Content-Length` header to send with it.
+ */
+export function binaryBody(
+  header: unknown,
+  buffers: readonly Buffer[] = [],
+): { body: Buffer; headers: Record<string, string> } {
+  const json = Buffer.from(JSON.stringify(header));
+  return {
+    body: Buffer.concat([json, ...buffers]),
+    headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(json.length) },
+  };
+}
+
+/** Splits a binary-extension answer into its JSON header and the raw bytes after it. */
+export function splitBinaryReply(r: Reply): { header: Record<string, unknown>; rest: Buffer } {
+  const n = Number(r.headers['inference-header-content-length']);
+  return { header: JSON.parse(r.bodyBytes.subarray(0, n).toString('utf8')), rest: r.bodyBytes.subarray(n) };
+}
 
 /** POST with `Content-Type: application/json`. */
 export const postJson = (s: Pick<Started, 'port' | 'agent'>, path: string, body: string) =>

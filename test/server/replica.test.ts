@@ -129,6 +129,7 @@ test('flags: KServe spelling, both --k v and --k=v, defaults, KServe-only flags 
     httpPort: 8080,
     httpHost: '127.0.0.1',
     maxBodyBytes: 16 * 1024 * 1024,
+    maxBinaryBodyBytes: 128 * 1024 * 1024,
   });
   const c = parseReplicaArgs([
     '--model_name=iris',

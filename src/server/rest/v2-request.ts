@@ -19,7 +19,8 @@ export interface V2RequestInput {
   shape: number[];
   datatype: string;
   parameters: Parameters | null;
-  data: unknown[];
+  /** null only in a binary-extension body, where the tensor's bytes follow the JSON header. */
+  data: unknown[] | null;
 }
 
 export interface V2InferenceRequest {
@@ -135,8 +136,11 @@ class Checker {
   }
 }
 
-/** Checks a parsed `POST /v2/models/{m}/infer` body; `undefined` stands for an empty body. */
-export function validateInferenceRequest(body: unknown): V2InferenceRequest {
+/**
+ * Checks a parsed `POST /v2/models/{m}/infer` body; `undefined` stands for an empty body. With
+ * `binary` (the JSON header of a binary-extension body) an input may leave out `data`.
+ */
+export function validateInferenceRequest(body: unknown, opts: { binary?: boolean } = {}): V2InferenceRequest {
   const c = new Checker();
   const obj = c.body(body);
   if (!obj) return c.done(null as never);
@@ -156,8 +160,8 @@ export function validateInferenceRequest(body: unknown): V2InferenceRequest {
       const shape = c.shape(raw.shape, [...loc, 'shape']);
       const datatype = c.str(raw.datatype, [...loc, 'datatype'], false);
       const params = c.parameters(raw.parameters, [...loc, 'parameters']);
-      const data = c.list(raw.data, [...loc, 'data'], false);
-      if (name !== null && shape && datatype !== null && data) {
+      const data = c.list(raw.data, [...loc, 'data'], opts.binary === true);
+      if (name !== null && shape && datatype !== null && (data || opts.binary)) {
         inputs.push({ name, shape, datatype, parameters: params, data });
       }
     }

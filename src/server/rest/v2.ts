@@ -3,19 +3,22 @@
 // (404/503) and the tensors (400) are looked at.
 
 import { randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InferdError } from '../../errors.js';
 import type { Tensor, TensorMetadata } from '../../runtimes/model.js';
+import { OCTET_STREAM_TYPE } from '../http-response.js';
 import { JsonBodyError, parseJsonBody } from '../json-body.js';
 import { decodeV2Tensor } from '../tensor-decode.js';
-import { encodeFlat } from '../tensor-json.js';
 import { existingModel, RequestPredictOptions, readyModel, runPredict, type ServerContext } from './dataplane.js';
+import { decodeBinaryInputs, INFERENCE_HEADER, jsonHeaderLength, MISSING_HEADER_MESSAGE } from './v2-binary.js';
 import {
   type PydanticError,
   RequestValidationError,
+  type V2InferenceRequest,
   validateGenerateRequest,
   validateInferenceRequest,
 } from './v2-request.js';
+import { binaryInferResponse, binaryOutputFlags, inferResponse, selectOutputs } from './v2-response.js';
 
 const q = JSON.stringify;
 
@@ -84,40 +87,61 @@ function parseV2Body(body: Buffer): unknown {
   }
 }
 
+/** The body of a binary-extension request's JSON header: KServe's 400 "Unrecognized request format". */
+function parseBinaryHeader(json: Buffer): unknown {
+  try {
+    return parseJsonBody(json);
+  } catch (err) {
+    if (err instanceof JsonBodyError) {
+      throw new InferdError('INVALID_INPUT', `Unrecognized request format: ${err.decode.message}`);
+    }
+    throw err;
+  }
+}
+
+const isOctetStream = (type: string | undefined) =>
+  type !== undefined && (type === OCTET_STREAM_TYPE || type.toLowerCase().startsWith(OCTET_STREAM_TYPE));
+
 export async function v2Infer(
   ctx: ServerContext,
+  req: IncomingMessage,
   res: ServerResponse,
   name: string,
   version: string | undefined,
   body: Buffer,
 ): Promise<void> {
-  const request = validateInferenceRequest(parseV2Body(body));
+  const headerLength = req.headers[INFERENCE_HEADER];
+  let request: V2InferenceRequest;
+  let binary: Buffer | undefined;
+  if (headerLength !== undefined) {
+    const n = jsonHeaderLength(headerLength, body.length);
+    request = validateInferenceRequest(parseBinaryHeader(body.subarray(0, n)), { binary: true });
+    binary = body.subarray(n);
+  } else {
+    if (isOctetStream(req.headers['content-type'])) throw new InferdError('INVALID_INPUT', MISSING_HEADER_MESSAGE);
+    request = validateInferenceRequest(parseV2Body(body));
+  }
   if (version !== undefined) throw versioningUnsupported();
   const entry = readyModel(ctx, name);
   if (request.inputs.length === 0) {
     // KServe 0.12.1: 500 "list index out of range".
     throw new InferdError('INVALID_INPUT', 'Expected at least one tensor in "inputs"');
   }
-  const inputs: Tensor[] = request.inputs.map((i) => decodeV2Tensor(i.name, i.datatype, i.shape, i.data, i.parameters));
+  const inputs: Tensor[] = binary
+    ? decodeBinaryInputs(request, binary, name)
+    : request.inputs.map((i) => decodeV2Tensor(i.name, i.datatype, i.shape, i.data!, i.parameters));
   const options = new RequestPredictOptions(res);
   if (request.parameters) options.parameters = request.parameters;
   if (request.outputs) options.outputNames = request.outputs.map((o) => o.name);
-  const outputs = await runPredict(ctx, entry, inputs, options);
+  const outputs = selectOutputs(name, await runPredict(ctx, entry, inputs, options), request.outputs);
   const id = request.id ? request.id : randomUUID();
-  ctx.respond.json(res, 200, inferResponse(name, id, outputs));
-}
-
-/** KServe's InferenceResponse key order, with pydantic's explicit nulls. */
-export function inferResponse(modelName: string, id: string, outputs: readonly Tensor[]): string {
-  let s = `{"model_name":${q(modelName)},"model_version":null,"id":${q(id)},"parameters":null,"outputs":[`;
-  for (let i = 0; i < outputs.length; i++) {
-    const o = outputs[i]!;
-    const params = o.parameters && Object.keys(o.parameters).length > 0 ? q(o.parameters) : 'null';
-    s +=
-      `${i ? ',' : ''}{"name":${q(o.name)},"shape":[${o.shape.join(',')}],"datatype":${q(o.datatype)},` +
-      `"parameters":${params},"data":${encodeFlat(o)}}`;
+  const flags = binaryOutputFlags(request, outputs.length);
+  if (flags) {
+    const r = binaryInferResponse(name, id, outputs, flags);
+    ctx.respond.binary(res, 200, r.header, r.buffers);
+  } else {
+    ctx.respond.json(res, 200, inferResponse(name, id, outputs));
   }
-  return `${s}]}`;
 }
 
 /** inferd models do not generate text (KServe's Model.generate: NotImplementedError → 501). */
