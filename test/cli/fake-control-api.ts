@@ -309,8 +309,16 @@ export function captureIo(
   let out = '';
   let err = '';
   const io = {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
+    stdout: {
+      write: (s: string) => {
+        out += s;
+      },
+    },
+    stderr: {
+      write: (s: string) => {
+        err += s;
+      },
+    },
     // An empty INFERD_CONFIG path keeps the tests away from a developer's ~/.inferd/config.
     env: { INFERD_CONFIG: '/nonexistent/inferd-config', ...extra.env },
     stdin:

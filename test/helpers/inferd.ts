@@ -64,7 +64,12 @@ export async function startInferd(
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   const waitExit = async (ms: number) => {
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+    await Promise.race([
+      exited,
+      new Promise<void>((r) => {
+        timer = setTimeout(r, ms);
+      }),
+    ]);
     clearTimeout(timer);
   };
   return {
