@@ -96,7 +96,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
   if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(domain)) problems.push(`--domain: '${domain}' is not a DNS name`);
   if (problems.length) throw new InferdError('INVALID_CONFIG', problems.join('; '));
   const replicaEnv: Record<string, string> = {};
-  for (const key of ['PREDICT_PROBA']) {
+  for (const key of ['PREDICT_PROBA', 'ORT_INTRA_OP_NUM_THREADS', 'ORT_INTER_OP_NUM_THREADS', 'OMP_NUM_THREADS']) {
     const v = env[key];
     if (v !== undefined) replicaEnv[key] = v;
   }

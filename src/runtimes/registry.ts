@@ -28,7 +28,19 @@ export function createRuntimeRegistry(factories: readonly RuntimeFactory[]): Run
   };
 }
 
+/**
+ * A runtime whose module is imported only when a model of its format is loaded: a replica serving sklearn
+ * never loads onnxruntime's native addon (start-up time and memory per replica), nor does the gateway.
+ */
+export function lazyRuntime(
+  name: string,
+  formats: readonly string[],
+  importer: () => Promise<RuntimeFactory>,
+): RuntimeFactory {
+  return { name, formats, load: async (opts) => (await importer()).load(opts) };
+}
+
 /** The runtimes this build ships, in priority order. */
 export function defaultRuntimes(): RuntimeFactory[] {
-  return [sklearnRuntime];
+  return [sklearnRuntime, lazyRuntime('onnx', ['onnx'], async () => (await import('./onnx/index.js')).onnxRuntime)];
 }
