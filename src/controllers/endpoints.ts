@@ -11,6 +11,8 @@ export interface ServiceEndpoint {
   modelName: string;
   /** Loopback port of the serving replica; undefined when none is ready. */
   port: number | undefined;
+  /** Loopback V2 gRPC port of the same replica (the gateway's h2c proxy); undefined when it has none. */
+  grpcPort?: number;
   revision: string | undefined;
   /** True while a replica is being started or restarted: worth holding requests for. */
   starting: boolean;

@@ -3,7 +3,8 @@
 // repository get series, so unknown names in URLs cannot grow the label set.
 // `request_predict_seconds{model_name}` keeps KServe's metric name (python/kserve/kserve/metrics.py).
 
-export type Protocol = 'v1' | 'v2';
+/** `grpc` requests are counted with the HTTP status their gRPC status stands for (errors.ts). */
+export type Protocol = 'v1' | 'v2' | 'grpc';
 
 /** Upper bounds in seconds; sub-millisecond first: a native predict takes tens of microseconds. */
 export const LATENCY_BUCKETS_S = [
@@ -37,10 +38,12 @@ class Histogram {
 
 class ModelSeries {
   /** status code → count, per protocol */
-  readonly requests: Record<Protocol, Map<number, number>> = { v1: new Map(), v2: new Map() };
-  readonly duration: Record<Protocol, Histogram> = { v1: new Histogram(), v2: new Histogram() };
+  readonly requests: Record<Protocol, Map<number, number>> = { v1: new Map(), v2: new Map(), grpc: new Map() };
+  readonly duration: Record<Protocol, Histogram> = { v1: new Histogram(), v2: new Histogram(), grpc: new Histogram() };
   readonly predict = new Histogram();
 }
+
+const PROTOCOLS = ['v1', 'v2', 'grpc'] as const;
 
 const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
@@ -80,7 +83,7 @@ export class ServerMetrics {
     out.push('# HELP inferd_model_requests_total Inference requests by model, protocol and HTTP status.');
     out.push('# TYPE inferd_model_requests_total counter');
     for (const [name, s] of models) {
-      for (const protocol of ['v1', 'v2'] as const) {
+      for (const protocol of PROTOCOLS) {
         for (const [code, n] of s.requests[protocol]) {
           out.push(
             `inferd_model_requests_total{model_name="${escapeLabel(name)}",protocol="${protocol}",code="${code}"} ${n}`,
@@ -91,7 +94,7 @@ export class ServerMetrics {
     out.push('# HELP inferd_model_request_duration_seconds Inference request latency, body read to response written.');
     out.push('# TYPE inferd_model_request_duration_seconds histogram');
     for (const [name, s] of models) {
-      for (const protocol of ['v1', 'v2'] as const) {
+      for (const protocol of PROTOCOLS) {
         const h = s.duration[protocol];
         if (h.count > 0)
           h.render(

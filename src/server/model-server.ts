@@ -40,6 +40,8 @@ export interface ModelServerOptions {
    * Default 128 MiB (a 64 MiB tensor in, with room for its JSON header and a second input).
    */
   maxBinaryBodyBytes?: number;
+  /** Shared with the gRPC server so that `/metrics` counts both; a fresh one when left out. */
+  metrics?: ServerMetrics;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024; // 16 MiB
@@ -62,7 +64,7 @@ export function createModelServer(opts: ModelServerOptions): http.Server {
     models: opts.models,
     log: opts.log,
     respond: createResponder(() => !server.listening),
-    metrics: new ServerMetrics(),
+    metrics: opts.metrics ?? new ServerMetrics(),
     version: packageVersion(),
   };
 

@@ -1,20 +1,21 @@
-// inferd's version for `GET /v2`, read once from the package.json above this module (the same file
-// whether it runs from src/ or dist/src/).
+// inferd's package root and version (`GET /v2`, gRPC ServerMetadata), found once from the package.json
+// above this module: the same file whether it runs from src/ or dist/src/, from a checkout or from an
+// installed package. Files that ship beside the code (the gRPC proto) are loaded relative to the root.
 
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-let cached: string | undefined;
+let cached: { root: string | undefined; version: string } | undefined;
 
-export function packageVersion(): string {
-  if (cached !== undefined) return cached;
+function find(): { root: string | undefined; version: string } {
+  if (cached) return cached;
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     try {
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
       if (pkg.name === 'inferd' && typeof pkg.version === 'string') {
-        cached = pkg.version;
+        cached = { root: dir, version: pkg.version };
         return cached;
       }
     } catch {
@@ -22,9 +23,20 @@ export function packageVersion(): string {
     }
     const parent = dirname(dir);
     if (parent === dir) {
-      cached = '0.0.0';
+      cached = { root: undefined, version: '0.0.0' };
       return cached;
     }
     dir = parent;
   }
+}
+
+export function packageVersion(): string {
+  return find().version;
+}
+
+/** The directory holding inferd's package.json; throws when there is none above this module. */
+export function packageRoot(): string {
+  const root = find().root;
+  if (!root) throw new Error(`no inferd package.json above ${fileURLToPath(import.meta.url)}`);
+  return root;
 }

@@ -3,6 +3,7 @@
 
 import { parseArgs } from 'node:util';
 import { InferdError } from '../errors.js';
+import { DEFAULT_GRPC_MAX_MESSAGE_BYTES } from './grpc/service.js';
 import { DEFAULT_MAX_BINARY_BODY_BYTES, DEFAULT_MAX_BODY_BYTES } from './model-server.js';
 
 export interface ReplicaConfig {
@@ -16,6 +17,10 @@ export interface ReplicaConfig {
   maxBodyBytes: number;
   /** Limit for binary-extension bodies (`inference-header-content-length`). */
   maxBinaryBodyBytes: number;
+  /** KServe's `--grpc_port` (default 8081; 0 picks a free port); null with `--enable_grpc false`. */
+  grpcPort: number | null;
+  grpcMaxReceiveMessageBytes: number;
+  grpcMaxSendMessageBytes: number;
 }
 
 export const REPLICA_DEFAULTS = {
@@ -24,15 +29,15 @@ export const REPLICA_DEFAULTS = {
   httpHost: '127.0.0.1',
   maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
   maxBinaryBodyBytes: DEFAULT_MAX_BINARY_BODY_BYTES,
+  grpcPort: 8081,
+  grpcMaxMessageBytes: DEFAULT_GRPC_MAX_MESSAGE_BYTES,
 } as const;
 
 /** KServe model-server flags that inferd accepts and ignores (a ServingRuntime may pass them). */
 const IGNORED_KSERVE_FLAGS = [
-  'grpc_port',
   'workers',
   'max_threads',
   'max_asyncio_workers',
-  'enable_grpc',
   'enable_docs_url',
   'enable_latency_logging',
   'configure_logging',
@@ -56,6 +61,10 @@ Flags (KServe model server spelling):
   --max_body_bytes N     largest request body accepted (default 16 MiB)
   --max_binary_body_bytes N
                          largest binary tensor extension body (default 128 MiB)
+  --grpc_port N          V2 gRPC port (default 8081; 0 picks a free port)
+  --enable_grpc BOOL     serve gRPC (default true)
+  --grpc_max_receive_message_length N, --grpc_max_send_message_length N
+                         gRPC message limits (default 64 MiB; KServe's is 8 MiB)
 `;
 
 /** Parses argv (without node and script). Throws InferdError('INVALID_CONFIG') naming every problem. */
@@ -68,6 +77,10 @@ export function parseReplicaArgs(argv: readonly string[]): Readonly<ReplicaConfi
     http_host: { type: 'string' },
     max_body_bytes: { type: 'string' },
     max_binary_body_bytes: { type: 'string' },
+    grpc_port: { type: 'string' },
+    enable_grpc: { type: 'string' },
+    grpc_max_receive_message_length: { type: 'string' },
+    grpc_max_send_message_length: { type: 'string' },
   };
   for (const f of IGNORED_KSERVE_FLAGS) options[f] = { type: 'string' };
   let values: Record<string, string | undefined>;
@@ -96,6 +109,29 @@ export function parseReplicaArgs(argv: readonly string[]): Readonly<ReplicaConfi
   if (!Number.isInteger(maxBinaryBodyBytes) || maxBinaryBodyBytes <= 0) {
     problems.push(`--max_binary_body_bytes: expected a positive integer, got '${values.max_binary_body_bytes}'`);
   }
+  const grpcPort = Number(values.grpc_port ?? REPLICA_DEFAULTS.grpcPort);
+  if (!Number.isInteger(grpcPort) || grpcPort < 0 || grpcPort > 65535) {
+    problems.push(`--grpc_port: expected 0-65535, got '${values.grpc_port}'`);
+  }
+  const enableGrpc = (values.enable_grpc ?? 'true').toLowerCase();
+  if (!['true', 'false', '1', '0'].includes(enableGrpc)) {
+    problems.push(`--enable_grpc: expected true or false, got '${values.enable_grpc}'`);
+  }
+  const positive = (flag: string, value: string | undefined, fallback: number): number => {
+    const n = Number(value ?? fallback);
+    if (!Number.isInteger(n) || n <= 0) problems.push(`--${flag}: expected a positive integer, got '${value}'`);
+    return n;
+  };
+  const grpcMaxReceiveMessageBytes = positive(
+    'grpc_max_receive_message_length',
+    values.grpc_max_receive_message_length,
+    REPLICA_DEFAULTS.grpcMaxMessageBytes,
+  );
+  const grpcMaxSendMessageBytes = positive(
+    'grpc_max_send_message_length',
+    values.grpc_max_send_message_length,
+    REPLICA_DEFAULTS.grpcMaxMessageBytes,
+  );
   if (problems.length > 0) throw new InferdError('INVALID_CONFIG', problems.join('; '));
   return Object.freeze({
     modelName,
@@ -105,5 +141,8 @@ export function parseReplicaArgs(argv: readonly string[]): Readonly<ReplicaConfi
     httpHost: values.http_host || REPLICA_DEFAULTS.httpHost,
     maxBodyBytes,
     maxBinaryBodyBytes,
+    grpcPort: enableGrpc === 'false' || enableGrpc === '0' ? null : grpcPort,
+    grpcMaxReceiveMessageBytes,
+    grpcMaxSendMessageBytes,
   });
 }

@@ -4,21 +4,26 @@
 
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type * as grpc from '@grpc/grpc-js';
 import { InferdError, isInferdError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Model } from '../runtimes/model.js';
 import type { RuntimeRegistry } from '../runtimes/registry.js';
+import { createGrpcServer, listenGrpc, shutdownGrpcServer } from './grpc/service.js';
+import { ServerMetrics } from './metrics.js';
 import { ModelRepository } from './model-repository.js';
 import { createModelServer, shutdownModelServer } from './model-server.js';
+import { packageVersion } from './package-version.js';
 import type { ReplicaConfig } from './replica-args.js';
 
 /**
  * Messages a replica sends its controller over the fork IPC channel, in order: one `state: Loading`,
- * then exactly one of `ready` (the port it listens on) or `failed` (after which it exits 1).
+ * then exactly one of `ready` (the HTTP port it listens on, and its gRPC port unless gRPC is off) or
+ * `failed` (after which it exits 1).
  */
 export type ReplicaMessage =
   | { type: 'state'; state: 'Loading' }
-  | { type: 'ready'; port: number }
+  | { type: 'ready'; port: number; grpcPort?: number }
   | { type: 'failed'; reason: string; message: string };
 
 /** KServe env names a runtime reads (LoadOptions.env). */
@@ -41,6 +46,8 @@ export interface ReplicaDeps {
 export interface RunningReplica {
   readonly server: http.Server;
   readonly port: number;
+  /** The V2 gRPC port; undefined with `--enable_grpc false`. */
+  readonly grpcPort: number | undefined;
   readonly model: Model;
   /** Graceful stop: stop accepting, finish in-flight requests (at most graceMs), unload the model. */
   close(graceMs?: number): Promise<void>;
@@ -93,6 +100,7 @@ function listen(server: http.Server, port: number, host: string): Promise<number
 export async function startReplica(config: ReplicaConfig, deps: ReplicaDeps): Promise<RunningReplica> {
   await deps.notify({ type: 'state', state: 'Loading' });
   let model: Model | undefined;
+  let started: grpc.Server | undefined;
   try {
     const loadStart = performance.now();
     model = await loadModel(config, deps);
@@ -104,28 +112,50 @@ export async function startReplica(config: ReplicaConfig, deps: ReplicaDeps): Pr
     }
     const models = new ModelRepository();
     models.add(model);
+    const metrics = new ServerMetrics();
     const server = createModelServer({
       models,
       log: deps.log,
       maxBodyBytes: config.maxBodyBytes,
       maxBinaryBodyBytes: config.maxBinaryBodyBytes,
+      metrics,
     });
+    let grpcServer: grpc.Server | undefined;
+    let grpcPort: number | undefined;
+    if (config.grpcPort !== null) {
+      grpcServer = createGrpcServer({
+        models,
+        log: deps.log,
+        metrics,
+        version: packageVersion(),
+        maxReceiveMessageBytes: config.grpcMaxReceiveMessageBytes,
+        maxSendMessageBytes: config.grpcMaxSendMessageBytes,
+      });
+      started = grpcServer;
+      grpcPort = await listenGrpc(grpcServer, config.httpHost, config.grpcPort);
+    }
     const port = await listen(server, config.httpPort, config.httpHost);
     deps.log.info('model server listening', {
       model: config.modelName,
       format: config.modelFormat,
       host: config.httpHost,
       port,
+      grpcPort,
       loadMs: Math.round(performance.now() - loadStart),
     });
-    await deps.notify({ type: 'ready', port });
+    await deps.notify(grpcPort === undefined ? { type: 'ready', port } : { type: 'ready', port, grpcPort });
     const loaded = model;
+    const grpcRunning = grpcServer;
     return {
       server,
       port,
+      grpcPort,
       model: loaded,
       close: async (graceMs = 4_000) => {
-        await shutdownModelServer(server, graceMs);
+        await Promise.all([
+          shutdownModelServer(server, graceMs),
+          grpcRunning ? shutdownGrpcServer(grpcRunning, graceMs) : undefined,
+        ]);
         await loaded.unload?.();
       },
     };
@@ -133,6 +163,7 @@ export async function startReplica(config: ReplicaConfig, deps: ReplicaDeps): Pr
     const reason = failureReason(err);
     deps.log.error('model server failed to start', { model: config.modelName, reason, error: messageOf(err) });
     await deps.notify({ type: 'failed', reason, message: messageOf(err) });
+    started?.forceShutdown();
     try {
       await model?.unload?.();
     } catch {

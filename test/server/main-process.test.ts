@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import type { ReplicaMessage } from '../../src/server/replica.js';
 import { distDir, repoRoot } from '../helpers/paths.js';
+import { inferenceClient } from './grpc-client.js';
 import { postJson } from './helpers.js';
 
 const entry = join(distDir, 'src', 'server', 'main.js');
@@ -58,6 +59,8 @@ test('forked: Loading → ready with the port; serves iris; SIGTERM → exit 0',
     'sklearn',
     '--http_port',
     '0',
+    '--grpc_port',
+    '0',
   ]);
   t.after(() => child.kill('SIGKILL'));
   const ready = await settled;
@@ -77,6 +80,23 @@ test('forked: Loading → ready with the port; serves iris; SIGTERM → exit 0',
     v2.body,
     '{"model_name":"sklearn-iris","model_version":null,"id":"req-1","parameters":null,"outputs":[{"name":"output-0","shape":[2],"datatype":"INT64","parameters":null,"data":[1,1]}]}',
   );
+  const grpcPort = (ready as { grpcPort?: number }).grpcPort;
+  assert.ok(typeof grpcPort === 'number' && grpcPort > 0);
+  const client = inferenceClient(`127.0.0.1:${grpcPort}`);
+  t.after(() => client.close());
+  const g = await client.ModelInfer({
+    model_name: 'sklearn-iris',
+    inputs: [
+      {
+        name: 'input-0',
+        datatype: 'FP32',
+        shape: [2, 4],
+        contents: { fp32_contents: [6.8, 2.8, 4.8, 1.4, 6, 3.4, 4.5, 1.6] },
+      },
+    ],
+  });
+  assert.deepEqual(g.outputs[0].contents.int64_contents, ['1', '1']);
+  client.close();
   agent.destroy();
   child.kill('SIGTERM');
   assert.equal(await exited(child, 6_000), 0);
@@ -89,6 +109,8 @@ test('EXPECTED FAILURE - forked with a missing model dir: failed with a reason, 
     '--model_dir',
     join(repoRoot, 'no-such-dir'),
     '--http_port',
+    '0',
+    '--grpc_port',
     '0',
   ]);
   t.after(() => child.kill('SIGKILL'));
@@ -111,7 +133,7 @@ test('EXPECTED FAILURE - forked with bad flags: failed InvalidConfig, exit 1', a
 test('without IPC: one JSON log line on stderr carries the bound port', async (t) => {
   const child = spawn(
     process.execPath,
-    [entry, '--model_name=sklearn-iris', `--model_dir=${irisDir}`, '--http_port=0'],
+    [entry, '--model_name=sklearn-iris', `--model_dir=${irisDir}`, '--http_port=0', '--enable_grpc=false'],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },

@@ -19,7 +19,16 @@ function registryOf(...runtimes: RuntimeFactory[]) {
 }
 
 const config = (over: Partial<ReturnType<typeof parseReplicaArgs>> = {}) => ({
-  ...parseReplicaArgs(['--model_name', 'sklearn-iris', '--model_dir', '/models/iris', '--http_port', '0']),
+  ...parseReplicaArgs([
+    '--model_name',
+    'sklearn-iris',
+    '--model_dir',
+    '/models/iris',
+    '--http_port',
+    '0',
+    '--grpc_port',
+    '0',
+  ]),
   ...over,
 });
 
@@ -45,8 +54,9 @@ test('reports Loading, loads through the registry with PREDICT_PROBA, listens, r
   t.after(() => replica.close(100));
   assert.deepEqual(messages, [
     { type: 'state', state: 'Loading' },
-    { type: 'ready', port: replica.port },
+    { type: 'ready', port: replica.port, grpcPort: replica.grpcPort },
   ]);
+  assert.ok(typeof replica.grpcPort === 'number' && replica.grpcPort > 0 && replica.grpcPort !== replica.port);
   assert.deepEqual(loadOpts, { name: 'sklearn-iris', modelDir: '/models/iris', env: { PREDICT_PROBA: 'true' } });
   const agent = new http.Agent();
   t.after(() => agent.destroy());
@@ -130,7 +140,19 @@ test('flags: KServe spelling, both --k v and --k=v, defaults, KServe-only flags 
     httpHost: '127.0.0.1',
     maxBodyBytes: 16 * 1024 * 1024,
     maxBinaryBodyBytes: 128 * 1024 * 1024,
+    grpcPort: 8081,
+    grpcMaxReceiveMessageBytes: 64 * 1024 * 1024,
+    grpcMaxSendMessageBytes: 64 * 1024 * 1024,
   });
+  assert.equal(parseReplicaArgs(['--model_name=a', '--model_dir=b', '--enable_grpc=false']).grpcPort, null);
+  const g = parseReplicaArgs([
+    '--model_name=a',
+    '--model_dir=b',
+    '--grpc_port=0',
+    '--grpc_max_receive_message_length=1024',
+    '--grpc_max_send_message_length=2048',
+  ]);
+  assert.deepEqual([g.grpcPort, g.grpcMaxReceiveMessageBytes, g.grpcMaxSendMessageBytes], [0, 1024, 2048]);
   const c = parseReplicaArgs([
     '--model_name=iris',
     '--model_dir=/m',

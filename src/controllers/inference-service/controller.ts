@@ -300,6 +300,7 @@ export class InferenceServiceController {
       name: isvc.metadata.name,
       modelName: isvc.metadata.name,
       port,
+      grpcPort: port !== undefined ? this.opts.replicas.process(`${key}/${o.servingRevision}`)?.grpcPort : undefined,
       revision: port !== undefined ? o.servingRevision : undefined,
       starting: port === undefined && !failed,
       reason: port === undefined ? (o.failure?.reason ?? o.phase) : undefined,

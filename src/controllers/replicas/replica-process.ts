@@ -28,13 +28,15 @@ export interface ReplicaFailure {
 
 type ReplicaMessage =
   | { type: 'state'; state: string }
-  | { type: 'ready'; port: number }
+  | { type: 'ready'; port: number; grpcPort?: number }
   | { type: 'failed'; reason?: string; message?: string };
 
 /** Emits 'change' whenever phase changes. */
 export class ReplicaProcess extends EventEmitter {
   phase: ReplicaPhase = 'Starting';
   port: number | undefined;
+  /** The replica's V2 gRPC port (`--grpc_port 0`), reported with `ready`; undefined when it serves none. */
+  grpcPort: number | undefined;
   failure: ReplicaFailure | undefined;
   private child: ChildProcess | undefined;
   private stopping = false;
@@ -68,6 +70,8 @@ export class ReplicaProcess extends EventEmitter {
       spec.modelFormat,
       '--http_port',
       '0',
+      '--grpc_port',
+      '0',
     ];
     const child = fork(this.entry, args, {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -94,6 +98,7 @@ export class ReplicaProcess extends EventEmitter {
         this.failure.exitCode = code;
       }
       this.port = undefined;
+      this.grpcPort = undefined;
       this.setPhase('Exited');
       this.resolveExited();
     });
@@ -103,6 +108,7 @@ export class ReplicaProcess extends EventEmitter {
     if (m.type === 'state' && m.state === 'Loading') this.setPhase('Loading');
     else if (m.type === 'ready' && typeof m.port === 'number') {
       this.port = m.port;
+      this.grpcPort = typeof m.grpcPort === 'number' ? m.grpcPort : undefined;
       this.setPhase('Ready');
     } else if (m.type === 'failed') {
       this.failure = { reason: m.reason ?? 'ModelLoadFailed', message: m.message ?? 'model failed to load' };

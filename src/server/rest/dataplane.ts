@@ -20,14 +20,14 @@ export interface ServerContext {
 }
 
 /** The entry for `name`, or KServe's ModelNotFound (404); readiness is not checked. */
-export function existingModel(ctx: ServerContext, name: string): ModelEntry {
+export function existingModel(ctx: Pick<ServerContext, 'models'>, name: string): ModelEntry {
   const entry = ctx.models.get(name);
   if (!entry) throw modelNotFound(name);
   return entry;
 }
 
 /** The entry for `name` if it is ready to serve: else KServe's ModelNotFound (404) or ModelNotReady (503). */
-export function readyModel(ctx: ServerContext, name: string): ModelEntry {
+export function readyModel(ctx: Pick<ServerContext, 'models'>, name: string): ModelEntry {
   const entry = existingModel(ctx, name);
   if (!entry.ready) throw new InferdError('MODEL_NOT_READY', `Model with name ${name} is not ready.`);
   return entry;
@@ -60,7 +60,7 @@ export class RequestPredictOptions implements PredictOptions {
 
 /** Calls the model once, timing it, and checks that it answered with at least one tensor. */
 export async function runPredict(
-  ctx: ServerContext,
+  ctx: Pick<ServerContext, 'metrics'>,
   entry: ModelEntry,
   inputs: Tensor[],
   options: PredictOptions,
