@@ -49,8 +49,9 @@ export class MlflowModel implements Model {
       innerOpts.parameters = { content_type: 'pd' };
     }
     const outputs = await this.#inner.predict(decoded, innerOpts);
-    if (outputs.length === 1) return [npOutput(outputs[0]!, MLSERVER_OUTPUT_NAME)];
-    // Several outputs (an ONNX graph): a dict of arrays, MLServer's TensorDictCodec, one output per key.
+    // sklearn, xgboost and lightgbm pyfuncs return one numpy array: MLServer's NumpyRequestCodec names it
+    // `output-1`. mlflow.onnx's pyfunc returns its outputs by name (a DataFrame or a dict of arrays).
+    if (this.flavor !== 'onnx' && outputs.length === 1) return [npOutput(outputs[0]!, MLSERVER_OUTPUT_NAME)];
     return outputs.map((o) => npOutput(o, o.name));
   }
 
