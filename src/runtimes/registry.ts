@@ -42,5 +42,9 @@ export function lazyRuntime(
 
 /** The runtimes this build ships, in priority order. */
 export function defaultRuntimes(): RuntimeFactory[] {
-  return [sklearnRuntime, lazyRuntime('onnx', ['onnx'], async () => (await import('./onnx/index.js')).onnxRuntime)];
+  return [
+    sklearnRuntime,
+    lazyRuntime('onnx', ['onnx'], async () => (await import('./onnx/index.js')).onnxRuntime),
+    lazyRuntime('mlflow', ['mlflow'], async () => (await import('./mlflow/index.js')).mlflowRuntime),
+  ];
 }
