@@ -1,6 +1,7 @@
 // The ceiling: a bare node:http server that reads the request body and answers, per path, the exact
 // status, headers and body bytes inferd's replica answered (captured by the bench). No routing table, no
-// JSON parse, no model. Usage: node dist/bench/bare-server.js REPLIES.json → prints {"port":N}.
+// JSON parse, no model. Usage: node dist/bench/bare-server.js REPLIES.json [UNIX_SOCKET] → prints {"port":N}
+// (and also listens on the Unix socket when one is given: bench/experiments/proxy-transport.ts).
 
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -32,10 +33,19 @@ function main(): void {
       res.end(r.body);
     });
   });
+  const socketPath = process.argv[3];
   server.listen(0, '127.0.0.1', () => {
     const a = server.address();
-    process.stdout.write(
-      `${JSON.stringify({ msg: 'bare listening', port: typeof a === 'object' && a ? a.port : 0 })}\n`,
+    const port = typeof a === 'object' && a ? a.port : 0;
+    if (!socketPath) {
+      process.stdout.write(`${JSON.stringify({ msg: 'bare listening', port })}\n`);
+      return;
+    }
+    const uds = http.createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (req, res) =>
+      server.emit('request', req, res),
+    );
+    uds.listen(socketPath, () =>
+      process.stdout.write(`${JSON.stringify({ msg: 'bare listening', port, socketPath })}\n`),
     );
   });
   process.on('SIGTERM', () => {

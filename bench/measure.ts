@@ -48,7 +48,22 @@ export interface MeasureOptions {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function treesTicks(roots: number[]): number {
-  return roots.reduce((a, pid) => a + sampleTree(pid).cpuTicks, 0);
+  return roots.reduce((a, pid) => a + sampleTree(pid, false).cpuTicks, 0);
+}
+interface CpuSplit {
+  total: number;
+  root: number;
+  sys: number;
+}
+function treesSplit(roots: number[]): CpuSplit {
+  const out = { total: 0, root: 0, sys: 0 };
+  for (const pid of roots) {
+    const t = sampleTree(pid, false);
+    out.total += t.cpuTicks;
+    out.root += t.rootTicks;
+    out.sys += t.sysTicks;
+  }
+  return out;
 }
 function treesRss(roots: number[]): number {
   return roots.reduce((a, pid) => a + sampleTree(pid).rssBytes, 0);
@@ -79,6 +94,8 @@ interface Run {
   wrkCores: number;
   otherCores: number;
   cpuMsPerReq: number;
+  rootCpuMsPerReq: number;
+  sysShare: number;
   rssBytes: number;
 }
 
@@ -101,6 +118,8 @@ function emptyCase(spec: CaseSpec, status: CaseResult['status'], note: string, d
     mean_ms: null,
     max_ms: null,
     cpu_ms_per_req: null,
+    root_cpu_ms_per_req: null,
+    sys_cpu_pct: null,
     server_cpu_cores: null,
     wrk_cpu_cores: null,
     rss_mib: null,
@@ -150,18 +169,18 @@ export async function measureCase(spec: CaseSpec, o: MeasureOptions): Promise<Ca
     }
     const own = o.ownPids?.() ?? [];
     const m0 = machineCpu();
-    const srv0 = treesTicks(spec.serverPids);
+    const srv0 = treesSplit(spec.serverPids);
     const own0 = treesTicks(own);
     const self0 = selfTicks();
     const t0 = performance.now();
     const out = await runWrk({ ...wrkOpts, durationS: o.durationS }, o.track);
     const elapsedS = (performance.now() - t0) / 1000;
     const m1 = machineCpu();
-    const srv1 = treesTicks(spec.serverPids);
+    const srv1 = treesSplit(spec.serverPids);
     const own1 = treesTicks(own);
     const self1 = selfTicks();
     const wrk = parseWrkOutput(out);
-    const srvTicks = srv1 - srv0;
+    const srvTicks = srv1.total - srv0.total;
     const wrkTicks = self1.children - self0.children; // wrk is the only child reaped meanwhile
     const otherTicks = m1.busy - m0.busy - srvTicks - wrkTicks - (self1.own - self0.own) - (own1 - own0);
     const elapsedTicks = elapsedS * CLK_TCK;
@@ -171,6 +190,8 @@ export async function measureCase(spec: CaseSpec, o: MeasureOptions): Promise<Ca
       wrkCores: wrkTicks / elapsedTicks,
       otherCores: Math.max(0, otherTicks / elapsedTicks),
       cpuMsPerReq: wrk.requests > 0 ? ((srvTicks / CLK_TCK) * 1000) / wrk.requests : Number.NaN,
+      rootCpuMsPerReq: wrk.requests > 0 ? (((srv1.root - srv0.root) / CLK_TCK) * 1000) / wrk.requests : Number.NaN,
+      sysShare: srvTicks > 0 ? (srv1.sys - srv0.sys) / srvTicks : Number.NaN,
       rssBytes: treesRss(spec.serverPids),
     });
     const last = runs[runs.length - 1]!;
@@ -196,6 +217,8 @@ export async function measureCase(spec: CaseSpec, o: MeasureOptions): Promise<Ca
     mean_ms: round(w.meanMs, 3),
     max_ms: round(w.maxMs, 3),
     cpu_ms_per_req: Number.isFinite(best.cpuMsPerReq) ? round(best.cpuMsPerReq, 4) : null,
+    root_cpu_ms_per_req: Number.isFinite(best.rootCpuMsPerReq) ? round(best.rootCpuMsPerReq, 4) : null,
+    sys_cpu_pct: Number.isFinite(best.sysShare) ? round(best.sysShare * 100, 1) : null,
     server_cpu_cores: round(best.serverCores, 2),
     wrk_cpu_cores: round(best.wrkCores, 2),
     rss_mib: round(best.rssBytes / 1048576, 1),
@@ -208,7 +231,7 @@ export async function measureCase(spec: CaseSpec, o: MeasureOptions): Promise<Ca
   };
   if (w.non2xx > 0 || w.socketErrors > 0) result.note = 'errors during the run (see non2xx/socket_errors)';
   o.log(
-    `  ${spec.target.padEnd(14)} ${name.padEnd(26)} ${result.rps?.toFixed(0).padStart(7)} rps  p50 ${result.p50_ms?.toFixed(2)} ms  p99 ${result.p99_ms?.toFixed(2)} ms  ${result.cpu_ms_per_req?.toFixed(3)} CPU ms/req  ${result.rss_mib} MiB  other ${result.other_cpu_cores} cores  runs ${result.runs}`,
+    `  ${spec.target.padEnd(14)} ${name.padEnd(26)} ${result.rps?.toFixed(0).padStart(7)} rps  p50 ${result.p50_ms?.toFixed(2)} ms  p99 ${result.p99_ms?.toFixed(2)} ms  ${result.cpu_ms_per_req?.toFixed(3)} CPU ms/req (root ${result.root_cpu_ms_per_req?.toFixed(3)}, sys ${result.sys_cpu_pct}%)  ${result.rss_mib} MiB  other ${result.other_cpu_cores} cores  runs ${result.runs}`,
   );
   return result;
 }

@@ -15,6 +15,8 @@ export interface ProcStat {
   pgrp: number;
   /** utime + stime of the process itself, in ticks. */
   cpuTicks: number;
+  /** stime alone (kernel time: syscalls, loopback TCP), in ticks. */
+  sysTicks: number;
   /** cutime + cstime: CPU of children it has waited for, in ticks. */
   childTicks: number;
   rssPages: number;
@@ -35,6 +37,7 @@ export function parseProcStat(line: string): ProcStat {
     ppid: Number(f[1]),
     pgrp: Number(f[2]),
     cpuTicks: Number(f[11]) + Number(f[12]),
+    sysTicks: Number(f[12]),
     childTicks: Number(f[13]) + Number(f[14]),
     rssPages: Number(f[21]),
   };
@@ -88,15 +91,21 @@ export interface TreeSample {
   pids: number[];
   /** utime+stime of the live tree plus cutime+cstime of its members (children they reaped). */
   cpuTicks: number;
+  /** utime+stime of the root process alone (the gateway, for inferd serve). */
+  rootTicks: number;
+  /** stime of the live tree. */
+  sysTicks: number;
   rssBytes: number;
 }
 
-export function sampleTree(root: number): TreeSample {
+export function sampleTree(root: number, withRss = true): TreeSample {
   const tree = processTree(root);
   return {
     pids: tree.map((p) => p.pid),
     cpuTicks: tree.reduce((a, p) => a + p.cpuTicks + p.childTicks, 0),
-    rssBytes: tree.reduce((a, p) => a + rssBytes(p.pid), 0),
+    rootTicks: tree[0]?.cpuTicks ?? 0,
+    sysTicks: tree.reduce((a, p) => a + p.sysTicks, 0),
+    rssBytes: withRss ? tree.reduce((a, p) => a + rssBytes(p.pid), 0) : 0,
   };
 }
 

@@ -20,6 +20,10 @@ export interface CaseResult {
   max_ms: number | null;
   /** CPU time of the server's process tree (incl. child processes) per completed request. */
   cpu_ms_per_req: number | null;
+  /** The same for the root process alone: for inferd serve that is the gateway without its replicas. */
+  root_cpu_ms_per_req: number | null;
+  /** Share of the server tree's CPU spent in the kernel (stime): syscalls, loopback TCP. */
+  sys_cpu_pct: number | null;
   /** CPU cores the server tree used on average during the run. */
   server_cpu_cores: number | null;
   /** CPU cores wrk itself used. */
@@ -206,11 +210,11 @@ const fmt = (v: number | null | undefined, d = 1) => (v === null || v === undefi
 /** Markdown table of the cases (what `npm run bench` prints and docs/benchmarks.md shows). */
 export function formatTable(cases: CaseResult[]): string {
   const head =
-    '| case | target | rps | p50 ms | p99 ms | CPU ms/req | RSS MiB | runs | other CPU (cores) | note |\n' +
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|---|';
+    '| case | target | rps | p50 ms | p99 ms | CPU ms/req | sys % | RSS MiB | runs | other CPU (cores) | note |\n' +
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|';
   const rows = cases.map((c) => {
     if (c.status !== 'ok')
-      return `| ${c.name} | ${c.target} | - | - | - | - | - | ${c.runs} | - | ${c.status}${c.note ? `: ${c.note}` : ''} |`;
+      return `| ${c.name} | ${c.target} | - | - | - | - | - | - | ${c.runs} | - | ${c.status}${c.note ? `: ${c.note.slice(0, 120)}` : ''} |`;
     const notes = [
       c.busy ? 'busy machine' : '',
       c.non2xx ? `${c.non2xx} non-2xx` : '',
@@ -219,7 +223,7 @@ export function formatTable(cases: CaseResult[]): string {
     ]
       .filter(Boolean)
       .join('; ');
-    return `| ${c.name} | ${c.target} | ${fmt(c.rps, 0)} | ${fmt(c.p50_ms, 2)} | ${fmt(c.p99_ms, 2)} | ${fmt(c.cpu_ms_per_req, 3)} | ${fmt(c.rss_mib, 0)} | ${c.runs} | ${fmt(c.other_cpu_cores, 2)} | ${notes} |`;
+    return `| ${c.name} | ${c.target} | ${fmt(c.rps, 0)} | ${fmt(c.p50_ms, 2)} | ${fmt(c.p99_ms, 2)} | ${fmt(c.cpu_ms_per_req, 3)} | ${fmt(c.sys_cpu_pct, 0)} | ${fmt(c.rss_mib, 0)} | ${c.runs} | ${fmt(c.other_cpu_cores, 2)} | ${notes} |`;
   });
   return [head, ...rows].join('\n');
 }

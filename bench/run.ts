@@ -5,7 +5,16 @@
 // Every process it starts is stopped by its process group, also on errors and Ctrl-C.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -251,11 +260,19 @@ interface ProfileOut {
   note?: string;
 }
 
-/** node --cpu-prof on `inferd serve` and (inherited through fork) its replica, under V1 c16 gateway load. */
-async function profileHotPath(workDir: string, durationS: number, m: MeasureOptions): Promise<ProfileOut> {
-  const profDir = join(repoRoot, 'bench', 'results', 'profiles');
-  rmSync(profDir, { recursive: true, force: true });
-  mkdirSync(profDir, { recursive: true });
+type ProfileLoad = 'v1_c16_gateway' | 'v2_1mib_json_c1_replica';
+
+/**
+ * node --cpu-prof on `inferd serve` and (inherited through fork) its replica under one load: V1 c16
+ * through the gateway, or 1 MiB V2 JSON at the replica. Profiles go to bench/results/profiles/<load>/.
+ */
+async function profileHotPath(
+  workDir: string,
+  load: ProfileLoad,
+  durationS: number,
+  m: MeasureOptions,
+): Promise<ProfileOut> {
+  const profDir = mkdtempSync(join(workDir, `prof-${load}-`));
   const preload = pathToFileURL(join(repoRoot, 'dist', 'bench', 'exit-on-signal.js')).href;
   const serve = await startInferd(groups, {
     stateDir: mkdtempSync(join(workDir, 'prof-state-')),
@@ -267,18 +284,26 @@ async function profileHotPath(workDir: string, durationS: number, m: MeasureOpti
   try {
     await waitIsvcReady(serve.url, 'default', 'sklearn-iris', 60_000, () => !serve.started.exited());
     replica = await findReplica(serve.started.pid, 'sklearn-iris');
-    const r = await measureCase(
-      {
-        target: 'inferd-gateway',
-        payload: v1Iris,
-        baseUrl: serve.url,
-        model: 'sklearn-iris',
-        connections: 16,
-        headers: { Host: 'sklearn-iris.default.example.com' },
-        serverPids: [serve.started.pid],
-      },
-      { ...m, durationS, warmupS: 0, maxRuns: 1, quietWaitMs: 0 },
-    );
+    const spec: CaseSpec =
+      load === 'v1_c16_gateway'
+        ? {
+            target: 'inferd-gateway',
+            payload: v1Iris,
+            baseUrl: serve.url,
+            model: 'sklearn-iris',
+            connections: 16,
+            headers: { Host: 'sklearn-iris.default.example.com' },
+            serverPids: [serve.started.pid],
+          }
+        : {
+            target: 'inferd-replica',
+            payload: bigJson(),
+            baseUrl: `http://127.0.0.1:${replica.port}`,
+            model: 'sklearn-iris',
+            connections: 1,
+            serverPids: [serve.started.pid],
+          };
+    const r = await measureCase(spec, { ...m, durationS, warmupS: 0, maxRuns: 1, quietWaitMs: 0 });
     rps = r.rps;
   } finally {
     await groups.stop(serve.started.pid, 20_000);
@@ -286,19 +311,26 @@ async function profileHotPath(workDir: string, durationS: number, m: MeasureOpti
   const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
   const out: ProfileOut = {
     duration_s: durationS,
-    load: 'wrk V1 iris predict, 16 connections, through the gateway (Host header)',
+    load:
+      load === 'v1_c16_gateway'
+        ? 'wrk V1 iris predict, 16 connections, through the gateway (Host header)'
+        : 'wrk V2 infer, 1 MiB FP32 JSON [65536, 4], 1 connection, at the replica',
     rps,
-    files: files.map((f) => join('bench', 'results', 'profiles', f)),
+    files: [],
   };
   for (const f of files) {
     const pid = Number(f.split('.')[3]);
     const role = pid === serve.started.pid ? 'gateway' : pid === replica?.pid ? 'replica' : undefined;
-    if (!role) continue;
+    if (!role || (load !== 'v1_c16_gateway' && role === 'gateway')) continue;
     const summary = summarizeProfile(JSON.parse(readFileSync(join(profDir, f), 'utf8')) as CpuProfile, 15, repoRoot);
     out[role] = summary;
-    log(formatSummary(`${role} (${f})`, summary));
+    // Kept as bench/results/profile-<load>-<role>.cpuprofile.json (git-ignored; DevTools opens it).
+    const kept = join('bench', 'results', `profile-${load}-${role}.cpuprofile.json`);
+    copyFileSync(join(profDir, f), join(repoRoot, kept));
+    out.files.push(kept);
+    log(formatSummary(`${load} ${role} (${f})`, summary));
   }
-  if (!out.gateway || !out.replica)
+  if (!out.replica || (load === 'v1_c16_gateway' && !out.gateway))
     out.note = `profiles found: ${files.join(', ') || 'none'} (a process that does not exit normally writes none)`;
   return out;
 }
@@ -348,7 +380,7 @@ async function main(): Promise<number> {
     rss_mib_100_models: null,
     rss_100_extrapolated: false,
   };
-  let profile: ProfileOut | undefined;
+  const profile: Partial<Record<ProfileLoad, ProfileOut>> = {};
   const notes: string[] = [];
 
   // (a) inferd serve --demo: start → listening → the demo service answers.
@@ -558,7 +590,9 @@ async function main(): Promise<number> {
   if (flags.profile && !interrupted) {
     log('profile: node --cpu-prof on the gateway and the replica under V1 c16 load');
     try {
-      profile = await profileHotPath(workDir, flags.quick ? 3 : 10, m);
+      profile.v1_c16_gateway = await profileHotPath(workDir, 'v1_c16_gateway', flags.quick ? 3 : 10, m);
+      if (!flags.quick)
+        profile.v2_1mib_json_c1_replica = await profileHotPath(workDir, 'v2_1mib_json_c1_replica', 8, m);
     } catch (err) {
       notes.push(`profile failed: ${err instanceof Error ? err.message : String(err)}`);
       log(`  ${notes[notes.length - 1]}`);
@@ -571,7 +605,7 @@ async function main(): Promise<number> {
     ratios,
     cold_start: cold,
     density,
-    profile,
+    profile: Object.keys(profile).length ? profile : undefined,
     machine: { ...machine, loadavg_end: readFileSync('/proc/loadavg', 'utf8').trim() },
     runs: {
       mode: flags.quick ? 'quick' : 'full',

@@ -25,6 +25,8 @@ function kase(target: CaseResult['target'], name: string, over: Partial<CaseResu
     mean_ms: 1.2,
     max_ms: 9,
     cpu_ms_per_req: 0.5,
+    root_cpu_ms_per_req: 0.4,
+    sys_cpu_pct: 40,
     server_cpu_cores: 0.9,
     wrk_cpu_cores: 0.2,
     rss_mib: 60,

@@ -1,0 +1,141 @@
+// A stand-in for inferd's gateway proxy (src/gateway/proxy.ts) with the transport and body handling as
+// switches, to measure what each costs:
+//   node dist/bench/experiments/proxy.js (tcp PORT | uds PATH) (pipe | buffer | raw)
+// pipe: http.request + pipe() both ways (what src/gateway/proxy.ts does); buffer: http.request, bodies
+// buffered and sent with end(body); raw: no http.request — a pool of keep-alive net.Sockets, the request
+// head and body written in one go, the answer framed by its content-length with a minimal parser.
+// Prints {"port":N}. Not part of inferd; used by proxy-transport.ts.
+
+import http from 'node:http';
+import net from 'node:net';
+
+const [transport, target, mode] = process.argv.slice(2);
+if ((transport !== 'tcp' && transport !== 'uds') || !target || !['pipe', 'buffer', 'raw'].includes(mode ?? '')) {
+  process.stderr.write('usage: proxy.js (tcp PORT | uds PATH) (pipe | buffer | raw)\n');
+  process.exit(2);
+}
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, keepAliveMsecs: 10_000 });
+const where = transport === 'tcp' ? { host: '127.0.0.1', port: Number(target) } : { socketPath: target };
+const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+
+// --- raw mode: one keep-alive socket per in-flight request, reused from an idle stack.
+interface Pending {
+  res: http.ServerResponse;
+}
+class RawConn {
+  readonly sock: net.Socket;
+  pending: Pending | undefined;
+  private buf: Buffer | undefined;
+  constructor(private readonly idle: RawConn[]) {
+    this.sock = transport === 'tcp' ? net.connect(Number(target), '127.0.0.1') : net.connect(target!);
+    if (transport === 'tcp') this.sock.setNoDelay(true);
+    this.sock.on('data', (d: Buffer) => this.onData(d));
+    this.sock.on('error', () => this.fail());
+    this.sock.on('close', () => this.fail());
+  }
+  private fail(): void {
+    const i = this.idle.indexOf(this);
+    if (i >= 0) this.idle.splice(i, 1);
+    const p = this.pending;
+    this.pending = undefined;
+    if (p && !p.res.headersSent) p.res.writeHead(502).end();
+  }
+  private onData(d: Buffer): void {
+    const buf = this.buf ? Buffer.concat([this.buf, d]) : d;
+    const headEnd = buf.indexOf('\r\n\r\n');
+    if (headEnd < 0) {
+      this.buf = buf;
+      return;
+    }
+    const head = buf.toString('latin1', 0, headEnd);
+    const lines = head.split('\r\n');
+    const status = Number(lines[0]!.slice(9, 12));
+    const out: string[] = [];
+    let length = 0;
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i]!;
+      const c = line.indexOf(':');
+      const name = line.slice(0, c).toLowerCase();
+      const value = line.slice(c + 1).trim();
+      if (name === 'content-length') length = Number(value);
+      if (!HOP.has(name)) out.push(name, value);
+    }
+    const total = headEnd + 4 + length;
+    if (buf.length < total) {
+      this.buf = buf;
+      return;
+    }
+    this.buf = undefined;
+    const p = this.pending!;
+    this.pending = undefined;
+    this.idle.push(this);
+    p.res.writeHead(status, out);
+    p.res.end(buf.subarray(headEnd + 4, total));
+  }
+}
+const idle: RawConn[] = [];
+function rawForward(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
+  let head = `${req.method} ${req.url} HTTP/1.1\r\n`;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) if (!HOP.has(raw[i]!.toLowerCase())) head += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  head += '\r\n';
+  const conn = idle.pop() ?? new RawConn(idle);
+  conn.pending = { res };
+  conn.sock.cork();
+  conn.sock.write(head, 'latin1');
+  conn.sock.write(body);
+  conn.sock.uncork();
+}
+
+const server = http.createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (req, res) => {
+  if (mode === 'raw') {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => rawForward(req, res, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    return;
+  }
+  const headers: http.OutgoingHttpHeaders = {};
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (!HOP.has(name)) headers[name] = raw[i + 1];
+  }
+  const upstream = http.request(
+    { ...where, method: req.method, path: req.url, headers, agent, setHost: false },
+    (up) => {
+      const out: http.OutgoingHttpHeaders = {};
+      for (const [k, v] of Object.entries(up.headers)) if (!HOP.has(k) && v !== undefined) out[k] = v;
+      if (mode === 'pipe') {
+        res.writeHead(up.statusCode ?? 502, out);
+        up.pipe(res);
+        return;
+      }
+      // buffer: one res.end(body) → headers and body leave in one write
+      const chunks: Buffer[] = [];
+      up.on('data', (c: Buffer) => chunks.push(c));
+      up.on('end', () => {
+        res.writeHead(up.statusCode ?? 502, out);
+        res.end(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+      });
+    },
+  );
+  if (transport === 'tcp') upstream.on('socket', (s) => s.setNoDelay(true));
+  upstream.on('error', () => {
+    if (!res.headersSent) res.writeHead(502).end();
+    else res.destroy();
+  });
+  if (mode === 'pipe') {
+    req.pipe(upstream);
+    return;
+  }
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => upstream.end(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+});
+server.listen(0, '127.0.0.1', () => {
+  const a = server.address();
+  process.stdout.write(
+    `${JSON.stringify({ msg: 'proxy listening', port: typeof a === 'object' && a ? a.port : 0 })}\n`,
+  );
+});
+process.on('SIGTERM', () => process.exit(0));
