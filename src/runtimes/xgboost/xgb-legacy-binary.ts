@@ -28,6 +28,7 @@ const TREE_PARAM_BYTES = 148;
 const NODE_BYTES = 20;
 const NODE_STAT_BYTES = 16;
 const GBLINEAR_PARAM_BYTES = 136;
+const NOT_A_MODEL = 'not an xgboost model, or a corrupt one';
 /** Names and attribute values are short; a length beyond this means we are reading garbage. */
 const MAX_STRING_BYTES = 1 << 24;
 
@@ -75,13 +76,13 @@ class LittleEndianReader {
   u64(what: string): number {
     const at = this.take(8, what);
     const big = this.#view.getBigUint64(at, true);
-    if (big > BigInt(Number.MAX_SAFE_INTEGER)) throw badModel(`legacy binary model: ${what} is ${big}`);
+    if (big > BigInt(Number.MAX_SAFE_INTEGER)) throw badModel(`${NOT_A_MODEL}: ${what} is ${big}`);
     return Number(big);
   }
 
   string(what: string): string {
     const n = this.u64(`${what} length`);
-    if (n > MAX_STRING_BYTES) throw badModel(`legacy binary model: ${what} claims ${n} bytes`);
+    if (n > MAX_STRING_BYTES) throw badModel(`${NOT_A_MODEL}: ${what} is ${n} bytes`);
     const at = this.take(n, what);
     return Buffer.from(this.#bytes.buffer, this.#bytes.byteOffset + at, n).toString('utf8');
   }
@@ -142,7 +143,7 @@ export function boosterFromLegacyBinary(bytes: Uint8Array): XgbBooster {
   const name = r.string('booster name');
   if (name !== 'gbtree' && name !== 'dart' && name !== 'gblinear') {
     throw badModel(
-      `not an xgboost model, or a corrupt one: booster name ${JSON.stringify(name.slice(0, 40))} (expected gbtree, dart or gblinear)`,
+      `${NOT_A_MODEL}: booster name ${JSON.stringify(name.slice(0, 40))} (expected gbtree, dart or gblinear)`,
     );
   }
   const booster: XgbBooster = {
@@ -169,9 +170,8 @@ export function boosterFromLegacyBinary(bytes: Uint8Array): XgbBooster {
     const g = r.take(GBTREE_PARAM_BYTES, 'gbtree parameters');
     const numTrees = r.i32(g);
     booster.numParallelTree = Math.max(1, r.i32(g + 4));
-    if (numTrees < 0 || numTrees > r.remaining / (TREE_PARAM_BYTES + NODE_BYTES)) {
-      throw badModel(`legacy binary model claims ${numTrees} trees`);
-    }
+    if (numTrees < 0) throw badModel(`${NOT_A_MODEL}: ${numTrees} trees`);
+    r.need(numTrees * (TREE_PARAM_BYTES + NODE_BYTES), `${numTrees} trees`);
     for (let t = 0; t < numTrees; t++) booster.trees.push(readTree(r, t));
     const infoAt = r.take(numTrees * 4, 'tree_info');
     booster.treeInfo = Array.from({ length: numTrees }, (_, t) => r.i32(infoAt + 4 * t));
@@ -180,7 +180,7 @@ export function boosterFromLegacyBinary(bytes: Uint8Array): XgbBooster {
 
   if (containExtraAttrs !== 0) {
     const n = r.u64('attribute count');
-    if (n > r.remaining / 16) throw badModel(`legacy binary model claims ${n} attributes`);
+    r.need(n * 16, `${n} attributes`);
     for (let i = 0; i < n; i++) {
       const key = r.string(`attribute ${i} name`);
       booster.attributes[key] = r.string(`attribute ${key}`);
