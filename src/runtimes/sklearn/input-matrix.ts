@@ -4,7 +4,7 @@
 
 import { InferdError } from '../../errors.js';
 import type { Tensor } from '../model.js';
-import type { Estimator } from './estimators/estimator.js';
+import type { Estimator, Finiteness } from './estimators/estimator.js';
 import { numpyArrayStr } from './numpy-array-str.js';
 import { parsePythonFloat, pythonBytesRepr, pythonFloatRepr, pythonStrRepr } from './python-text.js';
 
@@ -51,7 +51,7 @@ export function toFeatureMatrix(tensor: Tensor, estimator: Estimator): FeatureMa
     );
   }
   if (shape.length > 2) throw invalidInput(`Found array with dim ${shape.length}. ${name} expected <= 2.`);
-  checkFinite(x, name, float32);
+  checkFiniteness(x, name, estimator.inputFinite ?? 'finite', float32 ? 'float32' : 'float64');
   const [rows, features] = shape as [number, number];
   if (rows < 1) {
     throw invalidInput(
@@ -71,15 +71,17 @@ export function toFeatureMatrix(tensor: Tensor, estimator: Estimator): FeatureMa
   return { x, rows };
 }
 
-/** sklearn's _assert_all_finite: the first non-finite value decides the message. */
-function checkFinite(x: Float64Array | Float32Array, estimatorName: string, float32: boolean): void {
+/** sklearn's _assert_all_finite: the first offending value decides the message. */
+export function checkFiniteness(x: ArrayLike<number>, className: string, finite: Finiteness, dtype = 'float64'): void {
+  if (finite === 'any') return;
   for (let i = 0; i < x.length; i++) {
     const v = x[i]!;
     if (v - v === 0) continue; // finite
-    if (Number.isNaN(v)) throw invalidInput(`Input X contains NaN.\n${estimatorName} ${NAN_HINT}`);
-    throw invalidInput(
-      `Input X contains infinity or a value too large for dtype('${float32 ? 'float32' : 'float64'}').`,
-    );
+    if (Number.isNaN(v)) {
+      if (finite === 'allow-nan') continue;
+      throw invalidInput(`Input X contains NaN.\n${className} ${NAN_HINT}`);
+    }
+    throw invalidInput(`Input X contains infinity or a value too large for dtype('${dtype}').`);
   }
 }
 

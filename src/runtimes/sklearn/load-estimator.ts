@@ -5,16 +5,13 @@
 import { basename } from 'node:path';
 import { InferdError } from '../../errors.js';
 import type { Estimator } from './estimators/estimator.js';
-import { buildEstimator, isRecognisedUnsupported, SUPPORTED_CLASSES } from './estimators/registry.js';
+import { buildEstimator, UNPICKLE_OPTIONS } from './estimators/registry.js';
 import { readModelFile } from './model-file.js';
 import { pickleStreamOf } from './pickle/joblib-container.js';
 import { unpickle } from './pickle/unpickler.js';
 
 export function estimatorFromBytes(file: Uint8Array, fileName: string): Estimator {
-  const { value, unsupportedClasses } = unpickle(pickleStreamOf(file, fileName), {
-    objectClasses: SUPPORTED_CLASSES,
-    isRecognisedUnsupported,
-  });
+  const { value, unsupportedClasses } = unpickle(pickleStreamOf(file, fileName), UNPICKLE_OPTIONS);
   if (unsupportedClasses.length > 0) {
     throw new InferdError(
       'UNSUPPORTED',

@@ -1,22 +1,36 @@
 // A loaded scikit-learn estimator behind inferd's Model interface, answering as KServe's SKLearnModel does: the
 // first input tensor is X (or, with `content_type: pd`, every input is a named column of a DataFrame), and
 // the output is `output-0` from predict, or from predict_proba when PREDICT_PROBA=true and the model has it.
+//
+// Per request (V2), a client may also ask for probabilities: `parameters: {"predict_proba": true}` (output still
+// `output-0`), or MLServer's way, `outputs: [{"name": "predict_proba"}]` and/or `[{"name": "predict"}]` (outputs
+// named after the method). KServe 0.12.1 has only the env switch; both request forms are inferd's additions.
 
 import type { Model, ModelMetadata, PredictOptions, Tensor } from '../model.js';
-import type { Estimator, Prediction } from './estimators/estimator.js';
+import type { Estimator, Prediction, PredictMethod } from './estimators/estimator.js';
 import { checkFeatureNames } from './feature-names.js';
 import { invalidInput, toFeatureMatrix } from './input-matrix.js';
+import { requestFrame } from './request-frame.js';
+
+/** KServe's output name; MLServer names outputs after the method instead. */
+const DEFAULT_OUTPUT = 'output-0';
+
+interface RequestedOutput {
+  name: string;
+  method: PredictMethod;
+}
 
 export class SklearnModel implements Model {
   readonly name: string;
   readonly estimator: Estimator;
-  readonly #useProba: boolean;
+  readonly #defaultOutputs: readonly RequestedOutput[];
 
   constructor(name: string, estimator: Estimator, options: { predictProba: boolean }) {
     this.name = name;
     this.estimator = estimator;
     // KServe: PREDICT_PROBA=true and hasattr(model, "predict_proba"); otherwise predict.
-    this.#useProba = options.predictProba && estimator.predictProba !== undefined;
+    const useProba = options.predictProba && estimator.predictProba !== undefined;
+    this.#defaultOutputs = [{ name: DEFAULT_OUTPUT, method: useProba ? 'predict_proba' : 'predict' }];
   }
 
   /** KServe's sklearn server reports no tensor metadata. */
@@ -25,12 +39,55 @@ export class SklearnModel implements Model {
   }
 
   predict(inputs: Tensor[], opts?: PredictOptions): Tensor[] {
-    const tensor = opts?.parameters?.content_type === 'pd' ? columnsToMatrix(inputs, this.estimator) : inputs[0];
+    const outputs = this.#requestedOutputs(opts);
+    const isDataFrame = opts?.parameters?.content_type === 'pd';
+    const estimator = this.estimator;
+    if (estimator.predictFrame) {
+      const frame = requestFrame(inputs, isDataFrame);
+      return outputs.map(({ name, method }) => toTensor(name, estimator.predictFrame!(frame, method)));
+    }
+    const tensor = isDataFrame ? columnsToMatrix(inputs, estimator) : inputs[0];
     if (!tensor) throw invalidInput('Expected at least one input tensor');
-    const { x, rows } = toFeatureMatrix(tensor, this.estimator);
-    const result: Prediction = this.#useProba ? this.estimator.predictProba!(x, rows) : this.estimator.predict(x, rows);
-    return [{ name: 'output-0', datatype: result.datatype, shape: result.shape, data: result.data }];
+    const { x, rows } = toFeatureMatrix(tensor, estimator);
+    return outputs.map(({ name, method }) =>
+      toTensor(name, method === 'predict_proba' ? estimator.predictProba!(x, rows) : estimator.predict(x, rows)),
+    );
   }
+
+  #requestedOutputs(opts: PredictOptions | undefined): readonly RequestedOutput[] {
+    const names = opts?.outputNames;
+    if (names && names.length > 0) {
+      return names.map((name) => {
+        if (name === DEFAULT_OUTPUT) return this.#defaultOutputs[0]!;
+        if (name === 'predict' || name === 'predict_proba') return { name, method: this.#checkMethod(name) };
+        throw invalidInput(
+          `Output '${name}' is not available; this model offers ${this.#methods()
+            .map((m) => `'${m}'`)
+            .join(', ')}`,
+        );
+      });
+    }
+    const flag = opts?.parameters?.predict_proba;
+    if (flag === undefined || flag === null) return this.#defaultOutputs;
+    const wantsProba = flag === true || (typeof flag === 'string' && flag.toLowerCase() === 'true');
+    const method = wantsProba ? this.#checkMethod('predict_proba') : 'predict';
+    return [{ name: DEFAULT_OUTPUT, method }];
+  }
+
+  #methods(): PredictMethod[] {
+    return this.estimator.predictProba ? ['predict', 'predict_proba'] : ['predict'];
+  }
+
+  #checkMethod(method: PredictMethod): PredictMethod {
+    if (method === 'predict_proba' && !this.estimator.predictProba) {
+      throw invalidInput(`This ${this.estimator.className} model has no predict_proba`);
+    }
+    return method;
+  }
+}
+
+function toTensor(name: string, result: Prediction): Tensor {
+  return { name, datatype: result.datatype, shape: result.shape, data: result.data };
 }
 
 /** KServe's `as_dataframe()`: one column per input tensor, named after it, in request order. */

@@ -6,26 +6,25 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { sklearnRuntime } from '../../../src/runtimes/sklearn/index.js';
 import { fixturesDir } from '../../helpers/paths.js';
-import { assertAllClose, inputRows, matrixTensor, modelDirs, readExpected } from './golden.js';
+import { assertAllClose, caseInput, isClassifier, modelDirs, readExpected } from './golden.js';
 
 const root = join(fixturesDir, 'sklearn');
 
 for (const dirName of modelDirs(root)) {
   const modelDir = join(root, 'models', dirName);
   const expected = readExpected(modelDir);
-  const rows = inputRows(root, expected);
-  const input = matrixTensor(rows);
+  const { inputs, options, rows } = caseInput(root, expected);
 
   describe(`${dirName} (${expected.estimator}, ${expected.format})`, () => {
     test('predict equals scikit-learn on every row', async () => {
       const model = await sklearnRuntime.load({ name: dirName, modelDir });
-      const [output] = await model.predict([input]);
+      const [output] = await model.predict(inputs, options);
       assert.ok(output);
       assert.equal(output.name, 'output-0');
       assert.equal(output.datatype, expected.output_datatype);
-      assert.equal(output.shape[0], rows.length);
+      assert.equal(output.shape[0], rows);
       const got = Array.from(output.data as ArrayLike<unknown>);
-      if (expected.output_datatype === 'FP64' && expected.estimator.endsWith('Classifier') === false) {
+      if (expected.output_datatype === 'FP64' && !isClassifier(expected)) {
         assertAllClose(got as number[], (expected.predict as unknown[]).flat() as number[], 'predict');
       } else {
         assert.deepEqual(got, expected.predict);
@@ -35,11 +34,11 @@ for (const dirName of modelDirs(root)) {
     if (expected.predict_proba) {
       test('predict_proba (PREDICT_PROBA=true) equals scikit-learn', async () => {
         const model = await sklearnRuntime.load({ name: dirName, modelDir, env: { PREDICT_PROBA: 'TRUE' } });
-        const [output] = await model.predict([input]);
+        const [output] = await model.predict(inputs, options);
         assert.ok(output);
         const proba = expected.predict_proba!;
         assert.equal(output.datatype, 'FP64');
-        assert.deepEqual(output.shape, [rows.length, proba[0]!.length]);
+        assert.deepEqual(output.shape, [rows, proba[0]!.length]);
         assertAllClose(output.data as Float64Array, proba.flat(), 'predict_proba');
       });
     }

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Tensor } from '../../../src/runtimes/model.js';
+import type { PredictOptions, Tensor } from '../../../src/runtimes/model.js';
 
 export interface Expected {
   case: string;
@@ -16,6 +16,13 @@ export interface Expected {
   output_datatype: string;
   predict: unknown[];
   predict_proba: number[][] | null;
+  /** sklearn.base.is_classifier (absent in fixtures from before it was recorded). */
+  is_classifier?: boolean;
+}
+
+/** Whether predict returns class labels (compared exactly) rather than values (compared within tolerance). */
+export function isClassifier(expected: Expected): boolean {
+  return expected.is_classifier ?? expected.estimator.endsWith('Classifier');
 }
 
 /** Relative tolerance for float outputs; an absolute floor keeps near-zero values (1e-17 vs 0) comparable. */
@@ -30,17 +37,30 @@ export function readExpected(modelDir: string): Expected {
   return JSON.parse(readFileSync(join(modelDir, 'expected.json'), 'utf8')) as Expected;
 }
 
-const datasets = new Map<string, number[][]>();
+/** A data set's query rows (data/<name>.json); NaN and None are written as null. */
+interface Dataset {
+  X: (number | string | null)[][];
+  /** For a DataFrame: its column names, and which columns hold strings ('O') or numbers ('f'). */
+  columns?: string[];
+  kinds?: ('O' | 'f')[];
+}
 
-/** The rows a case predicts on: its dataset, then its extra (tree threshold) rows. */
-export function inputRows(root: string, expected: Expected): number[][] {
-  const key = `${root}:${expected.dataset}`;
-  let rows = datasets.get(key);
-  if (!rows) {
-    rows = (JSON.parse(readFileSync(join(root, 'data', `${expected.dataset}.json`), 'utf8')) as { X: number[][] }).X;
-    datasets.set(key, rows);
+const datasets = new Map<string, Dataset>();
+
+function readDataset(root: string, name: string): Dataset {
+  const key = `${root}:${name}`;
+  let dataset = datasets.get(key);
+  if (!dataset) {
+    dataset = JSON.parse(readFileSync(join(root, 'data', `${name}.json`), 'utf8')) as Dataset;
+    datasets.set(key, dataset);
   }
-  return [...rows, ...expected.extra_rows];
+  return dataset;
+}
+
+/** The rows a case predicts on: its dataset, then its extra (tree threshold) rows; null is NaN. */
+export function inputRows(root: string, expected: Expected): number[][] {
+  const rows = readDataset(root, expected.dataset).X as (number | null)[][];
+  return [...rows, ...expected.extra_rows].map((row) => row.map((v) => (v === null ? Number.NaN : v)));
 }
 
 export function matrixTensor(rows: number[][]): Tensor {
@@ -50,6 +70,28 @@ export function matrixTensor(rows: number[][]): Tensor {
     data.set(row, r * f);
   });
   return { name: 'input-0', datatype: 'FP64', shape: [rows.length, f], data };
+}
+
+/** What a case sends: a matrix, or (for a DataFrame data set) one named column per tensor with content_type pd. */
+export function caseInput(
+  root: string,
+  expected: Expected,
+): { inputs: Tensor[]; options: PredictOptions; rows: number } {
+  const dataset = readDataset(root, expected.dataset);
+  if (!dataset.columns) {
+    const rows = inputRows(root, expected);
+    return { inputs: [matrixTensor(rows)], options: {}, rows: rows.length };
+  }
+  const rows = dataset.X;
+  const inputs = dataset.columns.map((name, c): Tensor => {
+    if (dataset.kinds?.[c] === 'O') {
+      // strings, with null for None/NaN (as V1 records carry them)
+      return { name, datatype: 'BYTES', shape: [rows.length], data: rows.map((row) => row[c]) as string[] };
+    }
+    const data = Float64Array.from(rows, (row) => (row[c] === null ? Number.NaN : Number(row[c])));
+    return { name, datatype: 'FP64', shape: [rows.length], data };
+  });
+  return { inputs, options: { parameters: { content_type: 'pd' } }, rows: rows.length };
 }
 
 /** Asserts every value is within tolerance; returns the largest relative difference seen. */

@@ -3,12 +3,22 @@
 // and answer with the tensor KServe's sklearn server would send back.
 
 import type { Datatype, TensorData } from '../../model.js';
+import type { Frame } from './frame.js';
 
 export interface Prediction {
   datatype: Datatype;
   shape: number[];
   data: TensorData;
 }
+
+/** X as an estimator receives it: row-major, `rows × nFeatures`, in the estimator's `inputDType`. */
+export type FeatureData = Float64Array | Float32Array;
+
+/** What sklearn's check_array lets through: finite values only (the default), NaN too, or anything. */
+export type Finiteness = 'finite' | 'allow-nan' | 'any';
+
+/** The methods a client can ask for. */
+export type PredictMethod = 'predict' | 'predict_proba';
 
 export interface Estimator {
   /** The class name sklearn uses in its error messages, e.g. `SVC`. */
@@ -19,7 +29,22 @@ export interface Estimator {
   readonly featureNames: readonly string[] | null;
   /** The dtype sklearn casts X to before predicting: float32 for trees and forests, float64 otherwise. */
   readonly inputDType: 'float64' | 'float32';
-  predict(x: Float64Array | Float32Array, rows: number): Prediction;
+  /** Which non-finite values its input check accepts (absent: 'finite'). */
+  readonly inputFinite?: Finiteness;
+  predict(x: FeatureData, rows: number): Prediction;
   /** Present only when the fitted sklearn estimator has `predict_proba` (KServe checks `hasattr`). */
-  readonly predictProba?: (x: Float64Array | Float32Array, rows: number) => Prediction;
+  readonly predictProba?: (x: FeatureData, rows: number) => Prediction;
+  /** `decision_function` (rows × k, or rows for binary), where a StackingClassifier needs it. */
+  readonly decisionFunction?: (x: FeatureData, rows: number) => Prediction;
+  /**
+   * Present when the first step takes raw columns (strings, None) rather than a float matrix: a Pipeline or
+   * ColumnTransformer starting with an encoder or imputer. The model then hands it the request's columns.
+   */
+  readonly predictFrame?: (frame: Frame, method: PredictMethod) => Prediction;
+}
+
+/** `x` as `estimator` wants it: float64 stays, float32 estimators (trees) get a rounded copy, as numpy's astype. */
+export function asInputOf(estimator: Pick<Estimator, 'inputDType'>, x: FeatureData): FeatureData {
+  if (estimator.inputDType === 'float32') return x instanceof Float32Array ? x : Float32Array.from(x);
+  return x instanceof Float64Array ? x : Float64Array.from(x);
 }

@@ -1,19 +1,38 @@
 // Which pickled scikit-learn classes the native runtime can serve, by their full import path (current
-// `sklearn.svm._classes` and pre-0.22 `sklearn.svm.classes` spellings), and how to build each one.
+// `sklearn.svm._classes` and pre-0.22 `sklearn.svm.classes` spellings), and how to build each one: estimators
+// (predict) and transformers (Pipeline steps, ColumnTransformer parts). Also the harmless helper objects a
+// fitted model carries that prediction never reads, and the Cython pickling helpers the unpickler may resolve.
 
 import { InferdError } from '../../../errors.js';
+import type { AllowlistOptions } from '../pickle/allowlist.js';
 import { PyObject } from '../pickle/py-values.js';
+import { buildColumnTransformer } from './column-transformer.js';
+import { buildPCA, buildTruncatedSVD } from './decomposition.js';
+import { buildOneHotEncoder, buildOrdinalEncoder } from './encoders.js';
 import type { Estimator } from './estimator.js';
 import { EstimatorState } from './estimator-state.js';
 import { buildForestClassifier, buildForestRegressor } from './forest.js';
+import { buildFunctionTransformer, NUMPY_UFUNC_GLOBALS } from './function-transformer.js';
 import { buildLinearRegressor, buildLinearSVC, buildLogisticRegression } from './linear.js';
+import { buildPipeline, buildPipelineTransformer } from './pipeline.js';
+import { buildPolynomialFeatures } from './polynomial-features.js';
+import type { BuildContext, EstimatorBuilder, TransformerBuilder } from './registry-types.js';
+import {
+  buildMaxAbsScaler,
+  buildMinMaxScaler,
+  buildNormalizer,
+  buildRobustScaler,
+  buildStandardScaler,
+} from './scalers.js';
+import { buildSimpleImputer } from './simple-imputer.js';
 import { buildSupportVectorClassifier, buildSupportVectorRegressor } from './svm.js';
+import type { Transformer } from './transformer.js';
 import { buildDecisionTreeClassifier, buildDecisionTreeRegressor } from './tree.js';
 
-type Builder = (state: EstimatorState) => Estimator;
+type Family<B> = readonly [modules: readonly string[], classes: Record<string, B>];
 
-/** [modules (current, legacy), class names, builder] */
-const FAMILIES: ReadonlyArray<[readonly string[], Record<string, Builder>]> = [
+/** [modules (current, legacy), class names → builder] */
+const ESTIMATORS: ReadonlyArray<Family<EstimatorBuilder>> = [
   [
     ['sklearn.svm._classes', 'sklearn.svm.classes'],
     {
@@ -52,20 +71,131 @@ const FAMILIES: ReadonlyArray<[readonly string[], Record<string, Builder>]> = [
       ExtraTreesRegressor: buildForestRegressor,
     },
   ],
+  [['sklearn.pipeline'], { Pipeline: buildPipeline }],
 ];
 
-const BUILDERS: ReadonlyMap<string, Builder> = new Map(
-  FAMILIES.flatMap(([modules, classes]) =>
-    modules.flatMap((module) => Object.entries(classes).map(([name, build]) => [`${module}.${name}`, build] as const)),
-  ),
-);
+const TRANSFORMERS: ReadonlyArray<Family<TransformerBuilder>> = [
+  [
+    ['sklearn.preprocessing._data', 'sklearn.preprocessing.data'],
+    {
+      StandardScaler: buildStandardScaler,
+      MinMaxScaler: buildMinMaxScaler,
+      RobustScaler: buildRobustScaler,
+      MaxAbsScaler: buildMaxAbsScaler,
+      Normalizer: buildNormalizer,
+    },
+  ],
+  [
+    ['sklearn.preprocessing._encoders', 'sklearn.preprocessing.data'],
+    { OneHotEncoder: buildOneHotEncoder, OrdinalEncoder: buildOrdinalEncoder },
+  ],
+  [
+    ['sklearn.preprocessing._polynomial', 'sklearn.preprocessing.data', 'sklearn.preprocessing._data'],
+    { PolynomialFeatures: buildPolynomialFeatures },
+  ],
+  [
+    ['sklearn.preprocessing._function_transformer', 'sklearn.preprocessing.function_transformer'],
+    { FunctionTransformer: buildFunctionTransformer },
+  ],
+  [['sklearn.impute._base', 'sklearn.impute'], { SimpleImputer: buildSimpleImputer }],
+  [['sklearn.decomposition._pca', 'sklearn.decomposition.pca'], { PCA: buildPCA }],
+  [
+    ['sklearn.decomposition._truncated_svd', 'sklearn.decomposition.truncated_svd'],
+    { TruncatedSVD: buildTruncatedSVD },
+  ],
+  [['sklearn.compose._column_transformer'], { ColumnTransformer: buildColumnTransformer }],
+  [['sklearn.pipeline'], { Pipeline: buildPipelineTransformer }],
+];
 
-/** Classes the unpickler may rebuild as attribute bags: the estimators above plus the Tree they hold. */
-export const SUPPORTED_CLASSES: ReadonlySet<string> = new Set([...BUILDERS.keys(), 'sklearn.tree._tree.Tree']);
+function byName<B>(families: ReadonlyArray<Family<B>>): ReadonlyMap<string, B> {
+  return new Map(
+    families.flatMap(([modules, classes]) =>
+      modules.flatMap((module) =>
+        Object.entries(classes).map(([name, build]) => [`${module}.${name}`, build] as const),
+      ),
+    ),
+  );
+}
+
+const ESTIMATOR_BUILDERS = byName(ESTIMATORS);
+const TRANSFORMER_BUILDERS = byName(TRANSFORMERS);
+
+/** Objects estimators read (attribute bags) that are neither estimators nor transformers themselves. */
+const HELPER_CLASSES = [
+  'sklearn.tree._tree.Tree',
+  'sklearn.impute._base.MissingIndicator',
+  'sklearn.compose._column_transformer.make_column_selector',
+];
+
+/** Classes the unpickler may rebuild as attribute bags. */
+export const SUPPORTED_CLASSES: ReadonlySet<string> = new Set([
+  ...ESTIMATOR_BUILDERS.keys(),
+  ...TRANSFORMER_BUILDERS.keys(),
+  ...HELPER_CLASSES,
+]);
+
+/**
+ * Harmless sklearn objects a fitted model carries but prediction never reads: a Bunch of named estimators
+ * (duplicates of estimators_), fitted-only label encoders, optimizer state, Cython loss objects.
+ */
+const IGNORED_CLASSES = new Set([
+  'sklearn.utils._bunch.Bunch',
+  'sklearn.utils.Bunch',
+  'sklearn.neural_network._stochastic_optimizers.AdamOptimizer',
+  'sklearn.neural_network._stochastic_optimizers.SGDOptimizer',
+]);
+const IGNORED_PATTERNS = [
+  /^sklearn\._loss\._loss\.__pyx_unpickle_Cy\w+$/, // HistGradientBoosting's Cython loss (closs)
+  /^sklearn\.linear_model\._sgd_fast\.\w+$/, // SGD's Cython loss objects (Hinge, Log, ...): `loss` names it
+];
+
+function isIgnored(qualifiedName: string): boolean {
+  return IGNORED_CLASSES.has(qualifiedName) || IGNORED_PATTERNS.some((p) => p.test(qualifiedName));
+}
 
 /** scikit-learn (and scipy.sparse) names we recognise but do not implement: reported as UNSUPPORTED. */
 export function isRecognisedUnsupported(qualifiedName: string): boolean {
   return qualifiedName.startsWith('sklearn.') || qualifiedName.startsWith('scipy.sparse.');
+}
+
+/** Numpy scalar types a fitted estimator stores as parameters (OneHotEncoder(dtype=np.float64)). */
+const NUMPY_TYPES = ['float64', 'float32', 'float16', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool_', 'object_'];
+
+/** What the unpickler needs to know about the classes above. */
+export const UNPICKLE_OPTIONS: AllowlistOptions = {
+  objectClasses: SUPPORTED_CLASSES,
+  isRecognisedUnsupported,
+  isIgnored,
+  inertGlobals: new Set([...NUMPY_UFUNC_GLOBALS, ...NUMPY_TYPES.map((t) => `numpy.${t}`)]),
+};
+
+const context: BuildContext = {
+  estimator(object, owner) {
+    const built = buildNested(object, owner, ESTIMATOR_BUILDERS, 'estimator');
+    return built as Estimator;
+  },
+  transformer(object, owner) {
+    const built = buildNested(object, owner, TRANSFORMER_BUILDERS, 'transformer');
+    return built as Transformer;
+  },
+};
+
+function buildNested<B extends EstimatorBuilder | TransformerBuilder>(
+  object: unknown,
+  owner: EstimatorState,
+  builders: ReadonlyMap<string, B>,
+  role: string,
+): Estimator | Transformer {
+  if (!(object instanceof PyObject)) throw owner.invalid(`holds ${describe(object)} where a ${role} belongs`);
+  const build = builders.get(object.className);
+  if (!build) {
+    throw new InferdError(
+      'UNSUPPORTED',
+      `the native sklearn runtime cannot use a '${object.className}' as a ${role} (in ${owner.className})`,
+      { reason: 'UnsupportedModel', classNames: [object.className] },
+    );
+  }
+  return build(new EstimatorState(object), context);
 }
 
 /** The estimator for the unpickled root object of a model file. */
@@ -75,20 +205,21 @@ export function buildEstimator(root: unknown): Estimator {
       reason: 'ModelLoadFailed',
     });
   }
-  const build = BUILDERS.get(root.className);
+  const build = ESTIMATOR_BUILDERS.get(root.className);
   if (!build) {
     throw new InferdError('UNSUPPORTED', `the native sklearn runtime cannot serve a '${root.className}' as a model`, {
       reason: 'UnsupportedModel',
       classNames: [root.className],
     });
   }
-  return build(new EstimatorState(root));
+  return build(new EstimatorState(root), context);
 }
 
 function describe(value: unknown): string {
   if (value === null) return 'None';
   if (value instanceof Map) return 'a dict';
   if (Array.isArray(value)) return Object.isFrozen(value) ? 'a tuple' : 'a list';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
   if (typeof value === 'object') return `a ${value.constructor.name}`;
   return `a ${typeof value}`;
 }

@@ -5,7 +5,7 @@
 import { InferdError } from '../../../errors.js';
 import { bytesOf, checkShape, decodeArray, decodeScalar, NdArray } from './ndarray.js';
 import { DType } from './numpy-dtype.js';
-import { corrupt, OpaqueObject, PyGlobal, PyObject } from './py-values.js';
+import { corrupt, OpaqueObject, PyGlobal, PyObject, PySlice, PyStateObject } from './py-values.js';
 
 export const NUMPY_ARRAY_WRAPPER = 'joblib.numpy_pickle.NumpyArrayWrapper';
 const NDARRAY = 'numpy.ndarray';
@@ -20,6 +20,20 @@ export interface AllowlistOptions {
    * found and reported first.
    */
   readonly isRecognisedUnsupported?: (qualifiedName: string) => boolean;
+  /** Classes whose BUILD state is not a dict (Cython types such as KDTree): rebuilt as PyStateObject. */
+  readonly stateClasses?: ReadonlySet<string>;
+  /**
+   * Functions that only construct an instance of the class passed to them (Cython's `newObj(cls)` helpers in
+   * sklearn's KDTree/BallTree/DistanceMetric pickles).
+   */
+  readonly constructorFunctions?: ReadonlySet<string>;
+  /** Names stood in for by a behaviour-less reference (numpy ufuncs named by a FunctionTransformer, numpy types). */
+  readonly inertGlobals?: ReadonlySet<string>;
+  /**
+   * Harmless names whose objects a prediction never needs (optimizer state, Cython loss objects, Bunch): an inert
+   * stand-in that is neither reported as unsupported nor read.
+   */
+  readonly isIgnored?: (qualifiedName: string) => boolean;
 }
 
 type Behaviour = ConstructorParameters<typeof PyGlobal>[1];
@@ -54,6 +68,11 @@ function numpyBehaviours(): Record<string, Behaviour> {
       },
     },
   };
+  // A fitted estimator's RandomState (GradientBoosting, MLP): only used to fit, so an inert stand-in.
+  const randomState: Behaviour = { call: () => new OpaqueObject('numpy.random.RandomState') };
+  for (const ctor of ['__randomstate_ctor', '__bit_generator_ctor', '__generator_ctor']) {
+    out[`numpy.random._pickle.${ctor}`] = randomState;
+  }
   for (const core of ['numpy.core', 'numpy._core']) {
     out[`${core}.multiarray._reconstruct`] = reconstruct;
     out[`${core}.multiarray.scalar`] = scalar;
@@ -86,6 +105,12 @@ function pythonBehaviours(): Record<string, Behaviour> {
   const bytesLike: Behaviour = {
     call: ([source, encoding]) => (source === undefined ? new Uint8Array(0) : encode.call!([source, encoding])),
   };
+  const slice: Behaviour = {
+    call: ([start, stop, step]) => {
+      const index = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) ? v : null);
+      return new PySlice(index(start), index(stop), index(step));
+    },
+  };
   const out: Record<string, Behaviour> = {
     '_codecs.encode': encode,
     'copyreg._reconstructor': reconstructor,
@@ -97,6 +122,7 @@ function pythonBehaviours(): Record<string, Behaviour> {
     out[`${module}.frozenset`] = makeSet;
     out[`${module}.bytes`] = bytesLike; // empty bytes in protocol 2: bytes()
     out[`${module}.bytearray`] = bytesLike;
+    out[`${module}.slice`] = slice;
   }
   for (const name of OBJECT_NAMES) out[name] = {};
   return out;
@@ -137,7 +163,25 @@ export class GlobalResolver {
     if (!DOTTED_NAME.test(module) || !DOTTED_NAME.test(name) || name.includes('.')) throw unsafe(qualifiedName);
     const fixed = FIXED_BEHAVIOURS.get(qualifiedName);
     if (fixed) return new PyGlobal(qualifiedName, fixed);
-    if (this.#options.objectClasses.has(qualifiedName)) return inertClass(qualifiedName);
+    const options = this.#options;
+    if (options.objectClasses.has(qualifiedName)) return inertClass(qualifiedName);
+    if (options.stateClasses?.has(qualifiedName)) {
+      const make = () => new PyStateObject(qualifiedName);
+      return new PyGlobal(qualifiedName, { call: make, instantiate: make });
+    }
+    if (options.constructorFunctions?.has(qualifiedName)) {
+      return new PyGlobal(qualifiedName, {
+        call: ([cls]) => {
+          if (!(cls instanceof PyGlobal)) throw corrupt(`${qualifiedName} expects a class`);
+          return cls.instantiate([]);
+        },
+      });
+    }
+    if (options.inertGlobals?.has(qualifiedName)) return new PyGlobal(qualifiedName);
+    if (options.isIgnored?.(qualifiedName)) {
+      const make = () => new OpaqueObject(qualifiedName);
+      return new PyGlobal(qualifiedName, { call: make, instantiate: make });
+    }
     if (module.startsWith('joblib.numpy_pickle_compat')) {
       throw new InferdError(
         'MODEL_LOAD_FAILED',
@@ -145,7 +189,7 @@ export class GlobalResolver {
         { reason: 'ModelLoadFailed' },
       );
     }
-    if (this.#options.isRecognisedUnsupported?.(qualifiedName)) {
+    if (options.isRecognisedUnsupported?.(qualifiedName)) {
       if (!this.unsupported.includes(qualifiedName)) this.unsupported.push(qualifiedName);
       const make = (args: readonly unknown[]) => new OpaqueObject(qualifiedName, args);
       return new PyGlobal(qualifiedName, { call: make, instantiate: make });

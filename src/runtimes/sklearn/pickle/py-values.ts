@@ -69,6 +69,27 @@ export class PyObject implements Buildable {
 }
 
 /**
+ * An instance of an allowlisted Cython class whose pickled state is not a dict (a KDTree's `__getstate__` tuple,
+ * a DistanceMetric's): the state is kept as it came, for the estimator code to read.
+ */
+export class PyStateObject extends PyObject {
+  state: unknown = null;
+
+  override setState(state: unknown): void {
+    this.state = state;
+  }
+}
+
+/** Python's `slice(start, stop, step)` (ColumnTransformer's output_indices_). */
+export class PySlice {
+  constructor(
+    readonly start: number | null,
+    readonly stop: number | null,
+    readonly step: number | null,
+  ) {}
+}
+
+/**
  * A stand-in for a recognised but unsupported class. It accepts any state (Cython classes pickle tuples,
  * list and dict subclasses get APPENDS/SETITEMS) so that unpickling can go on scanning the rest of the file.
  */
