@@ -39,15 +39,12 @@ function showValue(v: unknown): string {
   return s.length > 40 ? `${s.slice(0, 37)}...` : s;
 }
 
-/** The signature's name for a V2 datatype, for messages: `double (FP64)`. */
-export type TypeName = string;
-
 /**
  * `t`'s values as `target`. `want` names the expected type in messages (a column's MLflow type, or the
  * tensor's dtype). Numbers come back as a Float64Array for FP64, Float32Array for FP32/FP16, a typed
  * integer array (BigInt64Array for INT64, BigUint64Array for UINT64), boolean[] or string[].
  */
-export function castValues(t: Tensor, target: Datatype, label: Label, want: TypeName): TensorData {
+export function castValues(t: Tensor, target: Datatype, label: Label, want: string): TensorData {
   const from = t.datatype;
   const data = t.data as ArrayLike<unknown>;
   const n = data.length;

@@ -42,11 +42,11 @@ export function createMlflowRuntime(flavorRuntimes: FlavorRuntimes = {}) {
   return { name: 'mlflow', formats: ['mlflow'], load } satisfies RuntimeFactory;
 }
 
+const defaultRuntime = createMlflowRuntime();
+
 /** Loads the MLflow model in `modelDir` (the directory holding `MLmodel`). */
 export async function load(opts: LoadOptions): Promise<MlflowModel> {
   return defaultRuntime.load(opts);
 }
-
-const defaultRuntime = createMlflowRuntime();
 
 export const mlflowRuntime = { name: 'mlflow', formats: ['mlflow'], load } satisfies RuntimeFactory;
