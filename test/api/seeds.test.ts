@@ -67,7 +67,7 @@ describe('seed manifests', () => {
     });
   });
 
-  test('seed 002 while mlflow is not served natively yet: a clear refusal', () => {
+  test('seed 002 on a build that does not serve mlflow: a clear refusal naming the served formats', () => {
     throwsAt(
       () => admit(one(SEED_002_MLFLOW), 'CREATE', undefined, ctx(['sklearn'])),
       'spec.predictor.model.modelFormat.name',
