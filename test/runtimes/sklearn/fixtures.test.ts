@@ -16,7 +16,7 @@ for (const dirName of modelDirs(root)) {
   const { inputs, options, rows } = caseInput(root, expected);
 
   describe(`${dirName} (${expected.estimator}, ${expected.format})`, () => {
-    test('predict equals scikit-learn on every row', async () => {
+    test('predict equals scikit-learn on every row', async (t) => {
       const model = await sklearnRuntime.load({ name: dirName, modelDir });
       const [output] = await model.predict(inputs, options);
       assert.ok(output);
@@ -25,21 +25,23 @@ for (const dirName of modelDirs(root)) {
       assert.equal(output.shape[0], rows);
       const got = Array.from(output.data as ArrayLike<unknown>);
       if (expected.output_datatype === 'FP64' && !isClassifier(expected)) {
-        assertAllClose(got as number[], (expected.predict as unknown[]).flat() as number[], 'predict');
+        const worst = assertAllClose(got as number[], (expected.predict as unknown[]).flat() as number[], 'predict');
+        t.diagnostic(`worst relative difference ${worst.toExponential(2)}`);
       } else {
         assert.deepEqual(got, expected.predict);
       }
     });
 
     if (expected.predict_proba) {
-      test('predict_proba (PREDICT_PROBA=true) equals scikit-learn', async () => {
+      test('predict_proba (PREDICT_PROBA=true) equals scikit-learn', async (t) => {
         const model = await sklearnRuntime.load({ name: dirName, modelDir, env: { PREDICT_PROBA: 'TRUE' } });
         const [output] = await model.predict(inputs, options);
         assert.ok(output);
         const proba = expected.predict_proba!;
         assert.equal(output.datatype, 'FP64');
         assert.deepEqual(output.shape, [rows, proba[0]!.length]);
-        assertAllClose(output.data as Float64Array, proba.flat(), 'predict_proba');
+        const worst = assertAllClose(output.data as Float64Array, proba.flat(), 'predict_proba');
+        t.diagnostic(`worst relative difference ${worst.toExponential(2)}`);
       });
     }
   });

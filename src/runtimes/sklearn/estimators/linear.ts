@@ -8,6 +8,7 @@ import { ClassLabels } from './class-labels.js';
 import type { Estimator, Prediction } from './estimator.js';
 import type { EstimatorState } from './estimator-state.js';
 import { numpySum } from './numpy-sum.js';
+import { expit, softmaxInPlace } from './special.js';
 
 /** coef_ (t × f, or f for one target) and intercept_ (t, or a scalar). */
 class LinearScores {
@@ -72,7 +73,8 @@ class LinearRegressor implements Estimator {
   }
 }
 
-type ProbabilityKind = 'ovr' | 'multinomial';
+/** ovr: expit then normalise (liblinear style); multinomial: softmax; modified_huber: SGD's clipped scores. */
+type ProbabilityKind = 'ovr' | 'multinomial' | 'modified_huber';
 
 class LinearClassifier implements Estimator {
   readonly className: string;
@@ -80,6 +82,7 @@ class LinearClassifier implements Estimator {
   readonly featureNames: readonly string[] | null;
   readonly inputDType = 'float64' as const;
   readonly predictProba?: (x: Float64Array | Float32Array, rows: number) => Prediction;
+  readonly decisionFunction: (x: Float64Array | Float32Array, rows: number) => Prediction;
   readonly #scores: LinearScores;
   readonly #labels: ClassLabels;
 
@@ -93,6 +96,11 @@ class LinearClassifier implements Estimator {
     if (t !== (this.#labels.count === 2 ? 1 : this.#labels.count))
       throw state.invalid('has coef_ that does not match classes_');
     if (probability) this.predictProba = (x, rows) => this.#predictProba(x as Float64Array, rows, probability);
+    this.decisionFunction = (x, rows) => ({
+      datatype: 'FP64',
+      shape: t === 1 ? [rows] : [rows, t],
+      data: this.#scores.compute(x as Float64Array, rows),
+    });
   }
 
   predict(x: Float64Array | Float32Array, rows: number): Prediction {
@@ -116,6 +124,7 @@ class LinearClassifier implements Estimator {
     const t = this.#scores.nTargets;
     const k = this.#labels.count;
     const out = new Float64Array(rows * k);
+    if (kind === 'modified_huber') return { datatype: 'FP64', shape: [rows, k], data: modifiedHuber(scores, rows, k) };
     for (let r = 0; r < rows; r++) {
       const o = r * k;
       if (t === 1) {
@@ -144,18 +153,27 @@ class LinearClassifier implements Estimator {
   }
 }
 
-/** scipy.special.expit. */
-function expit(x: number): number {
-  return 1 / (1 + Math.exp(-x));
-}
-
-/** sklearn.utils.extmath.softmax: subtract the row max, exponentiate, divide by the sum. */
-function softmaxInPlace(a: Float64Array, start: number, n: number): void {
-  let max = a[start]!;
-  for (let i = 1; i < n; i++) if (a[start + i]! > max) max = a[start + i]!;
-  for (let i = 0; i < n; i++) a[start + i] = Math.exp(a[start + i]! - max);
-  const sum = numpySum(a, start, n);
-  for (let i = 0; i < n; i++) a[start + i] /= sum;
+/** SGDClassifier(loss='modified_huber').predict_proba: (clip(score, -1, 1) + 1) / 2, normalised per row. */
+function modifiedHuber(scores: Float64Array, rows: number, k: number): Float64Array {
+  const out = new Float64Array(rows * k);
+  const halfClip = (v: number) => ((v < -1 ? -1 : v > 1 ? 1 : v) + 1.0) / 2.0;
+  for (let r = 0; r < rows; r++) {
+    if (k === 2) {
+      const p = halfClip(scores[r]!);
+      out[2 * r] = 1 - p;
+      out[2 * r + 1] = p;
+      continue;
+    }
+    for (let c = 0; c < k; c++) out[r * k + c] = halfClip(scores[r * k + c]!);
+    let sum = numpySum(out, r * k, k);
+    if (sum === 0) {
+      // all classes clipped to zero: uniform, as sklearn works around it
+      for (let c = 0; c < k; c++) out[r * k + c] = 1;
+      sum = k;
+    }
+    for (let c = 0; c < k; c++) out[r * k + c] = out[r * k + c]! / sum;
+  }
+  return out;
 }
 
 /** Which predict_proba sklearn's LogisticRegression uses (sklearn/linear_model/_logistic.py, 1.0-1.4). */
@@ -171,3 +189,14 @@ export const buildLinearRegressor = (state: EstimatorState): Estimator => new Li
 export const buildLinearSVC = (state: EstimatorState): Estimator => new LinearClassifier(state, null);
 export const buildLogisticRegression = (state: EstimatorState): Estimator =>
   new LinearClassifier(state, logisticProbability(state, state.array('classes_').size));
+
+/** SGDClassifier: predict_proba only for the log and modified Huber losses (sklearn's _check_proba). */
+export function buildSGDClassifier(state: EstimatorState): Estimator {
+  const loss = state.get('loss');
+  const kind: ProbabilityKind | null =
+    loss === 'log_loss' || loss === 'log' ? 'ovr' : loss === 'modified_huber' ? 'modified_huber' : null;
+  return new LinearClassifier(state, kind);
+}
+
+/** Perceptron (and other linear classifiers without predict_proba). */
+export const buildLinearClassifier = (state: EstimatorState): Estimator => new LinearClassifier(state, null);

@@ -13,7 +13,15 @@ import type { Estimator } from './estimator.js';
 import { EstimatorState } from './estimator-state.js';
 import { buildForestClassifier, buildForestRegressor } from './forest.js';
 import { buildFunctionTransformer, NUMPY_UFUNC_GLOBALS } from './function-transformer.js';
-import { buildLinearRegressor, buildLinearSVC, buildLogisticRegression } from './linear.js';
+import {
+  buildLinearClassifier,
+  buildLinearRegressor,
+  buildLinearSVC,
+  buildLogisticRegression,
+  buildSGDClassifier,
+} from './linear.js';
+import { buildMLPClassifier, buildMLPRegressor } from './mlp.js';
+import { buildBernoulliNB, buildComplementNB, buildGaussianNB, buildMultinomialNB } from './naive-bayes.js';
 import { buildPipeline, buildPipelineTransformer } from './pipeline.js';
 import { buildPolynomialFeatures } from './polynomial-features.js';
 import type { BuildContext, EstimatorBuilder, TransformerBuilder } from './registry-types.js';
@@ -41,6 +49,7 @@ const ESTIMATORS: ReadonlyArray<Family<EstimatorBuilder>> = [
       SVR: buildSupportVectorRegressor,
       NuSVR: buildSupportVectorRegressor,
       LinearSVC: buildLinearSVC,
+      LinearSVR: buildLinearRegressor,
     },
   ],
   [
@@ -70,6 +79,24 @@ const ESTIMATORS: ReadonlyArray<Family<EstimatorBuilder>> = [
       ExtraTreesClassifier: buildForestClassifier,
       ExtraTreesRegressor: buildForestRegressor,
     },
+  ],
+  [
+    ['sklearn.linear_model._stochastic_gradient', 'sklearn.linear_model.stochastic_gradient'],
+    { SGDClassifier: buildSGDClassifier, SGDRegressor: buildLinearRegressor },
+  ],
+  [['sklearn.linear_model._perceptron', 'sklearn.linear_model.perceptron'], { Perceptron: buildLinearClassifier }],
+  [
+    ['sklearn.naive_bayes'],
+    {
+      GaussianNB: buildGaussianNB,
+      MultinomialNB: buildMultinomialNB,
+      ComplementNB: buildComplementNB,
+      BernoulliNB: buildBernoulliNB,
+    },
+  ],
+  [
+    ['sklearn.neural_network._multilayer_perceptron', 'sklearn.neural_network.multilayer_perceptron'],
+    { MLPClassifier: buildMLPClassifier, MLPRegressor: buildMLPRegressor },
   ],
   [['sklearn.pipeline'], { Pipeline: buildPipeline }],
 ];
@@ -125,6 +152,10 @@ const HELPER_CLASSES = [
   'sklearn.tree._tree.Tree',
   'sklearn.impute._base.MissingIndicator',
   'sklearn.compose._column_transformer.make_column_selector',
+  'sklearn.preprocessing._label.LabelBinarizer',
+  'sklearn.preprocessing._label.LabelEncoder',
+  'sklearn.preprocessing.label.LabelBinarizer',
+  'sklearn.preprocessing.label.LabelEncoder',
 ];
 
 /** Classes the unpickler may rebuild as attribute bags. */

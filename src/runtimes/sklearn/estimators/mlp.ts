@@ -1,0 +1,183 @@
+// MLPClassifier and MLPRegressor (sklearn/neural_network/_multilayer_perceptron.py, _forward_pass_fast): per
+// layer `activation @ coefs_[i] + intercepts_[i]`, the hidden activation between layers, the output activation
+// at the end. The classifier decodes like its LabelBinarizer: argmax for several classes, `p > 0.5` for two.
+
+import { PyObject } from '../pickle/py-values.js';
+import { ClassLabels } from './class-labels.js';
+import type { Estimator, FeatureData, Prediction } from './estimator.js';
+import type { EstimatorState } from './estimator-state.js';
+import { numpySum } from './numpy-sum.js';
+import { argmax, expit } from './special.js';
+
+type Activation = 'identity' | 'logistic' | 'tanh' | 'relu' | 'softmax';
+const ACTIVATIONS: readonly Activation[] = ['identity', 'logistic', 'tanh', 'relu', 'softmax'];
+
+function activationOf(state: EstimatorState, name: string): Activation {
+  const value = state.get(name);
+  if (!ACTIVATIONS.includes(value as Activation)) throw state.unsupported(`${name}=${String(value)}`);
+  return value as Activation;
+}
+
+/** Applies `kind` to a[start..start+n) in place, as sklearn's ACTIVATIONS do. */
+function activate(kind: Activation, a: Float64Array, start: number, n: number): void {
+  switch (kind) {
+    case 'identity':
+      return;
+    case 'logistic':
+      for (let i = start; i < start + n; i++) a[i] = expit(a[i]!);
+      return;
+    case 'tanh':
+      for (let i = start; i < start + n; i++) a[i] = Math.tanh(a[i]!);
+      return;
+    case 'relu':
+      // np.maximum(X, 0): NaN stays NaN
+      for (let i = start; i < start + n; i++) if (a[i]! < 0) a[i] = 0;
+      return;
+    case 'softmax': {
+      let max = a[start]!;
+      for (let i = start + 1; i < start + n; i++) if (a[i]! > max) max = a[i]!;
+      for (let i = start; i < start + n; i++) a[i] = Math.exp(a[i]! - max);
+      const sum = numpySum(a, start, n); // X.sum(axis=1)
+      for (let i = start; i < start + n; i++) a[i] = a[i]! / sum;
+      return;
+    }
+  }
+}
+
+class Network {
+  readonly nInputs: number;
+  readonly nOutputs: number;
+  readonly #weights: Float64Array[]; // layer i: in × out, row-major
+  readonly #biases: Float64Array[];
+  readonly #sizes: number[];
+  readonly #hidden: Activation;
+  readonly #output: Activation;
+
+  constructor(state: EstimatorState) {
+    const coefs = state.list('coefs_');
+    const intercepts = state.list('intercepts_');
+    if (coefs.length === 0 || coefs.length !== intercepts.length)
+      throw state.invalid('has mismatched coefs_/intercepts_');
+    this.#sizes = [];
+    coefs.forEach((coef, i) => {
+      const c = coef as { shape?: number[] };
+      if (!c || !Array.isArray(c.shape) || c.shape.length !== 2) throw state.invalid('has a malformed coefs_');
+      const [rows, cols] = c.shape as [number, number];
+      if (i === 0) this.#sizes.push(rows);
+      else if (rows !== this.#sizes[i]) throw state.invalid('has coefs_ whose layers do not chain');
+      this.#sizes.push(cols);
+    });
+    this.#weights = coefs.map((coef, i) => floatArray(coef, state, `coefs_[${i}]`));
+    this.#biases = intercepts.map((intercept, i) => floatArray(intercept, state, `intercepts_[${i}]`));
+    this.#biases.forEach((b, i) => {
+      if (b.length !== this.#sizes[i + 1]) throw state.invalid(`has intercepts_[${i}] of the wrong length`);
+    });
+    this.nInputs = this.#sizes[0]!;
+    this.nOutputs = this.#sizes[this.#sizes.length - 1]!;
+    this.#hidden = activationOf(state, 'activation');
+    this.#output = activationOf(state, 'out_activation_');
+  }
+
+  /** rows × nOutputs. */
+  forward(x: Float64Array, rows: number): Float64Array {
+    let input = x;
+    const layers = this.#weights.length;
+    for (let l = 0; l < layers; l++) {
+      const nIn = this.#sizes[l]!;
+      const nOut = this.#sizes[l + 1]!;
+      const w = this.#weights[l]!;
+      const b = this.#biases[l]!;
+      const out = new Float64Array(rows * nOut);
+      for (let r = 0; r < rows; r++) {
+        const io = r * nIn;
+        const oo = r * nOut;
+        for (let j = 0; j < nIn; j++) {
+          const v = input[io + j]!;
+          if (v === 0) continue;
+          for (let o = 0; o < nOut; o++) out[oo + o] += v * w[j * nOut + o]!;
+        }
+        for (let o = 0; o < nOut; o++) out[oo + o] = out[oo + o]! + b[o]!;
+        activate(l === layers - 1 ? this.#output : this.#hidden, out, oo, nOut);
+      }
+      input = out;
+    }
+    return input;
+  }
+}
+
+function floatArray(value: unknown, state: EstimatorState, what: string): Float64Array {
+  const array = value as { data?: unknown };
+  if (!array || !(array.data instanceof Float64Array || array.data instanceof Float32Array)) {
+    throw state.invalid(`has a non-numeric ${what}`);
+  }
+  return Float64Array.from(array.data as ArrayLike<number>);
+}
+
+class MLPClassifier implements Estimator {
+  readonly className: string;
+  readonly nFeatures: number;
+  readonly featureNames: readonly string[] | null;
+  readonly inputDType = 'float64' as const;
+  readonly predictProba: (x: FeatureData, rows: number) => Prediction;
+  readonly #net: Network;
+  readonly #labels: ClassLabels;
+
+  constructor(state: EstimatorState) {
+    this.className = state.className;
+    this.#net = new Network(state);
+    this.nFeatures = state.nFeatures(() => this.#net.nInputs);
+    this.featureNames = state.featureNames();
+    this.#labels = new ClassLabels(state.array('classes_'), state);
+    const binarizer = state.has('_label_binarizer') ? state.get('_label_binarizer') : null;
+    const yType = binarizer instanceof PyObject ? binarizer.attributes.get('y_type_') : null;
+    if (yType === 'multilabel-indicator') throw state.unsupported('multilabel targets');
+    const k = this.#labels.count;
+    if (this.#net.nOutputs !== (k === 2 ? 1 : k))
+      throw state.invalid('has an output layer that does not match classes_');
+    this.predictProba = (x, rows) => this.#proba(x as Float64Array, rows);
+  }
+
+  predict(x: FeatureData, rows: number): Prediction {
+    const out = this.#net.forward(x as Float64Array, rows);
+    const n = this.#net.nOutputs;
+    const indices = new Int32Array(rows);
+    for (let r = 0; r < rows; r++) indices[r] = n === 1 ? (out[r]! > 0.5 ? 1 : 0) : argmax(out, r * n, n);
+    return { datatype: this.#labels.datatype, shape: [rows], data: this.#labels.take(indices) };
+  }
+
+  #proba(x: Float64Array, rows: number): Prediction {
+    const out = this.#net.forward(x, rows);
+    const n = this.#net.nOutputs;
+    if (n !== 1) return { datatype: 'FP64', shape: [rows, n], data: out };
+    const proba = new Float64Array(rows * 2);
+    for (let r = 0; r < rows; r++) {
+      proba[2 * r] = 1 - out[r]!;
+      proba[2 * r + 1] = out[r]!;
+    }
+    return { datatype: 'FP64', shape: [rows, 2], data: proba };
+  }
+}
+
+class MLPRegressor implements Estimator {
+  readonly className: string;
+  readonly nFeatures: number;
+  readonly featureNames: readonly string[] | null;
+  readonly inputDType = 'float64' as const;
+  readonly #net: Network;
+
+  constructor(state: EstimatorState) {
+    this.className = state.className;
+    this.#net = new Network(state);
+    this.nFeatures = state.nFeatures(() => this.#net.nInputs);
+    this.featureNames = state.featureNames();
+  }
+
+  predict(x: FeatureData, rows: number): Prediction {
+    const out = this.#net.forward(x as Float64Array, rows);
+    const n = this.#net.nOutputs;
+    return { datatype: 'FP64', shape: n === 1 ? [rows] : [rows, n], data: out };
+  }
+}
+
+export const buildMLPClassifier = (state: EstimatorState): Estimator => new MLPClassifier(state);
+export const buildMLPRegressor = (state: EstimatorState): Estimator => new MLPRegressor(state);
