@@ -1,6 +1,6 @@
 // xgboost's gblinear booster: margin = base + bias + Σ x·w over the features that are present, accumulated in
-// float32 in feature order as GBLinear::Pred does. Missing values (NaN or the configured `missing`) are skipped,
-// because a DMatrix never stores them.
+// float32 in feature order as GBLinear::Pred does. Missing values (NaN; callers turn the configured `missing`
+// into NaN first) are skipped, because a DMatrix never stores them.
 
 export class LinearModel {
   readonly #weights: Float32Array;
@@ -15,7 +15,7 @@ export class LinearModel {
   }
 
   /** Writes rows × groups margins into `out`, which holds the base margin on entry. */
-  margins(x: Float32Array, rows: number, missing: number, out: Float32Array): void {
+  margins(x: Float32Array, rows: number, out: Float32Array): void {
     const w = this.#weights;
     const nf = this.#numFeature;
     const groups = this.#groups;
@@ -26,7 +26,7 @@ export class LinearModel {
         let sum = f(w[nf * groups + g]! + out[r * groups + g]!);
         for (let j = 0; j < nf; j++) {
           const v = x[rowAt + j]!;
-          if (Number.isNaN(v) || v === missing) continue;
+          if (Number.isNaN(v)) continue;
           sum = f(sum + f(v * w[j * groups + g]!));
         }
         out[r * groups + g] = sum;

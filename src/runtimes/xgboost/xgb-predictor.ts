@@ -76,10 +76,18 @@ export class XgbPredictor {
       if (settings.iterationRange && (settings.iterationRange[0] !== 0 || settings.iterationRange[1] !== 0)) {
         throw new InferdError('INVALID_INPUT', 'iteration_range is not supported by the gblinear booster');
       }
-      this.#linear.margins(x, rows, settings.missing, margins);
+      this.#linear.margins(withMissingAsNaN(x, settings.missing), rows, margins);
     } else {
       const [begin, end] = this.#treeRange(settings.iterationRange);
-      this.#trees!.addMargins(x, rows, this.numFeature, groups, settings.missing, begin, end, margins);
+      this.#trees!.addMargins(
+        withMissingAsNaN(x, settings.missing),
+        rows,
+        this.numFeature,
+        groups,
+        begin,
+        end,
+        margins,
+      );
     }
     return this.objective.transform(margins, rows, groups);
   }
@@ -96,4 +104,10 @@ export class XgbPredictor {
     }
     return [begin * this.#treesPerRound, last * this.#treesPerRound];
   }
+}
+
+/** `x` with the configured missing value turned into NaN (a copy; the caller's array may be a request's). */
+function withMissingAsNaN(x: Float32Array, missing: number): Float32Array {
+  if (Number.isNaN(missing) || !x.includes(missing)) return x;
+  return x.map((v) => (v === missing ? Number.NaN : v));
 }
