@@ -3,7 +3,7 @@
 // [n, k] for multiclass, values [n] for regression.
 
 import type { Model, ModelMetadata, PredictOptions, Tensor } from '../model.js';
-import { toFloat64Matrix } from '../xgboost/feature-matrix.js';
+import { columnsToMatrix, toFloat64Matrix } from '../xgboost/feature-matrix.js';
 import type { LgbObjective } from './lgb-objectives.js';
 import type { LgbModel } from './lgb-text-model.js';
 import { LgbTreeEnsemble } from './lgb-tree-ensemble.js';
@@ -54,9 +54,15 @@ export class LightgbmModel implements Model {
     return scores;
   }
 
-  predict(inputs: Tensor[], _opts?: PredictOptions): Tensor[] {
-    const input = inputs[0];
-    const { x, rows } = toFloat64Matrix(input, { runtime: 'lightgbm', nFeatures: this.nFeatures });
+  predict(inputs: Tensor[], opts?: PredictOptions): Tensor[] {
+    const spec = { runtime: 'lightgbm', nFeatures: this.nFeatures };
+    // KServe's lgbserver reads records as pd.DataFrame(records, columns=booster.feature_name()): columns by
+    // name, absent ones NaN, unknown ones dropped.
+    const input =
+      opts?.parameters?.content_type === 'pd'
+        ? columnsToMatrix(inputs, { ...spec, featureNames: this.featureNames, absent: 'nan' })
+        : inputs[0];
+    const { x, rows } = toFloat64Matrix(input, spec);
     // LightGBM's Python predict copies non-float arrays to float32 before predicting: integers above 2^24 round.
     const values = input && INTEGER_TYPES.has(input.datatype) ? Float64Array.from(x, Math.fround) : x;
     const scores = this.rawScores(values, rows);

@@ -88,3 +88,65 @@ export function toFloat64Matrix(input: Tensor | undefined, spec: MatrixSpec): { 
   fill(x, tensor.data, spec, tensor.name);
   return { x, rows };
 }
+
+export interface ColumnSpec extends MatrixSpec {
+  /** The model's feature names, in column order; empty when it was trained without names. */
+  featureNames: readonly string[];
+  /**
+   * Columns the model has but the request lacks: `nan` fills them with NaN, as `pd.DataFrame(records,
+   * columns=booster.feature_name())` does in KServe's lgbserver; `error` refuses, as xgboost's feature-name check does.
+   */
+  absent: 'nan' | 'error';
+}
+
+/**
+ * Named column tensors (KServe's pandas path: V1 records, or V2 inputs with `content_type: "pd"`) → rows.
+ * Columns are matched to the model's feature names; a model without names takes them in request order.
+ */
+export function columnsToMatrix(inputs: readonly Tensor[], spec: ColumnSpec): Tensor {
+  if (inputs.length === 0) throw invalidInput(`${spec.runtime} expects input columns`);
+  const rows = inputs[0]!.data.length;
+  for (const column of inputs) {
+    const shape = column.shape;
+    if (!(shape.length === 1 || (shape.length === 2 && shape[1] === 1)) || column.data.length !== rows) {
+      throw invalidInput(
+        `input ${column.name}: each column must be [rows] with the same rows as the others, got shape ${JSON.stringify(shape)}`,
+      );
+    }
+    if (column.datatype === 'BYTES')
+      throw invalidInput(`input ${column.name}: ${spec.runtime} takes numeric columns, got BYTES`);
+  }
+  const byName = new Map(inputs.map((t) => [t.name, t]));
+  let columns: (Tensor | undefined)[];
+  if (spec.featureNames.length === 0) {
+    if (inputs.length !== spec.nFeatures) {
+      throw invalidInput(`the model expects ${spec.nFeatures} columns, got ${inputs.length}`);
+    }
+    columns = [...inputs];
+  } else {
+    columns = spec.featureNames.map((n) => byName.get(n));
+    const known = new Set(spec.featureNames);
+    const unknown = inputs.filter((t) => !known.has(t.name)).map((t) => t.name);
+    const absent = spec.featureNames.filter((_, i) => columns[i] === undefined);
+    if (spec.absent === 'error' && (absent.length > 0 || unknown.length > 0)) {
+      const parts = [];
+      if (absent.length > 0) parts.push(`missing column(s) ${absent.join(', ')}`);
+      if (unknown.length > 0) parts.push(`unknown column(s) ${unknown.join(', ')}`);
+      throw invalidInput(
+        `feature_names mismatch: ${parts.join('; ')}; the model's features are ${spec.featureNames.join(', ')}`,
+      );
+    }
+  }
+  const f = columns.length;
+  const data = new Float64Array(rows * f);
+  columns.forEach((column, c) => {
+    if (!column) {
+      for (let r = 0; r < rows; r++) data[r * f + c] = Number.NaN;
+      return;
+    }
+    const values = new Float64Array(rows);
+    fill(values, column.data, spec, column.name);
+    for (let r = 0; r < rows; r++) data[r * f + c] = values[r]!;
+  });
+  return { name: 'dataframe', datatype: 'FP64', shape: [rows, f], data };
+}

@@ -4,7 +4,7 @@
 
 import { InferdError } from '../../errors.js';
 import type { Model, ModelMetadata, PredictOptions, Tensor } from '../model.js';
-import { toFloat32Matrix } from './feature-matrix.js';
+import { columnsToMatrix, toFloat32Matrix } from './feature-matrix.js';
 import type { XgbPredictor } from './xgb-predictor.js';
 
 export interface XgboostModelOptions {
@@ -50,8 +50,14 @@ export class XgboostModel implements Model {
   predict(inputs: Tensor[], opts?: PredictOptions): Tensor[] {
     const missing = requestMissing(opts?.parameters?.missing) ?? this.#missing;
     const iterationRange = requestRange(opts?.parameters?.iteration_range) ?? this.#defaultRange;
-    const { x, rows } = toFloat32Matrix(inputs[0], { runtime: 'xgboost', nFeatures: this.predictor.numFeature });
-    checkFinite(x, missing, inputs[0]!.name);
+    const spec = { runtime: 'xgboost', nFeatures: this.predictor.numFeature };
+    // KServe's pandas path (V1 records, V2 `content_type: "pd"`): a DataFrame whose names xgboost checks.
+    const input =
+      opts?.parameters?.content_type === 'pd'
+        ? columnsToMatrix(inputs, { ...spec, featureNames: this.predictor.featureNames, absent: 'error' })
+        : inputs[0];
+    const { x, rows } = toFloat32Matrix(input, spec);
+    checkFinite(x, missing, input!.name);
     const result = this.predictor.predict(x, rows, { missing, iterationRange });
     return [{ name: 'output-0', datatype: 'FP32', shape: result.shape, data: result.data }];
   }
