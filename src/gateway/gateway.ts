@@ -6,9 +6,12 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { EndpointTable, ServiceEndpoint } from '../controllers/endpoints.js';
 import type { Logger } from '../log.js';
+import { packageVersion } from '../server/package-version.js';
+import { GrpcProxy } from './grpc-proxy.js';
 import { serviceCandidatesForHost } from './host-router.js';
 import { replyError, replyJson } from './json-reply.js';
 import { modelNameFromPath, parseServingPath } from './path-router.js';
+import { acceptHttp2PriorKnowledge } from './protocol-sniff.js';
 import { ReplicaProxy } from './proxy.js';
 
 export interface ControlPlane {
@@ -24,8 +27,19 @@ export interface GatewayOptions {
   log: Logger;
 }
 
+/**
+ * The gateway's HTTP server. The same port also takes gRPC: connections that open with the HTTP/2 preface
+ * (prior-knowledge h2c) go to the gRPC proxy (grpc-proxy.ts), all others to HTTP/1.1 as before.
+ */
 export function createGateway(opts: GatewayOptions): { server: http.Server; close(): void } {
   const proxy = new ReplicaProxy();
+  const grpcProxy = new GrpcProxy({
+    endpoints: opts.endpoints,
+    domain: opts.domain,
+    holdTimeoutMs: opts.holdTimeoutMs,
+    log: opts.log,
+    version: packageVersion(),
+  });
   const server = http.createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (req, res) => {
     const url = req.url ?? '/';
     const first = url.charCodeAt(1);
@@ -113,9 +127,12 @@ export function createGateway(opts: GatewayOptions): { server: http.Server; clos
     else replyJson(res, 404, { detail: 'Not Found' });
   }
 
+  acceptHttp2PriorKnowledge(server, grpcProxy.server);
+
   return {
     server,
     close() {
+      grpcProxy.close();
       proxy.close();
       server.closeAllConnections();
       server.close();

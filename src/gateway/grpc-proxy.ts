@@ -1,0 +1,340 @@
+// gRPC through the gateway: each HTTP/2 stream is routed to a replica's gRPC port and relayed as it is
+// (headers, length-prefixed messages, trailers), never decoded. Routing follows the REST gateway:
+// `:authority` naming a service (`{name}.{ns}.{domain}`, `*.svc.cluster.local`) first; otherwise the
+// model name, read from field 1 of the first request message (see grpc-wire.ts). Server-level RPCs
+// without a service in `:authority` (ServerLive/Ready/Metadata) are answered here. Requests for a
+// starting replica are held like REST ones; errors are trailers-only gRPC statuses, never HTTP errors.
+
+import http2 from 'node:http2';
+import { gunzipSync, inflateSync } from 'node:zlib';
+import type { EndpointTable, ServiceEndpoint } from '../controllers/endpoints.js';
+import type { Logger } from '../log.js';
+import {
+  BOOL_TRUE_MESSAGE,
+  encodeGrpcMessage,
+  type FieldScan,
+  frame,
+  GRPC_STATUS,
+  scanField1,
+  serverMetadataMessage,
+} from './grpc-wire.js';
+import { serviceCandidatesForHost } from './host-router.js';
+
+export interface GrpcProxyOptions {
+  endpoints: EndpointTable;
+  domain: string;
+  holdTimeoutMs: number;
+  log: Logger;
+  /** inferd's version, for ServerMetadata answered by the gateway. */
+  version: string;
+  /** Most bytes buffered while looking for the model name in the first message. Default 128 MiB. */
+  maxRouteBufferBytes?: number;
+}
+
+const SERVICE_PREFIX = '/inference.GRPCInferenceService/';
+/** RPCs whose first message names a model in field 1. */
+const MODEL_RPCS = new Set([
+  'ModelInfer',
+  'ModelReady',
+  'ModelMetadata',
+  'RepositoryModelLoad',
+  'RepositoryModelUnload',
+]);
+// Big tensors travel in one message: windows far above HTTP/2's 64 KiB default keep loopback fast.
+const WINDOW_BYTES = 16 * 1024 * 1024;
+const SESSION_SETTINGS: http2.Settings = { initialWindowSize: WINDOW_BYTES, maxConcurrentStreams: 1000 };
+const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_FLAG_END_STREAM } = http2.constants;
+// Hop-by-hop and HTTP/2 pseudo headers are rebuilt per hop.
+const NOT_FORWARDED = new Set([
+  ':scheme',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+type Stream = http2.ServerHttp2Stream;
+
+/** Ends a stream with a trailers-only gRPC status (or resets it when headers already went out). */
+export function respondStatus(stream: Stream, code: number, message: string): void {
+  if (stream.destroyed || stream.closed) return;
+  if (stream.headersSent) {
+    stream.close(NGHTTP2_INTERNAL_ERROR);
+    return;
+  }
+  stream.respond(
+    {
+      ':status': 200,
+      'content-type': 'application/grpc',
+      'grpc-status': String(code),
+      'grpc-message': encodeGrpcMessage(message),
+    },
+    { endStream: true },
+  );
+  stream.resume(); // discard whatever the client still sends
+}
+
+function respondMessage(stream: Stream, message: Buffer): void {
+  stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+  stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+  stream.end(frame(message));
+  stream.resume();
+}
+
+export class GrpcProxy {
+  readonly server: http2.Http2Server;
+  readonly #opts: GrpcProxyOptions;
+  readonly #upstream = new Map<number, http2.ClientHttp2Session>();
+  readonly #sessions = new Set<http2.ServerHttp2Session>();
+
+  constructor(opts: GrpcProxyOptions) {
+    this.#opts = opts;
+    this.server = http2.createServer({ settings: SESSION_SETTINGS, maxSessionMemory: 256 });
+    this.server.on('session', (session) => {
+      this.#sessions.add(session);
+      session.once('close', () => this.#sessions.delete(session));
+      session.on('error', () => session.destroy());
+      session.once('localSettings', () => session.setLocalWindowSize(WINDOW_BYTES));
+    });
+    this.server.on('stream', (stream, headers) => {
+      stream.on('error', () => stream.destroy());
+      try {
+        this.#route(stream, headers);
+      } catch (err) {
+        opts.log.error('grpc gateway error', { error: err instanceof Error ? err.message : String(err) });
+        respondStatus(stream, GRPC_STATUS.INTERNAL, 'internal gateway error');
+      }
+    });
+  }
+
+  #route(stream: Stream, headers: http2.IncomingHttpHeaders): void {
+    const contentType = headers['content-type'];
+    if (typeof contentType !== 'string' || !contentType.startsWith('application/grpc')) {
+      // Plain HTTP/2 (not gRPC) is not served on the cleartext port; REST goes over HTTP/1.1.
+      stream.respond({ ':status': 415, 'content-type': 'application/json' });
+      stream.end('{"error":"HTTP/2 without TLS carries gRPC only; send REST requests over HTTP/1.1"}');
+      stream.resume();
+      return;
+    }
+    const path = headers[':path'] ?? '';
+    const authority = headers[':authority'] ?? headers.host;
+    const candidates = serviceCandidatesForHost(
+      typeof authority === 'string' ? authority : undefined,
+      this.#opts.domain,
+    );
+    if (candidates.length > 0) {
+      const ep = candidates.map((c) => this.#opts.endpoints.get(c.namespace, c.name)).find((e) => e !== undefined);
+      if (!ep) {
+        const c = candidates[candidates.length - 1]!;
+        respondStatus(
+          stream,
+          GRPC_STATUS.NOT_FOUND,
+          `InferenceService ${c.name} does not exist in namespace ${c.namespace} (:authority ${authority})`,
+        );
+        return;
+      }
+      void this.#forward(stream, headers, ep, []);
+      return;
+    }
+    const method = path.startsWith(SERVICE_PREFIX) ? path.slice(SERVICE_PREFIX.length) : '';
+    if (method === 'ServerLive' || method === 'ServerReady') {
+      respondMessage(stream, BOOL_TRUE_MESSAGE);
+      return;
+    }
+    if (method === 'ServerMetadata') {
+      respondMessage(stream, serverMetadataMessage('inferd', this.#opts.version, ['model_repository_extension']));
+      return;
+    }
+    if (!MODEL_RPCS.has(method)) {
+      respondStatus(stream, GRPC_STATUS.UNIMPLEMENTED, `unknown method ${path}`);
+      return;
+    }
+    this.#readModelName(stream, headers, (name, buffered) => {
+      const matches = this.#opts.endpoints.byModelName(name);
+      if (matches.length === 0) {
+        respondStatus(stream, GRPC_STATUS.NOT_FOUND, `Model with name ${name} does not exist.`);
+        return;
+      }
+      if (matches.length > 1) {
+        const hosts = matches.map((m) => `${m.name}.${m.namespace}.${this.#opts.domain}`).join(', ');
+        respondStatus(
+          stream,
+          GRPC_STATUS.INVALID_ARGUMENT,
+          `model name ${name} is served in ${matches.length} namespaces; choose one with the :authority (${hosts})`,
+        );
+        return;
+      }
+      void this.#forward(stream, headers, matches[0]!, buffered);
+    });
+  }
+
+  /**
+   * Buffers the start of the first message until field 1 (the model name) is read, then pauses the
+   * stream and hands over the name and the bytes read so far (to be sent upstream first).
+   */
+  #readModelName(
+    stream: Stream,
+    headers: http2.IncomingHttpHeaders,
+    done: (name: string, buffered: Buffer[]) => void,
+  ): void {
+    const limit = this.#opts.maxRouteBufferBytes ?? 128 * 1024 * 1024;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let joined: Buffer | undefined;
+    const finish = (scan: FieldScan) => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.pause();
+      if (scan.kind === 'found') done(scan.value, chunks);
+      else if (scan.kind === 'absent')
+        respondStatus(stream, GRPC_STATUS.INVALID_ARGUMENT, 'the request names no model');
+      else if (scan.kind === 'malformed') {
+        respondStatus(stream, GRPC_STATUS.INVALID_ARGUMENT, `the request message is not valid protobuf (${scan.why})`);
+      }
+    };
+    const decide = (ended: boolean): FieldScan => {
+      joined = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      if (joined.length < 5)
+        return ended ? { kind: 'malformed', why: 'truncated message prefix' } : { kind: 'needMore' };
+      const length = joined.readUInt32BE(1);
+      const complete = joined.length >= 5 + length;
+      if (joined[0] === 0) return scanField1(joined, 5, Math.min(joined.length, 5 + length), complete);
+      if (!complete) return ended ? { kind: 'malformed', why: 'truncated message' } : { kind: 'needMore' };
+      // Compressed: the name is only readable once the whole message is inflated.
+      const encoding = headers['grpc-encoding'];
+      const body = joined.subarray(5, 5 + length);
+      try {
+        const plain =
+          encoding === 'gzip'
+            ? gunzipSync(body, { maxOutputLength: limit })
+            : encoding === 'deflate'
+              ? inflateSync(body, { maxOutputLength: limit })
+              : undefined;
+        if (!plain)
+          return { kind: 'malformed', why: `grpc-encoding ${String(encoding)} is not readable by the gateway` };
+        return scanField1(plain, 0, plain.length, true);
+      } catch (err) {
+        return { kind: 'malformed', why: err instanceof Error ? err.message : String(err) };
+      }
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      const scan = decide(false);
+      if (scan.kind !== 'needMore') return finish(scan);
+      if (size > limit) {
+        stream.off('data', onData);
+        stream.off('end', onEnd);
+        respondStatus(
+          stream,
+          GRPC_STATUS.RESOURCE_EXHAUSTED,
+          `the model name was not found in the first ${limit} bytes; put model_name first or route by :authority`,
+        );
+      }
+    };
+    const onEnd = () => finish(decide(true));
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+  }
+
+  async #forward(stream: Stream, headers: http2.IncomingHttpHeaders, ep: ServiceEndpoint, buffered: Buffer[]) {
+    let target: ServiceEndpoint | undefined = ep;
+    if (target.port === undefined && target.starting) {
+      stream.pause();
+      target = await this.#opts.endpoints.waitReady(ep.namespace, ep.name, this.#opts.holdTimeoutMs);
+      if (stream.destroyed) return;
+    }
+    if (!target || target.port === undefined) {
+      const why = target?.reason ? `${target.reason}: ${target.message ?? ''}`.trim() : 'no ready replica';
+      respondStatus(
+        stream,
+        GRPC_STATUS.UNAVAILABLE,
+        `InferenceService ${ep.namespace}/${ep.name} is not ready: ${why}`,
+      );
+      return;
+    }
+    if (target.grpcPort === undefined) {
+      respondStatus(stream, GRPC_STATUS.UNIMPLEMENTED, `InferenceService ${ep.namespace}/${ep.name} serves no gRPC`);
+      return;
+    }
+    this.#relay(stream, headers, target.grpcPort, buffered);
+  }
+
+  #session(port: number): http2.ClientHttp2Session {
+    const existing = this.#upstream.get(port);
+    if (existing && !existing.closed && !existing.destroyed) return existing;
+    const session = http2.connect(`http://127.0.0.1:${port}`, { settings: SESSION_SETTINGS, maxSessionMemory: 256 });
+    const forget = () => {
+      if (this.#upstream.get(port) === session) this.#upstream.delete(port);
+    };
+    session.once('close', forget);
+    session.once('goaway', forget);
+    session.on('error', forget);
+    session.once('localSettings', () => session.setLocalWindowSize(WINDOW_BYTES));
+    session.unref();
+    this.#upstream.set(port, session);
+    return session;
+  }
+
+  #relay(stream: Stream, headers: http2.IncomingHttpHeaders, port: number, buffered: Buffer[]): void {
+    const out: http2.OutgoingHttpHeaders = {};
+    for (const k in headers) if (!NOT_FORWARDED.has(k)) out[k] = headers[k];
+    let up: http2.ClientHttp2Stream;
+    try {
+      up = this.#session(port).request(out);
+    } catch (err) {
+      respondStatus(stream, GRPC_STATUS.UNAVAILABLE, `the model server did not answer: ${(err as Error).message}`);
+      return;
+    }
+    let trailers: http2.IncomingHttpHeaders | undefined;
+    up.on('response', (h, flags) => {
+      const res: http2.OutgoingHttpHeaders = {};
+      for (const k in h) if (!NOT_FORWARDED.has(k)) res[k] = h[k];
+      if (stream.destroyed) return;
+      if (flags & NGHTTP2_FLAG_END_STREAM) {
+        stream.respond(res, { endStream: true }); // trailers-only answer: a status without messages
+        return;
+      }
+      stream.respond(res, { waitForTrailers: true });
+      up.pipe(stream);
+    });
+    up.on('trailers', (t) => {
+      trailers = t;
+    });
+    stream.on('wantTrailers', () => {
+      const t: http2.OutgoingHttpHeaders = {};
+      if (trailers) {
+        for (const k in trailers) if (!k.startsWith(':')) t[k] = trailers[k];
+      } else {
+        t['grpc-status'] = String(GRPC_STATUS.INTERNAL);
+        t['grpc-message'] = 'the model server sent no status';
+      }
+      stream.sendTrailers(t);
+    });
+    up.on('error', (err) => {
+      respondStatus(stream, GRPC_STATUS.UNAVAILABLE, `the model server did not answer: ${err.message}`);
+    });
+    up.on('close', () => {
+      if (!stream.closed && !stream.destroyed && up.rstCode && up.rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
+        if (stream.headersSent) stream.close(up.rstCode);
+        else respondStatus(stream, GRPC_STATUS.UNAVAILABLE, `the model server reset the call (code ${up.rstCode})`);
+      }
+    });
+    // A client that goes away cancels the upstream call.
+    stream.on('close', () => {
+      if (!up.closed && !up.destroyed) up.close(NGHTTP2_CANCEL);
+    });
+    for (const b of buffered) up.write(b);
+    stream.pipe(up);
+    stream.resume();
+  }
+
+  close(): void {
+    for (const s of this.#upstream.values()) s.destroy();
+    this.#upstream.clear();
+    for (const s of this.#sessions) s.destroy();
+    this.#sessions.clear();
+    this.server.close();
+  }
+}
