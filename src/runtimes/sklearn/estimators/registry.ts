@@ -8,11 +8,14 @@ import type { AllowlistOptions } from '../pickle/allowlist.js';
 import { PyObject } from '../pickle/py-values.js';
 import { buildColumnTransformer } from './column-transformer.js';
 import { buildPCA, buildTruncatedSVD } from './decomposition.js';
+import { buildDummyClassifier, buildDummyRegressor } from './dummy.js';
 import { buildOneHotEncoder, buildOrdinalEncoder } from './encoders.js';
 import type { Estimator } from './estimator.js';
 import { EstimatorState } from './estimator-state.js';
 import { buildForestClassifier, buildForestRegressor } from './forest.js';
 import { buildFunctionTransformer, NUMPY_UFUNC_GLOBALS } from './function-transformer.js';
+import { buildGradientBoostingClassifier, buildGradientBoostingRegressor } from './gradient-boosting.js';
+import { buildHistGradientBoostingClassifier, buildHistGradientBoostingRegressor } from './hist-gradient-boosting.js';
 import {
   buildLinearClassifier,
   buildLinearRegressor,
@@ -33,9 +36,12 @@ import {
   buildStandardScaler,
 } from './scalers.js';
 import { buildSimpleImputer } from './simple-imputer.js';
+import { buildStackingClassifier, buildStackingRegressor } from './stacking.js';
 import { buildSupportVectorClassifier, buildSupportVectorRegressor } from './svm.js';
 import type { Transformer } from './transformer.js';
 import { buildDecisionTreeClassifier, buildDecisionTreeRegressor } from './tree.js';
+import { buildVotingClassifier, buildVotingRegressor } from './voting.js';
+import { buildAdaBoostClassifier, buildAdaBoostRegressor } from './weight-boosting.js';
 
 type Family<B> = readonly [modules: readonly string[], classes: Record<string, B>];
 
@@ -57,7 +63,10 @@ const ESTIMATORS: ReadonlyArray<Family<EstimatorBuilder>> = [
     { LogisticRegression: buildLogisticRegression },
   ],
   [['sklearn.linear_model._base', 'sklearn.linear_model.base'], { LinearRegression: buildLinearRegressor }],
-  [['sklearn.linear_model._ridge', 'sklearn.linear_model.ridge'], { Ridge: buildLinearRegressor }],
+  [
+    ['sklearn.linear_model._ridge', 'sklearn.linear_model.ridge'],
+    { Ridge: buildLinearRegressor, RidgeCV: buildLinearRegressor },
+  ],
   [
     ['sklearn.linear_model._coordinate_descent', 'sklearn.linear_model.coordinate_descent'],
     { Lasso: buildLinearRegressor, ElasticNet: buildLinearRegressor },
@@ -98,6 +107,30 @@ const ESTIMATORS: ReadonlyArray<Family<EstimatorBuilder>> = [
     ['sklearn.neural_network._multilayer_perceptron', 'sklearn.neural_network.multilayer_perceptron'],
     { MLPClassifier: buildMLPClassifier, MLPRegressor: buildMLPRegressor },
   ],
+  [
+    ['sklearn.ensemble._gb', 'sklearn.ensemble.gradient_boosting'],
+    {
+      GradientBoostingClassifier: buildGradientBoostingClassifier,
+      GradientBoostingRegressor: buildGradientBoostingRegressor,
+    },
+  ],
+  [
+    ['sklearn.ensemble._hist_gradient_boosting.gradient_boosting'],
+    {
+      HistGradientBoostingClassifier: buildHistGradientBoostingClassifier,
+      HistGradientBoostingRegressor: buildHistGradientBoostingRegressor,
+    },
+  ],
+  [
+    ['sklearn.ensemble._weight_boosting', 'sklearn.ensemble.weight_boosting'],
+    { AdaBoostClassifier: buildAdaBoostClassifier, AdaBoostRegressor: buildAdaBoostRegressor },
+  ],
+  [['sklearn.ensemble._voting'], { VotingClassifier: buildVotingClassifier, VotingRegressor: buildVotingRegressor }],
+  [
+    ['sklearn.ensemble._stacking'],
+    { StackingClassifier: buildStackingClassifier, StackingRegressor: buildStackingRegressor },
+  ],
+  [['sklearn.dummy'], { DummyClassifier: buildDummyClassifier, DummyRegressor: buildDummyRegressor }],
   [['sklearn.pipeline'], { Pipeline: buildPipeline }],
 ];
 
@@ -152,6 +185,8 @@ const HELPER_CLASSES = [
   'sklearn.tree._tree.Tree',
   'sklearn.impute._base.MissingIndicator',
   'sklearn.compose._column_transformer.make_column_selector',
+  'sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor',
+  'sklearn.ensemble._hist_gradient_boosting.binning._BinMapper',
   'sklearn.preprocessing._label.LabelBinarizer',
   'sklearn.preprocessing._label.LabelEncoder',
   'sklearn.preprocessing.label.LabelBinarizer',
@@ -176,8 +211,10 @@ const IGNORED_CLASSES = new Set([
   'sklearn.neural_network._stochastic_optimizers.SGDOptimizer',
 ]);
 const IGNORED_PATTERNS = [
-  /^sklearn\._loss\._loss\.__pyx_unpickle_Cy\w+$/, // HistGradientBoosting's Cython loss (closs)
+  /^sklearn\._loss\._loss\.(__pyx_unpickle_)?Cy\w+$/, // HistGradientBoosting's Cython loss (closs)
   /^sklearn\.linear_model\._sgd_fast\.\w+$/, // SGD's Cython loss objects (Hinge, Log, ...): `loss` names it
+  /^sklearn\.ensemble\._gb_losses\.\w+$/, // GradientBoosting's loss: its class name is all we read
+  /^sklearn\._loss\.(loss|link)\.\w+$/, // HistGradientBoosting's loss, link and Interval: the class name only
 ];
 
 function isIgnored(qualifiedName: string): boolean {

@@ -67,6 +67,9 @@ class SupportVectorClassifier implements Estimator {
   readonly #probA: Float64Array;
   readonly #probB: Float64Array;
   readonly #coupling: PairwiseCoupling;
+  readonly #ovrShape: boolean;
+  readonly #ovrScratch: Float64Array;
+  readonly decisionFunction: (x: Float64Array | Float32Array, rows: number) => Prediction;
 
   constructor(state: EstimatorState) {
     this.className = state.className;
@@ -93,6 +96,9 @@ class SupportVectorClassifier implements Estimator {
     this.#coupling = new PairwiseCoupling(k);
     const hasProba = state.get('probability') === true && this.#probA.length === this.#decisions.length && k >= 2;
     if (hasProba) this.predictProba = (x, rows) => this.#predictProba(x as Float64Array, rows);
+    this.#ovrShape = !state.has('decision_function_shape') || state.get('decision_function_shape') === 'ovr';
+    this.#ovrScratch = new Float64Array(k);
+    this.decisionFunction = (x, rows) => this.#decisionFunction(x as Float64Array, rows);
   }
 
   /** libsvm's svm_predict_values for one row: fills #decisions, returns the voted class index. */
@@ -132,9 +138,16 @@ class SupportVectorClassifier implements Estimator {
 
   /** sklearn's break_ties: argmax of _ovr_decision_function (votes plus scaled summed confidences). */
   #ovrArgmax(): number {
-    const k = this.#k;
+    const scores = this.#ovrScratch;
+    this.#ovrScores(scores, 0);
     let best = 0;
-    let bestScore = Number.NEGATIVE_INFINITY;
+    for (let c = 1; c < this.#k; c++) if (scores[c]! > scores[best]!) best = c;
+    return best;
+  }
+
+  /** _ovr_decision_function(dec < 0, -dec, k) for the current row, into out[offset..offset+k). */
+  #ovrScores(out: Float64Array, offset: number): void {
+    const k = this.#k;
     for (let c = 0; c < k; c++) {
       let confidence = 0;
       let votes = 0;
@@ -152,13 +165,29 @@ class SupportVectorClassifier implements Estimator {
           }
         }
       }
-      const score = votes + confidence / (3 * (Math.abs(confidence) + 1));
-      if (score > bestScore) {
-        bestScore = score;
-        best = c;
-      }
+      out[offset + c] = votes + confidence / (3 * (Math.abs(confidence) + 1));
     }
-    return best;
+  }
+
+  /** decision_function: -dec for two classes; ovr scores (decision_function_shape='ovr') or the raw ovo values. */
+  #decisionFunction(x: Float64Array, rows: number): Prediction {
+    const k = this.#k;
+    if (k === 2) {
+      const out = new Float64Array(rows);
+      for (let r = 0; r < rows; r++) {
+        this.#decide(x, r);
+        out[r] = -this.#decisions[0]!;
+      }
+      return { datatype: 'FP64', shape: [rows], data: out };
+    }
+    const width = this.#ovrShape ? k : this.#decisions.length;
+    const out = new Float64Array(rows * width);
+    for (let r = 0; r < rows; r++) {
+      this.#decide(x, r);
+      if (this.#ovrShape) this.#ovrScores(out, r * width);
+      else out.set(this.#decisions, r * width);
+    }
+    return { datatype: 'FP64', shape: [rows, width], data: out };
   }
 
   predict(x: Float64Array | Float32Array, rows: number): Prediction {

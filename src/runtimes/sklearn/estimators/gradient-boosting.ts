@@ -1,0 +1,209 @@
+// GradientBoostingClassifier/Regressor (sklearn/ensemble/_gb.py, _gb_losses.py, _gradient_boosting.pyx): the
+// init estimator's raw prediction, then for every stage and output `raw += learning_rate * leaf value` in that
+// order (predict_stages), on X cast to float32 like the trees. Classifiers turn raw scores into probabilities by
+// their loss (log-loss binary: expit; multinomial: exp(raw - logsumexp); exponential: expit(2 raw)).
+
+import { OpaqueObject, PyObject } from '../pickle/py-values.js';
+import { ClassLabels } from './class-labels.js';
+import type { Estimator, FeatureData, Prediction } from './estimator.js';
+import { EstimatorState } from './estimator-state.js';
+import { valuesOf } from './prediction-values.js';
+import type { BuildContext } from './registry-types.js';
+import { argmax, expit, logSumExp } from './special.js';
+import { type FlatTree, treeOf } from './tree.js';
+
+const FLOAT32_EPS = 2 ** -23;
+
+type Loss = 'binomial' | 'multinomial' | 'exponential' | 'regression';
+
+function lossOf(state: EstimatorState): Loss {
+  const loss = state.get(state.firstOf('_loss', 'loss_'));
+  const name = loss instanceof PyObject ? loss.className.slice(loss.className.lastIndexOf('.') + 1) : String(loss);
+  switch (name) {
+    case 'BinomialDeviance':
+      return 'binomial';
+    case 'MultinomialDeviance':
+      return 'multinomial';
+    case 'ExponentialLoss':
+      return 'exponential';
+    case 'LeastSquaresError':
+    case 'LeastAbsoluteError':
+    case 'HuberLossFunction':
+    case 'QuantileLossFunction':
+      return 'regression';
+    default:
+      throw state.unsupported(`loss ${name}`);
+  }
+}
+
+/** The stages' trees, [stage][output], and the init estimator. */
+class Stages {
+  readonly trees: FlatTree[]; // stage-major: trees[i * K + k]
+  readonly nStages: number;
+  readonly k: number;
+  readonly learningRate: number;
+  readonly init: Estimator | null; // null: init='zero'
+
+  constructor(state: EstimatorState, nFeatures: number, context: BuildContext) {
+    const estimators = state.array('estimators_');
+    if (estimators.shape.length !== 2) throw state.invalid('has estimators_ that is not a 2-D array of trees');
+    const [nStages, k] = estimators.shape as [number, number];
+    this.nStages = nStages;
+    this.k = k;
+    this.learningRate = state.number('learning_rate');
+    this.trees = (estimators.data as unknown[]).map((tree) => {
+      if (!(tree instanceof PyObject)) throw state.invalid('has an estimators_ entry that is not a tree');
+      return treeOf(new EstimatorState(tree), nFeatures);
+    });
+    const init = state.get('init_');
+    if (init === 'zero') {
+      this.init = null;
+    } else if (
+      init instanceof PyObject &&
+      !(init instanceof OpaqueObject) &&
+      /\.Dummy(Classifier|Regressor)$/.test(init.className)
+    ) {
+      this.init = context.estimator(init, state);
+    } else {
+      throw state.unsupported('an init estimator other than the default (DummyClassifier/DummyRegressor) or "zero"');
+    }
+  }
+
+  /** raw[r * K + k] for every row: init, then every stage in order. */
+  raw(x: Float32Array, rows: number, nFeatures: number, loss: Loss): Float64Array {
+    const k = this.k;
+    const raw = new Float64Array(rows * k);
+    if (this.init) this.#initRaw(x, rows, loss, raw);
+    const scale = this.learningRate;
+    for (let i = 0; i < this.nStages; i++) {
+      for (let c = 0; c < k; c++) {
+        const tree = this.trees[i * k + c]!;
+        const stride = tree.nOutputs * tree.maxClasses;
+        for (let r = 0; r < rows; r++) {
+          raw[r * k + c] = raw[r * k + c]! + scale * tree.values[tree.leaf(x, r * nFeatures) * stride]!;
+        }
+      }
+    }
+    return raw;
+  }
+
+  /** The loss's get_init_raw_predictions from the init estimator. */
+  #initRaw(x: Float32Array, rows: number, loss: Loss, raw: Float64Array): void {
+    const init = this.init!;
+    const x64 = Float64Array.from(x);
+    if (loss === 'regression') {
+      raw.set(valuesOf(init.predict(x64, rows)));
+      return;
+    }
+    const proba = valuesOf(init.predictProba!(x64, rows));
+    const clip = (p: number) => (p < FLOAT32_EPS ? FLOAT32_EPS : p > 1 - FLOAT32_EPS ? 1 - FLOAT32_EPS : p);
+    if (loss === 'multinomial') {
+      for (let i = 0; i < raw.length; i++) raw[i] = Math.log(clip(proba[i]!));
+      return;
+    }
+    for (let r = 0; r < rows; r++) {
+      const p = clip(proba[r * 2 + 1]!);
+      const logOdds = Math.log(p / (1 - p));
+      raw[r] = loss === 'exponential' ? 0.5 * logOdds : logOdds;
+    }
+  }
+}
+
+class GradientBoostingClassifier implements Estimator {
+  readonly className: string;
+  readonly nFeatures: number;
+  readonly featureNames: readonly string[] | null;
+  readonly inputDType = 'float32' as const;
+  readonly predictProba: (x: FeatureData, rows: number) => Prediction;
+  readonly decisionFunction: (x: FeatureData, rows: number) => Prediction;
+  readonly #stages: Stages;
+  readonly #loss: Loss;
+  readonly #labels: ClassLabels;
+  readonly #scratch: Float64Array;
+
+  constructor(state: EstimatorState, context: BuildContext) {
+    this.className = state.className;
+    this.nFeatures = state.nFeatures(() => state.number('n_features_'));
+    this.featureNames = state.featureNames();
+    this.#loss = lossOf(state);
+    this.#labels = new ClassLabels(state.array('classes_'), state);
+    this.#stages = new Stages(state, this.nFeatures, context);
+    const k = this.#labels.count;
+    if (this.#stages.k !== (this.#loss === 'multinomial' ? k : 1) || this.#loss === 'regression') {
+      throw state.invalid('has trees per stage that do not match its classes');
+    }
+    this.#scratch = new Float64Array(k);
+    this.predictProba = (x, rows) => ({
+      datatype: 'FP64',
+      shape: [rows, k],
+      data: this.#proba(x as Float32Array, rows),
+    });
+    this.decisionFunction = (x, rows) => {
+      const raw = this.#stages.raw(x as Float32Array, rows, this.nFeatures, this.#loss);
+      return { datatype: 'FP64', shape: this.#stages.k === 1 ? [rows] : [rows, this.#stages.k], data: raw };
+    };
+  }
+
+  #proba(x: Float32Array, rows: number): Float64Array {
+    const raw = this.#stages.raw(x, rows, this.nFeatures, this.#loss);
+    const k = this.#labels.count;
+    const out = new Float64Array(rows * k);
+    for (let r = 0; r < rows; r++) {
+      if (this.#loss === 'multinomial') {
+        const lse = logSumExp(raw, r * k, k, this.#scratch);
+        for (let c = 0; c < k; c++) {
+          const p = Math.exp(raw[r * k + c]! - lse);
+          out[r * k + c] = Number.isNaN(p) ? 0 : p; // np.nan_to_num
+        }
+      } else {
+        const p = expit(this.#loss === 'exponential' ? 2.0 * raw[r]! : raw[r]!);
+        out[2 * r] = 1 - p;
+        out[2 * r + 1] = p;
+      }
+    }
+    return out;
+  }
+
+  predict(x: FeatureData, rows: number): Prediction {
+    const k = this.#labels.count;
+    const indices = new Int32Array(rows);
+    if (this.#loss === 'exponential') {
+      const raw = this.#stages.raw(x as Float32Array, rows, this.nFeatures, this.#loss);
+      for (let r = 0; r < rows; r++) indices[r] = raw[r]! >= 0 ? 1 : 0;
+    } else {
+      const proba = this.#proba(x as Float32Array, rows);
+      for (let r = 0; r < rows; r++) indices[r] = argmax(proba, r * k, k);
+    }
+    return { datatype: this.#labels.datatype, shape: [rows], data: this.#labels.take(indices) };
+  }
+}
+
+class GradientBoostingRegressor implements Estimator {
+  readonly className: string;
+  readonly nFeatures: number;
+  readonly featureNames: readonly string[] | null;
+  readonly inputDType = 'float32' as const;
+  readonly #stages: Stages;
+
+  constructor(state: EstimatorState, context: BuildContext) {
+    this.className = state.className;
+    this.nFeatures = state.nFeatures(() => state.number('n_features_'));
+    this.featureNames = state.featureNames();
+    if (lossOf(state) !== 'regression') throw state.invalid('has a classification loss');
+    this.#stages = new Stages(state, this.nFeatures, context);
+    if (this.#stages.k !== 1) throw state.invalid('has more than one tree per stage');
+  }
+
+  predict(x: FeatureData, rows: number): Prediction {
+    return {
+      datatype: 'FP64',
+      shape: [rows],
+      data: this.#stages.raw(x as Float32Array, rows, this.nFeatures, 'regression'),
+    };
+  }
+}
+
+export const buildGradientBoostingClassifier = (state: EstimatorState, context: BuildContext): Estimator =>
+  new GradientBoostingClassifier(state, context);
+export const buildGradientBoostingRegressor = (state: EstimatorState, context: BuildContext): Estimator =>
+  new GradientBoostingRegressor(state, context);
