@@ -6,6 +6,16 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InferdError } from './errors.js';
 
+/** Env a replica's runtime reads, KServe's names where KServe has one (passed through to every replica). */
+export const RUNTIME_ENV_KEYS = [
+  'PREDICT_PROBA',
+  'ORT_INTRA_OP_NUM_THREADS',
+  'ORT_INTER_OP_NUM_THREADS',
+  'OMP_NUM_THREADS',
+  'XGBOOST_MISSING',
+  'XGBOOST_USE_BEST_ITERATION',
+] as const;
+
 export interface ServeConfig {
   host: string;
   port: number;
@@ -96,7 +106,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
   if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(domain)) problems.push(`--domain: '${domain}' is not a DNS name`);
   if (problems.length) throw new InferdError('INVALID_CONFIG', problems.join('; '));
   const replicaEnv: Record<string, string> = {};
-  for (const key of ['PREDICT_PROBA', 'ORT_INTRA_OP_NUM_THREADS', 'ORT_INTER_OP_NUM_THREADS', 'OMP_NUM_THREADS']) {
+  for (const key of RUNTIME_ENV_KEYS) {
     const v = env[key];
     if (v !== undefined) replicaEnv[key] = v;
   }

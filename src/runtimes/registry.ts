@@ -44,6 +44,8 @@ export function lazyRuntime(
 export function defaultRuntimes(): RuntimeFactory[] {
   return [
     sklearnRuntime,
+    lazyRuntime('xgboost', ['xgboost'], async () => (await import('./xgboost/index.js')).xgboostRuntime),
+    lazyRuntime('lightgbm', ['lightgbm'], async () => (await import('./lightgbm/index.js')).lightgbmRuntime),
     lazyRuntime('onnx', ['onnx'], async () => (await import('./onnx/index.js')).onnxRuntime),
     lazyRuntime('mlflow', ['mlflow'], async () => (await import('./mlflow/index.js')).mlflowRuntime),
   ];

@@ -27,12 +27,9 @@ export type ReplicaMessage =
   | { type: 'failed'; reason: string; message: string };
 
 /** KServe env names a runtime reads (LoadOptions.env). */
-export const RUNTIME_ENV_KEYS = [
-  'PREDICT_PROBA',
-  'ORT_INTRA_OP_NUM_THREADS',
-  'ORT_INTER_OP_NUM_THREADS',
-  'OMP_NUM_THREADS',
-] as const;
+import { RUNTIME_ENV_KEYS } from '../config.js';
+
+export { RUNTIME_ENV_KEYS };
 
 export interface ReplicaDeps {
   /** Runtime lookup by modelFormat (only its type is imported here; main.ts builds the real one). */
