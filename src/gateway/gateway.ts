@@ -122,12 +122,46 @@ export function createGateway(opts: GatewayOptions): { server: http.Server; clos
       replyJson(res, 200, { models: names });
       return;
     }
+    if ((req.method === 'GET' || req.method === 'POST') && path === '/v2/repository/index') {
+      // The repository index across services, in KServe's entry shape (`ready: true` filters, as Triton's client asks).
+      readSmallJson(req, (body) => {
+        const readyOnly = (body as { ready?: unknown } | undefined)?.ready === true;
+        const entries = opts.endpoints
+          .all()
+          .map((e) => ({
+            name: e.modelName,
+            state: e.port !== undefined ? 'Ready' : 'NotReady',
+            reason: e.port !== undefined ? '' : (e.reason ?? ''),
+          }))
+          .filter((e) => !readyOnly || e.state === 'Ready')
+          .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        replyJson(res, 200, entries);
+      });
+      return;
+    }
     if (req.method === 'GET' && path === '/v2/health/live') replyJson(res, 200, { live: true });
     else if (req.method === 'GET' && path === '/') replyJson(res, 200, { status: 'alive' });
     else replyJson(res, 404, { detail: 'Not Found' });
   }
 
   acceptHttp2PriorKnowledge(server, grpcProxy.server);
+
+  /** A small optional JSON body (at most 64 KiB); anything unreadable counts as none. */
+  function readSmallJson(req: IncomingMessage, done: (body: unknown) => void): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= 65_536) chunks.push(c);
+    });
+    req.on('end', () => {
+      try {
+        done(size > 0 && size <= 65_536 ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined);
+      } catch {
+        done(undefined); // not JSON: the unfiltered index
+      }
+    });
+  }
 
   return {
     server,

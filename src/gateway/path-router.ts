@@ -1,5 +1,6 @@
 // Path-based routing for requests whose Host names no service (curl localhost:8080/...): the model name in
-// `/v1/models/{name}[:verb]` and `/v2/models/{name}[/...]`, and KServe's path template `/serving/{ns}/{name}/...`.
+// `/v1/models/{name}[:verb]`, `/v2/models/{name}[/...]` and `/v2/repository/models/{name}/{load|unload}`, and
+// KServe's path template `/serving/{ns}/{name}/...`.
 // Pure functions over the raw URL; no regexes on the hot path.
 
 /** The model name a V1/V2 path addresses, or undefined. */
@@ -9,6 +10,7 @@ export function modelNameFromPath(url: string): string | undefined {
   let rest: string;
   if (path.startsWith('/v1/models/')) rest = path.slice(11);
   else if (path.startsWith('/v2/models/')) rest = path.slice(11);
+  else if (path.startsWith('/v2/repository/models/')) rest = path.slice(22);
   else return undefined;
   let end = rest.length;
   for (let i = 0; i < rest.length; i++) {

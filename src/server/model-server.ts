@@ -22,6 +22,7 @@ import {
   v2ModelMetadata,
   v2ModelReady,
   v2Ready,
+  v2RepositoryIndex,
   v2ServerMetadata,
   v2UnloadModel,
 } from './rest/v2.js';
@@ -150,6 +151,15 @@ export function createModelServer(opts: ModelServerOptions): http.Server {
         return v2ModelMetadata(ctx, res, e.model, e.version);
       case 'v2.modelReady':
         return v2ModelReady(ctx, res, e.model, e.version);
+      case 'v2.repositoryIndex':
+        return readBody(req, maxBodyBytes, (err, body) => {
+          if (err) return ctx.respond.json(res, 413, errorBody(err.message), ['connection', 'close']);
+          try {
+            v2RepositoryIndex(ctx, res, body);
+          } catch (e) {
+            fail(res, e);
+          }
+        });
       case 'v2.load':
         return v2LoadModel(ctx, res, e.model);
       case 'v2.unload':

@@ -18,6 +18,7 @@ export type Endpoint =
   | { kind: 'v2.modelReady'; model: string; version?: string }
   | { kind: 'v2.infer'; model: string; version?: string }
   | { kind: 'v2.generate'; model: string; version?: string; stream: boolean }
+  | { kind: 'v2.repositoryIndex' }
   | { kind: 'v2.load'; model: string }
   | { kind: 'v2.unload'; model: string };
 
@@ -30,6 +31,7 @@ export type RouteResult =
 const NOT_FOUND: RouteResult = { kind: 'notFound' };
 const GET_ONLY: RouteResult = { kind: 'methodNotAllowed', allow: 'GET' };
 const POST_ONLY: RouteResult = { kind: 'methodNotAllowed', allow: 'POST' };
+const GET_POST: RouteResult = { kind: 'methodNotAllowed', allow: 'GET, POST' };
 const STATIC: Record<string, Endpoint> = {
   '/': { kind: 'live' },
   '/metrics': { kind: 'metrics' },
@@ -96,6 +98,10 @@ function matchV2(method: string, s: string[]): RouteResult {
     if (s.length === 4) return method === 'GET' ? found({ kind: 'v2.model', model, version }) : GET_ONLY;
     if (s.length === 5) return modelAction(method, model, s[4]!, version);
     return NOT_FOUND;
+  }
+  if (s[0] === 'repository' && s[1] === 'index' && s.length === 2) {
+    // Triton's clients POST (optionally `{"ready": true}`); GET is the natural read.
+    return method === 'GET' || method === 'POST' ? found({ kind: 'v2.repositoryIndex' }) : GET_POST;
   }
   if (s[0] === 'repository' && s[1] === 'models' && s.length === 4) {
     const model = s[2]!;

@@ -26,3 +26,9 @@ test('parses the /serving/{ns}/{name}/ path template', () => {
   assert.equal(parseServingPath('/serving/only'), undefined);
   assert.equal(parseServingPath('/v1/models/x'), undefined);
 });
+
+test('repository extension paths name their model', () => {
+  assert.equal(modelNameFromPath('/v2/repository/models/sklearn-iris/load'), 'sklearn-iris');
+  assert.equal(modelNameFromPath('/v2/repository/models/a%20b/unload'), 'a b');
+  assert.equal(modelNameFromPath('/v2/repository/index'), undefined);
+});

@@ -158,6 +158,40 @@ export async function v2Generate(
   throw new InferdError('UNSUPPORTED', 'generate is not implemented');
 }
 
+/**
+ * Repository extension index: KServe's `ModelRepositoryExtension.index()` entries
+ * (`{"name","state":"Ready"|"NotReady","reason":""}`), which KServe 0.12.1 does not route over REST.
+ * A body `{"ready": true}` (Triton's client option) keeps only the ready ones.
+ */
+export function v2RepositoryIndex(ctx: ServerContext, res: ServerResponse, body: Buffer): void {
+  let readyOnly = false;
+  if (body.length > 0) {
+    let parsed: unknown;
+    try {
+      parsed = parseJsonBody(body);
+    } catch (err) {
+      if (err instanceof JsonBodyError) {
+        throw new InferdError('INVALID_INPUT', `Unrecognized request format: ${err.decode.message}`);
+      }
+      throw err;
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new InferdError('INVALID_INPUT', 'Expected a JSON object such as {"ready": true}');
+    }
+    const ready = (parsed as { ready?: unknown }).ready;
+    if (ready !== undefined && typeof ready !== 'boolean') {
+      throw new InferdError('INVALID_INPUT', `"ready" must be true or false, got ${JSON.stringify(ready)}`);
+    }
+    readyOnly = ready === true;
+  }
+  const entries: string[] = [];
+  for (const [name, entry] of ctx.models.entries()) {
+    if (readyOnly && !entry.ready) continue;
+    entries.push(`{"name":${q(name)},"state":"${entry.ready ? 'Ready' : 'NotReady'}","reason":""}`);
+  }
+  ctx.respond.json(res, 200, `[${entries.join(',')}]`);
+}
+
 /** Repository extension: marks a known model ready again. */
 export function v2LoadModel(ctx: ServerContext, res: ServerResponse, name: string): void {
   existingModel(ctx, name);
