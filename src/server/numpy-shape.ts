@@ -28,6 +28,9 @@ export function raggedError(detected: readonly number[]): InferdError {
   );
 }
 
+/** numpy's NPY_MAXDIMS (numpy 1.x, which KServe 0.12.1 runs): deeper lists are refused, not walked. */
+export const MAX_DIMS = 32;
+
 /**
  * Walks nested lists level by level like numpy's shape discovery. Strings and objects are leaves.
  * Throws INVALID_INPUT with numpy's text when the lists are ragged.
@@ -48,6 +51,12 @@ export function flattenNested(data: readonly unknown[]): { shape: number[]; flat
       for (let j = 0; j < width; j++) next.push(row[j]);
     }
     shape.push(width);
+    if (shape.length > MAX_DIMS) {
+      throw new InferdError(
+        'INVALID_INPUT',
+        `maximum supported dimension for an ndarray is ${MAX_DIMS}, found ${shape.length}`,
+      );
+    }
     level = next;
   }
 }

@@ -47,8 +47,14 @@ export function isDatatype(name: string): name is Datatype {
   return Object.hasOwn(DATATYPES, name);
 }
 
-function show(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v);
+/** A client's value for an error message: JSON, cut at 40 characters; never throws (deep nesting). */
+export function show(v: unknown): string {
+  let s: string;
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    s = Array.isArray(v) ? '[...]' : typeof v === 'object' && v !== null ? '{...}' : String(v);
+  }
   return s.length > 40 ? `${s.slice(0, 37)}...` : s;
 }
 

@@ -5,6 +5,7 @@
 import { InferdError } from '../errors.js';
 import type { PredictOptions, Tensor } from '../runtimes/model.js';
 import { flattenNested } from './numpy-shape.js';
+import { show } from './tensor-decode.js';
 
 export interface V1Request {
   inputs: Tensor[];
@@ -95,7 +96,7 @@ function leavesToData(key: string, flat: readonly unknown[]): Pick<Tensor, 'data
     if (t === 'string') strings++;
     else if (t === 'boolean') bools++;
     else if (t !== 'number' && v !== null) {
-      throw invalid(`Unsupported value in "${key}" at element ${i}: ${JSON.stringify(v)}`);
+      throw invalid(`Unsupported value in "${key}" at element ${i}: ${show(v)}`);
     }
   }
   if (strings > 0) {

@@ -8,7 +8,7 @@ import { InferdError } from '../../errors.js';
 import type { Tensor, TensorMetadata } from '../../runtimes/model.js';
 import { OCTET_STREAM_TYPE } from '../http-response.js';
 import { JsonBodyError, parseJsonBody } from '../json-body.js';
-import { decodeV2Tensor } from '../tensor-decode.js';
+import { decodeV2Tensor, show } from '../tensor-decode.js';
 import { existingModel, RequestPredictOptions, readyModel, runPredict, type ServerContext } from './dataplane.js';
 import { decodeBinaryInputs, INFERENCE_HEADER, jsonHeaderLength, MISSING_HEADER_MESSAGE } from './v2-binary.js';
 import {
@@ -180,7 +180,7 @@ export function v2RepositoryIndex(ctx: ServerContext, res: ServerResponse, body:
     }
     const ready = (parsed as { ready?: unknown }).ready;
     if (ready !== undefined && typeof ready !== 'boolean') {
-      throw new InferdError('INVALID_INPUT', `"ready" must be true or false, got ${JSON.stringify(ready)}`);
+      throw new InferdError('INVALID_INPUT', `"ready" must be true or false, got ${show(ready)}`);
     }
     readyOnly = ready === true;
   }
