@@ -136,10 +136,26 @@ describe('scikit-learn estimators without a native implementation', () => {
     await assert.rejects(load('unsupported-estimator'), (err: unknown) => {
       assert.ok(isInferdError(err));
       assert.equal(err.code, 'UNSUPPORTED');
-      assert.match(err.message, /'sklearn\.neighbors\._classification\.KNeighborsClassifier'/);
+      assert.match(err.message, /'sklearn\.linear_model\._bayes\.BayesianRidge'/);
       // every unsupported name met is listed, the estimator itself (met first) leading
-      assert.equal((err.details.classNames as string[])[0], 'sklearn.neighbors._classification.KNeighborsClassifier');
+      assert.equal((err.details.classNames as string[])[0], 'sklearn.linear_model._bayes.BayesianRidge');
       return true;
+    });
+  });
+});
+
+describe('FunctionTransformer runs only allowlisted numpy ufuncs', () => {
+  test("EXPECTED FAILURE - a user's own function: UNSAFE_MODEL naming it", async () => {
+    await assert.rejects(load('function-transformer-custom'), {
+      code: 'UNSAFE_MODEL',
+      message: "refusing to load model: pickle references '__main__.double_it', which is not an allowed class",
+    });
+  });
+
+  test('EXPECTED FAILURE - a numpy function that is not an allowlisted ufunc (np.clip): UNSAFE_MODEL', async () => {
+    await assert.rejects(load('function-transformer-np-clip'), {
+      code: 'UNSAFE_MODEL',
+      message: "refusing to load model: pickle references 'numpy.clip', which is not an allowed class",
     });
   });
 });

@@ -39,7 +39,7 @@ class DummyClassifier implements Estimator {
       const classes = Array.from(state.array('classes_').data as ArrayLike<unknown>, (v) =>
         typeof v === 'bigint' ? Number(v) : v,
       );
-      this.#predicted = classes.findIndex((c) => c === (Array.isArray(constant) ? constant[0] : constant));
+      this.#predicted = classes.indexOf(Array.isArray(constant) ? constant[0] : constant);
       if (this.#predicted < 0) throw state.invalid('has a constant that is not one of its classes');
       this.#proba[this.#predicted] = 1;
     } else {

@@ -25,6 +25,7 @@ import {
 } from './linear.js';
 import { buildMLPClassifier, buildMLPRegressor } from './mlp.js';
 import { buildBernoulliNB, buildComplementNB, buildGaussianNB, buildMultinomialNB } from './naive-bayes.js';
+import { buildKNeighborsClassifier, buildKNeighborsRegressor } from './neighbors.js';
 import { buildPipeline, buildPipelineTransformer } from './pipeline.js';
 import { buildPolynomialFeatures } from './polynomial-features.js';
 import type { BuildContext, EstimatorBuilder, TransformerBuilder } from './registry-types.js';
@@ -130,6 +131,14 @@ const ESTIMATORS: ReadonlyArray<Family<EstimatorBuilder>> = [
     ['sklearn.ensemble._stacking'],
     { StackingClassifier: buildStackingClassifier, StackingRegressor: buildStackingRegressor },
   ],
+  [
+    ['sklearn.neighbors._classification', 'sklearn.neighbors.classification'],
+    { KNeighborsClassifier: buildKNeighborsClassifier },
+  ],
+  [
+    ['sklearn.neighbors._regression', 'sklearn.neighbors.regression'],
+    { KNeighborsRegressor: buildKNeighborsRegressor },
+  ],
   [['sklearn.dummy'], { DummyClassifier: buildDummyClassifier, DummyRegressor: buildDummyRegressor }],
   [['sklearn.pipeline'], { Pipeline: buildPipeline }],
 ];
@@ -229,9 +238,24 @@ export function isRecognisedUnsupported(qualifiedName: string): boolean {
 /** Numpy scalar types a fitted estimator stores as parameters (OneHotEncoder(dtype=np.float64)). */
 const NUMPY_TYPES = ['float64', 'float32', 'float16', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool_', 'object_'];
 
+/** The DistanceMetric classes a KNeighbors tree may hold (the estimator reads effective_metric_ instead). */
+const DISTANCE_METRICS = ['EuclideanDistance', 'ManhattanDistance', 'ChebyshevDistance', 'MinkowskiDistance'];
+const DISTANCE_MODULES = ['sklearn.metrics._dist_metrics', 'sklearn.neighbors._dist_metrics'];
+
 /** What the unpickler needs to know about the classes above. */
 export const UNPICKLE_OPTIONS: AllowlistOptions = {
   objectClasses: SUPPORTED_CLASSES,
+  // Cython types whose pickled state is a tuple, rebuilt through their modules' newObj(cls) helpers
+  stateClasses: new Set([
+    'sklearn.neighbors._kd_tree.KDTree',
+    'sklearn.neighbors._ball_tree.BallTree',
+    ...DISTANCE_METRICS.flatMap((m) => DISTANCE_MODULES.map((module) => `${module}.${m}`)),
+  ]),
+  constructorFunctions: new Set([
+    'sklearn.neighbors._kd_tree.newObj',
+    'sklearn.neighbors._ball_tree.newObj',
+    ...DISTANCE_MODULES.map((module) => `${module}.newObj`),
+  ]),
   isRecognisedUnsupported,
   isIgnored,
   inertGlobals: new Set([...NUMPY_UFUNC_GLOBALS, ...NUMPY_TYPES.map((t) => `numpy.${t}`)]),
