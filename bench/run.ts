@@ -675,6 +675,7 @@ main().then(
     process.exit(code);
   },
   async (err) => {
+    if (interrupted) return; // the signal handler stops everything and exits 130
     process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     killWrk();
     await groups.stopAll();
