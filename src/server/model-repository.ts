@@ -2,18 +2,24 @@
 // A replica normally holds one model; the V2 repository extension can mark it unloaded and loaded again.
 
 import type { Model } from '../runtimes/model.js';
+import type { Batcher } from './batcher.js';
 
 export interface ModelEntry {
   readonly model: Model;
   ready: boolean;
+  /** Set when the model's predict calls are batched (spec.predictor.batcher). */
+  readonly batcher?: Batcher;
 }
 
 export class ModelRepository {
   readonly #entries = new Map<string, ModelEntry>();
 
   /** Adds (or replaces) a model under `model.name`; ready unless told otherwise. */
-  add(model: Model, opts: { ready?: boolean } = {}): void {
-    this.#entries.set(model.name, { model, ready: opts.ready ?? true });
+  add(model: Model, opts: { ready?: boolean; batcher?: Batcher } = {}): void {
+    const entry: ModelEntry = opts.batcher
+      ? { model, ready: opts.ready ?? true, batcher: opts.batcher }
+      : { model, ready: opts.ready ?? true };
+    this.#entries.set(model.name, entry);
   }
 
   get(name: string): ModelEntry | undefined {

@@ -3,6 +3,7 @@
 
 import { parseArgs } from 'node:util';
 import { InferdError } from '../errors.js';
+import { BATCHER_DEFAULTS } from './batcher.js';
 import { DEFAULT_GRPC_MAX_MESSAGE_BYTES } from './grpc/service.js';
 import { DEFAULT_MAX_BINARY_BODY_BYTES, DEFAULT_MAX_BODY_BYTES } from './model-server.js';
 
@@ -21,6 +22,8 @@ export interface ReplicaConfig {
   grpcPort: number | null;
   grpcMaxReceiveMessageBytes: number;
   grpcMaxSendMessageBytes: number;
+  /** spec.predictor.batcher, when on (`--enable_batcher true`); null otherwise. */
+  batcher: { maxBatchSize: number; maxLatencyMs: number; timeoutMs: number } | null;
 }
 
 export const REPLICA_DEFAULTS = {
@@ -65,6 +68,10 @@ Flags (KServe model server spelling):
   --enable_grpc BOOL     serve gRPC (default true)
   --grpc_max_receive_message_length N, --grpc_max_send_message_length N
                          gRPC message limits (default 64 MiB; KServe's is 8 MiB)
+  --enable_batcher BOOL  merge concurrent predict calls into one model call (default false)
+  --max_batch_size N     rows per batched model call (default 32)
+  --max_latency_ms N     longest wait for a batch to fill (default 5000)
+  --batch_timeout_ms N   a batched model call that takes longer answers 504 (default 60000)
 `;
 
 /** Parses argv (without node and script). Throws InferdError('INVALID_CONFIG') naming every problem. */
@@ -81,6 +88,10 @@ export function parseReplicaArgs(argv: readonly string[]): Readonly<ReplicaConfi
     enable_grpc: { type: 'string' },
     grpc_max_receive_message_length: { type: 'string' },
     grpc_max_send_message_length: { type: 'string' },
+    enable_batcher: { type: 'string' },
+    max_batch_size: { type: 'string' },
+    max_latency_ms: { type: 'string' },
+    batch_timeout_ms: { type: 'string' },
   };
   for (const f of IGNORED_KSERVE_FLAGS) options[f] = { type: 'string' };
   let values: Record<string, string | undefined>;
@@ -132,6 +143,15 @@ export function parseReplicaArgs(argv: readonly string[]): Readonly<ReplicaConfi
     values.grpc_max_send_message_length,
     REPLICA_DEFAULTS.grpcMaxMessageBytes,
   );
+  const enableBatcher = (values.enable_batcher ?? 'false').toLowerCase();
+  if (!['true', 'false', '1', '0'].includes(enableBatcher)) {
+    problems.push(`--enable_batcher: expected true or false, got '${values.enable_batcher}'`);
+  }
+  const batcher = {
+    maxBatchSize: positive('max_batch_size', values.max_batch_size, BATCHER_DEFAULTS.maxBatchSize),
+    maxLatencyMs: positive('max_latency_ms', values.max_latency_ms, BATCHER_DEFAULTS.maxLatencyMs),
+    timeoutMs: positive('batch_timeout_ms', values.batch_timeout_ms, BATCHER_DEFAULTS.timeoutMs),
+  };
   if (problems.length > 0) throw new InferdError('INVALID_CONFIG', problems.join('; '));
   return Object.freeze({
     modelName,
@@ -144,5 +164,6 @@ export function parseReplicaArgs(argv: readonly string[]): Readonly<ReplicaConfi
     grpcPort: enableGrpc === 'false' || enableGrpc === '0' ? null : grpcPort,
     grpcMaxReceiveMessageBytes,
     grpcMaxSendMessageBytes,
+    batcher: enableBatcher === 'true' || enableBatcher === '1' ? batcher : null,
   });
 }

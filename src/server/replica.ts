@@ -9,6 +9,7 @@ import { InferdError, isInferdError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Model } from '../runtimes/model.js';
 import type { RuntimeRegistry } from '../runtimes/registry.js';
+import { Batcher } from './batcher.js';
 import { createGrpcServer, listenGrpc, shutdownGrpcServer } from './grpc/service.js';
 import { ServerMetrics } from './metrics.js';
 import { ModelRepository } from './model-repository.js';
@@ -108,8 +109,15 @@ export async function startReplica(config: ReplicaConfig, deps: ReplicaDeps): Pr
       );
     }
     const models = new ModelRepository();
-    models.add(model);
     const metrics = new ServerMetrics();
+    const served = model;
+    const batcher = config.batcher
+      ? new Batcher(model, {
+          ...config.batcher,
+          onPredict: (seconds) => metrics.recordPredict(served.name, seconds),
+        })
+      : undefined;
+    models.add(model, batcher ? { batcher } : {});
     const server = createModelServer({
       models,
       log: deps.log,
@@ -149,6 +157,7 @@ export async function startReplica(config: ReplicaConfig, deps: ReplicaDeps): Pr
       grpcPort,
       model: loaded,
       close: async (graceMs = 4_000) => {
+        batcher?.flushAll();
         await Promise.all([
           shutdownModelServer(server, graceMs),
           grpcRunning ? shutdownGrpcServer(grpcRunning, graceMs) : undefined,

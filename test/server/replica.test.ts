@@ -143,6 +143,7 @@ test('flags: KServe spelling, both --k v and --k=v, defaults, KServe-only flags 
     grpcPort: 8081,
     grpcMaxReceiveMessageBytes: 64 * 1024 * 1024,
     grpcMaxSendMessageBytes: 64 * 1024 * 1024,
+    batcher: null,
   });
   assert.equal(parseReplicaArgs(['--model_name=a', '--model_dir=b', '--enable_grpc=false']).grpcPort, null);
   const g = parseReplicaArgs([

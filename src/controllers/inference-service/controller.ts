@@ -2,7 +2,7 @@
 // endpoint + status. One work queue, keyed by `namespace/name`, fed by the store's watch and by replica
 // changes. A new revision takes traffic only once its replica is Ready; the old one is stopped then.
 
-import type { InferenceService } from '../../api/types.js';
+import type { InferenceService, PredictorSpec } from '../../api/types.js';
 import { type InferdError, isInferdError, messageOf } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { Store, Watch } from '../../store/store.js';
@@ -191,6 +191,7 @@ export class InferenceServiceController {
         modelDir,
         modelFormat: model?.modelFormat?.name ?? 'sklearn',
         env: { ...this.opts.replicaEnv, ...envOf(model?.env) },
+        args: predictorReplicaArgs(isvc.spec?.predictor),
       });
       this.enqueue(key);
     } catch (err) {
@@ -343,6 +344,19 @@ export class InferenceServiceController {
   private nowIso(): string {
     return (this.opts.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
   }
+}
+
+/** Model-server flags for the predictor's batcher (KServe's agent flags, spelled as the replica's). */
+export function predictorReplicaArgs(predictor: PredictorSpec | undefined): string[] {
+  const args: string[] = [];
+  const b = predictor?.batcher;
+  if (b) {
+    args.push('--enable_batcher', 'true');
+    if (b.maxBatchSize !== undefined) args.push('--max_batch_size', String(b.maxBatchSize));
+    if (b.maxLatency !== undefined) args.push('--max_latency_ms', String(b.maxLatency));
+    if (b.timeout !== undefined) args.push('--batch_timeout_ms', String(b.timeout * 1000));
+  }
+  return args;
 }
 
 function envOf(env: { name: string; value?: string }[] | undefined): Record<string, string> {

@@ -18,6 +18,8 @@ export interface ReplicaSpec {
   modelDir: string;
   modelFormat: string;
   env: Record<string, string>;
+  /** Extra model-server flags from the predictor spec (batcher, logger, timeout), appended as given. */
+  args?: string[];
 }
 
 export interface ReplicaFailure {
@@ -72,6 +74,7 @@ export class ReplicaProcess extends EventEmitter {
       '0',
       '--grpc_port',
       '0',
+      ...(spec.args ?? []),
     ];
     const child = fork(this.entry, args, {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -37,6 +37,8 @@ export function readyModel(ctx: Pick<ServerContext, 'models'>, name: string): Mo
 export class RequestPredictOptions implements PredictOptions {
   parameters?: Record<string, unknown>;
   outputNames?: string[];
+  /** Set by runPredict when the request went out in a batch (KServe's batcher reply names it). */
+  batchId?: string;
   readonly #res: ServerResponse;
   #controller: AbortController | undefined;
 
@@ -58,20 +60,29 @@ export class RequestPredictOptions implements PredictOptions {
   }
 }
 
-/** Calls the model once, timing it, and checks that it answered with at least one tensor. */
+/**
+ * Calls the model once (or queues the call in the model's batcher, which times its own calls), timing it,
+ * and checks that it answered with at least one tensor.
+ */
 export async function runPredict(
   ctx: Pick<ServerContext, 'metrics'>,
   entry: ModelEntry,
   inputs: Tensor[],
   options: PredictOptions,
 ): Promise<Tensor[]> {
-  const start = performance.now();
   let outputs: Tensor[];
-  try {
-    outputs = await entry.model.predict(inputs, options);
-  } finally {
-    // Failed calls count too, as KServe's `PREDICT_HIST_TIME.time()` context does.
-    ctx.metrics.recordPredict(entry.model.name, (performance.now() - start) / 1000);
+  if (entry.batcher) {
+    const r = await entry.batcher.submit(inputs, options);
+    if (options instanceof RequestPredictOptions) options.batchId = r.batchId;
+    outputs = r.outputs;
+  } else {
+    const start = performance.now();
+    try {
+      outputs = await entry.model.predict(inputs, options);
+    } finally {
+      // Failed calls count too, as KServe's `PREDICT_HIST_TIME.time()` context does.
+      ctx.metrics.recordPredict(entry.model.name, (performance.now() - start) / 1000);
+    }
   }
   if (!Array.isArray(outputs) || outputs.length === 0) {
     throw new InferdError('INTERNAL', `model ${entry.model.name} returned no output tensors`);

@@ -36,8 +36,18 @@ function parseV1Body(body: Buffer): unknown {
 export async function v1Predict(ctx: ServerContext, res: ServerResponse, name: string, body: Buffer): Promise<void> {
   const entry = readyModel(ctx, name);
   const { inputs, options } = decodeV1Request(parseV1Body(body));
-  const outputs = await runPredict(ctx, entry, inputs, new RequestPredictOptions(res, options));
-  ctx.respond.json(res, 200, `{"predictions":${encodeNested(outputs[0]!)}}`);
+  const opts = new RequestPredictOptions(res, options);
+  const outputs = await runPredict(ctx, entry, inputs, opts);
+  if (opts.batchId !== undefined) {
+    // KServe's batcher answers with its own envelope (pkg/batcher/handler.go BatchResponse).
+    ctx.respond.json(
+      res,
+      200,
+      `{"message":"","batchId":${q(opts.batchId)},"predictions":${encodeNested(outputs[0]!)}}`,
+    );
+  } else {
+    ctx.respond.json(res, 200, `{"predictions":${encodeNested(outputs[0]!)}}`);
+  }
 }
 
 /** No inferd model has an explainer yet: KServe's answer for a model without `explainer_host`. */
