@@ -4,6 +4,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseDurationMs } from './cli/duration.js';
 import { InferdError } from './errors.js';
 
 /** Env a replica's runtime reads, KServe's names where KServe has one (passed through to every replica). */
@@ -37,6 +38,10 @@ export interface ServeConfig {
   replicaEnv: Record<string, string>;
   /** Storage credentials and endpoints from the environment (AWS_*, S3_*, GCS), as KServe's storage initializer reads them. */
   storageEnv: Record<string, string>;
+  /** Most bytes one model may download or unpack to; past it the service fails with StorageTooLarge. */
+  storageMaxBytes: number;
+  /** Time for one model's whole download, retries included; past it: StorageUnreachable. */
+  storageTimeoutMs: number;
 }
 
 export const SERVE_DEFAULTS = {
@@ -47,6 +52,8 @@ export const SERVE_DEFAULTS = {
   holdTimeoutMs: 30_000,
   restartBackoffMs: 1_000,
   restartBackoffMaxMs: 30_000,
+  storageMaxBytes: 64 * 1024 ** 3, // 64 GiB, as the storage initializer's default
+  storageTimeoutMs: 60 * 60 * 1000, // 1 hour
 } as const;
 
 const STORAGE_ENV = /^(AWS_|S3_|awsAnonymousCredential$|STORAGE_EMULATOR_HOST$|GOOGLE_APPLICATION_CREDENTIALS$)/;
@@ -63,6 +70,10 @@ Flags:
   --pvc-root DIR    folder that pvc://{claim}/... claims live in (default STATE/pvc)
   --pvc CLAIM=DIR   map one claim to a folder (repeatable)
   --demo            also serve the bundled sklearn-iris model in namespace default
+  --storage-max-bytes N   most bytes one model may download or unpack to: 500Mi, 64Gi, 10G or bytes
+                          (default 64Gi, or INFERD_STORAGE_MAX_BYTES); larger models fail with StorageTooLarge
+  --storage-timeout D     time for one model's download, retries included: 90s, 30m, 1h (default 1h, or
+                          INFERD_STORAGE_TIMEOUT); past it the service fails with StorageUnreachable
   --log-level L     debug|info|warn|error (default info)
 `;
 
@@ -79,6 +90,8 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
       demo: { type: 'boolean', default: false },
       'log-level': { type: 'string' },
       'max-body-bytes': { type: 'string' },
+      'storage-max-bytes': { type: 'string' },
+      'storage-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -96,6 +109,26 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
   const maxBodyBytes = Number(values['max-body-bytes'] ?? SERVE_DEFAULTS.maxBodyBytes);
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0)
     problems.push('--max-body-bytes: expected a positive integer');
+  const storageMaxBytes = parseByteSize(
+    values['storage-max-bytes'] ?? env.INFERD_STORAGE_MAX_BYTES ?? String(SERVE_DEFAULTS.storageMaxBytes),
+  );
+  if (storageMaxBytes === undefined || storageMaxBytes <= 0) {
+    problems.push(
+      `--storage-max-bytes: expected a positive size like 500Mi, 64Gi or 1000000, got '${values['storage-max-bytes'] ?? env.INFERD_STORAGE_MAX_BYTES}'`,
+    );
+  }
+  const storageTimeoutText = values['storage-timeout'] ?? env.INFERD_STORAGE_TIMEOUT;
+  let storageTimeoutMs: number = SERVE_DEFAULTS.storageTimeoutMs;
+  if (storageTimeoutText !== undefined) {
+    try {
+      storageTimeoutMs = parseDurationMs(storageTimeoutText);
+    } catch {
+      storageTimeoutMs = Number.NaN;
+    }
+    if (!(storageTimeoutMs >= 1)) {
+      problems.push(`--storage-timeout: expected a positive duration like 90s, 30m or 1h, got '${storageTimeoutText}'`);
+    }
+  }
   const pvcRoots: Record<string, string> = {};
   for (const m of values.pvc ?? []) {
     const eq = m.indexOf('=');
@@ -129,5 +162,28 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     logLevel,
     replicaEnv,
     storageEnv,
+    storageMaxBytes: storageMaxBytes ?? SERVE_DEFAULTS.storageMaxBytes,
+    storageTimeoutMs: Math.round(storageTimeoutMs),
   });
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  k: 1e3,
+  K: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  Ki: 1024,
+  Mi: 1024 ** 2,
+  Gi: 1024 ** 3,
+  Ti: 1024 ** 4,
+};
+
+/** A byte count in Kubernetes quantity form (`500Mi`, `64Gi`, `10G`, `1000000`); undefined when it is not one. */
+export function parseByteSize(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(|k|K|M|G|T|Ki|Mi|Gi|Ti)B?\s*$/.exec(text);
+  if (!m) return undefined;
+  const n = Math.floor(Number(m[1]) * (SIZE_UNITS[m[2] ?? ''] ?? Number.NaN));
+  return Number.isSafeInteger(n) ? n : undefined;
 }

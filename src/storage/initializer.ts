@@ -50,6 +50,17 @@ export interface InitializeOptions {
   retries?: number;
   retryBaseMs?: number;
   onProgress?: (p: ProgressInfo) => void;
+  /** Called before each retry after a transient failure (the reason and message are safe to show). */
+  onRetry?: (info: RetryInfo) => void;
+}
+
+export interface RetryInfo {
+  /** The failure's reason, e.g. StorageUnreachable. */
+  reason: string;
+  message: string;
+  /** 1 for the first retry. */
+  attempt: number;
+  waitMs: number;
 }
 
 const LOCAL = 'local';
@@ -157,7 +168,18 @@ export async function initializeModel(opts: InitializeOptions): Promise<Initiali
             waitMs: wait,
             error: messageOf(err),
           });
+          try {
+            opts.onRetry?.({
+              reason: String((isInferdError(err) && err.details.reason) || 'StorageFailed'),
+              message: messageOf(err),
+              attempt: attempt + 1,
+              waitMs: wait,
+            });
+          } catch {
+            // a failing callback must not change the download's outcome
+          }
           await sleep(wait, signal);
+          progress.reset();
         }
       }
     });

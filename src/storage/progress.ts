@@ -11,7 +11,7 @@ export interface ProgressOptions {
 export class Progress {
   #bytes = 0;
   #total: number | undefined;
-  readonly #start: number;
+  #start: number;
   #lastReport = 0;
   readonly #interval: number;
   readonly #now: () => number;
@@ -26,6 +26,14 @@ export class Progress {
 
   get bytes(): number {
     return this.#bytes;
+  }
+
+  /** Starts counting again (a retried download fetches everything again; its total is added anew). */
+  reset(): void {
+    this.#bytes = 0;
+    this.#total = undefined;
+    this.#start = this.#now();
+    this.#lastReport = 0;
   }
 
   /** Adds to the expected total (each object of a prefix adds its size). */

@@ -27,14 +27,20 @@ export function tempStateDir(prefix = 'inferd-e2e-'): string {
 }
 
 export async function startInferd(
-  opts: { stateDir?: string; args?: string[]; timeoutMs?: number } = {},
+  opts: {
+    stateDir?: string;
+    args?: string[];
+    timeoutMs?: number;
+    /** Extra env for the server (e.g. STORAGE_EMULATOR_HOST); on top of this process's env. */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<Inferd> {
   const stateDir = opts.stateDir ?? tempStateDir();
   const proc = spawn(process.execPath, [cliEntry, 'serve', '--port', '0', '--state', stateDir, ...(opts.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // Relative storageUris in examples/ resolve against the server's working directory: the repository root.
     cwd: repoRoot,
-    env: { ...process.env, INFERD_LOG_LEVEL: 'warn' },
+    env: { ...process.env, INFERD_LOG_LEVEL: 'warn', ...opts.env },
   });
   let out = '';
   proc.stdout?.on('data', (d) => {

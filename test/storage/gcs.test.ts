@@ -1,4 +1,4 @@
-// gs:// against a minimal GCS JSON API emulator (list + media + token endpoint) on loopback.
+// gs:// against the minimal GCS JSON API emulator (test/support/gcs-emulator.ts) plus a token endpoint, on loopback.
 
 import assert from 'node:assert/strict';
 import { createVerify, generateKeyPairSync } from 'node:crypto';
@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { resolveStorageCredentials } from '../../src/storage/credentials.js';
 import { initializeModel } from '../../src/storage/initializer.js';
+import { type GcsEmulator, startGcsEmulator } from '../support/gcs-emulator.js';
 import { fakeStore } from './fake-store.js';
-import { refusedPort, startServer, storageFailure, type TestServer, tempDir } from './helpers.js';
+import { refusedPort, storageFailure, tempDir } from './helpers.js';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const PEM = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -28,73 +29,47 @@ const BUCKETS: Record<string, Record<string, string>> = {
 };
 const PAGE = 2;
 
-let server: TestServer;
+let server: GcsEmulator;
 let tokenRequests = 0;
 
 function json(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
-function handler(req: IncomingMessage, res: ServerResponse, body: Buffer) {
-  const url = new URL(req.url ?? '/', 'http://x');
-  if (url.pathname === '/token' && req.method === 'POST') {
-    tokenRequests++;
-    const form = new URLSearchParams(body.toString());
-    const [h, c, s] = (form.get('assertion') ?? '').split('.');
-    const ok = createVerify('RSA-SHA256')
-      .update(`${h}.${c}`)
-      .verify(publicKey, Buffer.from(s ?? '', 'base64url'));
-    const claims = JSON.parse(Buffer.from(c ?? '', 'base64url').toString()) as {
-      iss: string;
-      scope: string;
-      aud: string;
-    };
-    if (
-      !ok ||
-      form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer' ||
-      claims.iss !== 'sa@proj.iam.gserviceaccount.com'
-    ) {
-      return json(res, 400, { error: 'invalid_grant' });
-    }
-    assert.match(claims.scope, /devstorage\.read_only/);
-    return json(res, 200, { access_token: TOKEN, expires_in: 3600, token_type: 'Bearer' });
+/** The OAuth token endpoint a service-account key's token_uri names: checks the RS256 JWT assertion. */
+function tokenRoute(req: IncomingMessage, res: ServerResponse, body: Buffer): boolean {
+  if (req.url !== '/token' || req.method !== 'POST') return false;
+  tokenRequests++;
+  const form = new URLSearchParams(body.toString());
+  const [h, c, s] = (form.get('assertion') ?? '').split('.');
+  const ok = createVerify('RSA-SHA256')
+    .update(`${h}.${c}`)
+    .verify(publicKey, Buffer.from(s ?? '', 'base64url'));
+  const claims = JSON.parse(Buffer.from(c ?? '', 'base64url').toString()) as {
+    iss: string;
+    scope: string;
+    aud: string;
+  };
+  if (
+    !ok ||
+    form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer' ||
+    claims.iss !== 'sa@proj.iam.gserviceaccount.com'
+  ) {
+    json(res, 400, { error: 'invalid_grant' });
+    return true;
   }
-  const m = /^\/storage\/v1\/b\/([^/]+)\/o(?:\/(.+))?$/.exec(url.pathname);
-  if (!m) return json(res, 404, { error: { code: 404, message: 'Not Found' } });
-  const bucket = decodeURIComponent(m[1]!);
-  const objects = BUCKETS[bucket];
-  if (!objects) return json(res, 404, { error: { code: 404, message: 'The specified bucket does not exist.' } });
-  if (bucket === 'private-models' && req.headers.authorization !== `Bearer ${TOKEN}`) {
-    return json(res, 401, {
-      error: { code: 401, message: 'Anonymous caller does not have storage.objects.list access' },
-    });
-  }
-  if (m[2]) {
-    const name = decodeURIComponent(m[2]);
-    if (url.searchParams.get('alt') !== 'media' || objects[name] === undefined) {
-      return json(res, 404, { error: { code: 404, message: 'No such object' } });
-    }
-    return void res.writeHead(200).end(objects[name]);
-  }
-  const prefix = url.searchParams.get('prefix') ?? '';
-  const names = Object.keys(objects)
-    .filter((n) => n.startsWith(prefix))
-    .sort();
-  const start = Number(url.searchParams.get('pageToken') ?? 0);
-  const items = names.slice(start, start + PAGE).map((name) => ({
-    name,
-    size: String(Buffer.byteLength(objects[name]!)),
-    generation: '1700000000000000',
-  }));
-  return json(res, 200, {
-    kind: 'storage#objects',
-    items,
-    ...(start + PAGE < names.length ? { nextPageToken: String(start + PAGE) } : {}),
-  });
+  assert.match(claims.scope, /devstorage\.read_only/);
+  json(res, 200, { access_token: TOKEN, expires_in: 3600, token_type: 'Bearer' });
+  return true;
 }
 
 before(async () => {
-  server = await startServer(handler);
+  server = await startGcsEmulator({
+    buckets: BUCKETS,
+    pageSize: PAGE,
+    tokens: { 'private-models': TOKEN },
+    route: tokenRoute,
+  });
 });
 after(() => server.close());
 

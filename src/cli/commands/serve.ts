@@ -11,17 +11,21 @@ import { createApiServer } from '../../apiserver/api-server.js';
 import { loadServeConfig, SERVE_USAGE, type ServeConfig } from '../../config.js';
 import { EndpointTable } from '../../controllers/endpoints.js';
 import { InferenceServiceController } from '../../controllers/inference-service/controller.js';
+import type { DownloadProgress } from '../../controllers/inference-service/observed.js';
+import { describeProgress, formatBytes } from '../../controllers/inference-service/status.js';
 import { createLogsEndpoint } from '../../controllers/logs-endpoint.js';
 import { ReplicaManager } from '../../controllers/replicas/replica-manager.js';
-import { InferdError, messageOf } from '../../errors.js';
+import { InferdError, isInferdError, messageOf } from '../../errors.js';
 import { createGateway } from '../../gateway/gateway.js';
 import { createLogger, type Logger } from '../../log.js';
 import { defaultRuntimes } from '../../runtimes/registry.js';
 import { resolveStorageCredentials } from '../../storage/credentials.js';
 import { initializeModel } from '../../storage/initializer.js';
+import { redactUri } from '../../storage/redact-uri.js';
 import { recordEvent } from '../../store/events.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
 import type { Store } from '../../store/store.js';
+import { ProgressLine } from '../progress-line.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Package root: dist/src/cli/commands → four levels up. */
@@ -34,7 +38,16 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Readonly<ServeConfig>, log: Logger): Promise<RunningServer> {
+export interface ServeUi {
+  /** The terminal's live line for download progress (only when stderr is a TTY). */
+  progressLine?: ProgressLine;
+}
+
+export async function startServer(
+  config: Readonly<ServeConfig>,
+  log: Logger,
+  ui: ServeUi = {},
+): Promise<RunningServer> {
   mkdirSync(config.stateDir, { recursive: true });
   const store = SqliteStore.open({ stateDir: config.stateDir, log: log.child({ component: 'store' }) });
   // KServe installs its ClusterServingRuntimes with the operator; inferd stores them on first start so that
@@ -68,16 +81,13 @@ export async function startServer(config: Readonly<ServeConfig>, log: Logger): P
     domain: config.domain,
     replicaEnv: config.replicaEnv,
     recordEvent: (isvc, type, reason, message) => recordEvent(store, { involved: isvc, type, reason, message }),
-    fetchModel: async ({ isvc, storageUri, signal }) => {
-      const buf = replicas.logsFor(`${isvc.metadata.namespace}/${isvc.metadata.name}`);
-      buf.append(
-        JSON.stringify({
-          time: new Date().toISOString(),
-          level: 'info',
-          msg: 'storage initializer: fetching model',
-          storageUri,
-        }),
-      );
+    fetchModel: async ({ isvc, storageUri, signal, onProgress, onRetry }) => {
+      const key = `${isvc.metadata.namespace}/${isvc.metadata.name}`;
+      // The storage initializer's lines go into the service's log buffer, as KServe's init container logs do.
+      const buf = replicas.logsFor(key);
+      const logLine = (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>) =>
+        buf.append(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }));
+      logLine('info', 'storage initializer: fetching model', { storageUri: redactUri(storageUri) });
       const predictor = isvc.spec?.predictor;
       const credentials = resolveStorageCredentials(store, {
         namespace: isvc.metadata.namespace ?? 'default',
@@ -86,25 +96,53 @@ export async function startServer(config: Readonly<ServeConfig>, log: Logger): P
         env: config.storageEnv,
         log: log.child({ component: 'storage' }),
       });
-      const out = await initializeModel({
-        storageUri: credentials.storageUri ?? storageUri,
-        credentials,
-        cacheDir: join(config.stateDir, 'cache'),
-        pvcRoots: config.pvcRoots,
-        pvcDefaultRoot: config.pvcRoot,
-        log: log.child({ component: 'storage', isvc: `${isvc.metadata.namespace}/${isvc.metadata.name}` }),
-        signal,
-      });
-      buf.append(
-        JSON.stringify({
-          time: new Date().toISOString(),
-          level: 'info',
-          msg: 'storage initializer: model ready',
+      const shouldLog = progressLogThrottle();
+      const started = Date.now();
+      let last: DownloadProgress | undefined;
+      try {
+        const out = await initializeModel({
+          storageUri: credentials.storageUri ?? storageUri,
+          credentials,
+          cacheDir: join(config.stateDir, 'cache'),
+          pvcRoots: config.pvcRoots,
+          pvcDefaultRoot: config.pvcRoot,
+          log: log.child({ component: 'storage', isvc: key }),
+          signal,
+          maxBytes: config.storageMaxBytes,
+          timeoutMs: config.storageTimeoutMs,
+          onProgress: (p) => {
+            if (p.bytes === 0) return; // a cache hit reports nothing downloaded: not progress
+            last = p;
+            onProgress?.(p);
+            ui.progressLine?.update(key, `downloading model: ${describeProgress(p)}`);
+            if (shouldLog(p, Date.now())) {
+              logLine('info', 'storage initializer: downloading', { ...p, progress: describeProgress(p) });
+            }
+          },
+          onRetry: (r) => {
+            onRetry?.(r);
+            logLine('warn', 'storage initializer: retrying', r as unknown as Record<string, unknown>);
+          },
+        });
+        logLine('info', 'storage initializer: model ready', {
           modelDir: out.modelDir,
           cached: out.cached,
-        }),
-      );
-      return out;
+          bytes: last?.bytes ?? 0,
+          ms: Date.now() - started,
+        });
+        ui.progressLine?.done(
+          key,
+          last
+            ? `${key}: downloaded ${formatBytes(last.bytes)} in ${((Date.now() - started) / 1000).toFixed(1)}s`
+            : undefined,
+        );
+        return out;
+      } catch (err) {
+        ui.progressLine?.done(key);
+        const reason = isInferdError(err) ? err.details.reason : undefined;
+        logLine('warn', 'storage initializer: failed', { reason, error: messageOf(err) });
+        throw err;
+      }
     },
   });
   const apiServer = createApiServer({ store, log: log.child({ component: 'apiserver' }), admit: admitWithContext });
@@ -179,10 +217,15 @@ export async function runServe(argv: string[]): Promise<number> {
     );
     return 2;
   }
-  const log = createLogger({ level: config.logLevel });
+  // A terminal gets a live download line; log records are written above it. Pipes and files get neither.
+  const progressLine = process.stderr.isTTY ? new ProgressLine(process.stderr) : undefined;
+  const log = createLogger({
+    level: config.logLevel,
+    write: progressLine ? (line) => progressLine.write(line) : undefined,
+  });
   let running: RunningServer;
   try {
-    running = await startServer(config, log);
+    running = await startServer(config, log, { progressLine });
   } catch (err) {
     process.stderr.write(`error: ${messageOf(err)}\n`);
     return 1;
@@ -206,4 +249,23 @@ export async function runServe(argv: string[]): Promise<number> {
     process.once('SIGINT', () => shutdown('SIGINT'));
     process.once('SIGTERM', () => shutdown('SIGTERM'));
   });
+}
+
+/**
+ * Which progress reports become `inferd logs` lines: at most one a second, and then only after another 10% of
+ * a known total or 10 s since the last line; the first report and the last (complete) one always.
+ */
+export function progressLogThrottle(): (p: DownloadProgress, nowMs: number) => boolean {
+  let lastAt: number | undefined;
+  let lastTenth = -1;
+  return (p, nowMs) => {
+    const complete = p.totalBytes !== undefined && p.bytes >= p.totalBytes;
+    const tenth = p.totalBytes ? Math.floor((10 * p.bytes) / p.totalBytes) : -1;
+    const due =
+      lastAt === undefined || complete || (nowMs - lastAt >= 1_000 && (tenth > lastTenth || nowMs - lastAt >= 10_000));
+    if (!due || (complete && lastTenth >= 10)) return false;
+    lastAt = nowMs;
+    lastTenth = tenth;
+    return true;
+  };
 }

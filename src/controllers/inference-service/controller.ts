@@ -9,7 +9,7 @@ import type { Store, Watch } from '../../store/store.js';
 import type { EndpointTable } from '../endpoints.js';
 import type { ReplicaManager } from '../replicas/replica-manager.js';
 import { serviceKeyOf } from '../replicas/replica-manager.js';
-import { type ObservedPredictor, revisionName } from './observed.js';
+import { type DownloadProgress, type ObservedPredictor, revisionName } from './observed.js';
 import { computeStatus } from './status.js';
 
 /** Downloads a model; the storage initializer, injected so the controller never does I/O decisions itself. */
@@ -17,7 +17,14 @@ export type ModelFetcher = (opts: {
   isvc: InferenceService;
   storageUri: string;
   signal: AbortSignal;
+  /** Bytes, rate and ETA as the download goes (the controller throttles what reaches the status). */
+  onProgress?: (p: DownloadProgress) => void;
+  /** A transient failure the fetcher is about to retry: shown in the status at once, not after the last try. */
+  onRetry?: (failure: { reason: string; message: string; attempt: number; waitMs: number }) => void;
 }) => Promise<{ modelDir: string }>;
+
+/** Download progress reaches the stored status at most this often (each write bumps resourceVersion). */
+export const PROGRESS_STATUS_INTERVAL_MS = 1_000;
 
 export type EventRecorder = (
   isvc: InferenceService,
@@ -46,6 +53,10 @@ interface Rollout {
   abort: AbortController;
   retryTimer?: NodeJS.Timeout;
   attempts: number;
+  /** Throttled progress: the latest report, when it last reached the observed state, the trailing write. */
+  pendingProgress?: DownloadProgress;
+  progressShownAt?: number;
+  progressTimer?: NodeJS.Timeout;
 }
 
 export class InferenceServiceController {
@@ -76,6 +87,7 @@ export class InferenceServiceController {
     for (const r of this.rollouts.values()) {
       r.abort.abort();
       if (r.retryTimer) clearTimeout(r.retryTimer);
+      if (r.progressTimer) clearTimeout(r.progressTimer);
     }
     await this.opts.replicas.stopAll();
   }
@@ -130,6 +142,7 @@ export class InferenceServiceController {
     if (previous) {
       previous.abort.abort();
       if (previous.retryTimer) clearTimeout(previous.retryTimer);
+      if (previous.progressTimer) clearTimeout(previous.progressTimer);
     }
     const rollout: Rollout = { generation, abort: new AbortController(), attempts: 0 };
     this.rollouts.set(key, rollout);
@@ -177,12 +190,32 @@ export class InferenceServiceController {
         isvc,
         storageUri,
         signal: rollout.abort.signal,
+        onProgress: (p) => {
+          if (stillCurrent()) this.noteProgress(key, rollout, p);
+        },
+        onRetry: (f) => {
+          if (!stillCurrent()) return;
+          const o = obs();
+          if (!o || o.phase !== 'Downloading') return;
+          // Reports from before the failure must not clear it (only new bytes do).
+          rollout.pendingProgress = undefined;
+          if (rollout.progressTimer) clearTimeout(rollout.progressTimer);
+          rollout.progressTimer = undefined;
+          // Still Downloading (Ready=Unknown), but the reason the user must act on is visible now.
+          const message = `${f.message}; retrying in ${Math.max(1, Math.round(f.waitMs / 1000))}s (attempt ${f.attempt + 1})`;
+          o.failure = { reason: f.reason, message, time: this.nowIso() };
+          this.event(isvc, 'Warning', f.reason, message);
+          this.enqueue(key);
+        },
       });
       if (!stillCurrent()) return;
+      if (rollout.progressTimer) clearTimeout(rollout.progressTimer);
+      rollout.progressTimer = undefined;
       const o = obs();
       if (o) {
         o.phase = 'Loading';
         o.failure = undefined;
+        o.progress = undefined;
       }
       this.opts.replicas.ensure({
         key: `${key}/${revision}`,
@@ -217,6 +250,39 @@ export class InferenceServiceController {
       rollout.retryTimer.unref();
       this.enqueue(key);
     }
+  }
+
+  /**
+   * Keeps the latest progress report; it reaches the observed state (and so the stored status) at most once
+   * per PROGRESS_STATUS_INTERVAL_MS, with a trailing update so the last report before a pause is shown.
+   */
+  private noteProgress(key: string, rollout: Rollout, p: DownloadProgress): void {
+    rollout.pendingProgress = p;
+    const now = (this.opts.now?.() ?? new Date()).getTime();
+    const since = now - (rollout.progressShownAt ?? Number.NEGATIVE_INFINITY);
+    if (since >= PROGRESS_STATUS_INTERVAL_MS) {
+      this.showProgress(key, rollout, now);
+      return;
+    }
+    if (rollout.progressTimer) return;
+    rollout.progressTimer = setTimeout(() => {
+      rollout.progressTimer = undefined;
+      if (this.rollouts.get(key) === rollout)
+        this.showProgress(key, rollout, (this.opts.now?.() ?? new Date()).getTime());
+    }, PROGRESS_STATUS_INTERVAL_MS - since);
+    rollout.progressTimer.unref();
+  }
+
+  private showProgress(key: string, rollout: Rollout, now: number): void {
+    const o = this.observed.get(key);
+    const p = rollout.pendingProgress;
+    rollout.pendingProgress = undefined;
+    if (!o || !p || o.phase !== 'Downloading') return;
+    rollout.progressShownAt = now;
+    o.progress = p;
+    // Bytes arriving again after a retried failure: the download is healthy, the failure is history.
+    o.failure = undefined;
+    this.enqueue(key);
   }
 
   /** Folds the replica processes' state into the observed predictor; retires old revisions once the new one is Ready. */
@@ -314,6 +380,7 @@ export class InferenceServiceController {
     if (rollout) {
       rollout.abort.abort();
       if (rollout.retryTimer) clearTimeout(rollout.retryTimer);
+      if (rollout.progressTimer) clearTimeout(rollout.progressTimer);
     }
     this.rollouts.delete(key);
     this.observed.delete(key);

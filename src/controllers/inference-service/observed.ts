@@ -18,8 +18,16 @@ export interface ObservedPredictor {
   servingRevision?: string;
   failure?: Failure;
   restarts: number;
-  /** Storage download progress while Downloading. */
-  progress?: { bytes: number; totalBytes?: number };
+  /** Storage download progress while Downloading (the controller updates it at most once a second). */
+  progress?: DownloadProgress;
+}
+
+/** Bytes so far, the expected total when the storage says it, rate and ETA (as the storage initializer reports them). */
+export interface DownloadProgress {
+  bytes: number;
+  totalBytes?: number;
+  rateBytesPerSec?: number;
+  etaSec?: number;
 }
 
 /** Knative-style revision names: `{name}-predictor-00001`, numbered by spec generation. */

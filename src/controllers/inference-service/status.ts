@@ -4,7 +4,7 @@
 
 import { setCondition } from '../../api/conditions.js';
 import type { Condition, InferenceService, InferenceServiceStatus, ModelState } from '../../api/types.js';
-import type { ObservedPredictor } from './observed.js';
+import type { DownloadProgress, ObservedPredictor } from './observed.js';
 
 export interface StatusContext {
   domain: string;
@@ -124,9 +124,7 @@ function predictorMessageFor(obs: ObservedPredictor): string {
   if (obs.failure) return obs.failure.message;
   switch (obs.phase) {
     case 'Downloading':
-      return obs.progress
-        ? `downloading model: ${obs.progress.bytes}${obs.progress.totalBytes ? `/${obs.progress.totalBytes}` : ''} bytes`
-        : 'downloading model';
+      return obs.progress ? `downloading model: ${describeProgress(obs.progress)}` : 'downloading model';
     case 'Loading':
       return `loading revision ${obs.revision}`;
     case 'Restarting':
@@ -134,4 +132,36 @@ function predictorMessageFor(obs: ObservedPredictor): string {
     default:
       return `waiting for revision ${obs.revision}`;
   }
+}
+
+/** `12.3 MiB of 50.0 MiB (8.1 MiB/s, ETA 5s)`; without a known total, `12.3 MiB (8.1 MiB/s)`. */
+export function describeProgress(p: DownloadProgress): string {
+  const total = p.totalBytes !== undefined ? ` of ${formatBytes(p.totalBytes)}` : '';
+  const extra: string[] = [];
+  if (p.rateBytesPerSec !== undefined) extra.push(`${formatBytes(p.rateBytesPerSec)}/s`);
+  if (p.etaSec !== undefined && p.totalBytes !== undefined && p.bytes < p.totalBytes) {
+    extra.push(`ETA ${formatSeconds(p.etaSec)}`);
+  }
+  return `${formatBytes(p.bytes)}${total}${extra.length ? ` (${extra.join(', ')})` : ''}`;
+}
+
+/** Binary units with one decimal: `512 B`, `1.5 KiB`, `12.3 MiB`, `2.0 GiB`. */
+export function formatBytes(n: number): string {
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  if (n < 1023.5) return `${Math.round(n)} B`;
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1023.95 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}
+
+/** `5s`, `2m05s`, `1h02m`. */
+export function formatSeconds(sec: number): string {
+  const s = Math.max(0, Math.round(sec));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
