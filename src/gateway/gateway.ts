@@ -104,6 +104,8 @@ export function createGateway(opts: GatewayOptions): { server: http.Server; clos
     if (target.port === undefined && target.starting) {
       req.pause();
       target = await opts.endpoints.waitReady(ep.namespace, ep.name, opts.holdTimeoutMs);
+      // A client that went away while held takes its request with it: nothing is sent to the replica.
+      if (req.destroyed || res.destroyed) return;
       req.resume();
     }
     if (!target || target.port === undefined) {

@@ -34,11 +34,20 @@ export function sendInferdError(r: Responder, res: ServerResponse, err: InferdEr
   r.json(res, ERROR_TABLE[err.code].http, errorBody(err.message));
 }
 
+/** Sees every answer's status, content type and body parts (the payload logger); set only when needed. */
+export type SendObserver = (
+  res: ServerResponse,
+  status: number,
+  contentType: string | null,
+  body: readonly (string | Buffer)[],
+) => void;
+
 /**
  * @param isClosing true once the server stops accepting: answers then carry `connection: close` so
  *   keep-alive clients move to another replica instead of waiting on this one.
+ * @param observe called after each answer is written (none by default: no cost on the hot path).
  */
-export function createResponder(isClosing: () => boolean): Responder {
+export function createResponder(isClosing: () => boolean, observe?: SendObserver): Responder {
   let second = 0;
   let date = '';
   const httpDate = () => {
@@ -51,6 +60,8 @@ export function createResponder(isClosing: () => boolean): Responder {
     return date;
   };
   const send: Responder['send'] = (res, status, contentType, body, extra) => {
+    // A request already answered (its timeout fired first) keeps that answer.
+    if (res.headersSent) return;
     const headers = ['date', httpDate(), 'server', SERVER_NAME];
     if (extra) for (const h of extra) headers.push(h);
     headers.push('content-length', String(Buffer.byteLength(body)));
@@ -59,8 +70,10 @@ export function createResponder(isClosing: () => boolean): Responder {
     res.sendDate = false;
     res.writeHead(status, headers);
     res.end(body);
+    if (observe) observe(res, status, contentType, [body]);
   };
   const binary: Responder['binary'] = (res, status, header, buffers) => {
+    if (res.headersSent) return;
     const headerBytes = Buffer.byteLength(header);
     let length = headerBytes;
     for (const b of buffers) length += b.length;
@@ -75,6 +88,7 @@ export function createResponder(isClosing: () => boolean): Responder {
     if (buffers.length > 0) res.end(buffers[buffers.length - 1]);
     else res.end();
     res.uncork();
+    if (observe) observe(res, status, OCTET_STREAM_TYPE, [header, ...buffers]);
   };
   return {
     send,

@@ -49,6 +49,12 @@ const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')
 
 export class ServerMetrics {
   readonly #models = new Map<string, ModelSeries>();
+  readonly #collectors: ((out: string[]) => void)[] = [];
+
+  /** Adds lines of another component (the payload logger) to every render. */
+  addCollector(collect: (out: string[]) => void): void {
+    this.#collectors.push(collect);
+  }
 
   #series(model: string): ModelSeries {
     let s = this.#models.get(model);
@@ -109,6 +115,7 @@ export class ServerMetrics {
     for (const [name, s] of models) {
       if (s.predict.count > 0) s.predict.render(out, 'request_predict_seconds', `model_name="${escapeLabel(name)}"`);
     }
+    for (const collect of this.#collectors) collect(out);
     return `${out.join('\n')}\n`;
   }
 }

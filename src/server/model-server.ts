@@ -7,11 +7,19 @@ import { ERROR_TABLE, InferdError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { readBody } from './body-reader.js';
 import { decodeContent } from './content-encoding.js';
-import { createResponder, errorBody, PROMETHEUS_TYPE, sendInferdError } from './http-response.js';
+import {
+  createResponder,
+  errorBody,
+  JSON_TYPE,
+  PROMETHEUS_TYPE,
+  type SendObserver,
+  sendInferdError,
+} from './http-response.js';
 import { ServerMetrics } from './metrics.js';
 import type { ModelRepository } from './model-repository.js';
 import { packageVersion } from './package-version.js';
-import type { ServerContext } from './rest/dataplane.js';
+import { PayloadLogger } from './payload-logger.js';
+import { type AbortableResponse, REQUEST_ABORT, type ServerContext } from './rest/dataplane.js';
 import { v1Explain, v1ListModels, v1ModelReady, v1Predict } from './rest/v1.js';
 import {
   v2Generate,
@@ -43,6 +51,13 @@ export interface ModelServerOptions {
   maxBinaryBodyBytes?: number;
   /** Shared with the gRPC server so that `/metrics` counts both; a fresh one when left out. */
   metrics?: ServerMetrics;
+  /** Sends inference requests/responses to a CloudEvents sink (spec.predictor.logger). */
+  payloadLogger?: PayloadLogger;
+  /**
+   * An inference request not answered this long after it arrived gets 504 JSON and its predict options'
+   * signal aborts, so queued work (the batcher) is dropped (spec.predictor.timeout). Default: none.
+   */
+  requestTimeoutMs?: number;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024; // 16 MiB
@@ -50,6 +65,9 @@ export const DEFAULT_MAX_BINARY_BODY_BYTES = 128 * 1024 * 1024; // 128 MiB
 /** Idle keep-alive sockets stay open this long: well above the gateway pool's idle time, so the
  * server is never the side that closes a socket the gateway is about to reuse. */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+const LOG_ID = Symbol('payload log event id');
+type LoggedResponse = ServerResponse & { [LOG_ID]?: string };
 
 const NOT_FOUND_BODY = '{"detail":"Not Found"}';
 const METHOD_NOT_ALLOWED_BODY = '{"detail":"Method Not Allowed"}';
@@ -61,17 +79,27 @@ export function createModelServer(opts: ModelServerOptions): http.Server {
   const server = http.createServer({ noDelay: true, keepAlive: true });
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
+  const payloadLogger = opts.payloadLogger;
+  const requestTimeoutMs = opts.requestTimeoutMs;
+  const observe: SendObserver | undefined = payloadLogger
+    ? (res, status, contentType, body) => {
+        const id = (res as LoggedResponse)[LOG_ID];
+        if (id !== undefined) payloadLogger.logResponse(id, status, contentType ?? JSON_TYPE, body);
+      }
+    : undefined;
   const ctx: ServerContext = {
     models: opts.models,
     log: opts.log,
-    respond: createResponder(() => !server.listening),
+    respond: createResponder(() => !server.listening, observe),
     metrics: opts.metrics ?? new ServerMetrics(),
     version: packageVersion(),
   };
+  if (payloadLogger) ctx.metrics.addCollector((out) => payloadLogger.renderMetrics(out));
 
   const fail = (res: ServerResponse, err: unknown): void => {
     if (res.headersSent) {
-      res.destroy();
+      // Answered already (the timeout's 504): keep the connection. Half-written: cut it.
+      if (!res.writableEnded) res.destroy();
       return;
     }
     if (err instanceof InferdError) {
@@ -97,6 +125,12 @@ export function createModelServer(opts: ModelServerOptions): http.Server {
     run: (body: Buffer) => Promise<void>,
   ): void => {
     const start = performance.now();
+    if (requestTimeoutMs !== undefined) startTimeout(res, requestTimeoutMs);
+    let eventId: string | undefined;
+    if (payloadLogger) {
+      eventId = PayloadLogger.eventId(req.headers['ce-id']);
+      (res as LoggedResponse)[LOG_ID] = eventId;
+    }
     const limit = req.headers[INFERENCE_HEADER] === undefined ? maxBodyBytes : maxBinaryBodyBytes;
     readBody(req, limit, (err, raw) => {
       if (err) {
@@ -106,7 +140,14 @@ export function createModelServer(opts: ModelServerOptions): http.Server {
       }
       const encoding = req.headers['content-encoding'];
       const body = encoding === undefined ? raw : decodeContent(encoding, raw, limit);
-      (Buffer.isBuffer(body) ? run(body) : body.then(run)).then(
+      const logged =
+        payloadLogger && eventId !== undefined
+          ? (b: Buffer) => {
+              payloadLogger.logRequest(eventId, req.headers['content-type'], b);
+              return run(b);
+            }
+          : run;
+      (Buffer.isBuffer(body) ? logged(body) : body.then(logged)).then(
         () => record(model, protocol, res, start),
         (e: unknown) => {
           fail(res, e);
@@ -114,6 +155,17 @@ export function createModelServer(opts: ModelServerOptions): http.Server {
         },
       );
     });
+  };
+  // spec.predictor.timeout: 504 JSON and an aborted predict signal once the time is up.
+  const startTimeout = (res: ServerResponse, ms: number) => {
+    const controller = new AbortController();
+    (res as AbortableResponse)[REQUEST_ABORT] = controller;
+    const timer = setTimeout(() => {
+      const err = new InferdError('TIMEOUT', `the request did not finish within ${ms} ms (spec.predictor.timeout)`);
+      controller.abort(err);
+      if (!res.headersSent) sendInferdError(ctx.respond, res, err);
+    }, ms);
+    res.once('close', () => clearTimeout(timer));
   };
   const record = (model: string, protocol: 'v1' | 'v2', res: ServerResponse, start: number) => {
     if (ctx.models.get(model)) {

@@ -6,6 +6,7 @@ import { InferdError } from '../errors.js';
 import { BATCHER_DEFAULTS } from './batcher.js';
 import { DEFAULT_GRPC_MAX_MESSAGE_BYTES } from './grpc/service.js';
 import { DEFAULT_MAX_BINARY_BODY_BYTES, DEFAULT_MAX_BODY_BYTES } from './model-server.js';
+import type { LoggerMode } from './payload-logger.js';
 
 export interface ReplicaConfig {
   modelName: string;
@@ -24,6 +25,12 @@ export interface ReplicaConfig {
   grpcMaxSendMessageBytes: number;
   /** spec.predictor.batcher, when on (`--enable_batcher true`); null otherwise. */
   batcher: { maxBatchSize: number; maxLatencyMs: number; timeoutMs: number } | null;
+  /** spec.predictor.logger: CloudEvents sink and what to send; null when off. */
+  logger: { url: string; mode: LoggerMode } | null;
+  /** The InferenceService's namespace (`ce-namespace` of logged events). */
+  namespace: string;
+  /** spec.predictor.timeout in ms: inference requests not answered by then get 504; null: no limit. */
+  requestTimeoutMs: number | null;
 }
 
 export const REPLICA_DEFAULTS = {
@@ -72,6 +79,10 @@ Flags (KServe model server spelling):
   --max_batch_size N     rows per batched model call (default 32)
   --max_latency_ms N     longest wait for a batch to fill (default 5000)
   --batch_timeout_ms N   a batched model call that takes longer answers 504 (default 60000)
+  --logger_url URL       send requests/responses as CloudEvents to URL (spec.predictor.logger)
+  --logger_mode M        all, request or response (default all)
+  --namespace NS         the InferenceService's namespace, for logged events (default default)
+  --request_timeout_ms N answer 504 to inference requests not done in N ms (spec.predictor.timeout)
 `;
 
 /** Parses argv (without node and script). Throws InferdError('INVALID_CONFIG') naming every problem. */
@@ -92,6 +103,10 @@ export function parseReplicaArgs(argv: readonly string[]): Readonly<ReplicaConfi
     max_batch_size: { type: 'string' },
     max_latency_ms: { type: 'string' },
     batch_timeout_ms: { type: 'string' },
+    logger_url: { type: 'string' },
+    logger_mode: { type: 'string' },
+    namespace: { type: 'string' },
+    request_timeout_ms: { type: 'string' },
   };
   for (const f of IGNORED_KSERVE_FLAGS) options[f] = { type: 'string' };
   let values: Record<string, string | undefined>;
@@ -152,6 +167,21 @@ export function parseReplicaArgs(argv: readonly string[]): Readonly<ReplicaConfi
     maxLatencyMs: positive('max_latency_ms', values.max_latency_ms, BATCHER_DEFAULTS.maxLatencyMs),
     timeoutMs: positive('batch_timeout_ms', values.batch_timeout_ms, BATCHER_DEFAULTS.timeoutMs),
   };
+  const loggerMode = values.logger_mode ?? 'all';
+  if (loggerMode !== 'all' && loggerMode !== 'request' && loggerMode !== 'response') {
+    problems.push(`--logger_mode: expected all, request or response, got '${loggerMode}'`);
+  }
+  if (values.logger_url !== undefined) {
+    let ok = false;
+    try {
+      ok = ['http:', 'https:'].includes(new URL(values.logger_url).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok) problems.push(`--logger_url: expected an http(s) URL, got '${values.logger_url}'`);
+  }
+  const requestTimeoutMs =
+    values.request_timeout_ms === undefined ? null : positive('request_timeout_ms', values.request_timeout_ms, 1);
   if (problems.length > 0) throw new InferdError('INVALID_CONFIG', problems.join('; '));
   return Object.freeze({
     modelName,
@@ -165,5 +195,8 @@ export function parseReplicaArgs(argv: readonly string[]): Readonly<ReplicaConfi
     grpcMaxReceiveMessageBytes,
     grpcMaxSendMessageBytes,
     batcher: enableBatcher === 'true' || enableBatcher === '1' ? batcher : null,
+    logger: values.logger_url ? { url: values.logger_url, mode: loggerMode as LoggerMode } : null,
+    namespace: values.namespace || 'default',
+    requestTimeoutMs,
   });
 }

@@ -15,6 +15,7 @@ import { ServerMetrics } from './metrics.js';
 import { ModelRepository } from './model-repository.js';
 import { createModelServer, shutdownModelServer } from './model-server.js';
 import { packageVersion } from './package-version.js';
+import { PayloadLogger } from './payload-logger.js';
 import type { ReplicaConfig } from './replica-args.js';
 
 /**
@@ -118,12 +119,22 @@ export async function startReplica(config: ReplicaConfig, deps: ReplicaDeps): Pr
         })
       : undefined;
     models.add(model, batcher ? { batcher } : {});
+    const payloadLogger = config.logger
+      ? new PayloadLogger({
+          ...config.logger,
+          inferenceService: config.modelName,
+          namespace: config.namespace,
+          log: deps.log,
+        })
+      : undefined;
     const server = createModelServer({
       models,
       log: deps.log,
       maxBodyBytes: config.maxBodyBytes,
       maxBinaryBodyBytes: config.maxBinaryBodyBytes,
       metrics,
+      ...(payloadLogger ? { payloadLogger } : {}),
+      ...(config.requestTimeoutMs !== null ? { requestTimeoutMs: config.requestTimeoutMs } : {}),
     });
     let grpcServer: grpc.Server | undefined;
     let grpcPort: number | undefined;
@@ -162,6 +173,7 @@ export async function startReplica(config: ReplicaConfig, deps: ReplicaDeps): Pr
           shutdownModelServer(server, graceMs),
           grpcRunning ? shutdownGrpcServer(grpcRunning, graceMs) : undefined,
         ]);
+        await payloadLogger?.close(Math.min(graceMs, 2_000));
         await loaded.unload?.();
       },
     };

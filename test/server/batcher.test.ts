@@ -154,7 +154,7 @@ test('V1 through the model server: KServe batch reply {"message":"","batchId":â€
   }
 });
 
-test("the controller's batcher flags are the replica's", () => {
+test("the controller's batcher, logger and timeout flags are the replica's", () => {
   const args = predictorReplicaArgs({ batcher: { maxBatchSize: 16, maxLatency: 250, timeout: 3 } });
   const c = parseReplicaArgs(['--model_name=a', '--model_dir=b', ...args]);
   assert.deepEqual(c.batcher, { maxBatchSize: 16, maxLatencyMs: 250, timeoutMs: 3000 });
@@ -167,5 +167,14 @@ test("the controller's batcher flags are the replica's", () => {
     },
   );
   assert.deepEqual(predictorReplicaArgs({}), []);
+  const lt = parseReplicaArgs([
+    '--model_name=a',
+    '--model_dir=b',
+    ...predictorReplicaArgs({ logger: { url: 'http://sink:8080/', mode: 'request' }, timeout: 30 }, 'team-a'),
+  ]);
+  assert.deepEqual(
+    [lt.logger, lt.namespace, lt.requestTimeoutMs],
+    [{ url: 'http://sink:8080/', mode: 'request' }, 'team-a', 30_000],
+  );
   assert.equal(parseReplicaArgs(['--model_name=a', '--model_dir=b']).batcher, null);
 });

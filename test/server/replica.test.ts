@@ -144,6 +144,9 @@ test('flags: KServe spelling, both --k v and --k=v, defaults, KServe-only flags 
     grpcMaxReceiveMessageBytes: 64 * 1024 * 1024,
     grpcMaxSendMessageBytes: 64 * 1024 * 1024,
     batcher: null,
+    logger: null,
+    namespace: 'default',
+    requestTimeoutMs: null,
   });
   assert.equal(parseReplicaArgs(['--model_name=a', '--model_dir=b', '--enable_grpc=false']).grpcPort, null);
   const g = parseReplicaArgs([

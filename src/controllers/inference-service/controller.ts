@@ -224,7 +224,7 @@ export class InferenceServiceController {
         modelDir,
         modelFormat: model?.modelFormat?.name ?? 'sklearn',
         env: { ...this.opts.replicaEnv, ...envOf(model?.env) },
-        args: predictorReplicaArgs(isvc.spec?.predictor),
+        args: predictorReplicaArgs(isvc.spec?.predictor, isvc.metadata.namespace),
       });
       this.enqueue(key);
     } catch (err) {
@@ -413,8 +413,11 @@ export class InferenceServiceController {
   }
 }
 
-/** Model-server flags for the predictor's batcher (KServe's agent flags, spelled as the replica's). */
-export function predictorReplicaArgs(predictor: PredictorSpec | undefined): string[] {
+/**
+ * Model-server flags for the predictor's batcher, payload logger and timeout (KServe's agent and
+ * queue-proxy settings, spelled as the replica's flags).
+ */
+export function predictorReplicaArgs(predictor: PredictorSpec | undefined, namespace = 'default'): string[] {
   const args: string[] = [];
   const b = predictor?.batcher;
   if (b) {
@@ -423,6 +426,11 @@ export function predictorReplicaArgs(predictor: PredictorSpec | undefined): stri
     if (b.maxLatency !== undefined) args.push('--max_latency_ms', String(b.maxLatency));
     if (b.timeout !== undefined) args.push('--batch_timeout_ms', String(b.timeout * 1000));
   }
+  const logger = predictor?.logger;
+  if (logger?.url) {
+    args.push('--logger_url', logger.url, '--logger_mode', logger.mode ?? 'all', '--namespace', namespace);
+  }
+  if (predictor?.timeout !== undefined) args.push('--request_timeout_ms', String(predictor.timeout * 1000));
   return args;
 }
 

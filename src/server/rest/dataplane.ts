@@ -33,7 +33,14 @@ export function readyModel(ctx: Pick<ServerContext, 'models'>, name: string): Mo
   return entry;
 }
 
-/** PredictOptions for one HTTP request; `signal` aborts when the client goes away before the answer. */
+/** Set on a response whose request has a deadline (model-server.ts); its predict signal follows it. */
+export const REQUEST_ABORT = Symbol('request abort controller');
+export type AbortableResponse = ServerResponse & { [REQUEST_ABORT]?: AbortController };
+
+/**
+ * PredictOptions for one HTTP request; `signal` aborts when the client goes away before the answer, or
+ * when the request's deadline passes.
+ */
 export class RequestPredictOptions implements PredictOptions {
   parameters?: Record<string, unknown>;
   outputNames?: string[];
@@ -50,10 +57,12 @@ export class RequestPredictOptions implements PredictOptions {
 
   get signal(): AbortSignal {
     if (!this.#controller) {
-      const controller = new AbortController();
+      const controller = (this.#res as AbortableResponse)[REQUEST_ABORT] ?? new AbortController();
       this.#controller = controller;
       this.#res.once('close', () => {
-        if (!this.#res.writableFinished) controller.abort(new InferdError('TIMEOUT', 'client closed the request'));
+        if (!this.#res.writableFinished && !controller.signal.aborted) {
+          controller.abort(new InferdError('TIMEOUT', 'client closed the request'));
+        }
       });
     }
     return this.#controller.signal;
