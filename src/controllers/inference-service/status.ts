@@ -140,7 +140,7 @@ export function describeProgress(p: DownloadProgress): string {
   const extra: string[] = [];
   if (p.rateBytesPerSec !== undefined) extra.push(`${formatBytes(p.rateBytesPerSec)}/s`);
   if (p.etaSec !== undefined && p.totalBytes !== undefined && p.bytes < p.totalBytes) {
-    extra.push(`ETA ${formatSeconds(p.etaSec)}`);
+    extra.push(`ETA ${p.etaSec < 1 ? '<1s' : formatSeconds(p.etaSec)}`);
   }
   return `${formatBytes(p.bytes)}${total}${extra.length ? ` (${extra.join(', ')})` : ''}`;
 }

@@ -1,0 +1,46 @@
+// `inferd serve` flags that are not covered elsewhere: storage limits (--storage-max-bytes, --storage-timeout).
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadServeConfig, parseByteSize, SERVE_DEFAULTS } from '../src/config.js';
+
+test('storage limits default to 64 GiB and 1 hour', () => {
+  const cfg = loadServeConfig(['--state', '/tmp/inferd-config-test'], {});
+  assert.equal(cfg.storageMaxBytes, 64 * 1024 ** 3);
+  assert.equal(cfg.storageTimeoutMs, 3_600_000);
+  assert.equal(SERVE_DEFAULTS.storageMaxBytes, cfg.storageMaxBytes);
+});
+
+test('--storage-max-bytes takes Kubernetes quantities; --storage-timeout takes durations; env as fallback', () => {
+  const cfg = loadServeConfig(['--storage-max-bytes', '500Mi', '--storage-timeout', '30m'], {});
+  assert.equal(cfg.storageMaxBytes, 500 * 1024 ** 2);
+  assert.equal(cfg.storageTimeoutMs, 30 * 60_000);
+  const fromEnv = loadServeConfig([], { INFERD_STORAGE_MAX_BYTES: '10G', INFERD_STORAGE_TIMEOUT: '1h30m' });
+  assert.equal(fromEnv.storageMaxBytes, 10e9);
+  assert.equal(fromEnv.storageTimeoutMs, 90 * 60_000);
+  const flagWins = loadServeConfig(['--storage-timeout', '90s'], { INFERD_STORAGE_TIMEOUT: '1h' });
+  assert.equal(flagWins.storageTimeoutMs, 90_000);
+});
+
+test('byte sizes: plain bytes, SI and binary suffixes, an optional B; nothing else', () => {
+  assert.equal(parseByteSize('1000000'), 1_000_000);
+  assert.equal(parseByteSize('64Gi'), 64 * 1024 ** 3);
+  assert.equal(parseByteSize('1.5Ki'), 1536);
+  assert.equal(parseByteSize('2MB'), 2_000_000);
+  assert.equal(parseByteSize('2MiB'), 2 * 1024 ** 2);
+  for (const bad of ['', 'lots', '-1', '5X', '1e3', 'Mi']) assert.equal(parseByteSize(bad), undefined, bad);
+});
+
+test('EXPECTED FAILURE - bad storage limits are INVALID_CONFIG naming the flag', () => {
+  assert.throws(() => loadServeConfig(['--storage-max-bytes', 'lots'], {}), {
+    code: 'INVALID_CONFIG',
+    message: /--storage-max-bytes: expected a positive size like 500Mi, 64Gi or 1000000, got 'lots'/,
+  });
+  assert.throws(() => loadServeConfig(['--storage-max-bytes', '0'], {}), { code: 'INVALID_CONFIG' });
+  for (const bad of ['soon', '0s', '-5m']) {
+    assert.throws(() => loadServeConfig([`--storage-timeout=${bad}`], {}), {
+      code: 'INVALID_CONFIG',
+      message: new RegExp(`--storage-timeout: expected a positive duration like 90s, 30m or 1h, got '${bad}'`),
+    });
+  }
+});
