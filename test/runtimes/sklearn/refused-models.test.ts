@@ -16,7 +16,7 @@ const load = (dir: string) => sklearnRuntime.load({ name: dir, modelDir: join(re
 const PWNED_MARKER = '/tmp/inferd-pwned-sklearn-os-system';
 
 describe('refuses pickles that reference code', () => {
-  for (const dir of ['os-system', 'os-system-nested']) {
+  for (const dir of ['os-system', 'os-system-nested', 'os-system-object-array']) {
     test(`${dir}: UNSAFE_MODEL naming posix.system, and the payload never runs`, async () => {
       rmSync(PWNED_MARKER, { force: true });
       await assert.rejects(load(dir), {
