@@ -35,7 +35,7 @@ class SimpleImputer implements Transformer {
   readonly featureNames: readonly string[] | null;
   readonly nOutputs: number;
   readonly inputFinite: Finiteness;
-  readonly transformFrame: (frame: Frame) => StepData;
+  readonly transformFrame?: (frame: Frame) => StepData;
   readonly #missing: Missing;
   readonly #strategy: string;
   /** Kept input columns, and the value each one's missing cells get. */
@@ -70,7 +70,8 @@ class SimpleImputer implements Transformer {
     this.#indicator = indicatorFeatures(state, this.nFeatures);
     this.nOutputs = kept.length + this.#indicator.length;
     this.inputFinite = this.#missing.kind === 'nan' ? 'allow-nan' : 'finite';
-    this.transformFrame = isObject ? (frame) => this.#imputeFrame(frame) : (frame) => this.#numericFrame(frame);
+    // Fitted on numbers, it takes floats like any numeric step (a frame is converted first, by its rules).
+    if (isObject) this.transformFrame = (frame) => this.#imputeFrame(frame);
   }
 
   transform(x: Float64Array, rows: number): Float64Array {
@@ -91,19 +92,6 @@ class SimpleImputer implements Transformer {
       }
     }
     return out;
-  }
-
-  #numericFrame(frame: Frame): Float64Array {
-    checkFrameNames(this, frame);
-    let x: Float64Array;
-    try {
-      x = frameToMatrix(frame, this);
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      if (!message.startsWith('could not convert')) throw err;
-      throw invalidInput(`Cannot use ${this.#strategy} strategy with non-numeric data:\n${message}`);
-    }
-    return this.transform(x, frame.rows);
   }
 
   #imputeFrame(frame: Frame): Frame {
