@@ -89,17 +89,17 @@ export async function startServer(
         buf.append(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }));
       logLine('info', 'storage initializer: fetching model', { storageUri: redactUri(storageUri) });
       const predictor = isvc.spec?.predictor;
-      const credentials = resolveStorageCredentials(store, {
-        namespace: isvc.metadata.namespace ?? 'default',
-        serviceAccountName: predictor?.serviceAccountName,
-        storage: predictor?.model?.storage,
-        env: config.storageEnv,
-        log: log.child({ component: 'storage' }),
-      });
       const shouldLog = progressLogThrottle();
       const started = Date.now();
       let last: DownloadProgress | undefined;
       try {
+        const credentials = resolveStorageCredentials(store, {
+          namespace: isvc.metadata.namespace ?? 'default',
+          serviceAccountName: predictor?.serviceAccountName,
+          storage: predictor?.model?.storage,
+          env: config.storageEnv,
+          log: log.child({ component: 'storage' }),
+        });
         const out = await initializeModel({
           storageUri: credentials.storageUri ?? storageUri,
           credentials,
@@ -121,7 +121,7 @@ export async function startServer(
           },
           onRetry: (r) => {
             onRetry?.(r);
-            logLine('warn', 'storage initializer: retrying', r as unknown as Record<string, unknown>);
+            logLine('warn', 'storage initializer: retrying', { ...r });
           },
         });
         logLine('info', 'storage initializer: model ready', {
