@@ -83,7 +83,7 @@ async function loadInPython(
     opts.env?.INFERD_PYTHON !== undefined ? 'INFERD_PYTHON' : 'the python option',
     options.candidates,
   );
-  const what = unsupported?.message ?? `model ${opts.name}`;
+  const what = describeUnsupported(unsupported, opts.name);
   if (setting.kind === 'off') {
     throw withNote(
       unsupported,
@@ -122,6 +122,19 @@ async function loadInPython(
     }
     throw err;
   }
+}
+
+/**
+ * What the native runtime could not do, from the classes it named (its message may carry its own notes); the
+ * model's name when it could (preferPython).
+ */
+function describeUnsupported(unsupported: InferdError | undefined, name: string): string {
+  if (!unsupported) return `model ${name}`;
+  const classes = unsupported.details.classNames;
+  if (Array.isArray(classes) && classes.length > 0) {
+    return `the native sklearn runtime does not implement ${classes.map((c) => `'${String(c)}'`).join(', ')}`;
+  }
+  return unsupported.message;
 }
 
 function withNote(unsupported: InferdError | undefined, message: string, python: 'off' | 'unavailable'): InferdError {

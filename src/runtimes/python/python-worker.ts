@@ -76,11 +76,7 @@ export class PythonWorker {
             'INTERNAL',
             `the Python fallback worker exited (${signal ? `signal ${signal}` : `code ${code}`})${this.#stderrNote()}`,
           );
-        for (const [id, pending] of this.#pending) {
-          this.#pending.delete(id);
-          pending.cleanup();
-          pending.reject(reason);
-        }
+        this.#failPending(reason);
         resolve();
       });
     });
@@ -210,18 +206,32 @@ export class PythonWorker {
   /** Closes stdin (the worker exits at EOF); kills it when it has not gone within graceMs. */
   async stop(graceMs = 2_000): Promise<void> {
     if (this.#alive) {
+      this.#alive = false;
       this.#stopReason ??= new InferdError('MODEL_NOT_READY', 'the model is being unloaded');
       this.#child.stdin.end();
+    }
+    if (this.#child.exitCode === null && this.#child.signalCode === null) {
       const timer = setTimeout(() => this.#child.kill('SIGKILL'), graceMs);
       await this.#exited;
       clearTimeout(timer);
     }
   }
 
+  /** Kills the worker and fails what is in flight now, not when the exit arrives (their timers would race it). */
   #kill(reason: InferdError): void {
     if (!this.#alive) return;
+    this.#alive = false; // dead to callers now: the next request starts a new worker
     this.#stopReason ??= reason;
     this.#child.kill('SIGKILL');
+    this.#failPending(this.#stopReason);
+  }
+
+  #failPending(reason: Error): void {
+    for (const [id, pending] of this.#pending) {
+      this.#pending.delete(id);
+      pending.cleanup();
+      pending.reject(reason);
+    }
   }
 
   #onReply(frame: Frame): void {
