@@ -79,8 +79,9 @@ export const COMMANDS: Record<string, CommandHelp> = {
     usage: 'inferd version [--client]',
   },
   'model-server': {
-    summary: 'Run one model server replica (started by inferd serve; not for direct use)',
-    usage: 'inferd model-server [flags]',
+    summary: "Run one model server on its own, with the flags of KServe's sklearnserver/xgbserver/lgbserver",
+    usage: 'inferd model-server --model_name NAME --model_dir DIR [--http_port 8080] [--model_format sklearn] [flags]',
+    examples: '  inferd model-server --model_name sklearn-iris --model_dir models/sklearn-iris --http_port 8080',
   },
 };
 

@@ -71,7 +71,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number |
     return runServe(rest);
   }
   if (command === 'model-server') {
-    await import('../server/main.js');
+    // KServe's model servers listen on all interfaces; so does this one when run on its own (in a pod, say).
+    const { runModelServer } = await import('../server/main.js');
+    runModelServer(rest, { defaultHttpHost: '0.0.0.0' });
     return undefined;
   }
   const load = CLIENT_COMMANDS[command];

@@ -1,12 +1,15 @@
 // The replica process: what `inferd serve` forks per replica and what a Kubernetes pod runs. KServe-style
 // flags (replica-args.ts); lifecycle over IPC when forked (replica.ts); JSON log lines on stderr;
-// SIGTERM/SIGINT or a vanished parent → graceful stop and exit 0 within 5 s.
+// SIGTERM/SIGINT or a vanished parent → graceful stop and exit 0 within 5 s. Runs when it is the process entry
+// (forked by inferd serve), or when `inferd model-server` calls runModelServer.
 
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { messageOf } from '../errors.js';
 import { createLogger } from '../log.js';
 import { createRuntimeRegistry, defaultRuntimes } from '../runtimes/registry.js';
 import { failureReason, type ReplicaMessage, type RunningReplica, startReplica } from './replica.js';
-import { parseReplicaArgs, type ReplicaConfig } from './replica-args.js';
+import { parseReplicaArgs, REPLICA_USAGE, type ReplicaConfig } from './replica-args.js';
 
 const STOP_DEADLINE_MS = 5_000;
 const log = createLogger({ base: { component: 'model-server' } });
@@ -26,10 +29,10 @@ function notify(msg: ReplicaMessage): Promise<void> {
   });
 }
 
-async function main(): Promise<void> {
+async function main(argv: readonly string[]): Promise<void> {
   let config: Readonly<ReplicaConfig>;
   try {
-    config = parseReplicaArgs(process.argv.slice(2));
+    config = parseReplicaArgs(argv);
   } catch (err) {
     log.error('invalid arguments', { error: messageOf(err) });
     // The contract is Loading, then ready or failed, even when there is nothing to load.
@@ -69,7 +72,40 @@ async function main(): Promise<void> {
   if (typeof process.send === 'function') process.on('disconnect', () => stop('parent disconnected'));
 }
 
-main().catch((err) => {
-  log.error('model server crashed', { error: messageOf(err), stack: (err as Error)?.stack });
-  process.exit(1);
-});
+const MODEL_SERVER_NOTES = `
+inferd model-server listens on 0.0.0.0 unless --http_host says otherwise, as KServe's sklearnserver, xgbserver
+and lgbserver do; replicas started by inferd serve listen on 127.0.0.1.
+Environment: PREDICT_PROBA=true answers with predict_proba (sklearn); INFERD_PYTHON=PATH or off picks or turns
+off the Python fallback for scikit-learn models the native runtime does not implement.
+`;
+
+export interface ModelServerOptions {
+  /** Where to listen when argv has no --http_host (replica-args' default otherwise). */
+  defaultHttpHost?: string;
+}
+
+/** Runs the model server with `argv` (its flags only); `--help` prints them. The process stays up until stopped. */
+export function runModelServer(argv: readonly string[], opts: ModelServerOptions = {}): void {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(REPLICA_USAGE + MODEL_SERVER_NOTES);
+    return;
+  }
+  const hasHost = argv.some((a) => a === '--http_host' || a.startsWith('--http_host='));
+  const args = opts.defaultHttpHost && !hasHost ? ['--http_host', opts.defaultHttpHost, ...argv] : [...argv];
+  main(args).catch((err) => {
+    log.error('model server crashed', { error: messageOf(err), stack: (err as Error)?.stack });
+    process.exit(1);
+  });
+}
+
+/** True when this file is the process entry (forked by inferd serve, or run with node). */
+function isEntry(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) runModelServer(process.argv.slice(2));

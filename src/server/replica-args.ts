@@ -58,6 +58,7 @@ const IGNORED_KSERVE_FLAGS = [
   'predictor_use_ssl',
   'predictor_request_timeout_seconds',
   'protocol',
+  'nthread', // xgbserver/lgbserver: the native runtimes predict on one thread
 ] as const;
 
 export const REPLICA_USAGE = `Usage: node dist/src/server/main.js --model_name NAME --model_dir DIR [flags]
