@@ -2,6 +2,7 @@
 // (no module-level registry); `defaultRuntimes()` is the list this build ships.
 
 import type { RuntimeFactory } from './model.js';
+import { withPythonFallback } from './python/index.js';
 import { sklearnRuntime } from './sklearn/index.js';
 
 export interface RuntimeRegistry {
@@ -43,7 +44,8 @@ export function lazyRuntime(
 /** The runtimes this build ships, in priority order. */
 export function defaultRuntimes(): RuntimeFactory[] {
   return [
-    sklearnRuntime,
+    // Estimators the native runtime does not implement go to a Python worker (INFERD_PYTHON=off: refused).
+    withPythonFallback(sklearnRuntime),
     lazyRuntime('xgboost', ['xgboost'], async () => (await import('./xgboost/index.js')).xgboostRuntime),
     lazyRuntime('lightgbm', ['lightgbm'], async () => (await import('./lightgbm/index.js')).lightgbmRuntime),
     lazyRuntime('onnx', ['onnx'], async () => (await import('./onnx/index.js')).onnxRuntime),
