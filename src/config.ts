@@ -15,6 +15,7 @@ export const RUNTIME_ENV_KEYS = [
   'OMP_NUM_THREADS',
   'XGBOOST_MISSING',
   'XGBOOST_USE_BEST_ITERATION',
+  'INFERD_PYTHON', // PATH or off: the sklearn Python fallback's interpreter (inferd serve --python / --no-python)
 ] as const;
 
 export interface ServeConfig {
