@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { InferdError } from '../errors.js';
 import { BATCHER_DEFAULTS } from './batcher.js';
-import { DEFAULT_GRPC_MAX_MESSAGE_BYTES } from './grpc/service.js';
+import { DEFAULT_GRPC_MAX_MESSAGE_BYTES } from './grpc/limits.js';
 import { DEFAULT_MAX_BINARY_BODY_BYTES, DEFAULT_MAX_BODY_BYTES } from './model-server.js';
 import type { LoggerMode } from './payload-logger.js';
 

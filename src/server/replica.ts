@@ -4,13 +4,12 @@
 
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type * as grpc from '@grpc/grpc-js';
 import { InferdError, isInferdError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Model } from '../runtimes/model.js';
 import type { RuntimeRegistry } from '../runtimes/registry.js';
 import { Batcher } from './batcher.js';
-import { createGrpcServer, listenGrpc, shutdownGrpcServer } from './grpc/service.js';
+import { type LazyGrpcServer, listenLazyGrpc } from './grpc/lazy.js';
 import { ServerMetrics } from './metrics.js';
 import { ModelRepository } from './model-repository.js';
 import { createModelServer, shutdownModelServer } from './model-server.js';
@@ -99,7 +98,7 @@ function listen(server: http.Server, port: number, host: string): Promise<number
 export async function startReplica(config: ReplicaConfig, deps: ReplicaDeps): Promise<RunningReplica> {
   await deps.notify({ type: 'state', state: 'Loading' });
   let model: Model | undefined;
-  let started: grpc.Server | undefined;
+  let started: LazyGrpcServer | undefined;
   try {
     const loadStart = performance.now();
     model = await loadModel(config, deps);
@@ -136,19 +135,24 @@ export async function startReplica(config: ReplicaConfig, deps: ReplicaDeps): Pr
       ...(payloadLogger ? { payloadLogger } : {}),
       ...(config.requestTimeoutMs !== null ? { requestTimeoutMs: config.requestTimeoutMs } : {}),
     });
-    let grpcServer: grpc.Server | undefined;
+    // gRPC binds its port now but loads @grpc/grpc-js on its first connection (grpc/lazy.ts).
+    let grpcServer: LazyGrpcServer | undefined;
     let grpcPort: number | undefined;
     if (config.grpcPort !== null) {
-      grpcServer = createGrpcServer({
-        models,
-        log: deps.log,
-        metrics,
-        version: packageVersion(),
-        maxReceiveMessageBytes: config.grpcMaxReceiveMessageBytes,
-        maxSendMessageBytes: config.grpcMaxSendMessageBytes,
-      });
+      grpcServer = await listenLazyGrpc(
+        {
+          models,
+          log: deps.log,
+          metrics,
+          version: packageVersion(),
+          maxReceiveMessageBytes: config.grpcMaxReceiveMessageBytes,
+          maxSendMessageBytes: config.grpcMaxSendMessageBytes,
+        },
+        config.httpHost,
+        config.grpcPort,
+      );
       started = grpcServer;
-      grpcPort = await listenGrpc(grpcServer, config.httpHost, config.grpcPort);
+      grpcPort = grpcServer.port;
     }
     const port = await listen(server, config.httpPort, config.httpHost);
     deps.log.info('model server listening', {
@@ -169,10 +173,7 @@ export async function startReplica(config: ReplicaConfig, deps: ReplicaDeps): Pr
       model: loaded,
       close: async (graceMs = 4_000) => {
         batcher?.flushAll();
-        await Promise.all([
-          shutdownModelServer(server, graceMs),
-          grpcRunning ? shutdownGrpcServer(grpcRunning, graceMs) : undefined,
-        ]);
+        await Promise.all([shutdownModelServer(server, graceMs), grpcRunning?.shutdown(graceMs)]);
         await payloadLogger?.close(Math.min(graceMs, 2_000));
         await loaded.unload?.();
       },

@@ -24,12 +24,12 @@ import {
   type GrpcOutputTensor,
   type InferParameter,
 } from './grpc-tensor.js';
+import { DEFAULT_GRPC_MAX_MESSAGE_BYTES } from './limits.js';
 
 /** Shipped with the package (`files` in package.json); loaded relative to the package root, not dist/. */
 export const PROTO_PATH = join('src', 'server', 'grpc', 'grpc_predict_v2.proto');
 
-/** Above KServe's 8 MiB, which its own users hit first (docs/protocol.md). */
-export const DEFAULT_GRPC_MAX_MESSAGE_BYTES = 64 * 1024 * 1024; // 64 MiB
+export { DEFAULT_GRPC_MAX_MESSAGE_BYTES };
 
 export interface GrpcServerOptions {
   models: ModelRepository;
