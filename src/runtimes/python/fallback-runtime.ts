@@ -46,9 +46,7 @@ export const PYTHON_FALLBACK_DEFAULTS = {
   loadTimeoutMs: 120_000,
 } as const;
 
-const HOW_TO_GET_PYTHON =
-  'install scikit-learn for it (on Debian: apt-get install python3-sklearn) or point inferd at a Python that ' +
-  'has it (inferd serve --python PATH, or INFERD_PYTHON=PATH for inferd model-server)';
+const OR_ONNX = 'or convert the model to ONNX and serve it as modelFormat onnx';
 
 /** Wraps `native` so that models it cannot serve (UNSUPPORTED) are served by a Python worker. */
 export function withPythonFallback(native: RuntimeFactory, options: PythonFallbackOptions = {}): RuntimeFactory {
@@ -80,14 +78,14 @@ async function loadInPython(
 ): Promise<Model> {
   const setting = parsePythonSetting(
     opts.env?.INFERD_PYTHON ?? options.python,
-    opts.env?.INFERD_PYTHON !== undefined ? 'INFERD_PYTHON' : 'the python option',
+    opts.env?.INFERD_PYTHON !== undefined ? 'INFERD_PYTHON' : 'python option',
     options.candidates,
   );
   const what = describeUnsupported(unsupported, opts.name);
   if (setting.kind === 'off') {
     throw withNote(
       unsupported,
-      `${what}; the Python fallback is off (${setting.source}=off, or inferd serve --no-python). To serve this model, turn the fallback on with a Python that has scikit-learn (${HOW_TO_GET_PYTHON}), or convert the model to ONNX and serve it as modelFormat onnx`,
+      `${what}, and the Python fallback is off (${setting.source}=off). To serve this model, set INFERD_PYTHON to a Python that has scikit-learn (on Debian: /usr/bin/python3 after apt-get install python3-sklearn), ${OR_ONNX}`,
       'off',
     );
   }
@@ -107,7 +105,7 @@ async function loadInPython(
     if (err instanceof WorkerStartError || err instanceof NoPythonError) {
       throw withNote(
         unsupported,
-        `${what}; and no Python fallback could be started: ${err.message}. To serve this model, ${HOW_TO_GET_PYTHON}, or convert the model to ONNX and serve it as modelFormat onnx`,
+        `${what}, and no Python fallback could be started: ${err.message}. To serve this model, install scikit-learn for that Python (on Debian: apt-get install python3-sklearn) or set INFERD_PYTHON to one that has it, ${OR_ONNX}`,
         'unavailable',
       );
     }

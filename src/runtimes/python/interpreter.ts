@@ -1,5 +1,5 @@
-// Which Python runs the fallback worker, and how it is started. `INFERD_PYTHON` (what `inferd serve --python PATH`
-// / `--no-python` pass to replicas) is a path, or `off`; unset, the first of /usr/bin/python3 and python3 whose
+// Which Python runs the fallback worker, and how it is started. `INFERD_PYTHON` (a runtime env key, passed from
+// `inferd serve` to every replica) is a path, or `off`; unset, the first of /usr/bin/python3 and python3 whose
 // worker starts (that is, which can import scikit-learn) is used: on Debian the first python3 on PATH may be a
 // pyenv or venv one without it, while /usr/bin/python3 has python3-sklearn.
 

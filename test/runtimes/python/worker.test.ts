@@ -225,7 +225,7 @@ test('EXPECTED FAILURE - with the fallback off, UNSUPPORTED names the class and 
       assert.match(err.message, /does not implement 'sklearn\.svm\._classes\.OneClassSVM'/);
       assert.match(err.message, /the Python fallback is off/);
       assert.match(err.message, /apt-get install python3-sklearn/);
-      assert.match(err.message, /--python PATH/);
+      assert.match(err.message, /set INFERD_PYTHON to a Python that has scikit-learn/);
       return true;
     });
   }
@@ -238,7 +238,7 @@ test('EXPECTED FAILURE - without a usable Python, UNSUPPORTED lists what was tri
     assert.equal(err.details.python, 'unavailable');
     assert.match(
       err.message,
-      /no Python fallback could be started: tried \/nonexistent\/python3 not found; \/bin\/false exited \(code 1\)/,
+      /, and no Python fallback could be started: tried \/nonexistent\/python3 not found; \/bin\/false exited \(code 1\)/,
     );
     return true;
   });
