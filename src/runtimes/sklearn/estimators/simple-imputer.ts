@@ -9,7 +9,7 @@ import { NdArray } from '../pickle/ndarray.js';
 import { PyObject } from '../pickle/py-values.js';
 import type { Finiteness } from './estimator.js';
 import { EstimatorState } from './estimator-state.js';
-import { type Column, checkFrameNames, type Frame, frameToMatrix } from './frame.js';
+import { type Column, checkFrameNames, type Frame } from './frame.js';
 import { transformerIdentity } from './scalers.js';
 import type { StepData, Transformer } from './transformer.js';
 
