@@ -109,10 +109,13 @@ export async function findReplica(servePid: number, modelName: string, timeoutMs
       if (p.pid === servePid) continue;
       const argv = cmdline(p.pid);
       const i = argv.indexOf('--model_name');
-      if (i < 0 || argv[i + 1] !== modelName) continue;
+      // A replica that started as a standby process (`main.js --standby`) got its flags over IPC: ask it.
+      const standby = argv.includes('--standby');
+      if (!standby && (i < 0 || argv[i + 1] !== modelName)) continue;
+      const probe = standby ? `/v2/models/${modelName}/ready` : '/v2/health/live';
       for (const port of listeningPorts(p.pid)) {
         try {
-          const r = await request(`http://127.0.0.1:${port}/v2/health/live`, { timeoutMs: 2_000 });
+          const r = await request(`http://127.0.0.1:${port}${probe}`, { timeoutMs: 2_000 });
           if (r.status === 200) return { pid: p.pid, port };
         } catch {
           // not HTTP (a gRPC port) or not yet

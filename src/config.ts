@@ -43,6 +43,8 @@ export interface ServeConfig {
   storageMaxBytes: number;
   /** Time for one model's whole download, retries included; past it: StorageUnreachable. */
   storageTimeoutMs: number;
+  /** Idle pre-forked replica processes kept for fast cold starts (0: none). */
+  standbyReplicas: number;
 }
 
 export const SERVE_DEFAULTS = {
@@ -55,6 +57,7 @@ export const SERVE_DEFAULTS = {
   restartBackoffMaxMs: 30_000,
   storageMaxBytes: 64 * 1024 ** 3, // 64 GiB, as the storage initializer's default
   storageTimeoutMs: 60 * 60 * 1000, // 1 hour
+  standbyReplicas: 1,
 } as const;
 
 const STORAGE_ENV = /^(AWS_|S3_|awsAnonymousCredential$|STORAGE_EMULATOR_HOST$|GOOGLE_APPLICATION_CREDENTIALS$)/;
@@ -75,6 +78,8 @@ Flags:
                           (default 64Gi, or INFERD_STORAGE_MAX_BYTES); larger models fail with StorageTooLarge
   --storage-timeout D     time for one model's download, retries included: 90s, 30m, 1h (default 1h, or
                           INFERD_STORAGE_TIMEOUT); past it the service fails with StorageUnreachable
+  --standby-replicas N    idle pre-forked model-server processes kept ready for the next replica start
+                          (default 1, or INFERD_STANDBY_REPLICAS; 0: every replica is a cold fork)
   --log-level L     debug|info|warn|error (default info)
 `;
 
@@ -93,6 +98,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
       'max-body-bytes': { type: 'string' },
       'storage-max-bytes': { type: 'string' },
       'storage-timeout': { type: 'string' },
+      'standby-replicas': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -130,6 +136,11 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
       problems.push(`--storage-timeout: expected a positive duration like 90s, 30m or 1h, got '${storageTimeoutText}'`);
     }
   }
+  const standbyText = values['standby-replicas'] ?? env.INFERD_STANDBY_REPLICAS;
+  const standbyReplicas = Number(standbyText ?? SERVE_DEFAULTS.standbyReplicas);
+  if (!Number.isInteger(standbyReplicas) || standbyReplicas < 0 || standbyReplicas > 8) {
+    problems.push(`--standby-replicas: expected 0-8, got '${standbyText}'`);
+  }
   const pvcRoots: Record<string, string> = {};
   for (const m of values.pvc ?? []) {
     const eq = m.indexOf('=');
@@ -165,6 +176,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     storageEnv,
     storageMaxBytes: storageMaxBytes ?? SERVE_DEFAULTS.storageMaxBytes,
     storageTimeoutMs: Math.round(storageTimeoutMs),
+    standbyReplicas,
   });
 }
 

@@ -2,6 +2,10 @@
 // flags (replica-args.ts); lifecycle over IPC when forked (replica.ts); JSON log lines on stderr;
 // SIGTERM/SIGINT or a vanished parent → graceful stop and exit 0 within 5 s. Runs when it is the process entry
 // (forked by inferd serve), or when `inferd model-server` calls runModelServer.
+//
+// Standby (`--standby`, forked by inferd serve ahead of need): the modules are loaded, no model; it reports
+// `{type:'standby'}` and waits for `{type:'load', args, env}` (args: the flags a cold replica gets; env: the
+// service's runtime env, assigned before the model loads), then runs exactly as a cold replica would.
 
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -72,6 +76,41 @@ async function main(argv: readonly string[]): Promise<void> {
   if (typeof process.send === 'function') process.on('disconnect', () => stop('parent disconnected'));
 }
 
+/** What a standby replica waits for: the replica's flags and its service's env. */
+export interface StandbyLoadMessage {
+  type: 'load';
+  args: string[];
+  env?: Record<string, string>;
+}
+
+/** Reports `standby` and resolves with the first `load` message; exits 0 on SIGTERM/SIGINT or parent gone. */
+function waitForLoad(): Promise<StandbyLoadMessage> {
+  return new Promise((resolve) => {
+    const quit = () => process.exit(0);
+    const onMessage = (m: unknown) => {
+      const msg = m as Partial<StandbyLoadMessage> | null;
+      if (!msg || msg.type !== 'load' || !Array.isArray(msg.args)) return;
+      process.off('message', onMessage);
+      process.off('SIGTERM', quit);
+      process.off('SIGINT', quit);
+      process.off('disconnect', quit);
+      resolve({ type: 'load', args: msg.args.map(String), env: msg.env ?? {} });
+    };
+    process.on('message', onMessage);
+    process.on('SIGTERM', quit);
+    process.on('SIGINT', quit);
+    process.on('disconnect', quit);
+    if (typeof process.send === 'function' && process.connected) process.send({ type: 'standby' });
+    else quit(); // a standby without a parent has nobody to wait for
+  });
+}
+
+async function standby(): Promise<void> {
+  const load = await waitForLoad();
+  for (const [k, v] of Object.entries(load.env ?? {})) process.env[k] = String(v);
+  await main(load.args);
+}
+
 const MODEL_SERVER_NOTES = `
 inferd model-server listens on 0.0.0.0 unless --http_host says otherwise, as KServe's sklearnserver, xgbserver
 and lgbserver do; replicas started by inferd serve listen on 127.0.0.1.
@@ -108,4 +147,11 @@ function isEntry(): boolean {
   }
 }
 
-if (isEntry()) runModelServer(process.argv.slice(2));
+if (isEntry()) {
+  if (process.argv[2] === '--standby') {
+    standby().catch((err) => {
+      log.error('model server crashed', { error: messageOf(err), stack: (err as Error)?.stack });
+      process.exit(1);
+    });
+  } else runModelServer(process.argv.slice(2));
+}

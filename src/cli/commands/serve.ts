@@ -72,6 +72,8 @@ export async function startServer(
     log: log.child({ component: 'replicas' }),
     restartBackoffMs: config.restartBackoffMs,
     restartBackoffMaxMs: config.restartBackoffMaxMs,
+    standbyReplicas: config.standbyReplicas,
+    standbyEnv: config.replicaEnv,
   });
   const controller = new InferenceServiceController({
     store,
@@ -166,6 +168,8 @@ export async function startServer(
   const port = typeof address === 'object' && address ? address.port : config.port;
   controller.start();
   if (config.demo) applyDemo(store, admitWithContext, log);
+  // After listening (and after the demo's replica has been forked): a standby never delays serve's start.
+  replicas.startStandby();
 
   return {
     port,

@@ -5,9 +5,11 @@
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { RUNTIME_ENV_KEYS } from '../../config.js';
 import type { Logger } from '../../log.js';
 import { LogBuffer } from './log-buffer.js';
 import { type ReplicaFailure, type ReplicaPhase, ReplicaProcess, type ReplicaSpec } from './replica-process.js';
+import { StandbyProcess } from './standby.js';
 
 export interface ReplicaManagerOptions {
   /** The model server entry (dist/src/server/main.js). */
@@ -19,7 +21,20 @@ export interface ReplicaManagerOptions {
   restartBackoffMaxMs: number;
   /** A replica Ready this long resets the back-off. */
   stableAfterMs?: number;
+  /**
+   * Pre-forked idle replica processes to keep (`inferd serve --standby-replicas`, 0: none). They start only
+   * once `startStandby()` is called (after serve is listening) and are refilled after each hand-over, once
+   * the replica that took one has settled.
+   */
+  standbyReplicas?: number;
+  /** Env of standby processes: serve's replica env (a service's own env is sent with `load`). */
+  standbyEnv?: Record<string, string>;
 }
+
+/** A standby that keeps dying is given up on after this many exits in a row (cold forks still work). */
+const STANDBY_MAX_FAILURES = 3;
+/** Refill at the latest this long after a hand-over, even if the replica has not settled. */
+const STANDBY_REFILL_MAX_WAIT_MS = 10_000;
 
 export interface ReplicaView {
   key: string;
@@ -48,6 +63,11 @@ interface Managed {
 export class ReplicaManager extends EventEmitter {
   private readonly replicas = new Map<string, Managed>();
   private readonly logBuffers = new Map<string, LogBuffer>();
+  private readonly standbys = new Set<StandbyProcess>();
+  private standbyEnabled = false;
+  private standbyFailures = 0;
+  private refillTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(private readonly opts: ReplicaManagerOptions) {
     super();
@@ -119,24 +139,119 @@ export class ReplicaManager extends EventEmitter {
   }
 
   async stopAll(): Promise<void> {
-    await Promise.all([...this.replicas.keys()].map((k) => this.remove(k)));
+    this.stopped = true;
+    if (this.refillTimer) clearTimeout(this.refillTimer);
+    await Promise.all([
+      ...[...this.replicas.keys()].map((k) => this.remove(k)),
+      ...[...this.standbys].map((s) => s.stop()),
+    ]);
+    this.standbys.clear();
     for (const b of this.logBuffers.values()) b.close();
+  }
+
+  /** Starts keeping `standbyReplicas` idle processes (call once serve is ready, so they do not slow its start). */
+  startStandby(): void {
+    if (this.stopped || this.standbyEnabled || (this.opts.standbyReplicas ?? 0) <= 0) return;
+    this.standbyEnabled = true;
+    // Replicas starting now (the demo's) go first; the standby forks once they settle (10 s at most).
+    const starting = () =>
+      [...this.replicas.values()].some((m) => m.proc.phase === 'Starting' || m.proc.phase === 'Loading');
+    if (!starting()) {
+      this.fillStandby();
+      return;
+    }
+    const go = () => {
+      if (starting()) return;
+      clearTimeout(timer);
+      this.off('change', go);
+      this.fillStandby();
+    };
+    const timer = setTimeout(() => {
+      this.off('change', go);
+      this.fillStandby();
+    }, STANDBY_REFILL_MAX_WAIT_MS);
+    timer.unref();
+    this.on('change', go);
+  }
+
+  /** How many standby processes are idle and can be taken now. */
+  idleStandbys(): number {
+    return [...this.standbys].filter((s) => s.usable).length;
+  }
+
+  /** Pids of the standby processes (tests, `ps`). */
+  standbyPids(): number[] {
+    return [...this.standbys].map((s) => s.pid).filter((p): p is number => p !== undefined);
+  }
+
+  private fillStandby(): void {
+    if (!this.standbyEnabled || this.stopped || this.standbyFailures >= STANDBY_MAX_FAILURES) return;
+    while (this.standbys.size < (this.opts.standbyReplicas ?? 0)) {
+      const s = new StandbyProcess(this.opts.entry, this.opts.standbyEnv ?? {});
+      this.standbys.add(s);
+      s.once('idle', () => {
+        this.standbyFailures = 0;
+      });
+      s.once('exit', () => {
+        this.standbys.delete(s);
+        if (this.stopped) return;
+        this.standbyFailures += 1;
+        this.opts.log.warn('standby replica exited before use', {
+          pid: s.pid,
+          failures: this.standbyFailures,
+          givingUp: this.standbyFailures >= STANDBY_MAX_FAILURES,
+        });
+        this.scheduleRefill(1_000 * this.standbyFailures);
+      });
+    }
+  }
+
+  private scheduleRefill(delayMs: number): void {
+    if (this.refillTimer || this.stopped) return;
+    this.refillTimer = setTimeout(() => {
+      this.refillTimer = undefined;
+      this.fillStandby();
+    }, delayMs);
+    this.refillTimer.unref();
+  }
+
+  /** An idle standby a replica of `spec` may take: its env is the service's only in what `load` can still set. */
+  private takeStandby(spec: ReplicaSpec): StandbyProcess | undefined {
+    const base = this.opts.standbyEnv ?? {};
+    for (const [k, v] of Object.entries(spec.env)) {
+      if (base[k] !== v && !(RUNTIME_ENV_KEYS as readonly string[]).includes(k)) return undefined;
+    }
+    const all = [...this.standbys];
+    const s = all.find((x) => x.usable) ?? all.find((x) => x.available);
+    if (s) this.standbys.delete(s);
+    return s;
   }
 
   private spawn(spec: ReplicaSpec): ReplicaProcess {
     const logs = this.logsFor(serviceKeyOf(spec.key));
     const proc = new ReplicaProcess(spec, this.opts.entry, logs, this.opts.log);
-    proc.start();
+    const standby = this.takeStandby(spec);
+    proc.start(standby);
     logs.append(
       JSON.stringify({
         time: new Date().toISOString(),
         level: 'info',
-        msg: 'replica started',
+        msg: proc.fromStandby ? 'replica started from standby process' : 'replica started',
         replica: spec.key,
         revision: spec.revision,
         pid: proc.pid,
       }),
     );
+    if (standby) {
+      // Fork the next standby once this replica has settled: forking now would compete with its model load.
+      const refill = () => {
+        clearTimeout(timer);
+        this.fillStandby();
+      };
+      const timer = setTimeout(refill, STANDBY_REFILL_MAX_WAIT_MS);
+      timer.unref();
+      proc.whenSettled().then(refill, refill);
+    }
     return proc;
   }
 

@@ -6,7 +6,9 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../../log.js';
+import type { StandbyLoadMessage } from '../../server/main.js';
 import type { LogBuffer } from './log-buffer.js';
+import type { StandbyProcess } from './standby.js';
 
 export type ReplicaPhase = 'Starting' | 'Loading' | 'Ready' | 'Failed' | 'Exited';
 
@@ -61,9 +63,10 @@ export class ReplicaProcess extends EventEmitter {
     return this.child?.pid;
   }
 
-  start(): void {
+  /** The model-server flags this replica runs with (a cold fork's argv, or a standby's `load`). */
+  args(): string[] {
     const { spec } = this;
-    const args = [
+    return [
       '--model_name',
       spec.modelName,
       '--model_dir',
@@ -76,15 +79,32 @@ export class ReplicaProcess extends EventEmitter {
       '0',
       ...(spec.args ?? []),
     ];
-    const child = fork(this.entry, args, {
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: { ...process.env, ...spec.env },
-      serialization: 'json',
-    });
-    this.child = child;
-    for (const stream of [child.stdout, child.stderr]) {
-      if (stream) createInterface({ input: stream }).on('line', (line) => this.logs.append(line));
+  }
+
+  /** True when this replica came from a standby process rather than a cold fork. */
+  fromStandby = false;
+
+  /**
+   * Forks the model server — or, given an idle standby process, takes it over and sends it `load`
+   * (no process start, no module loading; the same lifecycle messages follow).
+   */
+  start(standby?: StandbyProcess): void {
+    const { spec } = this;
+    let child: ChildProcess;
+    if (standby?.available) {
+      child = standby.take((line) => this.logs.append(line));
+      this.fromStandby = true;
+    } else {
+      child = fork(this.entry, this.args(), {
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        env: { ...process.env, ...spec.env },
+        serialization: 'json',
+      });
+      for (const stream of [child.stdout, child.stderr]) {
+        if (stream) createInterface({ input: stream }).on('line', (line) => this.logs.append(line));
+      }
     }
+    this.child = child;
     child.on('message', (m: ReplicaMessage) => this.onMessage(m));
     child.on('error', (err) => {
       this.failure = { reason: 'ReplicaStartFailed', message: err.message };
@@ -105,6 +125,17 @@ export class ReplicaProcess extends EventEmitter {
       this.setPhase('Exited');
       this.resolveExited();
     });
+    if (standby && this.fromStandby) {
+      // A standby still loading its modules is taken too (it started earlier than a fork now would); `load`
+      // goes once it listens for it. One that exits first shows as this replica's exit (restarted as usual).
+      const load: StandbyLoadMessage = { type: 'load', args: this.args(), env: spec.env };
+      void standby.whenIdle().then((idle) => {
+        if (!idle || this.stopping || !child.connected) return;
+        child.send(load, (err) => {
+          if (err) child.kill('SIGKILL'); // the channel broke between take and send: exits, restarts as usual
+        });
+      });
+    }
   }
 
   private onMessage(m: ReplicaMessage): void {
