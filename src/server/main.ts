@@ -33,7 +33,55 @@ function notify(msg: ReplicaMessage): Promise<void> {
   });
 }
 
+/** The model host's flags are a replica's without a model (`--model_host` first; model-host/host.ts). */
+async function mainModelHost(argv: readonly string[]): Promise<void> {
+  let config: Readonly<ReplicaConfig>;
+  try {
+    config = parseReplicaArgs(['--model_name', 'model-host', '--model_dir', '-', ...argv]);
+  } catch (err) {
+    log.error('invalid arguments', { error: messageOf(err) });
+    await notify({ type: 'state', state: 'Loading' });
+    await notify({ type: 'failed', reason: failureReason(err), message: messageOf(err) });
+    process.exit(1);
+  }
+  const { startModelHost } = await import('./model-host/host.js');
+  let host: Awaited<ReturnType<typeof startModelHost>>;
+  try {
+    host = await startModelHost(config, { env: process.env, log, notify: notify as never });
+  } catch {
+    process.exit(1);
+  }
+  // Per model, one message at a time and in order (a load and an unload never interleave); models apart.
+  const queues = new Map<string, Promise<void>>();
+  process.on('message', (m: { type?: string; modelName?: unknown } | null) => {
+    if ((m?.type !== 'load' && m?.type !== 'unload') || typeof m.modelName !== 'string') return;
+    const name = m.modelName;
+    const next = (queues.get(name) ?? Promise.resolve())
+      .then(() => host.handle(m as never))
+      .catch((err) => log.error('model host message failed', { model: name, error: messageOf(err) }))
+      .finally(() => {
+        if (queues.get(name) === next) queues.delete(name);
+      });
+    queues.set(name, next);
+  });
+  let stopping = false;
+  const stop = (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('model host stopping', { reason: why });
+    setTimeout(() => process.exit(0), STOP_DEADLINE_MS).unref();
+    host.close(STOP_DEADLINE_MS - 1_000).then(
+      () => process.exit(0),
+      () => process.exit(0),
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  if (typeof process.send === 'function') process.on('disconnect', () => stop('parent disconnected'));
+}
+
 async function main(argv: readonly string[]): Promise<void> {
+  if (argv[0] === '--model_host') return mainModelHost(argv.slice(1));
   let config: Readonly<ReplicaConfig>;
   try {
     config = parseReplicaArgs(argv);

@@ -1,0 +1,170 @@
+// A model host: one replica process serving several small models, each in its own worker thread
+// (worker-model.ts). The main thread runs the usual model server (KServe V1/V2 REST, lazy gRPC) over one
+// ModelRepository holding every model under its own name. inferd serve loads and unloads models over IPC
+// (`{type:'load', modelName, modelDir, modelFormat, env}`, `{type:'unload', modelName}`) and hears back
+// `model-ready`, `model-failed` (load error, a hung or crashed worker) and `model-unloaded`. A worker's
+// failure removes only its model; the host process crashing takes all its models (the accepted blast radius:
+// only pure-TypeScript runtimes are hosted, so no native code runs here).
+
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { RUNTIME_ENV_KEYS } from '../../config.js';
+import { messageOf } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { type LazyGrpcServer, listenLazyGrpc } from '../grpc/lazy.js';
+import { ServerMetrics } from '../metrics.js';
+import { ModelRepository } from '../model-repository.js';
+import { createModelServer, shutdownModelServer } from '../model-server.js';
+import { packageVersion } from '../package-version.js';
+import { failureReason, type ReplicaMessage } from '../replica.js';
+import type { ReplicaConfig } from '../replica-args.js';
+import type { FromHost, ToHost } from './protocol.js';
+import { WorkerModel } from './worker-model.js';
+
+/** Model formats whose runtimes are pure TypeScript (no native addon): the only ones a host takes. */
+export const HOSTABLE_FORMATS: readonly string[] = ['sklearn', 'xgboost', 'lightgbm'];
+
+export interface ModelHostDeps {
+  env: Record<string, string | undefined>;
+  log: Logger;
+  notify: (msg: ReplicaMessage | FromHost) => Promise<void>;
+  /** Worker entry; default: worker.js beside this file. */
+  workerEntry?: URL | string;
+  hangTimeoutMs?: number;
+  heartbeatMs?: number;
+}
+
+export interface RunningModelHost {
+  readonly port: number;
+  readonly grpcPort: number | undefined;
+  readonly models: ModelRepository;
+  handle(msg: ToHost): Promise<void>;
+  close(graceMs?: number): Promise<void>;
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/** Listens with no model, reports `ready`, then serves whatever inferd serve loads into it. */
+export async function startModelHost(config: ReplicaConfig, deps: ModelHostDeps): Promise<RunningModelHost> {
+  await deps.notify({ type: 'state', state: 'Loading' });
+  const models = new ModelRepository();
+  const metrics = new ServerMetrics();
+  const workers = new Map<string, WorkerModel>();
+  const server = createModelServer({
+    models,
+    log: deps.log,
+    maxBodyBytes: config.maxBodyBytes,
+    maxBinaryBodyBytes: config.maxBinaryBodyBytes,
+    metrics,
+  });
+  let grpc: LazyGrpcServer | undefined;
+  try {
+    if (config.grpcPort !== null) {
+      grpc = await listenLazyGrpc(
+        {
+          models,
+          log: deps.log,
+          metrics,
+          version: packageVersion(),
+          maxReceiveMessageBytes: config.grpcMaxReceiveMessageBytes,
+          maxSendMessageBytes: config.grpcMaxSendMessageBytes,
+        },
+        config.httpHost,
+        config.grpcPort,
+      );
+    }
+    const port = await listen(server, config.httpPort, config.httpHost);
+    deps.log.info('model host listening', { host: config.httpHost, port, grpcPort: grpc?.port });
+    await deps.notify(grpc ? { type: 'ready', port, grpcPort: grpc.port } : { type: 'ready', port });
+    const workerEntry = deps.workerEntry ?? new URL('./worker.js', import.meta.url);
+    const runtimeEnv = (extra: Record<string, string> | undefined) => {
+      const env: Record<string, string | undefined> = {};
+      for (const k of RUNTIME_ENV_KEYS) {
+        const v = extra?.[k] ?? deps.env[k];
+        if (v !== undefined) env[k] = v;
+      }
+      return env;
+    };
+
+    const unload = async (name: string) => {
+      const w = workers.get(name);
+      workers.delete(name);
+      models.remove(name);
+      await w?.unload();
+    };
+
+    const load = async (msg: Extract<ToHost, { type: 'load' }>) => {
+      const name = msg.modelName;
+      await unload(name); // a reload after a failure replaces the old worker
+      const started = performance.now();
+      const model = new WorkerModel({
+        entry: workerEntry,
+        modelName: name,
+        modelDir: msg.modelDir,
+        modelFormat: msg.modelFormat,
+        env: runtimeEnv(msg.env),
+        ...(deps.hangTimeoutMs ? { hangTimeoutMs: deps.hangTimeoutMs } : {}),
+        ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}),
+        onFailed: (reason, message) => {
+          if (workers.get(name) !== model) return;
+          workers.delete(name);
+          models.remove(name);
+          deps.log.error('model worker failed', { model: name, reason, error: message });
+          void deps.notify({ type: 'model-failed', modelName: name, reason, message });
+        },
+      });
+      workers.set(name, model);
+      try {
+        await model.load();
+      } catch (err) {
+        if (workers.get(name) !== model) return; // unloaded while loading: model-unloaded says so
+        workers.delete(name);
+        const reason = failureReason(err);
+        deps.log.error('model failed to load', { model: name, reason, error: messageOf(err) });
+        await deps.notify({ type: 'model-failed', modelName: name, reason, message: messageOf(err) });
+        return;
+      }
+      if (workers.get(name) !== model) return; // unloaded while loading
+      models.add(model);
+      deps.log.info('model loaded', {
+        model: name,
+        format: msg.modelFormat,
+        threadId: model.threadId,
+        loadMs: Math.round(performance.now() - started),
+      });
+      await deps.notify({ type: 'model-ready', modelName: name });
+    };
+
+    return {
+      port,
+      grpcPort: grpc?.port,
+      models,
+      handle: async (msg) => {
+        if (msg.type === 'load') await load(msg);
+        else if (msg.type === 'unload') {
+          await unload(msg.modelName);
+          deps.log.info('model unloaded', { model: msg.modelName });
+          await deps.notify({ type: 'model-unloaded', modelName: msg.modelName });
+        }
+      },
+      close: async (graceMs = 4_000) => {
+        await Promise.all([shutdownModelServer(server, graceMs), grpc?.shutdown(graceMs)]);
+        await Promise.all([...workers.keys()].map((n) => unload(n)));
+      },
+    };
+  } catch (err) {
+    const reason = failureReason(err);
+    deps.log.error('model host failed to start', { reason, error: messageOf(err) });
+    await deps.notify({ type: 'failed', reason, message: messageOf(err) });
+    grpc?.forceShutdown();
+    throw err;
+  }
+}

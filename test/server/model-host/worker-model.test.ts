@@ -1,0 +1,170 @@
+// The worker-thread model adapter and the model host's main thread: a hung model is terminated by the
+// heartbeat watchdog and reported failed while the others keep answering; an uncaught error in a worker
+// fails only that model; a load error is reported; unload removes one model; BYTES and typed arrays cross.
+
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { InferdError } from '../../../src/errors.js';
+import { silentLogger } from '../../../src/log.js';
+import type { Tensor } from '../../../src/runtimes/model.js';
+import { startModelHost } from '../../../src/server/model-host/host.js';
+import type { FromHost } from '../../../src/server/model-host/protocol.js';
+import { WorkerModel } from '../../../src/server/model-host/worker-model.js';
+import { parseReplicaArgs } from '../../../src/server/replica-args.js';
+import { distDir, repoRoot } from '../../helpers/paths.js';
+
+const FAKE = join(distDir, 'test', 'server', 'model-host', 'fake-worker.js');
+const REAL = join(distDir, 'src', 'server', 'model-host', 'worker.js');
+const x = (vals: number[]): Tensor[] => [
+  { name: 'x', datatype: 'FP64', shape: [vals.length], data: new Float64Array(vals) },
+];
+
+test('worker model: answers, hands errors back typed, and a hang is terminated by the watchdog', async () => {
+  const failed: string[] = [];
+  const a = new WorkerModel({
+    entry: FAKE,
+    modelName: 'a',
+    modelDir: '-',
+    modelFormat: 'fake',
+    heartbeatMs: 20,
+    hangTimeoutMs: 300,
+    onFailed: (reason) => failed.push(reason),
+  });
+  const b = new WorkerModel({ entry: FAKE, modelName: 'b', modelDir: '-', modelFormat: 'fake', heartbeatMs: 20 });
+  await Promise.all([a.load(), b.load()]);
+  assert.equal(a.metadata().platform, 'fake');
+  const [out] = await a.predict(x([1, 2, 3]));
+  assert.ok(out!.data instanceof Float64Array);
+  assert.deepEqual([...(out!.data as Float64Array)], [1, 2, 3]);
+  await assert.rejects(
+    a.predict(x([1]), { parameters: { fail: true } }),
+    (e: InferdError) => e.code === 'INVALID_INPUT',
+  );
+
+  const t0 = Date.now();
+  await assert.rejects(a.predict(x([1]), { parameters: { hang: true } }), (e: InferdError) => {
+    assert.equal(e.code, 'MODEL_NOT_READY');
+    assert.equal(e.details.reason, 'ModelHung');
+    return true;
+  });
+  assert.ok(Date.now() - t0 < 5_000);
+  assert.deepEqual(failed, ['ModelHung']);
+  await assert.rejects(a.predict(x([1])), /failed/);
+  assert.deepEqual([...((await b.predict(x([4])))[0]!.data as Float64Array)], [4], 'the other model still answers');
+  await a.unload();
+  await b.unload();
+});
+
+test('worker model: an uncaught error ends that worker only; load errors reject load()', async () => {
+  const failed: string[] = [];
+  const a = new WorkerModel({
+    entry: FAKE,
+    modelName: 'a',
+    modelDir: '-',
+    modelFormat: 'fake',
+    onFailed: (r) => failed.push(r),
+  });
+  const b = new WorkerModel({ entry: FAKE, modelName: 'b', modelDir: '-', modelFormat: 'fake' });
+  await Promise.all([a.load(), b.load()]);
+  const pending = a.predict(x([1]), { parameters: { crash: true } });
+  await assert.rejects(pending, (e: InferdError) => e.details.reason === 'ModelCrashed');
+  assert.deepEqual(failed, ['ModelCrashed']);
+  assert.equal((await b.predict(x([2])))[0]!.shape[0], 1);
+  await b.unload();
+  await a.unload();
+
+  const bad = new WorkerModel({ entry: FAKE, modelName: 'c', modelDir: 'fail-load', modelFormat: 'fake' });
+  await assert.rejects(
+    bad.load(),
+    (e: InferdError) => e.code === 'MODEL_LOAD_FAILED' && e.details.reason === 'ModelMissing',
+  );
+});
+
+test('model host: two iris models in workers under one port; unload one, the other answers', async (t) => {
+  const sent: FromHost[] = [];
+  const host = await startModelHost(
+    parseReplicaArgs(['--model_name=h', '--model_dir=-', '--http_port=0', '--grpc_port=0']),
+    {
+      env: {},
+      log: silentLogger,
+      notify: async (m) => {
+        sent.push(m as FromHost);
+      },
+      workerEntry: REAL,
+    },
+  );
+  t.after(() => host.close(1_000));
+  const dir = join(repoRoot, 'models', 'sklearn-iris');
+  await Promise.all([
+    host.handle({ type: 'load', modelName: 'iris-a', modelDir: dir, modelFormat: 'sklearn' }),
+    host.handle({ type: 'load', modelName: 'iris-b', modelDir: dir, modelFormat: 'sklearn' }),
+  ]);
+  assert.deepEqual(
+    sent
+      .filter((m) => m.type === 'model-ready')
+      .map((m) => m.modelName)
+      .sort(),
+    ['iris-a', 'iris-b'],
+  );
+  const body = JSON.stringify({
+    instances: [
+      [6.8, 2.8, 4.8, 1.4],
+      [6.0, 3.4, 4.5, 1.6],
+    ],
+  });
+  const ask = async (name: string) => {
+    const r = await fetch(`http://127.0.0.1:${host.port}/v1/models/${name}:predict`, { method: 'POST', body });
+    return { status: r.status, body: await r.text() };
+  };
+  assert.deepEqual(await ask('iris-a'), { status: 200, body: '{"predictions":[1,1]}' });
+  assert.deepEqual(await ask('iris-b'), { status: 200, body: '{"predictions":[1,1]}' });
+  const v2 = await fetch(`http://127.0.0.1:${host.port}/v2/models/iris-b/infer`, {
+    method: 'POST',
+    body: JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [6.8, 2.8, 4.8, 1.4] }] }),
+  });
+  assert.equal(((await v2.json()) as { outputs: { data: number[] }[] }).outputs[0]!.data[0], 1);
+
+  await host.handle({ type: 'unload', modelName: 'iris-a' });
+  assert.ok(sent.some((m) => m.type === 'model-unloaded' && m.modelName === 'iris-a'));
+  assert.equal((await ask('iris-a')).status, 404);
+  assert.deepEqual(await ask('iris-b'), { status: 200, body: '{"predictions":[1,1]}' });
+
+  await host.handle({ type: 'load', modelName: 'broken', modelDir: join(repoRoot, 'nope'), modelFormat: 'sklearn' });
+  const f = sent.find((m) => m.type === 'model-failed');
+  assert.ok(f && f.type === 'model-failed' && f.modelName === 'broken' && f.reason, JSON.stringify(f));
+});
+
+test('model host: a hung model is failed and removed; its neighbour keeps answering', async (t) => {
+  const sent: FromHost[] = [];
+  const host = await startModelHost(
+    parseReplicaArgs(['--model_name=h', '--model_dir=-', '--http_port=0', '--enable_grpc=false']),
+    {
+      env: {},
+      log: silentLogger,
+      notify: async (m) => {
+        sent.push(m as FromHost);
+      },
+      workerEntry: FAKE,
+      heartbeatMs: 20,
+      hangTimeoutMs: 300,
+    },
+  );
+  t.after(() => host.close(1_000));
+  await host.handle({ type: 'load', modelName: 'a', modelDir: '-', modelFormat: 'fake' });
+  await host.handle({ type: 'load', modelName: 'b', modelDir: '-', modelFormat: 'fake' });
+  const infer = (name: string, parameters?: object) =>
+    fetch(`http://127.0.0.1:${host.port}/v2/models/${name}/infer`, {
+      method: 'POST',
+      body: JSON.stringify({
+        inputs: [{ name: 'x', shape: [2], datatype: 'FP64', data: [1, 2] }],
+        ...(parameters ? { parameters } : {}),
+      }),
+    });
+  const hung = await infer('a', { hang: true });
+  assert.equal(hung.status, 503);
+  assert.ok(sent.some((m) => m.type === 'model-failed' && m.modelName === 'a' && m.reason === 'ModelHung'));
+  assert.equal((await infer('a')).status, 404, 'removed from the repository');
+  const ok = await infer('b');
+  assert.equal(ok.status, 200);
+});
