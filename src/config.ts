@@ -45,6 +45,8 @@ export interface ServeConfig {
   storageTimeoutMs: number;
   /** Idle pre-forked replica processes kept for fast cold starts (0: none). */
   standbyReplicas: number;
+  /** Models per replica process: 1 = a process per model; N > 1 packs small pure-TS models into model hosts. */
+  modelsPerReplica: number;
 }
 
 export const SERVE_DEFAULTS = {
@@ -58,6 +60,7 @@ export const SERVE_DEFAULTS = {
   storageMaxBytes: 64 * 1024 ** 3, // 64 GiB, as the storage initializer's default
   storageTimeoutMs: 60 * 60 * 1000, // 1 hour
   standbyReplicas: 1,
+  modelsPerReplica: 1,
 } as const;
 
 const STORAGE_ENV = /^(AWS_|S3_|awsAnonymousCredential$|STORAGE_EMULATOR_HOST$|GOOGLE_APPLICATION_CREDENTIALS$)/;
@@ -80,6 +83,9 @@ Flags:
                           INFERD_STORAGE_TIMEOUT); past it the service fails with StorageUnreachable
   --standby-replicas N    idle pre-forked model-server processes kept ready for the next replica start
                           (default 1, or INFERD_STANDBY_REPLICAS; 0: every replica is a cold fork)
+  --models-per-replica N  pack up to N sklearn/xgboost/lightgbm models into one model-host process, each in
+                          its own worker thread (default 1: a process per model, or INFERD_MODELS_PER_REPLICA);
+                          a hung or crashing model fails alone, a host process crash restarts its N models
   --log-level L     debug|info|warn|error (default info)
 `;
 
@@ -99,6 +105,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
       'storage-max-bytes': { type: 'string' },
       'storage-timeout': { type: 'string' },
       'standby-replicas': { type: 'string' },
+      'models-per-replica': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -141,6 +148,11 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
   if (!Number.isInteger(standbyReplicas) || standbyReplicas < 0 || standbyReplicas > 8) {
     problems.push(`--standby-replicas: expected 0-8, got '${standbyText}'`);
   }
+  const packText = values['models-per-replica'] ?? env.INFERD_MODELS_PER_REPLICA;
+  const modelsPerReplica = Number(packText ?? SERVE_DEFAULTS.modelsPerReplica);
+  if (!Number.isInteger(modelsPerReplica) || modelsPerReplica < 1 || modelsPerReplica > 1000) {
+    problems.push(`--models-per-replica: expected 1-1000, got '${packText}'`);
+  }
   const pvcRoots: Record<string, string> = {};
   for (const m of values.pvc ?? []) {
     const eq = m.indexOf('=');
@@ -177,6 +189,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     storageMaxBytes: storageMaxBytes ?? SERVE_DEFAULTS.storageMaxBytes,
     storageTimeoutMs: Math.round(storageTimeoutMs),
     standbyReplicas,
+    modelsPerReplica,
   });
 }
 

@@ -74,6 +74,7 @@ export async function startServer(
     restartBackoffMaxMs: config.restartBackoffMaxMs,
     standbyReplicas: config.standbyReplicas,
     standbyEnv: config.replicaEnv,
+    modelsPerReplica: config.modelsPerReplica,
   });
   const controller = new InferenceServiceController({
     store,
@@ -168,7 +169,7 @@ export async function startServer(
   const port = typeof address === 'object' && address ? address.port : config.port;
   controller.start();
   if (config.demo) applyDemo(store, admitWithContext, log);
-  // After listening (and after the demo's replica has been forked): a standby never delays serve's start.
+  // After listening: a standby never delays serve's start (the demo's replica may take the first one).
   replicas.startStandby();
 
   return {

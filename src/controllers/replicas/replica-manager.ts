@@ -7,9 +7,16 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RUNTIME_ENV_KEYS } from '../../config.js';
 import type { Logger } from '../../log.js';
+import { HostedReplica, ModelHostProcess } from './hosted-replica.js';
 import { LogBuffer } from './log-buffer.js';
 import { type ReplicaFailure, type ReplicaPhase, ReplicaProcess, type ReplicaSpec } from './replica-process.js';
 import { StandbyProcess } from './standby.js';
+
+/** A replica as the manager runs it: its own process, or a model inside a shared model host. */
+export type Replica = ReplicaProcess | HostedReplica;
+
+/** Formats whose runtimes are pure TypeScript (no native addon that could crash a shared host). */
+export const PACKABLE_FORMATS: readonly string[] = ['sklearn', 'xgboost', 'lightgbm'];
 
 export interface ReplicaManagerOptions {
   /** The model server entry (dist/src/server/main.js). */
@@ -27,8 +34,14 @@ export interface ReplicaManagerOptions {
    * the replica that took one has settled.
    */
   standbyReplicas?: number;
-  /** Env of standby processes: serve's replica env (a service's own env is sent with `load`). */
+  /** Env of standby processes and model hosts: serve's replica env (a service's own env is sent with `load`). */
   standbyEnv?: Record<string, string>;
+  /**
+   * Models per model-host process (`inferd serve --models-per-replica`). 1 (default): one process per model.
+   * N > 1: sklearn/xgboost/lightgbm services without per-predictor flags share hosts of up to N models,
+   * each in its own worker thread.
+   */
+  modelsPerReplica?: number;
 }
 
 /** A standby that keeps dying is given up on after this many exits in a row (cold forks still work). */
@@ -50,7 +63,7 @@ export interface ReplicaView {
 
 interface Managed {
   spec: ReplicaSpec;
-  proc: ReplicaProcess;
+  proc: Replica;
   restarts: number;
   consecutiveFailures: number;
   readySince: number | undefined;
@@ -64,6 +77,7 @@ export class ReplicaManager extends EventEmitter {
   private readonly replicas = new Map<string, Managed>();
   private readonly logBuffers = new Map<string, LogBuffer>();
   private readonly standbys = new Set<StandbyProcess>();
+  private readonly hosts = new Set<ModelHostProcess>();
   private standbyEnabled = false;
   private standbyFailures = 0;
   private refillTimer: NodeJS.Timeout | undefined;
@@ -86,7 +100,7 @@ export class ReplicaManager extends EventEmitter {
   }
 
   /** Starts the replica unless one with this key exists. Returns its process (current incarnation). */
-  ensure(spec: ReplicaSpec): ReplicaProcess {
+  ensure(spec: ReplicaSpec): Replica {
     const existing = this.replicas.get(spec.key);
     if (existing) return existing.proc;
     const m: Managed = {
@@ -119,8 +133,8 @@ export class ReplicaManager extends EventEmitter {
     };
   }
 
-  /** The live process for a key (to await readiness). */
-  process(key: string): ReplicaProcess | undefined {
+  /** The live replica for a key (to await readiness). */
+  process(key: string): Replica | undefined {
     return this.replicas.get(key)?.proc;
   }
 
@@ -145,6 +159,10 @@ export class ReplicaManager extends EventEmitter {
       ...[...this.replicas.keys()].map((k) => this.remove(k)),
       ...[...this.standbys].map((s) => s.stop()),
     ]);
+    // Hosts stop when their last model is unloaded; wait for them (bounded by their own kill timer).
+    await Promise.all(
+      [...this.hosts].map((h) => (h.phase === 'Exited' ? undefined : new Promise((r) => h.once('exit', r)))),
+    );
     this.standbys.clear();
     for (const b of this.logBuffers.values()) b.close();
   }
@@ -216,9 +234,9 @@ export class ReplicaManager extends EventEmitter {
   }
 
   /** An idle standby a replica of `spec` may take: its env is the service's only in what `load` can still set. */
-  private takeStandby(spec: ReplicaSpec): StandbyProcess | undefined {
+  private takeStandby(env: Record<string, string>): StandbyProcess | undefined {
     const base = this.opts.standbyEnv ?? {};
-    for (const [k, v] of Object.entries(spec.env)) {
+    for (const [k, v] of Object.entries(env)) {
       if (base[k] !== v && !(RUNTIME_ENV_KEYS as readonly string[]).includes(k)) return undefined;
     }
     const all = [...this.standbys];
@@ -227,16 +245,62 @@ export class ReplicaManager extends EventEmitter {
     return s;
   }
 
-  private spawn(spec: ReplicaSpec): ReplicaProcess {
+  /** Pids of the model-host processes (tests). */
+  hostPids(): number[] {
+    return [...this.hosts].map((h) => h.pid).filter((p): p is number => p !== undefined);
+  }
+
+  /** Packed into a model host: more than one model per replica, a pure-TypeScript runtime, no per-predictor flags. */
+  private packable(spec: ReplicaSpec): boolean {
+    if ((this.opts.modelsPerReplica ?? 1) <= 1) return false;
+    if (!PACKABLE_FORMATS.includes(spec.modelFormat.toLowerCase())) return false;
+    if (spec.args && spec.args.length > 0) return false; // batcher, logger, timeout: per-process options
+    const base = this.opts.standbyEnv ?? {};
+    return Object.entries(spec.env).every(
+      ([k, v]) => base[k] === v || (RUNTIME_ENV_KEYS as readonly string[]).includes(k),
+    );
+  }
+
+  private hostFor(): { host: ModelHostProcess; standby: StandbyProcess | undefined } {
+    for (const h of this.hosts) if (!h.full) return { host: h, standby: undefined };
+    const standby = this.takeStandby({});
+    const host = new ModelHostProcess(
+      this.opts.modelsPerReplica ?? 1,
+      this.opts.entry,
+      this.opts.standbyEnv ?? {},
+      this.opts.log,
+      standby,
+    );
+    this.hosts.add(host);
+    host.once('exit', () => this.hosts.delete(host));
+    this.opts.log.info('model host started', { pid: host.pid, capacity: host.capacity, fromStandby: !!standby });
+    return { host, standby };
+  }
+
+  private spawn(spec: ReplicaSpec): Replica {
     const logs = this.logsFor(serviceKeyOf(spec.key));
-    const proc = new ReplicaProcess(spec, this.opts.entry, logs, this.opts.log);
-    const standby = this.takeStandby(spec);
-    proc.start(standby);
+    let proc: Replica;
+    let standby: StandbyProcess | undefined;
+    if (this.packable(spec)) {
+      const picked = this.hostFor();
+      standby = picked.standby;
+      proc = new HostedReplica(spec, picked.host, logs);
+      proc.start();
+    } else {
+      proc = new ReplicaProcess(spec, this.opts.entry, logs, this.opts.log);
+      standby = this.takeStandby(spec.env);
+      proc.start(standby);
+    }
     logs.append(
       JSON.stringify({
         time: new Date().toISOString(),
         level: 'info',
-        msg: proc.fromStandby ? 'replica started from standby process' : 'replica started',
+        msg:
+          proc instanceof HostedReplica
+            ? 'replica started in a shared model host'
+            : proc.fromStandby
+              ? 'replica started from standby process'
+              : 'replica started',
         replica: spec.key,
         revision: spec.revision,
         pid: proc.pid,

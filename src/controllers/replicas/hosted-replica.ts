@@ -1,0 +1,263 @@
+// Packed replicas (`inferd serve --models-per-replica N`, N > 1): several services' models in one model-host
+// process (server/model-host/), each in its own worker thread. A HostedReplica has a ReplicaProcess's surface
+// (phase, port, grpcPort, failure, whenSettled, stop, 'change'), so the manager and the controller treat
+// both alike: restarts and status stay per service. A model's own failure (load error, hung or crashed
+// worker) ends only its HostedReplica (Failed → Exited, restarted by the manager with back-off); the host
+// process exiting ends all of its HostedReplicas (the accepted blast radius). The last one out stops the host.
+
+import { type ChildProcess, fork } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { createInterface } from 'node:readline';
+import type { Logger } from '../../log.js';
+import type { StandbyLoadMessage } from '../../server/main.js';
+import type { FromHost, ToHost } from '../../server/model-host/protocol.js';
+import type { LogBuffer } from './log-buffer.js';
+import type { ReplicaFailure, ReplicaPhase, ReplicaSpec } from './replica-process.js';
+import type { StandbyProcess } from './standby.js';
+
+const HOST_ARGS = ['--model_host', '--http_port', '0', '--grpc_port', '0'];
+
+type HostMessage =
+  | FromHost
+  | { type: 'state'; state: string }
+  | { type: 'ready'; port: number; grpcPort?: number }
+  | { type: 'failed'; reason?: string; message?: string };
+
+/** One model-host process and the replicas it holds. */
+export class ModelHostProcess extends EventEmitter {
+  phase: 'Starting' | 'Ready' | 'Exited' = 'Starting';
+  port: number | undefined;
+  grpcPort: number | undefined;
+  readonly replicas = new Map<string, HostedReplica>();
+  /** Set once no more replicas may join (stopping, or exited). */
+  closing = false;
+  private readonly child: ChildProcess;
+  private exitReason = '';
+
+  constructor(
+    readonly capacity: number,
+    entry: string,
+    env: Record<string, string>,
+    private readonly log: Logger,
+    standby?: StandbyProcess,
+  ) {
+    super();
+    this.setMaxListeners(0);
+    const sink = (line: string) => this.route(line);
+    if (standby?.available) {
+      this.child = standby.take(sink);
+      void standby.whenIdle().then((idle) => {
+        if (idle && this.child.connected)
+          this.child.send({ type: 'load', args: HOST_ARGS } satisfies StandbyLoadMessage);
+      });
+    } else {
+      this.child = fork(entry, HOST_ARGS, {
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        env: { ...process.env, ...env },
+        serialization: 'json',
+      });
+      for (const stream of [this.child.stdout, this.child.stderr]) {
+        if (stream) createInterface({ input: stream }).on('line', sink);
+      }
+    }
+    this.child.on('message', (m: HostMessage) => this.onMessage(m));
+    this.child.on('error', () => {
+      // surfaces as 'exit'
+    });
+    this.child.on('exit', (code, signal) => {
+      this.phase = 'Exited';
+      this.closing = true;
+      this.port = undefined;
+      this.grpcPort = undefined;
+      const why = this.exitReason || `model host exited (${signal ? `signal ${signal}` : `code ${code}`})`;
+      for (const r of [...this.replicas.values()]) r.hostExited(why, code);
+      this.replicas.clear();
+      this.emit('exit');
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get full(): boolean {
+    return this.closing || this.replicas.size >= this.capacity;
+  }
+
+  attach(r: HostedReplica): void {
+    this.replicas.set(r.spec.modelName, r);
+    if (this.phase === 'Ready') r.hostReady();
+  }
+
+  /** The replica is gone from this host; the last one stops the host. */
+  detach(r: HostedReplica): void {
+    if (this.replicas.get(r.spec.modelName) === r) this.replicas.delete(r.spec.modelName);
+    if (this.replicas.size === 0 && this.phase !== 'Exited') {
+      this.closing = true;
+      this.child.kill('SIGTERM');
+      const t = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
+      t.unref();
+      this.child.once('exit', () => clearTimeout(t));
+    }
+  }
+
+  send(msg: ToHost): void {
+    if (!this.child.connected) return;
+    try {
+      this.child.send(msg);
+    } catch {
+      // exiting: 'exit' tells the replicas
+    }
+  }
+
+  /** A line naming a hosted model goes to that service's log; others to every hosted service's log. */
+  private route(line: string): void {
+    const m = /"model":"([^"]+)"/.exec(line);
+    const one = m ? this.replicas.get(m[1] ?? '') : undefined;
+    if (one) one.logs.append(line);
+    else for (const r of this.replicas.values()) r.logs.append(line);
+  }
+
+  private onMessage(m: HostMessage): void {
+    switch (m.type) {
+      case 'ready':
+        this.port = m.port;
+        this.grpcPort = m.grpcPort;
+        this.phase = 'Ready';
+        this.log.info('model host ready', { pid: this.pid, port: m.port });
+        for (const r of this.replicas.values()) r.hostReady();
+        break;
+      case 'failed':
+        this.exitReason = `model host failed to start: ${m.message ?? m.reason ?? 'unknown'}`;
+        break;
+      case 'model-ready':
+      case 'model-failed':
+      case 'model-unloaded':
+        this.replicas.get(m.modelName)?.onHostMessage(m);
+        break;
+    }
+  }
+}
+
+/** One service's replica inside a model host. */
+export class HostedReplica extends EventEmitter {
+  phase: ReplicaPhase = 'Starting';
+  port: number | undefined;
+  grpcPort: number | undefined;
+  failure: ReplicaFailure | undefined;
+  readonly fromStandby = false;
+  private attached = true;
+  private stopping = false;
+  private readonly exited: Promise<void>;
+  private resolveExited!: () => void;
+  private loadSent = false;
+
+  constructor(
+    readonly spec: ReplicaSpec,
+    readonly host: ModelHostProcess,
+    readonly logs: LogBuffer,
+  ) {
+    super();
+    this.exited = new Promise((r) => {
+      this.resolveExited = r;
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.host.pid;
+  }
+
+  start(): void {
+    this.host.attach(this);
+  }
+
+  /** The host is listening: load this model into it. */
+  hostReady(): void {
+    if (this.loadSent || !this.attached || this.stopping) return;
+    this.loadSent = true;
+    this.setPhase('Loading');
+    this.host.send({
+      type: 'load',
+      modelName: this.spec.modelName,
+      modelDir: this.spec.modelDir,
+      modelFormat: this.spec.modelFormat,
+      env: this.spec.env,
+    });
+  }
+
+  onHostMessage(m: FromHost): void {
+    if (m.type === 'model-ready' && !this.stopping) {
+      this.port = this.host.port;
+      this.grpcPort = this.host.grpcPort;
+      this.setPhase('Ready');
+    } else if (m.type === 'model-failed') {
+      const wasReady = this.phase === 'Ready';
+      this.failure = {
+        reason: wasReady && m.reason === 'ModelLoadFailed' ? 'ReplicaCrashed' : m.reason,
+        message: m.message,
+      };
+      this.setPhase('Failed');
+      this.end();
+    } else if (m.type === 'model-unloaded') {
+      this.end();
+    }
+  }
+
+  hostExited(why: string, code: number | null): void {
+    if (!this.stopping && this.phase !== 'Failed') {
+      this.failure = {
+        reason: this.phase === 'Ready' ? 'ReplicaCrashed' : 'ModelLoadFailed',
+        message: `${why} ${this.phase === 'Ready' ? 'while serving' : 'while loading'} (the host's other models restart too); see inferd logs`,
+        exitCode: code,
+      };
+    }
+    this.attached = false;
+    this.port = undefined;
+    this.grpcPort = undefined;
+    this.setPhase('Exited');
+    this.resolveExited();
+  }
+
+  /** Unloads the model from its host (the host stops when it was the last). */
+  async stop(graceMs = 5_000): Promise<void> {
+    this.stopping = true;
+    if (!this.attached) return;
+    this.host.send({ type: 'unload', modelName: this.spec.modelName });
+    const t = setTimeout(() => this.end(), graceMs);
+    t.unref();
+    await this.exited;
+    clearTimeout(t);
+  }
+
+  whenSettled(): Promise<HostedReplica> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.phase === 'Ready') {
+          this.off('change', check);
+          resolve(this);
+        } else if (this.phase === 'Failed' || this.phase === 'Exited') {
+          this.off('change', check);
+          reject(this.failure ?? { reason: 'ReplicaExited', message: 'replica exited' });
+        }
+      };
+      this.on('change', check);
+      check();
+    });
+  }
+
+  private end(): void {
+    if (!this.attached) return;
+    this.attached = false;
+    this.port = undefined;
+    this.grpcPort = undefined;
+    this.host.detach(this);
+    this.setPhase('Exited');
+    this.resolveExited();
+  }
+
+  private setPhase(p: ReplicaPhase): void {
+    if (this.phase === p) return;
+    this.phase = p;
+    this.emit('change', this);
+  }
+}
