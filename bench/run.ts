@@ -571,7 +571,14 @@ async function main(): Promise<number> {
   if (!flags.quick && !interrupted) {
     log(`density: RSS of inferd serve + replicas with ${flags.density.join(', ')} models`);
     try {
-      const fresh = await startInferd(groups, { stateDir: mkdtempSync(join(workDir, 'density-')), demo: false });
+      // Packed mode: the sklearn models share model-host processes, one worker thread per model.
+      const pack = Math.max(...flags.density);
+      const fresh = await startInferd(groups, {
+        stateDir: mkdtempSync(join(workDir, 'density-')),
+        demo: false,
+        serveArgs: ['--models-per-replica', String(pack)],
+      });
+      density.note = `packed: inferd serve --models-per-replica ${pack} (one model-host process, a worker thread per model)`;
       try {
         density.points = await densityPoints(fresh, flags.density, Date.now() + 300_000);
       } finally {

@@ -29,11 +29,12 @@ export interface InferdServe {
 
 export async function startInferd(
   groups: ProcessGroups,
-  opts: { stateDir: string; demo: boolean; nodeArgs?: string[]; timeoutMs?: number },
+  opts: { stateDir: string; demo: boolean; nodeArgs?: string[]; timeoutMs?: number; serveArgs?: string[] },
 ): Promise<InferdServe> {
   const t0 = performance.now();
   const args = [...(opts.nodeArgs ?? []), cliEntry, 'serve', '--port', '0', '--state', opts.stateDir];
   if (opts.demo) args.push('--demo');
+  args.push(...(opts.serveArgs ?? []));
   const started = groups.start('inferd serve', process.execPath, args, { cwd: repoRoot, env: { ...process.env } });
   const m = await started.waitFor(/inferd listening on http:\/\/127\.0\.0\.1:(\d+)/, opts.timeoutMs ?? 30_000);
   const port = Number(m[1]);
@@ -110,7 +111,7 @@ export async function findReplica(servePid: number, modelName: string, timeoutMs
       const argv = cmdline(p.pid);
       const i = argv.indexOf('--model_name');
       // A replica that started as a standby process (`main.js --standby`) got its flags over IPC: ask it.
-      const standby = argv.includes('--standby');
+      const standby = argv.includes('--standby') || argv.includes('--model_host');
       if (!standby && (i < 0 || argv[i + 1] !== modelName)) continue;
       const probe = standby ? `/v2/models/${modelName}/ready` : '/v2/health/live';
       for (const port of listeningPorts(p.pid)) {
