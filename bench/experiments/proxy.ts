@@ -4,14 +4,20 @@
 // pipe: http.request + pipe() both ways (what src/gateway/proxy.ts does); buffer: http.request, bodies
 // buffered and sent with end(body); raw: no http.request — a pool of keep-alive net.Sockets, the request
 // head and body written in one go, the answer framed by its content-length with a minimal parser.
+// inferd: src/gateway/proxy.ts's ReplicaProxy as it is (TCP only).
 // Prints {"port":N}. Not part of inferd; used by proxy-transport.ts.
 
 import http from 'node:http';
 import net from 'node:net';
+import { ReplicaProxy } from '../../src/gateway/proxy.js';
 
 const [transport, target, mode] = process.argv.slice(2);
-if ((transport !== 'tcp' && transport !== 'uds') || !target || !['pipe', 'buffer', 'raw'].includes(mode ?? '')) {
-  process.stderr.write('usage: proxy.js (tcp PORT | uds PATH) (pipe | buffer | raw)\n');
+if (
+  (transport !== 'tcp' && transport !== 'uds') ||
+  !target ||
+  !['pipe', 'buffer', 'raw', 'inferd'].includes(mode ?? '')
+) {
+  process.stderr.write('usage: proxy.js (tcp PORT | uds PATH) (pipe | buffer | raw | inferd)\n');
   process.exit(2);
 }
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, keepAliveMsecs: 10_000 });
@@ -87,7 +93,12 @@ function rawForward(req: http.IncomingMessage, res: http.ServerResponse, body: B
   conn.sock.uncork();
 }
 
+const inferd = mode === 'inferd' ? new ReplicaProxy() : undefined;
 const server = http.createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (req, res) => {
+  if (inferd) {
+    inferd.forward(req, res, Number(target), req.url ?? '/');
+    return;
+  }
   if (mode === 'raw') {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));

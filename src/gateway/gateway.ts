@@ -8,11 +8,14 @@ import type { EndpointTable, ServiceEndpoint } from '../controllers/endpoints.js
 import type { Logger } from '../log.js';
 import { packageVersion } from '../server/package-version.js';
 import { GrpcProxy } from './grpc-proxy.js';
-import { serviceCandidatesForHost } from './host-router.js';
+import { type HostTarget, serviceCandidatesForHost } from './host-router.js';
 import { replyError, replyJson } from './json-reply.js';
 import { modelNameFromPath, parseServingPath } from './path-router.js';
 import { acceptHttp2PriorKnowledge } from './protocol-sniff.js';
-import { ReplicaProxy } from './proxy.js';
+import { ReplicaProxy, type ReplicaProxyOptions } from './proxy.js';
+
+const NO_CANDIDATES: HostTarget[] = [];
+const HOST_CACHE_MAX = 1024;
 
 export interface ControlPlane {
   /** Returns false for paths it does not own. */
@@ -25,14 +28,20 @@ export interface GatewayOptions {
   domain: string;
   holdTimeoutMs: number;
   log: Logger;
+  /** The replica client's pool and timeouts (proxy.ts); defaults otherwise. */
+  proxy?: ReplicaProxyOptions;
 }
 
 /**
  * The gateway's HTTP server. The same port also takes gRPC: connections that open with the HTTP/2 preface
  * (prior-knowledge h2c) go to the gRPC proxy (grpc-proxy.ts), all others to HTTP/1.1 as before.
  */
-export function createGateway(opts: GatewayOptions): { server: http.Server; close(): void } {
-  const proxy = new ReplicaProxy();
+export function createGateway(opts: GatewayOptions): { server: http.Server; proxy: ReplicaProxy; close(): void } {
+  // INFERD_GATEWAY_PROXY=http: every request through http.request + pipe() (the old path), for A/B runs.
+  const proxy = new ReplicaProxy({
+    ...opts.proxy,
+    ...(process.env.INFERD_GATEWAY_PROXY === 'http' ? { transport: 'http' as const } : {}),
+  });
   const grpcProxy = new GrpcProxy({
     endpoints: opts.endpoints,
     domain: opts.domain,
@@ -40,6 +49,32 @@ export function createGateway(opts: GatewayOptions): { server: http.Server; clos
     log: opts.log,
     version: packageVersion(),
   });
+  // Host → candidate services, memoised (a pure function of the Host string; bounded).
+  const hostCache = new Map<string, HostTarget[]>();
+  const candidatesFor = (host: string | undefined): HostTarget[] => {
+    if (host === undefined) return NO_CANDIDATES;
+    let c = hostCache.get(host);
+    if (c === undefined) {
+      c = serviceCandidatesForHost(host, opts.domain);
+      if (hostCache.size >= HOST_CACHE_MAX) hostCache.clear();
+      hostCache.set(host, c);
+    }
+    return c;
+  };
+
+  // A replica that moved to another port (restart) or went away: its idle pooled sockets are closed now.
+  const portOf = new Map<string, number>();
+  const onEndpointChange = (ep: { namespace: string; name: string }) => {
+    const key = `${ep.namespace}/${ep.name}`;
+    const old = portOf.get(key);
+    const now = opts.endpoints.get(ep.namespace, ep.name)?.port;
+    if (now === undefined) portOf.delete(key);
+    else portOf.set(key, now);
+    if (old !== undefined && old !== now && ![...portOf.values()].includes(old)) proxy.dropIdle(old);
+  };
+  for (const ep of opts.endpoints.all()) if (ep.port !== undefined) portOf.set(`${ep.namespace}/${ep.name}`, ep.port);
+  opts.endpoints.on('change', onEndpointChange);
+
   const server = http.createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (req, res) => {
     const url = req.url ?? '/';
     const first = url.charCodeAt(1);
@@ -49,17 +84,26 @@ export function createGateway(opts: GatewayOptions): { server: http.Server; clos
         for (const cp of opts.controlPlane) if (cp.handle(req, res)) return;
       }
     }
-    route(req, res, url).catch((err) => {
-      opts.log.error('gateway error', { error: err instanceof Error ? err.message : String(err) });
-      if (!res.headersSent) replyError(res, 500, 'internal gateway error');
-      else res.destroy();
-    });
+    try {
+      route(req, res, url);
+    } catch (err) {
+      failed(res, err);
+    }
   });
 
-  async function route(req: IncomingMessage, res: ServerResponse, url: string): Promise<void> {
-    const candidates = serviceCandidatesForHost(req.headers.host, opts.domain);
+  function failed(res: ServerResponse, err: unknown): void {
+    opts.log.error('gateway error', { error: err instanceof Error ? err.message : String(err) });
+    if (!res.headersSent) replyError(res, 500, 'internal gateway error');
+    else res.destroy();
+  }
+
+  function route(req: IncomingMessage, res: ServerResponse, url: string): void {
+    const candidates = candidatesFor(req.headers.host);
     if (candidates.length > 0) {
-      const ep = candidates.map((c) => opts.endpoints.get(c.namespace, c.name)).find((e) => e !== undefined);
+      let ep = opts.endpoints.get(candidates[0]!.namespace, candidates[0]!.name);
+      for (let i = 1; ep === undefined && i < candidates.length; i++) {
+        ep = opts.endpoints.get(candidates[i]!.namespace, candidates[i]!.name);
+      }
       if (!ep) {
         const c = candidates[candidates.length - 1]!;
         replyError(
@@ -69,7 +113,8 @@ export function createGateway(opts: GatewayOptions): { server: http.Server; clos
         );
         return;
       }
-      return send(req, res, ep, url);
+      send(req, res, ep, url);
+      return;
     }
     const template = parseServingPath(url);
     if (template) {
@@ -78,10 +123,14 @@ export function createGateway(opts: GatewayOptions): { server: http.Server; clos
         replyError(res, 404, `InferenceService ${template.name} does not exist in namespace ${template.namespace}`);
         return;
       }
-      return send(req, res, ep, template.path);
+      send(req, res, ep, template.path);
+      return;
     }
     const model = modelNameFromPath(url);
-    if (model === undefined) return gatewayOwn(req, res, url);
+    if (model === undefined) {
+      gatewayOwn(req, res, url);
+      return;
+    }
     const matches = opts.endpoints.byModelName(model);
     if (matches.length === 0) {
       replyError(res, 404, `Model with name ${model} does not exist.`);
@@ -96,24 +145,38 @@ export function createGateway(opts: GatewayOptions): { server: http.Server; clos
       );
       return;
     }
-    return send(req, res, matches[0]!, url);
+    send(req, res, matches[0]!, url);
   }
 
-  async function send(req: IncomingMessage, res: ServerResponse, ep: ServiceEndpoint, path: string): Promise<void> {
-    let target: ServiceEndpoint | undefined = ep;
-    if (target.port === undefined && target.starting) {
-      req.pause();
-      target = await opts.endpoints.waitReady(ep.namespace, ep.name, opts.holdTimeoutMs);
-      // A client that went away while held takes its request with it: nothing is sent to the replica.
-      if (req.destroyed || res.destroyed) return;
-      req.resume();
+  /** Forwards at once to a ready replica (no promise on this path); holds the request for a starting one. */
+  function send(req: IncomingMessage, res: ServerResponse, ep: ServiceEndpoint, path: string): void {
+    if (ep.port !== undefined) {
+      proxy.forward(req, res, ep.port, path);
+      return;
     }
+    if (ep.starting) {
+      hold(req, res, ep, path).catch((err) => failed(res, err));
+      return;
+    }
+    notReady(res, ep, ep);
+  }
+
+  async function hold(req: IncomingMessage, res: ServerResponse, ep: ServiceEndpoint, path: string): Promise<void> {
+    req.pause();
+    const target = await opts.endpoints.waitReady(ep.namespace, ep.name, opts.holdTimeoutMs);
+    // A client that went away while held takes its request with it: nothing is sent to the replica.
+    if (req.destroyed || res.destroyed) return;
+    req.resume();
     if (!target || target.port === undefined) {
-      const why = target?.reason ? `${target.reason}: ${target.message ?? ''}`.trim() : 'no ready replica';
-      replyError(res, 503, `InferenceService ${ep.namespace}/${ep.name} is not ready: ${why}`, { 'retry-after': 5 });
+      notReady(res, ep, target);
       return;
     }
     proxy.forward(req, res, target.port, path);
+  }
+
+  function notReady(res: ServerResponse, ep: ServiceEndpoint, state: ServiceEndpoint | undefined): void {
+    const why = state?.reason ? `${state.reason}: ${state.message ?? ''}`.trim() : 'no ready replica';
+    replyError(res, 503, `InferenceService ${ep.namespace}/${ep.name} is not ready: ${why}`, { 'retry-after': 5 });
   }
 
   // Paths that name no service: the gateway's own liveness and a listing of what it serves.
@@ -167,7 +230,9 @@ export function createGateway(opts: GatewayOptions): { server: http.Server; clos
 
   return {
     server,
+    proxy,
     close() {
+      opts.endpoints.off('change', onEndpointChange);
       grpcProxy.close();
       proxy.close();
       server.closeAllConnections();
