@@ -86,6 +86,9 @@ Flags:
   --models-per-replica N  pack up to N sklearn/xgboost/lightgbm models into one model-host process, each in
                           its own worker thread (default 1: a process per model, or INFERD_MODELS_PER_REPLICA);
                           a hung or crashing model fails alone, a host process crash restarts its N models
+  --python PATH     python3 with scikit-learn for sklearn models the native runtime does not implement
+                    (default: the first of /usr/bin/python3, python3 that has it, or INFERD_PYTHON)
+  --no-python       turn that Python fallback off
   --log-level L     debug|info|warn|error (default info)
 `;
 
@@ -106,6 +109,8 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
       'storage-timeout': { type: 'string' },
       'standby-replicas': { type: 'string' },
       'models-per-replica': { type: 'string' },
+      python: { type: 'string' },
+      'no-python': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -161,12 +166,16 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
   }
   const domain = values.domain ?? env.INFERD_DOMAIN ?? SERVE_DEFAULTS.domain;
   if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(domain)) problems.push(`--domain: '${domain}' is not a DNS name`);
+  if (values['no-python'] && values.python) problems.push('--python and --no-python: give one');
   if (problems.length) throw new InferdError('INVALID_CONFIG', problems.join('; '));
   const replicaEnv: Record<string, string> = {};
   for (const key of RUNTIME_ENV_KEYS) {
     const v = env[key];
     if (v !== undefined) replicaEnv[key] = v;
   }
+  // The Python fallback's interpreter reaches replicas as INFERD_PYTHON (a path, or `off`).
+  if (values['no-python']) replicaEnv.INFERD_PYTHON = 'off';
+  else if (values.python) replicaEnv.INFERD_PYTHON = values.python;
   const storageEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
     if (v !== undefined && STORAGE_ENV.test(k)) storageEnv[k] = v;

@@ -44,3 +44,10 @@ test('EXPECTED FAILURE - bad storage limits are INVALID_CONFIG naming the flag',
     });
   }
 });
+
+test('--python and --no-python reach replicas as INFERD_PYTHON; both at once is refused', () => {
+  assert.equal(loadServeConfig(['--no-python'], {}).replicaEnv.INFERD_PYTHON, 'off');
+  assert.equal(loadServeConfig(['--python', '/usr/bin/python3'], {}).replicaEnv.INFERD_PYTHON, '/usr/bin/python3');
+  assert.equal(loadServeConfig([], { INFERD_PYTHON: '/opt/py' }).replicaEnv.INFERD_PYTHON, '/opt/py');
+  assert.throws(() => loadServeConfig(['--python', 'x', '--no-python'], {}), { code: 'INVALID_CONFIG' });
+});

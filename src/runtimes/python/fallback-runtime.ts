@@ -85,7 +85,7 @@ async function loadInPython(
   if (setting.kind === 'off') {
     throw withNote(
       unsupported,
-      `${what}, and the Python fallback is off (${setting.source}=off). To serve this model, set INFERD_PYTHON to a Python that has scikit-learn (on Debian: /usr/bin/python3 after apt-get install python3-sklearn), ${OR_ONNX}`,
+      `${what}, and the Python fallback is off (${setting.source}=off). To serve this model, start inferd serve with --python PATH (or set INFERD_PYTHON) to a Python that has scikit-learn (on Debian: /usr/bin/python3 after apt-get install python3-sklearn), ${OR_ONNX}`,
       'off',
     );
   }
@@ -105,7 +105,7 @@ async function loadInPython(
     if (err instanceof WorkerStartError || err instanceof NoPythonError) {
       throw withNote(
         unsupported,
-        `${what}, and no Python fallback could be started: ${err.message}. To serve this model, install scikit-learn for that Python (on Debian: apt-get install python3-sklearn) or set INFERD_PYTHON to one that has it, ${OR_ONNX}`,
+        `${what}, and no Python fallback could be started: ${err.message}. To serve this model, install scikit-learn for that Python (on Debian: apt-get install python3-sklearn) or pass --python PATH (INFERD_PYTHON) naming one that has it, ${OR_ONNX}`,
         'unavailable',
       );
     }
