@@ -155,16 +155,67 @@ export function encodeRawTensor(t: Tensor): Buffer {
   }
   const Ctor = FIXED[datatype];
   if (!Ctor) throw new InferdError('INTERNAL', `output "${t.name}" has unknown datatype ${datatype}`);
-  let typed: TypedArray;
-  if (data instanceof Ctor) typed = data as TypedArray;
-  else if (Ctor === BigInt64Array || Ctor === BigUint64Array) {
-    typed = new Ctor(data.length);
-    for (let i = 0; i < data.length; i++) (typed as BigInt64Array)[i] = BigInt(data[i] as number | bigint);
-  } else {
-    typed = new Ctor(data.length);
-    for (let i = 0; i < data.length; i++) (typed as Float64Array)[i] = Number(data[i]);
+  if (data instanceof Ctor) {
+    const typed = data as TypedArray;
+    return Buffer.from(typed.buffer, typed.byteOffset, typed.byteLength);
+  }
+  if (Ctor === BigInt64Array || Ctor === BigUint64Array) return encodeInt64(data, Ctor === BigUint64Array);
+  const typed = new Ctor(data.length) as Float64Array;
+  if (!copyNumbers(typed, data)) {
+    for (let i = 0; i < data.length; i++) typed[i] = Number(data[i]);
   }
   return Buffer.from(typed.buffer, typed.byteOffset, typed.byteLength);
+}
+
+/**
+ * Converts `data` into `out` natively (TypedArray#set: a typed-array source is converted in C++, a plain
+ * array of numbers by V8's fast path) with the same element conversion as `Number()`; false when it
+ * cannot (BigInt elements or a BigInt typed array), and the caller converts element by element.
+ */
+function copyNumbers(out: Float64Array, data: TensorData): boolean {
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) return false;
+  try {
+    out.set(data as ArrayLike<number>);
+    return true;
+  } catch {
+    return false; // a BigInt among plain values: TypeError
+  }
+}
+
+const TWO_32 = 4294967296;
+
+/**
+ * INT64/UINT64 bytes from any values without a BigInt per element: an integral number is written as its
+ * two 32-bit halves (hi = floor(v / 2^32), lo = v - hi * 2^32: the two's complement of v modulo 2^64, what
+ * BigInt64Array/BigUint64Array store for BigInt(v)). Anything else (BigInt, non-integral, strings) goes
+ * through BigInt() as before, with its errors.
+ */
+function encodeInt64(data: TensorData, unsigned: boolean): Buffer {
+  const n = data.length;
+  const bytes = new ArrayBuffer(n * 8);
+  const words = new Int32Array(bytes);
+  let big: BigInt64Array | BigUint64Array | undefined;
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
+    // The other signedness: same bits.
+    new Uint8Array(bytes).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    return Buffer.from(bytes);
+  }
+  const items = data as ArrayLike<unknown>;
+  for (let i = 0; i < n; i++) {
+    const v = items[i];
+    if (typeof v === 'number' && (v | 0) === v) {
+      words[2 * i] = v;
+      words[2 * i + 1] = v >> 31; // sign extension
+    } else if (typeof v === 'number' && Number.isInteger(v)) {
+      const hi = Math.floor(v / TWO_32);
+      words[2 * i] = v - hi * TWO_32;
+      words[2 * i + 1] = hi;
+    } else {
+      big ??= unsigned ? new BigUint64Array(bytes) : new BigInt64Array(bytes);
+      big[i] = BigInt(v as number | bigint);
+    }
+  }
+  return Buffer.from(bytes);
 }
 
 function encodeBytesElements(data: ArrayLike<unknown>): Buffer {

@@ -91,7 +91,9 @@ function toFloat64(data: Tensor['data']): Float64Array {
   const n = data.length;
   const out = new Float64Array(n);
   if (ArrayBuffer.isView(data)) {
-    for (let i = 0; i < n; i++) out[i] = Number(data[i]);
+    if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
+      for (let i = 0; i < n; i++) out[i] = Number(data[i]);
+    } else out.set(data as ArrayLike<number>); // FP32/INT*: converted natively, not element by element
     return out;
   }
   const items = data as readonly unknown[];
