@@ -225,7 +225,7 @@ test('EXPECTED FAILURE - with the fallback off, UNSUPPORTED names the class and 
       assert.match(err.message, /does not implement 'sklearn\.svm\._classes\.OneClassSVM'/);
       assert.match(err.message, /the Python fallback is off/);
       assert.match(err.message, /apt-get install python3-sklearn/);
-      assert.match(err.message, /set INFERD_PYTHON to a Python that has scikit-learn/);
+      assert.match(err.message, /--python PATH \(or set INFERD_PYTHON\) to a Python that has scikit-learn/);
       return true;
     });
   }
