@@ -93,7 +93,7 @@ function rawForward(req: http.IncomingMessage, res: http.ServerResponse, body: B
   conn.sock.uncork();
 }
 
-const inferd = mode === 'inferd' ? new ReplicaProxy() : undefined;
+const inferd = mode === 'inferd' ? new ReplicaProxy({ directWrite: process.env.INFERD_PROXY_DIRECT !== '0' }) : undefined;
 const server = http.createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (req, res) => {
   if (inferd) {
     inferd.forward(req, res, Number(target), req.url ?? '/');

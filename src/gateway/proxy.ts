@@ -66,6 +66,9 @@ export interface ReplicaProxyOptions {
   maxResponseHeadBytes?: number;
   /** 'http' routes every request through `http.request` + `pipe()` (the old path; for A/B measurements). */
   transport?: 'pooled' | 'http';
+  /** A whole answer for a keep-alive HTTP/1.1 client is written on the client's socket as the replica framed
+   * it (hop-by-hop lines replaced), in one write, instead of through `writeHead` + `end`. Default true. */
+  directWrite?: boolean;
 }
 
 type Required_<T> = { [K in keyof T]-?: T[K] };
@@ -81,6 +84,7 @@ const DEFAULTS: Required_<ReplicaProxyOptions> = {
   responseBufferBytes: 256 * 1024,
   maxResponseHeadBytes: 64 * 1024,
   transport: 'pooled',
+  directWrite: true,
 };
 
 /** Small bodies go out as one latin1 string write (header + body in one buffer, no writev). */
@@ -153,7 +157,10 @@ export class ReplicaProxy {
         if (!ex.done) this.dispatch(ex);
       });
     } else {
-      this.dispatch(ex); // streamed: the head goes now, the body follows as it arrives
+      // Streamed: the head goes as soon as a socket is free, the body follows as it arrives. Paused until
+      // then (a held request was resumed by the gateway; a queued one must not lose chunks meanwhile).
+      req.pause();
+      this.dispatch(ex);
     }
   }
 
@@ -346,6 +353,67 @@ function connectionNamed(value: string | undefined): Set<string> | undefined {
   return out.size > 0 ? out : undefined;
 }
 
+/** What a header value or reason phrase may hold on the wire (Node's checkInvalidHeaderChar, plus no CR/LF). */
+const INVALID_HEAD_CHAR = /[^\t\x20-\x7e\x80-\xff\r\n]|\r(?!\n)|(?<!\r)\n/;
+
+/**
+ * Writes a whole small answer straight onto the client's socket: the status line, the replica's header lines
+ * minus hop-by-hop ones, the keep-alive lines Node would add, and the body, as one latin1 write; then ends
+ * `res` without letting it write anything, so the server's per-response bookkeeping (finish, keep-alive,
+ * the next pipelined request) runs as usual. Only for the common case: an HTTP/1.1 keep-alive client whose
+ * socket this response owns right now, nothing written yet, not HEAD. Returns false to use writeHead + end.
+ */
+function writeDirect(
+  res: ServerResponse,
+  req: IncomingMessage,
+  status: number,
+  reason: string,
+  lines: string,
+  body: Buffer,
+): boolean {
+  const r = res as ServerResponse & {
+    _header: string | null;
+    _headerSent: boolean;
+    _keepAliveTimeout?: number;
+    _maxRequestsPerSocket?: number;
+  };
+  const socket = res.socket;
+  if (
+    socket === null ||
+    (socket as { _httpMessage?: unknown })._httpMessage !== res ||
+    r._header !== null ||
+    !res.shouldKeepAlive ||
+    req.httpVersionMinor !== 1 ||
+    req.method === 'HEAD' ||
+    status < 200 ||
+    status === 204 ||
+    status === 304 ||
+    r._maxRequestsPerSocket ||
+    !socket.writable
+  ) {
+    return false;
+  }
+  const phrase = reason.length > 0 ? reason : (http.STATUS_CODES[status] ?? 'unknown');
+  const timeout = r._keepAliveTimeout ? Math.floor(r._keepAliveTimeout / 1000) : 0;
+  const head =
+    'HTTP/1.1 ' +
+    status +
+    ' ' +
+    phrase +
+    '\r\n' +
+    lines +
+    (timeout > 0
+      ? 'Connection: keep-alive\r\nKeep-Alive: timeout=' + timeout + '\r\n\r\n'
+      : 'Connection: keep-alive\r\n\r\n');
+  if (INVALID_HEAD_CHAR.test(head)) return false;
+  r._header = head;
+  r._headerSent = true;
+  res.statusCode = status;
+  socket.write(body.length > 0 ? head + body.toString('latin1') : head, 'latin1');
+  res.end();
+  return true;
+}
+
 class Pool {
   readonly idle: Conn[] = [];
   readonly all = new Set<Conn>();
@@ -438,6 +506,7 @@ class Exchange {
     sock.on('drain', onDrain);
     req.on('data', onData);
     req.on('end', onEnd);
+    req.resume();
     conn.onDetach = () => {
       sock.off('drain', onDrain);
       req.off('data', onData);
@@ -447,10 +516,18 @@ class Exchange {
   }
 
   /** The replica's whole answer, head and body. */
-  deliver(status: number, reason: string, headers: string[], body: Buffer | Buffer[]): void {
+  deliver(status: number, reason: string, headers: string[], body: Buffer | Buffer[], lines: string): void {
     if (this.done) return;
     this.finish();
     const res = this.res;
+    if (
+      !Array.isArray(body) &&
+      body.length <= STRING_WRITE_MAX &&
+      this.proxy.options.directWrite &&
+      writeDirect(res, this.req, status, reason, lines, body)
+    ) {
+      return;
+    }
     try {
       if (reason.length > 0) res.writeHead(status, reason, headers);
       else res.writeHead(status, headers);
@@ -611,6 +688,8 @@ class Conn {
   private status = 0;
   private reason = '';
   private headers: string[] = [];
+  /** The forwarded header lines as the replica wrote them, each ending in CRLF (for writeDirect). */
+  private lines = '';
   private length = -1;
   private chunked = false;
   private remaining = 0;
@@ -802,6 +881,7 @@ class Conn {
     this.status = status;
     this.reason = eol > 13 ? text.slice(13, eol) : '';
     const headers: string[] = [];
+    let lines = '';
     let length = -1;
     let chunked = false;
     let te = false;
@@ -816,6 +896,7 @@ class Conn {
       if (first === 32 || first === 9) return false; // obsolete line folding
       const name = text.slice(pos, colon);
       const value = text.slice(colon + 1, end).trim();
+      const lineStart = pos;
       pos = end + 2;
       const n = name.length;
       if (n === 14 || n === 17 || n === 10 || n === 2 || n === 7 || n === 16) {
@@ -837,6 +918,7 @@ class Conn {
         } else if (HOP_BY_HOP.has(lower)) continue;
       }
       headers.push(name, value);
+      lines += text.slice(lineStart, end) + '\r\n';
     }
     if (te) {
       // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3); the length is not forwarded.
@@ -850,8 +932,10 @@ class Conn {
       }
       length = -1;
       if (!chunked) keep = false;
+      lines = ''; // never written directly: streamed
     }
     this.headers = headers;
+    this.lines = lines;
     this.length = length;
     this.chunked = chunked;
     this.keep &&= keep;
@@ -864,7 +948,7 @@ class Conn {
     if (!ex.requestSent) this.keep = false; // answered before the body was all sent: framing unknown
     this.detach();
     this.proxy.release(this);
-    ex.deliver(status, reason, headers, body);
+    ex.deliver(status, reason, headers, body, this.lines);
   }
 
   private completeStream(ex: Exchange): void {

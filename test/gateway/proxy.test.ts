@@ -477,3 +477,52 @@ test('through a real model server: V2 infer and HTTP/1.0 clients without Host', 
   assert.match(raw, /^HTTP\/1\.1 200 OK\r\n/);
   assert.match(raw, /"data":\[1,2\]/);
 });
+
+test('a streamed body that waits for a socket (pool full) or for a starting replica loses no bytes', async (t) => {
+  const up = await httpUpstream(t, (req, res) => {
+    if (req.url === '/slow') {
+      req.resume();
+      setTimeout(() => {
+        res.writeHead(200, { 'content-length': 4 });
+        res.end('slow');
+      }, 150);
+      return;
+    }
+    echo(req, res);
+  });
+  const gw = await gateway(t, up.port, { maxSocketsPerPort: 1 });
+  const big = Buffer.alloc(1024 * 1024);
+  for (let i = 0; i < big.length; i += 13) big[i] = i % 199;
+  const slow = get(gw, '/slow');
+  await new Promise((r) => setTimeout(r, 20));
+  const queued = await get(gw, '/echo', 'POST', big);
+  assert.equal((await slow).body, 'slow');
+  assert.equal(queued.status, 200);
+  assert.ok(queued.bodyBytes.equals(big), 'the queued streamed body arrived whole');
+
+  // held for a starting replica, then forwarded behind a slow request: held and queued
+  gw.endpoints.set({
+    namespace: 'default',
+    name: 'svc',
+    modelName: 'svc',
+    port: undefined,
+    revision: undefined,
+    starting: true,
+  });
+  const heldSlow = get(gw, '/slow');
+  await new Promise((r) => setTimeout(r, 20));
+  const held = get(gw, '/echo', 'POST', big);
+  await new Promise((r) => setTimeout(r, 50));
+  gw.endpoints.set({
+    namespace: 'default',
+    name: 'svc',
+    modelName: 'svc',
+    port: up.port,
+    revision: 'r1',
+    starting: false,
+  });
+  const r = await held;
+  assert.equal((await heldSlow).body, 'slow');
+  assert.equal(r.status, 200);
+  assert.ok(r.bodyBytes.equals(big), 'the held streamed body arrived whole');
+});
