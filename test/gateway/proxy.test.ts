@@ -526,3 +526,35 @@ test('a streamed body that waits for a socket (pool full) or for a starting repl
   assert.equal(r.status, 200);
   assert.ok(r.bodyBytes.equals(big), 'the held streamed body arrived whole');
 });
+
+test('a client that pipelines gets its answers in order, even when the replica answers out of order', async (t) => {
+  const up = await httpUpstream(t, (req, res) => {
+    req.resume();
+    const n = Number((req.url ?? '').slice(1));
+    setTimeout(
+      () => {
+        res.writeHead(200, { 'content-length': String(n).length, 'x-n': n });
+        res.end(String(n));
+      },
+      (3 - n) * 30,
+    );
+  });
+  const gw = await gateway(t, up.port);
+  const text = await new Promise<string>((resolve, reject) => {
+    const s = net.connect(gw.port, '127.0.0.1');
+    const parts: Buffer[] = [];
+    s.on('data', (d) => {
+      parts.push(d);
+      const all = Buffer.concat(parts).toString();
+      if ((all.match(/HTTP\/1\.1 200/g) ?? []).length === 3 && all.endsWith('2')) s.end();
+    });
+    s.on('end', () => resolve(Buffer.concat(parts).toString()));
+    s.on('error', reject);
+    s.write(`GET /0 HTTP/1.1\r\nhost: ${HOST.host}\r\n\r\nGET /1 HTTP/1.1\r\nhost: ${HOST.host}\r\n\r\n`);
+    s.write(`GET /2 HTTP/1.1\r\nhost: ${HOST.host}\r\nconnection: close\r\n\r\n`);
+  });
+  const order = [...text.matchAll(/x-n: (\d)/g)].map((m) => m[1]);
+  assert.deepEqual(order, ['0', '1', '2']);
+  assert.equal((text.match(/\r\n\r\n/g) ?? []).length, 3);
+  assert.match(text, /Connection: close\r\n/i, 'the last answer closes, as the client asked');
+});
