@@ -59,8 +59,8 @@ async function main(): Promise<void> {
     ['tcp', barePort],
     ['uds', sock],
   ] as const) {
-    for (const mode of ['pipe', 'buffer', 'raw', 'inferd'] as const) {
-      if (mode === 'inferd' && transport !== 'tcp') continue; // the gateway's client speaks TCP
+    for (const mode of ['pipe', 'buffer', 'raw', 'inferd', 'coalesce'] as const) {
+      if ((mode === 'inferd' || mode === 'coalesce') && transport !== 'tcp') continue; // TCP only
       const proxy = groups.start('proxy', process.execPath, [
         join(repoRoot, 'dist', 'bench', 'experiments', 'proxy.js'),
         transport,

@@ -4,7 +4,9 @@
 // pipe: http.request + pipe() both ways (what src/gateway/proxy.ts does); buffer: http.request, bodies
 // buffered and sent with end(body); raw: no http.request — a pool of keep-alive net.Sockets, the request
 // head and body written in one go, the answer framed by its content-length with a minimal parser.
-// inferd: src/gateway/proxy.ts's ReplicaProxy as it is (TCP only).
+// inferd: src/gateway/proxy.ts's ReplicaProxy as it is (TCP only). coalesce: raw, plus the requests that
+// arrive in one event-loop turn written together as one pipelined write on one upstream socket (a
+// measurement of what fewer syscalls would buy; no failure handling, not what inferd does).
 // Prints {"port":N}. Not part of inferd; used by proxy-transport.ts.
 
 import http from 'node:http';
@@ -15,9 +17,9 @@ const [transport, target, mode] = process.argv.slice(2);
 if (
   (transport !== 'tcp' && transport !== 'uds') ||
   !target ||
-  !['pipe', 'buffer', 'raw', 'inferd'].includes(mode ?? '')
+  !['pipe', 'buffer', 'raw', 'inferd', 'coalesce'].includes(mode ?? '')
 ) {
-  process.stderr.write('usage: proxy.js (tcp PORT | uds PATH) (pipe | buffer | raw | inferd)\n');
+  process.stderr.write('usage: proxy.js (tcp PORT | uds PATH) (pipe | buffer | raw | inferd | coalesce)\n');
   process.exit(2);
 }
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, keepAliveMsecs: 10_000 });
@@ -93,16 +95,87 @@ function rawForward(req: http.IncomingMessage, res: http.ServerResponse, body: B
   conn.sock.uncork();
 }
 
-const inferd = mode === 'inferd' ? new ReplicaProxy({ directWrite: process.env.INFERD_PROXY_DIRECT !== '0' }) : undefined;
+// --- coalesce mode: FIFO of answers per socket; one write per socket per event-loop turn.
+class PipeConn {
+  readonly sock: net.Socket;
+  readonly queue: http.ServerResponse[] = [];
+  private buf: Buffer | undefined;
+  constructor() {
+    this.sock = transport === 'tcp' ? net.connect(Number(target), '127.0.0.1') : net.connect(target!);
+    if (transport === 'tcp') this.sock.setNoDelay(true);
+    this.sock.on('data', (d: Buffer) => this.onData(d));
+    this.sock.on('error', () => {});
+    this.sock.on('close', () => {
+      for (const r of this.queue.splice(0)) if (!r.headersSent) r.writeHead(502).end();
+    });
+  }
+  private onData(d: Buffer): void {
+    let buf = this.buf ? Buffer.concat([this.buf, d]) : d;
+    this.buf = undefined;
+    for (;;) {
+      const headEnd = buf.indexOf('\r\n\r\n');
+      if (headEnd < 0) break;
+      const lines = buf.toString('latin1', 0, headEnd).split('\r\n');
+      const status = Number(lines[0]!.slice(9, 12));
+      const out: string[] = [];
+      let length = 0;
+      for (let i = 1; i < lines.length; i++) {
+        const line = lines[i]!;
+        const c = line.indexOf(':');
+        const name = line.slice(0, c).toLowerCase();
+        const value = line.slice(c + 1).trim();
+        if (name === 'content-length') length = Number(value);
+        if (!HOP.has(name)) out.push(name, value);
+      }
+      const total = headEnd + 4 + length;
+      if (buf.length < total) break;
+      const res = this.queue.shift()!;
+      res.writeHead(status, out);
+      res.end(buf.toString('latin1', headEnd + 4, total), 'latin1');
+      buf = buf.subarray(total);
+      if (this.queue.length === 0) free.push(this);
+    }
+    if (buf.length > 0) this.buf = buf;
+  }
+}
+const free: PipeConn[] = [];
+let batch: string[] = [];
+let batchRes: http.ServerResponse[] = [];
+let batchScheduled = false;
+function flushBatch(): void {
+  batchScheduled = false;
+  for (let i = 0; i < batch.length; i += 16) {
+    const conn = free.pop() ?? new PipeConn();
+    conn.sock.write(batch.slice(i, i + 16).join(''), 'latin1');
+    for (const r of batchRes.slice(i, i + 16)) conn.queue.push(r);
+  }
+  batch = [];
+  batchRes = [];
+}
+function coalesceForward(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
+  let head = `${req.method} ${req.url} HTTP/1.1\r\n`;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) if (!HOP.has(raw[i]!.toLowerCase())) head += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  batch.push(`${head}\r\n${body.toString('latin1')}`);
+  batchRes.push(res);
+  if (!batchScheduled) {
+    batchScheduled = true;
+    setImmediate(flushBatch);
+  }
+}
+
+const inferd =
+  mode === 'inferd' ? new ReplicaProxy({ directWrite: process.env.INFERD_PROXY_DIRECT !== '0' }) : undefined;
 const server = http.createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (req, res) => {
   if (inferd) {
     inferd.forward(req, res, Number(target), req.url ?? '/');
     return;
   }
-  if (mode === 'raw') {
+  if (mode === 'raw' || mode === 'coalesce') {
+    const forward = mode === 'raw' ? rawForward : coalesceForward;
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => rawForward(req, res, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('end', () => forward(req, res, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     return;
   }
   const headers: http.OutgoingHttpHeaders = {};
