@@ -1,9 +1,11 @@
 // Forwards one request to a replica on loopback. The hot path is a small HTTP/1.1 client of its own: per
 // replica port a bounded pool of keep-alive `net.Socket`s (no Nagle delay); the request head (method, path,
 // the client's headers minus hop-by-hop ones) and a body of known length leave in one write; the answer is
-// framed by its `content-length` with a compact parser (chunked and close-delimited answers are streamed)
-// and handed to the client with one `writeHead` + `end`. Node's `http.request` costs ~2.5× more CPU per
-// request on this path (docs/benchmarks.md, "Proxy hop experiment"), which is why it is not used there.
+// framed by its `content-length` with a compact parser (chunked and close-delimited answers are streamed);
+// a small whole answer goes onto a keep-alive HTTP/1.1 client's socket in one write as the replica framed it
+// (`writeDirect`), anything else through `writeHead` + `end`. Node's `http.request` + `pipe()` costs 1.6–2.5×
+// more CPU per request on this path (docs/benchmarks.md, "Proxy hop experiment"), which is why it is not
+// used there.
 //
 // Requests the compact client does not take go through `http.request` + `pipe()` as before: bodies without
 // a content-length (chunked uploads), `Expect: 100-continue`, `Upgrade`, anything not HTTP/1.x.
