@@ -120,7 +120,9 @@ test('EXPECTED FAILURE - a model call slower than the batcher timeout answers TI
 test('V1 through the model server: KServe batch reply {"message":"","batchId":…,"predictions":…}', async (t) => {
   const model = doubler('m');
   const repo = new ModelRepository();
-  repo.add(model, { batcher: new Batcher(model, { maxBatchSize: 32, maxLatencyMs: 50 }) });
+  // A long latency window: full batches flush at 32, so the count does not depend on how fast a busy machine
+  // delivers 200 connections; only the last partial batch waits for the window.
+  repo.add(model, { batcher: new Batcher(model, { maxBatchSize: 32, maxLatencyMs: 2000 }) });
   const server = createModelServer({ models: repo, log: silentLogger });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
@@ -146,7 +148,7 @@ test('V1 through the model server: KServe batch reply {"message":"","batchId":�
       req.end(`{"instances":[[${i},${i + 0.5}]]}`);
     });
   const bodies = await Promise.all(Array.from({ length: 200 }, (_, i) => post(i)));
-  assert.ok(model.calls.length <= Math.ceil(200 / 32) + 2, `${model.calls.length} calls: ${model.calls}`);
+  assert.ok(model.calls.length <= Math.ceil(200 / 32) + 1, `${model.calls.length} calls: ${model.calls}`);
   for (let i = 0; i < 200; i++) {
     const m = /^\{"message":"","batchId":"([0-9a-f-]{36})","predictions":\[\[(.*)\]\]\}$/.exec(bodies[i]!);
     assert.ok(m, bodies[i]);
