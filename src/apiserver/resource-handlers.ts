@@ -13,6 +13,7 @@ import { applyJsonPatch } from './json-patch.js';
 import { mergePatch } from './merge-patch.js';
 import { type ListQuery, matchesFields, parseListQuery } from './query.js';
 import { parseBody, readBody } from './request-body.js';
+import { bodyTypeProblem } from './request-guard.js';
 import { objectForTarget } from './request-object.js';
 import { sendJson } from './respond.js';
 import { startWatchStream, type WatchStream } from './watch-stream.js';
@@ -58,6 +59,9 @@ function methodNotAllowed(allowed: string[]): InferdError {
 const isDryRun = (params: URLSearchParams) => params.getAll('dryRun').includes('All');
 
 async function readObjectBody(deps: HandlerDeps, req: IncomingMessage): Promise<unknown> {
+  // Before reading: a text/plain or form body is what a cross-site page can send without a CORS preflight.
+  const wrongType = bodyTypeProblem(req.headers['content-type']);
+  if (wrongType) throw wrongType;
   return parseBody(await readBody(req, deps.maxBodyBytes), req.headers['content-type']);
 }
 
@@ -182,7 +186,7 @@ export async function handleObject(deps: HandlerDeps, ctx: RequestContext, name:
         const input = admitted(deps, obj, 'CREATE', undefined);
         return sendJson(res, 201, isDryRun(ctx.params) ? input : deps.store.create(input));
       }
-      const merged = objectForTarget(applyPatch(flavour, old, patch), { kind, namespace: ctx.namespace, name });
+      const merged = objectForTarget(applyPatch(deps, flavour, old, patch), { kind, namespace: ctx.namespace, name });
       const input = admitted(deps, merged, 'UPDATE', old);
       return sendJson(res, 200, isDryRun(ctx.params) ? input : deps.store.update(input));
     }
@@ -215,7 +219,7 @@ export async function handleStatus(deps: HandlerDeps, ctx: RequestContext, name:
       const patch = await readObjectBody(deps, req);
       const old = deps.store.get(key);
       if (!old) throw notFound(kind, name);
-      const merged = objectForTarget(applyPatch(flavour, old, patch), { kind, namespace: ctx.namespace, name });
+      const merged = objectForTarget(applyPatch(deps, flavour, old, patch), { kind, namespace: ctx.namespace, name });
       return sendJson(res, 200, deps.store.updateStatus(merged));
     }
     default:
@@ -235,8 +239,8 @@ function patchFlavour(req: IncomingMessage): PatchFlavour {
   return flavour;
 }
 
-function applyPatch(flavour: PatchFlavour, old: Resource, patch: unknown): unknown {
-  if (flavour === 'json') return applyJsonPatch(old, patch);
+function applyPatch(deps: HandlerDeps, flavour: PatchFlavour, old: Resource, patch: unknown): unknown {
+  if (flavour === 'json') return applyJsonPatch(old, patch, { maxCopyBytes: deps.maxBodyBytes });
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
     throw new InferdError('INVALID_INPUT', 'a merge patch must be a JSON object', { reason: 'BadRequest' });
   }
