@@ -18,6 +18,15 @@ export interface JsonPatchLimits {
   maxCopyBytes?: number;
 }
 
+/** A deep copy of JSON data; strings are shared (immutable), unlike structuredClone, which copies their bytes. */
+function cloneJson(v: Json): Json {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(cloneJson);
+  const out: Record<string, Json> = {};
+  for (const [k, item] of Object.entries(v)) out[k] = cloneJson(item);
+  return out;
+}
+
 /** The JSON size of `v`, or Infinity as soon as it passes `budget` (so a huge value costs at most `budget`). */
 export function jsonSizeWithin(v: Json, budget: number): number {
   let size = 0;
@@ -143,14 +152,14 @@ export function applyJsonPatch(doc: Json, ops: unknown, limits: JsonPatchLimits 
     );
   }
   let copied = 0;
-  let out: Json = structuredClone(doc);
+  let out: Json = cloneJson(doc);
   checked.forEach((op, i) => {
     try {
       const path = parsePointer(op.path);
       switch (op.op) {
         case 'add':
           if (!('value' in op)) throw new Error('"value" is required');
-          out = add(out, path, structuredClone(op.value));
+          out = add(out, path, cloneJson(op.value));
           break;
         case 'remove':
           out = remove(out, path);
@@ -158,11 +167,11 @@ export function applyJsonPatch(doc: Json, ops: unknown, limits: JsonPatchLimits 
         case 'replace':
           if (!('value' in op)) throw new Error('"value" is required');
           if (path.length === 0) {
-            out = structuredClone(op.value);
+            out = cloneJson(op.value);
             break;
           }
           get(out, path);
-          out = add(remove(out, path), path, structuredClone(op.value));
+          out = add(remove(out, path), path, cloneJson(op.value));
           break;
         case 'move': {
           const from = parsePointer(op.from ?? '');
@@ -182,7 +191,7 @@ export function applyJsonPatch(doc: Json, ops: unknown, limits: JsonPatchLimits 
               { path: `[${i}]` },
             );
           }
-          out = add(out, path, structuredClone(value));
+          out = add(out, path, cloneJson(value));
           break;
         }
         case 'test':

@@ -11,7 +11,7 @@ import { alreadyExists, notFound } from '../store/resource-errors.js';
 import type { ObjectKey, Store } from '../store/store.js';
 import { applyJsonPatch } from './json-patch.js';
 import { mergePatch } from './merge-patch.js';
-import { type ListQuery, matchesFields, parseListQuery } from './query.js';
+import { checkSelectableFields, type ListQuery, matchesFields, parseListQuery } from './query.js';
 import { parseBody, readBody } from './request-body.js';
 import { bodyTypeProblem } from './request-guard.js';
 import { objectForTarget } from './request-object.js';
@@ -88,6 +88,7 @@ export async function handleCollection(deps: HandlerDeps, ctx: RequestContext): 
   switch (req.method) {
     case 'GET': {
       const query = parseListQuery(ctx.params);
+      checkSelectableFields(kind.kind, query.fieldSelector);
       if (query.watch) return watch(deps, ctx, query);
       const { items, resourceVersion } = deps.store.list({
         kind: kind.kind,
@@ -117,6 +118,7 @@ export async function handleCollection(deps: HandlerDeps, ctx: RequestContext): 
     case 'DELETE': {
       if (kind.kind === 'Namespace') throw methodNotAllowed(['GET', 'POST']);
       const query = parseListQuery(ctx.params);
+      checkSelectableFields(kind.kind, query.fieldSelector);
       const { items } = deps.store.list({
         kind: kind.kind,
         namespace: ctx.namespace,
@@ -168,6 +170,7 @@ export async function handleObject(deps: HandlerDeps, ctx: RequestContext, name:
   switch (req.method) {
     case 'GET': {
       const query = parseListQuery(ctx.params);
+      checkSelectableFields(kind.kind, query.fieldSelector);
       if (query.watch) return watch(deps, ctx, query, name);
       return sendJson(res, 200, current());
     }
