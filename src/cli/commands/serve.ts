@@ -1,7 +1,6 @@
 // `inferd serve`: one process with the embedded store, the control API, the controllers and the gateway on
 // one port. Replicas are child processes. Stops cleanly on SIGINT/SIGTERM; a kill -9 loses nothing stored.
 
-import { mkdirSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
