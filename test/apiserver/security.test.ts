@@ -1,7 +1,9 @@
 // Issue 10's attacks on the control API, each with the safe answer: DNS rebinding and CSRF (Host, Origin,
 // content type), the JSON Patch copy bomb (C2), a deeply nested YAML body (H3), YAML alias bombs and deep
 // merge patches (L2), prototype keys (L3), deletionTimestamp on create and field selectors (L7), /readyz.
-// For C2 and H3 the test measures how long GET /healthz takes while the attack is being answered.
+// For C2 and H3 the test measures how long GET /healthz takes while the attack is being answered (client and
+// server share this process, and CI machines are busy: the bounds are generous; before the fix the server
+// blocked ~13 s (H3) or died (C2)).
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -148,8 +150,8 @@ test('a 3 KB JSON Patch of 25 copy operations is refused with 413 at once; /heal
   assert.equal(reply.status, 413);
   assert.equal(reply.json.reason, 'RequestEntityTooLarge');
   assert.match(reply.json.message, /operation \d+: copy/);
-  assert.ok(reply.ms < 2_000, `answered in ${reply.ms.toFixed(1)} ms`);
-  assert.ok(slowest < 1_000, `slowest /healthz during the attack: ${slowest.toFixed(1)} ms`);
+  assert.ok(reply.ms < 5_000, `answered in ${reply.ms.toFixed(1)} ms`);
+  assert.ok(slowest < 3_000, `slowest /healthz during the attack: ${slowest.toFixed(1)} ms`);
   t.diagnostic(`C2: 413 in ${reply.ms.toFixed(1)} ms; ${probes} /healthz probes, slowest ${slowest.toFixed(1)} ms`);
   const stored = h.store.get({ kind: 'InferenceService', namespace: 'default', name: 'bomb' });
   assert.equal(stored?.metadata.annotations, undefined);
@@ -177,8 +179,8 @@ test('a 4 MB deeply nested YAML body is refused fast with 400; /healthz stays fa
     );
     assert.equal(reply.status, 400, shape);
     assert.match(reply.json.message, /nesting deeper than 100 levels/);
-    assert.ok(reply.ms < 3_000, `${shape}: answered in ${reply.ms.toFixed(1)} ms`);
-    assert.ok(slowest < 1_000, `${shape}: slowest /healthz ${slowest.toFixed(1)} ms`);
+    assert.ok(reply.ms < 5_000, `${shape}: answered in ${reply.ms.toFixed(1)} ms`);
+    assert.ok(slowest < 3_000, `${shape}: slowest /healthz ${slowest.toFixed(1)} ms`);
     t.diagnostic(`H3 ${shape}: 400 in ${reply.ms.toFixed(1)} ms; ${probes} probes, slowest ${slowest.toFixed(1)} ms`);
   }
   const json = `{"a":${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}}`;
