@@ -18,6 +18,44 @@ export const RUNTIME_ENV_KEYS = [
   'INFERD_PYTHON', // PATH or off: the sklearn Python fallback's interpreter (inferd serve --python / --no-python)
 ] as const;
 
+/**
+ * What processes inferd starts inherit from the server's environment: enough to run (PATH, HOME, locale, temp
+ * folders, proxy settings, BLAS/OpenMP tuning, pyenv's shims), never the server's credentials (AWS_*, tokens)
+ * or its loader hooks (NODE_OPTIONS, LD_PRELOAD). docs/security.md, "Processes inferd starts".
+ */
+const INHERITED_ENV_KEYS = new Set([
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'LANG',
+  'LANGUAGE',
+  'TZ',
+  'TMPDIR',
+  'TEMP',
+  'TMP',
+  'SYSTEMROOT',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'PYENV_ROOT',
+  'PYENV_VERSION',
+]);
+const INHERITED_ENV_PREFIXES = ['LC_', 'OMP_', 'OPENBLAS_', 'GOTO_', 'MKL_', 'BLIS_', 'NVPL_'] as const;
+
+/** The part of `env` that processes inferd starts inherit (see INHERITED_ENV_KEYS). */
+export function inheritedEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) continue;
+    if (INHERITED_ENV_KEYS.has(k) || INHERITED_ENV_PREFIXES.some((p) => k.startsWith(p))) out[k] = v;
+  }
+  return out;
+}
+
 export interface ServeConfig {
   host: string;
   port: number;
@@ -37,6 +75,8 @@ export interface ServeConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Env passed to replicas (KServe-compatible names such as PREDICT_PROBA). */
   replicaEnv: Record<string, string>;
+  /** The server's environment that processes inferd starts inherit (inheritedEnv); nothing else of it reaches them. */
+  processEnv: Record<string, string>;
   /** Storage credentials and endpoints from the environment (AWS_*, S3_*, GCS), as KServe's storage initializer reads them. */
   storageEnv: Record<string, string>;
   /** Most bytes one model may download or unpack to; past it the service fails with StorageTooLarge. */
@@ -47,6 +87,10 @@ export interface ServeConfig {
   standbyReplicas: number;
   /** Models per replica process: 1 = a process per model; N > 1 packs small pure-TS models into model hosts. */
   modelsPerReplica: number;
+  /** Host names the control API answers besides loopback and the listening addresses (`name`, `.suffix`, `*`). */
+  allowedHosts: string[];
+  /** Browser origins the control API accepts besides its own (`https://ui.example.com`, `*`). */
+  allowedOrigins: string[];
 }
 
 export const SERVE_DEFAULTS = {
@@ -89,6 +133,11 @@ Flags:
   --python PATH     python3 with scikit-learn for sklearn models the native runtime does not implement
                     (default: the first of /usr/bin/python3, python3 that has it, or INFERD_PYTHON)
   --no-python       turn that Python fallback off
+  --allowed-hosts H,...    Host names the control API (/api, /apis) answers besides loopback names, 127.0.0.1,
+                          ::1 and the addresses it listens on: a name, .suffix for any subdomain, or * for any
+                          (default none, or INFERD_ALLOWED_HOSTS); others get 403 (DNS rebinding protection)
+  --allowed-origins O,... browser origins (https://ui.example.com) allowed to call the control API besides its
+                          own (default none, or INFERD_ALLOWED_ORIGINS); others get 403 (CSRF protection)
   --log-level L     debug|info|warn|error (default info)
 `;
 
@@ -110,6 +159,8 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
       'standby-replicas': { type: 'string' },
       'models-per-replica': { type: 'string' },
       python: { type: 'string' },
+      'allowed-hosts': { type: 'string', multiple: true },
+      'allowed-origins': { type: 'string', multiple: true },
       'no-python': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -167,6 +218,18 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
   const domain = values.domain ?? env.INFERD_DOMAIN ?? SERVE_DEFAULTS.domain;
   if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(domain)) problems.push(`--domain: '${domain}' is not a DNS name`);
   if (values['no-python'] && values.python) problems.push('--python and --no-python: give one');
+  const listOf = (flag: string[] | undefined, envValue: string | undefined) =>
+    (flag ?? (envValue === undefined ? [] : [envValue]))
+      .flatMap((v) => v.split(','))
+      .map((v) => v.trim())
+      .filter((v) => v !== '');
+  const allowedHosts = listOf(values['allowed-hosts'], env.INFERD_ALLOWED_HOSTS).map((h) => h.toLowerCase());
+  const allowedOrigins = listOf(values['allowed-origins'], env.INFERD_ALLOWED_ORIGINS);
+  for (const o of allowedOrigins) {
+    if (o !== '*' && !/^https?:\/\/[^/\s]+\/?$/.test(o)) {
+      problems.push(`--allowed-origins: expected an origin like https://ui.example.com or *, got '${o}'`);
+    }
+  }
   if (problems.length) throw new InferdError('INVALID_CONFIG', problems.join('; '));
   const replicaEnv: Record<string, string> = {};
   for (const key of RUNTIME_ENV_KEYS) {
@@ -194,11 +257,14 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     restartBackoffMaxMs: SERVE_DEFAULTS.restartBackoffMaxMs,
     logLevel,
     replicaEnv,
+    processEnv: inheritedEnv(env),
     storageEnv,
     storageMaxBytes: storageMaxBytes ?? SERVE_DEFAULTS.storageMaxBytes,
     storageTimeoutMs: Math.round(storageTimeoutMs),
     standbyReplicas,
     modelsPerReplica,
+    allowedHosts,
+    allowedOrigins,
   });
 }
 

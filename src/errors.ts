@@ -37,6 +37,7 @@ export const ERROR_TABLE = {
   MODEL_LOAD_FAILED: { http: 500, grpc: 'INTERNAL' }, // also shown in status conditions
   UNSAFE_MODEL: { http: 500, grpc: 'INTERNAL' }, // pickle references a class outside the allowlist
   STORAGE_FAILED: { http: 500, grpc: 'INTERNAL' },
+  STATE_DAMAGED: { http: 500, grpc: 'INTERNAL' }, // startup only: state.db fails its integrity check
   INTERNAL: { http: 500, grpc: 'INTERNAL' },
 } as const satisfies Record<string, { http: number; grpc: GrpcStatusName }>;
 

@@ -14,6 +14,7 @@ import {
   present,
   unknownFields,
 } from './checks.js';
+import { envNameProblem } from './env-names.js';
 import { child, describe } from './json-path.js';
 import { nameProblem } from './names.js';
 import { BATCHER_FIELDS, CONTAINER_FIELDS, LOGGER_FIELDS } from './resource-fields.js';
@@ -145,7 +146,10 @@ function validateEnv(env: unknown, path: string, out: Out): void {
     const p = child(path, i);
     if (!isObject(e, p, out)) return;
     if (!present(e['name']) || e['name'] === '') out.push({ path: child(p, 'name'), message: 'required' });
-    else isString(e['name'], child(p, 'name'), out);
+    else if (isString(e['name'], child(p, 'name'), out)) {
+      const problem = envNameProblem(e['name']);
+      if (problem) out.push({ path: child(p, 'name'), message: problem });
+    }
     if (present(e['value'])) isString(e['value'], child(p, 'value'), out);
   });
 }

@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { discoveryDocument, versionDocument } from './discovery.js';
 import { DEFAULT_MAX_BODY_BYTES } from './request-body.js';
+import { type AccessPolicy, accessProblem } from './request-guard.js';
 import {
   type Admit,
   type HandlerDeps,
@@ -34,6 +35,10 @@ export interface ApiServerOptions {
   maxBodyBytes?: number;
   /** Reported by `GET /version` as `v<version>`. Default: package.json's version. */
   version?: string;
+  /** Host/Origin checks (DNS rebinding, CSRF). Default: loopback names and addresses only, no other origin. */
+  access?: AccessPolicy;
+  /** What `/readyz` reports: undefined when ready, else why not (503). Default: always ready. */
+  notReady?: () => string | undefined;
 }
 
 export interface ApiServer {
@@ -58,6 +63,7 @@ function packageVersion(): string {
 /** Creates the control API over `store`. */
 export function createApiServer(opts: ApiServerOptions): ApiServer {
   const version = opts.version ?? packageVersion();
+  const access: AccessPolicy = opts.access ?? { allowedHosts: [], allowedOrigins: [], listenAddresses: [] };
   const deps: HandlerDeps = {
     store: opts.store,
     log: opts.log,
@@ -69,7 +75,11 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   /** Answers the routes that are not stored objects. */
   function serveFixed(route: Exclude<ApiRoute, { type: 'collection' | 'object' }>, res: ServerResponse): void {
     if (route.type === 'healthz') sendText(res, 200, 'ok');
-    else if (route.type === 'version') sendJson(res, 200, versionDocument(version));
+    else if (route.type === 'readyz') {
+      const why = opts.notReady?.();
+      if (why === undefined) sendText(res, 200, 'ok');
+      else sendText(res, 503, `not ready: ${why}`);
+    } else if (route.type === 'version') sendJson(res, 200, versionDocument(version));
     else if (route.type === 'discovery') {
       const doc = discoveryDocument(route.path);
       if (doc !== undefined) sendJson(res, 200, doc);
@@ -118,6 +128,12 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const route = parseApiPath(url.pathname);
       if (!route) return false;
+      // Probes may use any Host (a kubelet sends the pod's IP); everything else must come from this server's names.
+      const refused = route.type === 'healthz' || route.type === 'readyz' ? undefined : accessProblem(req, access);
+      if (refused) {
+        sendJson(res, 403, failure(403, 'Forbidden', refused.message));
+        return true;
+      }
       if (route.type !== 'collection' && route.type !== 'object') {
         serveFixed(route, res);
         return true;

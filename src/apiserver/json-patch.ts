@@ -1,8 +1,53 @@
 // JSON Patch (RFC 6902) with JSON Pointers (RFC 6901): add, remove, replace, move, copy, test, applied in
 // order to a copy; the first failing operation fails the whole patch with the operation's index and path.
+// Bounded as the Kubernetes apiserver bounds it since CVE-2019-1002100: at most 10,000 operations, and the
+// bytes `copy` adds are counted as they accumulate (25 copies of a value holding every earlier copy would
+// otherwise grow 2^25-fold), so a 3 KB patch cannot take the server's memory.
 
 import { InferdError } from '../errors.js';
 import { jsonEqual } from '../store/deep-equal.js';
+import { FORBIDDEN_KEYS } from './body-limits.js';
+
+/** Most operations one JSON Patch may have (the Kubernetes apiserver's maxJSONPatchOperations). */
+export const MAX_JSON_PATCH_OPERATIONS = 10_000;
+
+export interface JsonPatchLimits {
+  /** Default MAX_JSON_PATCH_OPERATIONS. */
+  maxOperations?: number;
+  /** Most bytes (as JSON) all `copy` operations together may add; default 4 MiB (the body limit). */
+  maxCopyBytes?: number;
+}
+
+/** A deep copy of JSON data; strings are shared (immutable), unlike structuredClone, which copies their bytes. */
+function cloneJson(v: Json): Json {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(cloneJson);
+  const out: Record<string, Json> = {};
+  for (const [k, item] of Object.entries(v)) out[k] = cloneJson(item);
+  return out;
+}
+
+/** The JSON size of `v`, or Infinity as soon as it passes `budget` (so a huge value costs at most `budget`). */
+export function jsonSizeWithin(v: Json, budget: number): number {
+  let size = 0;
+  const stack: Json[] = [v];
+  while (stack.length > 0) {
+    const x = stack.pop();
+    if (x === null || typeof x !== 'object') size += typeof x === 'string' ? x.length + 2 : String(x).length;
+    else if (Array.isArray(x)) {
+      size += 2 + x.length;
+      for (const item of x) stack.push(item);
+    } else {
+      for (const [k, item] of Object.entries(x)) {
+        size += k.length + 4;
+        stack.push(item);
+      }
+      size += 2;
+    }
+    if (size > budget) return Number.POSITIVE_INFINITY;
+  }
+  return size;
+}
 
 type Json = unknown;
 interface Operation {
@@ -20,10 +65,14 @@ function fail(index: number, message: string, code: 'INVALID_INPUT' | 'INVALID_M
 export function parsePointer(pointer: string): string[] {
   if (pointer === '') return [];
   if (!pointer.startsWith('/')) throw new Error(`"${pointer}" is not a JSON pointer (it must start with /)`);
-  return pointer
+  const tokens = pointer
     .slice(1)
     .split('/')
     .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  // Writing through `__proto__` would replace an object's prototype (and skip validation).
+  const bad = tokens.find((t) => FORBIDDEN_KEYS.has(t));
+  if (bad !== undefined) throw new Error(`the key "${bad}" is not allowed`);
+  return tokens;
 }
 
 function isContainer(v: unknown): v is Record<string, Json> | Json[] {
@@ -88,16 +137,29 @@ export function checkJsonPatch(ops: unknown): Operation[] {
   return ops as Operation[];
 }
 
-/** The result of applying RFC 6902 `ops` to a copy of `doc`. INVALID_MANIFEST naming the failing op. */
-export function applyJsonPatch(doc: Json, ops: unknown): Json {
-  let out: Json = structuredClone(doc);
-  checkJsonPatch(ops).forEach((op, i) => {
+/**
+ * The result of applying RFC 6902 `ops` to a copy of `doc`. INVALID_MANIFEST naming the failing op;
+ * PAYLOAD_TOO_LARGE past `limits` (checked before the operations run, and before each `copy`).
+ */
+export function applyJsonPatch(doc: Json, ops: unknown, limits: JsonPatchLimits = {}): Json {
+  const maxOperations = limits.maxOperations ?? MAX_JSON_PATCH_OPERATIONS;
+  const maxCopyBytes = limits.maxCopyBytes ?? 4 * 1024 * 1024;
+  const checked = checkJsonPatch(ops);
+  if (checked.length > maxOperations) {
+    throw new InferdError(
+      'PAYLOAD_TOO_LARGE',
+      `the allowed number of operations in a json patch is ${maxOperations}, got ${checked.length}`,
+    );
+  }
+  let copied = 0;
+  let out: Json = cloneJson(doc);
+  checked.forEach((op, i) => {
     try {
       const path = parsePointer(op.path);
       switch (op.op) {
         case 'add':
           if (!('value' in op)) throw new Error('"value" is required');
-          out = add(out, path, structuredClone(op.value));
+          out = add(out, path, cloneJson(op.value));
           break;
         case 'remove':
           out = remove(out, path);
@@ -105,11 +167,11 @@ export function applyJsonPatch(doc: Json, ops: unknown): Json {
         case 'replace':
           if (!('value' in op)) throw new Error('"value" is required');
           if (path.length === 0) {
-            out = structuredClone(op.value);
+            out = cloneJson(op.value);
             break;
           }
           get(out, path);
-          out = add(remove(out, path), path, structuredClone(op.value));
+          out = add(remove(out, path), path, cloneJson(op.value));
           break;
         case 'move': {
           const from = parsePointer(op.from ?? '');
@@ -118,9 +180,20 @@ export function applyJsonPatch(doc: Json, ops: unknown): Json {
           out = add(remove(out, from), path, value);
           break;
         }
-        case 'copy':
-          out = add(out, path, structuredClone(get(out, parsePointer(op.from ?? ''))));
+        case 'copy': {
+          const value = get(out, parsePointer(op.from ?? ''));
+          // Counted before cloning: the clone itself is what would exhaust memory.
+          copied += jsonSizeWithin(value, maxCopyBytes - copied);
+          if (copied > maxCopyBytes) {
+            throw new InferdError(
+              'PAYLOAD_TOO_LARGE',
+              `json patch operation ${i}: copy ${op.from} -> ${op.path}: the copies of this patch add more than the limit of ${maxCopyBytes} bytes`,
+              { path: `[${i}]` },
+            );
+          }
+          out = add(out, path, cloneJson(value));
           break;
+        }
         case 'test':
           if (!jsonEqual(get(out, path), op.value)) throw new Error(`test failed: the value at ${op.path} differs`);
           break;

@@ -47,6 +47,35 @@ export function parseFieldSelector(text: string): FieldRequirement[] {
   });
 }
 
+/** Fields each kind may be selected on, as the Kubernetes apiserver allows them (others: 400). */
+const SELECTABLE_FIELDS: Record<string, readonly string[]> = {
+  Event: [
+    'involvedObject.kind',
+    'involvedObject.namespace',
+    'involvedObject.name',
+    'involvedObject.uid',
+    'involvedObject.apiVersion',
+    'involvedObject.resourceVersion',
+    'involvedObject.fieldPath',
+    'reason',
+    'reportingComponent',
+    'source',
+    'type',
+  ],
+  Secret: ['type'],
+  Namespace: ['status.phase'],
+};
+
+/** INVALID_INPUT (400) for a field selector on a field `kind` cannot be selected on, as Kubernetes answers. */
+export function checkSelectableFields(kind: string, reqs: readonly FieldRequirement[]): void {
+  for (const r of reqs) {
+    const field = r.path.join('.');
+    if (field === 'metadata.name' || field === 'metadata.namespace') continue;
+    if (SELECTABLE_FIELDS[kind]?.includes(field)) continue;
+    throw badRequest(`field label not supported: ${field}`);
+  }
+}
+
 /** True when `obj` meets every field requirement (a missing field reads as ''). */
 export function matchesFields(obj: unknown, reqs: readonly FieldRequirement[]): boolean {
   return reqs.every((r) => {

@@ -5,6 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import { parseAllDocuments } from 'yaml';
 import { InferdError, messageOf } from '../errors.js';
+import { checkJsonDepth, checkParsedBody, checkYamlDepth } from './body-limits.js';
 import { jsonErrorOffset, positionAt } from './json-error-position.js';
 
 /** Default request body limit: 4 MiB, above Kubernetes' 3 MiB object limit. */
@@ -57,6 +58,7 @@ function badRequest(format: BodyFormat, line: number | undefined, column: number
 }
 
 function parseJson(text: string): unknown {
+  checkJsonDepth(text);
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -68,6 +70,7 @@ function parseJson(text: string): unknown {
 }
 
 function parseYaml(text: string): unknown {
+  checkYamlDepth(text);
   const docs = parseAllDocuments(text).filter((d) => d.contents !== null || d.errors.length > 0);
   for (const doc of docs) {
     const err = doc.errors[0];
@@ -84,13 +87,19 @@ function parseYaml(text: string): unknown {
   if (docs.length > 1) {
     throw badRequest('yaml', undefined, undefined, `expected one document, got ${docs.length} (send them one by one)`);
   }
-  return docs[0]?.toJS({ maxAliasCount: 100 });
+  try {
+    return docs[0]?.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // An alias bomb ("Excessive alias count") or an alias to no anchor: the client's document, so a 400.
+    throw badRequest('yaml', undefined, undefined, messageOf(err).split('\n')[0]!);
+  }
 }
 
 /** Parses a body as JSON or YAML (see bodyFormat); INVALID_INPUT with line:column when it does not parse. */
 export function parseBody(buf: Buffer, contentType: string | undefined): unknown {
   const text = buf.toString('utf8');
   if (text.trim() === '') throw badRequest('json', undefined, undefined, 'the request body is empty');
-  if (bodyFormat(contentType, text) === 'yaml') return parseYaml(text);
-  return parseJson(text);
+  const value = bodyFormat(contentType, text) === 'yaml' ? parseYaml(text) : parseJson(text);
+  checkParsedBody(value);
+  return value;
 }

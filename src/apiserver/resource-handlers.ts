@@ -11,8 +11,9 @@ import { alreadyExists, notFound } from '../store/resource-errors.js';
 import type { ObjectKey, Store } from '../store/store.js';
 import { applyJsonPatch } from './json-patch.js';
 import { mergePatch } from './merge-patch.js';
-import { type ListQuery, matchesFields, parseListQuery } from './query.js';
+import { checkSelectableFields, type ListQuery, matchesFields, parseListQuery } from './query.js';
 import { parseBody, readBody } from './request-body.js';
+import { bodyTypeProblem } from './request-guard.js';
 import { objectForTarget } from './request-object.js';
 import { sendJson } from './respond.js';
 import { startWatchStream, type WatchStream } from './watch-stream.js';
@@ -58,6 +59,9 @@ function methodNotAllowed(allowed: string[]): InferdError {
 const isDryRun = (params: URLSearchParams) => params.getAll('dryRun').includes('All');
 
 async function readObjectBody(deps: HandlerDeps, req: IncomingMessage): Promise<unknown> {
+  // Before reading: a text/plain or form body is what a cross-site page can send without a CORS preflight.
+  const wrongType = bodyTypeProblem(req.headers['content-type']);
+  if (wrongType) throw wrongType;
   return parseBody(await readBody(req, deps.maxBodyBytes), req.headers['content-type']);
 }
 
@@ -84,6 +88,7 @@ export async function handleCollection(deps: HandlerDeps, ctx: RequestContext): 
   switch (req.method) {
     case 'GET': {
       const query = parseListQuery(ctx.params);
+      checkSelectableFields(kind.kind, query.fieldSelector);
       if (query.watch) return watch(deps, ctx, query);
       const { items, resourceVersion } = deps.store.list({
         kind: kind.kind,
@@ -113,6 +118,7 @@ export async function handleCollection(deps: HandlerDeps, ctx: RequestContext): 
     case 'DELETE': {
       if (kind.kind === 'Namespace') throw methodNotAllowed(['GET', 'POST']);
       const query = parseListQuery(ctx.params);
+      checkSelectableFields(kind.kind, query.fieldSelector);
       const { items } = deps.store.list({
         kind: kind.kind,
         namespace: ctx.namespace,
@@ -164,6 +170,7 @@ export async function handleObject(deps: HandlerDeps, ctx: RequestContext, name:
   switch (req.method) {
     case 'GET': {
       const query = parseListQuery(ctx.params);
+      checkSelectableFields(kind.kind, query.fieldSelector);
       if (query.watch) return watch(deps, ctx, query, name);
       return sendJson(res, 200, current());
     }
@@ -182,7 +189,7 @@ export async function handleObject(deps: HandlerDeps, ctx: RequestContext, name:
         const input = admitted(deps, obj, 'CREATE', undefined);
         return sendJson(res, 201, isDryRun(ctx.params) ? input : deps.store.create(input));
       }
-      const merged = objectForTarget(applyPatch(flavour, old, patch), { kind, namespace: ctx.namespace, name });
+      const merged = objectForTarget(applyPatch(deps, flavour, old, patch), { kind, namespace: ctx.namespace, name });
       const input = admitted(deps, merged, 'UPDATE', old);
       return sendJson(res, 200, isDryRun(ctx.params) ? input : deps.store.update(input));
     }
@@ -215,7 +222,7 @@ export async function handleStatus(deps: HandlerDeps, ctx: RequestContext, name:
       const patch = await readObjectBody(deps, req);
       const old = deps.store.get(key);
       if (!old) throw notFound(kind, name);
-      const merged = objectForTarget(applyPatch(flavour, old, patch), { kind, namespace: ctx.namespace, name });
+      const merged = objectForTarget(applyPatch(deps, flavour, old, patch), { kind, namespace: ctx.namespace, name });
       return sendJson(res, 200, deps.store.updateStatus(merged));
     }
     default:
@@ -235,8 +242,8 @@ function patchFlavour(req: IncomingMessage): PatchFlavour {
   return flavour;
 }
 
-function applyPatch(flavour: PatchFlavour, old: Resource, patch: unknown): unknown {
-  if (flavour === 'json') return applyJsonPatch(old, patch);
+function applyPatch(deps: HandlerDeps, flavour: PatchFlavour, old: Resource, patch: unknown): unknown {
+  if (flavour === 'json') return applyJsonPatch(old, patch, { maxCopyBytes: deps.maxBodyBytes });
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
     throw new InferdError('INVALID_INPUT', 'a merge patch must be a JSON object', { reason: 'BadRequest' });
   }

@@ -12,6 +12,7 @@ import { KINDS, type KindInfo } from '../api/types.js';
 
 export type ApiRoute =
   | { type: 'healthz' }
+  | { type: 'readyz' }
   | { type: 'version' }
   | { type: 'discovery'; path: string[] }
   | { type: 'collection'; kind: KindInfo; namespace?: string }
@@ -42,7 +43,8 @@ export function ownsPath(pathname: string): boolean {
     pathname.startsWith('/api/') ||
     pathname.startsWith('/apis/') ||
     pathname === '/version' ||
-    pathname === '/healthz'
+    pathname === '/healthz' ||
+    pathname === '/readyz'
   );
 }
 
@@ -64,6 +66,7 @@ function unknownResource(plural: string, gv: string): ApiRoute {
  */
 export function parseApiPath(pathname: string): ApiRoute | undefined {
   if (pathname === '/healthz') return { type: 'healthz' };
+  if (pathname === '/readyz') return { type: 'readyz' };
   if (pathname === '/version') return { type: 'version' };
   if (!ownsPath(pathname)) return undefined;
   let segs: string[];

@@ -8,11 +8,11 @@
 // file at a time (SQLite's exclusive locking mode), so a second `inferd serve` on the same state refuses to start.
 
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { type KindInfo, kindByName, type Resource } from '../api/types.js';
-import { InferdError } from '../errors.js';
+import { InferdError, messageOf } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
 import { matchesLabels } from './label-selector.js';
 import {
@@ -92,18 +92,33 @@ export class SqliteStore implements Store {
    * silently sharing one state (their watches would not see each other's writes).
    */
   static open(opts: SqliteStoreOptions): SqliteStore {
-    mkdirSync(opts.stateDir, { recursive: true });
     const file = join(opts.stateDir, 'state.db');
+    // state.db holds Secret values: only the server's user may read it (docs/security.md, "State").
+    mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
+    tightenMode(opts.stateDir, 0o700, opts.log);
+    const isNew = !existsSync(file);
+    if (!isNew && statSync(file).size === 0 && !(existsSync(`${file}-wal`) && statSync(`${file}-wal`).size > 0)) {
+      throw damaged(file, 'the file is empty (0 bytes)');
+    }
     // timeout 0: a locked file means another process owns this state; say so at once instead of waiting.
     const db = new Database(file, { timeout: 0 });
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) tightenMode(f, 0o600, opts.log);
     try {
       try {
         db.pragma('locking_mode = EXCLUSIVE');
         db.pragma('journal_mode = WAL');
         db.pragma(`synchronous = ${opts.synchronous ?? 'NORMAL'}`);
         db.exec('BEGIN IMMEDIATE; COMMIT'); // takes the exclusive lock now, not at the first write
+        if (!isNew) {
+          // A damaged page would otherwise surface later as 500s with no controller running.
+          const result = db.pragma('quick_check', { simple: true });
+          if (result !== 'ok') throw damaged(file, `PRAGMA quick_check: ${String(result)}`);
+        }
       } catch (err) {
-        if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+        if (err instanceof InferdError) throw err;
+        const code = (err as { code?: string }).code;
+        if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') throw damaged(file, messageOf(err), err);
+        if (code !== 'SQLITE_BUSY') throw err;
         throw new InferdError(
           'INVALID_CONFIG',
           `the state directory ${opts.stateDir} is in use by another inferd process (${file} is locked)`,
@@ -362,4 +377,28 @@ function prepareStatements(db: Db) {
     currentRv: db.prepare("SELECT value FROM counters WHERE name = 'resourceVersion'"),
     nextRv: db.prepare("UPDATE counters SET value = value + 1 WHERE name = 'resourceVersion' RETURNING value"),
   };
+}
+
+/** chmod `path` to `mode` when group or others have more than it allows, with a warning (H1, docs/security.md). */
+function tightenMode(path: string, mode: number, log: Logger | undefined): void {
+  const current = statSync(path).mode & 0o777;
+  if ((current & ~mode) === 0) return;
+  chmodSync(path, mode);
+  log?.warn('state file permissions were looser than the server needs; fixed', {
+    path,
+    was: current.toString(8).padStart(4, '0'),
+    now: mode.toString(8).padStart(4, '0'),
+  });
+}
+
+/** STATE_DAMAGED for `file`, saying what to do. */
+function damaged(file: string, why: string, cause?: unknown): InferdError {
+  return new InferdError(
+    'STATE_DAMAGED',
+    `the state database ${file} is damaged (${why}); inferd will not run on it. Stop inferd, keep a copy ` +
+      `(cp ${file} ${file}.bak), then either recover what is readable (sqlite3 ${file} .recover | sqlite3 ` +
+      `${file}.recovered && mv ${file}.recovered ${file}) or move ${file} away to start with an empty store and ` +
+      `apply your manifests again`,
+    { path: file, cause },
+  );
 }

@@ -1,13 +1,16 @@
 // `inferd serve`: one process with the embedded store, the control API, the controllers and the gateway on
 // one port. Replicas are child processes. Stops cleanly on SIGINT/SIGTERM; a kill -9 loses nothing stored.
 
-import { mkdirSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { admit } from '../../api/admission.js';
 import { BUILTIN_CLUSTER_SERVING_RUNTIMES, withBuiltinRuntimes } from '../../api/serving-runtimes.js';
 import type { InferenceService, Resource, ServingRuntime } from '../../api/types.js';
 import { createApiServer } from '../../apiserver/api-server.js';
+import { type AccessPolicy, accessProblem, listenAddressesFor } from '../../apiserver/request-guard.js';
+import { sendJson } from '../../apiserver/respond.js';
+import { failure } from '../../apiserver/status-errors.js';
 import { loadServeConfig, SERVE_USAGE, type ServeConfig } from '../../config.js';
 import { EndpointTable } from '../../controllers/endpoints.js';
 import { InferenceServiceController } from '../../controllers/inference-service/controller.js';
@@ -48,7 +51,6 @@ export async function startServer(
   log: Logger,
   ui: ServeUi = {},
 ): Promise<RunningServer> {
-  mkdirSync(config.stateDir, { recursive: true });
   const store = SqliteStore.open({ stateDir: config.stateDir, log: log.child({ component: 'store' }) });
   // KServe installs its ClusterServingRuntimes with the operator; inferd stores them on first start so that
   // `inferd get clusterservingruntimes` lists them. A user's edits to them are kept.
@@ -73,7 +75,8 @@ export async function startServer(
     restartBackoffMs: config.restartBackoffMs,
     restartBackoffMaxMs: config.restartBackoffMaxMs,
     standbyReplicas: config.standbyReplicas,
-    standbyEnv: config.replicaEnv,
+    // A replica's whole environment is built here, never `process.env` plus extras (docs/security.md).
+    standbyEnv: { ...config.processEnv, ...config.replicaEnv },
     modelsPerReplica: config.modelsPerReplica,
   });
   const controller = new InferenceServiceController({
@@ -82,7 +85,7 @@ export async function startServer(
     endpoints,
     log: log.child({ component: 'controller' }),
     domain: config.domain,
-    replicaEnv: config.replicaEnv,
+    replicaEnv: { ...config.processEnv, ...config.replicaEnv },
     recordEvent: (isvc, type, reason, message) => recordEvent(store, { involved: isvc, type, reason, message }),
     fetchModel: async ({ isvc, storageUri, signal, onProgress, onRetry }) => {
       const key = `${isvc.metadata.namespace}/${isvc.metadata.name}`;
@@ -148,14 +151,35 @@ export async function startServer(
       }
     },
   });
-  const apiServer = createApiServer({ store, log: log.child({ component: 'apiserver' }), admit: admitWithContext });
+  const access: AccessPolicy = {
+    allowedHosts: config.allowedHosts,
+    allowedOrigins: config.allowedOrigins,
+    listenAddresses: listenAddressesFor(config.host),
+  };
+  const apiServer = createApiServer({
+    store,
+    log: log.child({ component: 'apiserver' }),
+    admit: admitWithContext,
+    access,
+    notReady: () => (controller.running ? undefined : 'the InferenceService controller is not running'),
+  });
   const logsEndpoint = createLogsEndpoint(
     replicas,
     (ns, name) => store.get({ kind: 'InferenceService', namespace: ns, name }) !== undefined,
   );
+  // The logs route is the control API's too: the same Host/Origin checks before it.
+  const guardedLogs = {
+    handle(req: IncomingMessage, res: ServerResponse): boolean {
+      if (!(req.url ?? '').split('?')[0]!.endsWith('/log')) return false;
+      const refused = accessProblem(req, access);
+      if (!refused) return logsEndpoint.handle(req, res);
+      sendJson(res, 403, failure(403, 'Forbidden', refused.message));
+      return true;
+    },
+  };
   const gateway = createGateway({
     endpoints,
-    controlPlane: [logsEndpoint, apiServer],
+    controlPlane: [guardedLogs, apiServer],
     domain: config.domain,
     holdTimeoutMs: config.holdTimeoutMs,
     log: log.child({ component: 'gateway' }),

@@ -80,6 +80,11 @@ export class InferenceServiceController {
     });
   }
 
+  /** True between a successful start() and stop(): what `/readyz` reports. */
+  get running(): boolean {
+    return this.watch !== undefined && !this.stopped;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     this.watch?.close();

@@ -53,7 +53,8 @@ export class ModelHostProcess extends EventEmitter {
     } else {
       this.child = fork(entry, HOST_ARGS, {
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-        env: { ...process.env, ...env },
+        // Only the env inferd built for it: the server's own (credentials, NODE_OPTIONS) is not inherited.
+        env: { ...env },
         serialization: 'json',
       });
       for (const stream of [this.child.stdout, this.child.stderr]) {

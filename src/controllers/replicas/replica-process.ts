@@ -97,7 +97,8 @@ export class ReplicaProcess extends EventEmitter {
     } else {
       child = fork(this.entry, this.args(), {
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-        env: { ...process.env, ...spec.env },
+        // Only the env inferd built for it: the server's own (credentials, NODE_OPTIONS) is not inherited.
+        env: { ...spec.env },
         serialization: 'json',
       });
       for (const stream of [child.stdout, child.stderr]) {

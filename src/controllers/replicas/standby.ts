@@ -27,7 +27,8 @@ export class StandbyProcess extends EventEmitter {
     super();
     this.child = fork(entry, ['--standby'], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: { ...process.env, ...env },
+      // Only the env inferd built for it: the server's own (credentials, NODE_OPTIONS) is not inherited.
+      env: { ...env },
       serialization: 'json',
     });
     for (const stream of [this.child.stdout, this.child.stderr]) {
