@@ -20,6 +20,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
 import { ChunkedBodyError, ChunkedDecoder } from './chunked.js';
 import { replyError } from './json-reply.js';
+import { lingerBeforeClose } from './lingering-close.js';
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) are not forwarded.
 const HOP_BY_HOP = new Set([
@@ -512,32 +513,12 @@ function tooLarge(size: number, limit: number): string {
   return `the request body (${size} bytes or more) is larger than the gateway's limit of ${limit} bytes (inferd serve --max-body-bytes)`;
 }
 
-/** How long and how much of a refused body is read and dropped after the answer, so the client can read it. */
-const LINGER_MS = 2_000;
-const LINGER_BYTES = 4 * 1024 * 1024;
-
 /**
  * Answers a request whose body the gateway will not forward (413, 408) and closes the connection
- * gracefully: the answer goes out, then what the client still sends is read and dropped for a bounded time
- * and size before the socket is closed (nginx's lingering close); closing at once would reset the
- * connection and the client could lose the answer.
+ * gracefully (lingering-close.ts), so the client reads the answer instead of a reset.
  */
 function refuseBody(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
-  const socket = req.socket as net.Socket & { destroySoon?: () => void };
-  if (!socket.destroyed) {
-    socket.destroySoon = () => {
-      socket.end();
-      let dropped = 0;
-      const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-      timer.unref();
-      socket.on('data', (d: Buffer) => {
-        dropped += d.length;
-        if (dropped > LINGER_BYTES) socket.destroy();
-      });
-      socket.once('close', () => clearTimeout(timer));
-      socket.resume();
-    };
-  }
+  lingerBeforeClose(req.socket);
   if (res.headersSent) res.destroy();
   else replyError(res, status, message, { connection: 'close' });
   req.resume();
