@@ -12,7 +12,7 @@ import { createGateway } from '../../src/gateway/gateway.js';
 import type { ReplicaProxy, ReplicaProxyOptions } from '../../src/gateway/proxy.js';
 import { silentLogger } from '../../src/log.js';
 import { identityModel, request } from '../server/helpers.js';
-import { publish, startReplica } from './helpers.js';
+import { startReplica } from './helpers.js';
 
 const INFER = '/v2/models/identity/infer';
 const HOST = { host: 'identity.default.example.com' };
