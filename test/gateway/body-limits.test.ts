@@ -134,12 +134,13 @@ test('300 clients trickling >64 KiB bodies hold no replica socket, get 408; the 
   }
   const open = gw.proxy.stats().ports[replica.port]?.open ?? 0;
   assert.ok(open <= 2, `replica sockets while 300 bodies trickle: ${open}`);
-  const statuses = await within(Promise.all(tricklers.map((c) => c.answered)), 10_000, '408 for every trickler');
+  const statuses = await within(Promise.all(tricklers.map((c) => c.answered)), 15_000, '408 for every trickler');
   const tookMs = Date.now() - started;
   clearInterval(trickle);
   assert.deepEqual(new Set(statuses), new Set([408]));
   assert.match(tricklers[0]!.text(), /did not arrive within 1500 ms/);
-  assert.ok(tookMs < bodyTimeoutMs + 5_000, `408s after ${tookMs} ms`);
+  // Bounded (was 307 s, Node's requestTimeout); generous for a loaded CI machine.
+  assert.ok(tookMs < bodyTimeoutMs + 10_000, `408s after ${tookMs} ms`);
   const worst = latencies.indexOf(Math.max(...latencies));
   const worstAt = at[worst];
   latencies.sort((a, b) => a - b);
