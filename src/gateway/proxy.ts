@@ -7,8 +7,13 @@
 // more CPU per request on this path (docs/benchmarks.md, "Proxy hop experiment"), which is why it is not
 // used there.
 //
-// Requests the compact client does not take go through `http.request` + `pipe()` as before: bodies without
-// a content-length (chunked uploads), `Expect: 100-continue`, `Upgrade`, anything not HTTP/1.x.
+// Requests the compact client does not take go through `http.request` as before: chunked uploads that grow
+// past requestBufferBytes, `Expect: 100-continue`, `Upgrade`, anything not HTTP/1.x.
+//
+// Request bodies (issue 10): up to requestBufferBytes (1 MiB) they are read whole before a replica socket is
+// taken (nginx's `proxy_request_buffering`), within bodyTimeoutMs, else 408; larger ones stream at no less
+// than minBodyBytesPerSec. Over maxBodyBytes: 413 before the replica sees a byte. Refusals close the
+// connection with a lingering close (lingering-close.ts) so the client reads them.
 //
 // Failures: a replica that cannot be reached, closes the socket before answering, or answers something
 // the parser refuses gets a 502 JSON answer (once the answer's head has gone to the client, the client's
