@@ -66,7 +66,13 @@ export interface ServeConfig {
   /** pvc://{claim}/... → `{pvcRoot}/{claim}/...` unless a claim has its own root. */
   pvcRoot: string;
   pvcRoots: Record<string, string>;
+  /** Largest request body the gateway forwards to a model (binary-extension requests: up to 128 MiB or this). */
   maxBodyBytes: number;
+  /** A model request's body must arrive whole within this (bodies up to 1 MiB, read before a replica connection
+   * is taken), or at 32 KiB/s over each such window (larger ones); else 408. */
+  bodyTimeoutMs: number;
+  /** Repository load/unload (`/v2/repository/models/NAME/load|unload`) allowed through the public port. */
+  allowRepositoryApi: boolean;
   /** How long the gateway holds a request for a replica that is starting before answering 503. */
   holdTimeoutMs: number;
   /** Replica crash back-off: first delay, doubled per consecutive crash up to the max. */
@@ -97,7 +103,8 @@ export const SERVE_DEFAULTS = {
   host: '127.0.0.1',
   port: 8080,
   domain: 'example.com',
-  maxBodyBytes: 64 * 1024 * 1024, // 64 MiB
+  maxBodyBytes: 16 * 1024 * 1024, // 16 MiB, the model server's own JSON limit
+  bodyTimeoutMs: 30_000,
   holdTimeoutMs: 30_000,
   restartBackoffMs: 1_000,
   restartBackoffMaxMs: 30_000,
@@ -130,6 +137,12 @@ Flags:
   --models-per-replica N  pack up to N sklearn/xgboost/lightgbm models into one model-host process, each in
                           its own worker thread (default 1: a process per model, or INFERD_MODELS_PER_REPLICA);
                           a hung or crashing model fails alone, a host process crash restarts its N models
+  --max-body-bytes N      largest model request body the gateway forwards: 16Mi, 100M or bytes (default 16Mi, or
+                          INFERD_MAX_BODY_BYTES; binary-extension requests up to 128Mi or N); larger ones get 413
+  --body-timeout D        a model request's body must arrive within D (bodies up to 1 MiB) or at 32 KiB/s per D
+                          (larger ones), else 408 (default 30s, or INFERD_BODY_TIMEOUT)
+  --allow-repository-api  allow POST /v2/repository/models/NAME/load|unload (and the gRPC RPCs) through the
+                          public port; without it they get 403 (docs/security.md)
   --python PATH     python3 with scikit-learn for sklearn models the native runtime does not implement
                     (default: the first of /usr/bin/python3, python3 that has it, or INFERD_PYTHON)
   --no-python       turn that Python fallback off
@@ -154,6 +167,8 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
       demo: { type: 'boolean', default: false },
       'log-level': { type: 'string' },
       'max-body-bytes': { type: 'string' },
+      'body-timeout': { type: 'string' },
+      'allow-repository-api': { type: 'boolean', default: false },
       'storage-max-bytes': { type: 'string' },
       'storage-timeout': { type: 'string' },
       'standby-replicas': { type: 'string' },
@@ -176,9 +191,23 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
     problems.push(`--log-level: expected debug|info|warn|error, got '${logLevel}'`);
   }
-  const maxBodyBytes = Number(values['max-body-bytes'] ?? SERVE_DEFAULTS.maxBodyBytes);
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0)
-    problems.push('--max-body-bytes: expected a positive integer');
+  const maxBodyText = values['max-body-bytes'] ?? env.INFERD_MAX_BODY_BYTES;
+  const maxBodyBytes = maxBodyText === undefined ? SERVE_DEFAULTS.maxBodyBytes : parseByteSize(maxBodyText);
+  if (maxBodyBytes === undefined || maxBodyBytes <= 0) {
+    problems.push(`--max-body-bytes: expected a positive size like 16Mi, 100M or 1000000, got '${maxBodyText}'`);
+  }
+  const bodyTimeoutText = values['body-timeout'] ?? env.INFERD_BODY_TIMEOUT;
+  let bodyTimeoutMs: number = SERVE_DEFAULTS.bodyTimeoutMs;
+  if (bodyTimeoutText !== undefined) {
+    try {
+      bodyTimeoutMs = parseDurationMs(bodyTimeoutText);
+    } catch {
+      bodyTimeoutMs = Number.NaN;
+    }
+    if (!(bodyTimeoutMs >= 1)) {
+      problems.push(`--body-timeout: expected a positive duration like 10s or 1m, got '${bodyTimeoutText}'`);
+    }
+  }
   const storageMaxBytes = parseByteSize(
     values['storage-max-bytes'] ?? env.INFERD_STORAGE_MAX_BYTES ?? String(SERVE_DEFAULTS.storageMaxBytes),
   );
@@ -251,7 +280,9 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     demo: values.demo === true,
     pvcRoot: resolve(values['pvc-root'] ?? join(stateDir, 'pvc')),
     pvcRoots,
-    maxBodyBytes,
+    maxBodyBytes: maxBodyBytes ?? SERVE_DEFAULTS.maxBodyBytes,
+    bodyTimeoutMs: Math.round(bodyTimeoutMs),
+    allowRepositoryApi: values['allow-repository-api'] === true,
     holdTimeoutMs: SERVE_DEFAULTS.holdTimeoutMs,
     restartBackoffMs: SERVE_DEFAULTS.restartBackoffMs,
     restartBackoffMaxMs: SERVE_DEFAULTS.restartBackoffMaxMs,

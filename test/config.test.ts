@@ -51,3 +51,17 @@ test('--python and --no-python reach replicas as INFERD_PYTHON; both at once is 
   assert.equal(loadServeConfig([], { INFERD_PYTHON: '/opt/py' }).replicaEnv.INFERD_PYTHON, '/opt/py');
   assert.throws(() => loadServeConfig(['--python', 'x', '--no-python'], {}), { code: 'INVALID_CONFIG' });
 });
+
+test('gateway flags (issue 10): --max-body-bytes (sizes, env), --body-timeout, --allow-repository-api', () => {
+  const d = loadServeConfig([], {});
+  assert.equal(d.maxBodyBytes, 16 * 1024 ** 2);
+  assert.equal(d.bodyTimeoutMs, 30_000);
+  assert.equal(d.allowRepositoryApi, false);
+  const cfg = loadServeConfig(['--max-body-bytes', '64Mi', '--body-timeout', '10s', '--allow-repository-api'], {});
+  assert.equal(cfg.maxBodyBytes, 64 * 1024 ** 2);
+  assert.equal(cfg.bodyTimeoutMs, 10_000);
+  assert.equal(cfg.allowRepositoryApi, true);
+  assert.equal(loadServeConfig([], { INFERD_MAX_BODY_BYTES: '1000' }).maxBodyBytes, 1000);
+  assert.throws(() => loadServeConfig(['--max-body-bytes', 'lots'], {}), /--max-body-bytes: expected a positive size/);
+  assert.throws(() => loadServeConfig(['--body-timeout', '0s'], {}), /--body-timeout: expected a positive duration/);
+});

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { messageOf } from '../errors.js';
+import { lingerBeforeClose } from '../gateway/lingering-close.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { discoveryDocument, versionDocument } from './discovery.js';
@@ -118,7 +119,10 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       const allow = (err as { details?: { allow?: unknown } })?.details?.allow;
       if (status.code === 405 && typeof allow === 'string') headers['allow'] = allow;
       // Past the body limit, stop reading the rest of it: close the connection after answering.
-      if (status.code === 413) headers['connection'] = 'close';
+      if (status.code === 413) {
+        headers['connection'] = 'close';
+        lingerBeforeClose(req.socket); // so the client reads the 413 rather than a reset (issue 10, L1)
+      }
       sendJson(res, status.code, status, headers);
     }
   }

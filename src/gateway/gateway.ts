@@ -7,10 +7,10 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { EndpointTable, ServiceEndpoint } from '../controllers/endpoints.js';
 import type { Logger } from '../log.js';
 import { packageVersion } from '../server/package-version.js';
-import { GrpcProxy } from './grpc-proxy.js';
+import { GrpcProxy, REPOSITORY_REFUSED } from './grpc-proxy.js';
 import { type HostTarget, serviceCandidatesForHost } from './host-router.js';
 import { replyError, replyJson } from './json-reply.js';
-import { modelNameFromPath, parseServingPath } from './path-router.js';
+import { isRepositoryChange, modelNameFromPath, parseServingPath, pickByModelName } from './path-router.js';
 import { acceptHttp2PriorKnowledge } from './protocol-sniff.js';
 import { ReplicaProxy, type ReplicaProxyOptions } from './proxy.js';
 
@@ -28,8 +28,10 @@ export interface GatewayOptions {
   domain: string;
   holdTimeoutMs: number;
   log: Logger;
-  /** The replica client's pool and timeouts (proxy.ts); defaults otherwise. */
+  /** The replica client's pool, body limits and timeouts (proxy.ts); defaults otherwise. */
   proxy?: ReplicaProxyOptions;
+  /** `POST /v2/repository/models/NAME/load|unload` (and the gRPC RPCs) through this port; default false: 403. */
+  allowRepositoryApi?: boolean;
 }
 
 /**
@@ -48,7 +50,9 @@ export function createGateway(opts: GatewayOptions): { server: http.Server; prox
     holdTimeoutMs: opts.holdTimeoutMs,
     log: opts.log,
     version: packageVersion(),
+    allowRepositoryApi: opts.allowRepositoryApi,
   });
+  const allowRepositoryApi = opts.allowRepositoryApi === true;
   // Host → candidate services, memoised (a pure function of the Host string; bounded).
   const hostCache = new Map<string, HostTarget[]>();
   const candidatesFor = (host: string | undefined): HostTarget[] => {
@@ -136,7 +140,8 @@ export function createGateway(opts: GatewayOptions): { server: http.Server; prox
       replyError(res, 404, `Model with name ${model} does not exist.`);
       return;
     }
-    if (matches.length > 1) {
+    const picked = pickByModelName(matches);
+    if (picked === undefined) {
       const hosts = matches.map((m) => `${m.name}.${m.namespace}.${opts.domain}`).join(', ');
       replyError(
         res,
@@ -145,11 +150,17 @@ export function createGateway(opts: GatewayOptions): { server: http.Server; prox
       );
       return;
     }
-    send(req, res, matches[0]!, url);
+    send(req, res, picked, url);
   }
 
   /** Forwards at once to a ready replica (no promise on this path); holds the request for a starting one. */
   function send(req: IncomingMessage, res: ServerResponse, ep: ServiceEndpoint, path: string): void {
+    // Load/unload would change the model for every client (issue 10, H2): only with the serve flag.
+    if (!allowRepositoryApi && path.charCodeAt(4) === 114 /* r */ && isRepositoryChange(path)) {
+      replyError(res, 403, REPOSITORY_REFUSED);
+      req.resume();
+      return;
+    }
     if (ep.port !== undefined) {
       proxy.forward(req, res, ep.port, path);
       return;

@@ -19,6 +19,7 @@ import {
   serverMetadataMessage,
 } from './grpc-wire.js';
 import { serviceCandidatesForHost } from './host-router.js';
+import { pickByModelName } from './path-router.js';
 
 export interface GrpcProxyOptions {
   endpoints: EndpointTable;
@@ -29,9 +30,14 @@ export interface GrpcProxyOptions {
   version: string;
   /** Most bytes buffered while looking for the model name in the first message. Default 128 MiB. */
   maxRouteBufferBytes?: number;
+  /** RepositoryModelLoad/Unload through the public port (`inferd serve --allow-repository-api`). Default false. */
+  allowRepositoryApi?: boolean;
 }
 
 const SERVICE_PREFIX = '/inference.GRPCInferenceService/';
+/** Why repository load/unload is refused on the public port (REST and gRPC say the same). */
+export const REPOSITORY_REFUSED =
+  'loading and unloading models through the public port is turned off: it would change what every client of the model gets; start inferd serve with --allow-repository-api to allow it (or change the InferenceService instead)';
 /** RPCs whose first message names a model in field 1. */
 const MODEL_RPCS = new Set([
   'ModelInfer',
@@ -118,6 +124,14 @@ export class GrpcProxy {
       return;
     }
     const path = headers[':path'] ?? '';
+    if (
+      !this.#opts.allowRepositoryApi &&
+      (path === `${SERVICE_PREFIX}RepositoryModelLoad` || path === `${SERVICE_PREFIX}RepositoryModelUnload`)
+    ) {
+      stream.resume();
+      respondStatus(stream, GRPC_STATUS.PERMISSION_DENIED, REPOSITORY_REFUSED);
+      return;
+    }
     const authority = headers[':authority'] ?? headers.host;
     const candidates = serviceCandidatesForHost(
       typeof authority === 'string' ? authority : undefined,
@@ -156,7 +170,8 @@ export class GrpcProxy {
         respondStatus(stream, GRPC_STATUS.NOT_FOUND, `Model with name ${name} does not exist.`);
         return;
       }
-      if (matches.length > 1) {
+      const picked = pickByModelName(matches);
+      if (picked === undefined) {
         const hosts = matches.map((m) => `${m.name}.${m.namespace}.${this.#opts.domain}`).join(', ');
         respondStatus(
           stream,
@@ -165,7 +180,7 @@ export class GrpcProxy {
         );
         return;
       }
-      void this.#forward(stream, headers, matches[0]!, buffered);
+      void this.#forward(stream, headers, picked, buffered);
     });
   }
 

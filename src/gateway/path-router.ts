@@ -3,6 +3,8 @@
 // KServe's path template `/serving/{ns}/{name}/...`.
 // Pure functions over the raw URL; no regexes on the hot path.
 
+import type { ServiceEndpoint } from '../controllers/endpoints.js';
+
 /** The model name a V1/V2 path addresses, or undefined. */
 export function modelNameFromPath(url: string): string | undefined {
   const q = url.indexOf('?');
@@ -38,4 +40,38 @@ export function parseServingPath(url: string): PathTemplateTarget | undefined {
   if (parts.length < 2 || !parts[0] || !parts[1]) return undefined;
   const [namespace, name, ...rest] = parts as [string, string, ...string[]];
   return { namespace, name, path: `/${rest.join('/')}` };
+}
+
+/**
+ * The service a model name routes to when several namespaces serve it: the one with a ready replica, else
+ * the one starting (held for), else the one in `default`; undefined when that still leaves a choice (the
+ * caller answers 400 naming the Hosts). A failing service elsewhere never hides a working one.
+ */
+export function pickByModelName(matches: readonly ServiceEndpoint[]): ServiceEndpoint | undefined {
+  if (matches.length === 1) return matches[0];
+  let ready: ServiceEndpoint | undefined;
+  let readyCount = 0;
+  let starting: ServiceEndpoint | undefined;
+  let startingCount = 0;
+  for (const m of matches) {
+    if (m.port !== undefined) {
+      ready = m;
+      readyCount++;
+    } else if (m.starting) {
+      starting = m;
+      startingCount++;
+    }
+  }
+  if (readyCount === 1) return ready;
+  if (readyCount === 0 && startingCount === 1) return starting;
+  const tier = readyCount > 0 ? matches.filter((m) => m.port !== undefined) : matches;
+  return tier.find((m) => m.namespace === 'default');
+}
+
+/** `/v2/repository/models/{name}/load|unload`: the repository calls that change what a replica serves. */
+export function isRepositoryChange(path: string): boolean {
+  if (!path.startsWith('/v2/repository/models/')) return false;
+  const q = path.indexOf('?');
+  const p = q >= 0 ? path.slice(0, q) : path;
+  return p.endsWith('/load') || p.endsWith('/unload');
 }

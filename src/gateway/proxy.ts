@@ -7,8 +7,13 @@
 // more CPU per request on this path (docs/benchmarks.md, "Proxy hop experiment"), which is why it is not
 // used there.
 //
-// Requests the compact client does not take go through `http.request` + `pipe()` as before: bodies without
-// a content-length (chunked uploads), `Expect: 100-continue`, `Upgrade`, anything not HTTP/1.x.
+// Requests the compact client does not take go through `http.request` as before: chunked uploads that grow
+// past requestBufferBytes, `Expect: 100-continue`, `Upgrade`, anything not HTTP/1.x.
+//
+// Request bodies (issue 10): up to requestBufferBytes (1 MiB) they are read whole before a replica socket is
+// taken (nginx's `proxy_request_buffering`), within bodyTimeoutMs, else 408; larger ones stream at no less
+// than minBodyBytesPerSec. Over maxBodyBytes: 413 before the replica sees a byte. Refusals close the
+// connection with a lingering close (lingering-close.ts) so the client reads them.
 //
 // Failures: a replica that cannot be reached, closes the socket before answering, or answers something
 // the parser refuses gets a 502 JSON answer (once the answer's head has gone to the client, the client's
@@ -20,6 +25,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
 import { ChunkedBodyError, ChunkedDecoder } from './chunked.js';
 import { replyError } from './json-reply.js';
+import { lingerBeforeClose } from './lingering-close.js';
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) are not forwarded.
 const HOP_BY_HOP = new Set([
@@ -59,9 +65,20 @@ export interface ReplicaProxyOptions {
   /** No complete answer this long after the request was sent → 504. Default 0: none (the replica's own
    * `spec.predictor.timeout` answers 504 itself). */
   responseTimeoutMs?: number;
-  /** Request bodies up to this size are read whole and sent with the head in one write; larger ones are
-   * streamed. Default 64 KiB. */
+  /** Request bodies up to this size are read whole before a replica socket is taken (nginx's
+   * `proxy_request_buffering`), so a slow client never holds one; larger ones are streamed. Default 1 MiB. */
   requestBufferBytes?: number;
+  /** Largest request body forwarded (`inferd serve --max-body-bytes`); larger ones get 413 from the gateway
+   * before the replica sees a byte. Default 16 MiB (the replica's own JSON limit). */
+  maxBodyBytes?: number;
+  /** The same for binary-extension requests (`Inference-Header-Content-Length`). Default 128 MiB, or
+   * maxBodyBytes when larger. */
+  maxBinaryBodyBytes?: number;
+  /** A buffered body must arrive whole within this; a streamed one must send at least minBodyBytesPerSec
+   * over each such window. Otherwise 408 and the connection is closed. Default 30 s. */
+  bodyTimeoutMs?: number;
+  /** Slowest acceptable upload rate of a streamed (large) body, measured per bodyTimeoutMs window. Default 32 KiB/s. */
+  minBodyBytesPerSec?: number;
   /** Answers up to this size are read whole and sent with one `end()`; larger ones are streamed. Default 256 KiB. */
   responseBufferBytes?: number;
   /** Largest response head accepted. Default 64 KiB. */
@@ -82,7 +99,11 @@ const DEFAULTS: Required_<ReplicaProxyOptions> = {
   idleTimeoutMs: 30_000,
   connectTimeoutMs: 5_000,
   responseTimeoutMs: 0,
-  requestBufferBytes: 64 * 1024,
+  requestBufferBytes: 1024 * 1024, // 1 MiB
+  maxBodyBytes: 16 * 1024 * 1024, // 16 MiB
+  maxBinaryBodyBytes: 128 * 1024 * 1024, // 128 MiB
+  bodyTimeoutMs: 30_000,
+  minBodyBytesPerSec: 32 * 1024,
   responseBufferBytes: 256 * 1024,
   maxResponseHeadBytes: 64 * 1024,
   transport: 'pooled',
@@ -110,6 +131,8 @@ export class ReplicaProxy {
   private agent: http.Agent | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly watches = new Set<BodyWatch>();
+  private watchTimer: NodeJS.Timeout | undefined;
   /** @internal counters for tests and the bench */
   readonly counters = { connects: 0, pooled: 0, fallback: 0, retries: 0 };
 
@@ -120,49 +143,163 @@ export class ReplicaProxy {
 
   forward(req: IncomingMessage, res: ServerResponse, port: number, path: string): void {
     const h = req.headers;
+    const limit =
+      h['inference-header-content-length'] === undefined
+        ? this.opts.maxBodyBytes
+        : Math.max(this.opts.maxBinaryBodyBytes, this.opts.maxBodyBytes);
+    let length = 0;
+    let badLength = false;
+    const cl = h['content-length'];
+    if (cl !== undefined) {
+      length = Number(cl);
+      badLength = !Number.isSafeInteger(length) || length < 0;
+      if (!badLength && length > limit) {
+        refuseBody(req, res, 413, tooLarge(length, limit));
+        return;
+      }
+    }
     if (
       this.opts.transport !== 'pooled' ||
-      h['transfer-encoding'] !== undefined ||
+      badLength ||
       h.expect !== undefined ||
       h.upgrade !== undefined ||
       req.httpVersionMajor !== 1 ||
       BAD_TARGET.test(path)
     ) {
-      this.forwardHttp(req, res, port, path);
+      this.forwardHttp(req, res, port, path, limit, undefined);
       return;
     }
-    let length = 0;
-    const cl = h['content-length'];
-    if (cl !== undefined) {
-      length = Number(cl);
-      if (!Number.isSafeInteger(length) || length < 0) {
-        this.forwardHttp(req, res, port, path);
-        return;
-      }
+    const method = req.method ?? 'GET';
+    if (h['transfer-encoding'] !== undefined) {
+      this.bufferChunked(req, res, port, path, method, limit);
+      return;
     }
     this.counters.pooled++;
-    const method = req.method ?? 'GET';
     const ex = new Exchange(this, req, res, port, requestHead(req, method, path, port), method);
     res.on('close', () => ex.clientClosed());
     if (length === 0) {
       ex.body = EMPTY;
       this.dispatch(ex);
     } else if (length <= this.opts.requestBufferBytes) {
+      // Read whole before a replica socket is taken; a client too slow to send it gets 408 (bodyTimeoutMs).
       const parts: Buffer[] = [];
       let size = 0;
+      const watch = this.watchBody(true, (why) => ex.bodyFailed(why));
+      ex.watch = watch;
       req.on('data', (c: Buffer) => {
         parts.push(c);
         size += c.length;
+        watch.bytes = size;
       });
       req.on('end', () => {
+        this.unwatch(watch);
         ex.body = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
         if (!ex.done) this.dispatch(ex);
       });
     } else {
-      // Streamed: the head goes as soon as a socket is free, the body follows as it arrives. Paused until
-      // then (a held request was resumed by the gateway; a queued one must not lose chunks meanwhile).
+      // Streamed: the head goes as soon as a socket is free, the body follows as it arrives (at no less than
+      // minBodyBytesPerSec). Paused until then (a held request was resumed by the gateway; a queued one must
+      // not lose chunks meanwhile).
       req.pause();
       this.dispatch(ex);
+    }
+  }
+
+  /**
+   * A chunked upload: read whole up to requestBufferBytes and sent with a content-length like any buffered
+   * body; one that grows past that is streamed through the fallback path with what was read so far.
+   */
+  private bufferChunked(
+    req: IncomingMessage,
+    res: ServerResponse,
+    port: number,
+    path: string,
+    method: string,
+    limit: number,
+  ): void {
+    const parts: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const stop = () => {
+      settled = true;
+      this.unwatch(watch);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      res.off('close', onClose);
+    };
+    const watch = this.watchBody(true, (why) => {
+      if (settled) return;
+      stop();
+      refuseBody(req, res, 408, why);
+    });
+    const onData = (c: Buffer) => {
+      parts.push(c);
+      size += c.length;
+      watch.bytes = size;
+      if (size > limit) {
+        stop();
+        refuseBody(req, res, 413, tooLarge(size, limit));
+      } else if (size > this.opts.requestBufferBytes) {
+        stop();
+        req.pause();
+        this.forwardHttp(req, res, port, path, limit, parts);
+      }
+    };
+    const onEnd = () => {
+      stop();
+      this.counters.pooled++;
+      const head = requestHead(req, method, path, port);
+      const ex = new Exchange(this, req, res, port, `${head.slice(0, -2)}content-length: ${size}\r\n\r\n`, method);
+      res.on('close', () => ex.clientClosed());
+      ex.body = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
+      this.dispatch(ex);
+    };
+    const onClose = () => stop(); // the client went away before its body was whole
+    req.on('data', onData);
+    req.on('end', onEnd);
+    res.on('close', onClose);
+  }
+
+  /** @internal Starts watching a request body's progress (see bodyTimeoutMs). */
+  watchBody(whole: boolean, expire: (why: string) => void): BodyWatch {
+    const w = new BodyWatch(whole, expire, Date.now());
+    this.watches.add(w);
+    if (this.watchTimer === undefined) {
+      const ms = this.opts.bodyTimeoutMs;
+      this.watchTimer = setInterval(() => this.sweepBodies(), Math.max(20, Math.min(1_000, Math.floor(ms / 4))));
+      this.watchTimer.unref();
+    }
+    return w;
+  }
+
+  /** @internal */
+  unwatch(w: BodyWatch): void {
+    this.watches.delete(w);
+  }
+
+  /** Bodies too slow: a buffered one not whole within bodyTimeoutMs, a streamed one under the minimum rate. */
+  private sweepBodies(): void {
+    const now = Date.now();
+    const ms = this.opts.bodyTimeoutMs;
+    const rate = this.opts.minBodyBytesPerSec;
+    for (const w of this.watches) {
+      const elapsed = now - w.windowStart;
+      if (elapsed < ms) continue;
+      if (w.whole) {
+        this.watches.delete(w);
+        w.expire(`the request body did not arrive within ${ms} ms (${w.bytes} bytes received); send it faster`);
+        continue;
+      }
+      const got = w.bytes - w.windowBytes;
+      if (w.stalled || got >= (rate * elapsed) / 1000) {
+        w.windowStart = now;
+        w.windowBytes = w.bytes;
+        continue;
+      }
+      this.watches.delete(w);
+      w.expire(
+        `the request body arrived at ${Math.round((got * 1000) / elapsed)} bytes/s, under the gateway's minimum of ${rate} bytes/s`,
+      );
     }
   }
 
@@ -182,6 +319,8 @@ export class ReplicaProxy {
   close(): void {
     this.closed = true;
     if (this.sweeper) clearInterval(this.sweeper);
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    this.watches.clear();
     for (const pool of this.pools.values()) {
       for (const ex of pool.waiters) ex.fail(new Error('the gateway is shutting down'), false);
       pool.waiters.length = 0;
@@ -286,7 +425,14 @@ export class ReplicaProxy {
   }
 
   /** The old path, for what the pooled client does not take: http.request with bodies piped both ways. */
-  private forwardHttp(req: IncomingMessage, res: ServerResponse, port: number, path: string): void {
+  private forwardHttp(
+    req: IncomingMessage,
+    res: ServerResponse,
+    port: number,
+    path: string,
+    limit: number,
+    prefix: Buffer[] | undefined,
+  ): void {
     this.counters.fallback++;
     this.agent ??= new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, keepAliveMsecs: 10_000 });
     const headers: http.OutgoingHttpHeaders = {};
@@ -296,10 +442,16 @@ export class ReplicaProxy {
       if (!HOP_BY_HOP.has(name)) headers[name] = raw[i + 1];
     }
     let upstream: http.ClientRequest;
+    // Set once the gateway answered itself (413/408): the upstream's errors no longer reach the client.
+    let refused = false;
     try {
       upstream = http.request(
         { host: '127.0.0.1', port, method: req.method, path, headers, agent: this.agent, setHost: false },
         (up) => {
+          if (refused) {
+            up.resume();
+            return;
+          }
           const out: http.OutgoingHttpHeaders = {};
           for (const [k, v] of Object.entries(up.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) out[k] = v;
           res.writeHead(up.statusCode ?? 502, out);
@@ -313,14 +465,85 @@ export class ReplicaProxy {
     }
     upstream.on('socket', (s) => s.setNoDelay(true));
     upstream.on('error', (err) => {
+      if (refused) return;
       if (!res.headersSent) replyError(res, 502, `the model server did not answer: ${err.message}`);
       else res.destroy(err);
     });
+    const refuse = (status: number, why: string) => {
+      if (refused) return;
+      refused = true;
+      this.unwatch(watch);
+      upstream.destroy();
+      if (res.headersSent) res.destroy();
+      else refuseBody(req, res, status, why);
+    };
+    // The body is forwarded as it arrives, counted against the limit and the minimum rate.
+    let size = 0;
+    const watch = this.watchBody(false, (why) => refuse(408, why));
+    for (const p of prefix ?? []) {
+      upstream.write(p);
+      size += p.length;
+    }
+    watch.bytes = size;
+    watch.windowBytes = size;
     // A client that goes away cancels the upstream request.
     res.on('close', () => {
+      this.unwatch(watch);
       if (!res.writableFinished) upstream.destroy();
     });
-    req.pipe(upstream);
+    upstream.on('drain', () => {
+      watch.stalled = false;
+      req.resume();
+    });
+    req.on('data', (c: Buffer) => {
+      if (refused) return;
+      size += c.length;
+      watch.bytes = size;
+      if (size > limit) refuse(413, tooLarge(size, limit));
+      else if (!upstream.write(c)) {
+        watch.stalled = true; // the replica reads slower: not the client's fault
+        req.pause();
+      }
+    });
+    req.on('end', () => {
+      this.unwatch(watch);
+      if (!refused) upstream.end();
+    });
+    req.resume();
+  }
+}
+
+/** 413's message: what was sent and the limit, and how to raise it. */
+function tooLarge(size: number, limit: number): string {
+  return `the request body (${size} bytes or more) is larger than the gateway's limit of ${limit} bytes (inferd serve --max-body-bytes)`;
+}
+
+/**
+ * Answers a request whose body the gateway will not forward (413, 408) and closes the connection
+ * gracefully (lingering-close.ts), so the client reads the answer instead of a reset.
+ */
+function refuseBody(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
+  lingerBeforeClose(req.socket);
+  if (res.headersSent) res.destroy();
+  else replyError(res, status, message, { connection: 'close' });
+  req.resume();
+}
+
+/** A request body's progress, checked by ReplicaProxy's sweep. */
+class BodyWatch {
+  bytes = 0;
+  /** `bytes` when the current window started. */
+  windowBytes = 0;
+  windowStart: number;
+  /** The replica is not reading (back-pressure): the window does not count against the client. */
+  stalled = false;
+  constructor(
+    /** Buffered: must be whole within one window; streamed: at least the minimum rate over each window. */
+    readonly whole: boolean,
+    readonly expire: (why: string) => void,
+    now: number,
+  ) {
+    this.windowStart = now;
   }
 }
 
@@ -457,6 +680,8 @@ class Exchange {
   received = 0;
   /** The whole request body was handed to the socket. */
   requestSent = false;
+  /** The body's progress while it is read (see bodyTimeoutMs). */
+  watch: BodyWatch | undefined;
   readonly isHead: boolean;
   private timer: NodeJS.Timeout | undefined;
   private onResDrain: (() => void) | undefined;
@@ -495,15 +720,27 @@ class Exchange {
       this.requestSent = true;
       return;
     }
-    // Streamed body: the head now, then each chunk as the client sends it, with back-pressure both ways.
+    // Streamed body: the head now, then each chunk as the client sends it, with back-pressure both ways,
+    // at no less than the minimum rate.
     sock.write(this.head, 'latin1');
     const req = this.req;
-    const onDrain = () => req.resume();
+    if (this.watch) this.proxy.unwatch(this.watch); // a retry on another socket: a fresh window
+    const watch = this.proxy.watchBody(false, (why) => this.bodyFailed(why));
+    this.watch = watch;
+    const onDrain = () => {
+      watch.stalled = false;
+      req.resume();
+    };
     const onData = (c: Buffer) => {
-      if (!sock.write(c)) req.pause();
+      watch.bytes += c.length;
+      if (!sock.write(c)) {
+        watch.stalled = true; // the replica reads slower: not the client's fault
+        req.pause();
+      }
     };
     const onEnd = () => {
       this.requestSent = true;
+      this.proxy.unwatch(watch);
     };
     sock.on('drain', onDrain);
     req.on('data', onData);
@@ -631,6 +868,15 @@ class Exchange {
     if (this.body === undefined || !this.req.complete) this.req.resume();
   }
 
+  /** The client sent its body too slowly: 408, and the replica (if it has the request) sees a disconnect. */
+  bodyFailed(why: string): void {
+    if (this.done) return;
+    const conn = this.conn;
+    this.finish();
+    if (conn && conn.ex === this) conn.sock.destroy();
+    refuseBody(this.req, this.res, 408, why);
+  }
+
   /** The client's response closed: finished normally, or the client went away first. */
   clientClosed(): void {
     if (this.done) return;
@@ -651,6 +897,7 @@ class Exchange {
 
   private finish(): void {
     this.done = true;
+    if (this.watch) this.proxy.unwatch(this.watch);
     this.stopWaitingForDrain();
     if (this.timer !== undefined) {
       clearTimeout(this.timer);

@@ -112,7 +112,7 @@ test('EXPECTED FAILURE - statuses through the gateway: NOT_FOUND, INVALID_ARGUME
     revision: 'r',
     starting: false,
   });
-  const port = await startGateway(t, endpoints);
+  const port = await startGateway(t, endpoints, 2_000, { allowRepositoryApi: true });
   const c = client(t, port);
   await rejectsWith(c.ModelInfer(irisInfer('nope')), grpc.status.NOT_FOUND, /^Model with name nope does not exist\.$/);
   await rejectsWith(c.ModelReady({ name: 'nope' }), grpc.status.NOT_FOUND);

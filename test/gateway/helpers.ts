@@ -4,7 +4,7 @@
 import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import type { EndpointTable } from '../../src/controllers/endpoints.js';
-import { createGateway } from '../../src/gateway/gateway.js';
+import { createGateway, type GatewayOptions } from '../../src/gateway/gateway.js';
 import { silentLogger } from '../../src/log.js';
 import type { Model } from '../../src/runtimes/model.js';
 import { createGrpcServer, listenGrpc } from '../../src/server/grpc/service.js';
@@ -42,8 +42,20 @@ export async function startReplica(t: TestContext, models: Model[], maxGrpcBytes
   return { port: (rest.address() as AddressInfo).port, grpcPort, models: repo };
 }
 
-export async function startGateway(t: TestContext, endpoints: EndpointTable, holdTimeoutMs = 2_000): Promise<number> {
-  const gw = createGateway({ endpoints, controlPlane: [], domain: 'example.com', holdTimeoutMs, log: silentLogger });
+export async function startGateway(
+  t: TestContext,
+  endpoints: EndpointTable,
+  holdTimeoutMs = 2_000,
+  extra: Pick<GatewayOptions, 'allowRepositoryApi' | 'proxy'> = {},
+): Promise<number> {
+  const gw = createGateway({
+    endpoints,
+    controlPlane: [],
+    domain: 'example.com',
+    holdTimeoutMs,
+    log: silentLogger,
+    ...extra,
+  });
   await new Promise<void>((r) => gw.server.listen(0, '127.0.0.1', r));
   t.after(() => gw.close());
   return (gw.server.address() as AddressInfo).port;

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { modelNameFromPath, parseServingPath } from '../../src/gateway/path-router.js';
+import type { ServiceEndpoint } from '../../src/controllers/endpoints.js';
+import {
+  isRepositoryChange,
+  modelNameFromPath,
+  parseServingPath,
+  pickByModelName,
+} from '../../src/gateway/path-router.js';
 
 test('finds the model name in V1 and V2 paths', () => {
   assert.equal(modelNameFromPath('/v1/models/sklearn-iris:predict'), 'sklearn-iris');
@@ -31,4 +37,32 @@ test('repository extension paths name their model', () => {
   assert.equal(modelNameFromPath('/v2/repository/models/sklearn-iris/load'), 'sklearn-iris');
   assert.equal(modelNameFromPath('/v2/repository/models/a%20b/unload'), 'a b');
   assert.equal(modelNameFromPath('/v2/repository/index'), undefined);
+});
+
+const ep = (namespace: string, state: 'ready' | 'starting' | 'failed'): ServiceEndpoint => ({
+  namespace,
+  name: 'm',
+  modelName: 'm',
+  port: state === 'ready' ? 1000 : undefined,
+  revision: undefined,
+  starting: state === 'starting',
+});
+
+test('a model name in several namespaces: the ready one, else the starting one, else default (issue 10, L5)', () => {
+  const pick = (...eps: ServiceEndpoint[]) => pickByModelName(eps)?.namespace;
+  assert.equal(pick(ep('team-a', 'failed'), ep('team-b', 'ready')), 'team-b'); // a failing one never hides it
+  assert.equal(pick(ep('default', 'failed'), ep('team-b', 'ready')), 'team-b');
+  assert.equal(pick(ep('team-a', 'failed'), ep('team-b', 'starting')), 'team-b');
+  assert.equal(pick(ep('team-a', 'ready'), ep('default', 'ready')), 'default');
+  assert.equal(pick(ep('team-a', 'failed'), ep('default', 'failed')), 'default');
+  assert.equal(pick(ep('team-a', 'ready'), ep('team-b', 'ready')), undefined); // still a choice: 400
+  assert.equal(pick(ep('team-a', 'failed'), ep('team-b', 'failed')), undefined);
+  assert.equal(pick(ep('team-a', 'failed')), 'team-a');
+});
+
+test('repository load/unload paths are recognised, the index and other paths are not', () => {
+  assert.equal(isRepositoryChange('/v2/repository/models/m/load'), true);
+  assert.equal(isRepositoryChange('/v2/repository/models/m/unload?x=1'), true);
+  assert.equal(isRepositoryChange('/v2/repository/index'), false);
+  assert.equal(isRepositoryChange('/v2/models/m/infer'), false);
 });

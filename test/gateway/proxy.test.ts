@@ -191,7 +191,7 @@ test('large bodies both ways: 8 MiB streamed up and down, byte for byte', async 
   assert.equal(up.connections(), 1);
 });
 
-test('a chunked upload goes through the http.request fallback; a chunked answer is decoded and re-framed', async (t) => {
+test('a small chunked upload is read whole and sent with a content-length; a chunked answer is decoded and re-framed', async (t) => {
   const up = await httpUpstream(t, (req, res) => {
     if (req.url === '/chunked-answer') {
       res.writeHead(200, { 'content-type': 'text/plain' });
@@ -206,9 +206,39 @@ test('a chunked upload goes through the http.request fallback; a chunked answer 
     echo(req, res);
   });
   const gw = await gateway(t, up.port);
-  const chunkedUpload = await new Promise<{ status: number; body: string; te: string }>((resolve, reject) => {
+  const chunkedUpload = await new Promise<{ status: number; body: string; te: string; cl: string }>(
+    (resolve, reject) => {
+      const req = http.request(
+        { port: gw.port, host: '127.0.0.1', method: 'POST', path: '/up', headers: HOST, agent: gw.agent },
+        (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (c) => parts.push(c));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              body: Buffer.concat(parts).toString(),
+              te: String(res.headers['x-te']),
+              cl: String(res.headers['x-cl']),
+            }),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.write('part1-');
+      setTimeout(() => req.end('part2'), 10);
+    },
+  );
+  assert.equal(chunkedUpload.status, 200);
+  assert.equal(chunkedUpload.body, 'part1-part2');
+  // Buffered like any small body (issue 10, H4): the pooled client, with a length instead of chunks.
+  assert.equal(gw.proxy.stats().fallback, 0);
+  assert.equal(chunkedUpload.te, '');
+  assert.equal(chunkedUpload.cl, '11');
+  // One that grows past requestBufferBytes still streams through the http.request fallback.
+  const gw2 = await gateway(t, up.port, { requestBufferBytes: 1024 });
+  const bigChunked = await new Promise<{ status: number; body: string; te: string }>((resolve, reject) => {
     const req = http.request(
-      { port: gw.port, host: '127.0.0.1', method: 'POST', path: '/up', headers: HOST, agent: gw.agent },
+      { port: gw2.port, host: '127.0.0.1', method: 'POST', path: '/up', headers: HOST, agent: gw2.agent },
       (res) => {
         const parts: Buffer[] = [];
         res.on('data', (c) => parts.push(c));
@@ -222,12 +252,13 @@ test('a chunked upload goes through the http.request fallback; a chunked answer 
       },
     );
     req.on('error', reject);
-    req.write('part1-');
-    setTimeout(() => req.end('part2'), 10);
+    req.write('a'.repeat(1000));
+    setTimeout(() => req.end('b'.repeat(1000)), 10);
   });
-  assert.equal(chunkedUpload.status, 200);
-  assert.equal(chunkedUpload.body, 'part1-part2');
-  assert.equal(gw.proxy.stats().fallback, 1);
+  assert.equal(bigChunked.status, 200);
+  assert.equal(bigChunked.body, 'a'.repeat(1000) + 'b'.repeat(1000));
+  assert.equal(bigChunked.te, 'chunked');
+  assert.equal(gw2.proxy.stats().fallback, 1);
   const r = await get(gw, '/chunked-answer');
   assert.equal(r.status, 200);
   assert.equal(r.body, `hello ${'a'.repeat(100_000)}!`);
@@ -490,7 +521,7 @@ test('a streamed body that waits for a socket (pool full) or for a starting repl
     }
     echo(req, res);
   });
-  const gw = await gateway(t, up.port, { maxSocketsPerPort: 1 });
+  const gw = await gateway(t, up.port, { maxSocketsPerPort: 1, requestBufferBytes: 64 * 1024 });
   const big = Buffer.alloc(1024 * 1024);
   for (let i = 0; i < big.length; i += 13) big[i] = i % 199;
   const slow = get(gw, '/slow');

@@ -86,6 +86,7 @@ export async function startServer(
     log: log.child({ component: 'controller' }),
     domain: config.domain,
     replicaEnv: { ...config.processEnv, ...config.replicaEnv },
+    maxBodyBytes: config.maxBodyBytes,
     recordEvent: (isvc, type, reason, message) => recordEvent(store, { involved: isvc, type, reason, message }),
     fetchModel: async ({ isvc, storageUri, signal, onProgress, onRetry }) => {
       const key = `${isvc.metadata.namespace}/${isvc.metadata.name}`;
@@ -183,6 +184,8 @@ export async function startServer(
     domain: config.domain,
     holdTimeoutMs: config.holdTimeoutMs,
     log: log.child({ component: 'gateway' }),
+    proxy: { maxBodyBytes: config.maxBodyBytes, bodyTimeoutMs: config.bodyTimeoutMs },
+    allowRepositoryApi: config.allowRepositoryApi,
   });
 
   await new Promise<void>((ok, fail) => {

@@ -42,6 +42,8 @@ export interface ControllerOptions {
   log: Logger;
   domain: string;
   replicaEnv: Record<string, string>;
+  /** `inferd serve --max-body-bytes`: passed to replicas when above their own 16 MiB default. */
+  maxBodyBytes?: number;
   /** Retry delays after a failed download: first, doubled up to max. */
   retryBackoffMs?: number;
   retryBackoffMaxMs?: number;
@@ -229,7 +231,14 @@ export class InferenceServiceController {
         modelDir,
         modelFormat: model?.modelFormat?.name ?? 'sklearn',
         env: { ...this.opts.replicaEnv, ...envOf(model?.env) },
-        args: predictorReplicaArgs(isvc.spec?.predictor, isvc.metadata.namespace),
+        args: [
+          ...predictorReplicaArgs(isvc.spec?.predictor, isvc.metadata.namespace),
+          // The gateway forwards bodies up to this; the replica must take them too. At the default the flag
+          // is left out (a replica with flags is never packed into a shared model host).
+          ...((this.opts.maxBodyBytes ?? 0) > REPLICA_MAX_BODY_BYTES
+            ? ['--max_body_bytes', String(this.opts.maxBodyBytes)]
+            : []),
+        ],
       });
       this.enqueue(key);
     } catch (err) {
@@ -366,7 +375,13 @@ export class InferenceServiceController {
     if (!o) return;
     const serving = o.servingRevision ? this.opts.replicas.get(`${key}/${o.servingRevision}`) : undefined;
     const port = serving?.phase === 'Ready' ? serving.port : undefined;
-    const failed = o.phase === 'Failed' && port === undefined;
+    // A replica that served and crashed is being restarted (back-off, then start): requests are held for it
+    // (docs/operations.md) instead of 503 at once. A revision that never served and failed answers 503.
+    const restarting =
+      serving !== undefined &&
+      o.servingRevision === o.revision &&
+      ['BackOff', 'Exited', 'Starting', 'Loading'].includes(serving.phase);
+    const failed = o.phase === 'Failed' && port === undefined && !restarting;
     this.opts.endpoints.set({
       namespace: isvc.metadata.namespace ?? 'default',
       name: isvc.metadata.name,
@@ -417,6 +432,9 @@ export class InferenceServiceController {
     return (this.opts.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
   }
 }
+
+/** The model server's own default body limit (src/server/model-server.ts). */
+const REPLICA_MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /**
  * Model-server flags for the predictor's batcher, payload logger and timeout (KServe's agent and

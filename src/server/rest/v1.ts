@@ -4,7 +4,7 @@
 
 import type { ServerResponse } from 'node:http';
 import { InferdError } from '../../errors.js';
-import { JsonBodyError, parseJsonBody } from '../json-body.js';
+import { JsonBodyError, JsonEncodingError, parseJsonBody } from '../json-body.js';
 import { encodeNested } from '../tensor-json.js';
 import { decodeV1Request } from '../v1-instances.js';
 import { RequestPredictOptions, readyModel, runPredict, type ServerContext } from './dataplane.js';
@@ -26,6 +26,10 @@ function parseV1Body(body: Buffer): unknown {
   try {
     return parseJsonBody(body);
   } catch (err) {
+    // Not UTF-8: 400 in both protocols (Python's json raises UnicodeDecodeError, FastAPI answers 400).
+    if (err instanceof JsonEncodingError) {
+      throw new InferdError('INVALID_INPUT', `Unrecognized request format: ${err.message}`);
+    }
     if (err instanceof JsonBodyError) {
       throw new InferdError('INVALID_INPUT', `Unrecognized request format: ${err.decode.message}`);
     }

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InferdError } from '../../errors.js';
 import type { Tensor, TensorMetadata } from '../../runtimes/model.js';
 import { OCTET_STREAM_TYPE } from '../http-response.js';
-import { JsonBodyError, parseJsonBody } from '../json-body.js';
+import { JsonBodyError, JsonEncodingError, parseJsonBody } from '../json-body.js';
 import { decodeV2Tensor, show } from '../tensor-decode.js';
 import { existingModel, RequestPredictOptions, readyModel, runPredict, type ServerContext } from './dataplane.js';
 import { decodeBinaryInputs, INFERENCE_HEADER, jsonHeaderLength, MISSING_HEADER_MESSAGE } from './v2-binary.js';
@@ -74,6 +74,10 @@ function parseV2Body(body: Buffer): unknown {
   try {
     return parseJsonBody(body);
   } catch (err) {
+    // Not UTF-8: 400 in both protocols (Python's json raises UnicodeDecodeError, FastAPI answers 400).
+    if (err instanceof JsonEncodingError) {
+      throw new InferdError('INVALID_INPUT', `Unrecognized request format: ${err.message}`);
+    }
     if (!(err instanceof JsonBodyError)) throw err;
     const d = err.decode;
     const doc = err.text.length > MAX_ECHOED_DOC_CHARS ? err.text.slice(0, MAX_ECHOED_DOC_CHARS) : err.text;
@@ -92,6 +96,10 @@ function parseBinaryHeader(json: Buffer): unknown {
   try {
     return parseJsonBody(json);
   } catch (err) {
+    // Not UTF-8: 400 in both protocols (Python's json raises UnicodeDecodeError, FastAPI answers 400).
+    if (err instanceof JsonEncodingError) {
+      throw new InferdError('INVALID_INPUT', `Unrecognized request format: ${err.message}`);
+    }
     if (err instanceof JsonBodyError) {
       throw new InferdError('INVALID_INPUT', `Unrecognized request format: ${err.decode.message}`);
     }
@@ -170,6 +178,10 @@ export function v2RepositoryIndex(ctx: ServerContext, res: ServerResponse, body:
     try {
       parsed = parseJsonBody(body);
     } catch (err) {
+      // Not UTF-8: 400 in both protocols (Python's json raises UnicodeDecodeError, FastAPI answers 400).
+      if (err instanceof JsonEncodingError) {
+        throw new InferdError('INVALID_INPUT', `Unrecognized request format: ${err.message}`);
+      }
       if (err instanceof JsonBodyError) {
         throw new InferdError('INVALID_INPUT', `Unrecognized request format: ${err.decode.message}`);
       }
