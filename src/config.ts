@@ -167,11 +167,8 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
   }
   const ratioText = values['storage-max-ratio'] ?? env.INFERD_STORAGE_MAX_RATIO;
   const storageMaxRatio = Number(ratioText ?? SERVE_DEFAULTS.storageMaxRatio);
-  if (
-    !Number.isFinite(storageMaxRatio) ||
-    storageMaxRatio < 0 ||
-    ((ratioText ?? '').trim() === '' && ratioText !== undefined)
-  ) {
+  const ratioBlank = ratioText !== undefined && ratioText.trim() === '';
+  if (ratioBlank || !Number.isFinite(storageMaxRatio) || storageMaxRatio < 0) {
     problems.push(`--storage-max-ratio: expected a number >= 0 (0: no cap), got '${ratioText}'`);
   }
   const cacheText = values['cache-max-bytes'] ?? env.INFERD_CACHE_MAX_BYTES;
