@@ -5,9 +5,13 @@
 
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { type Inferd, removeDir, runCli, startInferd, waitForCondition } from '../helpers/inferd.js';
+import { makeTar } from '../storage/helpers.js';
 
 let inferd: Inferd;
 
@@ -90,4 +94,63 @@ spec:
   assert.equal(ready?.reason, 'InvalidStorageCredentials', JSON.stringify(ready));
   assert.match(ready?.message ?? '', /ServiceAccount team-a\/borrower secrets\[0\]\.namespace is 'team-b'/);
   assert.doesNotMatch(JSON.stringify(obj), /team-b-secret-value/);
+});
+
+/** A 2 GiB tar.gz of about 2 MB (a tar header, then one gzip member of 16 MiB zeros repeated). */
+function tgzBomb(unpacked: number): Buffer {
+  const chunk = 16 * 1024 * 1024;
+  const member = gzipSync(Buffer.alloc(chunk), { level: 9 });
+  const h = makeTar([{ name: 'model.joblib', data: '' }]).subarray(0, 512);
+  h.write(`${unpacked.toString(8).padStart(11, '0')}\0`, 124, 'ascii');
+  h.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
+  return Buffer.concat([gzipSync(h), ...Array.from({ length: unpacked / chunk }, () => member)]);
+}
+
+test('EXPECTED FAILURE - serve: a 2 MB tgz of 2 GiB ends StorageTooLarge; the server answers meanwhile', async (t) => {
+  const bomb = tgzBomb(2 * 1024 ** 3);
+  const server: Server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-length': bomb.length, etag: '"bomb"' }).end(bomb);
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  t.after(() => new Promise<void>((ok) => server.close(() => ok())));
+  const port = (server.address() as AddressInfo).port;
+  await apply(`apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata: {name: bomb, namespace: default}
+spec:
+  predictor:
+    model:
+      modelFormat: {name: sklearn}
+      storageUri: http://127.0.0.1:${port}/bomb/model.tar.gz
+`);
+  // probe the control API while the download and refusal run
+  let worst = 0;
+  let probes = 0;
+  let done = false;
+  const probing = (async () => {
+    while (!done) {
+      const started = performance.now();
+      const r = await fetch(`${inferd.url}/healthz`);
+      await r.arrayBuffer();
+      worst = Math.max(worst, performance.now() - started);
+      probes++;
+      await new Promise((ok) => setTimeout(ok, 10));
+    }
+  })();
+  const obj = await waitForCondition(inferd.url, 'default', 'bomb', 'False', 30_000).finally(() => {
+    done = true;
+  });
+  await probing;
+  const ready = readyOf(obj);
+  assert.equal(ready?.reason, 'StorageTooLarge', JSON.stringify(ready));
+  assert.match(ready?.message ?? '', /more than 100:1/);
+  const entries = await readdir(join(inferd.stateDir, 'cache', 'entries')).catch(() => []);
+  assert.deepEqual(entries, []);
+  assert.ok(worst < 1000, `slowest /healthz during the attack: ${worst.toFixed(0)} ms`);
+  t.diagnostic(
+    `2 GiB tgz bomb (${bomb.length} B): ${probes} /healthz probes meanwhile, slowest ${worst.toFixed(1)} ms`,
+  );
 });

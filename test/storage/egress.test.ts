@@ -38,6 +38,9 @@ test("egress: inferd's own port is refused on loopback and unspecified addresses
   }
   assert.equal(refusal('127.0.0.1', 8081, policy), undefined);
   assert.equal(refusal('203.0.113.9', 8080, policy), undefined, 'another machine on the same port');
+  // a redirect hop that started on a non-loopback server may not come back to loopback
+  assert.match(refusal('127.0.0.1', 9000, { denyLoopback: true }) ?? '', /may not lead to this machine's loopback/);
+  assert.equal(refusal('10.1.2.3', 9000, { denyLoopback: true }), undefined);
 });
 
 test('EXPECTED FAILURE - egress: storageUri at a metadata address is refused without connecting', async (t) => {
