@@ -89,6 +89,12 @@ export interface ServeConfig {
   storageMaxBytes: number;
   /** Time for one model's whole download, retries included; past it: StorageUnreachable. */
   storageTimeoutMs: number;
+  /** Archives may unpack to at most this many times their size (beyond a 32 MiB floor); 0: no ratio cap. */
+  storageMaxRatio: number;
+  /** Budget of the model download cache; least recently used models not in use are evicted past it. */
+  cacheMaxBytes: number;
+  /** Let storage fetch from link-local/metadata addresses and inferd's own port (off: the SSRF guard). */
+  storageAllowInternal: boolean;
   /** Idle pre-forked replica processes kept for fast cold starts (0: none). */
   standbyReplicas: number;
   /** Models per replica process: 1 = a process per model; N > 1 packs small pure-TS models into model hosts. */
@@ -108,8 +114,10 @@ export const SERVE_DEFAULTS = {
   holdTimeoutMs: 30_000,
   restartBackoffMs: 1_000,
   restartBackoffMaxMs: 30_000,
-  storageMaxBytes: 64 * 1024 ** 3, // 64 GiB, as the storage initializer's default
+  storageMaxBytes: 4 * 1024 ** 3, // 4 GiB, as the storage initializer's default
   storageTimeoutMs: 60 * 60 * 1000, // 1 hour
+  storageMaxRatio: 100,
+  cacheMaxBytes: 16 * 1024 ** 3, // 16 GiB
   standbyReplicas: 1,
   modelsPerReplica: 1,
 } as const;
@@ -129,7 +137,13 @@ Flags:
   --pvc CLAIM=DIR   map one claim to a folder (repeatable)
   --demo            also serve the bundled sklearn-iris model in namespace default
   --storage-max-bytes N   most bytes one model may download or unpack to: 500Mi, 64Gi, 10G or bytes
-                          (default 64Gi, or INFERD_STORAGE_MAX_BYTES); larger models fail with StorageTooLarge
+                          (default 4Gi, or INFERD_STORAGE_MAX_BYTES); larger models fail with StorageTooLarge
+  --storage-max-ratio R   an archive may unpack to at most R times its size, beyond a 32Mi floor (default 100,
+                          or INFERD_STORAGE_MAX_RATIO; 0 turns the check off); bombs fail with StorageTooLarge
+  --cache-max-bytes N     budget of the model download cache in STATE/cache (default 16Gi, or
+                          INFERD_CACHE_MAX_BYTES); least recently used models not in use are evicted past it
+  --storage-allow-internal  let storageUri and storage endpoints reach link-local/cloud metadata addresses
+                          and inferd's own port (refused by default: SSRF; or INFERD_STORAGE_ALLOW_INTERNAL=1)
   --storage-timeout D     time for one model's download, retries included: 90s, 30m, 1h (default 1h, or
                           INFERD_STORAGE_TIMEOUT); past it the service fails with StorageUnreachable
   --standby-replicas N    idle pre-forked model-server processes kept ready for the next replica start
@@ -171,6 +185,9 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
       'allow-repository-api': { type: 'boolean', default: false },
       'storage-max-bytes': { type: 'string' },
       'storage-timeout': { type: 'string' },
+      'storage-max-ratio': { type: 'string' },
+      'cache-max-bytes': { type: 'string' },
+      'storage-allow-internal': { type: 'boolean', default: false },
       'standby-replicas': { type: 'string' },
       'models-per-replica': { type: 'string' },
       python: { type: 'string' },
@@ -227,6 +244,21 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     if (!(storageTimeoutMs >= 1)) {
       problems.push(`--storage-timeout: expected a positive duration like 90s, 30m or 1h, got '${storageTimeoutText}'`);
     }
+  }
+  const ratioText = values['storage-max-ratio'] ?? env.INFERD_STORAGE_MAX_RATIO;
+  const storageMaxRatio = Number(ratioText ?? SERVE_DEFAULTS.storageMaxRatio);
+  const ratioBlank = ratioText !== undefined && ratioText.trim() === '';
+  if (ratioBlank || !Number.isFinite(storageMaxRatio) || storageMaxRatio < 0) {
+    problems.push(`--storage-max-ratio: expected a number >= 0 (0: no cap), got '${ratioText}'`);
+  }
+  const cacheText = values['cache-max-bytes'] ?? env.INFERD_CACHE_MAX_BYTES;
+  const cacheMaxBytes = parseByteSize(cacheText ?? String(SERVE_DEFAULTS.cacheMaxBytes));
+  if (cacheMaxBytes === undefined || cacheMaxBytes <= 0) {
+    problems.push(`--cache-max-bytes: expected a positive size like 500Mi, 16Gi or 1000000, got '${cacheText}'`);
+  }
+  const allowInternalEnv = env.INFERD_STORAGE_ALLOW_INTERNAL;
+  if (allowInternalEnv !== undefined && !['0', '1', 'true', 'false', ''].includes(allowInternalEnv)) {
+    problems.push(`INFERD_STORAGE_ALLOW_INTERNAL: expected 1 or 0, got '${allowInternalEnv}'`);
   }
   const standbyText = values['standby-replicas'] ?? env.INFERD_STANDBY_REPLICAS;
   const standbyReplicas = Number(standbyText ?? SERVE_DEFAULTS.standbyReplicas);
@@ -292,6 +324,10 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     storageEnv,
     storageMaxBytes: storageMaxBytes ?? SERVE_DEFAULTS.storageMaxBytes,
     storageTimeoutMs: Math.round(storageTimeoutMs),
+    storageMaxRatio,
+    cacheMaxBytes: cacheMaxBytes ?? SERVE_DEFAULTS.cacheMaxBytes,
+    storageAllowInternal:
+      values['storage-allow-internal'] === true || allowInternalEnv === '1' || allowInternalEnv === 'true',
     standbyReplicas,
     modelsPerReplica,
     allowedHosts,

@@ -4,11 +4,33 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadServeConfig, parseByteSize, SERVE_DEFAULTS } from '../src/config.js';
 
-test('storage limits default to 64 GiB and 1 hour', () => {
+test('storage limits default to 4 GiB, 100:1, a 16 GiB cache, the SSRF guard on, and 1 hour', () => {
   const cfg = loadServeConfig(['--state', '/tmp/inferd-config-test'], {});
-  assert.equal(cfg.storageMaxBytes, 64 * 1024 ** 3);
+  assert.equal(cfg.storageMaxBytes, 4 * 1024 ** 3);
+  assert.equal(cfg.storageMaxRatio, 100);
+  assert.equal(cfg.cacheMaxBytes, 16 * 1024 ** 3);
+  assert.equal(cfg.storageAllowInternal, false);
   assert.equal(cfg.storageTimeoutMs, 3_600_000);
   assert.equal(SERVE_DEFAULTS.storageMaxBytes, cfg.storageMaxBytes);
+});
+
+test('--storage-max-ratio, --cache-max-bytes, --storage-allow-internal and their env', () => {
+  const cfg = loadServeConfig(['--storage-max-ratio', '0', '--cache-max-bytes', '2Gi', '--storage-allow-internal'], {});
+  assert.equal(cfg.storageMaxRatio, 0);
+  assert.equal(cfg.cacheMaxBytes, 2 * 1024 ** 3);
+  assert.equal(cfg.storageAllowInternal, true);
+  const env = loadServeConfig([], {
+    INFERD_STORAGE_MAX_RATIO: '250',
+    INFERD_CACHE_MAX_BYTES: '500Mi',
+    INFERD_STORAGE_ALLOW_INTERNAL: '1',
+  });
+  assert.deepEqual([env.storageMaxRatio, env.cacheMaxBytes, env.storageAllowInternal], [250, 500 * 1024 ** 2, true]);
+  assert.throws(() => loadServeConfig(['--storage-max-ratio=-1'], {}), /--storage-max-ratio: expected a number >= 0/);
+  assert.throws(
+    () => loadServeConfig(['--cache-max-bytes', 'lots'], {}),
+    /--cache-max-bytes: expected a positive size/,
+  );
+  assert.throws(() => loadServeConfig([], { INFERD_STORAGE_ALLOW_INTERNAL: 'maybe' }), /INFERD_STORAGE_ALLOW_INTERNAL/);
 });
 
 test('--storage-max-bytes takes Kubernetes quantities; --storage-timeout takes durations; env as fallback', () => {

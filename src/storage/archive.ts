@@ -2,10 +2,10 @@
 // (like KServe's mimetype guess) and checked against the file's magic bytes.
 
 import { createReadStream } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import type { Logger } from '../log.js';
-import { invalidArchive, SafeWriter } from './safe-writer.js';
+import { invalidArchive, SafeWriter, type WriterLimits } from './safe-writer.js';
 import { extractTar } from './tar.js';
 import { extractZip } from './zip.js';
 
@@ -39,6 +39,9 @@ async function sniff(file: string): Promise<'zip' | 'gzip' | 'tar' | 'unknown'> 
 
 export interface UnpackOptions {
   maxBytes: number;
+  /** Contents may be at most max(ratioFloorBytes, maxRatio × the archive's size); absent: no ratio cap. */
+  maxRatio?: number;
+  ratioFloorBytes?: number;
   maxEntries?: number;
   /** How to name the archive in errors (its URI, never a signed URL). */
   what: string;
@@ -55,7 +58,16 @@ export async function unpackArchive(
   opts: UnpackOptions,
 ): Promise<{ entries: number; bytes: number }> {
   const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
-  const writer = await SafeWriter.create(destDir, { maxBytes: opts.maxBytes, maxEntries }, opts.what);
+  const limits: WriterLimits = { maxBytes: opts.maxBytes, maxEntries };
+  if (opts.maxRatio !== undefined && opts.maxRatio > 0) {
+    const archiveBytes = (await stat(file)).size;
+    const byRatio = Math.max(opts.ratioFloorBytes ?? 0, Math.ceil(archiveBytes * opts.maxRatio));
+    if (byRatio < opts.maxBytes) {
+      limits.maxBytes = byRatio;
+      limits.ratio = { archiveBytes, maxRatio: opts.maxRatio };
+    }
+  }
+  const writer = await SafeWriter.create(destDir, limits, opts.what);
   const magic = await sniff(file);
   const invalid = () => invalidArchive(opts.what, 'Failed to unpack archive file. The file format is not valid.');
   let entries: number;
@@ -80,4 +92,12 @@ export async function unpackArchive(
   await writer.finish();
   if (!opts.keep) await rm(file, { force: true });
   return { entries, bytes: writer.bytes };
+}
+
+/** The unpack limits of a download (size cap, ratio cap) and how to name it in errors. */
+export function unpackLimits(
+  ctx: { maxBytes: number; maxRatio: number; ratioFloorBytes: number; log: Logger },
+  what: string,
+): UnpackOptions {
+  return { maxBytes: ctx.maxBytes, maxRatio: ctx.maxRatio, ratioFloorBytes: ctx.ratioFloorBytes, what, log: ctx.log };
 }

@@ -8,7 +8,7 @@
 // An entry is never written in place: a crash leaves a tmp folder, never a half model under entries/.
 
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import type { InitializeResult } from './types.js';
@@ -133,4 +133,89 @@ export async function writeIndex(cacheDir: string, uri: string, rec: IndexRecord
   const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
   await writeFile(tmp, JSON.stringify(rec));
   await rename(tmp, path);
+}
+
+/** Marks an entry as just used (its mtime is the LRU clock). */
+export async function touchEntry(dir: string): Promise<void> {
+  const now = new Date();
+  await utimes(dir, now, now).catch(() => {});
+}
+
+/** Bytes under a folder (files and links, not following links). */
+export async function diskUsage(dir: string): Promise<number> {
+  let total = 0;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const p = join(dir, name);
+    const st = await lstat(p).catch(() => undefined);
+    if (!st) continue;
+    total += st.isDirectory() ? await diskUsage(p) : st.size;
+  }
+  return total;
+}
+
+export interface EvictOptions {
+  /** Budget for entries/ in bytes. */
+  maxBytes: number;
+  /** Entry folders that must stay (models in use). */
+  keep: ReadonlySet<string>;
+  /** Entries used more recently than this are kept too (a model between its download and its replica). */
+  graceMs: number;
+  log: Logger;
+  now?: number;
+}
+
+export interface EvictResult {
+  /** Bytes of entries/ after eviction. */
+  bytes: number;
+  evicted: string[];
+  /** Bytes over budget that could not be freed because every remaining entry is in use. */
+  overBudget: number;
+}
+
+/**
+ * Removes least recently used entries until entries/ fits maxBytes, never one in `keep` or used within
+ * graceMs. An entry is renamed into tmp/ first, so a reader never sees half of a deleted model.
+ */
+export async function evictLru(cacheDir: string, opts: EvictOptions): Promise<EvictResult> {
+  const base = join(cacheDir, 'entries');
+  const now = opts.now ?? Date.now();
+  let names: string[];
+  try {
+    names = await readdir(base);
+  } catch {
+    return { bytes: 0, evicted: [], overBudget: 0 };
+  }
+  const entries: { dir: string; bytes: number; usedMs: number }[] = [];
+  for (const name of names) {
+    const dir = join(base, name);
+    const st = await stat(dir).catch(() => undefined);
+    if (!st?.isDirectory()) continue;
+    entries.push({ dir, bytes: await diskUsage(dir), usedMs: st.mtimeMs });
+  }
+  let total = entries.reduce((s, e) => s + e.bytes, 0);
+  const evicted: string[] = [];
+  entries.sort((a, b) => a.usedMs - b.usedMs);
+  for (const e of entries) {
+    if (total <= opts.maxBytes) break;
+    if (opts.keep.has(e.dir) || now - e.usedMs < opts.graceMs) continue;
+    try {
+      const tmp = await makeTempDir(cacheDir);
+      const trash = join(tmp, 'evicted');
+      await rename(e.dir, trash);
+      await rm(tmp, { recursive: true, force: true });
+    } catch (err) {
+      opts.log.warn('storage: could not evict a cache entry', { entry: e.dir, error: String(err) });
+      continue;
+    }
+    total -= e.bytes;
+    evicted.push(e.dir);
+    opts.log.info('storage: evicted least recently used cache entry', { entry: e.dir, bytes: e.bytes });
+  }
+  return { bytes: total, evicted, overBudget: Math.max(0, total - opts.maxBytes) };
 }

@@ -6,6 +6,7 @@
 //
 // Values are secrets: nothing here logs them; only secret names and keys appear in messages.
 
+import { createHash } from 'node:crypto';
 import type { Secret, ServiceAccount, StorageSpec } from '../api/types.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
@@ -220,7 +221,18 @@ export function resolveStorageCredentials(store: Store, opts: ResolveCredentials
         `ServiceAccount ${opts.namespace}/${opts.serviceAccountName} (serviceAccountName) does not exist`,
       );
     }
-    for (const s of sa.secrets ?? []) refs.push({ name: s.name, namespace: s.namespace ?? opts.namespace });
+    for (const [i, s] of (sa.secrets ?? []).entries()) {
+      // A ServiceAccount names secrets of its own namespace only (as in Kubernetes): a reference elsewhere
+      // would let one namespace sign downloads with another's credentials.
+      if (s.namespace !== undefined && s.namespace !== '' && s.namespace !== opts.namespace) {
+        throw storageError(
+          'InvalidStorageCredentials',
+          `ServiceAccount ${opts.namespace}/${opts.serviceAccountName} secrets[${i}].namespace is '${s.namespace}': a service account may only use secrets of its own namespace '${opts.namespace}'`,
+          { field: `secrets[${i}].namespace` },
+        );
+      }
+      refs.push({ name: s.name, namespace: opts.namespace });
+    }
   }
   if (opts.storageSecretName) refs.push({ name: opts.storageSecretName, namespace: opts.namespace });
 
@@ -264,4 +276,40 @@ export function resolveStorageCredentials(store: Store, opts: ResolveCredentials
   if (Object.keys(gcs).length) out.gcs = gcs;
   if (Object.keys(httpHeaders).length) out.httpHeaders = httpHeaders;
   return out;
+}
+
+/** JSON with sorted keys, so equal settings give equal text. */
+function canonical(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v ?? null);
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  const o = v as Record<string, unknown>;
+  return `{${Object.keys(o)
+    .filter((k) => o[k] !== undefined)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+    .join(',')}}`;
+}
+
+/**
+ * What identifies the credentials and endpoint a download of `uri` uses: '' when it uses none, else a
+ * digest of the secret material (never the material itself). Downloads and cache entries are shared only
+ * between callers with the same scope, so a tenant without a token never gets a model fetched with another's
+ * token, and an s3:// URI from one endpoint is never served from another's download.
+ */
+export function credentialScope(scheme: string, uri: string, credentials: StorageCredentials): string {
+  let used: unknown;
+  if (scheme === 's3') used = credentials.s3 && Object.keys(credentials.s3).length ? credentials.s3 : undefined;
+  else if (scheme === 'gs') used = credentials.gcs && Object.keys(credentials.gcs).length ? credentials.gcs : undefined;
+  else if (scheme === 'http' || scheme === 'https') {
+    let host: URL | undefined;
+    try {
+      host = new URL(uri);
+    } catch {
+      host = undefined;
+    }
+    const h = host && (credentials.httpHeaders?.[host.host] ?? credentials.httpHeaders?.[host.hostname]);
+    used = h && Object.keys(h).length ? h : undefined;
+  }
+  if (used === undefined) return '';
+  return `scope:${createHash('sha256').update('inferd-storage-scope\0').update(canonical(used)).digest('hex').slice(0, 32)}\n`;
 }

@@ -3,6 +3,7 @@
 
 import { createSign } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import type { EgressPolicy } from './egress.js';
 import { hostPort, readBody, readErrorBody, sendRequest } from './http-client.js';
 import { storageError } from './storage-error.js';
 import type { GcsCredentials } from './types.js';
@@ -83,7 +84,7 @@ export function makeAssertion(key: ServiceAccountKey, nowSec: number, scope = GC
 /** Exchanges the key for an access token. */
 export async function fetchAccessToken(
   key: ServiceAccountKey,
-  io: { signal: AbortSignal; idleTimeoutMs: number },
+  io: { signal: AbortSignal; idleTimeoutMs: number; egress?: EgressPolicy },
 ): Promise<string> {
   const url = new URL(key.token_uri ?? DEFAULT_TOKEN_URI);
   const body = Buffer.from(

@@ -5,9 +5,11 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { isIP } from 'node:net';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InferdError } from '../errors.js';
+import { type EgressPolicy, guardedLookup, guardSocket, isLoopback, refusal, refusedError } from './egress.js';
 import type { Progress } from './progress.js';
 import { storageError } from './storage-error.js';
 
@@ -24,6 +26,8 @@ export interface HttpRequest {
   tls?: TlsOptions;
   signal: AbortSignal;
   idleTimeoutMs: number;
+  /** Where connections may go (default: no link-local/metadata addresses). */
+  egress?: EgressPolicy;
 }
 
 export interface HttpResponse {
@@ -32,6 +36,8 @@ export interface HttpResponse {
   /** The URL that answered (after redirects). */
   url: URL;
   body: IncomingMessage;
+  /** The peer's IP address. */
+  remoteAddress?: string;
 }
 
 const NETWORK_CODES = new Set([
@@ -72,8 +78,18 @@ export function networkError(err: unknown, url: URL, signal: AbortSignal): Infer
       { host: where, tls: true },
     );
   }
-  const what = NETWORK_CODES.has(code) ? code : (err as Error).message;
-  return storageError('StorageUnreachable', `cannot reach storage at ${where}: ${what}`, { host: where, cause: err });
+  // One message for refused, reset, closed and timed-out connections (and non-HTTP answers): the errno told
+  // apart closed, open and filtered ports, which made storageUri a port scanner.
+  return storageError(
+    'StorageUnreachable',
+    `could not fetch ${safeUrl(url)}: the connection to ${where} failed (unreachable, refused, reset, closed or timed out)`,
+    { host: where, network: NETWORK_CODES.has(code) },
+  );
+}
+
+/** A URL for messages: no query (signed URLs carry credentials there) and no user info. */
+function safeUrl(url: URL): string {
+  return `${url.protocol}//${url.host}${url.pathname}`;
 }
 
 /** Sends one request; resolves once response headers arrive. The body must be consumed or destroyed. */
@@ -84,19 +100,35 @@ export function sendRequest(req: HttpRequest): Promise<HttpResponse> {
   const mod = isHttps ? https : http;
   const headers: Record<string, string> = { ...req.headers };
   if (req.body) headers['content-length'] = String(req.body.length);
+  const egress = req.egress ?? {};
+  const port = Number(url.port || (isHttps ? 443 : 80));
+  const what = safeUrl(url);
+  const literal = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(literal)) {
+    const why = refusal(literal, port, egress);
+    if (why) return Promise.reject(refusedError(what, why));
+  }
   return new Promise((resolve, reject) => {
     const options: https.RequestOptions = {
       method: req.method ?? 'GET',
       headers,
       signal,
+      lookup: guardedLookup(port, egress, what) as unknown as http.RequestOptions['lookup'],
       ...(isHttps && req.tls ? { ca: req.tls.ca, rejectUnauthorized: req.tls.rejectUnauthorized ?? true } : {}),
     };
     const r = mod.request(url, options, (res) => {
       res.setTimeout(req.idleTimeoutMs, () => {
         res.destroy(Object.assign(new Error(`no data for ${req.idleTimeoutMs} ms`), { code: 'ETIMEDOUT' }));
       });
-      resolve({ status: res.statusCode ?? 0, headers: res.headers, url, body: res });
+      resolve({
+        status: res.statusCode ?? 0,
+        headers: res.headers,
+        url,
+        body: res,
+        remoteAddress: res.socket?.remoteAddress,
+      });
     });
+    r.on('socket', (s) => guardSocket(s, egress, what));
     r.setTimeout(req.idleTimeoutMs, () => {
       r.destroy(Object.assign(new Error(`no answer within ${req.idleTimeoutMs} ms`), { code: 'ETIMEDOUT' }));
     });
@@ -120,6 +152,9 @@ export async function sendFollowingRedirects(
   for (let hops = 0; ; hops++) {
     const res = await sendRequest(current);
     if (!REDIRECTS.has(res.status)) return res;
+    // a public server may not bounce the download onto this machine's loopback services
+    if (hops === 0 && !isLoopback(res.remoteAddress))
+      current = { ...current, egress: { ...current.egress, denyLoopback: true } };
     res.body.resume();
     const location = res.headers.location;
     if (!location) return res;
@@ -131,7 +166,10 @@ export async function sendFollowingRedirects(
     }
     const next = new URL(location, current.url);
     if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-      throw storageError('StorageRequestFailed', `redirect to unsupported scheme ${next.protocol} refused`);
+      throw storageError(
+        'StorageRequestFailed',
+        `redirect to unsupported scheme ${next.protocol} refused (only http and https)`,
+      );
     }
     let headers = current.headers ?? {};
     if (next.origin !== current.url.origin) {

@@ -1,9 +1,12 @@
 // initializeModel: KServe's storage initializer as a function. It turns a storageUri into a local directory
 // holding the model (KServe's /mnt/models), downloading into the cache when the URI is remote.
 
+import { join, sep } from 'node:path';
 import { isInferdError, messageOf } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
-import { pruneStaleTemp } from './cache.js';
+import { evictLru, pruneStaleTemp, touchEntry } from './cache.js';
+import { credentialScope } from './credentials.js';
+import type { EgressPolicy } from './egress.js';
 import { Progress } from './progress.js';
 import { redactUri } from './redact-uri.js';
 import { backoffMs, isRetryable, sleep } from './retry.js';
@@ -18,7 +21,11 @@ import { storageError } from './storage-error.js';
 import type { DownloadContext, Downloader, InitializeResult, ProgressInfo, StorageCredentials } from './types.js';
 
 export const STORAGE_DEFAULTS = {
-  maxBytes: 64 * 1024 * 1024 * 1024, // 64 GiB, per model (downloaded and unpacked)
+  maxBytes: 4 * 1024 * 1024 * 1024, // 4 GiB per model (downloaded, and again unpacked): a bound on one disk fill
+  maxRatio: 100, // an archive may unpack to 100× its size ...
+  ratioFloorBytes: 32 * 1024 * 1024, // ... or 32 MiB, whichever is more (small archives of sparse arrays)
+  cacheMaxBytes: 16 * 1024 * 1024 * 1024, // 16 GiB of cached models, least recently used evicted first
+  cacheGraceMs: 10 * 60 * 1000, // an entry used in the last 10 minutes is never evicted
   timeoutMs: 60 * 60 * 1000, // 1 hour for the whole initialization
   idleTimeoutMs: 30_000, // 30 s without a byte (KServe's requests timeout)
   maxRedirects: 10,
@@ -39,8 +46,22 @@ export interface InitializeOptions {
   credentials?: StorageCredentials;
   log?: Logger;
   signal?: AbortSignal;
-  /** Bytes a model may download or unpack to (default 64 GiB). */
+  /** Bytes a model may download or unpack to (default 4 GiB). */
   maxBytes?: number;
+  /** Archives unpack to at most max(ratioFloorBytes, maxRatio × archive size); 0 turns the ratio cap off. */
+  maxRatio?: number;
+  ratioFloorBytes?: number;
+  /** Budget of the whole cache (entries/); least recently used entries not in use are evicted past it. */
+  cacheMaxBytes?: number;
+  /** Entries used more recently than this are never evicted (default 10 minutes). */
+  cacheGraceMs?: number;
+  /**
+   * Who uses the model: its entry is kept from eviction while `live()` says so (a service that still
+   * exists). The latest model of an owner id replaces its earlier one.
+   */
+  owner?: { id: string; live: () => boolean };
+  /** Where storage requests may connect (SSRF guard); default refuses link-local/metadata addresses. */
+  egress?: EgressPolicy;
   /** Time for the whole initialization (default 1 hour); past it: StorageUnreachable. */
   timeoutMs?: number;
   /** Time without progress on one request (default 30 s). */
@@ -87,8 +108,40 @@ export function schemeOf(uri: string): string {
   return SCHEME.exec(uri)?.[1]?.toLowerCase() ?? LOCAL;
 }
 
-// One download per URI at a time in this process (the cache's temp-then-rename guards across processes).
+// One download per URI and credentials scope at a time in this process (the cache's temp-then-rename guards
+// across processes). Callers with other credentials or another endpoint never join a download.
 const flights = new SingleFlight<InitializeResult>();
+
+// Models in use, per owner: never evicted while the owner is live.
+const pins = new Map<string, { modelDir: string; live: () => boolean }>();
+let evicting: Promise<unknown> = Promise.resolve();
+
+/** Cache entries in use by live owners (for eviction and tests). */
+export function modelsInUse(): Set<string> {
+  const out = new Set<string>();
+  for (const [id, p] of pins) {
+    if (p.live()) out.add(p.modelDir);
+    else pins.delete(id);
+  }
+  return out;
+}
+
+/** Forgets an owner's model (its entry becomes evictable). */
+export function releaseModel(ownerId: string): void {
+  pins.delete(ownerId);
+}
+
+/** Evicts least recently used entries beyond the budget; one eviction at a time per process. */
+export function enforceCacheBudget(
+  cacheDir: string,
+  maxBytes: number,
+  log: Logger,
+  graceMs = STORAGE_DEFAULTS.cacheGraceMs,
+) {
+  const run = evicting.then(() => evictLru(cacheDir, { maxBytes, keep: modelsInUse(), graceMs, log }));
+  evicting = run.catch(() => {});
+  return run;
+}
 
 export async function initializeModel(opts: InitializeOptions): Promise<InitializeResult> {
   const uri = opts.storageUri.trim();
@@ -142,16 +195,22 @@ export async function initializeModel(opts: InitializeOptions): Promise<Initiali
   const retries = opts.retries ?? STORAGE_DEFAULTS.retries;
   const retryBaseMs = opts.retryBaseMs ?? STORAGE_DEFAULTS.retryBaseMs;
   try {
-    const result = await flights.run(`${opts.cacheDir}\0${uri}`, controller.signal, async (signal) => {
+    const credentials = opts.credentials ?? {};
+    const scope = credentialScope(scheme, uri, credentials);
+    const result = await flights.run(`${opts.cacheDir}\0${scope}\0${uri}`, controller.signal, async (signal) => {
       const ctx: DownloadContext = {
         uri,
         cacheDir: opts.cacheDir,
         pvcRoots: opts.pvcRoots ?? {},
         pvcDefaultRoot: opts.pvcDefaultRoot,
-        credentials: opts.credentials ?? {},
+        credentials,
         log,
         signal,
         maxBytes: opts.maxBytes ?? STORAGE_DEFAULTS.maxBytes,
+        maxRatio: opts.maxRatio ?? STORAGE_DEFAULTS.maxRatio,
+        ratioFloorBytes: opts.ratioFloorBytes ?? STORAGE_DEFAULTS.ratioFloorBytes,
+        egress: opts.egress ?? {},
+        scope,
         idleTimeoutMs: opts.idleTimeoutMs ?? STORAGE_DEFAULTS.idleTimeoutMs,
         maxRedirects: opts.maxRedirects ?? STORAGE_DEFAULTS.maxRedirects,
         progress,
@@ -184,6 +243,22 @@ export async function initializeModel(opts: InitializeOptions): Promise<Initiali
       }
     });
     progress.done();
+    const inCache = result.modelDir.startsWith(join(opts.cacheDir, 'entries') + sep);
+    if (inCache) {
+      if (opts.owner) pins.set(opts.owner.id, { modelDir: result.modelDir, live: opts.owner.live });
+      await touchEntry(result.modelDir);
+      const budget = opts.cacheMaxBytes ?? STORAGE_DEFAULTS.cacheMaxBytes;
+      const ev = await enforceCacheBudget(opts.cacheDir, budget, log, opts.cacheGraceMs).catch((err: unknown) => {
+        log.warn('storage: cache eviction failed', { error: messageOf(err) });
+        return undefined;
+      });
+      if (ev?.overBudget) {
+        log.warn('storage: cache is over its budget; every remaining entry is in use', {
+          bytes: ev.bytes,
+          cacheMaxBytes: budget,
+        });
+      }
+    }
     log.info('storage: model ready', {
       uri: safe,
       modelDir: result.modelDir,

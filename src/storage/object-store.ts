@@ -7,7 +7,7 @@
 
 import { mkdir, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { archiveKind, unpackArchive } from './archive.js';
+import { archiveKind, unpackArchive, unpackLimits } from './archive.js';
 import { entryDir, isDir, makeTempDir, populateEntry, sha256 } from './cache.js';
 import { type HttpResponse, saveBody } from './http-client.js';
 import { storageError } from './storage-error.js';
@@ -79,7 +79,7 @@ export async function downloadObjects(
     );
   }
   const listing = files.map((f) => `${f.rel}\t${f.obj.size}\t${f.obj.version}`).sort();
-  const key = `${ctx.uri}\nlisting-sha256:${sha256(listing.join('\n'))}`;
+  const key = `${ctx.scope}${ctx.uri}\nlisting-sha256:${sha256(listing.join('\n'))}`;
   if (await isDir(entryDir(ctx.cacheDir, key))) {
     ctx.log.info('storage: cache hit (listing unchanged)', { uri: safeUri, files: files.length });
     return { modelDir: entryDir(ctx.cacheDir, key), cached: true };
@@ -103,7 +103,7 @@ async function fill(
     try {
       const file = join(scratch, posix.basename(files[0]!.rel));
       await fetchOne(ctx, source, files[0]!, file, budget, ctx.signal, safeUri);
-      const u = await unpackArchive(file, single, dir, { maxBytes: ctx.maxBytes, what: safeUri, log: ctx.log });
+      const u = await unpackArchive(file, single, dir, unpackLimits(ctx, safeUri));
       ctx.log.info('storage: unpacked archive', { uri: safeUri, entries: u.entries, bytes: u.bytes });
     } finally {
       await rm(scratch, { recursive: true, force: true });

@@ -4,6 +4,7 @@
 
 import { readFile } from 'node:fs/promises';
 import type { InferdError } from '../errors.js';
+import type { EgressPolicy } from './egress.js';
 import { type HttpResponse, hostPort, readBody, readErrorBody, sendRequest, type TlsOptions } from './http-client.js';
 import { MAX_OBJECTS, type StoreObject } from './object-store.js';
 import { EMPTY_SHA256, sha256Hex, signV4, uriEncode } from './sigv4.js';
@@ -24,6 +25,7 @@ export interface S3ClientConfig {
 export interface IoOptions {
   signal: AbortSignal;
   idleTimeoutMs: number;
+  egress?: EgressPolicy;
 }
 
 const DNS_BUCKET = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;

@@ -24,6 +24,8 @@ import { storageError } from './storage-error.js';
 export interface WriterLimits {
   maxBytes: number;
   maxEntries: number;
+  /** Set when maxBytes comes from the compression-ratio cap: the archive's size and the ratio, for the message. */
+  ratio?: { archiveBytes: number; maxRatio: number };
 }
 
 export function invalidArchive(what: string, message: string): InferdError {
@@ -87,6 +89,14 @@ export class SafeWriter {
   }
 
   #tooLarge(): never {
+    const r = this.#limits.ratio;
+    if (r) {
+      throw storageError(
+        'StorageTooLarge',
+        `refusing to unpack ${this.#what}: its ${r.archiveBytes} bytes expand beyond ${this.#limits.maxBytes} bytes, more than ${r.maxRatio}:1 (a compression bomb?); inferd serve --storage-max-ratio raises the cap`,
+        { maxBytes: this.#limits.maxBytes, maxRatio: r.maxRatio },
+      );
+    }
     throw storageError(
       'StorageTooLarge',
       `refusing to unpack ${this.#what}: contents exceed the limit of ${this.#limits.maxBytes} bytes (maxBytes)`,

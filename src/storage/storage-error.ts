@@ -14,6 +14,7 @@ export type StorageFailureReason =
   | 'InvalidStorageCredentials' // a storage secret that cannot be read (bad JSON, missing key)
   | 'StorageRequestFailed' // any other non-2xx answer
   | 'StorageFailed' // a local I/O failure (disk full, permissions on the cache)
+  | 'StorageAddressRefused' // a link-local/metadata address or inferd's own port (SSRF guard)
   | 'DownloadCancelled'; // the caller's AbortSignal fired
 
 export function storageError(

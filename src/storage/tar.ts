@@ -99,6 +99,7 @@ export async function extractTar(
         case '0':
         case '\0':
         case '7': {
+          writer.precheck(size); // an honest header announcing a bomb is refused before a byte is written
           const sink = await writer.file(name, mode);
           try {
             await r.stream(size, (chunk) => sink.write(chunk));

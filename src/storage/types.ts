@@ -1,6 +1,7 @@
 // Shapes shared by the initializer and its scheme downloaders.
 
 import type { Logger } from '../log.js';
+import type { EgressPolicy } from './egress.js';
 import type { Progress } from './progress.js';
 
 /** S3 settings, from KServe's annotations, secret keys, env or the storage-config secret. */
@@ -66,6 +67,16 @@ export interface DownloadContext {
   /** Fires on the caller's abort or the overall timeout; downloaders pass it to every request. */
   signal: AbortSignal;
   maxBytes: number;
+  /** Archives may unpack to at most max(ratioFloorBytes, maxRatio × their size) (zip/gzip bombs). */
+  maxRatio: number;
+  ratioFloorBytes: number;
+  /** Where requests may connect (SSRF guard). */
+  egress: EgressPolicy;
+  /**
+   * Prefix of every cache key and index name: a digest of the credentials and endpoint used, so a download
+   * made with one tenant's secret is never handed to a caller with other (or no) credentials.
+   */
+  scope: string;
   /** Inactivity limit per request (connect and between bytes). */
   idleTimeoutMs: number;
   maxRedirects: number;

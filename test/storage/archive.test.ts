@@ -5,7 +5,7 @@ import { lstat, mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/pr
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { gzipSync } from 'node:zlib';
+import { crc32, deflateRawSync, gzipSync, constants as zlibConstants } from 'node:zlib';
 import { initializeModel } from '../../src/storage/initializer.js';
 import { makeTar, makeTarGz, makeZip, startServer, storageFailure, type TestServer, tempDir } from './helpers.js';
 
@@ -259,4 +259,134 @@ test('EXPECTED FAILURE - a file named like an archive that is not one is Invalid
     initializeModel({ storageUri: serve('/bad/trunc.tar.gz', truncated), cacheDir }),
     storageFailure('InvalidArchive'),
   );
+});
+
+// ---- issue 10 M4: compression bombs are refused by the ratio cap, at the issue's sizes ----
+
+/** A real 1 GiB-of-zeros zip of about 1 MB: the same full-flushed deflate block of 1 MiB zeros, 1024 times. */
+function zipBomb(unpacked: number): Buffer {
+  const MiB = 1024 * 1024;
+  const zeros = Buffer.alloc(MiB);
+  const block = deflateRawSync(zeros, { finishFlush: zlibConstants.Z_FULL_FLUSH, level: 9 });
+  const n = unpacked / MiB;
+  const data = Buffer.concat([...Array.from({ length: n }, () => block), Buffer.from([0x03, 0x00])]);
+  let crc = 0;
+  for (let i = 0; i < n; i++) crc = crc32(zeros, crc);
+  const name = Buffer.from('weights.bin');
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(20, 4);
+  local.writeUInt16LE(8, 8);
+  local.writeUInt32LE(crc >>> 0, 14);
+  local.writeUInt32LE(data.length, 18);
+  local.writeUInt32LE(unpacked, 22);
+  local.writeUInt16LE(name.length, 26);
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(0x02014b50, 0);
+  central.writeUInt16LE(20, 4);
+  central.writeUInt16LE(20, 6);
+  central.writeUInt16LE(8, 10);
+  central.writeUInt32LE(crc >>> 0, 16);
+  central.writeUInt32LE(data.length, 20);
+  central.writeUInt32LE(unpacked, 24);
+  central.writeUInt16LE(name.length, 28);
+  const cdOffset = local.length + name.length + data.length;
+  const eocd = Buffer.alloc(22);
+  eocd.writeUInt32LE(0x06054b50, 0);
+  eocd.writeUInt16LE(1, 8);
+  eocd.writeUInt16LE(1, 10);
+  eocd.writeUInt32LE(central.length + name.length, 12);
+  eocd.writeUInt32LE(cdOffset, 16);
+  return Buffer.concat([local, name, data, central, name, eocd]);
+}
+
+/** A 2 GiB tar.gz of about 2 MB: a tar header, then the same gzip member of 16 MiB zeros repeated. */
+function tgzBomb(unpacked: number): Buffer {
+  const chunk = 16 * 1024 * 1024;
+  const member = gzipSync(Buffer.alloc(chunk), { level: 9 });
+  const h = makeTar([{ name: 'weights.bin', data: '' }]).subarray(0, 512);
+  h.write(`${unpacked.toString(8).padStart(11, '0')}\0`, 124, 'ascii');
+  h.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
+  return Buffer.concat([gzipSync(h), ...Array.from({ length: unpacked / chunk }, () => member)]);
+}
+
+/** Largest gap between 5 ms timer ticks while `work` runs: how long the event loop was blocked. */
+async function maxLoopLag<T>(work: () => Promise<T>): Promise<{ result: PromiseSettledResult<T>; lagMs: number }> {
+  let last = performance.now();
+  let lag = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    lag = Math.max(lag, now - last);
+    last = now;
+  }, 5);
+  const [result] = await Promise.allSettled([work()]);
+  clearInterval(timer);
+  return { result: result!, lagMs: lag };
+}
+
+test('EXPECTED FAILURE - a 1 MB zip of 1 GiB and a 2 MB tgz of 2 GiB are refused by the ratio cap', async (t) => {
+  const cacheDir = await tempDir(t);
+  const zip = zipBomb(1024 ** 3);
+  const tgz = tgzBomb(2 * 1024 ** 3);
+  assert.ok(zip.length < 1.2e6 && tgz.length < 2.5e6, `zip ${zip.length} B, tgz ${tgz.length} B`);
+  for (const [name, body] of [
+    ['model.zip', zip],
+    ['model.tar.gz', tgz],
+  ] as const) {
+    const started = performance.now();
+    // default maxBytes (4 GiB) would let these through: the ratio cap (100:1 beyond 32 MiB) stops them
+    const { result, lagMs } = await maxLoopLag(() =>
+      initializeModel({ storageUri: serve(`/ratio-bomb/${name}`, body), cacheDir }),
+    );
+    const ms = performance.now() - started;
+    assert.equal(result.status, 'rejected');
+    assert.ok(
+      storageFailure(
+        'StorageTooLarge',
+        /expand beyond \d+ bytes, more than 100:1.*--storage-max-ratio/,
+      )((result as PromiseRejectedResult).reason),
+    );
+    assert.deepEqual(await readdir(join(cacheDir, 'entries')).catch(() => []), [], 'nothing cached');
+    assert.deepEqual(await readdir(join(cacheDir, 'tmp')), [], 'nothing left behind');
+    assert.ok(ms < 10_000, `${name} refused in ${ms.toFixed(0)} ms`);
+    assert.ok(lagMs < 1000, `event loop blocked at most ${lagMs.toFixed(0)} ms`);
+    t.diagnostic(`${name} (${body.length} B): refused in ${ms.toFixed(0)} ms, loop lag max ${lagMs.toFixed(0)} ms`);
+  }
+});
+
+test('EXPECTED FAILURE - a tgz of 64 honest 16 MiB entries (1 GiB) stops at the ratio cap after about 100 MB', async (t) => {
+  const cacheDir = await tempDir(t);
+  // 64 entries of 16 MiB zeros (1 GiB) in ~1 MB: each header is honest and small, the total is not
+  const member = gzipSync(Buffer.alloc(16 * 1024 * 1024), { level: 9 });
+  const parts: Buffer[] = [];
+  for (let i = 0; i < 64; i++) {
+    const h = makeTar([{ name: `part-${i}.bin`, data: '' }]).subarray(0, 512);
+    h.write(`${(16 * 1024 * 1024).toString(8).padStart(11, '0')}\0`, 124, 'ascii');
+    h.fill(0x20, 148, 156);
+    let sum = 0;
+    for (const b of h) sum += b;
+    h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
+    parts.push(gzipSync(h), member);
+  }
+  const tgz = Buffer.concat(parts);
+  const started = performance.now();
+  await assert.rejects(
+    initializeModel({ storageUri: serve('/ratio-bomb/many/model.tgz', tgz), cacheDir }),
+    storageFailure('StorageTooLarge', /more than 100:1/),
+  );
+  t.diagnostic(`${tgz.length} B tgz of 1 GiB in 64 entries refused in ${(performance.now() - started).toFixed(0)} ms`);
+  // a modest, highly compressible model under the 32 MiB floor still unpacks
+  const ok = makeTarGz([{ name: 'sparse.bin', data: Buffer.alloc(8 * 1024 * 1024) }]);
+  const r = await initializeModel({ storageUri: serve('/ratio-ok/model.tgz', ok), cacheDir });
+  assert.deepEqual(await readdir(r.modelDir), ['sparse.bin']);
+  // and maxRatio 0 turns the cap off
+  const r2 = await initializeModel({
+    storageUri: serve('/ratio-off/model.tgz', tgzBomb(48 * 1024 * 1024)),
+    cacheDir,
+    maxRatio: 0,
+  });
+  assert.deepEqual(await readdir(r2.modelDir), ['weights.bin']);
 });

@@ -199,3 +199,39 @@ test('credentials: secret values never reach the log or error messages', () => {
   );
   assert.ok(lines.every((l) => !l.includes('TOP-SECRET-VALUE')));
 });
+
+// issue 10 M2: a ServiceAccount naming a Secret of another namespace signed downloads with that namespace's keys.
+test('EXPECTED FAILURE - credentials: a service account may not name a secret of another namespace', () => {
+  const victim = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'team-b-s3', namespace: 'team-b' },
+    stringData: { AWS_ACCESS_KEY_ID: 'AKIA-B', AWS_SECRET_ACCESS_KEY: 'b-secret' },
+  } as Resource;
+  const attacker = {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: 'sa', namespace: 'ns' },
+    secrets: [{ name: 'team-b-s3', namespace: 'team-b' }],
+  } as Resource;
+  const store = fakeStore([victim, attacker]);
+  let thrown: unknown;
+  try {
+    resolveStorageCredentials(store, { namespace: 'ns', serviceAccountName: 'sa' });
+  } catch (err) {
+    thrown = err;
+  }
+  assert.ok(thrown, 'resolving must fail, not sign with team-b-s3');
+  assert.ok(
+    storageFailure(
+      'InvalidStorageCredentials',
+      /ServiceAccount ns\/sa secrets\[0\]\.namespace is 'team-b'.*own namespace 'ns'/,
+    )(thrown),
+  );
+  assert.doesNotMatch((thrown as Error).message, /b-secret|AKIA-B/);
+  // the same name in the service's own namespace (or namespace spelled out as its own) is fine
+  const own = { ...victim, metadata: { name: 'team-b-s3', namespace: 'ns' } } as Resource;
+  const ok = { ...attacker, secrets: [{ name: 'team-b-s3', namespace: 'ns' }] } as Resource;
+  const creds = resolveStorageCredentials(fakeStore([own, ok]), { namespace: 'ns', serviceAccountName: 'sa' });
+  assert.equal(creds.s3?.accessKeyId, 'AKIA-B');
+});

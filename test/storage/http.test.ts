@@ -185,12 +185,17 @@ test('EXPECTED FAILURE - other statuses are StorageRequestFailed with the status
   );
 });
 
-test('EXPECTED FAILURE - a refused port is StorageUnreachable naming host:port', async (t) => {
+test('EXPECTED FAILURE - a refused port is StorageUnreachable naming the URI and host:port, not the errno', async (t) => {
   const cacheDir = await tempDir(t);
   const port = await refusedPort();
   await assert.rejects(
     initializeModel({ storageUri: `http://127.0.0.1:${port}/m/model.joblib`, cacheDir, retryBaseMs: 10 }),
-    storageFailure('StorageUnreachable', new RegExp(`127\\.0\\.0\\.1:${port}.*ECONNREFUSED`)),
+    storageFailure(
+      'StorageUnreachable',
+      new RegExp(
+        `^could not fetch http://127\\.0\\.0\\.1:${port}/m/model\\.joblib: the connection to 127\\.0\\.0\\.1:${port} failed`,
+      ),
+    ),
   );
 });
 
@@ -245,4 +250,98 @@ test('EXPECTED FAILURE - a URL without a file name is InvalidStorageUri', async 
     initializeModel({ storageUri: `${server.url}/models/`, cacheDir }),
     storageFailure('InvalidStorageUri'),
   );
+});
+
+// ---- issue 10 ----
+
+test('EXPECTED FAILURE - an endless body stops at maxBytes with StorageTooLarge, nothing kept', async (t) => {
+  const cacheDir = await tempDir(t);
+  let sent = 0;
+  let closed = false;
+  const chunk = Buffer.alloc(256 * 1024, 7);
+  const endless = await startServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream' }); // chunked, no length: never ends
+    res.on('close', () => {
+      closed = true;
+    });
+    const pump = () => {
+      while (!res.destroyed) {
+        sent += chunk.length;
+        if (!res.write(chunk)) {
+          res.once('drain', pump);
+          return;
+        }
+      }
+    };
+    pump();
+  });
+  t.after(() => endless.close());
+  const cap = 32 * 1024 * 1024;
+  const started = performance.now();
+  await assert.rejects(
+    initializeModel({ storageUri: `${endless.url}/endless/model.bin`, cacheDir, maxBytes: cap }),
+    storageFailure('StorageTooLarge', new RegExp(`larger than the limit of ${cap} bytes`)),
+  );
+  const ms = performance.now() - started;
+  assert.deepEqual(await readdir(join(cacheDir, 'tmp')), [], 'the partial file is removed');
+  assert.ok(closed || endless.requests.length === 1);
+  assert.ok(sent < cap + 16 * 1024 * 1024, `the server wrote ${sent} bytes before the download stopped`);
+  t.diagnostic(`endless body: stopped after ${sent} B sent (cap ${cap}) in ${ms.toFixed(0)} ms`);
+});
+
+test('the default per-download cap is a few GiB, not 64 GiB', async () => {
+  const { STORAGE_DEFAULTS } = await import('../../src/storage/initializer.js');
+  assert.ok(STORAGE_DEFAULTS.maxBytes <= 8 * 1024 ** 3, String(STORAGE_DEFAULTS.maxBytes));
+  assert.ok(STORAGE_DEFAULTS.cacheMaxBytes >= 2 * STORAGE_DEFAULTS.maxBytes);
+  assert.equal(STORAGE_DEFAULTS.maxRatio, 100);
+});
+
+test('EXPECTED FAILURE - concurrent downloads with other (or no) credentials never share one', async (t) => {
+  // the token holder's download is slow; the tenant without a token asks meanwhile for the same URI
+  let release: () => void = () => {};
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  const protectedServer = await startServer(async (req, res) => {
+    if (req.headers['x-model-token'] !== 'tenant-a-token') return void res.writeHead(401).end('no');
+    await gate;
+    res.writeHead(200, { etag: '"secret-model"' }).end('tenant A private model');
+  });
+  t.after(() => protectedServer.close());
+  const cacheDir = await tempDir(t);
+  const uri = `${protectedServer.url}/private/model.joblib`;
+  const host = new URL(uri).host;
+  const a = initializeModel({
+    storageUri: uri,
+    cacheDir,
+    credentials: { httpHeaders: { [host]: { 'x-model-token': 'tenant-a-token' } } },
+  });
+  const deadline = Date.now() + 10_000;
+  while (protectedServer.requests.length === 0) {
+    assert.ok(Date.now() < deadline, 'the first download reached the server');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const b = initializeModel({ storageUri: uri, cacheDir, retries: 0 });
+  const wrongToken = initializeModel({
+    storageUri: uri,
+    cacheDir,
+    retries: 0,
+    credentials: { httpHeaders: { [host]: { 'x-model-token': 'guess' } } },
+  });
+  await assert.rejects(b, storageFailure('StorageAccessDenied', /HTTP 401/));
+  await assert.rejects(wrongToken, storageFailure('StorageAccessDenied', /HTTP 401/));
+  release();
+  const ra = await a;
+  assert.equal(await readFile(join(ra.modelDir, 'model.joblib'), 'utf8'), 'tenant A private model');
+  // afterwards, the cached copy is not handed out without the token either
+  await assert.rejects(
+    initializeModel({ storageUri: uri, cacheDir, retries: 0 }),
+    storageFailure('StorageAccessDenied'),
+  );
+  const again = await initializeModel({
+    storageUri: uri,
+    cacheDir,
+    credentials: { httpHeaders: { [host]: { 'x-model-token': 'tenant-a-token' } } },
+  });
+  assert.deepEqual(again, { modelDir: ra.modelDir, cached: true });
 });

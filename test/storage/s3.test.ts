@@ -209,3 +209,57 @@ test('EXPECTED FAILURE - s3: a prefix beyond maxBytes is refused before download
     storageFailure('StorageTooLarge'),
   );
 });
+
+// issue 10 M1: callers with other credentials, none, or another endpoint joined the running download of the
+// same s3:// URI and got the model fetched with the first caller's keys.
+test('EXPECTED FAILURE - s3: concurrent downloads are shared only with the same credentials and endpoint', async (t) => {
+  const cacheDir = await tempDir(t);
+  const port = await refusedPort();
+  const storageUri = uri(`${RUN}/iris_model`);
+  const owner = initializeModel({ storageUri, cacheDir, credentials: { s3: creds } });
+  const sameKeys = initializeModel({ storageUri, cacheDir, credentials: { s3: { ...creds } } });
+  const wrongSecret = initializeModel({
+    storageUri,
+    cacheDir,
+    retries: 0,
+    credentials: { s3: { ...creds, secretAccessKey: 'not-the-secret' } },
+  });
+  const anonymous = initializeModel({ storageUri, cacheDir, retries: 0, credentials: { s3: { endpoint } } });
+  const otherEndpoint = initializeModel({
+    storageUri,
+    cacheDir,
+    retries: 0,
+    credentials: { s3: { ...creds, endpoint: `http://127.0.0.1:${port}` } },
+  });
+  const [o, s, w, a, e] = await Promise.allSettled([owner, sameKeys, wrongSecret, anonymous, otherEndpoint]);
+  assert.equal(o.status, 'fulfilled');
+  assert.equal(s.status, 'fulfilled');
+  assert.equal(
+    (s as PromiseFulfilledResult<{ modelDir: string }>).value.modelDir,
+    (o as PromiseFulfilledResult<{ modelDir: string }>).value.modelDir,
+    'same keys share',
+  );
+  assert.equal(w.status, 'rejected', 'a wrong secret gets nothing');
+  assert.ok(storageFailure('StorageAccessDenied')((w as PromiseRejectedResult).reason));
+  assert.equal(a.status, 'rejected', 'no credentials gets nothing');
+  // Swift's s3api answers an anonymous listing 412, AWS 403: either way refused by the store itself
+  assert.match((a as PromiseRejectedResult).reason.message, /the request was anonymous/);
+  assert.equal(e.status, 'rejected', 'another endpoint is asked itself');
+  assert.ok(
+    storageFailure('StorageUnreachable', new RegExp(`127\\.0\\.0\\.1:${port}`))((e as PromiseRejectedResult).reason),
+  );
+  // and afterwards the cache does not hand the model to them either
+  await assert.rejects(
+    initializeModel({ storageUri, cacheDir, retries: 0, credentials: { s3: { endpoint } } }),
+    /the request was anonymous/,
+  );
+  await assert.rejects(
+    initializeModel({
+      storageUri,
+      cacheDir,
+      retries: 0,
+      credentials: { s3: { ...creds, secretAccessKey: 'not-the-secret' } },
+    }),
+    storageFailure('StorageAccessDenied'),
+  );
+});

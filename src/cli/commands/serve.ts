@@ -67,6 +67,8 @@ export async function startServer(
   const admitWithContext = (obj: Resource, op: 'CREATE' | 'UPDATE', old: Resource | undefined) =>
     admit(obj, op, old, { runtimes: runtimesFor(obj.metadata?.namespace), servedFormats });
 
+  // set once the gateway listens; storage refuses to fetch from it
+  let listeningPort = 0;
   const endpoints = new EndpointTable();
   const replicas = new ReplicaManager({
     entry: replicaEntry,
@@ -116,7 +118,21 @@ export async function startServer(
           log: log.child({ component: 'storage', isvc: key }),
           signal,
           maxBytes: config.storageMaxBytes,
+          maxRatio: config.storageMaxRatio,
+          cacheMaxBytes: config.cacheMaxBytes,
           timeoutMs: config.storageTimeoutMs,
+          // the SSRF guard: never inferd's own port (the control API serves Secrets), nor metadata addresses
+          egress: {
+            ownPorts: () => (listeningPort ? [listeningPort] : []),
+            allowInternal: config.storageAllowInternal,
+          },
+          // the model's cache entry stays while the service exists (LRU eviction skips it)
+          owner: {
+            id: `${key}\0${storageUri}`,
+            live: () =>
+              store.get({ kind: 'InferenceService', namespace: isvc.metadata.namespace, name: isvc.metadata.name }) !==
+              undefined,
+          },
           onProgress: (p) => {
             if (p.bytes === 0) return; // a cache hit reports nothing downloaded: not progress
             last = p;
@@ -194,6 +210,7 @@ export async function startServer(
   });
   const address = gateway.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  listeningPort = port;
   controller.start();
   if (config.demo) applyDemo(store, admitWithContext, log);
   // After listening: a standby never delays serve's start (the demo's replica may take the first one).

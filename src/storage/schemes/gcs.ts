@@ -39,7 +39,7 @@ async function fetchGcs(ctx: DownloadContext): Promise<InitializeResult> {
   const { bucket, path } = parseBucketUri(ctx.uri, 'gs');
   const base = gcsBase(ctx.credentials.gcs?.emulatorHost);
   const key = await loadServiceAccountKey(ctx.credentials.gcs);
-  const io = (signal: AbortSignal) => ({ signal, idleTimeoutMs: ctx.idleTimeoutMs });
+  const io = (signal: AbortSignal) => ({ signal, idleTimeoutMs: ctx.idleTimeoutMs, egress: ctx.egress });
   const token = key ? await fetchAccessToken(key, io(ctx.signal)) : undefined;
   const headers: Record<string, string> = { 'user-agent': 'inferd-storage-initializer' };
   if (token) headers['authorization'] = `Bearer ${token}`;

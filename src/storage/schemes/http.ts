@@ -3,7 +3,7 @@
 
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { archiveKind, unpackArchive } from '../archive.js';
+import { archiveKind, unpackArchive, unpackLimits } from '../archive.js';
 import { commitTempDir, entryDir, isDir, makeTempDir, populateEntry, readIndex, writeIndex } from '../cache.js';
 import {
   type HttpResponse,
@@ -84,7 +84,7 @@ async function writeModel(
   try {
     const file = join(scratch, fileName);
     const r = await saveBody(res, file, { signal: ctx.signal, budget, progress: ctx.progress, hash, what });
-    const u = await unpackArchive(file, kind, dir, { maxBytes: ctx.maxBytes, what, log: ctx.log });
+    const u = await unpackArchive(file, kind, dir, unpackLimits(ctx, what));
     ctx.log.info('storage: unpacked archive', { uri: what, entries: u.entries, bytes: u.bytes });
     return r.sha256;
   } finally {
@@ -106,7 +106,8 @@ async function fetchHttp(ctx: DownloadContext): Promise<InitializeResult> {
   const fileName = fileNameOf(url, ctx.uri);
   const extra = ctx.credentials.httpHeaders?.[url.host] ?? ctx.credentials.httpHeaders?.[url.hostname] ?? {};
   const conditional: Record<string, string> = {};
-  const idx = await readIndex(ctx.cacheDir, ctx.uri);
+  const indexName = `${ctx.scope}${ctx.uri}`;
+  const idx = await readIndex(ctx.cacheDir, indexName);
   if (idx && (await isDir(entryDir(ctx.cacheDir, idx.key)))) {
     if (idx.etag) conditional['if-none-match'] = idx.etag;
     if (idx.lastModified) conditional['if-modified-since'] = idx.lastModified;
@@ -117,6 +118,7 @@ async function fetchHttp(ctx: DownloadContext): Promise<InitializeResult> {
       headers: { 'user-agent': 'inferd-storage-initializer', ...extra, ...conditional },
       signal: ctx.signal,
       idleTimeoutMs: ctx.idleTimeoutMs,
+      egress: ctx.egress,
     },
     ctx.maxRedirects,
   );
@@ -140,10 +142,10 @@ async function fetchHttp(ctx: DownloadContext): Promise<InitializeResult> {
   const validator = etag ? `etag:${etag}` : lastModified ? `last-modified:${lastModified}` : undefined;
 
   if (validator) {
-    const key = `${ctx.uri}\n${validator}`;
+    const key = `${ctx.scope}${ctx.uri}\n${validator}`;
     if (await isDir(entryDir(ctx.cacheDir, key))) {
       res.body.destroy();
-      await writeIndex(ctx.cacheDir, ctx.uri, { key, etag, lastModified });
+      await writeIndex(ctx.cacheDir, indexName, { key, etag, lastModified });
       ctx.log.info('storage: cache hit (same validator)', { uri: safe });
       return { modelDir: entryDir(ctx.cacheDir, key), cached: true };
     }
@@ -155,7 +157,7 @@ async function fetchHttp(ctx: DownloadContext): Promise<InitializeResult> {
       ctx.log,
     );
     res.body.destroy(); // unread if another process filled the entry first
-    await writeIndex(ctx.cacheDir, ctx.uri, { key, etag, lastModified });
+    await writeIndex(ctx.cacheDir, indexName, { key, etag, lastModified });
     return result;
   }
 
@@ -164,7 +166,10 @@ async function fetchHttp(ctx: DownloadContext): Promise<InitializeResult> {
   const tmp = await makeTempDir(ctx.cacheDir);
   try {
     const digest = await writeModel(res, tmp, fileName, ctx, true);
-    return { modelDir: await commitTempDir(ctx.cacheDir, tmp, `${ctx.uri}\nsha256:${digest}`), cached: false };
+    return {
+      modelDir: await commitTempDir(ctx.cacheDir, tmp, `${ctx.scope}${ctx.uri}\nsha256:${digest}`),
+      cached: false,
+    };
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;

@@ -4,7 +4,7 @@
 import { realpath, stat, symlink } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { archiveKind, unpackArchive } from '../archive.js';
+import { archiveKind, unpackArchive, unpackLimits } from '../archive.js';
 import { populateEntry } from '../cache.js';
 import { storageError } from '../storage-error.js';
 import type { DownloadContext, Downloader, InitializeResult } from '../types.js';
@@ -37,8 +37,7 @@ export async function useLocalPath(path: string, uri: string, ctx: DownloadConte
     return populateEntry(
       ctx.cacheDir,
       key,
-      (dir) =>
-        unpackArchive(real, kind, dir, { maxBytes: ctx.maxBytes, what: uri, log: ctx.log, keep: true }).then(() => {}),
+      (dir) => unpackArchive(real, kind, dir, { ...unpackLimits(ctx, uri), keep: true }).then(() => {}),
       ctx.log,
     );
   }

@@ -8,7 +8,7 @@ import type { DownloadContext, Downloader, InitializeResult } from '../types.js'
 async function fetchS3(ctx: DownloadContext): Promise<InitializeResult> {
   const { bucket, path } = parseBucketUri(ctx.uri, 's3');
   const client = await S3Client.create(ctx.credentials.s3);
-  const io = { idleTimeoutMs: ctx.idleTimeoutMs };
+  const io = { idleTimeoutMs: ctx.idleTimeoutMs, egress: ctx.egress };
   return downloadObjects(
     ctx,
     {
