@@ -327,6 +327,30 @@ export function runStoreSuite({ name, open }: StoreSuiteOptions): void {
     assert.equal(store.get(key('x')), undefined);
   });
 
+  test(`${name}: a Namespace's finalizers hold it; removing the last one deletes it and its objects (L7)`, (t) => {
+    const store = open(t);
+    const nsKey = { kind: 'Namespace', name: 'team-f' };
+    store.create<Resource>({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'team-f', finalizers: ['a.io/x'] },
+    });
+    store.create(withFinalizers('held', ['a.io/y']));
+    store.create({
+      ...isvc('inner', 'team-f'),
+      metadata: { name: 'inner', namespace: 'team-f', finalizers: ['a.io/z'] },
+    });
+    const marked = store.delete(nsKey);
+    assert.ok(marked.metadata.deletionTimestamp);
+    assert.ok(store.get(key('inner', 'team-f')), 'the cascade waits for the Namespace itself');
+    const last = structuredClone(marked);
+    delete last.metadata.finalizers;
+    store.update(last);
+    assert.equal(store.get(nsKey), undefined);
+    assert.equal(store.get(key('inner', 'team-f')), undefined, 'the cascade does not wait for object finalizers');
+    assert.ok(store.get(key('held')), 'other namespaces are untouched');
+  });
+
   test(`${name}: list filters by namespace and labels, sorted by namespace then name`, (t) => {
     const store = open(t);
     store.create<Resource>({ ...isvc('b'), metadata: { name: 'b', namespace: 'default', labels: { app: 'x' } } });
