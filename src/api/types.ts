@@ -9,8 +9,11 @@ export interface ObjectMeta {
   generation?: number;
   creationTimestamp?: string;
   deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  /** Keys of clients that must finish cleanup before a delete removes the object. */
+  finalizers?: string[];
 }
 
 /** Any stored object. `spec`/`status` are kind-specific; Secret has `data`/`stringData`, ServiceAccount `secrets`. */

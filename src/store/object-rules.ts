@@ -1,16 +1,25 @@
 // The store's write rules as pure functions: what a create stores, what an update changes, and when an
 // update is a no-op. The SQLite shell only adds I/O (resourceVersion, uid, clock) around these decisions.
 // Kubernetes semantics throughout: server-managed metadata is never taken from the client, `status` only
-// changes through the status subresource, `generation` counts spec changes.
+// changes through the status subresource, `generation` counts spec changes, finalizers defer a delete.
 
+import { qualifiedNameProblem } from '../api/names.js';
 import type { KindInfo, ObjectMeta, Resource } from '../api/types.js';
+import { InferdError } from '../errors.js';
 import { jsonEqual } from './deep-equal.js';
 import { applyKindDefaults, initialStatus } from './kind-defaults.js';
 import { generateName, labelProblem, subdomainProblem } from './names.js';
 import { conflict, invalid, uidMismatch } from './resource-errors.js';
 
 /** Metadata the server owns: a client's values are ignored (uid is checked as a precondition). */
-const SERVER_META = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp'] as const;
+const SERVER_META = [
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+] as const;
 const META_ORDER = ['name', 'generateName', 'namespace', ...SERVER_META, 'labels', 'annotations'] as const;
 
 /** A detached JSON copy: drops `undefined`, functions and prototypes, so stored state is plain data. */
@@ -82,8 +91,29 @@ export function normalizeIncoming(input: Resource, info: KindInfo): Resource {
       if (typeof v !== 'string') throw invalid(`metadata.${field}.${k}`, 'must be a string');
     }
   }
+  checkFinalizers(meta);
   applyKindDefaults(obj);
   return obj;
+}
+
+/** `metadata.finalizers`: a list of qualified names; an empty list is dropped (Kubernetes' omitempty). */
+function checkFinalizers(meta: ObjectMeta): void {
+  const list = meta.finalizers as unknown;
+  if (list === undefined) return;
+  if (list === null || (Array.isArray(list) && list.length === 0)) {
+    delete meta.finalizers;
+    return;
+  }
+  if (!Array.isArray(list)) throw invalid('metadata.finalizers', 'must be a list of strings');
+  list.forEach((f, i) => {
+    const problem = typeof f === 'string' ? qualifiedNameProblem(f) : 'must be a string';
+    if (problem) throw invalid(`metadata.finalizers[${i}]`, `Invalid value: ${JSON.stringify(f)}: ${problem}`);
+  });
+}
+
+/** The object's finalizers ([] when none). */
+export function finalizersOf(obj: Resource): string[] {
+  return Array.isArray(obj.metadata.finalizers) ? obj.metadata.finalizers : [];
 }
 
 export interface CreateStamp {
@@ -129,6 +159,11 @@ export interface UpdatePlan {
   changed: boolean;
   /** The object to store, still carrying the old resourceVersion (the shell stamps a new one). */
   next: Resource;
+  /**
+   * True when the update removed the last finalizer of an object being deleted: the shell stores `next`
+   * (MODIFIED) and then removes it (DELETED), as the Kubernetes apiserver does.
+   */
+  remove?: boolean;
 }
 
 function sameIgnoringVersion(a: Resource, b: Resource): boolean {
@@ -148,6 +183,15 @@ export function planUpdate(stored: Resource, input: Resource, info: KindInfo): U
   obj.metadata.uid = stored.metadata.uid;
   obj.metadata.resourceVersion = stored.metadata.resourceVersion;
   obj.metadata.creationTimestamp = stored.metadata.creationTimestamp;
+  const deleting = stored.metadata.deletionTimestamp !== undefined;
+  if (deleting) {
+    // An update never sets, changes or clears a deletion (apimachinery's BeforeUpdate).
+    obj.metadata.deletionTimestamp = stored.metadata.deletionTimestamp;
+    const grace = stored.metadata.deletionGracePeriodSeconds;
+    if (grace !== undefined) obj.metadata.deletionGracePeriodSeconds = grace;
+    const added = finalizersOf(obj).filter((f) => !finalizersOf(stored).includes(f));
+    if (added.length > 0) throw noNewFinalizers(added);
+  }
   if (info.hasStatus) {
     const generation = stored.metadata.generation ?? 1;
     obj.metadata.generation = jsonEqual(obj.spec, stored.spec) ? generation : generation + 1;
@@ -155,7 +199,48 @@ export function planUpdate(stored: Resource, input: Resource, info: KindInfo): U
     if (stored.status !== undefined) obj.status = stored.status;
   }
   const next = orderResource(obj);
-  return { changed: !sameIgnoringVersion(next, stored), next };
+  return {
+    changed: !sameIgnoringVersion(next, stored),
+    next,
+    remove: deleting && finalizersOf(next).length === 0,
+  };
+}
+
+/** Kubernetes' ValidateNoNewFinalizers message, as a 422 with a FieldValueForbidden cause. */
+function noNewFinalizers(added: string[]): InferdError {
+  const message =
+    'Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ' +
+    `[]string{${[...new Set(added)]
+      .sort()
+      .map((f) => JSON.stringify(f))
+      .join(', ')}}`;
+  return new InferdError('INVALID_MANIFEST', `metadata.finalizers: ${message}`, {
+    path: 'metadata.finalizers',
+    causes: [{ reason: 'FieldValueForbidden', message, field: 'metadata.finalizers' }],
+  });
+}
+
+export type DeletePlan =
+  /** No finalizers: remove the object now. */
+  | { action: 'remove' }
+  /** Finalizers pending: store `next` (deletionTimestamp set), keep the object until they are removed. */
+  | { action: 'mark'; next: Resource }
+  /** Already being deleted: nothing changes, the stored object is the answer (no event). */
+  | { action: 'keep' };
+
+/**
+ * A DELETE, as the apiserver answers it for kinds without graceful deletion: an object with finalizers gets
+ * `deletionTimestamp` and `deletionGracePeriodSeconds: 0` (and a generation bump, markAsDeleting) and stays;
+ * the client that owns a finalizer finishes its cleanup and removes it with an update.
+ */
+export function planDelete(stored: Resource, now: string): DeletePlan {
+  if (finalizersOf(stored).length === 0) return { action: 'remove' };
+  if (stored.metadata.deletionTimestamp !== undefined) return { action: 'keep' };
+  const next = jsonClone(stored);
+  next.metadata.deletionTimestamp = now;
+  next.metadata.deletionGracePeriodSeconds = 0;
+  if ((next.metadata.generation ?? 0) > 0) next.metadata.generation = (next.metadata.generation ?? 0) + 1;
+  return { action: 'mark', next: orderResource(next) };
 }
 
 /** A status write (`/status`): only `status` comes from the client; everything else stays as stored. */

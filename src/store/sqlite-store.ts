@@ -17,7 +17,9 @@ import { type Logger, silentLogger } from '../log.js';
 import { matchesLabels } from './label-selector.js';
 import {
   checkPreconditions,
+  jsonClone,
   normalizeIncoming,
+  planDelete,
   planStatusUpdate,
   planUpdate,
   stampCreate,
@@ -189,7 +191,11 @@ export class SqliteStore implements Store {
       const stored = this.#mustGet(info, obj.metadata.namespace, obj.metadata.name);
       normalizeIncoming(obj, info);
       checkPreconditions(stored, obj, info);
-      return this.#apply(info, stored, planUpdate(stored, obj, info), p) as T;
+      const plan = planUpdate(stored, obj, info);
+      const next = this.#apply(info, stored, plan, p);
+      // The last finalizer of an object being deleted is gone: MODIFIED, then DELETED (as Kubernetes).
+      if (plan.remove) this.#removeCascading(jsonClone(next), p);
+      return next as T;
     });
   }
 
@@ -219,14 +225,12 @@ export class SqliteStore implements Store {
     }
     return this.#write((p) => {
       const stored = this.#mustGet(info, key.namespace, key.name);
-      // Deleting a Namespace deletes everything in it first, as Kubernetes' namespace controller does
-      // (there without the Terminating phase: the cascade is one transaction).
-      if (info.kind === 'Namespace') {
-        for (const row of this.#stmt.listInNamespace.all(key.name) as Row[]) {
-          this.#remove(JSON.parse(row.body) as Resource, p);
-        }
-      }
-      const deleted = this.#remove(stored, p);
+      // Finalizers defer the delete: mark the object (MODIFIED) and answer with it; an update removing the
+      // last finalizer removes it. A Namespace's cascade below does not wait for its objects' finalizers.
+      const plan = planDelete(stored, rfc3339(this.#now()));
+      if (plan.action === 'keep') return stored as T;
+      if (plan.action === 'mark') return this.#apply(info, stored, { changed: true, next: plan.next }, p) as T;
+      const deleted = this.#removeCascading(stored, p);
       this.#log.debug('deleted', { kind: info.kind, namespace: key.namespace, name: key.name });
       return deleted as T;
     });
@@ -306,6 +310,19 @@ export class SqliteStore implements Store {
     this.#stmt.update.run(rv, body, info.kind, next.metadata.namespace ?? '', next.metadata.name);
     p.events.push(toLogged('MODIFIED', next, body, rv));
     return next;
+  }
+
+  /**
+   * #remove, except that a Namespace's objects go first, as Kubernetes' namespace controller does (there with
+   * a Terminating phase; here the cascade is one transaction and does not wait for the objects' finalizers).
+   */
+  #removeCascading(stored: Resource, p: Pending): Resource {
+    if (stored.kind === 'Namespace') {
+      for (const row of this.#stmt.listInNamespace.all(stored.metadata.name) as Row[]) {
+        this.#remove(JSON.parse(row.body) as Resource, p);
+      }
+    }
+    return this.#remove(stored, p);
   }
 
   #remove(stored: Resource, p: Pending): Resource {

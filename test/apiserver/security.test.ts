@@ -1,6 +1,7 @@
 // Issue 10's attacks on the control API, each with the safe answer: DNS rebinding and CSRF (Host, Origin,
 // content type), the JSON Patch copy bomb (C2), a deeply nested YAML body (H3), YAML alias bombs and deep
-// merge patches (L2), prototype keys (L3), deletionTimestamp on create and field selectors (L7), /readyz.
+// merge patches (L2), prototype keys (L3), deletionTimestamp on create, finalizers and field selectors (L7),
+// /readyz.
 // For C2 and H3 the test measures how long GET /healthz takes while the attack is being answered (client and
 // server share this process, and CI machines are busy: the bounds are generous; before the fix the server
 // blocked ~13 s (H3) or died (C2)).
@@ -8,7 +9,9 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
-import { call, type Harness, startApi } from './harness.js';
+import { admit } from '../../src/api/admission.js';
+import { withBuiltinRuntimes } from '../../src/api/serving-runtimes.js';
+import { call, type Harness, openWatch, startApi } from './harness.js';
 
 const ISVCS = '/apis/serving.kserve.io/v1beta1/namespaces/default/inferenceservices';
 
@@ -267,4 +270,67 @@ test('/readyz answers 503 with the reason while not ready', async (t) => {
   assert.match(String(down.json), /controller is not running/);
   why = undefined;
   assert.equal((await raw(h, 'GET', '/readyz', {})).status, 200);
+});
+
+test('DELETE of an object with finalizers answers 200 with it marked; the last finalizer removed deletes it (L7)', async (t) => {
+  // The real admission chain, as `inferd serve` runs it, so defaulting and validation see these updates too.
+  const h = await startApi(t, {
+    admit: (obj, op, old) =>
+      admit(obj, op, old, { runtimes: withBuiltinRuntimes([]), servedFormats: ['sklearn', 'xgboost'] }),
+  });
+  const obj = isvc('fin') as ReturnType<typeof isvc> & { metadata: Record<string, unknown> };
+  obj.metadata.finalizers = ['example.com/cleanup'];
+  const created = await call(h, 'POST', ISVCS, obj);
+  assert.equal(created.status, 201, created.text);
+  const w = openWatch(t, h, `${ISVCS}?watch=true&resourceVersion=${created.json.metadata.resourceVersion}`);
+  assert.equal(await w.status, 200);
+
+  const del = await call(h, 'DELETE', `${ISVCS}/fin`);
+  assert.equal(del.status, 200, del.text);
+  assert.equal(del.json.kind, 'InferenceService', 'the apiserver answers with the object, not a Status');
+  assert.match(del.json.metadata.deletionTimestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  assert.equal(del.json.metadata.deletionGracePeriodSeconds, 0);
+  assert.equal((await call(h, 'GET', `${ISVCS}/fin`)).status, 200, 'the object stays while a finalizer is pending');
+  assert.deepEqual(
+    (await w.waitFor(1)).map((e) => `${e.type} ${Boolean(e.object.metadata.deletionTimestamp)}`),
+    ['MODIFIED true'],
+  );
+
+  const adding = await call(
+    h,
+    'PATCH',
+    `${ISVCS}/fin`,
+    { metadata: { finalizers: ['example.com/cleanup', 'example.com/more'] } },
+    'application/merge-patch+json',
+  );
+  assert.equal(adding.status, 422, adding.text);
+  assert.equal(adding.json.reason, 'Invalid');
+  assert.equal(
+    adding.json.message,
+    'InferenceService.serving.kserve.io "fin" is invalid: metadata.finalizers: Forbidden: no new finalizers can be ' +
+      'added if the object is being deleted, found new finalizers []string{"example.com/more"}',
+  );
+  assert.deepEqual(adding.json.details.causes, [
+    {
+      reason: 'FieldValueForbidden',
+      message:
+        'Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ' +
+        '[]string{"example.com/more"}',
+      field: 'metadata.finalizers',
+    },
+  ]);
+
+  const removing = await call(
+    h,
+    'PATCH',
+    `${ISVCS}/fin`,
+    { metadata: { finalizers: null } },
+    'application/merge-patch+json',
+  );
+  assert.equal(removing.status, 200, removing.text);
+  assert.equal((await call(h, 'GET', `${ISVCS}/fin`)).status, 404);
+  assert.deepEqual(
+    (await w.waitFor(3)).map((e) => e.type),
+    ['MODIFIED', 'MODIFIED', 'DELETED'],
+  );
 });

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { kindByName, type Resource } from '../../src/api/types.js';
 import { jsonEqual } from '../../src/store/deep-equal.js';
 import { generateName, labelProblem, subdomainProblem } from '../../src/store/names.js';
-import { planStatusUpdate, planUpdate, prepareCreate } from '../../src/store/object-rules.js';
+import { planDelete, planStatusUpdate, planUpdate, prepareCreate } from '../../src/store/object-rules.js';
 import { rfc3339 } from '../../src/store/timestamps.js';
 
 const ISVC = kindByName('InferenceService')!;
@@ -90,4 +90,40 @@ test('planStatusUpdate changes only status', () => {
   assert.equal(plan.changed, true);
   assert.deepEqual(plan.next, { ...stored, status: { url: 'u' } });
   assert.equal(planStatusUpdate(plan.next, plan.next).changed, false);
+});
+
+test('planDelete: remove without finalizers, mark once with them (deletionTimestamp, grace 0, generation + 1), then keep', () => {
+  const now = '2026-12-06T17:00:00Z';
+  const plain = prepareCreate(obj({ a: 1 }), ISVC, stamp);
+  assert.deepEqual(planDelete(plain, now), { action: 'remove' });
+  const held = prepareCreate(
+    obj({ a: 1 }, { metadata: { name: 'x', namespace: 'default', finalizers: ['a.io/f'] } }),
+    ISVC,
+    stamp,
+  );
+  const plan = planDelete(held, now);
+  assert.equal(plan.action, 'mark');
+  const next = plan.action === 'mark' ? plan.next : held;
+  assert.equal(next.metadata.deletionTimestamp, now);
+  assert.equal(next.metadata.deletionGracePeriodSeconds, 0);
+  assert.equal(next.metadata.generation, 2);
+  assert.equal(held.metadata.deletionTimestamp, undefined, 'the stored object is not modified');
+  // Kubernetes' key order: deletion fields after creationTimestamp, finalizers after them.
+  assert.deepEqual(Object.keys(next.metadata), [
+    'name',
+    'namespace',
+    'uid',
+    'resourceVersion',
+    'generation',
+    'creationTimestamp',
+    'deletionTimestamp',
+    'deletionGracePeriodSeconds',
+    'finalizers',
+  ]);
+  assert.deepEqual(planDelete(next, '2026-12-06T18:00:00Z'), { action: 'keep' });
+  // planUpdate keeps the deletion and flags the removal when the last finalizer goes.
+  const cleared = planUpdate(next, { ...next, metadata: { ...next.metadata, finalizers: [] } }, ISVC);
+  assert.equal(cleared.remove, true);
+  assert.equal(cleared.next.metadata.deletionTimestamp, now);
+  assert.equal(planUpdate(next, next, ISVC).remove, false);
 });

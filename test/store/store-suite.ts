@@ -223,6 +223,134 @@ export function runStoreSuite({ name, open }: StoreSuiteOptions): void {
     assert.notEqual(again.metadata.uid, created.metadata.uid);
   });
 
+  const withFinalizers = (n: string, finalizers: string[]): Resource => {
+    const obj = isvc(n);
+    obj.metadata.finalizers = finalizers;
+    return obj;
+  };
+
+  test(`${name}: delete of an object with finalizers marks it deleting, keeps it and emits MODIFIED (L7)`, (t) => {
+    const store = open(t);
+    const created = store.create(withFinalizers('x', ['example.com/cleanup']));
+    const events: WatchEvent[] = [];
+    const w = store.watch({ kind: 'InferenceService', resourceVersion: created.metadata.resourceVersion }, (e) =>
+      events.push(e),
+    );
+    t.after(() => w.close());
+    const marked = store.delete(key('x'));
+    assert.match(marked.metadata.deletionTimestamp ?? '', RFC3339_SECONDS);
+    assert.equal(marked.metadata.deletionGracePeriodSeconds, 0);
+    assert.equal(marked.metadata.generation, 2, 'markAsDeleting bumps generation');
+    assert.deepEqual(marked.metadata.finalizers, ['example.com/cleanup']);
+    assert.ok(Number(marked.metadata.resourceVersion) > Number(created.metadata.resourceVersion));
+    assert.deepEqual(store.get(key('x')), marked);
+    assert.deepEqual(
+      events.map((e) => `${e.type} ${e.object.metadata.deletionTimestamp !== undefined}`),
+      ['MODIFIED true'],
+    );
+    // A second delete changes nothing: same object, same resourceVersion, no event.
+    const again = store.delete(key('x'));
+    assert.deepEqual(again, marked);
+    assert.equal(events.length, 1);
+  });
+
+  test(`${name}: no new finalizers on an object being deleted; updates keep its deletionTimestamp (L7)`, (t) => {
+    const store = open(t);
+    store.create(withFinalizers('x', ['a.io/one', 'a.io/two']));
+    const marked = store.delete(key('x'));
+    const adding = structuredClone(marked);
+    adding.metadata.finalizers = ['a.io/one', 'a.io/two', 'a.io/three'];
+    assert.throws(() => store.update(adding), {
+      code: 'INVALID_MANIFEST',
+      message:
+        'metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, ' +
+        'found new finalizers []string{"a.io/three"}',
+    });
+    // A client that drops deletionTimestamp (or sends another one) cannot undo or move the deletion.
+    const relabel = structuredClone(marked);
+    relabel.metadata.labels = { l: 'v' };
+    delete relabel.metadata.deletionTimestamp;
+    delete relabel.metadata.deletionGracePeriodSeconds;
+    const relabelled = store.update(relabel);
+    assert.equal(relabelled.metadata.deletionTimestamp, marked.metadata.deletionTimestamp);
+    assert.equal(relabelled.metadata.deletionGracePeriodSeconds, 0);
+    // Removing one of two finalizers keeps the object.
+    const one = structuredClone(relabelled);
+    one.metadata.finalizers = ['a.io/two'];
+    assert.deepEqual(store.update(one).metadata.finalizers, ['a.io/two']);
+    assert.ok(store.get(key('x')));
+  });
+
+  test(`${name}: an update removing the last finalizer of an object being deleted removes it (L7)`, (t) => {
+    const store = open(t);
+    store.create(withFinalizers('x', ['a.io/one']));
+    const marked = store.delete(key('x'));
+    const events: WatchEvent[] = [];
+    const w = store.watch({ kind: 'InferenceService', resourceVersion: marked.metadata.resourceVersion }, (e) =>
+      events.push(e),
+    );
+    t.after(() => w.close());
+    const last = structuredClone(marked);
+    last.metadata.finalizers = [];
+    const answer = store.update(last);
+    assert.equal(answer.metadata.finalizers, undefined, 'an empty list is dropped, as Kubernetes omits it');
+    assert.equal(store.get(key('x')), undefined);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['MODIFIED', 'DELETED'],
+    );
+    assert.equal(events[1]?.object.metadata.uid, marked.metadata.uid);
+    // The name is free again.
+    assert.notEqual(store.create(isvc('x')).metadata.uid, marked.metadata.uid);
+  });
+
+  test(`${name}: finalizers are checked; objects without them, or not being deleted, behave as before (L7)`, (t) => {
+    const store = open(t);
+    assert.throws(() => store.create(withFinalizers('bad', ['a b'])), {
+      code: 'INVALID_MANIFEST',
+      message: /^metadata\.finalizers\[0\]: Invalid value: "a b"/,
+    });
+    const obj = withFinalizers('x', []);
+    obj.metadata.deletionGracePeriodSeconds = 5;
+    const created = store.create(obj);
+    assert.equal(created.metadata.finalizers, undefined);
+    assert.equal(created.metadata.deletionGracePeriodSeconds, undefined);
+    // Adding finalizers to an object that is not being deleted is an ordinary update.
+    const add = structuredClone(created);
+    add.metadata.finalizers = ['a.io/one'];
+    assert.deepEqual(store.update(add).metadata.finalizers, ['a.io/one']);
+    const remove = structuredClone(store.get(key('x')) as Resource);
+    delete remove.metadata.finalizers;
+    store.update(remove);
+    assert.ok(store.get(key('x')), 'removing finalizers does not delete an object that is not being deleted');
+    store.delete(key('x'));
+    assert.equal(store.get(key('x')), undefined);
+  });
+
+  test(`${name}: a Namespace's finalizers hold it; removing the last one deletes it and its objects (L7)`, (t) => {
+    const store = open(t);
+    const nsKey = { kind: 'Namespace', name: 'team-f' };
+    store.create<Resource>({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'team-f', finalizers: ['a.io/x'] },
+    });
+    store.create(withFinalizers('held', ['a.io/y']));
+    store.create({
+      ...isvc('inner', 'team-f'),
+      metadata: { name: 'inner', namespace: 'team-f', finalizers: ['a.io/z'] },
+    });
+    const marked = store.delete(nsKey);
+    assert.ok(marked.metadata.deletionTimestamp);
+    assert.ok(store.get(key('inner', 'team-f')), 'the cascade waits for the Namespace itself');
+    const last = structuredClone(marked);
+    delete last.metadata.finalizers;
+    store.update(last);
+    assert.equal(store.get(nsKey), undefined);
+    assert.equal(store.get(key('inner', 'team-f')), undefined, 'the cascade does not wait for object finalizers');
+    assert.ok(store.get(key('held')), 'other namespaces are untouched');
+  });
+
   test(`${name}: list filters by namespace and labels, sorted by namespace then name`, (t) => {
     const store = open(t);
     store.create<Resource>({ ...isvc('b'), metadata: { name: 'b', namespace: 'default', labels: { app: 'x' } } });
