@@ -43,6 +43,8 @@ export interface ServeConfig {
   storageMaxBytes: number;
   /** Time for one model's whole download, retries included; past it: StorageUnreachable. */
   storageTimeoutMs: number;
+  /** Replica start to Ready, unless a service's serving.inferd.dev/load-timeout says otherwise; past it: ModelLoadTimeout. */
+  loadTimeoutMs: number;
   /** Idle pre-forked replica processes kept for fast cold starts (0: none). */
   standbyReplicas: number;
   /** Models per replica process: 1 = a process per model; N > 1 packs small pure-TS models into model hosts. */
@@ -59,6 +61,7 @@ export const SERVE_DEFAULTS = {
   restartBackoffMaxMs: 30_000,
   storageMaxBytes: 64 * 1024 ** 3, // 64 GiB, as the storage initializer's default
   storageTimeoutMs: 60 * 60 * 1000, // 1 hour
+  loadTimeoutMs: 5 * 60 * 1000, // 5 minutes
   standbyReplicas: 1,
   modelsPerReplica: 1,
 } as const;
@@ -81,6 +84,9 @@ Flags:
                           (default 64Gi, or INFERD_STORAGE_MAX_BYTES); larger models fail with StorageTooLarge
   --storage-timeout D     time for one model's download, retries included: 90s, 30m, 1h (default 1h, or
                           INFERD_STORAGE_TIMEOUT); past it the service fails with StorageUnreachable
+  --load-timeout D        time a replica may take to load its model: 30s, 10m (default 5m, or
+                          INFERD_LOAD_TIMEOUT); past it the replica is killed and the service fails with
+                          ModelLoadTimeout; a service overrides it with annotation serving.inferd.dev/load-timeout
   --standby-replicas N    idle pre-forked model-server processes kept ready for the next replica start
                           (default 1, or INFERD_STANDBY_REPLICAS; 0: every replica is a cold fork)
   --models-per-replica N  pack up to N sklearn/xgboost/lightgbm models into one model-host process, each in
@@ -107,6 +113,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
       'max-body-bytes': { type: 'string' },
       'storage-max-bytes': { type: 'string' },
       'storage-timeout': { type: 'string' },
+      'load-timeout': { type: 'string' },
       'standby-replicas': { type: 'string' },
       'models-per-replica': { type: 'string' },
       python: { type: 'string' },
@@ -146,6 +153,18 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     }
     if (!(storageTimeoutMs >= 1)) {
       problems.push(`--storage-timeout: expected a positive duration like 90s, 30m or 1h, got '${storageTimeoutText}'`);
+    }
+  }
+  const loadTimeoutText = values['load-timeout'] ?? env.INFERD_LOAD_TIMEOUT;
+  let loadTimeoutMs: number = SERVE_DEFAULTS.loadTimeoutMs;
+  if (loadTimeoutText !== undefined) {
+    try {
+      loadTimeoutMs = parseDurationMs(loadTimeoutText);
+    } catch {
+      loadTimeoutMs = Number.NaN;
+    }
+    if (!(loadTimeoutMs >= 1)) {
+      problems.push(`--load-timeout: expected a positive duration like 30s, 5m or 1h, got '${loadTimeoutText}'`);
     }
   }
   const standbyText = values['standby-replicas'] ?? env.INFERD_STANDBY_REPLICAS;
@@ -197,6 +216,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     storageEnv,
     storageMaxBytes: storageMaxBytes ?? SERVE_DEFAULTS.storageMaxBytes,
     storageTimeoutMs: Math.round(storageTimeoutMs),
+    loadTimeoutMs: Math.round(loadTimeoutMs),
     standbyReplicas,
     modelsPerReplica,
   });

@@ -83,6 +83,7 @@ export async function startServer(
     log: log.child({ component: 'controller' }),
     domain: config.domain,
     replicaEnv: config.replicaEnv,
+    loadTimeoutMs: config.loadTimeoutMs,
     recordEvent: (isvc, type, reason, message) => recordEvent(store, { involved: isvc, type, reason, message }),
     fetchModel: async ({ isvc, storageUri, signal, onProgress, onRetry }) => {
       const key = `${isvc.metadata.namespace}/${isvc.metadata.name}`;
