@@ -333,6 +333,7 @@ export class InferenceServiceController {
             exitCode: f.exitCode,
             time: o.failure?.time ?? this.nowIso(),
           };
+          o.lastTermination = o.failure;
           if (changed) {
             const isvc = this.getIsvc(key);
             if (isvc) this.event(isvc, 'Warning', f.reason, f.message);
