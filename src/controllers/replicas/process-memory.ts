@@ -2,6 +2,7 @@
 // manager's watchdog compares it with `resources.limits.memory`; where /proc is missing (macOS) it reads
 // nothing and only the V8 heap cap applies (docs/security.md).
 
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 /** Descendants deeper than this are not followed (a replica starts at most a Python worker). */
@@ -34,13 +35,44 @@ async function rssBytes(pid: number): Promise<number | undefined> {
 
 async function childrenOf(pid: number): Promise<number[]> {
   try {
-    const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
-    return text
-      .split(/\s+/)
-      .filter(Boolean)
-      .map(Number)
-      .filter((n) => Number.isInteger(n) && n > 0);
+    return parsePids(await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8'));
   } catch {
     return []; // kernels without CONFIG_PROC_CHILDREN: the process alone is measured
   }
+}
+
+/**
+ * SIGKILLs `pid` and its descendants (the Python worker), children first so none is left orphaned to run on.
+ * Synchronous so no child can be reparented between the walk and the kills.
+ */
+export function killTree(pid: number): void {
+  const all: number[] = [];
+  let level = [pid];
+  for (let depth = 0; depth <= MAX_TREE_DEPTH && level.length > 0; depth++) {
+    all.push(...level);
+    level = level.flatMap(childrenOfSync);
+  }
+  for (const p of all.reverse()) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function childrenOfSync(pid: number): number[] {
+  try {
+    return parsePids(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8'));
+  } catch {
+    return []; // no /proc: only the process itself is killed
+  }
+}
+
+function parsePids(text: string): number[] {
+  return text
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 0);
 }

@@ -9,6 +9,7 @@ import type { ReplicaLimits } from '../../api/limits.js';
 import type { Logger } from '../../log.js';
 import type { StandbyLoadMessage } from '../../server/main.js';
 import type { LogBuffer } from './log-buffer.js';
+import { killTree } from './process-memory.js';
 import type { StandbyProcess } from './standby.js';
 
 export type ReplicaPhase = 'Starting' | 'Loading' | 'Ready' | 'Failed' | 'Exited';
@@ -190,7 +191,7 @@ export class ReplicaProcess extends EventEmitter {
     if (this.stopping || this.outOfMemory || !this.child || this.child.exitCode !== null) return;
     this.outOfMemory = `model server used ${formatMiB(rssBytes)} of memory, over its limit resources.limits.memory = ${formatMiB(limitBytes)}; it was killed and restarted (raise the limit or send smaller requests)`;
     this.log.warn('replica over its memory limit; killing', { replica: this.spec.key, rssBytes, limitBytes });
-    this.child.kill('SIGKILL');
+    this.killTree();
   }
 
   private startLoadTimer(): void {
@@ -202,9 +203,15 @@ export class ReplicaProcess extends EventEmitter {
       this.failure = loadTimeoutFailure(this.spec);
       this.log.warn('replica did not load in time; killing', { replica: this.spec.key, loadTimeoutMs: ms });
       this.setPhase('Failed');
-      this.child?.kill('SIGKILL');
+      this.killTree();
     }, ms);
     this.loadTimer.unref();
+  }
+
+  /** The model server and its Python worker: a hung or oversized worker must not outlive its replica. */
+  private killTree(): void {
+    if (this.child?.pid !== undefined) killTree(this.child.pid);
+    else this.child?.kill('SIGKILL');
   }
 
   private clearLoadTimer(): void {
