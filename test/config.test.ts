@@ -51,3 +51,11 @@ test('--python and --no-python reach replicas as INFERD_PYTHON; both at once is 
   assert.equal(loadServeConfig([], { INFERD_PYTHON: '/opt/py' }).replicaEnv.INFERD_PYTHON, '/opt/py');
   assert.throws(() => loadServeConfig(['--python', 'x', '--no-python'], {}), { code: 'INVALID_CONFIG' });
 });
+
+test('--load-timeout defaults to 5 minutes, takes durations (env INFERD_LOAD_TIMEOUT) and refuses others', () => {
+  assert.equal(loadServeConfig([], {}).loadTimeoutMs, 300_000);
+  assert.equal(loadServeConfig(['--load-timeout', '30s'], {}).loadTimeoutMs, 30_000);
+  assert.equal(loadServeConfig([], { INFERD_LOAD_TIMEOUT: '10m' }).loadTimeoutMs, 600_000);
+  assert.throws(() => loadServeConfig(['--load-timeout', 'soon'], {}), /--load-timeout: expected a positive duration/);
+  assert.throws(() => loadServeConfig(['--load-timeout', '0s'], {}), /--load-timeout/);
+});
