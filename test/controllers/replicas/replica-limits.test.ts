@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ReplicaManager, type ReplicaView } from '../../../src/controllers/replicas/replica-manager.js';
-import { heapFlags, type ReplicaSpec } from '../../../src/controllers/replicas/replica-process.js';
+import { heapFlags, ReplicaProcess, type ReplicaSpec } from '../../../src/controllers/replicas/replica-process.js';
 import { silentLogger } from '../../../src/log.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'inferd-limits-'));
@@ -164,4 +164,29 @@ setInterval(() => {}, 1_000);`,
   m.ensure(s);
   await waitFor(m, s.key, (x) => x.phase === 'Ready', 10_000);
   assert.ok(JSON.parse(readFileSync(out, 'utf8')).includes('--max-old-space-size=307'));
+});
+
+test('a service with limits gets its own cold fork: never the standby, never a packed model host', async (t) => {
+  const entry = fakeEntry('idle', 'setInterval(() => {}, 1_000);');
+  const m = new ReplicaManager({
+    entry,
+    log: silentLogger,
+    restartBackoffMs: 60_000,
+    restartBackoffMaxMs: 60_000,
+    standbyReplicas: 1,
+    modelsPerReplica: 4,
+  });
+  t.after(() => m.stopAll());
+  m.startStandby();
+  const [standbyPid] = m.standbyPids();
+  assert.ok(standbyPid !== undefined, 'a standby was forked');
+  for (const limits of [{ memoryBytes: 256 * 2 ** 20 }, { cpu: 1 }]) {
+    const name = limits.cpu ? 'cpu-limited' : 'mem-limited';
+    const proc = m.ensure(spec(name, { limits }));
+    assert.ok(proc instanceof ReplicaProcess, `${name} is not packed into a model host`);
+    assert.equal(proc.fromStandby, false, `${name} did not take the standby`);
+    assert.notEqual(proc.pid, standbyPid);
+  }
+  assert.deepEqual(m.standbyPids(), [standbyPid]);
+  assert.deepEqual(m.hostPids(), []);
 });
