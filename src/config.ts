@@ -95,6 +95,8 @@ export interface ServeConfig {
   cacheMaxBytes: number;
   /** Let storage fetch from link-local/metadata addresses and inferd's own port (off: the SSRF guard). */
   storageAllowInternal: boolean;
+  /** Replica start to Ready, unless a service's serving.inferd.dev/load-timeout says otherwise; past it: ModelLoadTimeout. */
+  loadTimeoutMs: number;
   /** Idle pre-forked replica processes kept for fast cold starts (0: none). */
   standbyReplicas: number;
   /** Models per replica process: 1 = a process per model; N > 1 packs small pure-TS models into model hosts. */
@@ -118,6 +120,7 @@ export const SERVE_DEFAULTS = {
   storageTimeoutMs: 60 * 60 * 1000, // 1 hour
   storageMaxRatio: 100,
   cacheMaxBytes: 16 * 1024 ** 3, // 16 GiB
+  loadTimeoutMs: 5 * 60 * 1000, // 5 minutes
   standbyReplicas: 1,
   modelsPerReplica: 1,
 } as const;
@@ -146,6 +149,9 @@ Flags:
                           and inferd's own port (refused by default: SSRF; or INFERD_STORAGE_ALLOW_INTERNAL=1)
   --storage-timeout D     time for one model's download, retries included: 90s, 30m, 1h (default 1h, or
                           INFERD_STORAGE_TIMEOUT); past it the service fails with StorageUnreachable
+  --load-timeout D        time a replica may take to load its model: 30s, 10m (default 5m, or
+                          INFERD_LOAD_TIMEOUT); past it the replica is killed and the service fails with
+                          ModelLoadTimeout; a service overrides it with annotation serving.inferd.dev/load-timeout
   --standby-replicas N    idle pre-forked model-server processes kept ready for the next replica start
                           (default 1, or INFERD_STANDBY_REPLICAS; 0: every replica is a cold fork)
   --models-per-replica N  pack up to N sklearn/xgboost/lightgbm models into one model-host process, each in
@@ -188,6 +194,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
       'storage-max-ratio': { type: 'string' },
       'cache-max-bytes': { type: 'string' },
       'storage-allow-internal': { type: 'boolean', default: false },
+      'load-timeout': { type: 'string' },
       'standby-replicas': { type: 'string' },
       'models-per-replica': { type: 'string' },
       python: { type: 'string' },
@@ -260,6 +267,18 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
   if (allowInternalEnv !== undefined && !['0', '1', 'true', 'false', ''].includes(allowInternalEnv)) {
     problems.push(`INFERD_STORAGE_ALLOW_INTERNAL: expected 1 or 0, got '${allowInternalEnv}'`);
   }
+  const loadTimeoutText = values['load-timeout'] ?? env.INFERD_LOAD_TIMEOUT;
+  let loadTimeoutMs: number = SERVE_DEFAULTS.loadTimeoutMs;
+  if (loadTimeoutText !== undefined) {
+    try {
+      loadTimeoutMs = parseDurationMs(loadTimeoutText);
+    } catch {
+      loadTimeoutMs = Number.NaN;
+    }
+    if (!(loadTimeoutMs >= 1)) {
+      problems.push(`--load-timeout: expected a positive duration like 30s, 5m or 1h, got '${loadTimeoutText}'`);
+    }
+  }
   const standbyText = values['standby-replicas'] ?? env.INFERD_STANDBY_REPLICAS;
   const standbyReplicas = Number(standbyText ?? SERVE_DEFAULTS.standbyReplicas);
   if (!Number.isInteger(standbyReplicas) || standbyReplicas < 0 || standbyReplicas > 8) {
@@ -328,6 +347,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     cacheMaxBytes: cacheMaxBytes ?? SERVE_DEFAULTS.cacheMaxBytes,
     storageAllowInternal:
       values['storage-allow-internal'] === true || allowInternalEnv === '1' || allowInternalEnv === 'true',
+    loadTimeoutMs: Math.round(loadTimeoutMs),
     standbyReplicas,
     modelsPerReplica,
     allowedHosts,

@@ -87,3 +87,11 @@ test('gateway flags (issue 10): --max-body-bytes (sizes, env), --body-timeout, -
   assert.throws(() => loadServeConfig(['--max-body-bytes', 'lots'], {}), /--max-body-bytes: expected a positive size/);
   assert.throws(() => loadServeConfig(['--body-timeout', '0s'], {}), /--body-timeout: expected a positive duration/);
 });
+
+test('--load-timeout defaults to 5 minutes, takes durations (env INFERD_LOAD_TIMEOUT) and refuses others', () => {
+  assert.equal(loadServeConfig([], {}).loadTimeoutMs, 300_000);
+  assert.equal(loadServeConfig(['--load-timeout', '30s'], {}).loadTimeoutMs, 30_000);
+  assert.equal(loadServeConfig([], { INFERD_LOAD_TIMEOUT: '10m' }).loadTimeoutMs, 600_000);
+  assert.throws(() => loadServeConfig(['--load-timeout', 'soon'], {}), /--load-timeout: expected a positive duration/);
+  assert.throws(() => loadServeConfig(['--load-timeout', '0s'], {}), /--load-timeout/);
+});

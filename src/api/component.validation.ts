@@ -16,6 +16,7 @@ import {
 } from './checks.js';
 import { envNameProblem } from './env-names.js';
 import { child, describe } from './json-path.js';
+import { resourceQuantityProblems } from './limits.js';
 import { nameProblem } from './names.js';
 import { BATCHER_FIELDS, CONTAINER_FIELDS, LOGGER_FIELDS } from './resource-fields.js';
 
@@ -131,7 +132,11 @@ export function validateContainerFields(c: Record<string, unknown>, path: string
   if (present(c['args'])) isStringArray(c['args'], child(path, 'args'), out);
   if (present(c['workingDir'])) isString(c['workingDir'], child(path, 'workingDir'), out);
   if (present(c['env'])) validateEnv(c['env'], child(path, 'env'), out);
-  if (present(c['resources'])) isObject(c['resources'], child(path, 'resources'), out);
+  if (present(c['resources']) && isObject(c['resources'], child(path, 'resources'), out)) {
+    for (const p of resourceQuantityProblems(c['resources'])) {
+      out.push({ path: p.path.reduce(child, child(path, 'resources')), message: p.message });
+    }
+  }
   if (present(c['ports']) && isArray(c['ports'], child(path, 'ports'), out)) {
     c['ports'].forEach((p, i) => {
       const pp = child(child(path, 'ports'), i);

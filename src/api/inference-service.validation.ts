@@ -10,6 +10,7 @@ import { isObject, isOneOf, isString, isStringMap, type Out, present, unknownFie
 import { validateComponentExtension, validateContainerFields, validateContainers } from './component.validation.js';
 import { DEFAULT_NAMESPACE, modelFromFramework } from './inference-service.defaults.js';
 import { andList, child, describe, isPlainObject } from './json-path.js';
+import { LOAD_TIMEOUT_ANNOTATION, parseDurationText } from './limits.js';
 import { isDns1035Label } from './names.js';
 import { validateObjectMeta } from './object-meta.validation.js';
 import {
@@ -108,6 +109,13 @@ function checkAnnotations(annotations: unknown, out: Out): void {
     out.push({ path: at(DEPLOYMENT_MODE_ANNOTATION), message: 'ModelMesh is not supported by inferd' });
   } else if (typeof mode === 'string') {
     isOneOf(mode, DEPLOYMENT_MODES, at(DEPLOYMENT_MODE_ANNOTATION), out);
+  }
+  const loadTimeout = annotations[LOAD_TIMEOUT_ANNOTATION];
+  if (loadTimeout !== undefined && parseDurationText(loadTimeout) === undefined) {
+    out.push({
+      path: at(LOAD_TIMEOUT_ANNOTATION),
+      message: `expected a positive duration like 30s, 10m or 1h, got ${JSON.stringify(loadTimeout)}`,
+    });
   }
   const cls = annotations[AUTOSCALER_CLASS_ANNOTATION];
   if (typeof cls === 'string' && !(AUTOSCALER_CLASSES as readonly string[]).includes(cls)) {

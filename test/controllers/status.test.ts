@@ -67,6 +67,24 @@ test('a failed load is not Ready and carries the reason and message', () => {
   assert.deepEqual(st.components?.predictor?.traffic, []);
 });
 
+test('a replica Ready again after an OOMKilled restart still shows the termination, as a Pod’s lastState', () => {
+  const rev = revisionName('sklearn-iris', 1);
+  const oom = { reason: 'OOMKilled', message: 'model server used 270Mi of memory', exitCode: 137, time: ctx.now };
+  const st = computeStatus(
+    isvc,
+    { revision: rev, generation: 1, phase: 'Ready', servingRevision: rev, restarts: 1, lastTermination: oom },
+    ctx,
+  );
+  assert.equal(st.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+  assert.equal(st.components?.predictor?.restartCount, 1);
+  assert.deepEqual(st.modelStatus?.lastFailureInfo, {
+    reason: 'OOMKilled',
+    message: 'model server used 270Mi of memory',
+    time: ctx.now,
+    exitCode: 137,
+  });
+});
+
 test('recomputing an unchanged status gives identical bytes (no resourceVersion churn)', () => {
   const rev = revisionName('sklearn-iris', 1);
   const obs = { revision: rev, generation: 1, phase: 'Ready' as const, servingRevision: rev, restarts: 0 };

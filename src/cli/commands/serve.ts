@@ -89,6 +89,7 @@ export async function startServer(
     domain: config.domain,
     replicaEnv: { ...config.processEnv, ...config.replicaEnv },
     maxBodyBytes: config.maxBodyBytes,
+    loadTimeoutMs: config.loadTimeoutMs,
     recordEvent: (isvc, type, reason, message) => recordEvent(store, { involved: isvc, type, reason, message }),
     fetchModel: async ({ isvc, storageUri, signal, onProgress, onRetry }) => {
       const key = `${isvc.metadata.namespace}/${isvc.metadata.name}`;

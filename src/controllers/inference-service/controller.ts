@@ -2,6 +2,7 @@
 // endpoint + status. One work queue, keyed by `namespace/name`, fed by the store's watch and by replica
 // changes. A new revision takes traffic only once its replica is Ready; the old one is stopped then.
 
+import { DEFAULT_LOAD_TIMEOUT_MS, limitsOf, loadTimeoutFor, threadEnvFor } from '../../api/limits.js';
 import type { InferenceService, PredictorSpec } from '../../api/types.js';
 import { type InferdError, isInferdError, messageOf } from '../../errors.js';
 import type { Logger } from '../../log.js';
@@ -44,6 +45,8 @@ export interface ControllerOptions {
   replicaEnv: Record<string, string>;
   /** `inferd serve --max-body-bytes`: passed to replicas when above their own 16 MiB default. */
   maxBodyBytes?: number;
+  /** Load timeout of services without the serving.inferd.dev/load-timeout annotation (default 5 minutes). */
+  loadTimeoutMs?: number;
   /** Retry delays after a failed download: first, doubled up to max. */
   retryBackoffMs?: number;
   retryBackoffMaxMs?: number;
@@ -224,13 +227,15 @@ export class InferenceServiceController {
         o.failure = undefined;
         o.progress = undefined;
       }
+      const limits = limitsOf(model?.resources);
       this.opts.replicas.ensure({
         key: `${key}/${revision}`,
         revision,
         modelName: isvc.metadata.name,
         modelDir,
         modelFormat: model?.modelFormat?.name ?? 'sklearn',
-        env: { ...this.opts.replicaEnv, ...envOf(model?.env) },
+        // Thread counts from resources.limits.cpu first: a value the user set in env wins.
+        env: { ...this.opts.replicaEnv, ...threadEnvFor(limits), ...envOf(model?.env) },
         args: [
           ...predictorReplicaArgs(isvc.spec?.predictor, isvc.metadata.namespace),
           // The gateway forwards bodies up to this; the replica must take them too. At the default the flag
@@ -239,6 +244,8 @@ export class InferenceServiceController {
             ? ['--max_body_bytes', String(this.opts.maxBodyBytes)]
             : []),
         ],
+        ...loadTimeoutFor(isvc.metadata.annotations, this.opts.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS),
+        ...(limits.memoryBytes !== undefined || limits.cpu !== undefined ? { limits } : {}),
       });
       this.enqueue(key);
     } catch (err) {
@@ -340,6 +347,7 @@ export class InferenceServiceController {
             exitCode: f.exitCode,
             time: o.failure?.time ?? this.nowIso(),
           };
+          o.lastTermination = o.failure;
           if (changed) {
             const isvc = this.getIsvc(key);
             if (isvc) this.event(isvc, 'Warning', f.reason, f.message);

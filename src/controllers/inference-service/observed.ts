@@ -17,6 +17,8 @@ export interface ObservedPredictor {
   /** The revision serving traffic, if any (may be older than `revision` while a rollout is failing). */
   servingRevision?: string;
   failure?: Failure;
+  /** The last replica termination (OOMKilled, crash, load timeout), kept after the restart is Ready, as a Pod's lastState. */
+  lastTermination?: Failure;
   restarts: number;
   /** Storage download progress while Downloading (the controller updates it at most once a second). */
   progress?: DownloadProgress;

@@ -78,6 +78,8 @@ export function computeStatus(
         ? 'Pending'
         : 'Loading';
   const target: ModelState = obs.phase === 'Failed' ? 'FailedToLoad' : obs.phase === 'Ready' ? 'Loaded' : 'Loading';
+  // A restarted replica that is Ready again still shows why it last ended (OOMKilled, ...), as a Pod's lastState.
+  const lastFailure = obs.failure ?? obs.lastTermination;
   const url = `http://${name}.${ns}.${ctx.domain}`;
   const status: InferenceServiceStatus = {
     observedGeneration: obs.generation,
@@ -102,14 +104,14 @@ export function computeStatus(
       transitionStatus:
         obs.phase === 'Ready' ? 'UpToDate' : obs.phase === 'Failed' ? 'BlockedByFailedLoad' : 'InProgress',
       states: { activeModelState: active, targetModelState: target },
-      ...(obs.failure
+      ...(lastFailure
         ? {
             lastFailureInfo: {
-              reason: obs.failure.reason,
-              message: obs.failure.message,
-              time: obs.failure.time,
-              ...(obs.failure.exitCode !== undefined && obs.failure.exitCode !== null
-                ? { exitCode: obs.failure.exitCode }
+              reason: lastFailure.reason,
+              message: lastFailure.message,
+              time: lastFailure.time,
+              ...(lastFailure.exitCode !== undefined && lastFailure.exitCode !== null
+                ? { exitCode: lastFailure.exitCode }
                 : {}),
             },
           }

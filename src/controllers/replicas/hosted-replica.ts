@@ -12,7 +12,7 @@ import type { Logger } from '../../log.js';
 import type { StandbyLoadMessage } from '../../server/main.js';
 import type { FromHost, ToHost } from '../../server/model-host/protocol.js';
 import type { LogBuffer } from './log-buffer.js';
-import type { ReplicaFailure, ReplicaPhase, ReplicaSpec } from './replica-process.js';
+import { loadTimeoutFailure, type ReplicaFailure, type ReplicaPhase, type ReplicaSpec } from './replica-process.js';
 import type { StandbyProcess } from './standby.js';
 
 const HOST_ARGS = ['--model_host', '--http_port', '0', '--grpc_port', '0'];
@@ -152,6 +152,7 @@ export class HostedReplica extends EventEmitter {
   private readonly exited: Promise<void>;
   private resolveExited!: () => void;
   private loadSent = false;
+  private loadTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly spec: ReplicaSpec,
@@ -177,6 +178,18 @@ export class HostedReplica extends EventEmitter {
     if (this.loadSent || !this.attached || this.stopping) return;
     this.loadSent = true;
     this.setPhase('Loading');
+    const ms = this.spec.loadTimeoutMs;
+    if (ms !== undefined && ms > 0) {
+      // Unloading a model still loading terminates its worker thread; the host and its other models go on.
+      this.loadTimer = setTimeout(() => {
+        if (this.phase !== 'Loading' || this.stopping) return;
+        this.failure = loadTimeoutFailure(this.spec);
+        this.setPhase('Failed');
+        this.host.send({ type: 'unload', modelName: this.spec.modelName });
+        this.end();
+      }, ms);
+      this.loadTimer.unref();
+    }
     this.host.send({
       type: 'load',
       modelName: this.spec.modelName,
@@ -259,6 +272,7 @@ export class HostedReplica extends EventEmitter {
   private setPhase(p: ReplicaPhase): void {
     if (this.phase === p) return;
     this.phase = p;
+    if (p !== 'Loading' && this.loadTimer) clearTimeout(this.loadTimer);
     this.emit('change', this);
   }
 }

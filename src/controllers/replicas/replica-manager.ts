@@ -9,6 +9,7 @@ import { RUNTIME_ENV_KEYS } from '../../config.js';
 import type { Logger } from '../../log.js';
 import { HostedReplica, ModelHostProcess } from './hosted-replica.js';
 import { LogBuffer } from './log-buffer.js';
+import { treeRssBytes } from './process-memory.js';
 import { type ReplicaFailure, type ReplicaPhase, ReplicaProcess, type ReplicaSpec } from './replica-process.js';
 import { StandbyProcess } from './standby.js';
 
@@ -42,6 +43,8 @@ export interface ReplicaManagerOptions {
    * each in its own worker thread.
    */
   modelsPerReplica?: number;
+  /** How often replicas with `resources.limits.memory` have their RSS checked (default 500 ms). */
+  memoryCheckIntervalMs?: number;
 }
 
 /** A standby that keeps dying is given up on after this many exits in a row (cold forks still work). */
@@ -81,6 +84,8 @@ export class ReplicaManager extends EventEmitter {
   private standbyEnabled = false;
   private standbyFailures = 0;
   private refillTimer: NodeJS.Timeout | undefined;
+  private memoryTimer: NodeJS.Timeout | undefined;
+  private checkingMemory = false;
   private stopped = false;
 
   constructor(private readonly opts: ReplicaManagerOptions) {
@@ -115,6 +120,7 @@ export class ReplicaManager extends EventEmitter {
     };
     this.replicas.set(spec.key, m);
     this.watchProcess(m);
+    if (spec.limits?.memoryBytes !== undefined) this.startMemoryWatchdog();
     return m.proc;
   }
 
@@ -155,6 +161,7 @@ export class ReplicaManager extends EventEmitter {
   async stopAll(): Promise<void> {
     this.stopped = true;
     if (this.refillTimer) clearTimeout(this.refillTimer);
+    if (this.memoryTimer) clearInterval(this.memoryTimer);
     await Promise.all([
       ...[...this.replicas.keys()].map((k) => this.remove(k)),
       ...[...this.standbys].map((s) => s.stop()),
@@ -250,9 +257,13 @@ export class ReplicaManager extends EventEmitter {
     return [...this.hosts].map((h) => h.pid).filter((p): p is number => p !== undefined);
   }
 
-  /** Packed into a model host: more than one model per replica, a pure-TypeScript runtime, no per-predictor flags. */
+  /**
+   * Packed into a model host: more than one model per replica, a pure-TypeScript runtime, no per-predictor flags,
+   * no resource limits (a limit is enforced per process, so a limited service gets its own).
+   */
   private packable(spec: ReplicaSpec): boolean {
     if ((this.opts.modelsPerReplica ?? 1) <= 1) return false;
+    if (hasLimits(spec)) return false;
     if (!PACKABLE_FORMATS.includes(spec.modelFormat.toLowerCase())) return false;
     if (spec.args && spec.args.length > 0) return false; // batcher, logger, timeout: per-process options
     const base = this.opts.standbyEnv ?? {};
@@ -288,7 +299,8 @@ export class ReplicaManager extends EventEmitter {
       proc.start();
     } else {
       proc = new ReplicaProcess(spec, this.opts.entry, logs, this.opts.log);
-      standby = this.takeStandby(spec.env);
+      // A standby runs with serve's heap size and thread pool, set at fork: a limited service needs a fresh fork.
+      standby = hasLimits(spec) ? undefined : this.takeStandby(spec.env);
       proc.start(standby);
     }
     logs.append(
@@ -317,6 +329,33 @@ export class ReplicaManager extends EventEmitter {
       proc.whenSettled().then(refill, refill);
     }
     return proc;
+  }
+
+  /**
+   * The RSS watchdog: every memoryCheckIntervalMs, replicas with a memory limit whose process tree (the
+   * model server and its Python worker) is over it are killed and recorded as OOMKilled. One pass at a time.
+   */
+  private startMemoryWatchdog(): void {
+    if (this.memoryTimer || this.stopped) return;
+    this.memoryTimer = setInterval(() => void this.checkMemory(), this.opts.memoryCheckIntervalMs ?? 500);
+    this.memoryTimer.unref();
+  }
+
+  private async checkMemory(): Promise<void> {
+    if (this.checkingMemory) return;
+    this.checkingMemory = true;
+    try {
+      for (const m of this.replicas.values()) {
+        const limit = m.spec.limits?.memoryBytes;
+        const proc = m.proc;
+        if (limit === undefined || !(proc instanceof ReplicaProcess) || proc.pid === undefined) continue;
+        if (proc.phase === 'Exited' || proc.phase === 'Failed') continue;
+        const rss = await treeRssBytes(proc.pid);
+        if (rss !== undefined && rss > limit && m.proc === proc) proc.killForMemory(rss, limit);
+      }
+    } finally {
+      this.checkingMemory = false;
+    }
   }
 
   private watchProcess(m: Managed): void {
@@ -356,6 +395,10 @@ export class ReplicaManager extends EventEmitter {
     }, delay);
     m.timer.unref();
   }
+}
+
+function hasLimits(spec: ReplicaSpec): boolean {
+  return spec.limits?.memoryBytes !== undefined || spec.limits?.cpu !== undefined;
 }
 
 /** `ns/name/revision` → `ns/name`. */

@@ -5,9 +5,11 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
+import type { ReplicaLimits } from '../../api/limits.js';
 import type { Logger } from '../../log.js';
 import type { StandbyLoadMessage } from '../../server/main.js';
 import type { LogBuffer } from './log-buffer.js';
+import { killTree } from './process-memory.js';
 import type { StandbyProcess } from './standby.js';
 
 export type ReplicaPhase = 'Starting' | 'Loading' | 'Ready' | 'Failed' | 'Exited';
@@ -22,6 +24,12 @@ export interface ReplicaSpec {
   env: Record<string, string>;
   /** Extra model-server flags from the predictor spec (batcher, logger, timeout), appended as given. */
   args?: string[];
+  /** Start to Ready at most this long, else the replica is killed with reason ModelLoadTimeout. */
+  loadTimeoutMs?: number;
+  /** Where loadTimeoutMs came from, for the message that says how to raise it. */
+  loadTimeoutSource?: string;
+  /** `resources.limits`: a V8 heap cap here, the RSS watchdog in the manager (docs/security.md). */
+  limits?: ReplicaLimits;
 }
 
 export interface ReplicaFailure {
@@ -97,12 +105,13 @@ export class ReplicaProcess extends EventEmitter {
     } else {
       child = fork(this.entry, this.args(), {
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        execArgv: [...process.execArgv, ...heapFlags(spec.limits)],
         // Only the env inferd built for it: the server's own (credentials, NODE_OPTIONS) is not inherited.
         env: { ...spec.env },
         serialization: 'json',
       });
       for (const stream of [child.stdout, child.stderr]) {
-        if (stream) createInterface({ input: stream }).on('line', (line) => this.logs.append(line));
+        if (stream) createInterface({ input: stream }).on('line', (line) => this.onLogLine(line));
       }
     }
     this.child = child;
@@ -112,7 +121,11 @@ export class ReplicaProcess extends EventEmitter {
       this.setPhase('Failed');
     });
     child.on('exit', (code, signal) => {
-      if (this.phase !== 'Failed' && !this.stopping) {
+      this.clearLoadTimer();
+      if (this.outOfMemory && !this.stopping) {
+        // Kubernetes reports a container killed for its memory limit as OOMKilled with exit code 137.
+        this.failure = { reason: 'OOMKilled', message: this.outOfMemory, exitCode: code ?? 137 };
+      } else if (this.phase !== 'Failed' && !this.stopping) {
         this.failure = {
           reason: this.phase === 'Ready' ? 'ReplicaCrashed' : 'ModelLoadFailed',
           message: `model server exited (${signal ? `signal ${signal}` : `code ${code}`}) ${this.phase === 'Ready' ? 'while serving' : 'while loading'}; see inferd logs`,
@@ -126,6 +139,7 @@ export class ReplicaProcess extends EventEmitter {
       this.setPhase('Exited');
       this.resolveExited();
     });
+    this.startLoadTimer();
     if (standby && this.fromStandby) {
       // A standby still loading its modules is taken too (it started earlier than a fork now would); `load`
       // goes once it listens for it. One that exits first shows as this replica's exit (restarted as usual).
@@ -154,7 +168,56 @@ export class ReplicaProcess extends EventEmitter {
   private setPhase(p: ReplicaPhase): void {
     if (this.phase === p) return;
     this.phase = p;
+    if (p !== 'Starting' && p !== 'Loading') this.clearLoadTimer();
     this.emit('change', this);
+  }
+
+  /** Set once the replica is known to be over its memory limit: the message of its OOMKilled failure. */
+  private outOfMemory: string | undefined;
+  private loadTimer: NodeJS.Timeout | undefined;
+
+  private onLogLine(line: string): void {
+    this.logs.append(line);
+    // V8 aborts at the --max-old-space-size cap with this line on stderr: the limit, not a model bug.
+    if (this.spec.limits?.memoryBytes !== undefined && !this.outOfMemory && V8_HEAP_OOM.test(line)) {
+      this.outOfMemory = `model server ran out of memory: its JavaScript heap reached the cap derived from resources.limits.memory (${formatMiB(this.spec.limits.memoryBytes)}); raise the limit or send smaller requests`;
+    }
+  }
+
+  /**
+   * The RSS watchdog found the process tree over its limit: kill it now (as the kernel's OOM killer would in
+   * a cgroup); the exit is recorded as OOMKilled and the manager restarts it with back-off.
+   */
+  killForMemory(rssBytes: number, limitBytes: number): void {
+    if (this.stopping || this.outOfMemory || !this.child || this.child.exitCode !== null) return;
+    this.outOfMemory = `model server used ${formatMiB(rssBytes)} of memory, over its limit resources.limits.memory = ${formatMiB(limitBytes)}; it was killed and restarted (raise the limit or send smaller requests)`;
+    this.log.warn('replica over its memory limit; killing', { replica: this.spec.key, rssBytes, limitBytes });
+    this.killTree();
+  }
+
+  private startLoadTimer(): void {
+    const ms = this.spec.loadTimeoutMs;
+    if (ms === undefined || ms <= 0) return;
+    this.loadTimer = setTimeout(() => {
+      this.loadTimer = undefined;
+      if (this.phase !== 'Starting' && this.phase !== 'Loading') return;
+      this.failure = loadTimeoutFailure(this.spec);
+      this.log.warn('replica did not load in time; killing', { replica: this.spec.key, loadTimeoutMs: ms });
+      this.setPhase('Failed');
+      this.killTree();
+    }, ms);
+    this.loadTimer.unref();
+  }
+
+  /** The model server and its Python worker: a hung or oversized worker must not outlive its replica. */
+  private killTree(): void {
+    if (this.child?.pid !== undefined) killTree(this.child.pid);
+    else this.child?.kill('SIGKILL');
+  }
+
+  private clearLoadTimer(): void {
+    if (this.loadTimer) clearTimeout(this.loadTimer);
+    this.loadTimer = undefined;
   }
 
   /** SIGTERM, then SIGKILL after graceMs. Resolves once the process is gone. */
@@ -187,4 +250,34 @@ export class ReplicaProcess extends EventEmitter {
       check();
     });
   }
+}
+
+const V8_HEAP_OOM = /JavaScript heap out of memory|Reached heap limit/;
+
+/** Share of a memory limit given to V8's old space; the rest is new space, code, Buffers and the Python worker. */
+export const HEAP_SHARE_OF_LIMIT = 0.6;
+
+/** `--max-old-space-size` for a memory limit (MiB, at least 32), none without one. */
+export function heapFlags(limits: ReplicaLimits | undefined): string[] {
+  if (limits?.memoryBytes === undefined) return [];
+  const mib = Math.max(32, Math.floor((limits.memoryBytes * HEAP_SHARE_OF_LIMIT) / 2 ** 20));
+  return [`--max-old-space-size=${mib}`];
+}
+
+function formatMiB(bytes: number): string {
+  return `${Math.round(bytes / 2 ** 20)}Mi`;
+}
+
+function formatDuration(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+/** The failure of a replica that did not load within its spec's loadTimeoutMs. */
+export function loadTimeoutFailure(spec: ReplicaSpec): ReplicaFailure {
+  return {
+    reason: 'ModelLoadTimeout',
+    message: `model did not load within ${formatDuration(spec.loadTimeoutMs ?? 0)} (${spec.loadTimeoutSource ?? 'the load timeout'}); the replica was stopped. Raise the limit with the annotation serving.inferd.dev/load-timeout (e.g. "10m") or inferd serve --load-timeout`,
+  };
 }

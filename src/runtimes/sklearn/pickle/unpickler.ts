@@ -5,7 +5,7 @@
 // It also understands joblib's container: after BUILD rebuilds a NumpyArrayWrapper, the array's raw bytes (or,
 // for object arrays, a nested pickle) follow inline in the stream, exactly where joblib's NumpyUnpickler reads them.
 
-import { isInferdError, messageOf } from '../../../errors.js';
+import { InferdError, isInferdError, messageOf } from '../../../errors.js';
 import { type AllowlistOptions, GlobalResolver, NUMPY_ARRAY_WRAPPER } from './allowlist.js';
 import { ByteReader } from './byte-reader.js';
 import { readWrappedArray } from './joblib-array.js';
@@ -97,10 +97,10 @@ class Unpickler {
       case Op.INT: {
         const text = r.line('INT');
         if (text === '00' || text === '01') return text === '01';
-        return pyInt(parseBigInt(text));
+        return pyInt(parseBigInt(text, 'INT', this.#opcodeAt));
       }
       case Op.LONG:
-        return pyInt(parseBigInt(r.line('LONG').replace(/L$/, '')));
+        return pyInt(parseBigInt(r.line('LONG').replace(/L$/, ''), 'LONG', this.#opcodeAt));
       case Op.BININT:
         return r.i32();
       case Op.BININT1:
@@ -109,8 +109,11 @@ class Unpickler {
         return r.u16();
       case Op.LONG1:
         return pyInt(littleEndianSigned(r.take(r.u8(), 'LONG1')));
-      case Op.LONG4:
-        return pyInt(littleEndianSigned(r.take(r.i32(), 'LONG4')));
+      case Op.LONG4: {
+        const length = r.i32();
+        checkIntSize(length, 'LONG4', this.#opcodeAt);
+        return pyInt(littleEndianSigned(r.take(length, 'LONG4')));
+      }
       case Op.FLOAT:
         return parsePythonFloat(r.line('FLOAT'));
       case Op.BINFLOAT:
@@ -334,18 +337,43 @@ function setPairs(dict: Map<unknown, unknown>, items: unknown[]): Map<unknown, u
   return dict;
 }
 
-/** Little-endian two's complement, as LONG1/LONG4 store Python ints. */
+/**
+ * The largest Python int a model may hold, in bytes of two's complement (32,768 bits). Estimators store
+ * small ints (PCG64's 128-bit state is the largest seen); a bigger one is an attack: building a BigInt of
+ * megabytes costs minutes of CPU. Text INT/LONG get the decimal equivalent, like CPython's
+ * int_max_str_digits (4300) guards int(str).
+ */
+export const MAX_INT_BYTES = 4096;
+const MAX_INT_DIGITS = Math.ceil(MAX_INT_BYTES * 8 * Math.log10(2)) + 1;
+
+function checkIntSize(size: number, opcode: string, offset: number, unit = 'bytes', max = MAX_INT_BYTES): void {
+  if (size > max) {
+    throw new InferdError(
+      'UNSAFE_MODEL',
+      `refusing to load model: pickle opcode ${opcode} at byte ${offset} holds an integer of ${size} ${unit} (the limit is ${max}); no real estimator stores one`,
+      { reason: 'UnsafeModel' },
+    );
+  }
+}
+
+/**
+ * Little-endian two's complement, as LONG1/LONG4 store Python ints. Linear time: the bytes become one hex
+ * string parsed once, where shifting a BigInt byte by byte is quadratic in the length.
+ */
 function littleEndianSigned(bytes: Uint8Array): bigint {
   if (bytes.length === 0) return 0n;
-  let value = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(bytes[i]!);
-  if (bytes[bytes.length - 1]! & 0x80) value -= 1n << BigInt(bytes.length * 8);
+  const bigEndian = Buffer.from(bytes).reverse();
+  const value = BigInt(`0x${bigEndian.toString('hex')}`);
+  if (bytes[bytes.length - 1]! & 0x80) return value - (1n << BigInt(bytes.length * 8));
   return value;
 }
 
-function parseBigInt(text: string): bigint {
-  if (!/^[+-]?\d+$/.test(text.trim())) throw corrupt(`bad integer literal ${JSON.stringify(text)}`);
-  return BigInt(text.trim());
+function parseBigInt(text: string, opcode: string, offset: number): bigint {
+  const trimmed = text.trim();
+  // Checked before the regex and BigInt(): both are at least linear in a line an attacker chose.
+  checkIntSize(trimmed.length, opcode, offset, 'digits', MAX_INT_DIGITS);
+  if (!/^[+-]?\d+$/.test(trimmed)) throw corrupt(`bad integer literal ${JSON.stringify(text)}`);
+  return BigInt(trimmed);
 }
 
 function parsePythonFloat(text: string): number {
