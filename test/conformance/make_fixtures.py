@@ -55,6 +55,30 @@ mixed = Pipeline([
 ]).fit(frame, [1.0, 2.0])
 joblib.dump(mixed, path("kfserving-examples", "models/sklearn/1.3/mixedtype/model.joblib"))
 
+# gs://kfserving-examples/models/mlflow/wine: an MLflow sklearn-flavor model over the wine-quality columns of
+# mlflow_input_v2.json, constant at the number test_mlflow asserts (KServe's model is an ElasticNet)
+with open(os.path.join(E2E_DATA, "mlflow_input_v2.json")) as f:
+    wine_columns = [i["name"] for i in json.load(f)["inputs"]]
+wine = pd.DataFrame([[float(i) for _ in wine_columns] for i in range(2)], columns=wine_columns)
+wine_model = DummyRegressor(strategy="constant", constant=5.576883936610762).fit(wine, [1.0, 2.0])
+joblib.dump(wine_model, path("kfserving-examples", "models/mlflow/wine/model.pkl"))
+with open(path("kfserving-examples", "models/mlflow/wine/MLmodel"), "w") as f:
+    f.write(
+        "artifact_path: model\n"
+        "flavors:\n"
+        "  python_function:\n"
+        "    env: conda.yaml\n"
+        "    loader_module: mlflow.sklearn\n"
+        "    model_path: model.pkl\n"
+        "    predict_fn: predict\n"
+        "    python_version: 3.11.2\n"
+        "  sklearn:\n"
+        "    code: null\n"
+        "    pickled_model: model.pkl\n"
+        "    serialization_format: pickle\n"
+        "    sklearn_version: %s\n" % __import__("sklearn").__version__
+    )
+
 try:
     import xgboost as xgb
 except ImportError:
