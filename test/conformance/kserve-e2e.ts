@@ -68,6 +68,8 @@ export const RUNNABLE = [
   'credentials/test_set_creds.py::test_set_credentials_s3',
   'credentials/test_set_creds.py::test_set_credentials_gcp',
   'credentials/test_set_creds.py::test_azure_credentials',
+  // inferd's own acceptance check with the SDK (create, wait, patch, delete), outside KServe's suite
+  '../../../acceptance/test_sdk_lifecycle.py::test_sdk_create_wait_patch_delete',
 ];
 
 const run = promisify(execFile);
@@ -193,7 +195,10 @@ function outcomes(xml: string, selected: string[]): Outcome[] {
       detail: failure ? failure[2]!.slice(0, 300) : '',
     });
   }
-  return selected.map((id) => found.get(id) ?? { id, result: 'not run', detail: 'no result from pytest' });
+  const byName = (id: string) => [...found.values()].find((o) => o.id.endsWith(`::${id.split('::')[1]}`));
+  return selected.map(
+    (id) => found.get(id) ?? byName(id) ?? { id, result: 'not run', detail: 'no result from pytest' },
+  );
 }
 
 async function main(): Promise<number> {
