@@ -181,6 +181,16 @@ interface Outcome {
   detail: string;
 }
 
+function unescapeXml(text: string): string {
+  return text
+    .replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)))
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
+}
+
 /** Per-test outcomes from pytest's JUnit XML. */
 function outcomes(xml: string, selected: string[]): Outcome[] {
   const found = new Map<string, Outcome>();
@@ -192,7 +202,7 @@ function outcomes(xml: string, selected: string[]): Outcome[] {
     found.set(id, {
       id,
       result: failure ? 'fail' : /<skipped/.test(body) ? 'not run' : 'pass',
-      detail: failure ? failure[2]!.slice(0, 300) : '',
+      detail: failure ? unescapeXml(failure[2]!).replace(/\s+/g, ' ').slice(0, 300) : '',
     });
   }
   const byName = (id: string) => [...found.values()].find((o) => o.id.endsWith(`::${id.split('::')[1]}`));
