@@ -207,7 +207,7 @@ function outcomes(xml: string, selected: string[]): Outcome[] {
   }
   const byName = (id: string) => [...found.values()].find((o) => o.id.endsWith(`::${id.split('::')[1]}`));
   return selected.map(
-    (id) => found.get(id) ?? byName(id) ?? { id, result: 'not run', detail: 'no result from pytest' },
+    (id) => found.get(id) ?? { ...(byName(id) ?? { result: 'not run', detail: 'no result from pytest' }), id },
   );
 }
 
