@@ -197,7 +197,8 @@ function validateModelLike(m: unknown, path: string, isModel: boolean, out: Out)
     }
     if (present(m['runtime'])) isString(m['runtime'], child(path, 'runtime'), out);
   }
-  if (present(m['name'])) {
+  // KServe refuses only a non-empty name (validatePredictor: Name != ""); its SDK always sends name: "".
+  if (present(m['name']) && m['name'] !== '') {
     out.push({ path: child(path, 'name'), message: "the 'name' field is not allowed in standard predictor" });
   }
   const uri = m['storageUri'];

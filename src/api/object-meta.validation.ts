@@ -39,9 +39,8 @@ export function validateObjectMeta(meta: unknown, kind: KindInfo, path = 'metada
     const bad = nameProblem(name, nameRuleFor(kind.kind));
     if (bad) out.push({ path: child(path, 'name'), message: bad });
   }
-  if (present(meta['generateName'])) {
-    out.push({ path: child(path, 'generateName'), message: 'not supported: set metadata.name' });
-  }
+  // The control API expands generateName into name before admission; here it only has to be a string.
+  if (present(meta['generateName'])) isString(meta['generateName'], child(path, 'generateName'), out);
 
   const ns = meta['namespace'];
   if (kind.namespaced && present(ns) && ns !== '' && isString(ns, child(path, 'namespace'), out)) {

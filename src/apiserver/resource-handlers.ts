@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KindInfo, Resource } from '../api/types.js';
 import { InferdError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { generateName } from '../store/names.js';
 import { alreadyExists, notFound } from '../store/resource-errors.js';
 import type { ObjectKey, Store } from '../store/store.js';
 import { applyJsonPatch } from './json-patch.js';
@@ -73,6 +74,16 @@ function admitted(deps: HandlerDeps, obj: Resource, op: 'CREATE' | 'UPDATE', old
   return deps.admit ? deps.admit(obj, op, old) : obj;
 }
 
+/** How many generated names a create tries before answering AlreadyExists (Kubernetes retries too). */
+const GENERATE_NAME_TRIES = 8;
+
+/** `metadata.generateName` when the object has no name and asks for one to be generated. */
+function generatePrefix(obj: Resource): string | undefined {
+  const meta = obj.metadata as { name?: unknown; generateName?: unknown };
+  if (meta.name !== undefined && meta.name !== '') return undefined;
+  return typeof meta.generateName === 'string' && meta.generateName !== '' ? meta.generateName : undefined;
+}
+
 function filtered(items: Resource[], query: ListQuery): Resource[] {
   return query.fieldSelector.length ? items.filter((o) => matchesFields(o, query.fieldSelector)) : items;
 }
@@ -106,14 +117,25 @@ export async function handleCollection(deps: HandlerDeps, ctx: RequestContext): 
         );
       }
       const obj = objectForTarget(await readObjectBody(deps, req), { kind, namespace: ctx.namespace });
-      ctx.subject = obj.metadata.name;
-      const input = admitted(deps, obj, 'CREATE', undefined);
-      if (isDryRun(ctx.params)) {
+      const prefix = generatePrefix(obj);
+      for (let attempt = 1; ; attempt++) {
+        // Kubernetes expands generateName before admission and retries a name that collides.
+        if (prefix !== undefined) obj.metadata.name = generateName(prefix);
+        ctx.subject = obj.metadata.name;
+        const input = admitted(deps, structuredClone(obj), 'CREATE', undefined);
         const name = input.metadata?.name;
-        if (name && deps.store.get(keyOf(ctx, name))) throw alreadyExists(kind, name);
-        return sendJson(res, 201, input);
+        const taken = name !== undefined && name !== '' && deps.store.get(keyOf(ctx, name)) !== undefined;
+        if (taken && prefix !== undefined && attempt < GENERATE_NAME_TRIES) continue;
+        if (taken) throw alreadyExists(kind, name);
+        if (isDryRun(ctx.params)) return sendJson(res, 201, input);
+        try {
+          return sendJson(res, 201, deps.store.create(input));
+        } catch (err) {
+          // a concurrent create took the generated name between the check and the write
+          const lost = err instanceof InferdError && err.code === 'ALREADY_EXISTS';
+          if (!lost || prefix === undefined || attempt >= GENERATE_NAME_TRIES) throw err;
+        }
       }
-      return sendJson(res, 201, deps.store.create(input));
     }
     case 'DELETE': {
       if (kind.kind === 'Namespace') throw methodNotAllowed(['GET', 'POST']);

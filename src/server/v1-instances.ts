@@ -1,6 +1,7 @@
 // V1 request body → tensors, as KServe's `get_predict_input` turns `instances` into `np.array(instances)`:
 // rows of numbers → FP64 [n, f], a flat list → [n], strings → BYTES; a list of records (objects) → one
-// column tensor per key, flagged `content_type: "pd"` like KServe's DataFrame path.
+// column tensor per key, flagged `content_type: "pd"` like KServe's DataFrame path; an object of lists is
+// columns (one row per element), as pandas reads it.
 
 import { InferdError } from '../errors.js';
 import type { PredictOptions, Tensor } from '../runtimes/model.js';
@@ -120,11 +121,41 @@ function pyStr(v: unknown): string {
   return String(v);
 }
 
+/**
+ * One instance given as columns, as `pd.DataFrame(instance)` reads a dict: list values are columns (one row
+ * per element, all of one length), scalars beside them are repeated on every row; all scalars is one row.
+ */
+function recordRows(key: string, record: Record<string, unknown>): Record<string, unknown>[] {
+  let length = -1;
+  for (const k in record) {
+    const v = record[k];
+    if (!Array.isArray(v)) continue;
+    if (length >= 0 && v.length !== length) {
+      // pandas: "All arrays must be of the same length" (KServe answers it with a 500)
+      throw invalid(
+        `All arrays must be of the same length: "${key}" has an object whose column "${k}" has ${v.length} values, another ${length}`,
+      );
+    }
+    length = v.length;
+  }
+  if (length < 0) return [record];
+  const rows: Record<string, unknown>[] = [];
+  for (let i = 0; i < length; i++) {
+    const row: Record<string, unknown> = {};
+    for (const k in record) {
+      const v = record[k];
+      row[k] = Array.isArray(v) ? v[i] : v;
+    }
+    rows.push(row);
+  }
+  return rows;
+}
+
 /** Records → one [n] tensor per column, in first-seen key order; a missing key is null (pandas: NaN). */
 function recordsToColumns(key: string, instances: readonly unknown[]): Tensor[] {
   const rows: Record<string, unknown>[] = [];
   for (const item of instances) {
-    const group = Array.isArray(item) ? item : [item];
+    const group = Array.isArray(item) ? item : isRecord(item) ? recordRows(key, item) : [item];
     for (const row of group) {
       if (!isRecord(row)) throw invalid(`Expected every element of "${key}" to be an object when the first one is`);
       rows.push(row);

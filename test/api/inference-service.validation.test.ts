@@ -191,6 +191,17 @@ describe('validateInferenceService: predictor implementation', () => {
     );
   });
 
+  test("an empty predictor name, as KServe's SDK sends in every framework and model spec, is accepted", () => {
+    // V1beta1SKLearnSpec(..., name='') and V1beta1ModelSpec(..., name='') serialize "name": ""
+    for (const predictor of [
+      sklearnModel({ name: '' }),
+      { sklearn: { storageUri: 'gs://bucket/model', name: '' } },
+      { xgboost: { storageUri: 'gs://bucket/model', name: '' } },
+    ]) {
+      assert.doesNotThrow(() => admit(isvc(predictor), 'CREATE', undefined, ctx(SERVED_SOON)));
+    }
+  });
+
   test("BAD CALL - 'name' in a standard predictor, storage with a non-s3 URI", () => {
     rejects(
       isvc(sklearnModel({ name: 'kserve-container' })),

@@ -61,6 +61,28 @@ test('records → one column tensor per key, flagged content_type "pd"', () => {
   assert.deepEqual(nested.inputs[0]!.data, new Float64Array([1, 2]));
 });
 
+test('an instance given as columns is one row per list element, as pd.DataFrame(instance) reads it', () => {
+  const r = decodeV1Request({
+    instances: [
+      { col_a: [1, 2], col_b: [3, 4], k: 'x' },
+      { col_a: 5, col_b: 6, k: 'y' },
+    ],
+  });
+  assert.deepEqual(r.options.parameters, { content_type: 'pd' });
+  assert.deepEqual(
+    r.inputs.map((t) => [t.name, t.datatype, t.shape, Array.from(t.data as ArrayLike<unknown>)]),
+    [
+      ['col_a', 'FP64', [3], [1, 2, 5]],
+      ['col_b', 'FP64', [3], [3, 4, 6]],
+      ['k', 'BYTES', [3], ['x', 'x', 'y']], // a scalar beside lists is repeated, as pandas broadcasts it
+    ],
+  );
+  assert.throws(() => decodeV1Request({ instances: [{ a: [1, 2], b: [3] }] }), {
+    code: 'INVALID_INPUT',
+    message: /All arrays must be of the same length/,
+  });
+});
+
 test('body keys other than instances/inputs reach the model as parameters', () => {
   const r = decodeV1Request({ instances: [[1]], signature_name: 'serving_default' });
   assert.deepEqual(r.options.parameters, { signature_name: 'serving_default' });

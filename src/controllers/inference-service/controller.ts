@@ -231,7 +231,7 @@ export class InferenceServiceController {
       this.opts.replicas.ensure({
         key: `${key}/${revision}`,
         revision,
-        modelName: isvc.metadata.name,
+        modelName: servedModelName(isvc),
         modelDir,
         modelFormat: model?.modelFormat?.name ?? 'sklearn',
         // Thread counts from resources.limits.cpu first: a value the user set in env wins.
@@ -393,7 +393,7 @@ export class InferenceServiceController {
     this.opts.endpoints.set({
       namespace: isvc.metadata.namespace ?? 'default',
       name: isvc.metadata.name,
-      modelName: isvc.metadata.name,
+      modelName: servedModelName(isvc),
       port,
       grpcPort: port !== undefined ? this.opts.replicas.process(`${key}/${o.servingRevision}`)?.grpcPort : undefined,
       revision: port !== undefined ? o.servingRevision : undefined,
@@ -445,6 +445,25 @@ export class InferenceServiceController {
 const REPLICA_MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /**
+ * The name the predictor serves its model under: the last `--model_name` of the predictor's args (KServe
+ * appends them after the runtime's `--model_name={{.Name}}`, and the model server's argparse keeps the last),
+ * else the InferenceService's name.
+ */
+export function servedModelName(isvc: InferenceService): string {
+  return modelNameFromArgs(isvc.spec?.predictor?.model?.args) ?? isvc.metadata.name;
+}
+
+function modelNameFromArgs(args: readonly string[] | undefined): string | undefined {
+  let name: string | undefined;
+  for (let i = 0; args && i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--model_name' && args[i + 1]) name = args[++i];
+    else if (a.startsWith('--model_name=') && a.length > 13) name = a.slice(13);
+  }
+  return name;
+}
+
+/**
  * Model-server flags for the predictor's batcher, payload logger and timeout (KServe's agent and
  * queue-proxy settings, spelled as the replica's flags).
  */
@@ -462,6 +481,10 @@ export function predictorReplicaArgs(predictor: PredictorSpec | undefined, names
     args.push('--logger_url', logger.url, '--logger_mode', logger.mode ?? 'all', '--namespace', namespace);
   }
   if (predictor?.timeout !== undefined) args.push('--request_timeout_ms', String(predictor.timeout * 1000));
+  // A name from the predictor's args is per-process too: it keeps the replica out of shared model hosts,
+  // where models are keyed by name.
+  const named = modelNameFromArgs(predictor?.model?.args);
+  if (named !== undefined) args.push('--model_name', named);
   return args;
 }
 

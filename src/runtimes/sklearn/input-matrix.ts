@@ -63,7 +63,7 @@ export function toFeatureMatrix(tensor: Tensor, estimator: Estimator): FeatureMa
       `Found array with ${features} feature(s) (shape=(${rows}, ${features})) while a minimum of 1 is required by ${name}.`,
     );
   }
-  if (features !== estimator.nFeatures) {
+  if (estimator.nFeatures !== null && features !== estimator.nFeatures) {
     throw invalidInput(
       `X has ${features} features, but ${name} is expecting ${estimator.nFeatures} features as input.`,
     );

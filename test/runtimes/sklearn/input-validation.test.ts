@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import type { Model, Tensor } from '../../../src/runtimes/model.js';
 import { sklearnRuntime } from '../../../src/runtimes/sklearn/index.js';
 import { numpyArrayStr } from '../../../src/runtimes/sklearn/numpy-array-str.js';
+import { decodeV1Request } from '../../../src/server/v1-instances.js';
 import { fixturesDir } from '../../helpers/paths.js';
 
 const models = join(fixturesDir, 'sklearn', 'models');
@@ -168,6 +169,17 @@ describe('DataFrame input (content_type: pd)', async () => {
       columns(['sepal_length', 'sepal_width', 'petal_length', 'petal_width']),
       pd,
     );
+    const [fromMatrix] = await frameModel.predict([fp64([2, 4], IRIS_ROWS)]);
+    assert.deepEqual(fromColumns?.data, fromMatrix?.data);
+  });
+
+  test('V1 instances given as columns (one object of lists) predict like the matrix', async () => {
+    const { inputs, options } = decodeV1Request({
+      instances: [
+        { sepal_length: [6.8, 6.0], sepal_width: [2.8, 3.4], petal_length: [4.8, 4.5], petal_width: [1.4, 1.6] },
+      ],
+    });
+    const [fromColumns] = await frameModel.predict(inputs, options);
     const [fromMatrix] = await frameModel.predict([fp64([2, 4], IRIS_ROWS)]);
     assert.deepEqual(fromColumns?.data, fromMatrix?.data);
   });

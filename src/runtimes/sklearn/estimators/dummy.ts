@@ -8,7 +8,7 @@ import { argmax } from './special.js';
 
 class DummyClassifier implements Estimator {
   readonly className: string;
-  readonly nFeatures: number;
+  readonly nFeatures: number | null;
   readonly featureNames: readonly string[] | null;
   readonly inputDType = 'float64' as const;
   readonly inputFinite: Finiteness = 'any';
@@ -19,7 +19,7 @@ class DummyClassifier implements Estimator {
 
   constructor(state: EstimatorState) {
     this.className = state.className;
-    this.nFeatures = state.nFeatures(() => 0);
+    this.nFeatures = state.nFeaturesIfAny();
     this.featureNames = state.featureNames();
     if (state.has('n_outputs_') && state.number('n_outputs_') !== 1) throw state.unsupported('multiple outputs');
     this.#labels = new ClassLabels(state.array('classes_'), state);
@@ -60,7 +60,7 @@ class DummyClassifier implements Estimator {
 
 class DummyRegressor implements Estimator {
   readonly className: string;
-  readonly nFeatures: number;
+  readonly nFeatures: number | null;
   readonly featureNames: readonly string[] | null;
   readonly inputDType = 'float64' as const;
   readonly inputFinite: Finiteness = 'any';
@@ -68,7 +68,7 @@ class DummyRegressor implements Estimator {
 
   constructor(state: EstimatorState) {
     this.className = state.className;
-    this.nFeatures = state.nFeatures(() => 0);
+    this.nFeatures = state.nFeaturesIfAny();
     this.featureNames = state.featureNames();
     this.#constant = state.float64('constant_');
   }

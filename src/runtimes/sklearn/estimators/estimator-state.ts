@@ -63,6 +63,14 @@ export class EstimatorState {
     return names.find((name) => this.#object.attributes.has(name)) ?? names[0]!;
   }
 
+  /**
+   * `n_features_in_`, or null without it: sklearn's check_n_features skips the check when the attribute is
+   * absent (a DummyClassifier pickled by 1.2 has none), so inferd checks no feature count either.
+   */
+  nFeaturesIfAny(): number | null {
+    return this.has('n_features_in_') ? this.number('n_features_in_') : null;
+  }
+
   /** `n_features_in_` (sklearn >= 0.24), or what older versions stored instead. */
   nFeatures(fallback: () => number): number {
     return this.has('n_features_in_') ? this.number('n_features_in_') : fallback();

@@ -23,8 +23,8 @@ export type PredictMethod = 'predict' | 'predict_proba';
 export interface Estimator {
   /** The class name sklearn uses in its error messages, e.g. `SVC`. */
   readonly className: string;
-  /** `n_features_in_`. */
-  readonly nFeatures: number;
+  /** `n_features_in_`; null when the fitted estimator has none (sklearn then checks no feature count). */
+  readonly nFeatures: number | null;
   /** `feature_names_in_`, when the estimator was fitted on a DataFrame. */
   readonly featureNames: readonly string[] | null;
   /** The dtype sklearn casts X to before predicting: float32 for trees and forests, float64 otherwise. */

@@ -43,10 +43,10 @@ export function matrixToFrame(x: Float64Array, rows: number, cols: number): Fram
  */
 export function frameToMatrix(
   frame: Frame,
-  step: { className: string; nFeatures: number; inputFinite?: Finiteness },
+  step: { className: string; nFeatures: number | null; inputFinite?: Finiteness },
 ): Float64Array {
   const cols = frame.columns.length;
-  if (cols !== step.nFeatures) {
+  if (step.nFeatures !== null && cols !== step.nFeatures) {
     throw invalidInput(
       `X has ${cols} features, but ${step.className} is expecting ${step.nFeatures} features as input.`,
     );

@@ -66,7 +66,7 @@ export class TransformerChain implements Transformer {
 
 class PipelineEstimator implements Estimator {
   readonly className: string;
-  readonly nFeatures: number;
+  readonly nFeatures: number | null;
   readonly featureNames: readonly string[] | null;
   readonly inputDType: 'float64' | 'float32';
   readonly inputFinite?: Finiteness;
@@ -92,7 +92,7 @@ class PipelineEstimator implements Estimator {
     this.inputDType = this.#chain ? 'float64' : this.#final.inputDType;
     if (front.inputFinite) this.inputFinite = front.inputFinite;
     if (this.#chain) {
-      if (this.#chain.nOutputs !== this.#final.nFeatures) {
+      if (this.#final.nFeatures !== null && this.#chain.nOutputs !== this.#final.nFeatures) {
         throw state.invalid(
           `has a final step expecting ${this.#final.nFeatures} features where the transformers give ${this.#chain.nOutputs}`,
         );

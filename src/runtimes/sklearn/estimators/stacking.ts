@@ -22,7 +22,7 @@ class Stack {
   readonly members: readonly Member[];
   readonly final: Estimator;
   readonly passthrough: boolean;
-  readonly nFeatures: number;
+  readonly nFeatures: number | null;
   readonly #dropFirstProbability: boolean;
 
   constructor(state: EstimatorState, context: BuildContext, nClasses: number) {
@@ -48,7 +48,7 @@ class Stack {
     this.members = members;
     this.final = context.estimator(state.get('final_estimator_'), state);
     this.passthrough = state.get('passthrough') === true;
-    this.nFeatures = state.nFeatures(() => members[0]!.estimator.nFeatures);
+    this.nFeatures = state.nFeaturesIfAny() ?? members[0]!.estimator.nFeatures;
     this.#dropFirstProbability = nClasses === 2;
   }
 
@@ -70,7 +70,11 @@ class Stack {
       },
     );
     if (this.passthrough) {
-      blocks.push({ values: x instanceof Float64Array ? x : Float64Array.from(x), width: this.nFeatures, skip: 0 });
+      blocks.push({
+        values: x instanceof Float64Array ? x : Float64Array.from(x),
+        width: this.nFeatures ?? x.length / rows,
+        skip: 0,
+      });
     }
     const total = blocks.reduce((sum, b) => sum + b.width - b.skip, 0);
     const meta = new Float64Array(rows * total);
@@ -80,7 +84,7 @@ class Stack {
         for (let j = skip; j < width; j++) meta[r * total + c++] = values[r * width + j]!;
       }
     }
-    if (total !== this.final.nFeatures) {
+    if (this.final.nFeatures !== null && total !== this.final.nFeatures) {
       throw new RangeError(
         `stacking produced ${total} features for a final estimator expecting ${this.final.nFeatures}`,
       );
@@ -91,7 +95,7 @@ class Stack {
 
 class StackingClassifier implements Estimator {
   readonly className: string;
-  readonly nFeatures: number;
+  readonly nFeatures: number | null;
   readonly featureNames: readonly string[] | null;
   readonly inputDType = 'float64' as const;
   readonly inputFinite: Finiteness = 'any'; // each member checks its own input
@@ -121,7 +125,7 @@ class StackingClassifier implements Estimator {
 
 class StackingRegressor implements Estimator {
   readonly className: string;
-  readonly nFeatures: number;
+  readonly nFeatures: number | null;
   readonly featureNames: readonly string[] | null;
   readonly inputDType = 'float64' as const;
   readonly inputFinite: Finiteness = 'any';

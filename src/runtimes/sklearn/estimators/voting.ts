@@ -35,7 +35,7 @@ function votingMembers(
 /** Shared by both: members, weights, and where sklearn's errors come from (the first member's checks). */
 abstract class Voting implements Estimator {
   readonly className: string;
-  readonly nFeatures: number;
+  readonly nFeatures: number | null;
   readonly featureNames: readonly string[] | null;
   readonly inputDType = 'float64' as const;
   readonly inputFinite: Finiteness = 'any'; // each member checks its own input
@@ -51,7 +51,7 @@ abstract class Voting implements Estimator {
     if (weights) for (const w of weights) sum += w;
     this.weightSum = sum;
     this.className = members[0]!.className;
-    this.nFeatures = state.nFeatures(() => members[0]!.nFeatures);
+    this.nFeatures = state.nFeaturesIfAny() ?? members[0]!.nFeatures;
     this.featureNames = state.featureNames();
   }
 
