@@ -69,7 +69,6 @@ def main():
     bst.fit(x, y)
     booster = bst.get_booster()
     f = save("xgboost", "model.bst", booster.save_model)
-    booster.save_model(os.path.join(out, "xgboost", "model.json"))
     dm = xgb.DMatrix(batch)
     booster.set_param({"nthread": 1})
     one = median_ms(lambda: booster.inplace_predict(batch), reps)

@@ -93,7 +93,7 @@ export async function measureKernels(dir: string, reps: number, only?: readonly 
       const p = new XgbPredictor(boosterFromBytes(bytes));
       predict = () => p.predict(x, rows, { missing: Number.NaN });
       const got = (p.predict(x, rows, { missing: Number.NaN }) as { data: Float32Array }).data;
-      agrees = ref.expected !== null && ref.expected.every((v, i) => Math.abs(v - got[i]!) <= 1e-6);
+      agrees = ref.expected?.every((v, i) => Math.abs(v - got[i]!) <= 1e-6) ?? false;
     } else if (model === 'onnx') {
       const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
       const feeds = { input: new ort.Tensor('float32', x, [rows, HEAVY_FEATURES]) };

@@ -4,9 +4,9 @@
 
 import { PyObject } from '../pickle/py-values.js';
 import { ClassLabels } from './class-labels.js';
+import { denseForward, transposeWeights } from './dense.js';
 import type { Estimator, FeatureData, Prediction } from './estimator.js';
 import type { EstimatorState } from './estimator-state.js';
-import { denseForward, transposeWeights } from './dense.js';
 import { numpySum } from './numpy-sum.js';
 import { argmax, expit } from './special.js';
 
