@@ -51,6 +51,8 @@ export interface HeavyResults {
   /** Seconds heavy_models.py took when it had to train (null: the cached models were used). */
   train_s: number | null;
   native: Record<string, Omit<NativeReference, 'expected'>>;
+  /** When the native times were taken. */
+  native_timed: string;
   kernels: KernelTime[];
   kernel_reps: number;
   notes: string[];
@@ -91,15 +93,56 @@ export async function prepareHeavyModels(log: (m: string) => void): Promise<{ di
   return { dir, trainS: Math.round((performance.now() - t0) / 100) / 10 };
 }
 
-/** Kernel times and the native references, without the per-row expected values. */
-export async function heavyKernels(dir: string, reps: number): Promise<Pick<HeavyResults, 'native' | 'kernels'>> {
+/** Runs native_times.py: the libraries' predict times now, on the machine as it is during this run. */
+function nativeTimesNow(dir: string, reps: number): Promise<Record<string, NativeTimes>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, [join(repoRoot, 'bench', 'native_times.py'), dir, String(reps)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err = (err + d.toString()).slice(-2000);
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5 * 60_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(JSON.parse(out) as Record<string, NativeTimes>);
+      else reject(new Error(`native_times.py failed (exit ${code}): ${err.trim().split('\n').slice(-2).join(' | ')}`));
+    });
+  });
+}
+
+type NativeTimes = Pick<NativeReference, 'single_thread_ms' | 'two_thread_ms'>;
+
+/**
+ * Kernel times and the native references (without the per-row expected values). `retime`: the native times
+ * are taken again now, just before inferd's (the full run); otherwise those measured at training are used.
+ */
+export async function heavyKernels(
+  dir: string,
+  reps: number,
+  retime: boolean,
+): Promise<Pick<HeavyResults, 'native' | 'kernels' | 'native_timed'>> {
   const raw = JSON.parse(readFileSync(join(dir, 'native.json'), 'utf8')) as Record<string, NativeReference>;
+  const now = retime ? await nativeTimesNow(dir, reps) : undefined;
   const native: HeavyResults['native'] = {};
   for (const [k, v] of Object.entries(raw)) {
     const { expected: _expected, ...rest } = v;
-    native[k] = rest;
+    native[k] = { ...rest, ...(now?.[k] ?? {}) };
   }
-  return { native, kernels: await measureKernels(dir, reps) };
+  return {
+    native,
+    native_timed: retime ? 'in this run, just before the inferd kernels' : 'when the models were trained (--quick)',
+    kernels: await measureKernels(dir, reps, undefined, now),
+  };
 }
 
 function rowsText(x: Float32Array, rows: number): string {

@@ -67,8 +67,15 @@ function sameLabels(got: ArrayLike<unknown>, want: number[]): boolean {
 }
 
 /** Times inferd's kernel of every model heavy_models.py wrote to `dir`. */
-export async function measureKernels(dir: string, reps: number, only?: readonly string[]): Promise<KernelTime[]> {
+export async function measureKernels(
+  dir: string,
+  reps: number,
+  only?: readonly string[],
+  /** Native times taken now (native_times.py), replacing the ones measured at training. */
+  retimed?: Record<string, Pick<NativeReference, 'single_thread_ms' | 'two_thread_ms'>>,
+): Promise<KernelTime[]> {
   const native = JSON.parse(readFileSync(join(dir, 'native.json'), 'utf8')) as Record<string, NativeReference>;
+  for (const [k, v] of Object.entries(retimed ?? {})) if (native[k] && !native[k].skipped) Object.assign(native[k], v);
   const x = readBatch(dir);
   const rows = HEAVY_ROWS;
   const out: KernelTime[] = [];

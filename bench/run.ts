@@ -588,9 +588,9 @@ async function main(): Promise<number> {
   if (!interrupted) {
     try {
       const { dir, trainS } = await prepareHeavyModels(log);
-      const reps = flags.quick ? 10 : 40;
+      const reps = flags.quick ? 10 : 30;
       log(`heavy models: kernel times, 1,000 rows, median of ${reps} (inferd in this process; native from ${dir})`);
-      const k = await heavyKernels(dir, reps);
+      const k = await heavyKernels(dir, reps, !flags.quick);
       heavy = { models_dir: dir, train_s: trainS, ...k, kernel_reps: reps, notes: [] };
       for (const t of k.kernels)
         log(

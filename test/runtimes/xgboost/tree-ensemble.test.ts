@@ -74,7 +74,13 @@ function referenceMargins(
 for (const { name, maxDepth, fullDepth, nGroups, dart } of [
   { name: 'full depth-6 trees, one group', maxDepth: 6, fullDepth: true, nGroups: 1, dart: false },
   { name: 'ragged depth-9 trees, three groups', maxDepth: 9, fullDepth: false, nGroups: 3, dart: false },
-  { name: 'ragged trees deeper than the level walk bound (24)', maxDepth: 24, fullDepth: false, nGroups: 1, dart: false },
+  {
+    name: 'ragged trees deeper than the level walk bound (24)',
+    maxDepth: 24,
+    fullDepth: false,
+    nGroups: 1,
+    dart: false,
+  },
   { name: 'DART weights', maxDepth: 5, fullDepth: false, nGroups: 2, dart: true },
 ]) {
   test(`level walk equals the row-by-row walk: ${name}`, () => {
