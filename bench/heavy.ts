@@ -123,16 +123,16 @@ function nativeTimesNow(dir: string, reps: number): Promise<Record<string, Nativ
 type NativeTimes = Pick<NativeReference, 'single_thread_ms' | 'two_thread_ms'>;
 
 /**
- * Kernel times and the native references (without the per-row expected values). `retime`: the native times
- * are taken again now, just before inferd's (the full run); otherwise those measured at training are used.
+ * Kernel times and the native references (without the per-row expected values). The native times are taken
+ * again now (median of `nativeReps`), just before inferd's, so that each ratio compares one machine state.
  */
 export async function heavyKernels(
   dir: string,
   reps: number,
-  retime: boolean,
+  nativeReps: number,
 ): Promise<Pick<HeavyResults, 'native' | 'kernels' | 'native_timed'>> {
   const raw = JSON.parse(readFileSync(join(dir, 'native.json'), 'utf8')) as Record<string, NativeReference>;
-  const now = retime ? await nativeTimesNow(dir, reps) : undefined;
+  const now = await nativeTimesNow(dir, nativeReps);
   const native: HeavyResults['native'] = {};
   for (const [k, v] of Object.entries(raw)) {
     const { expected: _expected, ...rest } = v;
@@ -140,7 +140,7 @@ export async function heavyKernels(
   }
   return {
     native,
-    native_timed: retime ? 'in this run, just before the inferd kernels' : 'when the models were trained (--quick)',
+    native_timed: `in this run, just before the inferd kernels (median of ${nativeReps})`,
     kernels: await measureKernels(dir, reps, undefined, now),
   };
 }

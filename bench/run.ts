@@ -590,7 +590,7 @@ async function main(): Promise<number> {
       const { dir, trainS } = await prepareHeavyModels(log);
       const reps = flags.quick ? 10 : 30;
       log(`heavy models: kernel times, 1,000 rows, median of ${reps} (inferd in this process; native from ${dir})`);
-      const k = await heavyKernels(dir, reps, !flags.quick);
+      const k = await heavyKernels(dir, reps, flags.quick ? 5 : 20);
       heavy = { models_dir: dir, train_s: trainS, ...k, kernel_reps: reps, notes: [] };
       for (const t of k.kernels)
         log(
