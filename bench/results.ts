@@ -81,6 +81,8 @@ export interface Results {
   ratios: Record<string, number | null>;
   cold_start: ColdStart;
   density: Density;
+  /** The heavy models' kernel times and native references (bench/heavy.ts); absent when they were skipped. */
+  heavy?: unknown;
   profile?: unknown;
   machine: {
     cpus: number;
@@ -202,6 +204,14 @@ export function checkTargets(r: Record<string, number | null>): TargetCheck[] {
     t('binary_vs_json_1mib', r.binary_vs_json_1mib ?? null, '>= 20', (v) => v >= 20),
     t('cold_start_ms', r.cold_start_ms ?? null, '<= 300', (v) => v <= 300),
     t('mib_per_extra_model', r.mib_per_extra_model ?? null, '<= 10', (v) => v <= 10),
+    // Issue 20: heavy models, 1,000-row batches.
+    ...['xgboost', 'rf', 'gb', 'mlp'].flatMap((m) => [
+      t(`heavy_${m}_1000_c4_rps_vs_kserve`, r[`heavy_${m}_1000_c4_rps_vs_kserve`] ?? null, '>= 2', (v) => v >= 2),
+      t(`heavy_${m}_1000_c1_p99_vs_kserve`, r[`heavy_${m}_1000_c1_p99_vs_kserve`] ?? null, '<= 0.5', (v) => v <= 0.5),
+    ]),
+    ...['xgboost', 'rf', 'gb'].map((m) =>
+      t(`heavy_${m}_kernel_vs_native`, r[`heavy_${m}_kernel_vs_native`] ?? null, '<= 1.2', (v) => v <= 1.2),
+    ),
   ];
 }
 

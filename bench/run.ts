@@ -1,7 +1,9 @@
-// `npm run bench [-- --quick] [-- --no-profile] [-- --no-kserve]`: inferd (through its gateway and at the
-// replica), KServe v0.12.1's sklearnserver and a bare node:http server, side by side under the same wrk
-// load on 127.0.0.1; cold start; memory per model; a CPU profile of the hot path. Prints the table and the
-// ratios of the design's performance targets and writes bench/results/latest.json.
+// `npm run bench [-- --quick] [-- --no-profile] [-- --no-kserve] [-- --heavy-only]`: inferd (through its gateway
+// and at the replica), KServe v0.12.1's sklearnserver and a bare node:http server, side by side under the same
+// wrk load on 127.0.0.1; cold start; memory per model; a CPU profile of the hot path; the heavy models
+// (bench/heavy.ts: kernel times against the native libraries, and served against KServe's sklearnserver/
+// xgbserver in the full run). Prints the table and the ratios of the performance targets and writes
+// bench/results/latest.json.
 // Every process it starts is stopped by its process group, also on errors and Ctrl-C.
 
 import { execFileSync } from 'node:child_process';
@@ -19,6 +21,14 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type CpuProfile, formatSummary, type ProfileSummary, summarizeProfile } from './cpuprofile.js';
+import {
+  HEAVY_MODELS,
+  type HeavyResults,
+  heavyKernels,
+  heavyRatios,
+  heavyServing,
+  prepareHeavyModels,
+} from './heavy.js';
 import { request } from './http-client.js';
 import { type CaseSpec, type MeasureOptions, measureCase } from './measure.js';
 import { bigBinary, bigJson, type Payload, v1Iris, v2Iris } from './payloads.js';
@@ -61,6 +71,8 @@ interface Flags {
   quick: boolean;
   profile: boolean;
   kserve: boolean;
+  /** Only the heavy models (kernels, and their serving cases unless --quick). */
+  heavyOnly: boolean;
   density: number[];
   out: string;
 }
@@ -69,11 +81,11 @@ function parseFlags(argv: string[]): Flags {
   const quick = argv.includes('--quick');
   const densityArg = argv.find((a) => a.startsWith('--density='));
   const outArg = argv.find((a) => a.startsWith('--out='));
-  const known = /^--(quick|profile|no-profile|no-kserve|density=[\d,]+|out=.+|help)$/;
+  const known = /^--(quick|profile|no-profile|no-kserve|heavy-only|density=[\d,]+|out=.+|help)$/;
   const unknown = argv.filter((a) => !known.test(a));
   if (argv.includes('--help') || unknown.length) {
     process.stdout.write(
-      `${unknown.length ? `unknown flags: ${unknown.join(' ')}\n` : ''}usage: npm run bench -- [--quick] [--profile|--no-profile] [--no-kserve] [--density=1,10,100] [--out=FILE]\n`,
+      `${unknown.length ? `unknown flags: ${unknown.join(' ')}\n` : ''}usage: npm run bench -- [--quick] [--profile|--no-profile] [--no-kserve] [--heavy-only] [--density=1,10,100] [--out=FILE]\n`,
     );
     process.exit(unknown.length ? 2 : 0);
   }
@@ -81,6 +93,7 @@ function parseFlags(argv: string[]): Flags {
     quick,
     profile: argv.includes('--profile') || (!quick && !argv.includes('--no-profile')),
     kserve: !argv.includes('--no-kserve'),
+    heavyOnly: argv.includes('--heavy-only'),
     density: densityArg
       ? densityArg
           .slice('--density='.length)
@@ -399,7 +412,7 @@ async function main(): Promise<number> {
   log(`  replica pid ${replica.pid} on port ${replica.port}`);
 
   // Cold start: apply → first answer on the running serve, before anything else runs beside it.
-  if (!interrupted) {
+  if (!interrupted && !flags.heavyOnly) {
     log('cold start: apply an InferenceService → first answer through the gateway');
     try {
       const runs = await measureColdStart(serve, flags.quick ? 1 : 3, flags.quick ? 15_000 : 60_000);
@@ -413,7 +426,7 @@ async function main(): Promise<number> {
 
   // A linear model for the 1 MiB codec comparison where the model's own compute is negligible.
   let linear: { url: string; model: string } | undefined;
-  if (!flags.quick) {
+  if (!flags.quick && !flags.heavyOnly) {
     try {
       const linearDir = join(repoRoot, 'test', 'fixtures', 'sklearn', 'models', 'logreg_multinomial_iris');
       await applyIsvc(serve.url, isvcManifest('bench-linear', linearDir));
@@ -428,7 +441,8 @@ async function main(): Promise<number> {
   // (c) bare node:http answering the replica's bytes.
   let bare: Bare | undefined;
   try {
-    bare = await startBare(groups, { replicaUrl, model: 'sklearn-iris', payloads: [v1Iris, v2Iris], workDir });
+    if (!flags.heavyOnly)
+      bare = await startBare(groups, { replicaUrl, model: 'sklearn-iris', payloads: [v1Iris, v2Iris], workDir });
   } catch (err) {
     notes.push(`bare server failed: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -436,12 +450,13 @@ async function main(): Promise<number> {
   // (b) KServe's own server on the same model file. --quick measures density on the running serve while
   // KServe boots (RSS does not care about CPU contention; KServe's start time then does, and says so).
   let kserve: KServe | undefined;
-  const kserveStart = flags.kserve
+  const irisKServe = flags.kserve && !flags.heavyOnly;
+  const kserveStart = irisKServe
     ? startKServe(groups, { modelDir: irisModelDir, firstRequest: v1Iris })
     : Promise.reject(new Error('--no-kserve'));
   kserveStart.catch(() => undefined);
-  if (flags.kserve) log('starting KServe v0.12.1 sklearnserver');
-  if (flags.quick) {
+  if (irisKServe) log('starting KServe v0.12.1 sklearnserver');
+  if (flags.quick && !flags.heavyOnly) {
     log(`density: RSS of inferd serve + replicas with ${flags.density.join(', ')} models (during the KServe start)`);
     try {
       density.points = await densityPoints(serve, flags.density, Date.now() + 20_000);
@@ -452,7 +467,7 @@ async function main(): Promise<number> {
       log(`  ${notes[notes.length - 1]}`);
     }
   }
-  if (flags.kserve) {
+  if (irisKServe) {
     try {
       kserve = await kserveStart;
       if (flags.quick) cold.note = 'KServe start measured while inferd loaded the density models (--quick)';
@@ -549,8 +564,10 @@ async function main(): Promise<number> {
     }
   };
 
-  log('throughput (wrk)');
-  if (flags.quick) {
+  if (!flags.heavyOnly) log('throughput (wrk)');
+  if (flags.heavyOnly) {
+    // the heavy models only, below
+  } else if (flags.quick) {
     // The cases that carry the targets first; V2 only replica vs KServe, last.
     for (const s of small(v1Iris, 16)) await run(s);
     await bigCases();
@@ -565,10 +582,45 @@ async function main(): Promise<number> {
   if (kserve) await groups.stop(kserve.started.pid);
   if (bare) await groups.stop(bare.started.pid);
 
+  // Heavy models: kernel times in this process (quick: fewer repetitions), then (full run) served through the
+  // gateway next to KServe's servers on the same files.
+  let heavy: HeavyResults | undefined;
+  if (!interrupted) {
+    try {
+      const { dir, trainS } = await prepareHeavyModels(log);
+      const reps = flags.quick ? 10 : 30;
+      log(`heavy models: kernel times, 1,000 rows, median of ${reps} (inferd in this process; native from ${dir})`);
+      const k = await heavyKernels(dir, reps, flags.quick ? 5 : 20);
+      heavy = { models_dir: dir, train_s: trainS, ...k, kernel_reps: reps, notes: [] };
+      for (const t of k.kernels)
+        log(
+          `  ${t.model}: inferd ${t.inferd_ms} ms, native 1 thread ${t.native_single_thread_ms} ms (2 threads ${t.native_two_thread_ms}), ratio ${t.ratio_to_native}, labels agree ${t.agrees}`,
+        );
+      if (!flags.quick) {
+        await heavyServing(
+          {
+            serveUrl: serve.url,
+            servePid: serve.started.pid,
+            groups,
+            kserve: flags.kserve,
+            log,
+            run,
+            notes: heavy.notes,
+            models: HEAVY_MODELS,
+          },
+          dir,
+        );
+      } else heavy.notes.push('--quick: kernel times only; the served heavy cases run in the full bench');
+    } catch (err) {
+      notes.push(`heavy models skipped: ${err instanceof Error ? err.message : String(err)}`);
+      log(`  ${notes[notes.length - 1]}`);
+    }
+  }
+
   await groups.stop(serve.started.pid, 20_000);
 
   // Density (full run): one fresh inferd serve without the demo, N models.
-  if (!flags.quick && !interrupted) {
+  if (!flags.quick && !interrupted && !flags.heavyOnly) {
     log(`density: RSS of inferd serve + replicas with ${flags.density.join(', ')} models`);
     try {
       // Packed mode: the sklearn models share model-host processes, one worker thread per model.
@@ -595,7 +647,7 @@ async function main(): Promise<number> {
     if (note) density.note = density.note ? `${density.note}; ${note}` : note;
   }
 
-  if (flags.profile && !interrupted) {
+  if (flags.profile && !interrupted && !flags.heavyOnly) {
     log('profile: node --cpu-prof on the gateway and the replica under V1 c16 load');
     try {
       profile.v1_c16_gateway = await profileHotPath(workDir, 'v1_c16_gateway', flags.quick ? 3 : 10, m);
@@ -607,10 +659,11 @@ async function main(): Promise<number> {
     }
   }
 
-  const ratios = computeRatios(cases, cold, density);
+  const ratios = { ...computeRatios(cases, cold, density), ...heavyRatios(cases, heavy?.kernels ?? []) };
   const results: Results = {
     cases,
     ratios,
+    heavy,
     cold_start: cold,
     density,
     profile: Object.keys(profile).length ? profile : undefined,
@@ -630,7 +683,8 @@ async function main(): Promise<number> {
   const problems = validateResults(results);
   mkdirSync(join(flags.out, '..'), { recursive: true });
   writeFileSync(flags.out, `${JSON.stringify(results, null, 2)}\n`);
-  if (!flags.quick) writeFileSync(join(flags.out, '..', 'latest-full.json'), `${JSON.stringify(results, null, 2)}\n`);
+  if (!flags.quick && !flags.heavyOnly)
+    writeFileSync(join(flags.out, '..', 'latest-full.json'), `${JSON.stringify(results, null, 2)}\n`);
 
   log('');
   log(formatTable(cases));

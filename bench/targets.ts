@@ -16,6 +16,7 @@ export const repoRoot = resolve(here, '..', '..');
 export const cliEntry = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 export const irisModelDir = join(repoRoot, 'models', 'sklearn-iris');
 export const kservePeerScript = '/work/shared/peers/run-kserve-sklearn.sh';
+export const kserveXgbPeerScript = '/work/shared/peers/run-kserve-xgboost.sh';
 
 export const ISVC_API = '/apis/serving.kserve.io/v1beta1/namespaces';
 
@@ -67,12 +68,12 @@ export async function waitIsvcReady(
   );
 }
 
-export function isvcManifest(name: string, storageUri: string, ns = 'default'): object {
+export function isvcManifest(name: string, storageUri: string, ns = 'default', format = 'sklearn'): object {
   return {
     apiVersion: 'serving.kserve.io/v1beta1',
     kind: 'InferenceService',
     metadata: { name, namespace: ns },
-    spec: { predictor: { model: { modelFormat: { name: 'sklearn' }, storageUri } } },
+    spec: { predictor: { model: { modelFormat: { name: format }, storageUri } } },
   };
 }
 
@@ -146,31 +147,41 @@ export function kserveNeedsInstall(): boolean {
 
 export async function startKServe(
   groups: ProcessGroups,
-  opts: { modelDir: string; firstRequest: Payload; env?: Record<string, string>; timeoutMs?: number },
+  opts: {
+    modelDir: string;
+    firstRequest: Payload;
+    env?: Record<string, string>;
+    timeoutMs?: number;
+    /** The peer script (sklearnserver by default) and the model name it serves (MODEL_NAME). */
+    script?: string;
+    model?: string;
+  },
 ): Promise<KServe> {
+  const model = opts.model ?? 'sklearn-iris';
+  const what = opts.script === kserveXgbPeerScript ? 'KServe xgbserver' : 'KServe sklearnserver';
   const aptInstalled = kserveNeedsInstall();
   const port = await freePort();
   let grpc = await freePort();
   while (grpc === port) grpc = await freePort();
   const t0 = performance.now();
   const started = groups.start(
-    'kserve sklearnserver',
+    what,
     'bash',
-    [kservePeerScript, opts.modelDir, String(port), String(grpc)],
+    [opts.script ?? kservePeerScript, opts.modelDir, String(port), String(grpc)],
     {
-      env: { ...process.env, ...(opts.env ?? {}) },
+      env: { ...process.env, ...(opts.env ?? {}), ...(opts.model ? { MODEL_NAME: model } : {}) },
     },
   );
   const url = `http://127.0.0.1:${port}`;
   await pollUntil(`${url}/v2/health/ready`, (r) => r.status === 200, {
     timeoutMs: opts.timeoutMs ?? (aptInstalled ? 600_000 : 120_000),
     intervalMs: 20,
-    what: 'KServe sklearnserver',
+    what,
     alive: () => !started.exited(),
   });
   const startToReadyMs = performance.now() - t0;
   const p = opts.firstRequest;
-  const r = await request(url + p.path('sklearn-iris'), { method: 'POST', headers: p.headers, body: p.body });
+  const r = await request(url + p.path(model), { method: 'POST', headers: p.headers, body: p.body });
   const wrong = p.check(r);
   if (wrong) throw new Error(`KServe answered wrongly: ${wrong}`);
   return { started, url, startToReadyMs, startToFirstAnswerMs: performance.now() - t0, aptInstalled };

@@ -8,12 +8,33 @@
 //
 // Node encoding: internal nodes of every tree share one index space; a child c < 0 is leaf ~c in one shared leaf
 // space. Scores sum tree outputs in float64, iteration by iteration, as GBDT::PredictRaw does.
+//
+// Ensembles of numerical splits whose missing type is None or NaN (no categorical splits, no Zero missing type,
+// no linear trees: what LightGBM trains on dense data by default) take a faster walk, #addLevelWalk: leaves
+// join the node space looping on themselves, and each split becomes `right = x > threshold, or x is NaN and
+// NaN goes right` -- the same decision as above with the missing handling folded into one per-node bit.
 
 import type { LgbTree } from './lgb-text-model.js';
 
 /** kZeroThreshold: LightGBM's float literal 1e-35f, widened to double. */
 const ZERO_THRESHOLD = Math.fround(1e-35);
 const INT_LIMIT = 2147483648;
+/** Rows walked through the trees together: their features stay in cache while every tree passes over them. */
+const ROW_BLOCK = 64;
+/** Deeper trees are walked row by row: the level walk costs the deepest path for every row. */
+const MAX_LEVEL_WALK_DEPTH = 16;
+
+/** The level walk's arrays: nodes then leaves in one space; child[2n], child[2n+1] are left and right. */
+interface LevelWalk {
+  child: Int32Array;
+  feature: Int32Array;
+  threshold: Float64Array;
+  nanRight: Uint8Array;
+  root: Int32Array;
+  depth: Int32Array;
+  /** Global node count: node n >= internal is leaf n - internal. */
+  internal: number;
+}
 
 export class LgbTreeEnsemble {
   readonly numTrees: number;
@@ -31,6 +52,8 @@ export class LgbTreeEnsemble {
   readonly #root: Int32Array;
   /** Linear trees only, per global leaf: the leaf's model, or undefined for constant leaves. */
   readonly #linear: ({ constant: number; features: Int32Array; coeff: Float64Array } | undefined)[] | null;
+  /** Present when every split is numerical with missing type None or NaN and no tree is linear. */
+  readonly #walk: LevelWalk | null;
 
   constructor(trees: readonly LgbTree[]) {
     this.numTrees = trees.length;
@@ -84,6 +107,128 @@ export class LgbTreeEnsemble {
       leafBase += tree.numLeaves;
       wordBase += tree.catThreshold.length;
     });
+    this.#walk = this.#levelWalk(nodes, leaves);
+  }
+
+  #levelWalk(nodes: number, leaves: number): LevelWalk | null {
+    if (this.#linear !== null) return null;
+    for (let n = 0; n < nodes; n++) {
+      const dt = this.#decision[n]!;
+      if (dt & 1 || ((dt >> 2) & 3) === 1) return null; // categorical, or missing type Zero
+    }
+    const total = nodes + leaves;
+    const walk: LevelWalk = {
+      child: new Int32Array(2 * total),
+      feature: new Int32Array(total),
+      threshold: new Float64Array(total),
+      nanRight: new Uint8Array(total),
+      root: new Int32Array(this.numTrees),
+      depth: new Int32Array(this.numTrees),
+      internal: nodes,
+    };
+    const at = (c: number) => (c >= 0 ? c : nodes + ~c);
+    for (let n = 0; n < nodes; n++) {
+      const dt = this.#decision[n]!;
+      const thr = this.#threshold[n]!;
+      walk.child[2 * n] = at(this.#left[n]!);
+      walk.child[2 * n + 1] = at(this.#right[n]!);
+      walk.feature[n] = this.#feature[n]!;
+      walk.threshold[n] = thr;
+      // Missing type None: NaN is read as 0, so it goes where 0 goes. NaN: the default side.
+      walk.nanRight[n] = ((dt >> 2) & 3) === 2 ? +!(dt & 2) : +!(0 <= thr);
+    }
+    for (let l = nodes; l < total; l++) {
+      walk.child[2 * l] = l;
+      walk.child[2 * l + 1] = l;
+      walk.threshold[l] = Number.POSITIVE_INFINITY; // x > +inf is false and NaN stays left: the leaf keeps it
+    }
+    const level = new Int32Array(total);
+    for (let t = 0; t < this.numTrees; t++) {
+      const root = at(this.#root[t]!);
+      walk.root[t] = root;
+      const stack = [root];
+      level[root] = 0;
+      let depth = 0;
+      while (stack.length) {
+        const n = stack.pop()!;
+        if (n >= nodes) {
+          if (level[n]! > depth) depth = level[n]!;
+          continue;
+        }
+        for (const c of [walk.child[2 * n]!, walk.child[2 * n + 1]!]) {
+          level[c] = level[n]! + 1;
+          stack.push(c);
+        }
+      }
+      walk.depth[t] = depth;
+    }
+    return walk;
+  }
+
+  /** #addRawScores for ensembles with a level walk: blocks of rows, tree by tree, 4 rows walking together. */
+  #addLevelWalk(
+    walk: LevelWalk,
+    x: Float64Array,
+    rows: number,
+    nFeatures: number,
+    k: number,
+    iterations: number,
+    out: Float64Array,
+  ): void {
+    const { child, feature, threshold, nanRight, root, depth: depthOf, internal } = walk;
+    const leafValue = this.#leafValue;
+    const trees = iterations * k;
+    for (let blockStart = 0; blockStart < rows; blockStart += ROW_BLOCK) {
+      const blockEnd = Math.min(rows, blockStart + ROW_BLOCK);
+      const blockEnd4 = blockEnd - ((blockEnd - blockStart) % 4);
+      for (let t = 0; t < trees; t++) {
+        const start = root[t]!;
+        const c = t % k;
+        const depth = depthOf[t]!;
+        let r = blockStart;
+        if (depth <= MAX_LEVEL_WALK_DEPTH) {
+          for (; r < blockEnd4; r += 4) {
+            const a0 = r * nFeatures;
+            const a1 = a0 + nFeatures;
+            const a2 = a1 + nFeatures;
+            const a3 = a2 + nFeatures;
+            let n0 = start;
+            let n1 = start;
+            let n2 = start;
+            let n3 = start;
+            for (let d = 0; d < depth; d++) {
+              const v0 = x[a0 + feature[n0]!]!;
+              const v1 = x[a1 + feature[n1]!]!;
+              const v2 = x[a2 + feature[n2]!]!;
+              const v3 = x[a3 + feature[n3]!]!;
+              // biome-ignore lint/suspicious/noSelfCompare: the NaN test, branch-free
+              n0 = child[2 * n0 + (+(v0 > threshold[n0]!) | (+(v0 !== v0) & nanRight[n0]!))]!;
+              // biome-ignore lint/suspicious/noSelfCompare: as above
+              n1 = child[2 * n1 + (+(v1 > threshold[n1]!) | (+(v1 !== v1) & nanRight[n1]!))]!;
+              // biome-ignore lint/suspicious/noSelfCompare: as above
+              n2 = child[2 * n2 + (+(v2 > threshold[n2]!) | (+(v2 !== v2) & nanRight[n2]!))]!;
+              // biome-ignore lint/suspicious/noSelfCompare: as above
+              n3 = child[2 * n3 + (+(v3 > threshold[n3]!) | (+(v3 !== v3) & nanRight[n3]!))]!;
+            }
+            const o = r * k + c;
+            out[o] += leafValue[n0 - internal]!;
+            out[o + k] += leafValue[n1 - internal]!;
+            out[o + 2 * k] += leafValue[n2 - internal]!;
+            out[o + 3 * k] += leafValue[n3 - internal]!;
+          }
+        }
+        for (; r < blockEnd; r++) {
+          const a = r * nFeatures;
+          let n = start;
+          while (n < internal) {
+            const v = x[a + feature[n]!]!;
+            // biome-ignore lint/suspicious/noSelfCompare: as above
+            n = child[2 * n + (+(v > threshold[n]!) | (+(v !== v) & nanRight[n]!))]!;
+          }
+          out[r * k + c] += leafValue[n - internal]!;
+        }
+      }
+    }
   }
 
   /** Adds iterations [0, iterations) to `out` (rows × k raw scores, row-major, zeroed by the caller). */
@@ -95,6 +240,10 @@ export class LgbTreeEnsemble {
     iterations: number,
     out: Float64Array,
   ): void {
+    if (this.#walk) {
+      this.#addLevelWalk(this.#walk, x, rows, nFeatures, k, iterations, out);
+      return;
+    }
     const feature = this.#feature;
     const threshold = this.#threshold;
     const decision = this.#decision;

@@ -48,11 +48,13 @@ class ForestClassifier implements Estimator {
   #averageProba(x: Float32Array, rows: number): Float64Array {
     const k = this.#labels.count;
     const out = new Float64Array(rows * k);
+    const leaves = new Int32Array(rows);
     for (let t = 0; t < this.#trees.length; t++) {
       const tree = this.#trees[t]!;
       const proba = this.#leaves[t]!.proba;
+      tree.leaves(x, rows, this.nFeatures, leaves);
       for (let r = 0; r < rows; r++) {
-        const leaf = tree.leaf(x, r * this.nFeatures) * k;
+        const leaf = leaves[r]! * k;
         const o = r * k;
         for (let c = 0; c < k; c++) out[o + c] += proba[leaf + c]!;
       }
@@ -96,10 +98,12 @@ class ForestRegressor implements Estimator {
   predict(x: Float64Array | Float32Array, rows: number): Prediction {
     const t = this.#nOutputs;
     const out = new Float64Array(rows * t);
+    const leaves = new Int32Array(rows);
     for (const tree of this.#trees) {
       const stride = t * tree.maxClasses;
+      tree.leaves(x as Float32Array, rows, this.nFeatures, leaves);
       for (let r = 0; r < rows; r++) {
-        const v = tree.leaf(x as Float32Array, r * this.nFeatures) * stride;
+        const v = leaves[r]! * stride;
         for (let o = 0; o < t; o++) out[r * t + o] += tree.values[v + o * tree.maxClasses]!;
       }
     }

@@ -75,12 +75,14 @@ class Stages {
     const raw = new Float64Array(rows * k);
     if (this.init) this.#initRaw(x, rows, loss, raw);
     const scale = this.learningRate;
+    const leaves = new Int32Array(rows);
     for (let i = 0; i < this.nStages; i++) {
       for (let c = 0; c < k; c++) {
         const tree = this.trees[i * k + c]!;
         const stride = tree.nOutputs * tree.maxClasses;
+        tree.leaves(x, rows, nFeatures, leaves);
         for (let r = 0; r < rows; r++) {
-          raw[r * k + c] = raw[r * k + c]! + scale * tree.values[tree.leaf(x, r * nFeatures) * stride]!;
+          raw[r * k + c] = raw[r * k + c]! + scale * tree.values[leaves[r]! * stride]!;
         }
       }
     }

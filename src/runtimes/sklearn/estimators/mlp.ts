@@ -4,6 +4,7 @@
 
 import { PyObject } from '../pickle/py-values.js';
 import { ClassLabels } from './class-labels.js';
+import { denseForward, transposeWeights } from './dense.js';
 import type { Estimator, FeatureData, Prediction } from './estimator.js';
 import type { EstimatorState } from './estimator-state.js';
 import { numpySum } from './numpy-sum.js';
@@ -47,7 +48,7 @@ function activate(kind: Activation, a: Float64Array, start: number, n: number): 
 class Network {
   readonly nInputs: number;
   readonly nOutputs: number;
-  readonly #weights: Float64Array[]; // layer i: in × out, row-major
+  readonly #weights: Float64Array[]; // layer i: out × in, row-major (coefs_[i] transposed)
   readonly #biases: Float64Array[];
   readonly #sizes: number[];
   readonly #hidden: Activation;
@@ -67,7 +68,9 @@ class Network {
       else if (rows !== this.#sizes[i]) throw state.invalid('has coefs_ whose layers do not chain');
       this.#sizes.push(cols);
     });
-    this.#weights = coefs.map((coef, i) => floatArray(coef, state, `coefs_[${i}]`));
+    this.#weights = coefs.map((coef, i) =>
+      transposeWeights(floatArray(coef, state, `coefs_[${i}]`), this.#sizes[i]!, this.#sizes[i + 1]!),
+    );
     this.#biases = intercepts.map((intercept, i) => floatArray(intercept, state, `intercepts_[${i}]`));
     this.#biases.forEach((b, i) => {
       if (b.length !== this.#sizes[i + 1]) throw state.invalid(`has intercepts_[${i}] of the wrong length`);
@@ -88,17 +91,9 @@ class Network {
       const w = this.#weights[l]!;
       const b = this.#biases[l]!;
       const out = new Float64Array(rows * nOut);
-      for (let r = 0; r < rows; r++) {
-        const io = r * nIn;
-        const oo = r * nOut;
-        for (let j = 0; j < nIn; j++) {
-          const v = input[io + j]!;
-          if (v === 0) continue;
-          for (let o = 0; o < nOut; o++) out[oo + o] += v * w[j * nOut + o]!;
-        }
-        for (let o = 0; o < nOut; o++) out[oo + o] = out[oo + o]! + b[o]!;
-        activate(l === layers - 1 ? this.#output : this.#hidden, out, oo, nOut);
-      }
+      denseForward(input, rows, nIn, w, b, nOut, out);
+      const activation = l === layers - 1 ? this.#output : this.#hidden;
+      for (let r = 0; r < rows; r++) activate(activation, out, r * nOut, nOut);
       input = out;
     }
     return input;

@@ -10,6 +10,11 @@ import { EstimatorState } from './estimator-state.js';
 import { numpySum } from './numpy-sum.js';
 
 const TREE_LEAF = -1;
+/**
+ * Trees up to this depth are walked level by level, 4 rows at once (see FlatTree.leaves); deeper ones (a forest
+ * grown with max_depth=None) row by row, since the level walk costs the deepest path for every row.
+ */
+const MAX_LEVEL_WALK_DEPTH = 20;
 
 /** One fitted `sklearn.tree._tree.Tree`, flattened and checked so that walking it always terminates. */
 export class FlatTree {
@@ -22,6 +27,15 @@ export class FlatTree {
   readonly nOutputs: number;
   readonly maxClasses: number;
   readonly nodeCount: number;
+  /** Edges on the longest root-to-leaf path. */
+  readonly depth: number;
+  /**
+   * child[2n] / child[2n + 1]: where node n sends `x <= threshold` / anything else (NaN included); a leaf
+   * sends everything to itself, so a walk of `depth` steps ends on every row's leaf without testing for it.
+   */
+  readonly #child: Int32Array;
+  /** feature with leaves (sklearn's -2, TREE_UNDEFINED) reading column 0: a leaf's test goes nowhere anyway. */
+  readonly #walkFeature: Int32Array;
 
   constructor(tree: PyObject, nFeatures: number, owner: EstimatorState) {
     const state = new EstimatorState(tree);
@@ -49,6 +63,62 @@ export class FlatTree {
         throw owner.invalid(`has a corrupt tree (node ${node})`);
       }
     }
+    this.#child = new Int32Array(2 * this.nodeCount);
+    this.#walkFeature = new Int32Array(this.nodeCount);
+    const level = new Int32Array(this.nodeCount);
+    let depth = 0;
+    for (let node = 0; node < this.nodeCount; node++) {
+      const l = this.left[node]!;
+      if (l === TREE_LEAF) {
+        this.#child[2 * node] = node;
+        this.#child[2 * node + 1] = node;
+        continue;
+      }
+      this.#child[2 * node] = l;
+      this.#walkFeature[node] = this.feature[node]!;
+      this.#child[2 * node + 1] = this.right[node]!;
+      // Children come after their parent (checked above), so their level is set before they are visited.
+      level[l] = level[node]! + 1;
+      level[this.right[node]!] = level[node]! + 1;
+      if (level[node]! + 1 > depth) depth = level[node]! + 1;
+    }
+    this.depth = depth;
+  }
+
+  /**
+   * out[r] = the leaf row r of `x` lands in, for rows [0, rows). 4 rows walk down together, level by level:
+   * their walks are independent, so the CPU overlaps them, and no row tests whether it has reached its leaf.
+   */
+  leaves(x: Float32Array, rows: number, nFeatures: number, out: Int32Array): void {
+    let r = 0;
+    if (this.depth <= MAX_LEVEL_WALK_DEPTH) {
+      const child = this.#child;
+      const feature = this.#walkFeature;
+      const threshold = this.threshold;
+      const depth = this.depth;
+      const rows4 = rows - (rows % 4);
+      for (; r < rows4; r += 4) {
+        const a0 = r * nFeatures;
+        const a1 = a0 + nFeatures;
+        const a2 = a1 + nFeatures;
+        const a3 = a2 + nFeatures;
+        let n0 = 0;
+        let n1 = 0;
+        let n2 = 0;
+        let n3 = 0;
+        for (let d = 0; d < depth; d++) {
+          n0 = child[2 * n0 + 1 - +(x[a0 + feature[n0]!]! <= threshold[n0]!)]!;
+          n1 = child[2 * n1 + 1 - +(x[a1 + feature[n1]!]! <= threshold[n1]!)]!;
+          n2 = child[2 * n2 + 1 - +(x[a2 + feature[n2]!]! <= threshold[n2]!)]!;
+          n3 = child[2 * n3 + 1 - +(x[a3 + feature[n3]!]! <= threshold[n3]!)]!;
+        }
+        out[r] = n0;
+        out[r + 1] = n1;
+        out[r + 2] = n2;
+        out[r + 3] = n3;
+      }
+    }
+    for (; r < rows; r++) out[r] = this.leaf(x, r * nFeatures);
   }
 
   /** The leaf that row `row` of `x` (float32, row-major with `nFeatures` columns) lands in. */
