@@ -9,6 +9,7 @@ import { messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { discoveryDocument, versionDocument } from './discovery.js';
+import { serveOpenApi } from './openapi-handler.js';
 import { DEFAULT_MAX_BODY_BYTES } from './request-body.js';
 import {
   type Admit,
@@ -67,8 +68,13 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   };
 
   /** Answers the routes that are not stored objects. */
-  function serveFixed(route: Exclude<ApiRoute, { type: 'collection' | 'object' }>, res: ServerResponse): void {
+  function serveFixed(
+    route: Exclude<ApiRoute, { type: 'collection' | 'object' }>,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): void {
     if (route.type === 'healthz') sendText(res, 200, 'ok');
+    else if (route.type === 'openapi') serveOpenApi(route, req, res, version);
     else if (route.type === 'version') sendJson(res, 200, versionDocument(version));
     else if (route.type === 'discovery') {
       const doc = discoveryDocument(route.path);
@@ -119,7 +125,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       const route = parseApiPath(url.pathname);
       if (!route) return false;
       if (route.type !== 'collection' && route.type !== 'object') {
-        serveFixed(route, res);
+        serveFixed(route, req, res);
         return true;
       }
       serveResource(route, req, res, url.searchParams).catch((err) => {
