@@ -2,7 +2,7 @@
 // client settings name (--server, INFERD_SERVER, ~/.inferd/config), or merges it into FILE and makes it
 // current, so `kubectl` and KServe's SDK talk to inferd with no other setup.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
 import { InferdError, messageOf } from '../../errors.js';
@@ -48,6 +48,7 @@ async function kubeconfig(ctx: CommandContext): Promise<number> {
   mkdirSync(dirname(path), { recursive: true });
   // 0600 as kubectl writes it: a context may carry a token.
   writeFileSync(path, stringify(merged), { mode: 0o600 });
+  chmodSync(path, 0o600); // `mode` applies only when the file is created
   ctx.io.stdout.write(`wrote context "${entry.name}" (server ${entry.server}) to ${path} and made it current\n`);
   return 0;
 }
