@@ -183,7 +183,12 @@ export async function handleObject(deps: HandlerDeps, ctx: RequestContext, name:
       const query = parseListQuery(ctx.params);
       if (query.watch) return watch(deps, ctx, query, name);
       const table = tableRequest(ctx);
-      if (table) return sendJson(res, 200, toTable(kind, [current()], { ...table, nowMs: Date.now() }));
+      if (table) {
+        // The Table's resourceVersion is the object's, as the apiserver's: `kubectl get NAME -w` watches from it.
+        const obj = current();
+        const resourceVersion = obj.metadata.resourceVersion;
+        return sendJson(res, 200, toTable(kind, [obj], { ...table, resourceVersion, nowMs: Date.now() }));
+      }
       return sendJson(res, 200, current());
     }
     case 'PUT': {
