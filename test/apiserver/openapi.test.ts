@@ -61,7 +61,7 @@ test('/openapi/v2 is Swagger 2.0 with #/definitions references', () => {
   assert.ok(patch.parameters.some((p: Doc) => p.in === 'body'));
 });
 
-test('served over HTTP: v3 root and group-version documents, v2 as JSON, 406 for a protobuf-only Accept', async (t) => {
+test('served over HTTP: v3 root and group-version documents, v2 as JSON or (empty) protobuf, 406 for v3 protobuf', async (t) => {
   const h = await startApi(t);
   const root = await call(h, 'GET', '/openapi/v3');
   assert.equal(root.status, 200);
@@ -70,10 +70,18 @@ test('served over HTTP: v3 root and group-version documents, v2 as JSON, 406 for
   assert.equal(gv.json.openapi, '3.0.0');
   assert.equal((await call(h, 'GET', '/openapi/v3/apis/serving.kserve.io/v9')).status, 404);
   assert.equal((await call(h, 'GET', '/openapi/v2')).json.swagger, '2.0');
+  // kubectl asks for v2 in protobuf only: a Swagger 2.0 document with no definitions (validation is inferd's).
   const pb = await fetch(`${h.base}/openapi/v2`, {
     headers: { accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' },
     signal: AbortSignal.timeout(10_000),
   });
-  assert.equal(pb.status, 406);
-  assert.equal(((await pb.json()) as { reason: string }).reason, 'NotAcceptable');
+  assert.equal(pb.status, 200);
+  assert.equal(pb.headers.get('content-type'), 'application/octet-stream');
+  assert.deepEqual([...new Uint8Array(await pb.arrayBuffer())], [0x0a, 0x03, ...Buffer.from('2.0')]);
+  const v3pb = await fetch(`${h.base}/openapi/v3/api/v1`, {
+    headers: { accept: 'application/com.github.proto-openapi.spec.v3@v1.0+protobuf' },
+    signal: AbortSignal.timeout(10_000),
+  });
+  assert.equal(v3pb.status, 406);
+  assert.equal(((await v3pb.json()) as { reason: string }).reason, 'NotAcceptable');
 });
