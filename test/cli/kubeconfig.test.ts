@@ -12,8 +12,16 @@ function io(env: Record<string, string | undefined> = {}) {
   let err = '';
   return {
     io: {
-      stdout: { write: (s: string) => (out += s) },
-      stderr: { write: (s: string) => (err += s) },
+      stdout: {
+        write: (s: string) => {
+          out += s;
+        },
+      },
+      stderr: {
+        write: (s: string) => {
+          err += s;
+        },
+      },
       env: { HOME: '/nonexistent', ...env },
     },
     out: () => out,
