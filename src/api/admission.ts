@@ -3,10 +3,23 @@
 // API calls admit() for every create/replace; controllers write status through the store, not through here.
 
 import { InferdError } from '../errors.js';
-import { DEFAULT_NAMESPACE, defaultInferenceService } from './inference-service.defaults.js';
+import {
+  DEFAULT_NAMESPACE,
+  defaultInferenceService,
+  modelFromFramework,
+  oldStyleKey,
+} from './inference-service.defaults.js';
 import { DEPLOYMENT_MODE_ANNOTATION } from './inference-service.validation.js';
 import { checkKind } from './kinds.js';
-import type { InferenceService, KindInfo, Problem, Resource, Secret, ServingRuntime } from './types.js';
+import type {
+  InferenceService,
+  KindInfo,
+  PredictorExtensionSpec,
+  Problem,
+  Resource,
+  Secret,
+  ServingRuntime,
+} from './types.js';
 import { validateResource } from './validation.js';
 
 export type AdmissionOperation = 'CREATE' | 'UPDATE';
@@ -30,6 +43,7 @@ export function admit(
   ctx: AdmissionContext,
 ): Resource {
   const kind = checkKind(obj);
+  if (kind.kind === 'InferenceService') obj = oldStyleOverModel(obj as InferenceService);
   const problems = validateResource(obj, ctx);
   if (op === 'UPDATE' && old) problems.push(...immutableFields(obj, old, kind));
   if (problems.length > 0) throw problemsError(problems);
@@ -37,6 +51,27 @@ export function admit(
   const out = defaultResource(obj, kind, ctx);
   if (op === 'UPDATE' && old?.status !== undefined) out.status = structuredClone(old.status);
   else delete out.status;
+  return out;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * An old-style framework key next to `model` (a merge patch `{spec:{predictor:{sklearn:{...}}}}` onto a stored
+ * new-style service): KServe's defaulting webhook runs before its validation and rewrites the framework key
+ * into `model`, replacing what was there (setPredictorModelDefaults), so the object is valid. Same here.
+ * A lone old-style key is left to defaulting, so its validation errors keep their old-style paths.
+ */
+function oldStyleOverModel(isvc: InferenceService): InferenceService {
+  const predictor = (isvc.spec as unknown as Record<string, unknown> | undefined)?.['predictor'];
+  if (!isPlainObject(predictor) || predictor['model'] === undefined) return isvc;
+  const key = oldStyleKey(predictor);
+  if (key === undefined) return isvc;
+  const out = structuredClone(isvc);
+  const p = (out.spec as unknown as Record<string, Record<string, unknown>>)['predictor']!;
+  p['model'] = modelFromFramework(key, p[key] as PredictorExtensionSpec);
+  delete p[key];
   return out;
 }
 

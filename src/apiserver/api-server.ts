@@ -10,6 +10,7 @@ import { lingerBeforeClose } from '../gateway/lingering-close.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { discoveryDocument, versionDocument } from './discovery.js';
+import { serveOpenApi } from './openapi-handler.js';
 import { DEFAULT_MAX_BODY_BYTES } from './request-body.js';
 import { type AccessPolicy, accessProblem } from './request-guard.js';
 import {
@@ -74,13 +75,18 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   };
 
   /** Answers the routes that are not stored objects. */
-  function serveFixed(route: Exclude<ApiRoute, { type: 'collection' | 'object' }>, res: ServerResponse): void {
+  function serveFixed(
+    route: Exclude<ApiRoute, { type: 'collection' | 'object' }>,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): void {
     if (route.type === 'healthz') sendText(res, 200, 'ok');
     else if (route.type === 'readyz') {
       const why = opts.notReady?.();
       if (why === undefined) sendText(res, 200, 'ok');
       else sendText(res, 503, `not ready: ${why}`);
-    } else if (route.type === 'version') sendJson(res, 200, versionDocument(version));
+    } else if (route.type === 'openapi') serveOpenApi(route, req, res, version);
+    else if (route.type === 'version') sendJson(res, 200, versionDocument(version));
     else if (route.type === 'discovery') {
       const doc = discoveryDocument(route.path);
       if (doc !== undefined) sendJson(res, 200, doc);
@@ -139,7 +145,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         return true;
       }
       if (route.type !== 'collection' && route.type !== 'object') {
-        serveFixed(route, res);
+        serveFixed(route, req, res);
         return true;
       }
       serveResource(route, req, res, url.searchParams).catch((err) => {

@@ -7,6 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import { InferdError, messageOf } from '../errors.js';
 import { checkJsonDepth, checkParsedBody, checkYamlDepth } from './body-limits.js';
 import { jsonErrorOffset, positionAt } from './json-error-position.js';
+import { decodeProtobufBody, isProtobuf } from './protobuf-body.js';
 
 /** Default request body limit: 4 MiB, above Kubernetes' 3 MiB object limit. */
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -97,6 +98,8 @@ function parseYaml(text: string): unknown {
 
 /** Parses a body as JSON or YAML (see bodyFormat); INVALID_INPUT with line:column when it does not parse. */
 export function parseBody(buf: Buffer, contentType: string | undefined): unknown {
+  // kubectl's typed clients (create namespace/secret/serviceaccount) send protobuf.
+  if (isProtobuf(contentType)) return decodeProtobufBody(buf);
   const text = buf.toString('utf8');
   if (text.trim() === '') throw badRequest('json', undefined, undefined, 'the request body is empty');
   const value = bodyFormat(contentType, text) === 'yaml' ? parseYaml(text) : parseJson(text);

@@ -17,6 +17,7 @@ import { parseBody, readBody } from './request-body.js';
 import { bodyTypeProblem } from './request-guard.js';
 import { objectForTarget } from './request-object.js';
 import { sendJson } from './respond.js';
+import { includeObjectOf, type TableOptions, tableVersion, toTable } from './table.js';
 import { startWatchStream, type WatchStream } from './watch-stream.js';
 
 /** Defaulting + validation for a create or replace; throws INVALID_MANIFEST with `details.path`. */
@@ -92,6 +93,12 @@ function listBody(kind: KindInfo, items: Resource[], resourceVersion: string) {
   return { apiVersion: kind.apiVersion, kind: `${kind.kind}List`, metadata: { resourceVersion }, items };
 }
 
+/** Table options when the client asked for server-side printing (kubectl get), else undefined. */
+function tableRequest(ctx: RequestContext): Omit<TableOptions, 'nowMs'> | undefined {
+  const version = tableVersion(ctx.req.headers.accept);
+  return version ? { version, includeObject: includeObjectOf(ctx.params) } : undefined;
+}
+
 // ---- collections: /…/{plural} and /…/namespaces/{ns}/{plural} ----
 
 export async function handleCollection(deps: HandlerDeps, ctx: RequestContext): Promise<void> {
@@ -106,6 +113,13 @@ export async function handleCollection(deps: HandlerDeps, ctx: RequestContext): 
         namespace: ctx.namespace,
         labelSelector: query.labelSelector,
       });
+      const table = tableRequest(ctx);
+      if (table)
+        return sendJson(
+          res,
+          200,
+          toTable(kind, filtered(items, query), { ...table, resourceVersion, nowMs: Date.now() }),
+        );
       return sendJson(res, 200, listBody(kind, filtered(items, query), resourceVersion));
     }
     case 'POST': {
@@ -167,7 +181,10 @@ function watch(deps: HandlerDeps, ctx: RequestContext, query: ListQuery, name?: 
           ...query,
           fieldSelector: [...query.fieldSelector, { path: ['metadata', 'name'], value: name, negate: false }],
         };
+  const table = tableRequest(ctx);
   const stream = startWatchStream({
+    // Each event's object becomes a one-row Table when the client asked for tables.
+    transform: table ? (obj) => toTable(ctx.kind, [obj], { ...table, nowMs: Date.now() }) : undefined,
     store: deps.store,
     kind: ctx.kind,
     namespace: ctx.namespace,
@@ -194,6 +211,13 @@ export async function handleObject(deps: HandlerDeps, ctx: RequestContext, name:
       const query = parseListQuery(ctx.params);
       checkSelectableFields(kind.kind, query.fieldSelector);
       if (query.watch) return watch(deps, ctx, query, name);
+      const table = tableRequest(ctx);
+      if (table) {
+        // The Table's resourceVersion is the object's, as the apiserver's: `kubectl get NAME -w` watches from it.
+        const obj = current();
+        const resourceVersion = obj.metadata.resourceVersion;
+        return sendJson(res, 200, toTable(kind, [obj], { ...table, resourceVersion, nowMs: Date.now() }));
+      }
       return sendJson(res, 200, current());
     }
     case 'PUT': {

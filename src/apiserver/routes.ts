@@ -5,6 +5,7 @@
 //   /api/v1/{plural}                                            namespaced kinds across all namespaces
 //   /apis/{group}/{version}/...                                 the same shapes for group kinds
 //   /api, /api/v1, /apis, /apis/{group}[/{version}]             discovery; /version, /healthz
+//   /openapi/v2, /openapi/v3[/{api/v1 | apis/{group}/{version}}]   OpenAPI documents (openapi.ts)
 //
 // parseApiPath is pure: path in, route out. `undefined` means "not ours" (the gateway tries others).
 
@@ -15,6 +16,7 @@ export type ApiRoute =
   | { type: 'readyz' }
   | { type: 'version' }
   | { type: 'discovery'; path: string[] }
+  | { type: 'openapi'; version: 'v2' | 'v3'; groupVersion?: string }
   | { type: 'collection'; kind: KindInfo; namespace?: string }
   | { type: 'object'; kind: KindInfo; namespace?: string; name: string; subresource?: 'status' }
   | { type: 'not-found'; message: string; resource?: string; group?: string };
@@ -44,7 +46,10 @@ export function ownsPath(pathname: string): boolean {
     pathname.startsWith('/apis/') ||
     pathname === '/version' ||
     pathname === '/healthz' ||
-    pathname === '/readyz'
+    pathname === '/readyz' ||
+    pathname === '/openapi/v2' ||
+    pathname === '/openapi/v3' ||
+    pathname.startsWith('/openapi/v3/')
   );
 }
 
@@ -69,6 +74,10 @@ export function parseApiPath(pathname: string): ApiRoute | undefined {
   if (pathname === '/readyz') return { type: 'readyz' };
   if (pathname === '/version') return { type: 'version' };
   if (!ownsPath(pathname)) return undefined;
+  if (pathname === '/openapi/v2') return { type: 'openapi', version: 'v2' };
+  if (pathname === '/openapi/v3') return { type: 'openapi', version: 'v3' };
+  if (pathname.startsWith('/openapi/v3/'))
+    return { type: 'openapi', version: 'v3', groupVersion: pathname.slice('/openapi/v3/'.length) };
   let segs: string[];
   try {
     segs = pathname.split('/').filter(Boolean).map(decodeURIComponent);

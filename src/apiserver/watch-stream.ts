@@ -22,6 +22,8 @@ export interface WatchStreamOptions {
   res: ServerResponse;
   log: Logger;
   maxBufferBytes?: number;
+  /** What each event carries instead of the object itself (a Table for kubectl get -w). */
+  transform?: (obj: Resource) => unknown;
 }
 
 export interface WatchStream {
@@ -77,7 +79,8 @@ export function startWatchStream(opts: WatchStreamOptions): WatchStream {
   };
   const onEvent = (ev: WatchEvent<Resource>) => {
     if (query.fieldSelector.length && !matchesFields(ev.object, query.fieldSelector)) return;
-    write(`${JSON.stringify({ type: ev.type, object: ev.object })}\n`);
+    const object = opts.transform ? opts.transform(ev.object) : ev.object;
+    write(`${JSON.stringify({ type: ev.type, object })}\n`);
   };
 
   try {

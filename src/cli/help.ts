@@ -78,6 +78,14 @@ export const COMMANDS: Record<string, CommandHelp> = {
     summary: 'Print the client and server versions',
     usage: 'inferd version [--client]',
   },
+  kubeconfig: {
+    summary: 'Print a kubeconfig context for this inferd server (or merge it into a file), for kubectl and KServe SDK',
+    usage: 'inferd kubeconfig [--server URL] [-n NAMESPACE] [--name inferd] [--write FILE]',
+    flags: `      --write FILE            merge the context into FILE (e.g. ~/.kube/config) and make it current
+      --name NAME             the cluster, user and context name (default "inferd")`,
+    examples: `  inferd kubeconfig --write ~/.kube/config && kubectl get isvc -A
+  inferd kubeconfig --server http://127.0.0.1:8080 > inferd.kubeconfig`,
+  },
   'model-server': {
     summary: "Run one model server on its own, with the flags of KServe's sklearnserver/xgbserver/lgbserver",
     usage: 'inferd model-server --model_name NAME --model_dir DIR [--http_port 8080] [--model_format sklearn] [flags]',

@@ -22,6 +22,7 @@ export const CLIENT_COMMANDS: Record<string, () => Promise<CommandRunner>> = {
   wait: async () => (await import('./commands/wait.js')).runWait,
   logs: async () => (await import('./commands/logs.js')).runLogs,
   version: async () => (await import('./commands/version.js')).runVersion,
+  kubeconfig: async () => (await import('./commands/kubeconfig.js')).runKubeconfig,
 };
 
 /** Splits argv into the subcommand and everything else (global flags before it are kept, in order). */

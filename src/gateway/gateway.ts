@@ -82,8 +82,14 @@ export function createGateway(opts: GatewayOptions): { server: http.Server; prox
   const server = http.createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (req, res) => {
     const url = req.url ?? '/';
     const first = url.charCodeAt(1);
-    // Control plane paths start with /api, /apis, /version, /healthz, /readyz (cheap first-char check first).
-    if (first === 97 /* a */ || first === 118 /* v */ || first === 104 /* h */ || first === 114 /* r */) {
+    // Control plane paths start with /api, /apis, /version, /healthz, /readyz, /openapi (cheap first-char check first).
+    if (
+      first === 97 /* a */ ||
+      first === 118 /* v */ ||
+      first === 104 /* h */ ||
+      first === 114 /* r */ ||
+      first === 111 /* o */
+    ) {
       if (!url.startsWith('/v1/') && !url.startsWith('/v2/') && url !== '/v2') {
         for (const cp of opts.controlPlane) if (cp.handle(req, res)) return;
       }

@@ -102,3 +102,25 @@ describe('admit', () => {
     );
   });
 });
+
+describe('admit: an old-style merge patch onto a stored new-style service', () => {
+  test('the framework key replaces model before validation, on UPDATE and CREATE, as KServe defaults first', () => {
+    const stored = admit(isvc(sklearnModel()), 'CREATE', undefined, ctx());
+    // What RFC 7386 makes of {"spec":{"predictor":{"sklearn":{"storageUri":"gs://bucket/v2"}}}} on `stored`.
+    const merged = structuredClone(stored);
+    (merged.spec as unknown as Record<string, Record<string, unknown>>)['predictor']!['sklearn'] = {
+      storageUri: 'gs://bucket/v2',
+    };
+    const out = admit(merged, 'UPDATE', stored, ctx()) as InferenceService;
+    assert.equal(out.spec?.predictor.sklearn, undefined);
+    assert.equal(out.spec?.predictor.model?.storageUri, 'gs://bucket/v2');
+    assert.equal(out.spec?.predictor.model?.modelFormat.name, 'sklearn');
+    const created = admit(merged, 'CREATE', undefined, ctx()) as InferenceService;
+    assert.equal(created.spec?.predictor.model?.storageUri, 'gs://bucket/v2');
+  });
+
+  test('BAD CALL - problems in the converted spec are reported at model paths', () => {
+    const both = isvc({ ...sklearnModel(), sklearn: { storageUri: 'gs://bucket/m', protocolVersion: 'v9' } });
+    throwsAt(() => admit(both, 'UPDATE', isvc(), ctx()), 'spec.predictor.model.protocolVersion');
+  });
+});

@@ -69,12 +69,20 @@ describe('validateInferenceService: predictor implementation', () => {
   });
 
   test('BAD CALL - exactly one of model, <framework> or containers; lists what was found', () => {
-    const both = { sklearn: { storageUri: 'gs://b/m' }, model: { modelFormat: { name: 'sklearn' } } };
+    const both = { sklearn: { storageUri: 'gs://b/m' }, xgboost: { storageUri: 'gs://b/x' } };
     const err = rejects(isvc(both), 'spec.predictor');
     assert.match(
       err.message,
-      /^spec\.predictor: exactly one of model, sklearn, xgboost, lightgbm, onnx, pytorch, tensorflow, triton, pmml, paddle, huggingface or containers must be set; found model and sklearn$/,
+      /^spec\.predictor: exactly one of model, sklearn, xgboost, lightgbm, onnx, pytorch, tensorflow, triton, pmml, paddle, huggingface or containers must be set; found sklearn and xgboost$/,
     );
+    // model next to an old-style key is converted first (the key replaces model), as KServe's webhook does.
+    const converted = admit(
+      isvc({ sklearn: { storageUri: 'gs://b/m' }, model: { modelFormat: { name: 'sklearn' } } }),
+      'CREATE',
+      undefined,
+      ctx(SERVED_SOON),
+    ) as InferenceService;
+    assert.equal(converted.spec?.predictor.model?.storageUri, 'gs://b/m');
     rejects(isvc({ minReplicas: 1 }), 'spec.predictor', /found none$/);
     rejects(
       isvc({ ...sklearnModel(), containers: [{ name: 'kserve-container', command: ['x'] }] }),

@@ -109,7 +109,7 @@ export interface WatchReader {
 }
 
 /** Opens `GET path` (a watch URL) and collects its JSON lines. */
-export function openWatch(t: TestContext, h: Harness, path: string): WatchReader {
+export function openWatch(t: TestContext, h: Harness, path: string, headers: Record<string, string> = {}): WatchReader {
   const events: unknown[] = [];
   const waiters = new Set<() => void>();
   let buffer = '';
@@ -121,7 +121,7 @@ export function openWatch(t: TestContext, h: Harness, path: string): WatchReader
   const status = new Promise<number>((resolve) => {
     resolveStatus = resolve;
   });
-  const req = http.get(`${h.base}${path}`, (res) => {
+  const req = http.get(`${h.base}${path}`, { headers }, (res) => {
     resolveStatus(res.statusCode ?? 0);
     res.setEncoding('utf8');
     res.on('data', (chunk: string) => {

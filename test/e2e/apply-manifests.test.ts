@@ -103,8 +103,9 @@ metadata:
   name: Bad_Name
 spec:
   predictor:
-    sklearn:
-      storageUri: models/sklearn-iris
+    containers:
+      - name: kserve-container
+        image: example/custom
     model:
       modelFormat:
         name: sklearn
@@ -114,7 +115,7 @@ spec:
   assert.match(res.stderr, /metadata\.name/);
   assert.match(
     res.stderr,
-    /spec\.predictor: exactly one of model, sklearn, .* or containers must be set; found model and sklearn/,
+    /spec\.predictor: exactly one of model, sklearn, .* or containers must be set; found model and containers/,
   );
   const malformed = await runCli(['apply', '-f', '-', '--server', inferd.url], { input: 'kind: [unclosed\n' });
   assert.equal(malformed.code, 1);

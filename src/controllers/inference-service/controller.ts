@@ -62,6 +62,8 @@ interface Rollout {
   pendingProgress?: DownloadProgress;
   progressShownAt?: number;
   progressTimer?: NodeJS.Timeout;
+  /** The failure cannot go away by retrying (a spec problem): no retry until the spec changes. */
+  final?: boolean;
 }
 
 export class InferenceServiceController {
@@ -188,11 +190,20 @@ export class InferenceServiceController {
       // KServe's storage-config form (`storage: {key, path}`) may stand in for storageUri; the fetcher builds it.
       const storageUri = model?.storageUri ?? (model?.storage?.path ? '' : undefined);
       if (storageUri === undefined) {
-        throw Object.assign(
-          new Error('spec.predictor.model.storageUri is required: inferd does not run custom containers yet'),
-          {
+        // Final until the spec changes: retrying cannot help (docs/compatibility.md, "A predictor without storageUri").
+        rollout.final = true;
+        if (!model && isvc.spec?.predictor?.containers) {
+          throw Object.assign(new Error('spec.predictor.containers: inferd does not run custom containers yet'), {
             reason: 'Unsupported',
-          },
+          });
+        }
+        throw Object.assign(
+          new Error(
+            'spec.predictor.model has no storageUri: KServe would start this runtime as a multi-model server with no ' +
+              'model, to be filled by TrainedModel resources, which inferd does not serve yet; set ' +
+              'spec.predictor.model.storageUri to where the model is (s3://, gs://, https://, pvc://, or a local path)',
+          ),
+          { reason: 'NoStorageUri' },
         );
       }
       rollout.attempts += 1;
@@ -257,6 +268,10 @@ export class InferenceServiceController {
         o.failure = { reason, message: messageOf(err), time: this.nowIso() };
       }
       this.event(isvc, 'Warning', reason, messageOf(err));
+      if (rollout.final) {
+        this.enqueue(key);
+        return;
+      }
       const base = this.opts.retryBackoffMs ?? 5_000;
       const delay = Math.min(base * 2 ** (rollout.attempts - 1), this.opts.retryBackoffMaxMs ?? 60_000);
       rollout.retryTimer = setTimeout(() => {
