@@ -87,8 +87,13 @@ export function accessProblem(req: IncomingMessage, policy: AccessPolicy): Infer
   return undefined;
 }
 
-/** Media types a control-API body may have: JSON, YAML and their patch flavours (`application/*+json`). */
-const BODY_TYPE = /^(application\/([a-z0-9.-]+\+)?(json|yaml)|application\/x-yaml|text\/(x-)?yaml)$/;
+/**
+ * Media types a control-API body may have: JSON, YAML and their patch flavours (`application/*+json`), and
+ * Kubernetes protobuf (kubectl's typed clients; request-body.ts decodes the kinds it can, 415 for the rest).
+ * None of these is a CORS "simple" type, so a browser must preflight them.
+ */
+const BODY_TYPE =
+  /^(application\/([a-z0-9.-]+\+)?(json|yaml)|application\/x-yaml|text\/(x-)?yaml|application\/vnd\.kubernetes\.protobuf)$/;
 
 /** UNSUPPORTED_MEDIA_TYPE unless `contentType` is JSON or YAML; text/plain and forms would skip the browser's CORS preflight. */
 export function bodyTypeProblem(contentType: string | undefined): InferdError | undefined {
@@ -96,6 +101,6 @@ export function bodyTypeProblem(contentType: string | undefined): InferdError | 
   if (BODY_TYPE.test(type)) return undefined;
   return new InferdError(
     'UNSUPPORTED_MEDIA_TYPE',
-    `the body of the request was in an unknown format (${type === '' ? 'no Content-Type' : type}) - accepted media types include: application/json, application/yaml, application/merge-patch+json, application/json-patch+json, application/apply-patch+yaml (curl: add -H 'Content-Type: application/json')`,
+    `the body of the request was in an unknown format (${type === '' ? 'no Content-Type' : type}) - accepted media types include: application/json, application/yaml, application/merge-patch+json, application/json-patch+json, application/apply-patch+yaml, application/vnd.kubernetes.protobuf (curl: add -H 'Content-Type: application/json')`,
   );
 }
