@@ -2,6 +2,7 @@
 // queued work with it: the batcher never runs rows nobody waits for.
 
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type TestContext, test } from 'node:test';
@@ -10,6 +11,7 @@ import type { Model, PredictOptions, Tensor } from '../../src/runtimes/model.js'
 import { Batcher } from '../../src/server/batcher.js';
 import { ModelRepository } from '../../src/server/model-repository.js';
 import { createModelServer } from '../../src/server/model-server.js';
+import { nextEvent } from '../support/wait.js';
 import { postJson } from './helpers.js';
 
 /** Answers after `delayMs` (or never when aborted first); records the rows of every call. */
@@ -89,7 +91,16 @@ test('a timed-out request leaves the batch queue before its batch is sent', asyn
 
 test('a client that disconnects while queued cancels its rows; the others in the batch are answered', async (t) => {
   const model = slowModel(1);
-  const batcher = new Batcher(model, { maxBatchSize: 32, maxLatencyMs: 120 });
+  // A window long enough that both requests are queued in it even on a loaded machine.
+  const batcher = new Batcher(model, { maxBatchSize: 32, maxLatencyMs: 500 });
+  // Each submit to the batcher is announced, so the test knows a request is queued before it acts.
+  const queued = new EventEmitter();
+  const submit = batcher.submit.bind(batcher);
+  batcher.submit = (inputs, opts) => {
+    const p = submit(inputs, opts);
+    queued.emit('rows', inputs[0]!.shape[0]);
+    return p;
+  };
   const s = await serve(t, model, { batcher });
   const agent = new http.Agent({ keepAlive: false });
   t.after(() => agent.destroy());
@@ -101,9 +112,14 @@ test('a client that disconnects while queued cancels its rows; the others in the
     agent,
   });
   gone.on('error', () => {});
+  const goneQueued = nextEvent(queued, 'rows', 'the 3-row request is queued');
   gone.end('{"instances":[[1,2],[3,4],[5,6]]}');
+  assert.deepEqual(await goneQueued, [3]);
+  const staysQueued = nextEvent(queued, 'rows', 'the 1-row request is queued');
   const stays = postJson({ port: s.port, agent }, '/v1/models/slow:predict', '{"instances":[[7,8]]}');
-  setTimeout(() => gone.destroy(), 30);
+  assert.deepEqual(await staysQueued, [1]);
+  assert.deepEqual(model.rows, [], 'the batch has not gone yet');
+  gone.destroy();
   const r = await stays;
   assert.equal(r.status, 200);
   assert.match(r.body, /"predictions":\[\[7\.0,8\.0\]\]/);
