@@ -65,54 +65,59 @@ export const SERVE_DEFAULTS = {
 
 const STORAGE_ENV = /^(AWS_|S3_|awsAnonymousCredential$|STORAGE_EMULATOR_HOST$|GOOGLE_APPLICATION_CREDENTIALS$)/;
 
-export const SERVE_USAGE = `Usage: inferd serve [flags]
-
-Runs the control API, controllers and gateway on one port, with an embedded store.
-
-Flags:
-  --port N          port for the gateway and control API (default 8080; 0 picks a free port)
-  --host ADDR       address to listen on (default 127.0.0.1; 0.0.0.0 for all interfaces)
-  --state DIR       state directory (default ~/.inferd, or INFERD_STATE)
-  --domain D        domain of InferenceService URLs (default example.com)
-  --pvc-root DIR    folder that pvc://{claim}/... claims live in (default STATE/pvc)
-  --pvc CLAIM=DIR   map one claim to a folder (repeatable)
-  --demo            also serve the bundled sklearn-iris model in namespace default
-  --storage-max-bytes N   most bytes one model may download or unpack to: 500Mi, 64Gi, 10G or bytes
-                          (default 64Gi, or INFERD_STORAGE_MAX_BYTES); larger models fail with StorageTooLarge
-  --storage-timeout D     time for one model's download, retries included: 90s, 30m, 1h (default 1h, or
-                          INFERD_STORAGE_TIMEOUT); past it the service fails with StorageUnreachable
-  --standby-replicas N    idle pre-forked model-server processes kept ready for the next replica start
-                          (default 1, or INFERD_STANDBY_REPLICAS; 0: every replica is a cold fork)
-  --models-per-replica N  pack up to N sklearn/xgboost/lightgbm models into one model-host process, each in
-                          its own worker thread (default 1: a process per model, or INFERD_MODELS_PER_REPLICA);
-                          a hung or crashing model fails alone, a host process crash restarts its N models
-  --python PATH     python3 with scikit-learn for sklearn models the native runtime does not implement
-                    (default: the first of /usr/bin/python3, python3 that has it, or INFERD_PYTHON)
-  --no-python       turn that Python fallback off
-  --log-level L     debug|info|warn|error (default info)
-`;
+/**
+ * `inferd serve`'s flags: what loadServeConfig parses (node's parseArgs, strict) and what `inferd serve --help`
+ * lists (cli/help.ts renders them). Shaped as cli/flags.ts's FlagSpec, written out here so config.ts imports
+ * nothing from the CLI.
+ */
+export const SERVE_FLAGS = {
+  port: { type: 'string', arg: 'N', help: 'port for the gateway and control API (default 8080; 0 picks a free port)' },
+  host: {
+    type: 'string',
+    arg: 'ADDR',
+    help: 'address to listen on (default 127.0.0.1; 0.0.0.0 for all interfaces, but nothing\nauthenticates callers yet: anyone who reaches the port can read Secrets and change anything)',
+  },
+  state: { type: 'string', arg: 'DIR', help: 'state directory (default ~/.inferd, or INFERD_STATE)' },
+  domain: { type: 'string', arg: 'D', help: 'domain of InferenceService URLs (default example.com)' },
+  'pvc-root': { type: 'string', arg: 'DIR', help: 'folder that pvc://{claim}/... claims live in (default STATE/pvc)' },
+  pvc: { type: 'string', multiple: true, arg: 'CLAIM=DIR', help: 'map one claim to a folder (repeatable)' },
+  demo: { type: 'boolean', default: false, help: 'also serve the bundled sklearn-iris model in namespace default' },
+  'log-level': { type: 'string', arg: 'L', help: 'debug|info|warn|error (default info)' },
+  // Parsed and checked, but nothing reads it yet (issue 12 wires or removes it): not advertised.
+  'max-body-bytes': { type: 'string', arg: 'N', hidden: true, help: 'not used yet' },
+  'storage-max-bytes': {
+    type: 'string',
+    arg: 'N',
+    help: 'most bytes one model may download or unpack to: 500Mi, 64Gi, 10G or bytes\n(default 64Gi, or INFERD_STORAGE_MAX_BYTES); larger models fail with StorageTooLarge',
+  },
+  'storage-timeout': {
+    type: 'string',
+    arg: 'D',
+    help: "time for one model's download, retries included: 90s, 30m, 1h (default 1h, or\nINFERD_STORAGE_TIMEOUT); past it the service fails with StorageUnreachable",
+  },
+  'standby-replicas': {
+    type: 'string',
+    arg: 'N',
+    help: 'idle pre-forked model-server processes kept ready for the next replica start\n(default 1, or INFERD_STANDBY_REPLICAS; 0: every replica is a cold fork)',
+  },
+  'models-per-replica': {
+    type: 'string',
+    arg: 'N',
+    help: 'pack up to N sklearn/xgboost/lightgbm models into one model-host process, each in\nits own worker thread (default 1: a process per model, or INFERD_MODELS_PER_REPLICA);\na hung or crashing model fails alone, a host process crash restarts its N models',
+  },
+  python: {
+    type: 'string',
+    arg: 'PATH',
+    help: 'python3 with scikit-learn for sklearn models the native runtime does not implement\n(default: the first of /usr/bin/python3, python3 that has it, or INFERD_PYTHON)',
+  },
+  'no-python': { type: 'boolean', default: false, help: 'turn that Python fallback off' },
+  help: { type: 'boolean', short: 'h', default: false, help: 'this help' },
+} as const;
 
 export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonly<ServeConfig> {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      state: { type: 'string' },
-      domain: { type: 'string' },
-      'pvc-root': { type: 'string' },
-      pvc: { type: 'string', multiple: true },
-      demo: { type: 'boolean', default: false },
-      'log-level': { type: 'string' },
-      'max-body-bytes': { type: 'string' },
-      'storage-max-bytes': { type: 'string' },
-      'storage-timeout': { type: 'string' },
-      'standby-replicas': { type: 'string' },
-      'models-per-replica': { type: 'string' },
-      python: { type: 'string' },
-      'no-python': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+    options: SERVE_FLAGS,
     strict: true,
     allowPositionals: false,
   });

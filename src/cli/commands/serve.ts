@@ -8,7 +8,7 @@ import { admit } from '../../api/admission.js';
 import { BUILTIN_CLUSTER_SERVING_RUNTIMES, withBuiltinRuntimes } from '../../api/serving-runtimes.js';
 import type { InferenceService, Resource, ServingRuntime } from '../../api/types.js';
 import { createApiServer } from '../../apiserver/api-server.js';
-import { loadServeConfig, SERVE_USAGE, type ServeConfig } from '../../config.js';
+import { loadServeConfig, type ServeConfig } from '../../config.js';
 import { EndpointTable } from '../../controllers/endpoints.js';
 import { InferenceServiceController } from '../../controllers/inference-service/controller.js';
 import type { DownloadProgress } from '../../controllers/inference-service/observed.js';
@@ -25,6 +25,7 @@ import { redactUri } from '../../storage/redact-uri.js';
 import { recordEvent } from '../../store/events.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
 import type { Store } from '../../store/store.js';
+import { commandHelp } from '../help.js';
 import { ProgressLine } from '../progress-line.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -210,7 +211,7 @@ function applyDemo(
 
 export async function runServe(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(SERVE_USAGE);
+    process.stdout.write(commandHelp('serve'));
     return 0;
   }
   let config: Readonly<ServeConfig>;
