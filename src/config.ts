@@ -127,82 +127,104 @@ export const SERVE_DEFAULTS = {
 
 const STORAGE_ENV = /^(AWS_|S3_|awsAnonymousCredential$|STORAGE_EMULATOR_HOST$|GOOGLE_APPLICATION_CREDENTIALS$)/;
 
-export const SERVE_USAGE = `Usage: inferd serve [flags]
-
-Runs the control API, controllers and gateway on one port, with an embedded store.
-
-Flags:
-  --port N          port for the gateway and control API (default 8080; 0 picks a free port)
-  --host ADDR       address to listen on (default 127.0.0.1; 0.0.0.0 for all interfaces)
-  --state DIR       state directory (default ~/.inferd, or INFERD_STATE)
-  --domain D        domain of InferenceService URLs (default example.com)
-  --pvc-root DIR    folder that pvc://{claim}/... claims live in (default STATE/pvc)
-  --pvc CLAIM=DIR   map one claim to a folder (repeatable)
-  --demo            also serve the bundled sklearn-iris model in namespace default
-  --storage-max-bytes N   most bytes one model may download or unpack to: 500Mi, 64Gi, 10G or bytes
-                          (default 4Gi, or INFERD_STORAGE_MAX_BYTES); larger models fail with StorageTooLarge
-  --storage-max-ratio R   an archive may unpack to at most R times its size, beyond a 32Mi floor (default 100,
-                          or INFERD_STORAGE_MAX_RATIO; 0 turns the check off); bombs fail with StorageTooLarge
-  --cache-max-bytes N     budget of the model download cache in STATE/cache (default 16Gi, or
-                          INFERD_CACHE_MAX_BYTES); least recently used models not in use are evicted past it
-  --storage-allow-internal  let storageUri and storage endpoints reach link-local/cloud metadata addresses
-                          and inferd's own port (refused by default: SSRF; or INFERD_STORAGE_ALLOW_INTERNAL=1)
-  --storage-timeout D     time for one model's download, retries included: 90s, 30m, 1h (default 1h, or
-                          INFERD_STORAGE_TIMEOUT); past it the service fails with StorageUnreachable
-  --load-timeout D        time a replica may take to load its model: 30s, 10m (default 5m, or
-                          INFERD_LOAD_TIMEOUT); past it the replica is killed and the service fails with
-                          ModelLoadTimeout; a service overrides it with annotation serving.inferd.dev/load-timeout
-  --standby-replicas N    idle pre-forked model-server processes kept ready for the next replica start
-                          (default 1, or INFERD_STANDBY_REPLICAS; 0: every replica is a cold fork)
-  --models-per-replica N  pack up to N sklearn/xgboost/lightgbm models into one model-host process, each in
-                          its own worker thread (default 1: a process per model, or INFERD_MODELS_PER_REPLICA);
-                          a hung or crashing model fails alone, a host process crash restarts its N models
-  --max-body-bytes N      largest model request body the gateway forwards: 16Mi, 100M or bytes (default 16Mi, or
-                          INFERD_MAX_BODY_BYTES; binary-extension requests up to 128Mi or N); larger ones get 413
-  --body-timeout D        a model request's body must arrive within D (bodies up to 1 MiB) or at 32 KiB/s per D
-                          (larger ones), else 408 (default 30s, or INFERD_BODY_TIMEOUT)
-  --allow-repository-api  allow POST /v2/repository/models/NAME/load|unload (and the gRPC RPCs) through the
-                          public port; without it they get 403 (docs/security.md)
-  --python PATH     python3 with scikit-learn for sklearn models the native runtime does not implement
-                    (default: the first of /usr/bin/python3, python3 that has it, or INFERD_PYTHON)
-  --no-python       turn that Python fallback off
-  --allowed-hosts H,...    Host names the control API (/api, /apis) answers besides loopback names, 127.0.0.1,
-                          ::1 and the addresses it listens on: a name, .suffix for any subdomain, or * for any
-                          (default none, or INFERD_ALLOWED_HOSTS); others get 403 (DNS rebinding protection)
-  --allowed-origins O,... browser origins (https://ui.example.com) allowed to call the control API besides its
-                          own (default none, or INFERD_ALLOWED_ORIGINS); others get 403 (CSRF protection)
-  --log-level L     debug|info|warn|error (default info)
-`;
+/**
+ * `inferd serve`'s flags: what loadServeConfig parses (node's parseArgs, strict) and what `inferd serve --help`
+ * lists (cli/help.ts renders them). Shaped as cli/flags.ts's FlagSpec, written out here so config.ts imports
+ * nothing from the CLI.
+ */
+export const SERVE_FLAGS = {
+  port: { type: 'string', arg: 'N', help: 'port for the gateway and control API (default 8080; 0 picks a free port)' },
+  host: {
+    type: 'string',
+    arg: 'ADDR',
+    help: 'address to listen on (default 127.0.0.1; 0.0.0.0 for all interfaces, but nothing\nauthenticates callers yet: anyone who reaches the port can read Secrets and change anything)',
+  },
+  state: { type: 'string', arg: 'DIR', help: 'state directory (default ~/.inferd, or INFERD_STATE)' },
+  domain: { type: 'string', arg: 'D', help: 'domain of InferenceService URLs (default example.com)' },
+  'pvc-root': { type: 'string', arg: 'DIR', help: 'folder that pvc://{claim}/... claims live in (default STATE/pvc)' },
+  pvc: { type: 'string', multiple: true, arg: 'CLAIM=DIR', help: 'map one claim to a folder (repeatable)' },
+  demo: { type: 'boolean', default: false, help: 'also serve the bundled sklearn-iris model in namespace default' },
+  'log-level': { type: 'string', arg: 'L', help: 'debug|info|warn|error (default info)' },
+  'storage-max-bytes': {
+    type: 'string',
+    arg: 'N',
+    help: 'most bytes one model may download or unpack to: 500Mi, 64Gi, 10G or bytes\n(default 4Gi, or INFERD_STORAGE_MAX_BYTES); larger models fail with StorageTooLarge',
+  },
+  'storage-timeout': {
+    type: 'string',
+    arg: 'D',
+    help: "time for one model's download, retries included: 90s, 30m, 1h (default 1h, or\nINFERD_STORAGE_TIMEOUT); past it the service fails with StorageUnreachable",
+  },
+  'standby-replicas': {
+    type: 'string',
+    arg: 'N',
+    help: 'idle pre-forked model-server processes kept ready for the next replica start\n(default 1, or INFERD_STANDBY_REPLICAS; 0: every replica is a cold fork)',
+  },
+  'models-per-replica': {
+    type: 'string',
+    arg: 'N',
+    help: 'pack up to N sklearn/xgboost/lightgbm models into one model-host process, each in\nits own worker thread (default 1: a process per model, or INFERD_MODELS_PER_REPLICA);\na hung or crashing model fails alone, a host process crash restarts its N models',
+  },
+  'storage-max-ratio': {
+    type: 'string',
+    arg: 'R',
+    help: 'an archive may unpack to at most R times its size, beyond a 32Mi floor (default 100,\nor INFERD_STORAGE_MAX_RATIO; 0 turns the check off); bombs fail with StorageTooLarge',
+  },
+  'cache-max-bytes': {
+    type: 'string',
+    arg: 'N',
+    help: 'budget of the model download cache in STATE/cache (default 16Gi, or\nINFERD_CACHE_MAX_BYTES); least recently used models not in use are evicted past it',
+  },
+  'storage-allow-internal': {
+    type: 'boolean',
+    default: false,
+    help: "let storageUri and storage endpoints reach link-local/cloud metadata addresses\nand inferd's own port (refused by default: SSRF; or INFERD_STORAGE_ALLOW_INTERNAL=1)",
+  },
+  'load-timeout': {
+    type: 'string',
+    arg: 'D',
+    help: 'time a replica may take to load its model: 30s, 10m (default 5m, or\nINFERD_LOAD_TIMEOUT); past it the replica is killed and the service fails with\nModelLoadTimeout; a service overrides it with annotation serving.inferd.dev/load-timeout',
+  },
+  'max-body-bytes': {
+    type: 'string',
+    arg: 'N',
+    help: 'largest model request body the gateway forwards: 16Mi, 100M or bytes (default 16Mi, or\nINFERD_MAX_BODY_BYTES; binary-extension requests up to 128Mi or N); larger ones get 413',
+  },
+  'body-timeout': {
+    type: 'string',
+    arg: 'D',
+    help: "a model request's body must arrive within D (bodies up to 1 MiB) or at 32 KiB/s per D\n(larger ones), else 408 (default 30s, or INFERD_BODY_TIMEOUT)",
+  },
+  'allow-repository-api': {
+    type: 'boolean',
+    default: false,
+    help: 'allow POST /v2/repository/models/NAME/load|unload (and the gRPC RPCs) through the\npublic port; without it they get 403 (docs/security.md)',
+  },
+  'allowed-hosts': {
+    type: 'string',
+    multiple: true,
+    arg: 'H,...',
+    help: 'Host names the control API (/api, /apis) answers besides loopback names, 127.0.0.1,\n::1 and the addresses it listens on: a name, .suffix for any subdomain, or * for any\n(default none, or INFERD_ALLOWED_HOSTS); others get 403 (DNS rebinding protection)',
+  },
+  'allowed-origins': {
+    type: 'string',
+    multiple: true,
+    arg: 'O,...',
+    help: 'browser origins (https://ui.example.com) allowed to call the control API besides its\nown (default none, or INFERD_ALLOWED_ORIGINS); others get 403 (CSRF protection)',
+  },
+  python: {
+    type: 'string',
+    arg: 'PATH',
+    help: 'python3 with scikit-learn for sklearn models the native runtime does not implement\n(default: the first of /usr/bin/python3, python3 that has it, or INFERD_PYTHON)',
+  },
+  'no-python': { type: 'boolean', default: false, help: 'turn that Python fallback off' },
+  help: { type: 'boolean', short: 'h', default: false, help: 'this help' },
+} as const;
 
 export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonly<ServeConfig> {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      state: { type: 'string' },
-      domain: { type: 'string' },
-      'pvc-root': { type: 'string' },
-      pvc: { type: 'string', multiple: true },
-      demo: { type: 'boolean', default: false },
-      'log-level': { type: 'string' },
-      'max-body-bytes': { type: 'string' },
-      'body-timeout': { type: 'string' },
-      'allow-repository-api': { type: 'boolean', default: false },
-      'storage-max-bytes': { type: 'string' },
-      'storage-timeout': { type: 'string' },
-      'storage-max-ratio': { type: 'string' },
-      'cache-max-bytes': { type: 'string' },
-      'storage-allow-internal': { type: 'boolean', default: false },
-      'load-timeout': { type: 'string' },
-      'standby-replicas': { type: 'string' },
-      'models-per-replica': { type: 'string' },
-      python: { type: 'string' },
-      'allowed-hosts': { type: 'string', multiple: true },
-      'allowed-origins': { type: 'string', multiple: true },
-      'no-python': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+    options: SERVE_FLAGS,
     strict: true,
     allowPositionals: false,
   });

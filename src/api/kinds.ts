@@ -8,8 +8,10 @@ import { KINDS, type KindInfo, kindByName } from './types.js';
 
 /** Kinds from the seeds' world that inferd replaces with something built in; named so the error can say why. */
 const REPLACED_KINDS: Record<string, string> = {
-  AuthorizationPolicy: 'inferd has its own auth (API tokens and OIDC JWTs); no Istio policy is needed',
-  RequestAuthentication: 'inferd has its own auth (API tokens and OIDC JWTs); no Istio policy is needed',
+  AuthorizationPolicy:
+    'inferd has no Istio mesh to attach it to, and no authentication yet: keep it on 127.0.0.1 (the default)',
+  RequestAuthentication:
+    'inferd has no Istio mesh to attach it to, and no authentication yet: keep it on 127.0.0.1 (the default)',
   VirtualService: "inferd's gateway routes by Host and path itself; no Istio VirtualService is needed",
   Gateway: "inferd's gateway is built in; no Istio Gateway is needed",
   DestinationRule: "inferd's gateway splits traffic itself (canaryTrafficPercent); no DestinationRule is needed",

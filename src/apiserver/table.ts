@@ -4,9 +4,9 @@
 // of each JSONPath; a missing value is a null cell; `date` columns become ages). The core kinds get the
 // columns kubectl shows for them on a real cluster.
 
+import { humanDuration } from '../api/age.js';
+import { eventTime, latestTarget, previousTarget } from '../api/printing.js';
 import type { InferenceServiceStatus, KindInfo, Resource } from '../api/types.js';
-import { humanDuration } from '../cli/printers/age.js';
-import { eventTime, latestTarget, previousTarget } from '../cli/printers/columns.js';
 
 export interface ColumnDefinition {
   name: string;

@@ -45,7 +45,7 @@ export async function runCommand(
   try {
     const args = parseFlags(name, argv, specs);
     if (args.values.help === true) {
-      io.stdout.write(commandHelp(name));
+      io.stdout.write(commandHelp(name, specs));
       return 0;
     }
     const settings = resolveClientSettings(args.values, io.env);

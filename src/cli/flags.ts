@@ -9,6 +9,12 @@ export interface FlagSpec {
   short?: string;
   /** Repeatable (`-f a.yaml -f b.yaml`): the value is a string[]. */
   multiple?: boolean;
+  /** The value's name in help (`PATH`, `DURATION`); string flags only. */
+  arg?: string;
+  /** What the flag does, for `--help` (generated from these specs by formatFlags). `\n` continues the text on an aligned line. */
+  help: string;
+  /** Parsed but not listed in help. */
+  hidden?: boolean;
 }
 
 export type FlagSpecs = Record<string, FlagSpec>;
@@ -21,14 +27,42 @@ export interface ParsedArgs {
 
 /** Flags every client command accepts (DESIGN.md "Command-line conventions"). */
 export const GLOBAL_FLAGS = {
-  server: { type: 'string', short: 's' },
-  namespace: { type: 'string', short: 'n' },
-  'all-namespaces': { type: 'boolean', short: 'A' },
-  output: { type: 'string', short: 'o' },
-  token: { type: 'string' },
-  context: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
+  server: {
+    type: 'string',
+    short: 's',
+    arg: 'URL',
+    help: 'the inferd control API (default: $INFERD_SERVER, else the current context of\n~/.inferd/config, else http://127.0.0.1:8080)',
+  },
+  namespace: { type: 'string', short: 'n', arg: 'NAME', help: 'namespace (default "default")' },
+  'all-namespaces': { type: 'boolean', short: 'A', help: 'list across all namespaces' },
+  output: { type: 'string', short: 'o', arg: 'FORMAT', help: 'yaml | json | wide | name | jsonpath=TEMPLATE' },
+  token: {
+    type: 'string',
+    arg: 'TOKEN',
+    help: "bearer token for the control API (default: $INFERD_TOKEN, else the context's)",
+  },
+  context: { type: 'string', arg: 'NAME', help: 'use this context of ~/.inferd/config' },
+  help: { type: 'boolean', short: 'h', help: 'help for a command' },
 } as const satisfies FlagSpecs;
+
+const FLAG_COLUMN = 28;
+
+/**
+ * The `Flags:` lines of a help text, from the same specs the parser uses, so help cannot drift from what is
+ * accepted: `  -f, --filename PATH         text`, continuation lines aligned under the text.
+ */
+export function formatFlags(specs: Readonly<Record<string, Readonly<FlagSpec>>>): string {
+  return Object.entries(specs)
+    .filter(([, s]) => !s.hidden)
+    .map(([name, s]) => {
+      let left = s.short ? `-${s.short}, --${name}` : `    --${name}`;
+      if (s.type === 'string') left += ` ${s.arg ?? 'VALUE'}`;
+      const pad = left.length < FLAG_COLUMN ? left.padEnd(FLAG_COLUMN) : `${left}  `;
+      const [first, ...more] = s.help.split('\n');
+      return [`  ${pad}${first}`, ...more.map((m) => `${' '.repeat(FLAG_COLUMN + 2)}${m}`)].join('\n');
+    })
+    .join('\n');
+}
 
 /** Global flags that take a value, so main.ts can find the subcommand past `-n ns get`. */
 export function isValueFlag(token: string): boolean {

@@ -1,44 +1,32 @@
-// Help text for `inferd --help` and `inferd <command> --help`. Kept in one place so main.ts can list
-// every command without loading any of them.
+// Help text for `inferd --help` and `inferd <command> --help`. Summaries, usage lines and examples are kept
+// in one place so main.ts can list every command without loading any of them; the flag lines are generated
+// from the specs each command parses with (formatFlags), so they cannot drift from what is accepted.
+
+import { SERVE_FLAGS } from '../config.js';
+import { type FlagSpecs, formatFlags, GLOBAL_FLAGS } from './flags.js';
 
 export interface CommandHelp {
   summary: string;
   usage: string;
   examples?: string;
-  flags?: string;
 }
 
-export const GLOBAL_FLAGS_HELP = `Global flags:
-  -s, --server URL            the inferd control API (default: $INFERD_SERVER, else the current context of
-                              ~/.inferd/config, else http://127.0.0.1:8080)
-  -n, --namespace NAME        namespace (default "default")
-  -A, --all-namespaces        list across all namespaces
-  -o, --output FORMAT         yaml | json | wide | name | jsonpath=TEMPLATE
-      --token TOKEN           bearer token for the control API (default: $INFERD_TOKEN, else the context's)
-      --context NAME          use this context of ~/.inferd/config
-  -h, --help                  help for a command`;
+export const GLOBAL_FLAGS_HELP = `Global flags:\n${formatFlags(GLOBAL_FLAGS)}`;
 
 export const COMMANDS: Record<string, CommandHelp> = {
   serve: {
     summary: 'Run the inferd server: gateway, controllers and control API on one port',
-    usage: 'inferd serve [--port 8080] [--state DIR] [--domain example.com]',
+    usage: 'inferd serve [flags]   (e.g. inferd serve --port 8080 --state DIR --demo)',
   },
   apply: {
     summary: 'Create or update resources from YAML/JSON manifests',
     usage: 'inferd apply -f FILENAME [-f FILENAME...] [-n NAMESPACE]',
-    flags: `  -f, --filename PATH         a file, a directory (its .yaml/.yml/.json files) or - for stdin; repeatable
-  -o, --output name           print only kind/name`,
     examples: `  inferd apply -f sklearn.yaml
   cat sklearn.yaml | inferd apply -n kserve-test -f -`,
   },
   get: {
     summary: 'Display one or many resources',
     usage: 'inferd get TYPE[,TYPE...] [NAME...] | TYPE/NAME... [-o yaml|json|wide|name] [-w]',
-    flags: `  -l, --selector SELECTOR     label selector, e.g. app=iris
-      --field-selector SEL    field selector, passed to the server
-  -w, --watch                 after listing, watch for changes
-      --show-secrets          print Secret values instead of ***
-      --no-headers            omit the header row`,
     examples: `  inferd get isvc
   inferd get inferenceservices -A
   inferd get isvc sklearn-iris -o yaml
@@ -47,31 +35,22 @@ export const COMMANDS: Record<string, CommandHelp> = {
   describe: {
     summary: 'Show details of a resource, with its status and events',
     usage: 'inferd describe TYPE NAME... | TYPE/NAME...',
-    flags: '      --show-secrets          print Secret values instead of their sizes',
     examples: '  inferd describe isvc sklearn-iris',
   },
   delete: {
     summary: 'Delete resources by name or by manifest',
     usage: 'inferd delete TYPE NAME... | TYPE/NAME... | -f FILENAME',
-    flags: `  -f, --filename PATH         delete what the manifests name (repeatable; - for stdin)
-      --all                   delete every object of TYPE in the namespace
-      --ignore-not-found      treat "not found" as success`,
     examples: `  inferd delete isvc sklearn-iris
   inferd delete -f sklearn.yaml`,
   },
   wait: {
     summary: 'Wait for a condition on resources',
     usage: 'inferd wait TYPE/NAME... | TYPE NAME... --for=condition=COND[=VALUE] | --for=delete [--timeout=30s]',
-    flags: `      --for CONDITION         condition=Ready (or condition=Ready=False), or delete
-      --timeout DURATION      give up after this long (30s, 2m, 1h; default 30s; negative: a week)`,
     examples: '  inferd wait --for=condition=Ready isvc/sklearn-iris --timeout=2m',
   },
   logs: {
     summary: "Print the logs of an InferenceService's replicas",
     usage: 'inferd logs NAME | isvc/NAME [-f] [--tail N] [-c COMPONENT]',
-    flags: `  -f, --follow                keep streaming new lines
-      --tail N                only the last N lines (default: all)
-  -c, --container NAME        predictor (default), transformer or explainer`,
     examples: '  inferd logs sklearn-iris -f --tail 20',
   },
   version: {
@@ -81,8 +60,6 @@ export const COMMANDS: Record<string, CommandHelp> = {
   kubeconfig: {
     summary: 'Print a kubeconfig context for this inferd server (or merge it into a file), for kubectl and KServe SDK',
     usage: 'inferd kubeconfig [--server URL] [-n NAMESPACE] [--name inferd] [--write FILE]',
-    flags: `      --write FILE            merge the context into FILE (e.g. ~/.kube/config) and make it current
-      --name NAME             the cluster, user and context name (default "inferd")`,
     examples: `  inferd kubeconfig --write ~/.kube/config && kubectl get isvc -A
   inferd kubeconfig --server http://127.0.0.1:8080 > inferd.kubeconfig`,
   },
@@ -113,13 +90,18 @@ Use "inferd COMMAND --help" for more about a command.
 `;
 }
 
-/** `inferd <command> --help`. */
-export function commandHelp(command: string): string {
+/**
+ * `inferd <command> --help`. `specs` are the flags the command parses besides the global ones (a client
+ * command passes its own; serve's come from config.ts).
+ */
+export function commandHelp(command: string, specs?: FlagSpecs): string {
   const h = COMMANDS[command];
   if (!h) return mainHelp();
+  if (command === 'serve') specs = SERVE_FLAGS;
   let text = `${h.summary}.\n\nUsage:\n  ${h.usage}\n`;
   if (h.examples) text += `\nExamples:\n${h.examples}\n`;
-  if (h.flags) text += `\nFlags:\n${h.flags}\n`;
+  const flags = specs ? formatFlags(specs) : '';
+  if (flags) text += `\nFlags:\n${flags}\n`;
   if (command !== 'serve' && command !== 'model-server') text += `\n${GLOBAL_FLAGS_HELP}\n`;
   return text;
 }

@@ -63,7 +63,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number |
   if (command === 'help') {
     const topic = rest.find((a) => !a.startsWith('-'));
     if (topic && !COMMANDS[topic]) return unknownCommand(io, topic);
-    if (topic === 'serve') return main(['serve', '--help'], io); // serve owns its flags and their help
+    // A command prints its own help, from the flag specs it parses with.
+    if (topic && (topic === 'serve' || CLIENT_COMMANDS[topic])) return main([topic, '--help'], io);
     io.stdout.write(topic ? commandHelp(topic) : mainHelp());
     return 0;
   }

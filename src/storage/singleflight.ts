@@ -20,6 +20,9 @@ export class SingleFlight<T> {
       const promise = work(controller.signal).finally(() => {
         if (this.#flights.get(key) === flight) this.#flights.delete(key);
       });
+      // Each waiter gets its own promise; the shared one may fail with no waiter left (a caller whose signal was
+      // already aborted leaves at once), and an unhandled rejection would end the process.
+      promise.catch(() => {});
       flight = { promise, controller, waiters: 0 };
       this.#flights.set(key, flight);
     }

@@ -56,8 +56,9 @@ export interface Store {
   delete<T extends Resource = Resource>(key: ObjectKey): T;
   /**
    * Events are delivered synchronously after each commit, in resourceVersion order; each listener gets its
-   * own copy of the object. A `resourceVersion` older than the backend remembers throws CONFLICT with
-   * `details.reason === 'Expired'` (Kubernetes' 410 Gone): list again and watch from the list's version.
+   * own copy of the object. A `resourceVersion` older than the backend remembers (or newer than it has reached)
+   * throws EXPIRED with `details.reason === 'Expired'` (Kubernetes' 410 Gone): list again and watch from the
+   * list's version.
    */
   watch(opts: WatchOptions, onEvent: (ev: WatchEvent) => void): Watch;
   close(): void;

@@ -8,6 +8,7 @@ import { type ApiServerOptions, createApiServer } from '../../src/apiserver/api-
 import { silentLogger } from '../../src/log.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
+import { waitUntil } from '../support/wait.js';
 
 type TestContext = Parameters<NonNullable<Parameters<typeof test>[0]>>[0];
 
@@ -174,11 +175,7 @@ export function openWatch(t: TestContext, h: Harness, path: string, headers: Rec
   };
 }
 
-/** Polls `cond` every 10 ms until true; rejects after `timeoutMs`. */
-export async function eventually(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** Resolves once `cond` holds; rejects after `timeoutMs` (test/support/wait.ts's waitUntil). */
+export function eventually(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
+  return waitUntil(cond, 'condition', timeoutMs);
 }

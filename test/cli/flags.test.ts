@@ -11,7 +11,7 @@ import { parseTargets, resourcePath } from '../../src/cli/resource-ref.js';
 import { isConditionMet, parseWaitFor } from '../../src/cli/wait-condition.js';
 
 test('global and command flags parse in kubectl forms: -n ns, -n=ns, -nns, --namespace=ns, -Aw', () => {
-  const specs = { watch: { type: 'boolean', short: 'w' } } as const;
+  const specs = { watch: { type: 'boolean', short: 'w', help: 'watch' } } as const;
   for (const argv of [['-n', 'ns'], ['-n=ns'], ['-nns'], ['--namespace=ns'], ['--namespace', 'ns']]) {
     assert.equal(parseFlags('get', argv, specs).values.namespace, 'ns', argv.join(' '));
   }
@@ -25,7 +25,7 @@ test('global and command flags parse in kubectl forms: -n ns, -n=ns, -nns, --nam
 
 test('repeatable flags collect every value in order', () => {
   const p = parseFlags('apply', ['-f', 'a.yaml', '--filename=b.yaml', '-f', '-'], {
-    filename: { type: 'string', short: 'f', multiple: true },
+    filename: { type: 'string', short: 'f', multiple: true, help: 'a file' },
   });
   assert.deepEqual(p.values.filename, ['a.yaml', 'b.yaml', '-']);
 });

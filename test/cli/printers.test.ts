@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ageOf, humanDuration } from '../../src/api/age.js';
 import { kindByName } from '../../src/api/types.js';
-import { ageOf, humanDuration } from '../../src/cli/printers/age.js';
 import { tableRows } from '../../src/cli/printers/columns.js';
 import { renderJsonPath } from '../../src/cli/printers/jsonpath.js';
 import { MASK, maskSecrets } from '../../src/cli/printers/mask.js';

@@ -3,6 +3,7 @@
 // the http.request fallback, sockets the replica closes, dead replicas, clients that go away, bounds.
 
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { type TestContext, test } from 'node:test';
@@ -11,6 +12,7 @@ import { createGateway } from '../../src/gateway/gateway.js';
 import type { ReplicaProxy, ReplicaProxyOptions } from '../../src/gateway/proxy.js';
 import { silentLogger } from '../../src/log.js';
 import { identityModel, request } from '../server/helpers.js';
+import { nextEvent, signal, waitUntil } from '../support/wait.js';
 import { startReplica } from './helpers.js';
 
 const HOST = { host: 'svc.default.example.com' };
@@ -401,19 +403,21 @@ test('a client that goes away closes the upstream socket, so the replica sees th
   const closed = new Promise<void>((r) => {
     upstreamClosed = r;
   });
+  const arrived = signal();
   const up = await httpUpstream(t, (req, _res) => {
     req.resume();
     req.socket.on('close', () => upstreamClosed()); // never answers
+    arrived.resolve();
   });
   const gw = await gateway(t, up.port);
   const req = http.request({ port: gw.port, host: '127.0.0.1', method: 'POST', path: '/slow', headers: HOST });
   req.on('error', () => {});
   req.end('{"slow":true}');
-  await new Promise((r) => setTimeout(r, 50));
+  await arrived.promise; // the request reached the replica before its client goes
+  assert.equal(gw.proxy.stats().ports[up.port]?.open, 1);
   req.destroy();
   await closed;
-  await new Promise((r) => setTimeout(r, 20));
-  assert.equal(gw.proxy.stats().ports[up.port]?.open ?? 0, 0);
+  await waitUntil(() => (gw.proxy.stats().ports[up.port]?.open ?? 0) === 0, 'the pool forgets the closed socket');
 });
 
 test('the pool is bounded: requests beyond maxSocketsPerPort wait for a socket and all complete', async (t) => {
@@ -434,7 +438,7 @@ test('the pool is bounded: requests beyond maxSocketsPerPort wait for a socket a
   for (const r of results) assert.equal(r.status, 200);
   assert.equal(peak, 2);
   assert.equal(up.connections(), 2);
-  await new Promise((r) => setTimeout(r, 20));
+  await waitUntil(() => up.open() === 1, 'the replica sees the socket beyond maxIdlePerPort closed');
   assert.equal(gw.proxy.stats().ports[up.port]?.idle, 1, 'idle sockets beyond maxIdlePerPort are closed');
 });
 
@@ -456,8 +460,7 @@ test('queue full → 503; response timeout → 504; idle sockets are closed afte
   assert.match(JSON.parse(a.body).error ?? '', /did not answer within 150 ms|too many requests/);
   assert.equal((await get(gw, '/ok')).status, 200);
   assert.equal(up.open(), 1);
-  await new Promise((r) => setTimeout(r, 300));
-  assert.equal(up.open(), 0, 'the idle socket was closed by the sweep');
+  await waitUntil(() => up.open() === 0, 'the idle socket was closed by the sweep');
   assert.equal((await get(gw, '/ok')).status, 200);
 });
 
@@ -484,8 +487,7 @@ test('a replica restarted on another port: the old port’s idle sockets are clo
     starting: false,
   });
   assert.equal((await get(gw, '/')).body, 'two');
-  await new Promise((r) => setTimeout(r, 20));
-  assert.equal(one.open(), 0, 'the idle socket to the old replica was closed');
+  await waitUntil(() => one.open() === 0, 'the idle socket to the old replica was closed');
 });
 
 test('through a real model server: V2 infer and HTTP/1.0 clients without Host', async (t) => {
@@ -510,8 +512,10 @@ test('through a real model server: V2 infer and HTTP/1.0 clients without Host', 
 });
 
 test('a streamed body that waits for a socket (pool full) or for a starting replica loses no bytes', async (t) => {
+  const slowArrivals = new EventEmitter();
   const up = await httpUpstream(t, (req, res) => {
     if (req.url === '/slow') {
+      slowArrivals.emit('slow');
       req.resume();
       setTimeout(() => {
         res.writeHead(200, { 'content-length': 4 });
@@ -524,8 +528,9 @@ test('a streamed body that waits for a socket (pool full) or for a starting repl
   const gw = await gateway(t, up.port, { maxSocketsPerPort: 1, requestBufferBytes: 64 * 1024 });
   const big = Buffer.alloc(1024 * 1024);
   for (let i = 0; i < big.length; i += 13) big[i] = i % 199;
+  const slowArrived = nextEvent(slowArrivals, 'slow', 'the slow request reaches the replica');
   const slow = get(gw, '/slow');
-  await new Promise((r) => setTimeout(r, 20));
+  await slowArrived; // it holds the only socket: the next request queues
   const queued = await get(gw, '/echo', 'POST', big);
   assert.equal((await slow).body, 'slow');
   assert.equal(queued.status, 200);
@@ -540,10 +545,12 @@ test('a streamed body that waits for a socket (pool full) or for a starting repl
     revision: undefined,
     starting: true,
   });
+  // Each held request waits on the endpoint table's 'change': count them to know both are held, in order.
+  const waiting = gw.endpoints.listenerCount('change');
   const heldSlow = get(gw, '/slow');
-  await new Promise((r) => setTimeout(r, 20));
+  await waitUntil(() => gw.endpoints.listenerCount('change') === waiting + 1, 'the slow request is held');
   const held = get(gw, '/echo', 'POST', big);
-  await new Promise((r) => setTimeout(r, 50));
+  await waitUntil(() => gw.endpoints.listenerCount('change') === waiting + 2, 'the streamed request is held');
   gw.endpoints.set({
     namespace: 'default',
     name: 'svc',

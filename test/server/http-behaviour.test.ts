@@ -8,6 +8,7 @@ import { InferdError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { ModelRepository } from '../../src/server/model-repository.js';
 import { createModelServer, shutdownModelServer } from '../../src/server/model-server.js';
+import { signal } from '../support/wait.js';
 import { fnModel, IrisTestModel, postJson, request, startServer } from './helpers.js';
 
 const IRIS = '{"instances":[[6.8,2.8,4.8,1.4],[6.0,3.4,4.5,1.6]]}';
@@ -228,6 +229,7 @@ test('a client that goes away mid-body leaves the server serving', async (t) => 
 });
 
 test('graceful shutdown: in-flight requests finish with connection: close; new connections are refused', async () => {
+  const entered = signal();
   let release: () => void = () => {};
   const gate = new Promise<void>((r) => {
     release = r;
@@ -236,6 +238,7 @@ test('graceful shutdown: in-flight requests finish with connection: close; new c
   repo.add(new IrisTestModel());
   repo.add(
     fnModel('wait', async (inputs) => {
+      entered.resolve();
       await gate;
       return inputs;
     }),
@@ -247,7 +250,7 @@ test('graceful shutdown: in-flight requests finish with connection: close; new c
   const s = { port, agent };
   assert.equal((await postJson(s, '/v1/models/sklearn-iris:predict', IRIS)).status, 200, 'an idle keep-alive socket');
   const inflight = postJson(s, '/v1/models/wait:predict', '{"instances":[1]}');
-  await new Promise((r) => setTimeout(r, 50));
+  await entered.promise; // in flight in the model before the shutdown starts
   const closed = shutdownModelServer(server, 2_000);
   await assert.rejects(request({ port, agent: new http.Agent() }, 'GET', '/'), { code: 'ECONNREFUSED' });
   release();

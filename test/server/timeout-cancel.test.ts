@@ -2,6 +2,7 @@
 // queued work with it: the batcher never runs rows nobody waits for.
 
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type TestContext, test } from 'node:test';
@@ -10,6 +11,7 @@ import type { Model, PredictOptions, Tensor } from '../../src/runtimes/model.js'
 import { Batcher } from '../../src/server/batcher.js';
 import { ModelRepository } from '../../src/server/model-repository.js';
 import { createModelServer } from '../../src/server/model-server.js';
+import { nextEvent } from '../support/wait.js';
 import { postJson } from './helpers.js';
 
 /** Answers after `delayMs` (or never when aborted first); records the rows of every call. */
@@ -79,13 +81,26 @@ test('a timed-out request leaves the batch queue before its batch is sent', asyn
   const s = await serve(t, model, { requestTimeoutMs: 30, batcher });
   const r = await postJson(s, '/v1/models/slow:predict', INSTANCES);
   assert.equal(r.status, 504);
-  await new Promise((resolve) => setTimeout(resolve, 200)); // past maxLatencyMs: the batch would have gone
-  assert.deepEqual(model.rows, []);
+  // A 2-row request queued now joins the same batch window; once it is answered, the batch that would have
+  // carried the timed-out row has gone. Rows [2], not [3]: the timed-out row left the queue.
+  const x: Tensor = { name: 'x', datatype: 'FP64', shape: [2, 2], data: new Float64Array([1, 2, 3, 4]) };
+  const marker = await batcher.submit([x], {});
+  assert.deepEqual(marker.outputs[0]!.shape, [2, 2]);
+  assert.deepEqual(model.rows, [2]);
 });
 
 test('a client that disconnects while queued cancels its rows; the others in the batch are answered', async (t) => {
   const model = slowModel(1);
-  const batcher = new Batcher(model, { maxBatchSize: 32, maxLatencyMs: 120 });
+  // A window long enough that both requests are queued in it even on a loaded machine.
+  const batcher = new Batcher(model, { maxBatchSize: 32, maxLatencyMs: 500 });
+  // Each submit to the batcher is announced, so the test knows a request is queued before it acts.
+  const queued = new EventEmitter();
+  const submit = batcher.submit.bind(batcher);
+  batcher.submit = (inputs, opts) => {
+    const p = submit(inputs, opts);
+    queued.emit('rows', inputs[0]!.shape[0]);
+    return p;
+  };
   const s = await serve(t, model, { batcher });
   const agent = new http.Agent({ keepAlive: false });
   t.after(() => agent.destroy());
@@ -97,9 +112,14 @@ test('a client that disconnects while queued cancels its rows; the others in the
     agent,
   });
   gone.on('error', () => {});
+  const goneQueued = nextEvent(queued, 'rows', 'the 3-row request is queued');
   gone.end('{"instances":[[1,2],[3,4],[5,6]]}');
+  assert.deepEqual(await goneQueued, [3]);
+  const staysQueued = nextEvent(queued, 'rows', 'the 1-row request is queued');
   const stays = postJson({ port: s.port, agent }, '/v1/models/slow:predict', '{"instances":[[7,8]]}');
-  setTimeout(() => gone.destroy(), 30);
+  assert.deepEqual(await staysQueued, [1]);
+  assert.deepEqual(model.rows, [], 'the batch has not gone yet');
+  gone.destroy();
   const r = await stays;
   assert.equal(r.status, 200);
   assert.match(r.body, /"predictions":\[\[7\.0,8\.0\]\]/);

@@ -20,8 +20,14 @@ import type { Obj } from '../resource-fetch.js';
 import { objectName, resourcePath } from '../resource-ref.js';
 
 export const APPLY_FLAGS = {
-  filename: { type: 'string', short: 'f', multiple: true },
-  'show-secrets': { type: 'boolean' },
+  filename: {
+    type: 'string',
+    short: 'f',
+    multiple: true,
+    arg: 'PATH',
+    help: 'a file, a directory (its .yaml/.yml/.json files) or - for stdin; repeatable',
+  },
+  'show-secrets': { type: 'boolean', help: 'print Secret values in the output instead of ***' },
 } as const satisfies FlagSpecs;
 
 export type ApplyResult = 'created' | 'configured' | 'unchanged';

@@ -14,9 +14,15 @@ import { listObjects } from '../resource-fetch.js';
 import { notFoundMessage, parseTargets, resourcePath, singularName } from '../resource-ref.js';
 
 export const DELETE_FLAGS = {
-  filename: { type: 'string', short: 'f', multiple: true },
-  all: { type: 'boolean' },
-  'ignore-not-found': { type: 'boolean' },
+  filename: {
+    type: 'string',
+    short: 'f',
+    multiple: true,
+    arg: 'PATH',
+    help: 'delete what the manifests name (repeatable; - for stdin)',
+  },
+  all: { type: 'boolean', help: 'delete every object of TYPE in the namespace' },
+  'ignore-not-found': { type: 'boolean', help: 'treat "not found" as success' },
 } as const satisfies FlagSpecs;
 
 interface Victim {

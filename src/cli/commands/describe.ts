@@ -13,7 +13,7 @@ import { getObject, listObjects, type Obj } from '../resource-fetch.js';
 import { notFoundMessage, parseTargets } from '../resource-ref.js';
 
 export const DESCRIBE_FLAGS = {
-  'show-secrets': { type: 'boolean' },
+  'show-secrets': { type: 'boolean', help: 'print Secret values instead of their sizes' },
 } as const satisfies FlagSpecs;
 
 /** Events about one object, oldest first; none when the server has no events API. */

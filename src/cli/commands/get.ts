@@ -13,11 +13,11 @@ import { notFoundMessage, parseTargets, type Target } from '../resource-ref.js';
 import { watchTarget } from './get-watch.js';
 
 export const GET_FLAGS = {
-  selector: { type: 'string', short: 'l' },
-  'field-selector': { type: 'string' },
-  watch: { type: 'boolean', short: 'w' },
-  'show-secrets': { type: 'boolean' },
-  'no-headers': { type: 'boolean' },
+  selector: { type: 'string', short: 'l', arg: 'SELECTOR', help: 'label selector, e.g. app=iris' },
+  'field-selector': { type: 'string', arg: 'SEL', help: 'field selector, passed to the server' },
+  watch: { type: 'boolean', short: 'w', help: 'after listing, watch for changes' },
+  'show-secrets': { type: 'boolean', help: 'print Secret values instead of ***' },
+  'no-headers': { type: 'boolean', help: 'omit the header row' },
 } as const satisfies FlagSpecs;
 
 interface Fetched {

@@ -12,8 +12,8 @@ import type { CliIo } from '../io.js';
 import { type Kubeconfig, kubeconfigFor, mergeKubeconfig } from '../kubeconfig.js';
 
 export const KUBECONFIG_FLAGS = {
-  write: { type: 'string' },
-  name: { type: 'string' },
+  write: { type: 'string', arg: 'FILE', help: 'merge the context into FILE (e.g. ~/.kube/config) and make it current' },
+  name: { type: 'string', arg: 'NAME', help: 'the cluster, user and context name (default "inferd")' },
 } as const satisfies FlagSpecs;
 
 function readExisting(path: string): Partial<Kubeconfig> | undefined {

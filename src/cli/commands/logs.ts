@@ -9,9 +9,9 @@ import type { CliIo } from '../io.js';
 import { resolveKind, resourcePath } from '../resource-ref.js';
 
 export const LOGS_FLAGS = {
-  follow: { type: 'boolean', short: 'f' },
-  tail: { type: 'string' },
-  container: { type: 'string', short: 'c' },
+  follow: { type: 'boolean', short: 'f', help: 'keep streaming new lines' },
+  tail: { type: 'string', arg: 'N', help: 'only the last N lines (default: all)' },
+  container: { type: 'string', short: 'c', arg: 'NAME', help: 'predictor (default), transformer or explainer' },
 } as const satisfies FlagSpecs;
 
 /** `NAME` or `isvc/NAME`; logs exist only for InferenceServices. */

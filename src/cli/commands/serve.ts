@@ -11,7 +11,7 @@ import { createApiServer } from '../../apiserver/api-server.js';
 import { type AccessPolicy, accessProblem, listenAddressesFor } from '../../apiserver/request-guard.js';
 import { sendJson } from '../../apiserver/respond.js';
 import { failure } from '../../apiserver/status-errors.js';
-import { loadServeConfig, SERVE_USAGE, type ServeConfig } from '../../config.js';
+import { loadServeConfig, type ServeConfig } from '../../config.js';
 import { EndpointTable } from '../../controllers/endpoints.js';
 import { InferenceServiceController } from '../../controllers/inference-service/controller.js';
 import type { DownloadProgress } from '../../controllers/inference-service/observed.js';
@@ -28,6 +28,7 @@ import { redactUri } from '../../storage/redact-uri.js';
 import { recordEvent } from '../../store/events.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
 import type { Store } from '../../store/store.js';
+import { commandHelp } from '../help.js';
 import { ProgressLine } from '../progress-line.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -255,7 +256,7 @@ function applyDemo(
 
 export async function runServe(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(SERVE_USAGE);
+    process.stdout.write(commandHelp('serve'));
     return 0;
   }
   let config: Readonly<ServeConfig>;

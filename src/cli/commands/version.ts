@@ -7,7 +7,9 @@ import { type CommandContext, runCommand } from '../command.js';
 import { boolFlag, type FlagSpecs } from '../flags.js';
 import type { CliIo } from '../io.js';
 
-export const VERSION_FLAGS = { client: { type: 'boolean' } } as const satisfies FlagSpecs;
+export const VERSION_FLAGS = {
+  client: { type: 'boolean', help: 'print only the client version; do not contact the server' },
+} as const satisfies FlagSpecs;
 
 /** The package version; dist/src/cli/commands/version.js is four levels below package.json. */
 export function clientVersion(): string {

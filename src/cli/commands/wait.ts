@@ -15,9 +15,13 @@ import { notFoundMessage, objectName, parseTargets, resourcePath } from '../reso
 import { isConditionMet, parseWaitFor, type WaitFor } from '../wait-condition.js';
 
 export const WAIT_FLAGS = {
-  for: { type: 'string' },
-  timeout: { type: 'string' },
-  all: { type: 'boolean' },
+  for: { type: 'string', arg: 'CONDITION', help: 'condition=Ready (or condition=Ready=False), or delete' },
+  timeout: {
+    type: 'string',
+    arg: 'DURATION',
+    help: 'give up after this long (30s, 2m, 1h; default 30s; negative: a week)',
+  },
+  all: { type: 'boolean', help: 'wait for every object of TYPE in the namespace' },
 } as const satisfies FlagSpecs;
 
 const DEFAULT_TIMEOUT_MS = 30_000;

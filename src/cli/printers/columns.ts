@@ -2,8 +2,11 @@
 // KServe's CRD printer columns (PREVROLLEDOUTREVISION/LATESTREADYREVISION have priority 1, so only
 // `-o wide` shows them); Secrets, ServiceAccounts, Namespaces and Events are kubectl's built-in tables.
 
-import type { InferenceServiceStatus, KindInfo, TrafficTarget } from '../../api/types.js';
-import { ageOf } from './age.js';
+import { ageOf } from '../../api/age.js';
+import { eventTime, latestTarget, previousTarget } from '../../api/printing.js';
+import type { InferenceServiceStatus, KindInfo } from '../../api/types.js';
+
+export { eventTime, latestTarget, previousTarget };
 
 type Obj = Record<string, unknown> & { metadata?: { name?: string; namespace?: string; creationTimestamp?: string } };
 
@@ -19,22 +22,6 @@ const age: Column = { header: 'AGE', cell: (o, now) => ageOf(o.metadata?.creatio
 const str = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
 const count = (v: unknown): string =>
   String(Array.isArray(v) ? v.length : v && typeof v === 'object' ? Object.keys(v).length : 0);
-
-/** KServe's jsonpath `traffic[?(@.tag=='prev')]`, falling back to the non-latest target when untagged. */
-export function previousTarget(status: InferenceServiceStatus | undefined): TrafficTarget | undefined {
-  const predictor = status?.components?.predictor;
-  const traffic = predictor?.traffic ?? [];
-  return (
-    traffic.find((t) => t.tag === 'prev') ??
-    traffic.find((t) => !t.latestRevision && t.revisionName === predictor?.previousRolledoutRevision) ??
-    traffic.find((t) => t.latestRevision === false)
-  );
-}
-
-/** KServe's jsonpath `traffic[?(@.latestRevision==true)]`. */
-export function latestTarget(status: InferenceServiceStatus | undefined): TrafficTarget | undefined {
-  return status?.components?.predictor?.traffic?.find((t) => t.latestRevision === true);
-}
 
 const isvcStatus = (o: Obj) => o.status as InferenceServiceStatus | undefined;
 
@@ -67,12 +54,6 @@ const SERVING_RUNTIME: Column[] = [
   },
   age,
 ];
-
-/** When an event last happened: lastTimestamp, else eventTime, else firstTimestamp, else creation. */
-export function eventTime(o: Obj): string | undefined {
-  const t = (o.lastTimestamp ?? o.eventTime ?? o.firstTimestamp ?? o.metadata?.creationTimestamp) as string | undefined;
-  return t || undefined;
-}
 
 const EVENT: Column[] = [
   { header: 'LAST SEEN', cell: (o, now) => ageOf(eventTime(o), now) },

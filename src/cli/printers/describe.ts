@@ -2,8 +2,8 @@
 // has (an InferenceService's spec, status, conditions, traffic and model status; a Secret's key sizes,
 // never its values), then the object's events.
 
+import { ageOf } from '../../api/age.js';
 import type { InferenceServiceStatus } from '../../api/types.js';
-import { ageOf } from './age.js';
 import { eventTime } from './columns.js';
 import { describeInferenceServiceStatus } from './describe-isvc.js';
 import { DescribeWriter } from './describe-writer.js';

@@ -1,10 +1,10 @@
 // Reading the LightGBM fixtures (scripts/fixtures/gen_lightgbm.py, and the real LightGBM model in
 // models/leaves_rf_iris) and comparing float64 outputs.
 
-import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tensor } from '../../../src/runtimes/model.js';
+import { assertAllClose } from '../../support/numeric.js';
 
 export interface Expected {
   case: string;
@@ -46,14 +46,5 @@ export function matrix(rows: (number | null)[][]): { tensor: Tensor; x: Float64A
 }
 
 export function assertClose(actual: ArrayLike<number>, expected: readonly number[], what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i]!;
-    const e = expected[i]!;
-    const diff = Math.abs(a - e);
-    assert.ok(
-      diff <= ABS_FLOOR || diff <= REL_TOL * Math.max(Math.abs(a), Math.abs(e)),
-      `${what}[${i}]: got ${a}, expected ${e}`,
-    );
-  }
+  assertAllClose(actual, expected, { rtol: REL_TOL, atol: ABS_FLOOR }, what);
 }

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { Datatype, Tensor } from '../../../src/runtimes/model.js';
 import { fixturesDir } from '../../helpers/paths.js';
+import { assertAllClose, unitScaled } from '../../support/numeric.js';
 
 export const mlflowFixtures = join(fixturesDir, 'mlflow');
 export const fixture = (name: string) => join(mlflowFixtures, name);
@@ -35,13 +36,9 @@ export function matrix(rows: readonly number[][], name = 'input-0'): Tensor {
 
 export const values = (t: Tensor | undefined) => Array.from((t?.data ?? []) as ArrayLike<unknown>, (v) => Number(v));
 
+/** `tol` relative to max(1, |want|). */
 export function assertClose(got: readonly number[], want: readonly number[], tol: number, what: string): void {
-  if (got.length !== want.length) throw new Error(`${what}: ${got.length} values, expected ${want.length}`);
-  got.forEach((g, i) => {
-    if (!(Math.abs(g - want[i]!) <= tol * Math.max(1, Math.abs(want[i]!)))) {
-      throw new Error(`${what}: element ${i} is ${g}, expected ${want[i]} (tolerance ${tol})`);
-    }
-  });
+  assertAllClose(got, want, unitScaled(tol), what);
 }
 
 /** A temporary model directory holding `files` (name → contents); removed when the test ends. */

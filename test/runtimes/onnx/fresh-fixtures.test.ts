@@ -37,6 +37,8 @@ test('fixtures regenerated with the installed onnx and scikit-learn give their e
   assert.deepEqual(fixtureNames(out), fixtureNames(), 'the generator writes exactly the committed fixtures');
   for (const name of fixtureNames(out)) {
     const expected = readExpected(name, out);
+    // Names, datatypes and shapes: exact by nature. The values are checked below with the fixture's tolerance
+    // (0 only for outputs no arithmetic touches: copies, casts, transposes).
     assert.deepEqual(expected.inputs, readExpected(name).inputs, `${name}: inputs`);
     assert.deepEqual(expected.outputs, readExpected(name).outputs, `${name}: outputs`);
     const model = await onnxRuntime.load({ name, modelDir: fixtureDir(name, out) });

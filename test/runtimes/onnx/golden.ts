@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Datatype, Tensor, TensorData, TensorMetadata } from '../../../src/runtimes/model.js';
 import { fixturesDir } from '../../helpers/paths.js';
+import { assertAllClose as allClose, EXACT, unitScaled } from '../../support/numeric.js';
 
 export const onnxFixtures = join(fixturesDir, 'onnx');
 
@@ -95,15 +96,7 @@ export function assertTensorEqual(got: Tensor, want: JsonTensor, tolerance: numb
   }
 }
 
+/** `tolerance` relative to max(1, |want|); 0 means bit for bit (NaN equal to NaN). */
 export function assertAllClose(got: ArrayLike<number>, want: readonly number[], tolerance: number, what: string) {
-  assert.equal(got.length, want.length, `${what}: length`);
-  for (let i = 0; i < want.length; i++) {
-    const g = got[i]!;
-    const w = want[i]!;
-    if (Number.isNaN(w) || !Number.isFinite(w) || tolerance === 0) {
-      assert.ok(Object.is(g, w), `${what}[${i}]: got ${g}, want ${w}`);
-    } else {
-      assert.ok(Math.abs(g - w) <= tolerance * Math.max(1, Math.abs(w)), `${what}[${i}]: got ${g}, want ${w}`);
-    }
-  }
+  allClose(got, want, tolerance === 0 ? EXACT : unitScaled(tolerance), what);
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { PredictOptions, Tensor } from '../../../src/runtimes/model.js';
 import { fixturesDir } from '../../helpers/paths.js';
+import { assertAllClose as allClose } from '../../support/numeric.js';
 
 export const PYTHON = '/usr/bin/python3';
 export const FIXTURES = join(fixturesDir, 'python-fallback');
@@ -103,16 +104,7 @@ export function caseInput(expected: Expected, root = FIXTURES): { inputs: Tensor
 
 /** Values within 1e-9 relative (an absolute floor of 1e-15 for values near zero). */
 export function assertAllClose(actual: ArrayLike<number>, expected: readonly number[], what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i]!;
-    const e = expected[i]!;
-    const diff = Math.abs(a - e);
-    assert.ok(
-      diff <= 1e-15 || diff <= 1e-9 * Math.max(Math.abs(a), Math.abs(e)),
-      `${what}[${i}]: got ${a}, sklearn ${e}`,
-    );
-  }
+  allClose(actual, expected, { rtol: 1e-9, atol: 1e-15 }, what);
 }
 
 export function refusedCases(root = FIXTURES): { name: string; dir: string; file: string }[] {

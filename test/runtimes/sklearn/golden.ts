@@ -1,10 +1,10 @@
 // Reading the golden fixtures written by scripts/fixtures/gen_sklearn.py, and comparing numbers the way the
 // sklearn tests do: classes exactly, floats within a relative tolerance.
 
-import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PredictOptions, Tensor } from '../../../src/runtimes/model.js';
+import { assertAllClose as allClose } from '../../support/numeric.js';
 
 export interface Expected {
   case: string;
@@ -94,17 +94,7 @@ export function caseInput(
   return { inputs, options: { parameters: { content_type: 'pd' } }, rows: rows.length };
 }
 
-/** Asserts every value is within tolerance; returns the largest relative difference seen. */
+/** Asserts every value is within REL_TOL (ABS_FLOOR near zero); returns the largest relative difference seen. */
 export function assertAllClose(actual: ArrayLike<number>, expected: readonly number[], what: string): number {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i]!;
-    const e = expected[i]!;
-    const diff = Math.abs(a - e);
-    const scale = Math.max(Math.abs(a), Math.abs(e));
-    if (diff > ABS_FLOOR) worst = Math.max(worst, diff / scale);
-    assert.ok(diff <= ABS_FLOOR || diff <= REL_TOL * scale, `${what}[${i}]: got ${a}, sklearn ${e}`);
-  }
-  return worst;
+  return allClose(actual, expected, { rtol: REL_TOL, atol: ABS_FLOOR }, what).worstRelative;
 }

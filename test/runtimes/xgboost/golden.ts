@@ -1,9 +1,9 @@
 // Reading the golden fixtures written by scripts/fixtures/gen_xgboost.py and comparing float32 predictions.
 
-import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tensor } from '../../../src/runtimes/model.js';
+import { assertAllClose, unitScaled } from '../../support/numeric.js';
 
 export interface Expected {
   case: string;
@@ -54,20 +54,7 @@ export function matrixTensor(rows: (number | null)[][]): Tensor {
   return { name: 'input-0', datatype: 'FP64', shape: [rows.length, f], data };
 }
 
-/** Asserts all values are within TOLERANCE; returns how many were bit-identical. */
+/** Asserts all values are within TOLERANCE of max(1, |expected|); returns how many were bit-identical. */
 export function assertClose(actual: ArrayLike<number>, expected: readonly number[], what: string): number {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  let identical = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i]!;
-    const e = expected[i]!;
-    if (Object.is(a, e) || a === e) {
-      identical++;
-      continue;
-    }
-    const diff = Math.abs(a - e);
-    const ok = diff <= TOLERANCE * Math.max(1, Math.abs(e));
-    assert.ok(ok, `${what}[${i}]: got ${a}, xgboost ${e} (diff ${diff})`);
-  }
-  return identical;
+  return assertAllClose(actual, expected, unitScaled(TOLERANCE), what).identical;
 }
