@@ -12,6 +12,25 @@ import { fromOrtTensor } from './output-data.js';
 import { type OnnxThreads, sessionOptions } from './session-options.js';
 import { describeValue, type OnnxValueInfo } from './tensor-types.js';
 
+/**
+ * onnxruntime-common picks the array type of 'float16' tensors once, on the first Tensor it makes: Node 24's
+ * global Float16Array when there is one. onnxruntime-node 1.30's native binding does not read Float16Array
+ * (inputs fail with "not enough space: expected 8, got 0"), so make that one-time choice with Float16Array
+ * hidden: float16 stays raw bits in a Uint16Array on every Node, as input-data.ts and output-data.ts expect.
+ */
+function pinFloat16ToUint16(): void {
+  const g = globalThis as { Float16Array?: unknown };
+  const saved = g.Float16Array;
+  if (saved === undefined) return;
+  g.Float16Array = undefined;
+  try {
+    new ort.Tensor('float32', new Float32Array(1), [1]);
+  } finally {
+    g.Float16Array = saved;
+  }
+}
+pinFloat16ToUint16();
+
 /** The platform string V2 metadata reports, as Triton does for ONNX models. */
 export const ONNX_PLATFORM = 'onnxruntime_onnx';
 
