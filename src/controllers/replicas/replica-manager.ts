@@ -10,11 +10,11 @@ import type { Logger } from '../../log.js';
 import { HostedReplica, ModelHostProcess } from './hosted-replica.js';
 import { LogBuffer } from './log-buffer.js';
 import { treeRssBytes } from './process-memory.js';
-import { type ReplicaFailure, type ReplicaPhase, ReplicaProcess, type ReplicaSpec } from './replica-process.js';
+import type { Replica, ReplicaFailure, ReplicaPhase, ReplicaSpec } from './replica.js';
+import { ReplicaProcess } from './replica-process.js';
 import { StandbyProcess } from './standby.js';
 
-/** A replica as the manager runs it: its own process, or a model inside a shared model host. */
-export type Replica = ReplicaProcess | HostedReplica;
+export type { Replica } from './replica.js';
 
 /** Formats whose runtimes are pure TypeScript (no native addon that could crash a shared host). */
 export const PACKABLE_FORMATS: readonly string[] = ['sklearn', 'xgboost', 'lightgbm'];
@@ -57,6 +57,8 @@ export interface ReplicaView {
   revision: string;
   phase: ReplicaPhase | 'BackOff';
   port: number | undefined;
+  /** The V2 gRPC port while Ready; undefined when the replica serves none. */
+  grpcPort?: number;
   pid: number | undefined;
   restarts: number;
   failure: ReplicaFailure | undefined;
@@ -132,6 +134,7 @@ export class ReplicaManager extends EventEmitter {
       revision: m.spec.revision,
       phase: m.timer ? 'BackOff' : m.proc.phase,
       port: m.proc.phase === 'Ready' ? m.proc.port : undefined,
+      grpcPort: m.proc.phase === 'Ready' ? m.proc.grpcPort : undefined,
       pid: m.proc.pid,
       restarts: m.restarts,
       failure: m.proc.failure,
@@ -275,13 +278,13 @@ export class ReplicaManager extends EventEmitter {
   private hostFor(): { host: ModelHostProcess; standby: StandbyProcess | undefined } {
     for (const h of this.hosts) if (!h.full) return { host: h, standby: undefined };
     const standby = this.takeStandby({});
-    const host = new ModelHostProcess(
-      this.opts.modelsPerReplica ?? 1,
-      this.opts.entry,
-      this.opts.standbyEnv ?? {},
-      this.opts.log,
+    const host = new ModelHostProcess({
+      capacity: this.opts.modelsPerReplica ?? 1,
+      entry: this.opts.entry,
+      env: this.opts.standbyEnv ?? {},
+      log: this.opts.log,
       standby,
-    );
+    });
     this.hosts.add(host);
     host.once('exit', () => this.hosts.delete(host));
     this.opts.log.info('model host started', { pid: host.pid, capacity: host.capacity, fromStandby: !!standby });
@@ -295,20 +298,19 @@ export class ReplicaManager extends EventEmitter {
     if (this.packable(spec)) {
       const picked = this.hostFor();
       standby = picked.standby;
-      proc = new HostedReplica(spec, picked.host, logs);
-      proc.start();
+      proc = new HostedReplica({ spec, host: picked.host, logs });
     } else {
-      proc = new ReplicaProcess(spec, this.opts.entry, logs, this.opts.log);
       // A standby runs with serve's heap size and thread pool, set at fork: a limited service needs a fresh fork.
       standby = hasLimits(spec) ? undefined : this.takeStandby(spec.env);
-      proc.start(standby);
+      proc = new ReplicaProcess({ spec, entry: this.opts.entry, logs, log: this.opts.log, standby });
     }
+    proc.start();
     logs.append(
       JSON.stringify({
         time: new Date().toISOString(),
         level: 'info',
         msg:
-          proc instanceof HostedReplica
+          proc.kind === 'hosted'
             ? 'replica started in a shared model host'
             : proc.fromStandby
               ? 'replica started from standby process'
