@@ -1,7 +1,7 @@
-// A Clock (src/controllers/inference-service/rollout.ts) that moves only when a test says so: back-off and
+// A Clock (src/controllers/clock.ts) that moves only when a test says so: back-off and
 // throttling tests advance it instead of waiting for real time.
 
-import type { Clock, Timer } from '../../src/controllers/inference-service/rollout.js';
+import type { Clock, Timer } from '../../src/controllers/clock.js';
 
 interface Pending {
   at: number;

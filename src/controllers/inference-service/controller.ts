@@ -9,12 +9,13 @@ import type { InferenceService, PredictorSpec } from '../../api/types.js';
 import { type InferdError, isInferdError, messageOf } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { Store, Watch } from '../../store/store.js';
+import { type Clock, isoSeconds, systemClock } from '../clock.js';
 import type { EndpointTable } from '../endpoints.js';
 import type { ReplicaManager, ReplicaView } from '../replicas/replica-manager.js';
 import { serviceKeyOf } from '../replicas/replica-manager.js';
 import type { ObservedPredictor } from './observed.js';
 import { planService, type ServicePlan, statusToWrite } from './plan.js';
-import { type Clock, isoSeconds, type ModelFetcher, Rollout, systemClock } from './rollout.js';
+import { type ModelFetcher, Rollout } from './rollout.js';
 
 export { type ModelFetcher, PROGRESS_STATUS_INTERVAL_MS } from './rollout.js';
 

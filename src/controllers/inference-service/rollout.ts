@@ -1,10 +1,10 @@
 // One revision's rollout: download its model (retrying with back-off), then hand it to the controller to
 // start its replica. Download progress and failures are recorded on the service's observed state (progress
-// at most once per PROGRESS_STATUS_INTERVAL_MS). Time and timers come from an injected Clock, so tests move
-// time instead of waiting for it.
+// at most once per PROGRESS_STATUS_INTERVAL_MS). Time and timers come from an injected Clock (../clock.ts).
 
 import type { InferenceService } from '../../api/types.js';
 import { isInferdError, messageOf } from '../../errors.js';
+import { type Clock, isoSeconds, type Timer } from '../clock.js';
 import type { DownloadProgress, ObservedPredictor } from './observed.js';
 import { storageUriOf } from './plan.js';
 
@@ -25,32 +25,6 @@ export const PROGRESS_STATUS_INTERVAL_MS = 1_000;
 export const DEFAULT_RETRY_BACKOFF_MS = 5_000;
 /** ...up to this. */
 export const DEFAULT_RETRY_BACKOFF_MAX_MS = 60_000;
-
-export interface Timer {
-  cancel(): void;
-}
-
-/** Wall-clock time and timers: the real ones in inferd, a fake one in tests. */
-export interface Clock {
-  /** Milliseconds since the epoch. */
-  now(): number;
-  /** Calls fn once after ms; the timer never keeps the process alive. */
-  setTimer(fn: () => void, ms: number): Timer;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimer(fn, ms) {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return { cancel: () => clearTimeout(t) };
-  },
-};
-
-/** RFC 3339 with whole seconds, as Kubernetes stamps conditions. */
-export function isoSeconds(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 /** The wait before the download's next attempt after `attempts` failed ones (≥ 1). */
 export function retryDelayMs(attempts: number, baseMs: number, maxMs: number): number {

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RUNTIME_ENV_KEYS } from '../../config.js';
 import type { Logger } from '../../log.js';
+import { type Clock, systemClock, type Timer } from '../clock.js';
 import { HostedReplica, ModelHostProcess } from './hosted-replica.js';
 import { LogBuffer } from './log-buffer.js';
 import { treeRssBytes } from './process-memory.js';
@@ -45,6 +46,8 @@ export interface ReplicaManagerOptions {
   modelsPerReplica?: number;
   /** How often replicas with `resources.limits.memory` have their RSS checked (default 500 ms). */
   memoryCheckIntervalMs?: number;
+  /** Time of the restart back-off and of "stable after" (default: the system clock). */
+  clock?: Clock;
 }
 
 /** A standby that keeps dying is given up on after this many exits in a row (cold forks still work). */
@@ -72,7 +75,7 @@ interface Managed {
   restarts: number;
   consecutiveFailures: number;
   readySince: number | undefined;
-  timer: NodeJS.Timeout | undefined;
+  timer: Timer | undefined;
   nextRestartAt: number | undefined;
   removed: boolean;
 }
@@ -89,9 +92,11 @@ export class ReplicaManager extends EventEmitter {
   private memoryTimer: NodeJS.Timeout | undefined;
   private checkingMemory = false;
   private stopped = false;
+  private readonly clock: Clock;
 
   constructor(private readonly opts: ReplicaManagerOptions) {
     super();
+    this.clock = opts.clock ?? systemClock;
     if (opts.logDir) mkdirSync(opts.logDir, { recursive: true });
   }
 
@@ -155,7 +160,7 @@ export class ReplicaManager extends EventEmitter {
     const m = this.replicas.get(key);
     if (!m) return;
     m.removed = true;
-    if (m.timer) clearTimeout(m.timer);
+    m.timer?.cancel();
     this.replicas.delete(key);
     await m.proc.stop();
     this.emit('change', key);
@@ -364,7 +369,7 @@ export class ReplicaManager extends EventEmitter {
     const proc = m.proc;
     proc.on('change', () => {
       if (m.removed || m.proc !== proc) return;
-      if (proc.phase === 'Ready') m.readySince = Date.now();
+      if (proc.phase === 'Ready') m.readySince = this.clock.now();
       if (proc.phase === 'Exited') this.scheduleRestart(m);
       this.emit('change', m.spec.key);
     });
@@ -372,21 +377,21 @@ export class ReplicaManager extends EventEmitter {
 
   private scheduleRestart(m: Managed): void {
     const stableAfterMs = this.opts.stableAfterMs ?? 30_000;
-    if (m.readySince !== undefined && Date.now() - m.readySince >= stableAfterMs) m.consecutiveFailures = 0;
+    if (m.readySince !== undefined && this.clock.now() - m.readySince >= stableAfterMs) m.consecutiveFailures = 0;
     m.readySince = undefined;
     m.consecutiveFailures += 1;
     const delay = Math.min(
       this.opts.restartBackoffMs * 2 ** (m.consecutiveFailures - 1),
       this.opts.restartBackoffMaxMs,
     );
-    m.nextRestartAt = Date.now() + delay;
+    m.nextRestartAt = this.clock.now() + delay;
     this.opts.log.warn('replica exited; restarting after back-off', {
       replica: m.spec.key,
       reason: m.proc.failure?.reason,
       delayMs: delay,
       restarts: m.restarts,
     });
-    m.timer = setTimeout(() => {
+    m.timer = this.clock.setTimer(() => {
       m.timer = undefined;
       m.nextRestartAt = undefined;
       if (m.removed) return;
@@ -395,7 +400,6 @@ export class ReplicaManager extends EventEmitter {
       this.watchProcess(m);
       this.emit('change', m.spec.key);
     }, delay);
-    m.timer.unref();
   }
 }
 
