@@ -1,8 +1,9 @@
 // Packed replicas (`inferd serve --models-per-replica N`, N > 1): several services' models in one model-host
 // process (server/model-host/), each in its own worker thread. A HostedReplica is a Replica (replica.ts), as
 // a ReplicaProcess is, so the manager and the controller treat both alike: restarts and status stay per
-// service. A model's own failure (load error, hung or crashed worker) ends only its HostedReplica (Failed → Exited, restarted by the manager with back-off); the host
-// process exiting ends all of its HostedReplicas (the accepted blast radius). The last one out stops the host.
+// service. A model's own failure (load error, hung or crashed worker) ends only its HostedReplica (Failed →
+// Exited, restarted by the manager with back-off); the host process exiting ends all of its HostedReplicas
+// (the accepted blast radius). The last one out stops the host.
 
 import { type ChildProcess, fork } from 'node:child_process';
 import { EventEmitter } from 'node:events';
