@@ -17,11 +17,12 @@ import {
 import { ReplicaManager } from '../../src/controllers/replicas/replica-manager.js';
 import { silentLogger } from '../../src/log.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { FakeClock } from '../support/fake-clock.js';
 
 type FetchCall = Parameters<ModelFetcher>[0];
 
 async function setup(t: TestContext) {
-  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const clock = new FakeClock();
   const stateDir = mkdtempSync(join(tmpdir(), 'inferd-controller-'));
   const store = SqliteStore.open({ stateDir, log: silentLogger });
   const replicas = new ReplicaManager({
@@ -30,7 +31,6 @@ async function setup(t: TestContext) {
     restartBackoffMs: 1_000,
     restartBackoffMaxMs: 1_000,
   });
-  let nowMs = Date.parse('2026-11-24T06:00:00Z');
   const calls: FetchCall[] = [];
   const controller = new InferenceServiceController({
     store,
@@ -39,7 +39,7 @@ async function setup(t: TestContext) {
     log: silentLogger,
     domain: 'example.com',
     replicaEnv: {},
-    now: () => new Date(nowMs),
+    clock,
     // Never finishes: the test drives the download through the callbacks.
     fetchModel: (call) => {
       calls.push(call);
@@ -77,10 +77,7 @@ async function setup(t: TestContext) {
     ready,
     settle,
     writes: () => writes,
-    advance: (ms: number) => {
-      nowMs += ms;
-      t.mock.timers.tick(ms);
-    },
+    advance: (ms: number) => clock.advance(ms),
   };
 }
 

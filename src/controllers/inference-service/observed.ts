@@ -22,6 +22,11 @@ export interface ObservedPredictor {
   restarts: number;
   /** Storage download progress while Downloading (the controller updates it at most once a second). */
   progress?: DownloadProgress;
+  /**
+   * Resumed after an inferd restart with a stored status already Ready for this revision: no status is
+   * written until the replica is Ready or fails (a restart does not flap the status through Loading).
+   */
+  resuming?: boolean;
 }
 
 /** Bytes so far, the expected total when the storage says it, rate and ETA (as the storage initializer reports them). */

@@ -1,9 +1,9 @@
 // Packed replicas (`inferd serve --models-per-replica N`, N > 1): several services' models in one model-host
-// process (server/model-host/), each in its own worker thread. A HostedReplica has a ReplicaProcess's surface
-// (phase, port, grpcPort, failure, whenSettled, stop, 'change'), so the manager and the controller treat
-// both alike: restarts and status stay per service. A model's own failure (load error, hung or crashed
-// worker) ends only its HostedReplica (Failed → Exited, restarted by the manager with back-off); the host
-// process exiting ends all of its HostedReplicas (the accepted blast radius). The last one out stops the host.
+// process (server/model-host/), each in its own worker thread. A HostedReplica is a Replica (replica.ts), as
+// a ReplicaProcess is, so the manager and the controller treat both alike: restarts and status stay per
+// service. A model's own failure (load error, hung or crashed worker) ends only its HostedReplica (Failed →
+// Exited, restarted by the manager with back-off); the host process exiting ends all of its HostedReplicas
+// (the accepted blast radius). The last one out stops the host.
 
 import { type ChildProcess, fork } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -12,7 +12,7 @@ import type { Logger } from '../../log.js';
 import type { StandbyLoadMessage } from '../../server/main.js';
 import type { FromHost, ToHost } from '../../server/model-host/protocol.js';
 import type { LogBuffer } from './log-buffer.js';
-import { loadTimeoutFailure, type ReplicaFailure, type ReplicaPhase, type ReplicaSpec } from './replica-process.js';
+import { ReplicaBase, type ReplicaSpec } from './replica.js';
 import type { StandbyProcess } from './standby.js';
 
 const HOST_ARGS = ['--model_host', '--http_port', '0', '--grpc_port', '0'];
@@ -22,6 +22,17 @@ type HostMessage =
   | { type: 'state'; state: string }
   | { type: 'ready'; port: number; grpcPort?: number }
   | { type: 'failed'; reason?: string; message?: string };
+
+export interface ModelHostOptions {
+  /** Models this host takes at most. */
+  capacity: number;
+  /** The model server entry (dist/src/server/main.js). */
+  entry: string;
+  env: Record<string, string>;
+  log: Logger;
+  /** An idle pre-forked process to take over instead of forking. */
+  standby?: StandbyProcess;
+}
 
 /** One model-host process and the replicas it holds. */
 export class ModelHostProcess extends EventEmitter {
@@ -33,15 +44,13 @@ export class ModelHostProcess extends EventEmitter {
   closing = false;
   private readonly child: ChildProcess;
   private exitReason = '';
+  readonly capacity: number;
+  private readonly log: Logger;
 
-  constructor(
-    readonly capacity: number,
-    entry: string,
-    env: Record<string, string>,
-    private readonly log: Logger,
-    standby?: StandbyProcess,
-  ) {
+  constructor({ capacity, entry, env, log, standby }: ModelHostOptions) {
     super();
+    this.capacity = capacity;
+    this.log = log;
     this.setMaxListeners(0);
     const sink = (line: string) => this.route(line);
     if (standby?.available) {
@@ -140,29 +149,25 @@ export class ModelHostProcess extends EventEmitter {
   }
 }
 
-/** One service's replica inside a model host. */
-export class HostedReplica extends EventEmitter {
-  phase: ReplicaPhase = 'Starting';
-  port: number | undefined;
-  grpcPort: number | undefined;
-  failure: ReplicaFailure | undefined;
-  readonly fromStandby = false;
-  private attached = true;
-  private stopping = false;
-  private readonly exited: Promise<void>;
-  private resolveExited!: () => void;
-  private loadSent = false;
-  private loadTimer: NodeJS.Timeout | undefined;
+export interface HostedReplicaOptions {
+  spec: ReplicaSpec;
+  host: ModelHostProcess;
+  /** The service's log buffer: the host's lines naming this model go there. */
+  logs: LogBuffer;
+}
 
-  constructor(
-    readonly spec: ReplicaSpec,
-    readonly host: ModelHostProcess,
-    readonly logs: LogBuffer,
-  ) {
-    super();
-    this.exited = new Promise((r) => {
-      this.resolveExited = r;
-    });
+/** One service's replica inside a model host. */
+export class HostedReplica extends ReplicaBase {
+  readonly kind = 'hosted' as const;
+  readonly host: ModelHostProcess;
+  readonly logs: LogBuffer;
+  private attached = true;
+  private loadSent = false;
+
+  constructor(opts: HostedReplicaOptions) {
+    super(opts.spec);
+    this.host = opts.host;
+    this.logs = opts.logs;
   }
 
   get pid(): number | undefined {
@@ -178,18 +183,8 @@ export class HostedReplica extends EventEmitter {
     if (this.loadSent || !this.attached || this.stopping) return;
     this.loadSent = true;
     this.setPhase('Loading');
-    const ms = this.spec.loadTimeoutMs;
-    if (ms !== undefined && ms > 0) {
-      // Unloading a model still loading terminates its worker thread; the host and its other models go on.
-      this.loadTimer = setTimeout(() => {
-        if (this.phase !== 'Loading' || this.stopping) return;
-        this.failure = loadTimeoutFailure(this.spec);
-        this.setPhase('Failed');
-        this.host.send({ type: 'unload', modelName: this.spec.modelName });
-        this.end();
-      }, ms);
-      this.loadTimer.unref();
-    }
+    // Unloading a model still loading terminates its worker thread; the host and its other models go on.
+    this.startLoadTimer();
     this.host.send({
       type: 'load',
       modelName: this.spec.modelName,
@@ -197,6 +192,11 @@ export class HostedReplica extends EventEmitter {
       modelFormat: this.spec.modelFormat,
       env: this.spec.env,
     });
+  }
+
+  protected abandonLoad(): void {
+    this.host.send({ type: 'unload', modelName: this.spec.modelName });
+    this.end();
   }
 
   onHostMessage(m: FromHost): void {
@@ -226,10 +226,7 @@ export class HostedReplica extends EventEmitter {
       };
     }
     this.attached = false;
-    this.port = undefined;
-    this.grpcPort = undefined;
-    this.setPhase('Exited');
-    this.resolveExited();
+    this.markExited();
   }
 
   /** Unloads the model from its host (the host stops when it was the last). */
@@ -243,36 +240,10 @@ export class HostedReplica extends EventEmitter {
     clearTimeout(t);
   }
 
-  whenSettled(): Promise<HostedReplica> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (this.phase === 'Ready') {
-          this.off('change', check);
-          resolve(this);
-        } else if (this.phase === 'Failed' || this.phase === 'Exited') {
-          this.off('change', check);
-          reject(this.failure ?? { reason: 'ReplicaExited', message: 'replica exited' });
-        }
-      };
-      this.on('change', check);
-      check();
-    });
-  }
-
   private end(): void {
     if (!this.attached) return;
     this.attached = false;
-    this.port = undefined;
-    this.grpcPort = undefined;
     this.host.detach(this);
-    this.setPhase('Exited');
-    this.resolveExited();
-  }
-
-  private setPhase(p: ReplicaPhase): void {
-    if (this.phase === p) return;
-    this.phase = p;
-    if (p !== 'Loading' && this.loadTimer) clearTimeout(this.loadTimer);
-    this.emit('change', this);
+    this.markExited();
   }
 }

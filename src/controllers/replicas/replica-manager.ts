@@ -7,14 +7,15 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RUNTIME_ENV_KEYS } from '../../config.js';
 import type { Logger } from '../../log.js';
+import { type Clock, systemClock, type Timer } from '../clock.js';
 import { HostedReplica, ModelHostProcess } from './hosted-replica.js';
 import { LogBuffer } from './log-buffer.js';
 import { treeRssBytes } from './process-memory.js';
-import { type ReplicaFailure, type ReplicaPhase, ReplicaProcess, type ReplicaSpec } from './replica-process.js';
+import type { Replica, ReplicaFailure, ReplicaPhase, ReplicaSpec } from './replica.js';
+import { ReplicaProcess } from './replica-process.js';
 import { StandbyProcess } from './standby.js';
 
-/** A replica as the manager runs it: its own process, or a model inside a shared model host. */
-export type Replica = ReplicaProcess | HostedReplica;
+export type { Replica } from './replica.js';
 
 /** Formats whose runtimes are pure TypeScript (no native addon that could crash a shared host). */
 export const PACKABLE_FORMATS: readonly string[] = ['sklearn', 'xgboost', 'lightgbm'];
@@ -45,6 +46,8 @@ export interface ReplicaManagerOptions {
   modelsPerReplica?: number;
   /** How often replicas with `resources.limits.memory` have their RSS checked (default 500 ms). */
   memoryCheckIntervalMs?: number;
+  /** Time of the restart back-off and of "stable after" (default: the system clock). */
+  clock?: Clock;
 }
 
 /** A standby that keeps dying is given up on after this many exits in a row (cold forks still work). */
@@ -57,6 +60,8 @@ export interface ReplicaView {
   revision: string;
   phase: ReplicaPhase | 'BackOff';
   port: number | undefined;
+  /** The V2 gRPC port while Ready; undefined when the replica serves none. */
+  grpcPort?: number;
   pid: number | undefined;
   restarts: number;
   failure: ReplicaFailure | undefined;
@@ -70,7 +75,7 @@ interface Managed {
   restarts: number;
   consecutiveFailures: number;
   readySince: number | undefined;
-  timer: NodeJS.Timeout | undefined;
+  timer: Timer | undefined;
   nextRestartAt: number | undefined;
   removed: boolean;
 }
@@ -87,9 +92,11 @@ export class ReplicaManager extends EventEmitter {
   private memoryTimer: NodeJS.Timeout | undefined;
   private checkingMemory = false;
   private stopped = false;
+  private readonly clock: Clock;
 
   constructor(private readonly opts: ReplicaManagerOptions) {
     super();
+    this.clock = opts.clock ?? systemClock;
     if (opts.logDir) mkdirSync(opts.logDir, { recursive: true });
   }
 
@@ -132,6 +139,7 @@ export class ReplicaManager extends EventEmitter {
       revision: m.spec.revision,
       phase: m.timer ? 'BackOff' : m.proc.phase,
       port: m.proc.phase === 'Ready' ? m.proc.port : undefined,
+      grpcPort: m.proc.phase === 'Ready' ? m.proc.grpcPort : undefined,
       pid: m.proc.pid,
       restarts: m.restarts,
       failure: m.proc.failure,
@@ -152,7 +160,7 @@ export class ReplicaManager extends EventEmitter {
     const m = this.replicas.get(key);
     if (!m) return;
     m.removed = true;
-    if (m.timer) clearTimeout(m.timer);
+    m.timer?.cancel();
     this.replicas.delete(key);
     await m.proc.stop();
     this.emit('change', key);
@@ -275,13 +283,13 @@ export class ReplicaManager extends EventEmitter {
   private hostFor(): { host: ModelHostProcess; standby: StandbyProcess | undefined } {
     for (const h of this.hosts) if (!h.full) return { host: h, standby: undefined };
     const standby = this.takeStandby({});
-    const host = new ModelHostProcess(
-      this.opts.modelsPerReplica ?? 1,
-      this.opts.entry,
-      this.opts.standbyEnv ?? {},
-      this.opts.log,
+    const host = new ModelHostProcess({
+      capacity: this.opts.modelsPerReplica ?? 1,
+      entry: this.opts.entry,
+      env: this.opts.standbyEnv ?? {},
+      log: this.opts.log,
       standby,
-    );
+    });
     this.hosts.add(host);
     host.once('exit', () => this.hosts.delete(host));
     this.opts.log.info('model host started', { pid: host.pid, capacity: host.capacity, fromStandby: !!standby });
@@ -295,20 +303,19 @@ export class ReplicaManager extends EventEmitter {
     if (this.packable(spec)) {
       const picked = this.hostFor();
       standby = picked.standby;
-      proc = new HostedReplica(spec, picked.host, logs);
-      proc.start();
+      proc = new HostedReplica({ spec, host: picked.host, logs });
     } else {
-      proc = new ReplicaProcess(spec, this.opts.entry, logs, this.opts.log);
       // A standby runs with serve's heap size and thread pool, set at fork: a limited service needs a fresh fork.
       standby = hasLimits(spec) ? undefined : this.takeStandby(spec.env);
-      proc.start(standby);
+      proc = new ReplicaProcess({ spec, entry: this.opts.entry, logs, log: this.opts.log, standby });
     }
+    proc.start();
     logs.append(
       JSON.stringify({
         time: new Date().toISOString(),
         level: 'info',
         msg:
-          proc instanceof HostedReplica
+          proc.kind === 'hosted'
             ? 'replica started in a shared model host'
             : proc.fromStandby
               ? 'replica started from standby process'
@@ -362,7 +369,7 @@ export class ReplicaManager extends EventEmitter {
     const proc = m.proc;
     proc.on('change', () => {
       if (m.removed || m.proc !== proc) return;
-      if (proc.phase === 'Ready') m.readySince = Date.now();
+      if (proc.phase === 'Ready') m.readySince = this.clock.now();
       if (proc.phase === 'Exited') this.scheduleRestart(m);
       this.emit('change', m.spec.key);
     });
@@ -370,21 +377,21 @@ export class ReplicaManager extends EventEmitter {
 
   private scheduleRestart(m: Managed): void {
     const stableAfterMs = this.opts.stableAfterMs ?? 30_000;
-    if (m.readySince !== undefined && Date.now() - m.readySince >= stableAfterMs) m.consecutiveFailures = 0;
+    if (m.readySince !== undefined && this.clock.now() - m.readySince >= stableAfterMs) m.consecutiveFailures = 0;
     m.readySince = undefined;
     m.consecutiveFailures += 1;
     const delay = Math.min(
       this.opts.restartBackoffMs * 2 ** (m.consecutiveFailures - 1),
       this.opts.restartBackoffMaxMs,
     );
-    m.nextRestartAt = Date.now() + delay;
+    m.nextRestartAt = this.clock.now() + delay;
     this.opts.log.warn('replica exited; restarting after back-off', {
       replica: m.spec.key,
       reason: m.proc.failure?.reason,
       delayMs: delay,
       restarts: m.restarts,
     });
-    m.timer = setTimeout(() => {
+    m.timer = this.clock.setTimer(() => {
       m.timer = undefined;
       m.nextRestartAt = undefined;
       if (m.removed) return;
@@ -393,7 +400,6 @@ export class ReplicaManager extends EventEmitter {
       this.watchProcess(m);
       this.emit('change', m.spec.key);
     }, delay);
-    m.timer.unref();
   }
 }
 

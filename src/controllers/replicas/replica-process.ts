@@ -3,68 +3,49 @@
 // its stdout/stderr go to the service's log buffer. Restart policy lives in the replica manager, not here.
 
 import { type ChildProcess, fork } from 'node:child_process';
-import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { ReplicaLimits } from '../../api/limits.js';
 import type { Logger } from '../../log.js';
 import type { StandbyLoadMessage } from '../../server/main.js';
 import type { LogBuffer } from './log-buffer.js';
 import { killTree } from './process-memory.js';
+import { ReplicaBase, type ReplicaSpec } from './replica.js';
 import type { StandbyProcess } from './standby.js';
 
-export type ReplicaPhase = 'Starting' | 'Loading' | 'Ready' | 'Failed' | 'Exited';
-
-export interface ReplicaSpec {
-  /** Unique key: `{namespace}/{name}/{revision}`. */
-  key: string;
-  revision: string;
-  modelName: string;
-  modelDir: string;
-  modelFormat: string;
-  env: Record<string, string>;
-  /** Extra model-server flags from the predictor spec (batcher, logger, timeout), appended as given. */
-  args?: string[];
-  /** Start to Ready at most this long, else the replica is killed with reason ModelLoadTimeout. */
-  loadTimeoutMs?: number;
-  /** Where loadTimeoutMs came from, for the message that says how to raise it. */
-  loadTimeoutSource?: string;
-  /** `resources.limits`: a V8 heap cap here, the RSS watchdog in the manager (docs/security.md). */
-  limits?: ReplicaLimits;
-}
-
-export interface ReplicaFailure {
-  reason: string;
-  message: string;
-  exitCode?: number | null;
-}
+export type { ReplicaFailure, ReplicaPhase, ReplicaSpec } from './replica.js';
+export { loadTimeoutFailure } from './replica.js';
 
 type ReplicaMessage =
   | { type: 'state'; state: string }
   | { type: 'ready'; port: number; grpcPort?: number }
   | { type: 'failed'; reason?: string; message?: string };
 
-/** Emits 'change' whenever phase changes. */
-export class ReplicaProcess extends EventEmitter {
-  phase: ReplicaPhase = 'Starting';
-  port: number | undefined;
-  /** The replica's V2 gRPC port (`--grpc_port 0`), reported with `ready`; undefined when it serves none. */
-  grpcPort: number | undefined;
-  failure: ReplicaFailure | undefined;
-  private child: ChildProcess | undefined;
-  private stopping = false;
-  private readonly exited: Promise<void>;
-  private resolveExited!: () => void;
+export interface ReplicaProcessOptions {
+  spec: ReplicaSpec;
+  /** The model server entry (dist/src/server/main.js). */
+  entry: string;
+  /** The service's log buffer: the child's stdout/stderr lines go there. */
+  logs: LogBuffer;
+  log: Logger;
+  /** An idle pre-forked process to take over instead of forking (it is sent `load`). */
+  standby?: StandbyProcess;
+}
 
-  constructor(
-    readonly spec: ReplicaSpec,
-    private readonly entry: string,
-    private readonly logs: LogBuffer,
-    private readonly log: Logger,
-  ) {
-    super();
-    this.exited = new Promise((r) => {
-      this.resolveExited = r;
-    });
+/** Emits 'change' whenever phase changes. */
+export class ReplicaProcess extends ReplicaBase {
+  readonly kind = 'process' as const;
+  private child: ChildProcess | undefined;
+  private readonly entry: string;
+  private readonly logs: LogBuffer;
+  private readonly log: Logger;
+  private readonly standby: StandbyProcess | undefined;
+
+  constructor(opts: ReplicaProcessOptions) {
+    super(opts.spec);
+    this.entry = opts.entry;
+    this.logs = opts.logs;
+    this.log = opts.log;
+    this.standby = opts.standby;
   }
 
   get pid(): number | undefined {
@@ -89,15 +70,12 @@ export class ReplicaProcess extends EventEmitter {
     ];
   }
 
-  /** True when this replica came from a standby process rather than a cold fork. */
-  fromStandby = false;
-
   /**
    * Forks the model server — or, given an idle standby process, takes it over and sends it `load`
    * (no process start, no module loading; the same lifecycle messages follow).
    */
-  start(standby?: StandbyProcess): void {
-    const { spec } = this;
+  start(): void {
+    const { spec, standby } = this;
     let child: ChildProcess;
     if (standby?.available) {
       child = standby.take((line) => this.logs.append(line));
@@ -134,10 +112,7 @@ export class ReplicaProcess extends EventEmitter {
       } else if (this.failure) {
         this.failure.exitCode = code;
       }
-      this.port = undefined;
-      this.grpcPort = undefined;
-      this.setPhase('Exited');
-      this.resolveExited();
+      this.markExited();
     });
     this.startLoadTimer();
     if (standby && this.fromStandby) {
@@ -165,16 +140,8 @@ export class ReplicaProcess extends EventEmitter {
     }
   }
 
-  private setPhase(p: ReplicaPhase): void {
-    if (this.phase === p) return;
-    this.phase = p;
-    if (p !== 'Starting' && p !== 'Loading') this.clearLoadTimer();
-    this.emit('change', this);
-  }
-
   /** Set once the replica is known to be over its memory limit: the message of its OOMKilled failure. */
   private outOfMemory: string | undefined;
-  private loadTimer: NodeJS.Timeout | undefined;
 
   private onLogLine(line: string): void {
     this.logs.append(line);
@@ -195,29 +162,18 @@ export class ReplicaProcess extends EventEmitter {
     this.killTree();
   }
 
-  private startLoadTimer(): void {
-    const ms = this.spec.loadTimeoutMs;
-    if (ms === undefined || ms <= 0) return;
-    this.loadTimer = setTimeout(() => {
-      this.loadTimer = undefined;
-      if (this.phase !== 'Starting' && this.phase !== 'Loading') return;
-      this.failure = loadTimeoutFailure(this.spec);
-      this.log.warn('replica did not load in time; killing', { replica: this.spec.key, loadTimeoutMs: ms });
-      this.setPhase('Failed');
-      this.killTree();
-    }, ms);
-    this.loadTimer.unref();
+  protected abandonLoad(): void {
+    this.log.warn('replica did not load in time; killing', {
+      replica: this.spec.key,
+      loadTimeoutMs: this.spec.loadTimeoutMs,
+    });
+    this.killTree();
   }
 
   /** The model server and its Python worker: a hung or oversized worker must not outlive its replica. */
   private killTree(): void {
     if (this.child?.pid !== undefined) killTree(this.child.pid);
     else this.child?.kill('SIGKILL');
-  }
-
-  private clearLoadTimer(): void {
-    if (this.loadTimer) clearTimeout(this.loadTimer);
-    this.loadTimer = undefined;
   }
 
   /** SIGTERM, then SIGKILL after graceMs. Resolves once the process is gone. */
@@ -232,23 +188,6 @@ export class ReplicaProcess extends EventEmitter {
     }, graceMs);
     await this.exited;
     clearTimeout(timer);
-  }
-
-  /** Resolves when the replica is Ready; rejects with its failure when it fails or exits first. */
-  whenSettled(): Promise<ReplicaProcess> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (this.phase === 'Ready') {
-          this.off('change', check);
-          resolve(this);
-        } else if (this.phase === 'Failed' || this.phase === 'Exited') {
-          this.off('change', check);
-          reject(this.failure ?? { reason: 'ReplicaExited', message: 'replica exited' });
-        }
-      };
-      this.on('change', check);
-      check();
-    });
   }
 }
 
@@ -266,18 +205,4 @@ export function heapFlags(limits: ReplicaLimits | undefined): string[] {
 
 function formatMiB(bytes: number): string {
   return `${Math.round(bytes / 2 ** 20)}Mi`;
-}
-
-function formatDuration(ms: number): string {
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  if (ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
-}
-
-/** The failure of a replica that did not load within its spec's loadTimeoutMs. */
-export function loadTimeoutFailure(spec: ReplicaSpec): ReplicaFailure {
-  return {
-    reason: 'ModelLoadTimeout',
-    message: `model did not load within ${formatDuration(spec.loadTimeoutMs ?? 0)} (${spec.loadTimeoutSource ?? 'the load timeout'}); the replica was stopped. Raise the limit with the annotation serving.inferd.dev/load-timeout (e.g. "10m") or inferd serve --load-timeout`,
-  };
 }
