@@ -73,6 +73,8 @@ export interface ServeConfig {
   bodyTimeoutMs: number;
   /** Repository load/unload (`/v2/repository/models/NAME/load|unload`) allowed through the public port. */
   allowRepositoryApi: boolean;
+  /** `--tls-cert`/`--tls-key` (absolute paths): the port speaks TLS only; read and checked at start. */
+  tls?: { certFile: string; keyFile: string };
   /** How long the gateway holds a request for a replica that is starting before answering 503. */
   holdTimeoutMs: number;
   /** Replica crash back-off: first delay, doubled per consecutive crash up to the max. */
@@ -163,6 +165,9 @@ Flags:
                           (larger ones), else 408 (default 30s, or INFERD_BODY_TIMEOUT)
   --allow-repository-api  allow POST /v2/repository/models/NAME/load|unload (and the gRPC RPCs) through the
                           public port; without it they get 403 (docs/security.md)
+  --tls-cert FILE         serve HTTPS, HTTP/2 and gRPC over TLS on the port with this PEM certificate (chain),
+  --tls-key FILE          and its PEM private key (both or neither, or INFERD_TLS_CERT/INFERD_TLS_KEY);
+                          plain-HTTP clients then get 400; kill -HUP reloads them (docs/security.md#tls)
   --python PATH     python3 with scikit-learn for sklearn models the native runtime does not implement
                     (default: the first of /usr/bin/python3, python3 that has it, or INFERD_PYTHON)
   --no-python       turn that Python fallback off
@@ -189,6 +194,8 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
       'max-body-bytes': { type: 'string' },
       'body-timeout': { type: 'string' },
       'allow-repository-api': { type: 'boolean', default: false },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       'storage-max-bytes': { type: 'string' },
       'storage-timeout': { type: 'string' },
       'storage-max-ratio': { type: 'string' },
@@ -323,8 +330,19 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
   for (const [k, v] of Object.entries(env)) {
     if (v !== undefined && STORAGE_ENV.test(k)) storageEnv[k] = v;
   }
+  const tlsCert = values['tls-cert'] ?? env.INFERD_TLS_CERT;
+  const tlsKey = values['tls-key'] ?? env.INFERD_TLS_KEY;
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw new InferdError(
+      'INVALID_CONFIG',
+      tlsCert === undefined
+        ? '--tls-key: needs --tls-cert FILE too (the certificate the key belongs to)'
+        : "--tls-cert: needs --tls-key FILE too (the certificate's private key)",
+    );
+  }
   return Object.freeze({
     host: values.host ?? env.INFERD_HOST ?? SERVE_DEFAULTS.host,
+    tls: tlsCert && tlsKey ? { certFile: resolve(tlsCert), keyFile: resolve(tlsKey) } : undefined,
     port,
     stateDir,
     domain,
