@@ -27,6 +27,7 @@ export const GLOBAL_FLAGS = {
   output: { type: 'string', short: 'o' },
   token: { type: 'string' },
   context: { type: 'string' },
+  'ca-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies FlagSpecs;
 

@@ -16,6 +16,8 @@ export const GLOBAL_FLAGS_HELP = `Global flags:
   -o, --output FORMAT         yaml | json | wide | name | jsonpath=TEMPLATE
       --token TOKEN           bearer token for the control API (default: $INFERD_TOKEN, else the context's)
       --context NAME          use this context of ~/.inferd/config
+      --ca-file FILE          PEM CA that signed an https:// server's certificate (default: $INFERD_CA_FILE,
+                              else the context's certificate-authority[-data], else the system's CAs)
   -h, --help                  help for a command`;
 
 export const COMMANDS: Record<string, CommandHelp> = {
