@@ -126,11 +126,12 @@ export function resolveClientSettings(values: FlagValues, env: Record<string, st
   const server =
     flagServer || (wantedContext ? ctx?.server : undefined) || env.INFERD_SERVER || ctx?.server || DEFAULT_SERVER;
   const token = stringFlag(values, 'token') || env.INFERD_TOKEN || ctx?.token || undefined;
+  const ca = caOf(flagCa, env, ctx, path);
   return {
     server: server.replace(/\/+$/, ''),
     token,
     namespace: flagNamespace || ctx?.namespace || DEFAULT_NAMESPACE,
     namespaceExplicit: flagNamespace !== undefined,
-    ca: caOf(flagCa, env, ctx, path),
+    ...(ca ? { ca } : {}),
   };
 }
