@@ -73,6 +73,8 @@ export interface ServeConfig {
   bodyTimeoutMs: number;
   /** Repository load/unload (`/v2/repository/models/NAME/load|unload`) allowed through the public port. */
   allowRepositoryApi: boolean;
+  /** `--tls-cert`/`--tls-key` (absolute paths): the port speaks TLS only; read and checked at start. */
+  tls?: { certFile: string; keyFile: string };
   /** How long the gateway holds a request for a replica that is starting before answering 503. */
   holdTimeoutMs: number;
   /** Replica crash back-off: first delay, doubled per consecutive crash up to the max. */
@@ -212,6 +214,16 @@ export const SERVE_FLAGS = {
     arg: 'O,...',
     help: 'browser origins (https://ui.example.com) allowed to call the control API besides its\nown (default none, or INFERD_ALLOWED_ORIGINS); others get 403 (CSRF protection)',
   },
+  'tls-cert': {
+    type: 'string',
+    arg: 'FILE',
+    help: 'serve HTTPS, HTTP/2 and gRPC over TLS on the port with this PEM certificate (chain),',
+  },
+  'tls-key': {
+    type: 'string',
+    arg: 'FILE',
+    help: 'and its PEM private key (both or neither, or INFERD_TLS_CERT/INFERD_TLS_KEY);\nplain-HTTP clients then get 400; kill -HUP reloads them (docs/security.md#tls)',
+  },
   python: {
     type: 'string',
     arg: 'PATH',
@@ -345,8 +357,19 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
   for (const [k, v] of Object.entries(env)) {
     if (v !== undefined && STORAGE_ENV.test(k)) storageEnv[k] = v;
   }
+  const tlsCert = values['tls-cert'] ?? env.INFERD_TLS_CERT;
+  const tlsKey = values['tls-key'] ?? env.INFERD_TLS_KEY;
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw new InferdError(
+      'INVALID_CONFIG',
+      tlsCert === undefined
+        ? '--tls-key: needs --tls-cert FILE too (the certificate the key belongs to)'
+        : "--tls-cert: needs --tls-key FILE too (the certificate's private key)",
+    );
+  }
   return Object.freeze({
     host: values.host ?? env.INFERD_HOST ?? SERVE_DEFAULTS.host,
+    tls: tlsCert && tlsKey ? { certFile: resolve(tlsCert), keyFile: resolve(tlsKey) } : undefined,
     port,
     stateDir,
     domain,

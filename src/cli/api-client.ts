@@ -40,11 +40,23 @@ const NETWORK_REASONS: Record<string, string> = {
   UND_ERR_SOCKET: 'connection closed',
 };
 
+/** TLS failures: the server answered, but its certificate is not trusted or TLS does not fit (no "running?"). */
+const TLS_REASONS: Record<string, string> = {
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "the server's certificate is signed by an unknown CA",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "the server's certificate is signed by an unknown CA",
+  SELF_SIGNED_CERT_IN_CHAIN: "the server's certificate chain ends in an untrusted self-signed CA",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "the server's certificate is self-signed and not trusted",
+  CERT_HAS_EXPIRED: "the server's certificate has expired",
+  ERR_TLS_CERT_ALTNAME_INVALID: "the server's certificate does not name this host",
+  ERR_SSL_WRONG_VERSION_NUMBER: 'the server does not speak TLS (use http://)',
+  EPROTO: 'TLS failed: the server may not speak TLS (use http://)',
+};
+
 /** The first system error code in an error's cause chain (undici wraps them, sometimes in AggregateError). */
 function networkCode(err: unknown, depth = 0): string | undefined {
   if (!err || typeof err !== 'object' || depth > 5) return undefined;
   const e = err as { code?: unknown; cause?: unknown; errors?: unknown[] };
-  if (typeof e.code === 'string' && e.code in NETWORK_REASONS) return e.code;
+  if (typeof e.code === 'string' && (e.code in NETWORK_REASONS || e.code in TLS_REASONS)) return e.code;
   for (const inner of e.errors ?? []) {
     const c = networkCode(inner, depth + 1);
     if (c) return c;
@@ -87,6 +99,13 @@ export class ApiClient {
     } catch (err) {
       if (isAbort(err)) throw err;
       const code = networkCode(err);
+      if (code && code in TLS_REASONS) {
+        throw new InferdError(
+          'UPSTREAM_UNAVAILABLE',
+          `cannot reach inferd at ${this.server}: ${TLS_REASONS[code]} (${code}); for a private CA pass --ca-file FILE or set the context's certificate-authority`,
+          { cause: err },
+        );
+      }
       const why = code ? NETWORK_REASONS[code] : messageOf(err);
       throw new InferdError(
         'UPSTREAM_UNAVAILABLE',

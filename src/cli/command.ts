@@ -8,6 +8,7 @@ import { type ClientSettings, resolveClientSettings } from './client-config.js';
 import { type FlagSpecs, type ParsedArgs, parseFlags, UsageError } from './flags.js';
 import { commandHelp } from './help.js';
 import type { CliIo } from './io.js';
+import { fetchTrusting } from './tls-fetch.js';
 
 export interface CommandContext {
   io: CliIo;
@@ -49,7 +50,11 @@ export async function runCommand(
       return 0;
     }
     const settings = resolveClientSettings(args.values, io.env);
-    const client = new ApiClient({ server: settings.server, token: settings.token, fetch: io.fetch });
+    const client = new ApiClient({
+      server: settings.server,
+      token: settings.token,
+      fetch: io.fetch ?? (settings.ca ? fetchTrusting(settings.ca) : undefined),
+    });
     const now = io.now ?? Date.now;
     return await body({ io, client, settings, args, now });
   } catch (err) {

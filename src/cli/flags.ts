@@ -42,6 +42,11 @@ export const GLOBAL_FLAGS = {
     help: "bearer token for the control API (default: $INFERD_TOKEN, else the context's)",
   },
   context: { type: 'string', arg: 'NAME', help: 'use this context of ~/.inferd/config' },
+  'ca-file': {
+    type: 'string',
+    arg: 'FILE',
+    help: "PEM CA that signed an https:// server's certificate (default: $INFERD_CA_FILE,\nelse the context's certificate-authority[-data], else the system's CAs)",
+  },
   help: { type: 'boolean', short: 'h', help: 'help for a command' },
 } as const satisfies FlagSpecs;
 

@@ -8,6 +8,8 @@ export interface KubeconfigEntry {
   server: string;
   namespace?: string;
   token?: string;
+  /** PEM CA of an https server, written as `certificate-authority-data` so the file stands alone. */
+  ca?: string;
 }
 
 interface Named {
@@ -29,7 +31,13 @@ export interface Kubeconfig {
 /** The three entries for `entry`. */
 function entriesOf(entry: KubeconfigEntry) {
   return {
-    cluster: { name: entry.name, cluster: { server: entry.server } },
+    cluster: {
+      name: entry.name,
+      cluster: {
+        server: entry.server,
+        ...(entry.ca ? { 'certificate-authority-data': Buffer.from(entry.ca, 'utf8').toString('base64') } : {}),
+      },
+    },
     // No credentials yet unless a token was given: inferd's control API is open until auth is turned on.
     user: { name: entry.name, user: entry.token ? { token: entry.token } : {} },
     context: {

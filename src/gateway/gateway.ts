@@ -4,6 +4,7 @@
 // are held (bounded) instead of failing; a service that is not ready answers 503 JSON with the reason.
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http2 from 'node:http2';
 import type { EndpointTable, ServiceEndpoint } from '../controllers/endpoints.js';
 import type { Logger } from '../log.js';
 import { packageVersion } from '../server/package-version.js';
@@ -13,6 +14,7 @@ import { replyError, replyJson } from './json-reply.js';
 import { isRepositoryChange, modelNameFromPath, parseServingPath, pickByModelName } from './path-router.js';
 import { acceptHttp2PriorKnowledge } from './protocol-sniff.js';
 import { ReplicaProxy, type ReplicaProxyOptions } from './proxy.js';
+import { acceptTls, type TlsAcceptor, type TlsMaterial } from './tls-accept.js';
 
 const NO_CANDIDATES: HostTarget[] = [];
 const HOST_CACHE_MAX = 1024;
@@ -32,13 +34,21 @@ export interface GatewayOptions {
   proxy?: ReplicaProxyOptions;
   /** `POST /v2/repository/models/NAME/load|unload` (and the gRPC RPCs) through this port; default false: 403. */
   allowRepositoryApi?: boolean;
+  /** `inferd serve --tls-cert/--tls-key`: the port speaks TLS only (tls-accept.ts); unset: plain HTTP + h2c. */
+  tls?: TlsMaterial;
 }
 
 /**
  * The gateway's HTTP server. The same port also takes gRPC: connections that open with the HTTP/2 preface
  * (prior-knowledge h2c) go to the gRPC proxy (grpc-proxy.ts), all others to HTTP/1.1 as before.
  */
-export function createGateway(opts: GatewayOptions): { server: http.Server; proxy: ReplicaProxy; close(): void } {
+export function createGateway(opts: GatewayOptions): {
+  server: http.Server;
+  proxy: ReplicaProxy;
+  /** Set when the port speaks TLS: `reload()` re-reads the certificate files (SIGHUP). */
+  tls?: TlsAcceptor;
+  close(): void;
+} {
   // INFERD_GATEWAY_PROXY=http: every request through http.request + pipe() (the old path), for A/B runs.
   const proxy = new ReplicaProxy({
     ...opts.proxy,
@@ -51,6 +61,10 @@ export function createGateway(opts: GatewayOptions): { server: http.Server; prox
     log: opts.log,
     version: packageVersion(),
     allowRepositoryApi: opts.allowRepositoryApi,
+    // Over TLS, clients negotiate h2 for REST too (curl, kubectl, browsers): those requests take the HTTP path.
+    plainHttp2: opts.tls
+      ? (stream, headers, flags, raw) => h2Rest.emit('stream', stream, headers, flags, raw)
+      : undefined,
   });
   const allowRepositoryApi = opts.allowRepositoryApi === true;
   // Host → candidate services, memoised (a pure function of the Host string; bounded).
@@ -79,7 +93,7 @@ export function createGateway(opts: GatewayOptions): { server: http.Server; prox
   for (const ep of opts.endpoints.all()) if (ep.port !== undefined) portOf.set(`${ep.namespace}/${ep.name}`, ep.port);
   opts.endpoints.on('change', onEndpointChange);
 
-  const server = http.createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
     const first = url.charCodeAt(1);
     // Control plane paths start with /api, /apis, /version, /healthz, /readyz, /openapi (cheap first-char check first).
@@ -99,6 +113,12 @@ export function createGateway(opts: GatewayOptions): { server: http.Server; prox
     } catch (err) {
       failed(res, err);
     }
+  };
+  const server = http.createServer({ noDelay: true, keepAliveTimeout: 65_000 }, onRequest);
+  // HTTP/2 REST (TLS only) through node's compatibility request/response, shaped like HTTP/1.1's for the handlers.
+  const h2Rest = http2.createServer({}, (req, res) => {
+    asHttp1Request(req);
+    onRequest(req as unknown as IncomingMessage, res as unknown as ServerResponse);
   });
 
   function failed(res: ServerResponse, err: unknown): void {
@@ -226,7 +246,8 @@ export function createGateway(opts: GatewayOptions): { server: http.Server; prox
     else replyJson(res, 404, { detail: 'Not Found' });
   }
 
-  acceptHttp2PriorKnowledge(server, grpcProxy.server);
+  const tls = opts.tls ? acceptTls(server, grpcProxy.server, opts.tls, opts.log) : undefined;
+  if (!tls) acceptHttp2PriorKnowledge(server, grpcProxy.server);
 
   /** A small optional JSON body (at most 64 KiB); anything unreadable counts as none. */
   function readSmallJson(req: IncomingMessage, done: (body: unknown) => void): void {
@@ -248,6 +269,7 @@ export function createGateway(opts: GatewayOptions): { server: http.Server; prox
   return {
     server,
     proxy,
+    tls,
     close() {
       opts.endpoints.off('change', onEndpointChange);
       grpcProxy.close();
@@ -256,4 +278,24 @@ export function createGateway(opts: GatewayOptions): { server: http.Server; prox
       server.close();
     },
   };
+}
+
+/**
+ * An HTTP/2 request as the HTTP/1.1 handlers read it: `host` from `:authority`, and raw headers without the
+ * pseudo-headers (`:method`, `:path`, ...), which are no header lines on a replica's HTTP/1.1 request.
+ */
+function asHttp1Request(req: http2.Http2ServerRequest): void {
+  const authority = req.headers[':authority'];
+  if (req.headers.host === undefined && typeof authority === 'string') req.headers.host = authority;
+  const raw: string[] = [];
+  const src = req.rawHeaders;
+  let host = false;
+  for (let i = 0; i < src.length; i += 2) {
+    const name = src[i]!;
+    if (name.charCodeAt(0) === 58 /* : */) continue;
+    if (name.toLowerCase() === 'host') host = true;
+    raw.push(name, src[i + 1]!);
+  }
+  if (!host && typeof authority === 'string') raw.push('host', authority);
+  Object.defineProperty(req, 'rawHeaders', { value: raw, configurable: true });
 }

@@ -32,6 +32,13 @@ export interface GrpcProxyOptions {
   maxRouteBufferBytes?: number;
   /** RepositoryModelLoad/Unload through the public port (`inferd serve --allow-repository-api`). Default false. */
   allowRepositoryApi?: boolean;
+  /** Where HTTP/2 requests that are not gRPC go (REST over TLS with ALPN h2); unset: 415 (h2c carries gRPC only). */
+  plainHttp2?: (
+    stream: http2.ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders,
+    flags: number,
+    raw: string[],
+  ) => void;
 }
 
 const SERVICE_PREFIX = '/inference.GRPCInferenceService/';
@@ -103,7 +110,11 @@ export class GrpcProxy {
       session.on('error', () => session.destroy());
       session.once('localSettings', () => session.setLocalWindowSize(WINDOW_BYTES));
     });
-    this.server.on('stream', (stream, headers) => {
+    this.server.on('stream', (stream: Stream, headers: http2.IncomingHttpHeaders, flags: number, raw: string[]) => {
+      if (opts.plainHttp2 && !String(headers['content-type'] ?? '').startsWith('application/grpc')) {
+        opts.plainHttp2(stream, headers, flags, raw);
+        return;
+      }
       stream.on('error', () => stream.destroy());
       try {
         this.#route(stream, headers);

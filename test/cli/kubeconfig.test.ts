@@ -94,3 +94,14 @@ test('inferd kubeconfig prints YAML for --server; --write merges into a file wit
   assert.equal(await runKubeconfig(['--write', join(dir, 'bad')], bad.io as never), 1);
   assert.match(bad.err(), /cannot parse .* as a kubeconfig/);
 });
+
+test('kubeconfigFor: an https server with a CA gets certificate-authority-data (the PEM, base64)', () => {
+  const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+  const doc = kubeconfigFor({ name: 'inferd', server: 'https://127.0.0.1:8443', ca: pem });
+  assert.deepEqual(doc.clusters, [
+    {
+      name: 'inferd',
+      cluster: { server: 'https://127.0.0.1:8443', 'certificate-authority-data': Buffer.from(pem).toString('base64') },
+    },
+  ]);
+});

@@ -49,16 +49,18 @@ export async function startInferd(
   proc.stderr?.on('data', (d) => {
     out += d;
   });
+  let scheme = 'http';
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`inferd did not start in time:\n${out}`)),
       opts.timeoutMs ?? 20_000,
     );
     const onData = () => {
-      const m = /inferd listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      const m = /inferd listening on (https?):\/\/127\.0\.0\.1:(\d+)/.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve(Number(m[1]));
+        scheme = m[1]!;
+        resolve(Number(m[2]));
       }
     };
     proc.stdout?.on('data', onData);
@@ -79,7 +81,7 @@ export async function startInferd(
     clearTimeout(timer);
   };
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${scheme}://127.0.0.1:${port}`,
     port,
     stateDir,
     proc,

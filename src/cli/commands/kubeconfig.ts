@@ -38,7 +38,14 @@ async function kubeconfig(ctx: CommandContext): Promise<number> {
     server: settings.server,
     namespace: settings.namespaceExplicit ? settings.namespace : undefined,
     token: settings.token,
+    ca: settings.server.startsWith('https:') ? settings.ca : undefined,
   };
+  if (settings.server.startsWith('https:') && !settings.ca) {
+    // Without it kubectl trusts only the system's CAs: right for a public certificate, not a self-signed one.
+    ctx.io.stderr.write(
+      'note: no --ca-file given for an https server: the kubeconfig has no certificate-authority-data\n',
+    );
+  }
   const path = stringFlag(ctx.args.values, 'write');
   if (!path) {
     ctx.io.stdout.write(stringify(kubeconfigFor(entry)));

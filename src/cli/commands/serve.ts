@@ -20,6 +20,7 @@ import { createLogsEndpoint } from '../../controllers/logs-endpoint.js';
 import { ReplicaManager } from '../../controllers/replicas/replica-manager.js';
 import { InferdError, isInferdError, messageOf } from '../../errors.js';
 import { createGateway } from '../../gateway/gateway.js';
+import { loadTlsMaterial } from '../../gateway/tls-accept.js';
 import { createLogger, type Logger } from '../../log.js';
 import { defaultRuntimes } from '../../runtimes/registry.js';
 import { resolveStorageCredentials } from '../../storage/credentials.js';
@@ -38,6 +39,10 @@ const replicaEntry = resolve(here, '..', '..', 'server', 'main.js');
 
 export interface RunningServer {
   port: number;
+  /** 'https' with --tls-cert/--tls-key. */
+  scheme: 'http' | 'https';
+  /** Re-reads the TLS files (SIGHUP); undefined without TLS. */
+  reloadTls?: () => void;
   store: Store;
   close(): Promise<void>;
 }
@@ -52,6 +57,8 @@ export async function startServer(
   log: Logger,
   ui: ServeUi = {},
 ): Promise<RunningServer> {
+  // Certificate problems are found before anything else starts (the message names the file).
+  const tls = config.tls ? loadTlsMaterial(config.tls) : undefined;
   const store = SqliteStore.open({ stateDir: config.stateDir, log: log.child({ component: 'store' }) });
   // KServe installs its ClusterServingRuntimes with the operator; inferd stores them on first start so that
   // `inferd get clusterservingruntimes` lists them. A user's edits to them are kept.
@@ -204,6 +211,7 @@ export async function startServer(
     log: log.child({ component: 'gateway' }),
     proxy: { maxBodyBytes: config.maxBodyBytes, bodyTimeoutMs: config.bodyTimeoutMs },
     allowRepositoryApi: config.allowRepositoryApi,
+    tls,
   });
 
   await new Promise<void>((ok, fail) => {
@@ -218,8 +226,16 @@ export async function startServer(
   // After listening: a standby never delays serve's start (the demo's replica may take the first one).
   replicas.startStandby();
 
+  if (tls) log.info('tls enabled', { cert: tls.certFile, validTo: tls.validTo, alpn: ['h2', 'http/1.1'] });
   return {
     port,
+    scheme: tls ? 'https' : 'http',
+    reloadTls: gateway.tls
+      ? () => {
+          const next = gateway.tls!.reload();
+          log.info('tls certificate reloaded', { cert: next.certFile, validTo: next.validTo });
+        }
+      : undefined,
     store,
     async close() {
       apiServer.close(); // ends open watch streams, which would keep connections alive
@@ -282,13 +298,25 @@ export async function runServe(argv: string[]): Promise<number> {
     return 1;
   }
   const shownHost = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
-  process.stdout.write(`inferd listening on http://${shownHost}:${running.port} (state: ${config.stateDir})\n`);
+  process.stdout.write(
+    `inferd listening on ${running.scheme}://${shownHost}:${running.port} (state: ${config.stateDir})\n`,
+  );
+  // kill -HUP: new certificate files for new connections; a bad file keeps the old ones (logged).
+  const onHup = () => {
+    try {
+      running.reloadTls?.();
+    } catch (err) {
+      log.error('tls reload failed; the previous certificate stays in use', { error: messageOf(err) });
+    }
+  };
+  if (running.reloadTls) process.on('SIGHUP', onHup);
   return new Promise<number>((resolveExit) => {
     let closing = false;
     const shutdown = (signal: string) => {
       if (closing) return;
       closing = true;
       log.info('shutting down', { signal });
+      process.off('SIGHUP', onHup);
       running.close().then(
         () => resolveExit(0),
         (err) => {
