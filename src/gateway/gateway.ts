@@ -39,11 +39,7 @@ export interface GatewayOptions {
  * (prior-knowledge h2c) go to the gRPC proxy (grpc-proxy.ts), all others to HTTP/1.1 as before.
  */
 export function createGateway(opts: GatewayOptions): { server: http.Server; proxy: ReplicaProxy; close(): void } {
-  // INFERD_GATEWAY_PROXY=http: every request through http.request + pipe() (the old path), for A/B runs.
-  const proxy = new ReplicaProxy({
-    ...opts.proxy,
-    ...(process.env.INFERD_GATEWAY_PROXY === 'http' ? { transport: 'http' as const } : {}),
-  });
+  const proxy = new ReplicaProxy(opts.proxy);
   const grpcProxy = new GrpcProxy({
     endpoints: opts.endpoints,
     domain: opts.domain,
