@@ -34,7 +34,7 @@ export class Exchange {
   private onResDrain: (() => void) | undefined;
 
   constructor(
-    readonly proxy: ReplicaPools,
+    readonly pools: ReplicaPools,
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     readonly port: number,
@@ -48,7 +48,7 @@ export class Exchange {
   send(conn: Conn): void {
     this.conn = conn;
     this.received = 0;
-    const timeout = this.proxy.options.responseTimeoutMs;
+    const timeout = this.pools.options.responseTimeoutMs;
     if (timeout > 0 && this.timer === undefined) {
       this.timer = setTimeout(() => this.timedOut(timeout), timeout);
       this.timer.unref();
@@ -71,8 +71,8 @@ export class Exchange {
     // at no less than the minimum rate.
     sock.write(this.head, 'latin1');
     const req = this.req;
-    if (this.watch) this.proxy.bodies.unwatch(this.watch); // a retry on another socket: a fresh window
-    const watch = this.proxy.bodies.watch(false, (why) => this.bodyFailed(why));
+    if (this.watch) this.pools.bodies.unwatch(this.watch); // a retry on another socket: a fresh window
+    const watch = this.pools.bodies.watch(false, (why) => this.bodyFailed(why));
     this.watch = watch;
     const onDrain = () => {
       watch.stalled = false;
@@ -87,7 +87,7 @@ export class Exchange {
     };
     const onEnd = () => {
       this.requestSent = true;
-      this.proxy.bodies.unwatch(watch);
+      this.pools.bodies.unwatch(watch);
     };
     sock.on('drain', onDrain);
     req.on('data', onData);
@@ -109,10 +109,10 @@ export class Exchange {
     if (
       !Array.isArray(body) &&
       body.length <= STRING_WRITE_MAX &&
-      this.proxy.directWrite &&
+      this.pools.directWrite &&
       writeDirect(res, this.req, status, reason, lines, body)
     ) {
-      this.proxy.counters.direct++;
+      this.pools.counters.direct++;
       return;
     }
     try {
@@ -190,8 +190,8 @@ export class Exchange {
     ) {
       this.retried = true;
       this.conn = undefined;
-      this.proxy.counters.retries++;
-      this.proxy.dispatch(this);
+      this.pools.counters.retries++;
+      this.pools.dispatch(this);
       return;
     }
     this.fail(err, true);
@@ -245,7 +245,7 @@ export class Exchange {
 
   private finish(): void {
     this.done = true;
-    if (this.watch) this.proxy.bodies.unwatch(this.watch);
+    if (this.watch) this.pools.bodies.unwatch(this.watch);
     this.stopWaitingForDrain();
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
