@@ -7,19 +7,26 @@
 // inferd: src/gateway/proxy.ts's ReplicaProxy as it is (TCP only). coalesce: raw, plus the requests that
 // arrive in one event-loop turn written together as one pipelined write on one upstream socket (a
 // measurement of what fewer syscalls would buy; no failure handling, not what inferd does).
+// inferd-nodirect: inferd with the direct-write shortcut off (writeHead + end for every answer).
+// undici: undici's Pool (connections 256, pipelining 1) through its lowest-level `dispatch` API, the request
+// body buffered as inferd buffers it, the answer's head filtered of hop-by-hop fields and the whole answer
+// sent with writeHead + end (TCP only): what adopting undici for the gateway's replica client would cost.
 // Prints {"port":N}. Not part of inferd; used by proxy-transport.ts.
 
 import http from 'node:http';
 import net from 'node:net';
+import { Pool } from 'undici';
 import { ReplicaProxy } from '../../src/gateway/proxy.js';
 
 const [transport, target, mode] = process.argv.slice(2);
 if (
   (transport !== 'tcp' && transport !== 'uds') ||
   !target ||
-  !['pipe', 'buffer', 'raw', 'inferd', 'coalesce'].includes(mode ?? '')
+  !['pipe', 'buffer', 'raw', 'inferd', 'inferd-nodirect', 'coalesce', 'undici'].includes(mode ?? '')
 ) {
-  process.stderr.write('usage: proxy.js (tcp PORT | uds PATH) (pipe | buffer | raw | inferd | coalesce)\n');
+  process.stderr.write(
+    'usage: proxy.js (tcp PORT | uds PATH) (pipe | buffer | raw | inferd | inferd-nodirect | coalesce | undici)\n',
+  );
   process.exit(2);
 }
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, keepAliveMsecs: 10_000 });
@@ -164,11 +171,55 @@ function coalesceForward(req: http.IncomingMessage, res: http.ServerResponse, bo
   }
 }
 
+// --- undici mode: Pool.dispatch with a minimal handler that buffers the answer.
+const undiciPool =
+  mode === 'undici' ? new Pool(`http://127.0.0.1:${target}`, { connections: 256, pipelining: 1 }) : undefined;
+function undiciForward(pool: Pool, req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
+  const headers: string[] = [];
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) if (!HOP.has(raw[i]!.toLowerCase())) headers.push(raw[i]!, raw[i + 1]!);
+  let status = 502;
+  const out: string[] = [];
+  const parts: Buffer[] = [];
+  pool.dispatch(
+    { path: req.url ?? '/', method: (req.method ?? 'GET') as 'GET', headers, body },
+    {
+      onConnect: () => {},
+      onError: () => {
+        if (!res.headersSent) res.writeHead(502).end();
+        else res.destroy();
+      },
+      onHeaders: (statusCode: number, rawHeaders: Buffer[]) => {
+        status = statusCode;
+        for (let i = 0; i < rawHeaders.length; i += 2) {
+          const name = rawHeaders[i]!.toString('latin1');
+          if (!HOP.has(name.toLowerCase())) out.push(name, rawHeaders[i + 1]!.toString('latin1'));
+        }
+        return true;
+      },
+      onData: (chunk: Buffer) => {
+        parts.push(chunk);
+        return true;
+      },
+      onComplete: () => {
+        res.writeHead(status, out);
+        res.end(parts.length === 1 ? parts[0] : Buffer.concat(parts));
+      },
+    },
+  );
+}
+
 const inferd =
-  mode === 'inferd' ? new ReplicaProxy({ directWrite: process.env.INFERD_PROXY_DIRECT !== '0' }) : undefined;
+  mode === 'inferd' || mode === 'inferd-nodirect' ? new ReplicaProxy({ directWrite: mode === 'inferd' }) : undefined;
 const server = http.createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (req, res) => {
   if (inferd) {
     inferd.forward(req, res, Number(target), req.url ?? '/');
+    return;
+  }
+  if (undiciPool) {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => undiciForward(undiciPool, req, res, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     return;
   }
   if (mode === 'raw' || mode === 'coalesce') {

@@ -49,11 +49,7 @@ export function createGateway(opts: GatewayOptions): {
   tls?: TlsAcceptor;
   close(): void;
 } {
-  // INFERD_GATEWAY_PROXY=http: every request through http.request + pipe() (the old path), for A/B runs.
-  const proxy = new ReplicaProxy({
-    ...opts.proxy,
-    ...(process.env.INFERD_GATEWAY_PROXY === 'http' ? { transport: 'http' as const } : {}),
-  });
+  const proxy = new ReplicaProxy(opts.proxy);
   const grpcProxy = new GrpcProxy({
     endpoints: opts.endpoints,
     domain: opts.domain,
