@@ -98,7 +98,10 @@ export function parseFlags(command: string, argv: readonly string[], specs: Flag
   const all: FlagSpecs = { ...GLOBAL_FLAGS, ...specs };
   const byShort = new Map(Object.entries(all).flatMap(([name, s]) => (s.short ? [[s.short, name] as const] : [])));
   // pflag accepts `-n=ns` and `-A=false`; parseArgs would read "=ns" as the value. Spell them out long.
-  const args = argv.map((a) => (/^-[^-]=/.test(a) && byShort.has(a[1]) ? `--${byShort.get(a[1])}${a.slice(2)}` : a));
+  const args = argv.map((a) => {
+    const long = /^-[^-]=/.test(a) ? byShort.get(a.charAt(1)) : undefined;
+    return long ? `--${long}${a.slice(2)}` : a;
+  });
   const { tokens } = parseArgs({
     args,
     options: Object.fromEntries(

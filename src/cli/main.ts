@@ -13,6 +13,8 @@ import type { CliIo } from './io.js';
 
 export type CommandRunner = (argv: readonly string[], io: CliIo) => Promise<number>;
 
+const loadVersion = async (): Promise<CommandRunner> => (await import('./commands/version.js')).runVersion;
+
 /** Client commands, each loaded on first use. */
 export const CLIENT_COMMANDS: Record<string, () => Promise<CommandRunner>> = {
   apply: async () => (await import('./commands/apply.js')).runApply,
@@ -21,14 +23,14 @@ export const CLIENT_COMMANDS: Record<string, () => Promise<CommandRunner>> = {
   delete: async () => (await import('./commands/delete.js')).runDelete,
   wait: async () => (await import('./commands/wait.js')).runWait,
   logs: async () => (await import('./commands/logs.js')).runLogs,
-  version: async () => (await import('./commands/version.js')).runVersion,
+  version: loadVersion,
   kubeconfig: async () => (await import('./commands/kubeconfig.js')).runKubeconfig,
 };
 
 /** Splits argv into the subcommand and everything else (global flags before it are kept, in order). */
 export function splitCommand(argv: readonly string[]): { command?: string; rest: string[] } {
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+    const a = argv[i]!; // i < argv.length
     if (a === '--') break;
     if (a.startsWith('-') && a !== '-') {
       if (isValueFlag(a)) i++; // skip the flag's value: `-n ns get` must not read "ns" as the command
@@ -55,7 +57,7 @@ function unknownCommand(io: CliIo, command: string): number {
 export async function main(argv: readonly string[], io: CliIo): Promise<number | undefined> {
   const { command, rest } = splitCommand(argv);
   if (!command) {
-    if (rest.includes('--version')) return (await CLIENT_COMMANDS.version())(['--client'], io);
+    if (rest.includes('--version')) return (await loadVersion())(['--client'], io);
     const wantsHelp = rest.length === 0 || rest.includes('--help') || rest.includes('-h');
     (wantsHelp ? io.stdout : io.stderr).write(mainHelp());
     return wantsHelp ? 0 : 1;

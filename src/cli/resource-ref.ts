@@ -35,7 +35,7 @@ export function notFoundMessage(kind: KindInfo, name: string): string {
 
 /** Resolves `isvc`, `inferenceservices`, `InferenceService`, `secret`, … or throws kubectl's message. */
 export function resolveKind(alias: string): KindInfo {
-  const kind = kindByAlias(alias) ?? kindByAlias(alias.split('.')[0]);
+  const kind = kindByAlias(alias) ?? kindByAlias(alias.split('.')[0]!); // split yields at least one part
   if (!kind) throw new InferdError('INVALID_INPUT', `the server doesn't have a resource type "${alias}"`);
   return kind;
 }
@@ -69,7 +69,8 @@ export interface Target {
  * Targets of the same kind are merged, in first-seen order.
  */
 export function parseTargets(positionals: readonly string[]): Target[] {
-  if (positionals.length === 0) return [];
+  const [types, ...names] = positionals;
+  if (types === undefined) return [];
   const targets: Target[] = [];
   const add = (kind: KindInfo, name?: string): void => {
     let t = targets.find((x) => x.kind === kind);
@@ -94,7 +95,6 @@ export function parseTargets(positionals: readonly string[]): Target[] {
       "there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. 'inferd get resource/<resource_name>' instead of 'inferd get resource resource/<resource_name>')",
     );
   }
-  const [types, ...names] = positionals;
   const kinds = types.split(',').filter(Boolean).map(resolveKind);
   if (kinds.length > 1 && names.length > 0) {
     throw new InferdError('INVALID_INPUT', 'names cannot be given with more than one resource type; use TYPE/NAME');

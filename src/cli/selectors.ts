@@ -26,19 +26,19 @@ function splitTerms(selector: string): string[] {
 function parseTerm(term: string, allowSets: boolean): Requirement {
   let m = /^(\S+?)\s*(==|=|!=)\s*(\S*)$/.exec(term);
   if (m) {
-    const [, key, op, value] = m;
+    const [, key = '', op, value = ''] = m; // every group takes part in a match; the defaults are for the type
     return op === '!=' ? (get) => get(key) !== value : (get) => get(key) === value;
   }
   if (allowSets) {
     m = /^(\S+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(term);
     if (m) {
-      const [, key, op, list] = m;
+      const [, key = '', op, list = ''] = m;
       const values = list.split(',').map((v) => v.trim());
       return op === 'in' ? (get) => values.includes(get(key) ?? '\0') : (get) => !values.includes(get(key) ?? '\0');
     }
     m = /^(!?)([A-Za-z0-9._/-]+)$/.exec(term);
     if (m) {
-      const [, not, key] = m;
+      const [, not, key = ''] = m;
       return not ? (get) => get(key) === undefined : (get) => get(key) !== undefined;
     }
   }

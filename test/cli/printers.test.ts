@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import { ageOf, humanDuration } from '../../src/api/age.js';
 import { kindByName } from '../../src/api/types.js';
 import { tableRows } from '../../src/cli/printers/columns.js';
+import { describeObject } from '../../src/cli/printers/describe.js';
+import { DescribeWriter } from '../../src/cli/printers/describe-writer.js';
 import { renderJsonPath } from '../../src/cli/printers/jsonpath.js';
 import { MASK, maskSecrets } from '../../src/cli/printers/mask.js';
 import { formatStructured } from '../../src/cli/printers/output.js';
@@ -61,6 +63,25 @@ test('a line with fewer cells ends the alignment block, as Go tabwriter does', (
     KUBECTL_DESCRIBE,
   );
   assert.equal(text, 'Name:         x\nAnnotations:  y\nSpec:\n  Very Long Key:  z\n');
+});
+
+test('a describe table with no rows prints nothing; one with a header prints it underlined', () => {
+  const w = new DescribeWriter();
+  w.field(0, 'Events');
+  w.table(1, []); // threw a TypeError (reading the header's map) before
+  assert.equal(w.toString(), 'Events:\n');
+  w.table(1, [
+    ['Type', 'Reason'],
+    ['Normal', 'Ready'],
+  ]);
+  assert.equal(w.toString(), 'Events:\n  Type    Reason\n  ----    ------\n  Normal  Ready\n');
+});
+
+test('describe titles a top-level field of an unknown kind, even one with an empty name', () => {
+  const obj = { apiVersion: 'example.io/v1', kind: 'Widget', metadata: { name: 'w' }, size: 3, '': 'x' };
+  const text = describeObject(obj, [], { nowMs: NOW, showSecrets: false }); // '' threw a TypeError before
+  assert.match(text, /^Size:\n {2}3$/m);
+  assert.match(text, /^:\n {2}x$/m);
 });
 
 test('remembered widths keep watch rows aligned with the first table and never shrink', () => {

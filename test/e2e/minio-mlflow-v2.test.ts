@@ -84,7 +84,12 @@ function inferRequest(
     parameters: { content_type: 'pd' },
     inputs: columns.map((name) => {
       const c = expected.columns.indexOf(name);
-      return { name, shape: [rows.length], datatype: 'FP64', data: rows.map((r) => r[c]) };
+      const data = rows.map((r) => {
+        const v = r[c];
+        if (v === undefined) throw new Error(`a test row has no value for column ${name}`);
+        return v;
+      });
+      return { name, shape: [rows.length], datatype: 'FP64', data };
     }),
   };
 }

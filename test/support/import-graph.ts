@@ -57,7 +57,7 @@ export function importsOf(fileName: string, text: string): RawImport[] {
       ts.isCallExpression(node) &&
       node.expression.kind === ts.SyntaxKind.ImportKeyword &&
       node.arguments.length === 1 &&
-      ts.isStringLiteralLike(node.arguments[0])
+      ts.isStringLiteralLike(node.arguments[0]!)
     ) {
       out.push({ specifier: node.arguments[0].text, typeOnly: false, line: lineOf(node) });
     } else if (ts.isImportTypeNode(node)) {
@@ -226,7 +226,8 @@ export function folderCycles(edges: readonly ImportEdge[]): string[][] {
 /** A path from the smallest member back to itself inside the component (breadth-first, so shortest). */
 function cyclePath(scc: string[], adj: Map<string, Set<string>>): string[] {
   const members = new Set(scc);
-  const start = scc[0];
+  const [start] = scc;
+  if (start === undefined) return []; // components come with two or more members
   const prev = new Map<string, string>();
   const queue = [start];
   while (queue.length > 0) {

@@ -124,16 +124,18 @@ async function get(ctx: CommandContext): Promise<number> {
   if (format.kind === 'table') printTables(ctx, all, format, watch ? widths : undefined);
   else if (objs.length > 0 || (!human && !watch && !askedForNames(targets))) {
     // kubectl prints an empty List for `-o yaml` of an empty list, and nothing for a missing named object.
-    const single = targets.length === 1 && targets[0].names.length === 1;
+    const single = targets.length === 1 && targets[0]?.names.length === 1;
     ctx.io.stdout.write(formatStructured(objs, format, { single, showSecrets }));
   }
   if (objs.length === 0 && human && !askedForNames(targets) && !watch) {
     ctx.io.stderr.write(`${noResourcesMessage(ctx, all)}\n`);
   }
-  if (!watch || failed) return failed ? 1 : 0;
-  return watchTarget(ctx, all[0].target, {
+  // Watching takes exactly one target (checked above), so `watched` is there whenever `watch` is set.
+  const [watched] = all;
+  if (!watch || failed || !watched) return failed ? 1 : 0;
+  return watchTarget(ctx, watched.target, {
     format,
-    resourceVersion: all[0].resourceVersion,
+    resourceVersion: watched.resourceVersion,
     headerPrinted: format.kind === 'table' && objs.length > 0 && !boolFlag(ctx.args.values, 'no-headers'),
     showSecrets,
     widths,

@@ -16,10 +16,10 @@ export const LOGS_FLAGS = {
 
 /** `NAME` or `isvc/NAME`; logs exist only for InferenceServices. */
 function serviceName(positionals: readonly string[]): string {
-  if (positionals.length !== 1) {
+  const [arg] = positionals;
+  if (positionals.length !== 1 || arg === undefined) {
     throw new InferdError('INVALID_INPUT', 'expected exactly one InferenceService name: inferd logs NAME');
   }
-  const arg = positionals[0];
   const slash = arg.indexOf('/');
   if (slash < 0) return arg;
   const kind = resolveKind(arg.slice(0, slash));

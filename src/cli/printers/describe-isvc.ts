@@ -65,7 +65,8 @@ export function describeInferenceServiceStatus(w: DescribeWriter, s: InferenceSe
   const components = Object.entries(s.components ?? {}).filter(([, c]) => c);
   if (components.length > 0) {
     w.field(1, 'Components');
-    for (const [name, c] of components) component(w, name[0].toUpperCase() + name.slice(1), c as ComponentStatus);
+    for (const [name, c] of components)
+      component(w, name.charAt(0).toUpperCase() + name.slice(1), c as ComponentStatus);
   }
   if (s.modelStatus) modelStatus(w, s.modelStatus);
 }

@@ -34,8 +34,9 @@ export class DescribeWriter {
   /** A table whose first row is the header, followed by kubectl's `----` underline row. */
   table(level: number, rows: readonly (readonly string[])[]): void {
     const [header, ...body] = rows;
+    if (!header) return; // no header, no table (not even the underline)
     const all = [header, header.map((h) => '-'.repeat(h.length)), ...body];
-    for (const r of all) this.#lines.push([`${indent(level)}${r[0]}`, ...r.slice(1)]);
+    for (const r of all) this.#lines.push([`${indent(level)}${r[0] ?? ''}`, ...r.slice(1)]);
   }
 
   blank(): void {

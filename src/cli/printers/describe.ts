@@ -123,7 +123,7 @@ export function describeObject(obj: Obj, evs: readonly Obj[], opts: DescribeOpti
       metadataBlock(w, obj);
       const { apiVersion: _a, kind: _k, metadata: _m, status, spec, ...rest } = obj;
       yamlSection(w, 'Spec', spec);
-      for (const [k, v] of Object.entries(rest)) yamlSection(w, k[0].toUpperCase() + k.slice(1), v);
+      for (const [k, v] of Object.entries(rest)) yamlSection(w, k.charAt(0).toUpperCase() + k.slice(1), v);
       if (obj.kind === 'InferenceService')
         describeInferenceServiceStatus(w, status as InferenceServiceStatus | undefined);
       else yamlSection(w, 'Status', status);

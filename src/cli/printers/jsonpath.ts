@@ -51,11 +51,11 @@ function parseBracket(inner: string, expr: string): Step {
   let m = /^(-?\d*):(-?\d*)$/.exec(t);
   if (m) return { kind: 'slice', start: m[1] ? Number(m[1]) : undefined, end: m[2] ? Number(m[2]) : undefined };
   m = /^'(.*)'$/.exec(t) ?? /^"(.*)"$/.exec(t);
-  if (m) return { kind: 'key', key: m[1] };
+  if (m) return { kind: 'key', key: m[1]! }; // group 1 always takes part in a match
   m = /^\?\((@[^=!<>]*?)\s*(?:(==|!=|<=|>=|<|>)\s*(.+?))?\s*\)$/.exec(t);
   if (m) {
     const value = m[3] === undefined ? undefined : parseLiteral(m[3]);
-    return { kind: 'filter', path: parsePath(m[1]), op: m[2], value };
+    return { kind: 'filter', path: parsePath(m[1]!), op: m[2], value }; // group 1 is not optional
   }
   throw bad(`unsupported [${inner}] in "${expr}"`);
 }

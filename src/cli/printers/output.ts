@@ -21,7 +21,7 @@ export function parseOutput(value: string | undefined): OutputFormat {
   if (value === 'wide') return { kind: 'table', wide: true };
   if (value === 'yaml' || value === 'json' || value === 'name') return { kind: value };
   const m = /^jsonpath=(.*)$/s.exec(value);
-  if (m) return { kind: 'jsonpath', template: m[1] };
+  if (m) return { kind: 'jsonpath', template: m[1]! }; // group 1 always takes part in a match
   throw new InferdError(
     'INVALID_INPUT',
     `unable to match a printer suitable for the output format "${value}", allowed formats are: json,jsonpath,name,wide,yaml`,

@@ -33,11 +33,12 @@ export function formatCells(lines: readonly (readonly string[])[], layout: Table
 
   const writeLines = (from: number, to: number): void => {
     for (let i = from; i < to; i++) {
-      const line = lines[i];
+      // Indexes below are within bounds: i < to <= lines.length, j < line.length, and j < widths.length.
+      const line = lines[i]!;
       let text = '';
       for (let j = 0; j < line.length; j++) {
-        const cell = line[j];
-        text += j < widths.length && j < line.length - 1 ? cell.padEnd(cell.length + widths[j] - widthOf(cell)) : cell;
+        const cell = line[j]!;
+        text += j < widths.length && j < line.length - 1 ? cell.padEnd(cell.length + widths[j]! - widthOf(cell)) : cell;
       }
       out.push(text);
     }
@@ -47,13 +48,14 @@ export function formatCells(lines: readonly (readonly string[])[], layout: Table
   const format = (line0: number, line1: number): void => {
     const column = widths.length;
     let start = line0;
+    // i < line1 <= lines.length, and `column` is a cell of lines[i] (column < length - 1) where it is read.
     for (let i = line0; i < line1; i++) {
-      if (column >= lines[i].length - 1) continue;
+      if (column >= lines[i]!.length - 1) continue;
       writeLines(start, i);
       start = i;
       let width = layout.minWidth;
-      for (; i < line1 && column < lines[i].length - 1; i++) {
-        width = Math.max(width, widthOf(lines[i][column]) + layout.padding);
+      for (; i < line1 && column < lines[i]!.length - 1; i++) {
+        width = Math.max(width, widthOf(lines[i]![column]!) + layout.padding);
       }
       if (remembered) {
         width = Math.max(width, remembered[column] ?? 0);

@@ -211,10 +211,10 @@ export class LgbTreeEnsemble {
               n3 = child[2 * n3 + (+(v3 > threshold[n3]!) | (+(v3 !== v3) & nanRight[n3]!))]!;
             }
             const o = r * k + c;
-            out[o] += leafValue[n0 - internal]!;
-            out[o + k] += leafValue[n1 - internal]!;
-            out[o + 2 * k] += leafValue[n2 - internal]!;
-            out[o + 3 * k] += leafValue[n3 - internal]!;
+            out[o]! += leafValue[n0 - internal]!;
+            out[o + k]! += leafValue[n1 - internal]!;
+            out[o + 2 * k]! += leafValue[n2 - internal]!;
+            out[o + 3 * k]! += leafValue[n3 - internal]!;
           }
         }
         for (; r < blockEnd; r++) {
@@ -225,7 +225,7 @@ export class LgbTreeEnsemble {
             // biome-ignore lint/suspicious/noSelfCompare: as above
             n = child[2 * n + (+(v > threshold[n]!) | (+(v !== v) & nanRight[n]!))]!;
           }
-          out[r * k + c] += leafValue[n - internal]!;
+          out[r * k + c]! += leafValue[n - internal]!;
         }
       }
     }
@@ -287,7 +287,8 @@ export class LgbTreeEnsemble {
             }
           }
           const leaf = ~n;
-          out[outAt + c] += linear === null ? leafValue[leaf]! : linearOutput(linear[leaf], leafValue[leaf]!, x, rowAt);
+          out[outAt + c]! +=
+            linear === null ? leafValue[leaf]! : linearOutput(linear[leaf], leafValue[leaf]!, x, rowAt);
         }
       }
     }

@@ -71,7 +71,7 @@ function reference(trees: LgbTree[], x: Float64Array, rows: number, nFeatures: n
         if (missingType === 2 && Number.isNaN(v)) n = t.decisionType[n]! & 2 ? t.leftChild[n]! : t.rightChild[n]!;
         else n = v <= t.threshold[n]! ? t.leftChild[n]! : t.rightChild[n]!;
       }
-      out[r * k + (ti % k)] += t.leafValue[~n]!;
+      out[r * k + (ti % k)]! += t.leafValue[~n]!;
     });
   }
   return out;

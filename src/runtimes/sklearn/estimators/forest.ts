@@ -56,11 +56,11 @@ class ForestClassifier implements Estimator {
       for (let r = 0; r < rows; r++) {
         const leaf = leaves[r]! * k;
         const o = r * k;
-        for (let c = 0; c < k; c++) out[o + c] += proba[leaf + c]!;
+        for (let c = 0; c < k; c++) out[o + c]! += proba[leaf + c]!;
       }
     }
     const n = this.#trees.length;
-    for (let i = 0; i < out.length; i++) out[i] /= n;
+    for (let i = 0; i < out.length; i++) out[i]! /= n;
     return out;
   }
 
@@ -104,11 +104,11 @@ class ForestRegressor implements Estimator {
       tree.leaves(x as Float32Array, rows, this.nFeatures, leaves);
       for (let r = 0; r < rows; r++) {
         const v = leaves[r]! * stride;
-        for (let o = 0; o < t; o++) out[r * t + o] += tree.values[v + o * tree.maxClasses]!;
+        for (let o = 0; o < t; o++) out[r * t + o]! += tree.values[v + o * tree.maxClasses]!;
       }
     }
     const n = this.#trees.length;
-    for (let i = 0; i < out.length; i++) out[i] /= n;
+    for (let i = 0; i < out.length; i++) out[i]! /= n;
     return { datatype: 'FP64', shape: t === 1 ? [rows] : [rows, t], data: out };
   }
 }

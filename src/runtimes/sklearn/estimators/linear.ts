@@ -144,7 +144,7 @@ class LinearClassifier implements Estimator {
       for (let c = 0; c < k; c++) out[o + c] = kind === 'ovr' ? expit(scores[r * t + c]!) : scores[r * t + c]!;
       if (kind === 'ovr') {
         const sum = numpySum(out, o, k); // LibLinear-style one-vs-rest normalisation
-        for (let c = 0; c < k; c++) out[o + c] /= sum;
+        for (let c = 0; c < k; c++) out[o + c]! /= sum;
       } else {
         softmaxInPlace(out, o, k);
       }

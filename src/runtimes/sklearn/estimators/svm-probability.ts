@@ -60,11 +60,11 @@ export class PairwiseCoupling {
       p[o + t] = 1.0 / k;
       q[t * k + t] = 0;
       for (let j = 0; j < t; j++) {
-        q[t * k + t] += r[j * k + t]! * r[j * k + t]!;
+        q[t * k + t]! += r[j * k + t]! * r[j * k + t]!;
         q[t * k + j] = q[j * k + t]!;
       }
       for (let j = t + 1; j < k; j++) {
-        q[t * k + t] += r[j * k + t]! * r[j * k + t]!;
+        q[t * k + t]! += r[j * k + t]! * r[j * k + t]!;
         q[t * k + j] = -r[j * k + t]! * r[t * k + j]!;
       }
     }
@@ -73,7 +73,7 @@ export class PairwiseCoupling {
       let pQp = 0;
       for (let t = 0; t < k; t++) {
         qp[t] = 0;
-        for (let j = 0; j < k; j++) qp[t] += q[t * k + j]! * p[o + j]!;
+        for (let j = 0; j < k; j++) qp[t]! += q[t * k + j]! * p[o + j]!;
         pQp += p[o + t]! * qp[t]!;
       }
       let maxError = 0;
@@ -84,11 +84,11 @@ export class PairwiseCoupling {
       if (maxError < eps) break;
       for (let t = 0; t < k; t++) {
         const diff = (-qp[t]! + pQp) / q[t * k + t]!;
-        p[o + t] += diff;
+        p[o + t]! += diff;
         pQp = (pQp + diff * (diff * q[t * k + t]! + 2 * qp[t]!)) / (1 + diff) / (1 + diff);
         for (let j = 0; j < k; j++) {
           qp[j] = (qp[j]! + diff * q[t * k + j]!) / (1 + diff);
-          p[o + j] /= 1 + diff;
+          p[o + j]! /= 1 + diff;
         }
       }
     }

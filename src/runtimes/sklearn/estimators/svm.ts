@@ -125,8 +125,8 @@ class SupportVectorClassifier implements Estimator {
         for (let m = 0; m < cj; m++) sum += coef[coef2 + sj + m]! * kv[sj + m]!;
         sum += svm.intercept[p]!; // libsvm: sum -= rho, and sklearn stores intercept = -rho
         this.#decisions[p] = sum;
-        if (sum > 0) votes[i]++;
-        else votes[j]++;
+        if (sum > 0) votes[i]!++;
+        else votes[j]!++;
         p++;
       }
     }
