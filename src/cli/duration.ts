@@ -25,7 +25,7 @@ export function parseDurationMs(text: string): number {
   const sign = m[1] === '-' ? -1 : 1;
   let total = 0;
   for (const part of s.replace(/^[-+]/, '').matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)) {
-    total += Number(part[1]) * UNIT_MS[part[2]!]; // the pattern always captures a unit
+    total += Number(part[1]) * UNIT_MS[part[2]!]!; // the pattern always captures a known unit
   }
   return sign * total;
 }
