@@ -4,19 +4,9 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseDurationMs } from './cli/duration.js';
+import { parseDurationMs } from './duration.js';
 import { InferdError } from './errors.js';
-
-/** Env a replica's runtime reads, KServe's names where KServe has one (passed through to every replica). */
-export const RUNTIME_ENV_KEYS = [
-  'PREDICT_PROBA',
-  'ORT_INTRA_OP_NUM_THREADS',
-  'ORT_INTER_OP_NUM_THREADS',
-  'OMP_NUM_THREADS',
-  'XGBOOST_MISSING',
-  'XGBOOST_USE_BEST_ITERATION',
-  'INFERD_PYTHON', // PATH or off: the sklearn Python fallback's interpreter (inferd serve --python / --no-python)
-] as const;
+import { RUNTIME_ENV_KEYS } from './replica-protocol.js';
 
 /**
  * What processes inferd starts inherit from the server's environment: enough to run (PATH, HOME, locale, temp
@@ -73,6 +63,8 @@ export interface ServeConfig {
   bodyTimeoutMs: number;
   /** Repository load/unload (`/v2/repository/models/NAME/load|unload`) allowed through the public port. */
   allowRepositoryApi: boolean;
+  /** INFERD_GATEWAY_PROXY=http: the gateway forwards through http.request + pipe() (the old path), for A/B runs. */
+  gatewayTransport?: 'http';
   /** How long the gateway holds a request for a replica that is starting before answering 503. */
   holdTimeoutMs: number;
   /** Replica crash back-off: first delay, doubled per consecutive crash up to the max. */
@@ -356,6 +348,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     maxBodyBytes: maxBodyBytes ?? SERVE_DEFAULTS.maxBodyBytes,
     bodyTimeoutMs: Math.round(bodyTimeoutMs),
     allowRepositoryApi: values['allow-repository-api'] === true,
+    ...(env.INFERD_GATEWAY_PROXY === 'http' ? { gatewayTransport: 'http' as const } : {}),
     holdTimeoutMs: SERVE_DEFAULTS.holdTimeoutMs,
     restartBackoffMs: SERVE_DEFAULTS.restartBackoffMs,
     restartBackoffMaxMs: SERVE_DEFAULTS.restartBackoffMaxMs,

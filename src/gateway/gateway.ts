@@ -4,9 +4,9 @@
 // are held (bounded) instead of failing; a service that is not ready answers 503 JSON with the reason.
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { EndpointTable, ServiceEndpoint } from '../controllers/endpoints.js';
 import type { Logger } from '../log.js';
-import { packageVersion } from '../server/package-version.js';
+import { packageVersion } from '../package.js';
+import type { EndpointTable, ServiceEndpoint } from '../routing/endpoint-table.js';
 import { GrpcProxy, REPOSITORY_REFUSED } from './grpc-proxy.js';
 import { type HostTarget, serviceCandidatesForHost } from './host-router.js';
 import { replyError, replyJson } from './json-reply.js';
@@ -39,11 +39,8 @@ export interface GatewayOptions {
  * (prior-knowledge h2c) go to the gRPC proxy (grpc-proxy.ts), all others to HTTP/1.1 as before.
  */
 export function createGateway(opts: GatewayOptions): { server: http.Server; proxy: ReplicaProxy; close(): void } {
-  // INFERD_GATEWAY_PROXY=http: every request through http.request + pipe() (the old path), for A/B runs.
-  const proxy = new ReplicaProxy({
-    ...opts.proxy,
-    ...(process.env.INFERD_GATEWAY_PROXY === 'http' ? { transport: 'http' as const } : {}),
-  });
+  // The transport (pooled, or http.request + pipe() for A/B runs) comes in opts.proxy (config.ts reads the env).
+  const proxy = new ReplicaProxy({ ...opts.proxy });
   const grpcProxy = new GrpcProxy({
     endpoints: opts.endpoints,
     domain: opts.domain,

@@ -3,6 +3,9 @@
 // SIGTERM/SIGINT or a vanished parent → graceful stop and exit 0 within 5 s. Runs when it is the process entry
 // (forked by inferd serve), or when `inferd model-server` calls runModelServer.
 //
+// The process entry is the one place in server/ that reads process.env: it passes it down as deps.env
+// (startReplica, startModelHost), and a standby writes its service's env into it before the model loads.
+//
 // Standby (`--standby`, forked by inferd serve ahead of need): the modules are loaded, no model; it reports
 // `{type:'standby'}` and waits for `{type:'load', args, env}` (args: the flags a cold replica gets; env: the
 // service's runtime env, assigned before the model loads), then runs exactly as a cold replica would.
@@ -11,8 +14,9 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { messageOf } from '../errors.js';
 import { createLogger } from '../log.js';
+import type { ReplicaMessage, StandbyLoadMessage } from '../replica-protocol.js';
 import { createRuntimeRegistry, defaultRuntimes } from '../runtimes/registry.js';
-import { failureReason, type ReplicaMessage, type RunningReplica, startReplica } from './replica.js';
+import { failureReason, type RunningReplica, startReplica } from './replica.js';
 import { parseReplicaArgs, REPLICA_USAGE, type ReplicaConfig } from './replica-args.js';
 
 const STOP_DEADLINE_MS = 5_000;
@@ -124,13 +128,6 @@ async function main(argv: readonly string[]): Promise<void> {
   if (typeof process.send === 'function') process.on('disconnect', () => stop('parent disconnected'));
 }
 
-/** What a standby replica waits for: the replica's flags and its service's env. */
-export interface StandbyLoadMessage {
-  type: 'load';
-  args: string[];
-  env?: Record<string, string>;
-}
-
 /** Reports `standby` and resolves with the first `load` message; exits 0 on SIGTERM/SIGINT or parent gone. */
 function waitForLoad(): Promise<StandbyLoadMessage> {
   return new Promise((resolve) => {
@@ -155,6 +152,9 @@ function waitForLoad(): Promise<StandbyLoadMessage> {
 
 async function standby(): Promise<void> {
   const load = await waitForLoad();
+  // The one write to this process's env, in the process entry: the service's env must be the process's own (as
+  // a cold fork's is), since native libraries (OpenMP, BLAS) read it with getenv and the Python worker inherits
+  // it; deps.env (below, in main) is then the only env the replica's code reads.
   for (const [k, v] of Object.entries(load.env ?? {})) process.env[k] = String(v);
   await main(load.args);
 }

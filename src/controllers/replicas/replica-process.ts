@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { ReplicaLimits } from '../../api/limits.js';
 import type { Logger } from '../../log.js';
-import type { StandbyLoadMessage } from '../../server/main.js';
+import { modelReplicaArgs, type ReplicaMessage, type StandbyLoadMessage } from '../../replica-protocol.js';
 import type { LogBuffer } from './log-buffer.js';
 import { killTree } from './process-memory.js';
 import type { StandbyProcess } from './standby.js';
@@ -37,11 +37,6 @@ export interface ReplicaFailure {
   message: string;
   exitCode?: number | null;
 }
-
-type ReplicaMessage =
-  | { type: 'state'; state: string }
-  | { type: 'ready'; port: number; grpcPort?: number }
-  | { type: 'failed'; reason?: string; message?: string };
 
 /** Emits 'change' whenever phase changes. */
 export class ReplicaProcess extends EventEmitter {
@@ -74,19 +69,7 @@ export class ReplicaProcess extends EventEmitter {
   /** The model-server flags this replica runs with (a cold fork's argv, or a standby's `load`). */
   args(): string[] {
     const { spec } = this;
-    return [
-      '--model_name',
-      spec.modelName,
-      '--model_dir',
-      spec.modelDir,
-      '--model_format',
-      spec.modelFormat,
-      '--http_port',
-      '0',
-      '--grpc_port',
-      '0',
-      ...(spec.args ?? []),
-    ];
+    return [...modelReplicaArgs(spec), ...(spec.args ?? [])];
   }
 
   /** True when this replica came from a standby process rather than a cold fork. */
