@@ -9,7 +9,7 @@ import type { DownloadProgress } from '../controllers/inference-service/observed
 import { describeProgress, formatBytes } from '../controllers/inference-service/status.js';
 import { isInferdError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
-import { resolveStorageCredentials } from '../storage/credentials.js';
+import { type CredentialLookup, resolveStorageCredentials } from '../storage/credentials.js';
 import { initializeModel } from '../storage/initializer.js';
 import { redactUri } from '../storage/redact-uri.js';
 import type { Store } from '../store/store.js';
@@ -33,6 +33,9 @@ export interface ModelFetcherDeps {
 
 export function createModelFetcher(deps: ModelFetcherDeps): ModelFetcher {
   const { store, config, log, progressLine } = deps;
+  // Credentials come from the stored Secrets and ServiceAccounts (storage/ itself knows no store).
+  const lookup = ((kind: 'Secret' | 'ServiceAccount', namespace: string, name: string) =>
+    store.get({ kind, namespace, name })) as CredentialLookup;
   return async ({ isvc, storageUri, signal, onProgress, onRetry }) => {
     const key = `${isvc.metadata.namespace}/${isvc.metadata.name}`;
     // The storage initializer's lines go into the service's log buffer, as KServe's init container logs do.
@@ -45,7 +48,7 @@ export function createModelFetcher(deps: ModelFetcherDeps): ModelFetcher {
     const started = Date.now();
     let last: DownloadProgress | undefined;
     try {
-      const credentials = resolveStorageCredentials(store, {
+      const credentials = resolveStorageCredentials(lookup, {
         namespace: isvc.metadata.namespace ?? 'default',
         serviceAccountName: predictor?.serviceAccountName,
         storage: predictor?.model?.storage,
