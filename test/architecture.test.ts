@@ -109,6 +109,9 @@ test('the gateway and the replica read no process.env but in the documented proc
   walk(join(SRC, 'gateway'));
   walk(join(SRC, 'server'));
   assert.deepEqual(readers, ['server/main.ts']);
+  // ... and it reads it once: a standby passes its service's env down instead of writing it into process.env
+  const main = readFileSync(join(SRC, 'server', 'main.ts'), 'utf8');
+  assert.doesNotMatch(main, /process\.env\[[^\]]+\]\s*=|Object\.assign\(process\.env/);
 });
 
 test('checker: importing cli/ from outside fails; cli importing itself does not', () => {

@@ -3,8 +3,9 @@
 // SIGTERM/SIGINT or a vanished parent → graceful stop and exit 0 within 5 s. Runs when it is the process entry
 // (forked by inferd serve), or when `inferd model-server` calls runModelServer.
 //
-// The process entry is the one place in server/ that reads process.env: it passes it down as deps.env
-// (startReplica, startModelHost), and a standby writes its service's env into it before the model loads.
+// The process entry (the `isEntry()` block at the end, and runModelServer for `inferd model-server`) is the one
+// place in server/ that reads process.env: it reads it once and passes it down as `env` (startReplica's and
+// startModelHost's deps, the runtimes' processEnv). A standby's env is its own merged with the `load` message's.
 //
 // Standby (`--standby`, forked by inferd serve ahead of need): the modules are loaded, no model; it reports
 // `{type:'standby'}` and waits for `{type:'load', args, env}` (args: the flags a cold replica gets; env: the
@@ -38,7 +39,7 @@ function notify(msg: ReplicaMessage): Promise<void> {
 }
 
 /** The model host's flags are a replica's without a model (`--model_host` first; model-host/host.ts). */
-async function mainModelHost(argv: readonly string[]): Promise<void> {
+async function mainModelHost(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
   let config: Readonly<ReplicaConfig>;
   try {
     config = parseReplicaArgs(['--model_name', 'model-host', '--model_dir', '-', ...argv]);
@@ -51,7 +52,7 @@ async function mainModelHost(argv: readonly string[]): Promise<void> {
   const { startModelHost } = await import('./model-host/host.js');
   let host: Awaited<ReturnType<typeof startModelHost>>;
   try {
-    host = await startModelHost(config, { env: process.env, log, notify: notify as never });
+    host = await startModelHost(config, { env, log, notify: notify as never });
   } catch {
     process.exit(1);
   }
@@ -84,8 +85,8 @@ async function mainModelHost(argv: readonly string[]): Promise<void> {
   if (typeof process.send === 'function') process.on('disconnect', () => stop('parent disconnected'));
 }
 
-async function main(argv: readonly string[]): Promise<void> {
-  if (argv[0] === '--model_host') return mainModelHost(argv.slice(1));
+async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
+  if (argv[0] === '--model_host') return mainModelHost(argv.slice(1), env);
   let config: Readonly<ReplicaConfig>;
   try {
     config = parseReplicaArgs(argv);
@@ -99,8 +100,8 @@ async function main(argv: readonly string[]): Promise<void> {
   let running: RunningReplica;
   try {
     running = await startReplica(config, {
-      registry: createRuntimeRegistry(defaultRuntimes()),
-      env: process.env,
+      registry: createRuntimeRegistry(defaultRuntimes({ processEnv: env })),
+      env,
       log: log.child({ model: config.modelName }),
       notify,
     });
@@ -150,13 +151,11 @@ function waitForLoad(): Promise<StandbyLoadMessage> {
   });
 }
 
-async function standby(): Promise<void> {
+async function standby(env: NodeJS.ProcessEnv): Promise<void> {
   const load = await waitForLoad();
-  // The one write to this process's env, in the process entry: the service's env must be the process's own (as
-  // a cold fork's is), since native libraries (OpenMP, BLAS) read it with getenv and the Python worker inherits
-  // it; deps.env (below, in main) is then the only env the replica's code reads.
-  for (const [k, v] of Object.entries(load.env ?? {})) process.env[k] = String(v);
-  await main(load.args);
+  // The service's env over the standby's own, as a cold fork's env would be: passed down, never written into
+  // process.env (the Python worker gets it as the runtimes' processEnv).
+  await main(load.args, { ...env, ...load.env });
 }
 
 const MODEL_SERVER_NOTES = `
@@ -179,7 +178,7 @@ export function runModelServer(argv: readonly string[], opts: ModelServerOptions
   }
   const hasHost = argv.some((a) => a === '--http_host' || a.startsWith('--http_host='));
   const args = opts.defaultHttpHost && !hasHost ? ['--http_host', opts.defaultHttpHost, ...argv] : [...argv];
-  main(args).catch((err) => {
+  main(args, process.env).catch((err) => {
     log.error('model server crashed', { error: messageOf(err), stack: (err as Error)?.stack });
     process.exit(1);
   });
@@ -197,7 +196,7 @@ function isEntry(): boolean {
 
 if (isEntry()) {
   if (process.argv[2] === '--standby') {
-    standby().catch((err) => {
+    standby(process.env).catch((err) => {
       log.error('model server crashed', { error: messageOf(err), stack: (err as Error)?.stack });
       process.exit(1);
     });
