@@ -95,3 +95,11 @@ test('--load-timeout defaults to 5 minutes, takes durations (env INFERD_LOAD_TIM
   assert.throws(() => loadServeConfig(['--load-timeout', 'soon'], {}), /--load-timeout: expected a positive duration/);
   assert.throws(() => loadServeConfig(['--load-timeout', '0s'], {}), /--load-timeout/);
 });
+
+test('INFERD_GATEWAY_PROXY=http reaches the gateway through the config (the gateway reads no env)', () => {
+  const ab = loadServeConfig(['--state', '/tmp/inferd-config-test'], { INFERD_GATEWAY_PROXY: 'http' });
+  assert.equal(ab.gatewayTransport, 'http');
+  const plain = loadServeConfig(['--state', '/tmp/inferd-config-test'], {});
+  assert.equal(plain.gatewayTransport, undefined, 'the pooled client by default');
+  assert.equal(loadServeConfig([], { INFERD_GATEWAY_PROXY: 'pooled' }).gatewayTransport, undefined);
+});
