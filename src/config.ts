@@ -4,19 +4,9 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseDurationMs } from './cli/duration.js';
+import { parseDurationMs } from './duration.js';
 import { InferdError } from './errors.js';
-
-/** Env a replica's runtime reads, KServe's names where KServe has one (passed through to every replica). */
-export const RUNTIME_ENV_KEYS = [
-  'PREDICT_PROBA',
-  'ORT_INTRA_OP_NUM_THREADS',
-  'ORT_INTER_OP_NUM_THREADS',
-  'OMP_NUM_THREADS',
-  'XGBOOST_MISSING',
-  'XGBOOST_USE_BEST_ITERATION',
-  'INFERD_PYTHON', // PATH or off: the sklearn Python fallback's interpreter (inferd serve --python / --no-python)
-] as const;
+import { RUNTIME_ENV_KEYS } from './replica-protocol.js';
 
 /**
  * What processes inferd starts inherit from the server's environment: enough to run (PATH, HOME, locale, temp

@@ -2,7 +2,8 @@
 // The checker itself is tested on synthetic graphs below, so a rule that stopped firing would be caught.
 
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
@@ -19,28 +20,21 @@ const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 
 /**
  * The shared leaf modules: they import no inferd module, so any folder may use them without taking on a
- * dependency. errors.ts is the one error table (STYLE §3); log.ts is the structured logger.
+ * dependency. errors.ts is the one error table (STYLE §3); log.ts is the structured logger; package.ts finds
+ * the package root, version and shipped assets.
  */
-const LEAVES = ['errors.ts', 'log.ts'];
+const LEAVES = ['errors.ts', 'log.ts', 'package.ts'];
 
 export const RULES: ArchitectureRules = {
   leaves: LEAVES,
   // Webhook logic as functions, and runtimes that a model server loads: no store, server, config or CLI.
   pureFolders: ['api', 'runtimes'],
   // The gateway reaches replicas over loopback HTTP and reads the routing table it is given (DESIGN.md).
-  forbidden: { gateway: ['server', 'controllers'] },
+  // Controllers and replicas meet in replica-protocol.ts (flags, env keys, IPC messages), not in each other.
+  forbidden: { gateway: ['server', 'controllers'], controllers: ['server'] },
   // The CLI is an edge: it turns argv into calls; nothing depends on it.
   sealed: ['cli'],
-  allowed: [
-    // to remove in the composition-root move: the routing table (Endpoints) moves beside neither side
-    'gateway/gateway.ts → controllers/endpoints.ts',
-    'gateway/grpc-proxy.ts → controllers/endpoints.ts',
-    'gateway/path-router.ts → controllers/endpoints.ts',
-    // to remove in the composition-root move: the version comes from one `package` module
-    'gateway/gateway.ts → server/package-version.ts',
-    // to remove in the composition-root move: duration.ts moves out of cli/ (config and cli both use it)
-    'config.ts → cli/duration.ts',
-  ],
+  allowed: [],
 };
 
 test('src/ keeps the boundaries DESIGN.md draws (pure api/ and runtimes/, gateway apart, cli sealed, no cycles)', () => {
@@ -75,7 +69,7 @@ test('checker: a graph that keeps the rules has no problems', () => {
 test('checker: api/ or runtimes/ importing anything but a leaf fails, naming file, line and rule', () => {
   const apiToStore = checkArchitecture([...BASE, { ...edge('api/admission.ts', 'store/store.ts'), line: 7 }], SYNTH);
   assert.deepEqual(apiToStore, [
-    'api/admission.ts:7 imports store/store.ts: api/ imports only itself and the leaves (errors.ts, log.ts)',
+    'api/admission.ts:7 imports store/store.ts: api/ imports only itself and the leaves (errors.ts, log.ts, package.ts)',
   ]);
   assert.equal(checkArchitecture([...BASE, edge('runtimes/sklearn/index.ts', 'config.ts')], SYNTH).length, 1);
   // Type-only is still a dependency of the sources.
@@ -92,6 +86,32 @@ test('checker: the gateway importing server/ or controllers/ fails unless that e
   const q = checkArchitecture([...BASE, edge('gateway/proxy.ts', 'controllers/endpoints.ts')], SYNTH);
   assert.equal(q.length, 1);
   assert.match(q[0] ?? '', /must not import controllers\//);
+});
+
+test('checker: controllers/ importing server/ fails (they meet in replica-protocol.ts)', () => {
+  const p = checkArchitecture([...BASE, edge('controllers/replicas/x.ts', 'server/main.ts', true)], SYNTH);
+  assert.equal(p.length, 1);
+  assert.match(p[0] ?? '', /controllers\/ must not import server\//);
+  assert.deepEqual(checkArchitecture([...BASE, edge('controllers/replicas/x.ts', 'replica-protocol.ts')], SYNTH), []);
+});
+
+test('the gateway and the replica read no process.env but in the documented process entry (server/main.ts)', () => {
+  const readers: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts') && readFileSync(p, 'utf8').includes('process.env')) {
+        readers.push(relative(SRC, p).split(sep).join('/'));
+      }
+    }
+  };
+  walk(join(SRC, 'gateway'));
+  walk(join(SRC, 'server'));
+  assert.deepEqual(readers, ['server/main.ts']);
+  // ... and it reads it once: a standby passes its service's env down instead of writing it into process.env
+  const main = readFileSync(join(SRC, 'server', 'main.ts'), 'utf8');
+  assert.doesNotMatch(main, /process\.env\[[^\]]+\]\s*=|Object\.assign\(process\.env/);
 });
 
 test('checker: importing cli/ from outside fails; cli importing itself does not', () => {

@@ -5,9 +5,9 @@
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2 from 'node:http2';
-import type { EndpointTable, ServiceEndpoint } from '../controllers/endpoints.js';
 import type { Logger } from '../log.js';
-import { packageVersion } from '../server/package-version.js';
+import { packageVersion } from '../package.js';
+import type { EndpointTable, ServiceEndpoint } from '../routing/endpoint-table.js';
 import { GrpcProxy, REPOSITORY_REFUSED } from './grpc-proxy.js';
 import { type HostTarget, serviceCandidatesForHost } from './host-router.js';
 import { replyError, replyJson } from './json-reply.js';

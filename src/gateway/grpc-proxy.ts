@@ -7,8 +7,8 @@
 
 import http2 from 'node:http2';
 import { gunzipSync, inflateSync } from 'node:zlib';
-import type { EndpointTable, ServiceEndpoint } from '../controllers/endpoints.js';
 import type { Logger } from '../log.js';
+import type { EndpointTable, ServiceEndpoint } from '../routing/endpoint-table.js';
 import {
   BOOL_TRUE_MESSAGE,
   encodeGrpcMessage,

@@ -3,7 +3,7 @@
 // KServe's path template `/serving/{ns}/{name}/...`.
 // Pure functions over the raw URL; no regexes on the hot path.
 
-import type { ServiceEndpoint } from '../controllers/endpoints.js';
+import type { ServiceEndpoint } from '../routing/endpoint-table.js';
 
 /** The model name a V1/V2 path addresses, or undefined. */
 export function modelNameFromPath(url: string): string | undefined {

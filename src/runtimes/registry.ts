@@ -41,11 +41,14 @@ export function lazyRuntime(
   return { name, formats, load: async (opts) => (await importer()).load(opts) };
 }
 
-/** The runtimes this build ships, in priority order. */
-export function defaultRuntimes(): RuntimeFactory[] {
+/**
+ * The runtimes this build ships, in priority order. `processEnv`: the replica's environment, where the Python
+ * worker's PATH and HOME come from (default: this process's).
+ */
+export function defaultRuntimes(opts: { processEnv?: Record<string, string | undefined> } = {}): RuntimeFactory[] {
   return [
     // Estimators the native runtime does not implement go to a Python worker (INFERD_PYTHON=off: refused).
-    withPythonFallback(sklearnRuntime),
+    withPythonFallback(sklearnRuntime, opts.processEnv ? { processEnv: opts.processEnv } : {}),
     lazyRuntime('xgboost', ['xgboost'], async () => (await import('./xgboost/index.js')).xgboostRuntime),
     lazyRuntime('lightgbm', ['lightgbm'], async () => (await import('./lightgbm/index.js')).lightgbmRuntime),
     lazyRuntime('onnx', ['onnx'], async () => (await import('./onnx/index.js')).onnxRuntime),

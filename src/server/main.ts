@@ -3,6 +3,10 @@
 // SIGTERM/SIGINT or a vanished parent → graceful stop and exit 0 within 5 s. Runs when it is the process entry
 // (forked by inferd serve), or when `inferd model-server` calls runModelServer.
 //
+// The process entry (the `isEntry()` block at the end, and runModelServer for `inferd model-server`) is the one
+// place in server/ that reads process.env: it reads it once and passes it down as `env` (startReplica's and
+// startModelHost's deps, the runtimes' processEnv). A standby's env is its own merged with the `load` message's.
+//
 // Standby (`--standby`, forked by inferd serve ahead of need): the modules are loaded, no model; it reports
 // `{type:'standby'}` and waits for `{type:'load', args, env}` (args: the flags a cold replica gets; env: the
 // service's runtime env, assigned before the model loads), then runs exactly as a cold replica would.
@@ -11,8 +15,9 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { messageOf } from '../errors.js';
 import { createLogger } from '../log.js';
+import type { ReplicaMessage, StandbyLoadMessage } from '../replica-protocol.js';
 import { createRuntimeRegistry, defaultRuntimes } from '../runtimes/registry.js';
-import { failureReason, type ReplicaMessage, type RunningReplica, startReplica } from './replica.js';
+import { failureReason, type RunningReplica, startReplica } from './replica.js';
 import { parseReplicaArgs, REPLICA_USAGE, type ReplicaConfig } from './replica-args.js';
 
 const STOP_DEADLINE_MS = 5_000;
@@ -34,7 +39,7 @@ function notify(msg: ReplicaMessage): Promise<void> {
 }
 
 /** The model host's flags are a replica's without a model (`--model_host` first; model-host/host.ts). */
-async function mainModelHost(argv: readonly string[]): Promise<void> {
+async function mainModelHost(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
   let config: Readonly<ReplicaConfig>;
   try {
     config = parseReplicaArgs(['--model_name', 'model-host', '--model_dir', '-', ...argv]);
@@ -47,7 +52,7 @@ async function mainModelHost(argv: readonly string[]): Promise<void> {
   const { startModelHost } = await import('./model-host/host.js');
   let host: Awaited<ReturnType<typeof startModelHost>>;
   try {
-    host = await startModelHost(config, { env: process.env, log, notify: notify as never });
+    host = await startModelHost(config, { env, log, notify: notify as never });
   } catch {
     process.exit(1);
   }
@@ -80,8 +85,8 @@ async function mainModelHost(argv: readonly string[]): Promise<void> {
   if (typeof process.send === 'function') process.on('disconnect', () => stop('parent disconnected'));
 }
 
-async function main(argv: readonly string[]): Promise<void> {
-  if (argv[0] === '--model_host') return mainModelHost(argv.slice(1));
+async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
+  if (argv[0] === '--model_host') return mainModelHost(argv.slice(1), env);
   let config: Readonly<ReplicaConfig>;
   try {
     config = parseReplicaArgs(argv);
@@ -95,8 +100,8 @@ async function main(argv: readonly string[]): Promise<void> {
   let running: RunningReplica;
   try {
     running = await startReplica(config, {
-      registry: createRuntimeRegistry(defaultRuntimes()),
-      env: process.env,
+      registry: createRuntimeRegistry(defaultRuntimes({ processEnv: env })),
+      env,
       log: log.child({ model: config.modelName }),
       notify,
     });
@@ -124,13 +129,6 @@ async function main(argv: readonly string[]): Promise<void> {
   if (typeof process.send === 'function') process.on('disconnect', () => stop('parent disconnected'));
 }
 
-/** What a standby replica waits for: the replica's flags and its service's env. */
-export interface StandbyLoadMessage {
-  type: 'load';
-  args: string[];
-  env?: Record<string, string>;
-}
-
 /** Reports `standby` and resolves with the first `load` message; exits 0 on SIGTERM/SIGINT or parent gone. */
 function waitForLoad(): Promise<StandbyLoadMessage> {
   return new Promise((resolve) => {
@@ -153,10 +151,11 @@ function waitForLoad(): Promise<StandbyLoadMessage> {
   });
 }
 
-async function standby(): Promise<void> {
+async function standby(env: NodeJS.ProcessEnv): Promise<void> {
   const load = await waitForLoad();
-  for (const [k, v] of Object.entries(load.env ?? {})) process.env[k] = String(v);
-  await main(load.args);
+  // The service's env over the standby's own, as a cold fork's env would be: passed down, never written into
+  // process.env (the Python worker gets it as the runtimes' processEnv).
+  await main(load.args, { ...env, ...load.env });
 }
 
 const MODEL_SERVER_NOTES = `
@@ -179,7 +178,7 @@ export function runModelServer(argv: readonly string[], opts: ModelServerOptions
   }
   const hasHost = argv.some((a) => a === '--http_host' || a.startsWith('--http_host='));
   const args = opts.defaultHttpHost && !hasHost ? ['--http_host', opts.defaultHttpHost, ...argv] : [...argv];
-  main(args).catch((err) => {
+  main(args, process.env).catch((err) => {
     log.error('model server crashed', { error: messageOf(err), stack: (err as Error)?.stack });
     process.exit(1);
   });
@@ -197,7 +196,7 @@ function isEntry(): boolean {
 
 if (isEntry()) {
   if (process.argv[2] === '--standby') {
-    standby().catch((err) => {
+    standby(process.env).catch((err) => {
       log.error('model server crashed', { error: messageOf(err), stack: (err as Error)?.stack });
       process.exit(1);
     });

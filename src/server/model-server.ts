@@ -5,6 +5,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { ERROR_TABLE, InferdError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
+import { packageVersion } from '../package.js';
 import { readBody } from './body-reader.js';
 import { decodeContent } from './content-encoding.js';
 import {
@@ -17,7 +18,6 @@ import {
 } from './http-response.js';
 import { ServerMetrics } from './metrics.js';
 import type { ModelRepository } from './model-repository.js';
-import { packageVersion } from './package-version.js';
 import { PayloadLogger } from './payload-logger.js';
 import { type AbortableResponse, REQUEST_ABORT, type ServerContext } from './rest/dataplane.js';
 import { v1Explain, v1ListModels, v1ModelReady, v1Predict } from './rest/v1.js';

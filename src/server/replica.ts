@@ -6,6 +6,8 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InferdError, isInferdError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
+import { packageVersion } from '../package.js';
+import { type ReplicaMessage, RUNTIME_ENV_KEYS } from '../replica-protocol.js';
 import type { Model } from '../runtimes/model.js';
 import type { RuntimeRegistry } from '../runtimes/registry.js';
 import { Batcher } from './batcher.js';
@@ -13,24 +15,10 @@ import { type LazyGrpcServer, listenLazyGrpc } from './grpc/lazy.js';
 import { ServerMetrics } from './metrics.js';
 import { ModelRepository } from './model-repository.js';
 import { createModelServer, shutdownModelServer } from './model-server.js';
-import { packageVersion } from './package-version.js';
 import { PayloadLogger } from './payload-logger.js';
 import type { ReplicaConfig } from './replica-args.js';
 
-/**
- * Messages a replica sends its controller over the fork IPC channel, in order: one `state: Loading`,
- * then exactly one of `ready` (the HTTP port it listens on, and its gRPC port unless gRPC is off) or
- * `failed` (after which it exits 1).
- */
-export type ReplicaMessage =
-  | { type: 'state'; state: 'Loading' }
-  | { type: 'ready'; port: number; grpcPort?: number }
-  | { type: 'failed'; reason: string; message: string };
-
-/** KServe env names a runtime reads (LoadOptions.env). */
-import { RUNTIME_ENV_KEYS } from '../config.js';
-
-export { RUNTIME_ENV_KEYS };
+export type { ReplicaMessage };
 
 export interface ReplicaDeps {
   /** Runtime lookup by modelFormat (only its type is imported here; main.ts builds the real one). */

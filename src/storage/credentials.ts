@@ -1,4 +1,5 @@
-// Storage credentials the way KServe finds them (inventory §3.2-3.3), resolved from the store and env:
+// Storage credentials the way KServe finds them (inventory §3.2-3.3), resolved from Secrets, ServiceAccounts
+// (read through a lookup the caller gives: the store in inferd serve) and env:
 //
 //   env (AWS_*, S3_*, STORAGE_EMULATOR_HOST, GOOGLE_APPLICATION_CREDENTIALS, <host>-headers)
 //     < the ServiceAccount's secrets (annotations serving.kserve.io/s3-*, then data keys)
@@ -9,9 +10,14 @@
 import { createHash } from 'node:crypto';
 import type { Secret, ServiceAccount, StorageSpec } from '../api/types.js';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/store.js';
 import { storageError } from './storage-error.js';
 import type { GcsCredentials, S3Credentials, StorageCredentials } from './types.js';
+
+/** Reads one Secret or ServiceAccount (`inferd serve`: from the store); undefined when there is none. */
+export type CredentialLookup = {
+  (kind: 'Secret', namespace: string, name: string): Secret | undefined;
+  (kind: 'ServiceAccount', namespace: string, name: string): ServiceAccount | undefined;
+};
 
 export interface ResolveCredentialsOptions {
   namespace: string;
@@ -126,12 +132,12 @@ function parseHeaders(json: string, where: string): Record<string, string> {
 
 /** The storage-config JSON (`{type, access_key_id, ...}`) with `parameters` applied over it. */
 function storageSpecCredentials(
-  store: Store,
+  lookup: CredentialLookup,
   namespace: string,
   storage: StorageSpec,
   secretName: string,
 ): { s3: S3Credentials; storageUri?: string } {
-  const secret = store.get<Secret>({ kind: 'Secret', namespace, name: secretName });
+  const secret = lookup('Secret', namespace, secretName);
   if (!secret) {
     throw storageError(
       'InvalidStorageCredentials',
@@ -193,7 +199,10 @@ function storageSpecCredentials(
 }
 
 /** Resolves credentials for one component (predictor, transformer, ...) of an InferenceService. */
-export function resolveStorageCredentials(store: Store, opts: ResolveCredentialsOptions): StorageCredentials {
+export function resolveStorageCredentials(
+  lookup: CredentialLookup,
+  opts: ResolveCredentialsOptions,
+): StorageCredentials {
   const env = opts.env ?? {};
   const out: StorageCredentials = {};
   const s3Env = s3FromEnv(env);
@@ -210,11 +219,7 @@ export function resolveStorageCredentials(store: Store, opts: ResolveCredentials
   const refs: { name: string; namespace: string }[] = [];
   let sa: ServiceAccount | undefined;
   if (opts.serviceAccountName) {
-    sa = store.get<ServiceAccount>({
-      kind: 'ServiceAccount',
-      namespace: opts.namespace,
-      name: opts.serviceAccountName,
-    });
+    sa = lookup('ServiceAccount', opts.namespace, opts.serviceAccountName);
     if (!sa) {
       throw storageError(
         'InvalidStorageCredentials',
@@ -238,7 +243,7 @@ export function resolveStorageCredentials(store: Store, opts: ResolveCredentials
 
   let s3Found = false;
   for (const ref of refs) {
-    const secret = store.get<Secret>({ kind: 'Secret', namespace: ref.namespace, name: ref.name });
+    const secret = lookup('Secret', ref.namespace, ref.name);
     if (!secret) {
       // KServe logs and goes on when a listed secret is missing
       opts.log?.warn('storage: secret listed for the service account does not exist', {
@@ -263,7 +268,7 @@ export function resolveStorageCredentials(store: Store, opts: ResolveCredentials
   const storage = opts.storage;
   if (storage && (storage.key !== undefined || storage.path !== undefined || storage.parameters !== undefined)) {
     const spec = storageSpecCredentials(
-      store,
+      lookup,
       opts.namespace,
       storage,
       opts.storageConfigSecretName ?? 'storage-config',

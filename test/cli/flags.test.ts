@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_SERVER, resolveClientSettings } from '../../src/cli/client-config.js';
-import { parseDurationMs } from '../../src/cli/duration.js';
 import { parseFlags, UsageError } from '../../src/cli/flags.js';
 import { splitCommand } from '../../src/cli/main.js';
 import { parseTargets, resourcePath } from '../../src/cli/resource-ref.js';
 import { isConditionMet, parseWaitFor } from '../../src/cli/wait-condition.js';
+import { parseDurationMs } from '../../src/duration.js';
 
 test('global and command flags parse in kubectl forms: -n ns, -n=ns, -nns, --namespace=ns, -Aw', () => {
   const specs = { watch: { type: 'boolean', short: 'w', help: 'watch' } } as const;

@@ -1,10 +1,10 @@
 // The terminal download line of `inferd serve` (src/cli/progress-line.ts) and which progress reports become
-// `inferd logs` lines (progressLogThrottle in src/cli/commands/serve.ts).
+// `inferd logs` lines (progressLogThrottle in src/serve/model-fetcher.ts).
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { progressLogThrottle } from '../../src/cli/commands/serve.js';
 import { ProgressLine } from '../../src/cli/progress-line.js';
+import { progressLogThrottle } from '../../src/serve/model-fetcher.js';
 
 const CLEAR = '\r\x1b[2K';
 

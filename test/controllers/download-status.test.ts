@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import type { Condition, InferenceService } from '../../src/api/types.js';
-import { EndpointTable } from '../../src/controllers/endpoints.js';
 import {
   InferenceServiceController,
   type ModelFetcher,
@@ -16,6 +15,7 @@ import {
 } from '../../src/controllers/inference-service/controller.js';
 import { ReplicaManager } from '../../src/controllers/replicas/replica-manager.js';
 import { silentLogger } from '../../src/log.js';
+import { EndpointTable } from '../../src/routing/endpoint-table.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { FakeClock } from '../support/fake-clock.js';
 

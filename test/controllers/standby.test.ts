@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { ReplicaManager } from '../../src/controllers/replicas/replica-manager.js';
 import type { ReplicaSpec } from '../../src/controllers/replicas/replica-process.js';
 import { silentLogger } from '../../src/log.js';
-import { distDir, repoRoot } from '../helpers/paths.js';
+import { distDir, fixturesDir, repoRoot } from '../helpers/paths.js';
 
 const ENTRY = join(distDir, 'src', 'server', 'main.js');
 const IRIS_DIR = join(repoRoot, 'models', 'sklearn-iris');
@@ -93,6 +93,36 @@ test('a replica takes the idle standby process, answers, and a fresh standby fol
   await cold.whenSettled();
   assert.deepEqual(await predict(cold.port!, 'iris-b'), { predictions: [1, 1] });
   assert.deepEqual(replicas.standbyPids(), [next]);
+});
+
+test("a standby takes its service's env from `load` (passed down to the runtime, not read from its own env)", async (t) => {
+  const replicas = new ReplicaManager({
+    entry: ENTRY,
+    log: silentLogger,
+    restartBackoffMs: 1_000,
+    restartBackoffMaxMs: 1_000,
+    standbyReplicas: 1,
+    standbyEnv: {},
+  });
+  t.after(() => replicas.stopAll());
+  replicas.startStandby();
+  await until('an idle standby', () => replicas.idleStandbys() === 1);
+  // gaussian_nb_iris has predict_proba (the demo model does not): PREDICT_PROBA=true changes its answer
+  const proc = replicas.ensure({
+    ...spec('iris-proba', { PREDICT_PROBA: 'true' }),
+    modelDir: join(fixturesDir, 'sklearn', 'models', 'gaussian_nb_iris'),
+  });
+  assert.equal(proc.fromStandby, true);
+  await proc.whenSettled();
+  assert.equal(proc.phase, 'Ready', JSON.stringify(proc.failure));
+  const out = (await predict(proc.port!, 'iris-proba')) as { predictions: number[][] };
+  // PREDICT_PROBA=true reached the runtime: one probability row of 3 classes per instance
+  assert.equal(out.predictions.length, 2);
+  for (const row of out.predictions) {
+    assert.equal(row.length, 3);
+    assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-6, `probabilities sum to 1: ${row}`);
+  }
+  assert.ok(out.predictions[0]![1]! > 0.5, 'class 1 most likely for the first instance');
 });
 
 test('standby 0 (or startStandby never called) forks cold', async (t) => {

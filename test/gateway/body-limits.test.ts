@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { type TestContext, test } from 'node:test';
-import { EndpointTable } from '../../src/controllers/endpoints.js';
 import { createGateway } from '../../src/gateway/gateway.js';
 import type { ReplicaProxy, ReplicaProxyOptions } from '../../src/gateway/proxy.js';
 import { silentLogger } from '../../src/log.js';
+import { EndpointTable } from '../../src/routing/endpoint-table.js';
 import { identityModel, request } from '../server/helpers.js';
 import { startReplica } from './helpers.js';
 

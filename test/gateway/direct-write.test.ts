@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type TestContext, test } from 'node:test';
-import { EndpointTable } from '../../src/controllers/endpoints.js';
 import { createGateway } from '../../src/gateway/gateway.js';
 import {
   directWriteAvailable,
@@ -15,6 +14,7 @@ import {
   recheckDirectWrite,
 } from '../../src/gateway/replica-client/direct-write.js';
 import { silentLogger } from '../../src/log.js';
+import { EndpointTable } from '../../src/routing/endpoint-table.js';
 import { request } from '../server/helpers.js';
 
 async function upstreamAndGateway(t: TestContext) {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { type TestContext, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { EndpointTable } from '../../src/controllers/endpoints.js';
+import { EndpointTable } from '../../src/routing/endpoint-table.js';
 import { type InferenceClient, inferenceClient } from '../server/grpc-client.js';
 import { binaryBody, IrisTestModel, identityModel, request, splitBinaryReply } from '../server/helpers.js';
 import { publish, startGateway, startReplica } from './helpers.js';

@@ -3,9 +3,9 @@
 
 import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
-import type { EndpointTable } from '../../src/controllers/endpoints.js';
 import { createGateway, type GatewayOptions } from '../../src/gateway/gateway.js';
 import { silentLogger } from '../../src/log.js';
+import type { EndpointTable } from '../../src/routing/endpoint-table.js';
 import type { Model } from '../../src/runtimes/model.js';
 import { createGrpcServer, listenGrpc } from '../../src/server/grpc/service.js';
 import { ServerMetrics } from '../../src/server/metrics.js';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
-import { EndpointTable } from '../../src/controllers/endpoints.js';
+import { EndpointTable } from '../../src/routing/endpoint-table.js';
 import { identityModel, request } from '../server/helpers.js';
 import { publish, startGateway, startReplica } from './helpers.js';
 

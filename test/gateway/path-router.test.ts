@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ServiceEndpoint } from '../../src/controllers/endpoints.js';
 import {
   isRepositoryChange,
   modelNameFromPath,
   parseServingPath,
   pickByModelName,
 } from '../../src/gateway/path-router.js';
+import type { ServiceEndpoint } from '../../src/routing/endpoint-table.js';
 
 test('finds the model name in V1 and V2 paths', () => {
   assert.equal(modelNameFromPath('/v1/models/sklearn-iris:predict'), 'sklearn-iris');

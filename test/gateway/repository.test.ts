@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { EndpointTable } from '../../src/controllers/endpoints.js';
+import { EndpointTable } from '../../src/routing/endpoint-table.js';
 import { inferenceClient } from '../server/grpc-client.js';
 import { IrisTestModel, postJson, request } from '../server/helpers.js';
 import { publish, startGateway, startReplica } from './helpers.js';

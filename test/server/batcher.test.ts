@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
-import { predictorReplicaArgs } from '../../src/controllers/inference-service/controller.js';
 import { InferdError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
+import { predictorReplicaArgs } from '../../src/replica-protocol.js';
 import type { Model, Tensor } from '../../src/runtimes/model.js';
 import { Batcher } from '../../src/server/batcher.js';
 import { ModelRepository } from '../../src/server/model-repository.js';

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { Resource } from '../../src/api/types.js';
 import { createLogger } from '../../src/log.js';
 import { endpointUrl, parseBool, resolveStorageCredentials } from '../../src/storage/credentials.js';
-import { b64, fakeStore } from './fake-store.js';
+import { b64, fakeStore, lookupIn } from './fake-store.js';
 import { storageFailure } from './helpers.js';
 
 const secret = (
@@ -31,7 +31,7 @@ test('credentials: KServe booleans and endpoints', () => {
 });
 
 test('credentials: env, as the KServe downloader reads it', () => {
-  const c = resolveStorageCredentials(fakeStore([]), {
+  const c = resolveStorageCredentials(lookupIn(fakeStore([])), {
     namespace: 'ns',
     env: {
       S3_ENDPOINT: 'minio:9000',
@@ -60,12 +60,12 @@ test('credentials: env, as the KServe downloader reads it', () => {
     gcs: { emulatorHost: 'localhost:4443' },
     httpHeaders: { 'models.example.com': { 'x-token': 't' } },
   });
-  const awsUrl = resolveStorageCredentials(fakeStore([]), {
+  const awsUrl = resolveStorageCredentials(lookupIn(fakeStore([])), {
     namespace: 'ns',
     env: { AWS_ENDPOINT_URL: 'https://s3.example.com', S3_ENDPOINT: 'ignored:1', AWS_DEFAULT_REGION: 'ap-1' },
   });
   assert.deepEqual(awsUrl.s3, { endpoint: 'https://s3.example.com', region: 'ap-1' });
-  assert.deepEqual(resolveStorageCredentials(fakeStore([]), { namespace: 'ns' }), {});
+  assert.deepEqual(resolveStorageCredentials(lookupIn(fakeStore([])), { namespace: 'ns' }), {});
 });
 
 test("credentials: the service account's secret overrides env; annotations win over data keys", () => {
@@ -91,7 +91,7 @@ test("credentials: the service account's secret overrides env; annotations win o
     ),
     sa('sa', ['missing-secret', 'minio'], { 'serving.kserve.io/s3-region': 'sa-region' }),
   ]);
-  const c = resolveStorageCredentials(store, {
+  const c = resolveStorageCredentials(lookupIn(store), {
     namespace: 'ns',
     serviceAccountName: 'sa',
     env: { AWS_ACCESS_KEY_ID: 'env-key', AWS_REGION: 'env-region' },
@@ -115,7 +115,7 @@ test('credentials: stringData, AWS_* key names, gcs key file, https headers', ()
     secret('hdr', { stringData: { 'https-host': 'models.example.com', headers: '{"Authorization":"Bearer x"}' } }),
     sa('sa', ['s3', 'gcs', 'hdr']),
   ]);
-  const c = resolveStorageCredentials(store, {
+  const c = resolveStorageCredentials(lookupIn(store), {
     namespace: 'ns',
     serviceAccountName: 'sa',
     env: { GOOGLE_APPLICATION_CREDENTIALS: '/path/key.json' },
@@ -145,7 +145,7 @@ test('credentials: the storage-config secret (default key, default_<type>, param
       },
     }),
   ]);
-  const viaDefault = resolveStorageCredentials(store, { namespace: 'ns', storage: { path: 'models/iris' } });
+  const viaDefault = resolveStorageCredentials(lookupIn(store), { namespace: 'ns', storage: { path: 'models/iris' } });
   assert.equal(viaDefault.storageUri, 's3://b1/models/iris');
   assert.deepEqual(viaDefault.s3, {
     endpoint: 'http://minio:9000',
@@ -154,33 +154,33 @@ test('credentials: the storage-config secret (default key, default_<type>, param
     secretAccessKey: 'S',
     verifySsl: false,
   });
-  const viaType = resolveStorageCredentials(store, {
+  const viaType = resolveStorageCredentials(lookupIn(store), {
     namespace: 'ns',
     storage: { path: '/m', parameters: { type: 's3', bucket: 'override' } },
   });
   assert.equal(viaType.storageUri, 's3://override/m');
   assert.equal(viaType.s3?.anonymous, true);
   assert.throws(
-    () => resolveStorageCredentials(store, { namespace: 'ns', storage: { key: 'nope' } }),
+    () => resolveStorageCredentials(lookupIn(store), { namespace: 'ns', storage: { key: 'nope' } }),
     storageFailure('InvalidStorageCredentials', /no key 'nope' \(keys: default, default_s3, hdfs, broken\)/),
   );
   assert.throws(
-    () => resolveStorageCredentials(store, { namespace: 'ns', storage: { key: 'broken' } }),
+    () => resolveStorageCredentials(lookupIn(store), { namespace: 'ns', storage: { key: 'broken' } }),
     storageFailure('InvalidStorageCredentials', /not a JSON object/),
   );
   assert.throws(
-    () => resolveStorageCredentials(store, { namespace: 'ns', storage: { key: 'hdfs' } }),
+    () => resolveStorageCredentials(lookupIn(store), { namespace: 'ns', storage: { key: 'hdfs' } }),
     storageFailure('StorageUnsupported', /'hdfs'/),
   );
   assert.throws(
-    () => resolveStorageCredentials(fakeStore([]), { namespace: 'ns', storage: { key: 'x' } }),
+    () => resolveStorageCredentials(lookupIn(fakeStore([])), { namespace: 'ns', storage: { key: 'x' } }),
     storageFailure('InvalidStorageCredentials', /ns\/storage-config, which does not exist/),
   );
 });
 
 test('EXPECTED FAILURE - credentials: a missing service account is named', () => {
   assert.throws(
-    () => resolveStorageCredentials(fakeStore([]), { namespace: 'ns', serviceAccountName: 'ghost' }),
+    () => resolveStorageCredentials(lookupIn(fakeStore([])), { namespace: 'ns', serviceAccountName: 'ghost' }),
     storageFailure('InvalidStorageCredentials', /ServiceAccount ns\/ghost/),
   );
 });
@@ -192,7 +192,7 @@ test('credentials: secret values never reach the log or error messages', () => {
     secret('s3', { stringData: { AWS_ACCESS_KEY_ID: 'AKID-VISIBLE-ID', AWS_SECRET_ACCESS_KEY: 'TOP-SECRET-VALUE' } }),
     sa('sa', ['gone', 's3']),
   ]);
-  resolveStorageCredentials(store, { namespace: 'ns', serviceAccountName: 'sa', log });
+  resolveStorageCredentials(lookupIn(store), { namespace: 'ns', serviceAccountName: 'sa', log });
   assert.ok(
     lines.some((l) => l.includes('ns/gone')),
     'the missing secret is named',
@@ -217,7 +217,7 @@ test('EXPECTED FAILURE - credentials: a service account may not name a secret of
   const store = fakeStore([victim, attacker]);
   let thrown: unknown;
   try {
-    resolveStorageCredentials(store, { namespace: 'ns', serviceAccountName: 'sa' });
+    resolveStorageCredentials(lookupIn(store), { namespace: 'ns', serviceAccountName: 'sa' });
   } catch (err) {
     thrown = err;
   }
@@ -232,6 +232,9 @@ test('EXPECTED FAILURE - credentials: a service account may not name a secret of
   // the same name in the service's own namespace (or namespace spelled out as its own) is fine
   const own = { ...victim, metadata: { name: 'team-b-s3', namespace: 'ns' } } as Resource;
   const ok = { ...attacker, secrets: [{ name: 'team-b-s3', namespace: 'ns' }] } as Resource;
-  const creds = resolveStorageCredentials(fakeStore([own, ok]), { namespace: 'ns', serviceAccountName: 'sa' });
+  const creds = resolveStorageCredentials(lookupIn(fakeStore([own, ok])), {
+    namespace: 'ns',
+    serviceAccountName: 'sa',
+  });
   assert.equal(creds.s3?.accessKeyId, 'AKIA-B');
 });

@@ -2,6 +2,7 @@
 
 import type { Resource } from '../../src/api/types.js';
 import { InferdError } from '../../src/errors.js';
+import type { CredentialLookup } from '../../src/storage/credentials.js';
 import type { ObjectKey, Store } from '../../src/store/store.js';
 
 export function fakeStore(objects: Resource[]): Store {
@@ -25,3 +26,9 @@ export function fakeStore(objects: Resource[]): Store {
 }
 
 export const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+
+/** resolveStorageCredentials' lookup over a store (as src/serve/model-fetcher.ts reads the real one). */
+export function lookupIn(store: Pick<Store, 'get'>): CredentialLookup {
+  return ((kind: 'Secret' | 'ServiceAccount', namespace: string, name: string) =>
+    store.get({ kind, namespace, name })) as CredentialLookup;
+}

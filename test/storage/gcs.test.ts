@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { resolveStorageCredentials } from '../../src/storage/credentials.js';
 import { initializeModel } from '../../src/storage/initializer.js';
 import { type GcsEmulator, startGcsEmulator } from '../support/gcs-emulator.js';
-import { fakeStore } from './fake-store.js';
+import { fakeStore, lookupIn } from './fake-store.js';
 import { refusedPort, storageFailure, tempDir } from './helpers.js';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -85,7 +85,7 @@ const key = () =>
 
 test("gs: seed 000's public model downloads anonymously through STORAGE_EMULATOR_HOST, over several pages", async (t) => {
   const cacheDir = await tempDir(t);
-  const credentials = resolveStorageCredentials(fakeStore([]), {
+  const credentials = resolveStorageCredentials(lookupIn(fakeStore([])), {
     namespace: 'default',
     env: { STORAGE_EMULATOR_HOST: `http://127.0.0.1:${server.port}` },
   });

@@ -10,7 +10,7 @@ import { resolveStorageCredentials } from '../../src/storage/credentials.js';
 import { initializeModel } from '../../src/storage/initializer.js';
 import { S3Client } from '../../src/storage/s3-client.js';
 import type { S3Credentials } from '../../src/storage/types.js';
-import { b64, fakeStore } from './fake-store.js';
+import { b64, fakeStore, lookupIn } from './fake-store.js';
 import { makeTarGz, refusedPort, storageFailure, tempDir } from './helpers.js';
 import { S3_ACCESS_KEY, S3_SECRET_KEY, startS3Server, stopS3Server } from './s3-server.js';
 
@@ -112,7 +112,11 @@ test("s3: seed 002's Secret + ServiceAccount, resolved like KServe", async (t) =
       secrets: [{ name: 'minio-s3-secret' }],
     } as Resource,
   ]);
-  const credentials = resolveStorageCredentials(store, { namespace: 'kserve-test', serviceAccountName: 'sa', env: {} });
+  const credentials = resolveStorageCredentials(lookupIn(store), {
+    namespace: 'kserve-test',
+    serviceAccountName: 'sa',
+    env: {},
+  });
   assert.equal(credentials.s3?.endpoint, endpoint);
   const r = await initializeModel({ storageUri: uri(`${RUN}/iris_model`), cacheDir, credentials });
   assert.ok((await readdir(r.modelDir)).includes('MLmodel'));
@@ -137,7 +141,7 @@ test("s3: KServe's storage-config secret with storage.key and storage.path", asy
       },
     } as Resource,
   ]);
-  const credentials = resolveStorageCredentials(store, {
+  const credentials = resolveStorageCredentials(lookupIn(store), {
     namespace: 'default',
     storage: { key: 'localMinIO', path: 'single/model.joblib' },
     env: {},

@@ -4,10 +4,10 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KindInfo } from '../../api/types.js';
+import { parseDurationMs } from '../../duration.js';
 import { InferdError } from '../../errors.js';
 import { isNotFound, StatusError } from '../api-status.js';
 import { type CommandContext, runCommand } from '../command.js';
-import { parseDurationMs } from '../duration.js';
 import { boolFlag, type FlagSpecs, stringFlag } from '../flags.js';
 import type { CliIo } from '../io.js';
 import { listObjects, type Obj } from '../resource-fetch.js';

@@ -5,12 +5,13 @@
 // endpoint. A new revision takes traffic only once its replica is Ready; the old one is stopped then.
 
 import { DEFAULT_LOAD_TIMEOUT_MS, limitsOf, loadTimeoutFor, threadEnvFor } from '../../api/limits.js';
-import type { InferenceService, PredictorSpec } from '../../api/types.js';
+import type { InferenceService } from '../../api/types.js';
 import { type InferdError, isInferdError, messageOf } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { bodyLimitReplicaArgs, predictorReplicaArgs, servedModelName } from '../../replica-protocol.js';
+import type { EndpointTable } from '../../routing/endpoint-table.js';
 import type { Store, Watch } from '../../store/store.js';
 import { type Clock, isoSeconds, systemClock } from '../clock.js';
-import type { EndpointTable } from '../endpoints.js';
 import type { ReplicaManager, ReplicaView } from '../replicas/replica-manager.js';
 import { serviceKeyOf } from '../replicas/replica-manager.js';
 import type { ObservedPredictor } from './observed.js';
@@ -180,11 +181,7 @@ export class InferenceServiceController {
       env: { ...this.opts.replicaEnv, ...threadEnvFor(limits), ...envOf(model?.env) },
       args: [
         ...predictorReplicaArgs(isvc.spec?.predictor, isvc.metadata.namespace),
-        // The gateway forwards bodies up to this; the replica must take them too. At the default the flag
-        // is left out (a replica with flags is never packed into a shared model host).
-        ...((this.opts.maxBodyBytes ?? 0) > REPLICA_MAX_BODY_BYTES
-          ? ['--max_body_bytes', String(this.opts.maxBodyBytes)]
-          : []),
+        ...bodyLimitReplicaArgs(this.opts.maxBodyBytes),
       ],
       ...loadTimeoutFor(isvc.metadata.annotations, this.opts.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS),
       ...(limits.memoryBytes !== undefined || limits.cpu !== undefined ? { limits } : {}),
@@ -251,53 +248,6 @@ export class InferenceServiceController {
   private nowIso(): string {
     return isoSeconds(this.clock.now());
   }
-}
-
-/** The model server's own default body limit (src/server/model-server.ts). */
-const REPLICA_MAX_BODY_BYTES = 16 * 1024 * 1024;
-
-/**
- * The name the predictor serves its model under: the last `--model_name` of the predictor's args (KServe
- * appends them after the runtime's `--model_name={{.Name}}`, and the model server's argparse keeps the last),
- * else the InferenceService's name.
- */
-export function servedModelName(isvc: InferenceService): string {
-  return modelNameFromArgs(isvc.spec?.predictor?.model?.args) ?? isvc.metadata.name;
-}
-
-function modelNameFromArgs(args: readonly string[] | undefined): string | undefined {
-  let name: string | undefined;
-  for (let i = 0; args && i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--model_name' && args[i + 1]) name = args[++i];
-    else if (a.startsWith('--model_name=') && a.length > 13) name = a.slice(13);
-  }
-  return name;
-}
-
-/**
- * Model-server flags for the predictor's batcher, payload logger and timeout (KServe's agent and
- * queue-proxy settings, spelled as the replica's flags).
- */
-export function predictorReplicaArgs(predictor: PredictorSpec | undefined, namespace = 'default'): string[] {
-  const args: string[] = [];
-  const b = predictor?.batcher;
-  if (b) {
-    args.push('--enable_batcher', 'true');
-    if (b.maxBatchSize !== undefined) args.push('--max_batch_size', String(b.maxBatchSize));
-    if (b.maxLatency !== undefined) args.push('--max_latency_ms', String(b.maxLatency));
-    if (b.timeout !== undefined) args.push('--batch_timeout_ms', String(b.timeout * 1000));
-  }
-  const logger = predictor?.logger;
-  if (logger?.url) {
-    args.push('--logger_url', logger.url, '--logger_mode', logger.mode ?? 'all', '--namespace', namespace);
-  }
-  if (predictor?.timeout !== undefined) args.push('--request_timeout_ms', String(predictor.timeout * 1000));
-  // A name from the predictor's args is per-process too: it keeps the replica out of shared model hosts,
-  // where models are keyed by name.
-  const named = modelNameFromArgs(predictor?.model?.args);
-  if (named !== undefined) args.push('--model_name', named);
-  return args;
 }
 
 function envOf(env: { name: string; value?: string }[] | undefined): Record<string, string> {

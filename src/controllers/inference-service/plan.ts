@@ -9,8 +9,8 @@
 
 import type { InferenceService, InferenceServiceStatus } from '../../api/types.js';
 import { InferdError } from '../../errors.js';
+import type { ServiceEndpoint } from '../../routing/endpoint-table.js';
 import { jsonEqual } from '../../store/deep-equal.js';
-import type { ServiceEndpoint } from '../endpoints.js';
 import type { ReplicaView } from '../replicas/replica-manager.js';
 import { type ObservedPredictor, revisionName } from './observed.js';
 import { computeStatus } from './status.js';

@@ -9,19 +9,18 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../../log.js';
-import type { StandbyLoadMessage } from '../../server/main.js';
-import type { FromHost, ToHost } from '../../server/model-host/protocol.js';
+import {
+  type FromHost,
+  MODEL_HOST_ARGS,
+  type ReplicaMessage,
+  type StandbyLoadMessage,
+  type ToHost,
+} from '../../replica-protocol.js';
 import type { LogBuffer } from './log-buffer.js';
 import { ReplicaBase, type ReplicaSpec } from './replica.js';
 import type { StandbyProcess } from './standby.js';
 
-const HOST_ARGS = ['--model_host', '--http_port', '0', '--grpc_port', '0'];
-
-type HostMessage =
-  | FromHost
-  | { type: 'state'; state: string }
-  | { type: 'ready'; port: number; grpcPort?: number }
-  | { type: 'failed'; reason?: string; message?: string };
+type HostMessage = FromHost | ReplicaMessage;
 
 export interface ModelHostOptions {
   /** Models this host takes at most. */
@@ -57,10 +56,10 @@ export class ModelHostProcess extends EventEmitter {
       this.child = standby.take(sink);
       void standby.whenIdle().then((idle) => {
         if (idle && this.child.connected)
-          this.child.send({ type: 'load', args: HOST_ARGS } satisfies StandbyLoadMessage);
+          this.child.send({ type: 'load', args: [...MODEL_HOST_ARGS] } satisfies StandbyLoadMessage);
       });
     } else {
-      this.child = fork(entry, HOST_ARGS, {
+      this.child = fork(entry, [...MODEL_HOST_ARGS], {
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
         // Only the env inferd built for it: the server's own (credentials, NODE_OPTIONS) is not inherited.
         env: { ...env },

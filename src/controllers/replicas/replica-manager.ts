@@ -5,8 +5,8 @@
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { RUNTIME_ENV_KEYS } from '../../config.js';
 import type { Logger } from '../../log.js';
+import { RUNTIME_ENV_KEYS } from '../../replica-protocol.js';
 import { type Clock, systemClock, type Timer } from '../clock.js';
 import { HostedReplica, ModelHostProcess } from './hosted-replica.js';
 import { LogBuffer } from './log-buffer.js';

@@ -6,7 +6,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { ReplicaLimits } from '../../api/limits.js';
 import type { Logger } from '../../log.js';
-import type { StandbyLoadMessage } from '../../server/main.js';
+import { modelReplicaArgs, type ReplicaMessage, type StandbyLoadMessage } from '../../replica-protocol.js';
 import type { LogBuffer } from './log-buffer.js';
 import { killTree } from './process-memory.js';
 import { ReplicaBase, type ReplicaSpec } from './replica.js';
@@ -14,11 +14,6 @@ import type { StandbyProcess } from './standby.js';
 
 export type { ReplicaFailure, ReplicaPhase, ReplicaSpec } from './replica.js';
 export { loadTimeoutFailure } from './replica.js';
-
-type ReplicaMessage =
-  | { type: 'state'; state: string }
-  | { type: 'ready'; port: number; grpcPort?: number }
-  | { type: 'failed'; reason?: string; message?: string };
 
 export interface ReplicaProcessOptions {
   spec: ReplicaSpec;
@@ -55,19 +50,7 @@ export class ReplicaProcess extends ReplicaBase {
   /** The model-server flags this replica runs with (a cold fork's argv, or a standby's `load`). */
   args(): string[] {
     const { spec } = this;
-    return [
-      '--model_name',
-      spec.modelName,
-      '--model_dir',
-      spec.modelDir,
-      '--model_format',
-      spec.modelFormat,
-      '--http_port',
-      '0',
-      '--grpc_port',
-      '0',
-      ...(spec.args ?? []),
-    ];
+    return [...modelReplicaArgs(spec), ...(spec.args ?? [])];
   }
 
   /**

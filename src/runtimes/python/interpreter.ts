@@ -4,14 +4,15 @@
 // pyenv or venv one without it, while /usr/bin/python3 has python3-sklearn.
 
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { asset } from '../../package.js';
 import type { WorkerCommand } from './python-worker.js';
 
 export type PythonSetting =
   | { kind: 'off'; source: string }
   | { kind: 'path'; path: string; source: string }
   | { kind: 'discover'; candidates: readonly string[] };
+
+const WORKER_SCRIPT = 'src/runtimes/python/worker.py';
 
 export const DEFAULT_CANDIDATES = ['/usr/bin/python3', 'python3'] as const;
 
@@ -74,14 +75,9 @@ export function workerCommand(python: string, script: string, env: Record<string
   return { command: python, args: ['-I', '-B', '-X', 'faulthandler', script], env };
 }
 
-/** worker.py, from src/ (tests on sources) or from dist/src/ (it ships with the package beside dist/). */
+/** worker.py: it ships with the package under src/ (package.json "files"), beside dist/ when built. */
 export function locateWorkerScript(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [
-    join(here, 'worker.py'),
-    resolve(here, '..', '..', '..', '..', 'src', 'runtimes', 'python', 'worker.py'),
-  ];
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error(`worker.py not found (looked at ${candidates.join(', ')})`);
+  const found = asset(WORKER_SCRIPT);
+  if (!existsSync(found)) throw new Error(`worker.py not found (looked at ${found})`);
   return found;
 }

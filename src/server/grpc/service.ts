@@ -9,10 +9,10 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { ERROR_TABLE, InferdError, messageOf } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { asset } from '../../package.js';
 import type { PredictOptions, TensorMetadata } from '../../runtimes/model.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { ModelRepository } from '../model-repository.js';
-import { packageRoot } from '../package-version.js';
 import { existingModel, readyModel, runPredict } from '../rest/dataplane.js';
 import { selectOutputs } from '../rest/v2-response.js';
 import {
@@ -62,7 +62,7 @@ interface ModelInferResponse {
 
 /** The service definition, loaded from the proto that ships with the package. */
 export function loadServiceDefinition(): grpc.ServiceDefinition {
-  const def = protoLoader.loadSync(join(packageRoot(), PROTO_PATH), {
+  const def = protoLoader.loadSync(asset(PROTO_PATH), {
     keepCase: true,
     longs: String,
     enums: String,

@@ -8,21 +8,17 @@
 
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RUNTIME_ENV_KEYS } from '../../config.js';
 import { messageOf } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { packageVersion } from '../../package.js';
+import { type FromHost, type ReplicaMessage, RUNTIME_ENV_KEYS, type ToHost } from '../../replica-protocol.js';
 import { type LazyGrpcServer, listenLazyGrpc } from '../grpc/lazy.js';
 import { ServerMetrics } from '../metrics.js';
 import { ModelRepository } from '../model-repository.js';
 import { createModelServer, shutdownModelServer } from '../model-server.js';
-import { packageVersion } from '../package-version.js';
-import { failureReason, type ReplicaMessage } from '../replica.js';
+import { failureReason } from '../replica.js';
 import type { ReplicaConfig } from '../replica-args.js';
-import type { FromHost, ToHost } from './protocol.js';
 import { WorkerModel } from './worker-model.js';
-
-/** Model formats whose runtimes are pure TypeScript (no native addon): the only ones a host takes. */
-export const HOSTABLE_FORMATS: readonly string[] = ['sklearn', 'xgboost', 'lightgbm'];
 
 export interface ModelHostDeps {
   env: Record<string, string | undefined>;

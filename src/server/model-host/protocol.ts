@@ -1,5 +1,6 @@
-// Messages between a model host's main thread and its per-model worker threads, and between the host
-// process and inferd serve (IPC). Plain structured-cloneable objects; errors travel as their fields.
+// Messages between a model host's main thread and its per-model worker threads (inside the host process;
+// the host ↔ inferd serve messages are in replica-protocol.ts). Plain structured-cloneable objects; errors
+// travel as their fields.
 
 import type { ErrorCode } from '../../errors.js';
 import type { ModelMetadata, Tensor } from '../../runtimes/model.js';
@@ -33,17 +34,6 @@ export type FromWorker =
   | { type: 'error'; id: number; error: SerializedError }
   | { type: 'beat' }
   | { type: 'unloaded' };
-
-/** inferd serve → host process (IPC). */
-export type ToHost =
-  | { type: 'load'; modelName: string; modelDir: string; modelFormat: string; env?: Record<string, string> }
-  | { type: 'unload'; modelName: string };
-
-/** Host process → inferd serve (IPC), besides the replica's own `state`/`ready`/`failed`. */
-export type FromHost =
-  | { type: 'model-ready'; modelName: string }
-  | { type: 'model-failed'; modelName: string; reason: string; message: string }
-  | { type: 'model-unloaded'; modelName: string };
 
 /** Buffers cloned across threads arrive as Uint8Array: BYTES tensors get their Buffers back (in place). */
 export function reviveBuffers(tensors: Tensor[]): Tensor[] {

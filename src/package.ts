@@ -1,6 +1,7 @@
-// inferd's package root and version (`GET /v2`, gRPC ServerMetadata), found once from the package.json
+// inferd's package root, version (`GET /v2`, gRPC ServerMetadata) and assets, found once from the package.json
 // above this module: the same file whether it runs from src/ or dist/src/, from a checkout or from an
-// installed package. Files that ship beside the code (the gRPC proto) are loaded relative to the root.
+// installed package. Files that ship beside the code (the gRPC proto, worker.py, the demo model) are assets:
+// paths relative to the root, as package.json's "files" lists them. A leaf: it imports no inferd module.
 
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -39,4 +40,9 @@ export function packageRoot(): string {
   const root = find().root;
   if (!root) throw new Error(`no inferd package.json above ${fileURLToPath(import.meta.url)}`);
   return root;
+}
+
+/** An absolute path to a file shipped with the package (`relative` as package.json's "files" spells it). */
+export function asset(relative: string): string {
+  return join(packageRoot(), relative);
 }

@@ -1,7 +1,7 @@
 // Go-style durations for flags like `--timeout=30s`, as kubectl parses them (`time.ParseDuration`).
 // A bare number is accepted as seconds, which kubectl refuses; it is what people type.
 
-import { InferdError } from '../errors.js';
+import { InferdError } from './errors.js';
 
 const UNIT_MS: Record<string, number> = {
   ns: 1e-6,

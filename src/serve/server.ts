@@ -1,0 +1,174 @@
+// The process `inferd serve` is (its composition root): the embedded store, the control API, the controllers,
+// the model fetcher and the gateway on one port. Replicas are child processes. cli/commands/serve.ts turns
+// argv into a ServeConfig and calls startServer; close() stops it cleanly; a kill -9 loses nothing stored.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { admit } from '../api/admission.js';
+import { BUILTIN_CLUSTER_SERVING_RUNTIMES, withBuiltinRuntimes } from '../api/serving-runtimes.js';
+import type { Resource, ServingRuntime } from '../api/types.js';
+import { createApiServer } from '../apiserver/api-server.js';
+import { type AccessPolicy, accessProblem, listenAddressesFor } from '../apiserver/request-guard.js';
+import { sendJson } from '../apiserver/respond.js';
+import { failure } from '../apiserver/status-errors.js';
+import type { ServeConfig } from '../config.js';
+import { InferenceServiceController } from '../controllers/inference-service/controller.js';
+import { createLogsEndpoint } from '../controllers/logs-endpoint.js';
+import { ReplicaManager } from '../controllers/replicas/replica-manager.js';
+import { createGateway } from '../gateway/gateway.js';
+import { loadTlsMaterial } from '../gateway/tls-accept.js';
+import type { Logger } from '../log.js';
+import { EndpointTable } from '../routing/endpoint-table.js';
+import { defaultRuntimes } from '../runtimes/registry.js';
+import { recordEvent } from '../store/events.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import type { Store } from '../store/store.js';
+import { applyDemo } from './demo.js';
+import { createModelFetcher, type ProgressSink } from './model-fetcher.js';
+
+/** The replica process entry, beside this folder (src/serve → src/server/main, compiled alike). */
+const replicaEntry = fileURLToPath(new URL('../server/main.js', import.meta.url));
+
+export interface RunningServer {
+  port: number;
+  /** 'https' with --tls-cert/--tls-key. */
+  scheme: 'http' | 'https';
+  /** Re-reads the TLS files (SIGHUP); undefined without TLS. */
+  reloadTls?: () => void;
+  store: Store;
+  close(): Promise<void>;
+}
+
+export interface ServeUi {
+  /** The terminal's live line for download progress (only when stderr is a TTY). */
+  progressLine?: ProgressSink;
+}
+
+export async function startServer(
+  config: Readonly<ServeConfig>,
+  log: Logger,
+  ui: ServeUi = {},
+): Promise<RunningServer> {
+  // Certificate problems are found before anything else starts (the message names the file).
+  const tls = config.tls ? loadTlsMaterial(config.tls) : undefined;
+  const store = SqliteStore.open({ stateDir: config.stateDir, log: log.child({ component: 'store' }) });
+  // KServe installs its ClusterServingRuntimes with the operator; inferd stores them on first start so that
+  // `inferd get clusterservingruntimes` lists them. A user's edits to them are kept.
+  for (const rt of BUILTIN_CLUSTER_SERVING_RUNTIMES) {
+    if (!store.get({ kind: 'ClusterServingRuntime', name: rt.metadata.name })) store.create(structuredClone(rt));
+  }
+  const servedFormats = [...new Set(defaultRuntimes().flatMap((r) => r.formats))];
+  // Namespace ServingRuntimes first, then ClusterServingRuntimes (stored ones replace built-ins of the same name).
+  const runtimesFor = (namespace: string | undefined): ServingRuntime[] =>
+    withBuiltinRuntimes([
+      ...store.list<ServingRuntime>({ kind: 'ServingRuntime', namespace: namespace ?? 'default' }).items,
+      ...store.list<ServingRuntime>({ kind: 'ClusterServingRuntime' }).items,
+    ]);
+  const admitWithContext = (obj: Resource, op: 'CREATE' | 'UPDATE', old: Resource | undefined) =>
+    admit(obj, op, old, { runtimes: runtimesFor(obj.metadata?.namespace), servedFormats });
+
+  // set once the gateway listens; storage refuses to fetch from it
+  let listeningPort = 0;
+  const endpoints = new EndpointTable();
+  const replicas = new ReplicaManager({
+    entry: replicaEntry,
+    logDir: join(config.stateDir, 'logs'),
+    log: log.child({ component: 'replicas' }),
+    restartBackoffMs: config.restartBackoffMs,
+    restartBackoffMaxMs: config.restartBackoffMaxMs,
+    standbyReplicas: config.standbyReplicas,
+    // A replica's whole environment is built here, never `process.env` plus extras (docs/security.md).
+    standbyEnv: { ...config.processEnv, ...config.replicaEnv },
+    modelsPerReplica: config.modelsPerReplica,
+  });
+  const controller = new InferenceServiceController({
+    store,
+    replicas,
+    endpoints,
+    log: log.child({ component: 'controller' }),
+    domain: config.domain,
+    replicaEnv: { ...config.processEnv, ...config.replicaEnv },
+    maxBodyBytes: config.maxBodyBytes,
+    loadTimeoutMs: config.loadTimeoutMs,
+    recordEvent: (isvc, type, reason, message) => recordEvent(store, { involved: isvc, type, reason, message }),
+    fetchModel: createModelFetcher({
+      store,
+      config,
+      log,
+      logsFor: (key) => replicas.logsFor(key),
+      ownPort: () => listeningPort,
+      progressLine: ui.progressLine,
+    }),
+  });
+  const access: AccessPolicy = {
+    allowedHosts: config.allowedHosts,
+    allowedOrigins: config.allowedOrigins,
+    listenAddresses: listenAddressesFor(config.host),
+  };
+  const apiServer = createApiServer({
+    store,
+    log: log.child({ component: 'apiserver' }),
+    admit: admitWithContext,
+    access,
+    notReady: () => (controller.running ? undefined : 'the InferenceService controller is not running'),
+  });
+  const logsEndpoint = createLogsEndpoint(
+    replicas,
+    (ns, name) => store.get({ kind: 'InferenceService', namespace: ns, name }) !== undefined,
+  );
+  // The logs route is the control API's too: the same Host/Origin checks before it.
+  const guardedLogs = {
+    handle(req: IncomingMessage, res: ServerResponse): boolean {
+      if (!(req.url ?? '').split('?')[0]!.endsWith('/log')) return false;
+      const refused = accessProblem(req, access);
+      if (!refused) return logsEndpoint.handle(req, res);
+      sendJson(res, 403, failure(403, 'Forbidden', refused.message));
+      return true;
+    },
+  };
+  const gateway = createGateway({
+    endpoints,
+    controlPlane: [guardedLogs, apiServer],
+    domain: config.domain,
+    holdTimeoutMs: config.holdTimeoutMs,
+    log: log.child({ component: 'gateway' }),
+    proxy: {
+      maxBodyBytes: config.maxBodyBytes,
+      bodyTimeoutMs: config.bodyTimeoutMs,
+    },
+    allowRepositoryApi: config.allowRepositoryApi,
+    tls,
+  });
+
+  await new Promise<void>((ok, fail) => {
+    gateway.server.once('error', fail);
+    gateway.server.listen(config.port, config.host, () => ok());
+  });
+  const address = gateway.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  listeningPort = port;
+  controller.start();
+  if (config.demo) applyDemo(store, admitWithContext, log);
+  // After listening: a standby never delays serve's start (the demo's replica may take the first one).
+  replicas.startStandby();
+
+  if (tls) log.info('tls enabled', { cert: tls.certFile, validTo: tls.validTo, alpn: ['h2', 'http/1.1'] });
+  return {
+    port,
+    scheme: tls ? 'https' : 'http',
+    reloadTls: gateway.tls
+      ? () => {
+          const next = gateway.tls!.reload();
+          log.info('tls certificate reloaded', { cert: next.certFile, validTo: next.validTo });
+        }
+      : undefined,
+    store,
+    async close() {
+      apiServer.close(); // ends open watch streams, which would keep connections alive
+      gateway.close();
+      await controller.stop();
+      store.close();
+    },
+  };
+}
