@@ -105,6 +105,10 @@ export interface ServeConfig {
   allowedHosts: string[];
   /** Browser origins the control API accepts besides its own (`https://ui.example.com`, `*`). */
   allowedOrigins: string[];
+  /** Every route but health needs a token (`--auth`; the default on a non-loopback address). docs/auth.md */
+  auth: boolean;
+  /** Listening beyond loopback with auth off (`--insecure-allow-anonymous`): serve prints a warning line. */
+  anonymousOnNetwork: boolean;
 }
 
 export const SERVE_DEFAULTS = {
@@ -171,6 +175,11 @@ Flags:
                           (default none, or INFERD_ALLOWED_HOSTS); others get 403 (DNS rebinding protection)
   --allowed-origins O,... browser origins (https://ui.example.com) allowed to call the control API besides its
                           own (default none, or INFERD_ALLOWED_ORIGINS); others get 403 (CSRF protection)
+  --auth            require an API token (Authorization: Bearer) on every route but health and readiness
+                    (default: on when --host is not a loopback address, off on loopback; or INFERD_AUTH=1);
+                    tokens: inferd token create --state DIR (docs/auth.md)
+  --insecure-allow-anonymous  serve a non-loopback address without auth (anyone who reaches the port can
+                    change and call everything); prints a warning
   --log-level L     debug|info|warn|error (default info)
 `;
 
@@ -201,6 +210,8 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
       'allowed-hosts': { type: 'string', multiple: true },
       'allowed-origins': { type: 'string', multiple: true },
       'no-python': { type: 'boolean', default: false },
+      auth: { type: 'boolean', default: false },
+      'insecure-allow-anonymous': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -310,6 +321,16 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
       problems.push(`--allowed-origins: expected an origin like https://ui.example.com or *, got '${o}'`);
     }
   }
+  const host = values.host ?? env.INFERD_HOST ?? SERVE_DEFAULTS.host;
+  const authEnv = env.INFERD_AUTH;
+  if (authEnv !== undefined && !['0', '1', 'true', 'false', ''].includes(authEnv)) {
+    problems.push(`INFERD_AUTH: expected 1 or 0, got '${authEnv}'`);
+  }
+  const anonymous = values['insecure-allow-anonymous'] === true;
+  const authAsked = values.auth === true || authEnv === '1' || authEnv === 'true';
+  if (authAsked && anonymous) problems.push('--auth and --insecure-allow-anonymous: give one');
+  // Open on a network address only when asked in so many words (docs/auth.md, "The switch").
+  const auth = authAsked || (!isLoopbackHost(host) && !anonymous);
   if (problems.length) throw new InferdError('INVALID_CONFIG', problems.join('; '));
   const replicaEnv: Record<string, string> = {};
   for (const key of RUNTIME_ENV_KEYS) {
@@ -324,7 +345,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     if (v !== undefined && STORAGE_ENV.test(k)) storageEnv[k] = v;
   }
   return Object.freeze({
-    host: values.host ?? env.INFERD_HOST ?? SERVE_DEFAULTS.host,
+    host,
     port,
     stateDir,
     domain,
@@ -352,7 +373,15 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     modelsPerReplica,
     allowedHosts,
     allowedOrigins,
+    auth,
+    anonymousOnNetwork: !auth && !isLoopbackHost(host),
   });
+}
+
+/** `127.0.0.1`, `127.x.y.z`, `::1`, `localhost`: addresses only this machine reaches. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
 }
 
 const SIZE_UNITS: Record<string, number> = {

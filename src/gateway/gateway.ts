@@ -4,6 +4,8 @@
 // are held (bounded) instead of failing; a service that is not ready answers 503 JSON with the reason.
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { refuseModel } from '../auth/answers.js';
+import { dropAuthorization, type ModelGate } from '../auth/auth-gate.js';
 import type { EndpointTable, ServiceEndpoint } from '../controllers/endpoints.js';
 import type { Logger } from '../log.js';
 import { packageVersion } from '../server/package-version.js';
@@ -32,6 +34,8 @@ export interface GatewayOptions {
   proxy?: ReplicaProxyOptions;
   /** `POST /v2/repository/models/NAME/load|unload` (and the gRPC RPCs) through this port; default false: 403. */
   allowRepositoryApi?: boolean;
+  /** Who may call which service (src/auth); none: every model route is open. */
+  auth?: ModelGate;
 }
 
 /**
@@ -51,8 +55,10 @@ export function createGateway(opts: GatewayOptions): { server: http.Server; prox
     log: opts.log,
     version: packageVersion(),
     allowRepositoryApi: opts.allowRepositoryApi,
+    auth: opts.auth,
   });
   const allowRepositoryApi = opts.allowRepositoryApi === true;
+  const auth = opts.auth;
   // Host → candidate services, memoised (a pure function of the Host string; bounded).
   const hostCache = new Map<string, HostTarget[]>();
   const candidatesFor = (host: string | undefined): HostTarget[] => {
@@ -114,6 +120,9 @@ export function createGateway(opts: GatewayOptions): { server: http.Server; prox
       for (let i = 1; ep === undefined && i < candidates.length; i++) {
         ep = opts.endpoints.get(candidates[i]!.namespace, candidates[i]!.name);
       }
+      // Authorised before existence is told: another namespace's caller gets 403 whether or not it exists.
+      const target = ep ?? candidates[candidates.length - 1]!;
+      if (auth && !admit(req, res, target.namespace, target.name, url)) return;
       if (!ep) {
         const c = candidates[candidates.length - 1]!;
         replyError(
@@ -128,6 +137,7 @@ export function createGateway(opts: GatewayOptions): { server: http.Server; prox
     }
     const template = parseServingPath(url);
     if (template) {
+      if (auth && !admit(req, res, template.namespace, template.name, template.path)) return;
       const ep = opts.endpoints.get(template.namespace, template.name);
       if (!ep) {
         replyError(res, 404, `InferenceService ${template.name} does not exist in namespace ${template.namespace}`);
@@ -141,7 +151,18 @@ export function createGateway(opts: GatewayOptions): { server: http.Server; prox
       gatewayOwn(req, res, url);
       return;
     }
-    const matches = opts.endpoints.byModelName(model);
+    let matches = opts.endpoints.byModelName(model);
+    if (auth) {
+      // Services the caller may not call are not there for it: the same 404 as a model that does not exist.
+      const seen = auth.visible(req.headers.authorization, req.socket.remoteAddress, matches);
+      if (seen.refusal) {
+        req.resume();
+        refuseModel(res, seen.refusal);
+        return;
+      }
+      matches = seen.visible;
+      dropAuthorization(req);
+    }
     if (matches.length === 0) {
       replyError(res, 404, `Model with name ${model} does not exist.`);
       return;
@@ -157,6 +178,25 @@ export function createGateway(opts: GatewayOptions): { server: http.Server; prox
       return;
     }
     send(req, res, picked, url);
+  }
+
+  /** Model routes under auth: true to go on; otherwise the refusal has been sent. Health stays open. */
+  function admit(req: IncomingMessage, res: ServerResponse, namespace: string, name: string, path: string): boolean {
+    if (path.startsWith('/v2/health/')) return true;
+    const refusal = auth?.check(req.headers.authorization, req.socket.remoteAddress, namespace, name);
+    if (refusal) {
+      req.resume();
+      refuseModel(res, refusal);
+      return false;
+    }
+    dropAuthorization(req);
+    return true;
+  }
+
+  /** The services a listing may show this caller (all of them without auth). */
+  function listable(req: IncomingMessage): ServiceEndpoint[] {
+    const all = opts.endpoints.all();
+    return auth ? auth.visible(req.headers.authorization, req.socket.remoteAddress, all).visible : all;
   }
 
   /** Forwards at once to a ready replica (no promise on this path); holds the request for a starting one. */
@@ -200,7 +240,7 @@ export function createGateway(opts: GatewayOptions): { server: http.Server; prox
   function gatewayOwn(req: IncomingMessage, res: ServerResponse, url: string): void {
     const path = url.split('?')[0];
     if (req.method === 'GET' && (path === '/v1/models' || path === '/v2/models')) {
-      const names = [...new Set(opts.endpoints.all().map((e) => e.modelName))].sort();
+      const names = [...new Set(listable(req).map((e) => e.modelName))].sort();
       replyJson(res, 200, { models: names });
       return;
     }
@@ -208,8 +248,7 @@ export function createGateway(opts: GatewayOptions): { server: http.Server; prox
       // The repository index across services, in KServe's entry shape (`ready: true` filters, as Triton's client asks).
       readSmallJson(req, (body) => {
         const readyOnly = (body as { ready?: unknown } | undefined)?.ready === true;
-        const entries = opts.endpoints
-          .all()
+        const entries = listable(req)
           .map((e) => ({
             name: e.modelName,
             state: e.port !== undefined ? 'Ready' : 'NotReady',

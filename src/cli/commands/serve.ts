@@ -11,6 +11,7 @@ import { createApiServer } from '../../apiserver/api-server.js';
 import { type AccessPolicy, accessProblem, listenAddressesFor } from '../../apiserver/request-guard.js';
 import { sendJson } from '../../apiserver/respond.js';
 import { failure } from '../../apiserver/status-errors.js';
+import { createServeAuth } from '../../auth/serve-auth.js';
 import { loadServeConfig, SERVE_USAGE, type ServeConfig } from '../../config.js';
 import { EndpointTable } from '../../controllers/endpoints.js';
 import { InferenceServiceController } from '../../controllers/inference-service/controller.js';
@@ -195,9 +196,17 @@ export async function startServer(
       return true;
     },
   };
+  const auth = createServeAuth({
+    stateDir: config.stateDir,
+    required: config.auth,
+    store,
+    access,
+    log: log.child({ component: 'auth' }),
+  });
   const gateway = createGateway({
     endpoints,
-    controlPlane: [guardedLogs, apiServer],
+    auth: auth.gate,
+    controlPlane: [...auth.controlPlane, guardedLogs, apiServer],
     domain: config.domain,
     holdTimeoutMs: config.holdTimeoutMs,
     log: log.child({ component: 'gateway' }),
@@ -224,6 +233,7 @@ export async function startServer(
       apiServer.close(); // ends open watch streams, which would keep connections alive
       gateway.close();
       await controller.stop();
+      auth.close();
       store.close();
     },
   };
@@ -280,8 +290,15 @@ export async function runServe(argv: string[]): Promise<number> {
     process.stderr.write(`error: ${messageOf(err)}\n`);
     return 1;
   }
+  if (config.anonymousOnNetwork) {
+    process.stderr.write(
+      `warning: --insecure-allow-anonymous: ${config.host}:${running.port} is open to the network without authentication; anyone who reaches it can apply, delete and call everything\n`,
+    );
+  }
   const shownHost = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
-  process.stdout.write(`inferd listening on http://${shownHost}:${running.port} (state: ${config.stateDir})\n`);
+  process.stdout.write(
+    `inferd listening on http://${shownHost}:${running.port} (state: ${config.stateDir}${config.auth ? ', auth: on' : ''})\n`,
+  );
   return new Promise<number>((resolveExit) => {
     let closing = false;
     const shutdown = (signal: string) => {
