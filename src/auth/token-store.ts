@@ -41,6 +41,10 @@ const toRecord = (r: Row): TokenRecord => ({
 export class TokenStore {
   readonly #db: Database.Database;
   readonly #byDigest: Database.Statement<[string], Row>;
+  readonly #dataVersion: Database.Statement<[], { data_version: number }>;
+  /** Lookups since the file last changed; dropped whenever any connection (the CLI's too) commits. */
+  readonly #cache = new Map<string, Row | null>();
+  #cachedVersion = -1;
 
   private constructor(db: Database.Database) {
     this.#db = db;
@@ -53,6 +57,7 @@ export class TokenStore {
       digest TEXT NOT NULL UNIQUE
     )`);
     this.#byDigest = db.prepare('SELECT * FROM tokens WHERE digest = ?');
+    this.#dataVersion = db.prepare('PRAGMA data_version');
   }
 
   /** Opens (creating) `<stateDir>/tokens.db`, readable by the server's user only. */
@@ -85,12 +90,23 @@ export class TokenStore {
       }
       throw err;
     }
+    this.#cache.clear(); // data_version does not change for this connection's own commits
     return { record: { ...input }, token };
   }
 
   /** The token whose digest is `digest` (with its digest, for the constant-time confirmation). */
   findByDigest(digest: string): { record: TokenRecord; digest: string } | undefined {
-    const row = this.#byDigest.get(digest);
+    // data_version changes when another connection commits (a revoke from the CLI): then the cache goes.
+    const version = this.#dataVersion.get()!.data_version;
+    if (version !== this.#cachedVersion || this.#cache.size > 10_000) {
+      this.#cache.clear();
+      this.#cachedVersion = version;
+    }
+    let row = this.#cache.get(digest);
+    if (row === undefined) {
+      row = this.#byDigest.get(digest) ?? null;
+      this.#cache.set(digest, row);
+    }
     return row ? { record: toRecord(row), digest: row.digest } : undefined;
   }
 
@@ -109,6 +125,7 @@ export class TokenStore {
 
   /** Deletes the token; false when there was none of that name. Takes effect on the server's next request. */
   revoke(name: string): boolean {
+    this.#cache.clear();
     return this.#db.prepare('DELETE FROM tokens WHERE name = ?').run(name).changes > 0;
   }
 
