@@ -141,8 +141,9 @@ after(async () => {
 
 type Outcome = 'allowed' | 'denied' | string;
 
-async function grpcInfer(token: string | undefined, authority: string, model: string): Promise<Outcome> {
-  const c = inferenceClient(`127.0.0.1:${inferd.port}`, { 'grpc.default_authority': authority });
+async function grpcInfer(token: string | undefined, authority: string | undefined, model: string): Promise<Outcome> {
+  // No authority: the gateway routes by the model name in the message.
+  const c = inferenceClient(`127.0.0.1:${inferd.port}`, authority ? { 'grpc.default_authority': authority } : {});
   try {
     const md = new grpc.Metadata();
     if (token) md.set('authorization', `Bearer ${token}`);
@@ -318,6 +319,15 @@ test("tenancy: team-a's tokens get the same answer for team-b's existing and mis
   assert.match(await grpcInfer(undefined, `sklearn-iris.${NS_A}.example.com`, 'sklearn-iris'), /UNAUTHENTICATED/);
   assert.equal(await grpcInfer(tokens.predictor, `iris-b.${NS_B}.example.com`, 'iris-b'), 'denied');
   assert.equal(await grpcInfer(tokens.predictor, `nope.${NS_B}.example.com`, 'nope'), 'denied');
+  assert.equal(
+    await grpcInfer(tokens.predictor, undefined, 'iris-b'),
+    'grpc NOT_FOUND: Model with name iris-b does not exist.',
+  );
+  assert.equal(
+    await grpcInfer(tokens.predictor, undefined, 'nope'),
+    'grpc NOT_FOUND: Model with name nope does not exist.',
+  );
+  assert.equal(await grpcInfer(tokens.predictor, undefined, 'sklearn-iris'), 'allowed');
 });
 
 test('tokens: only admins list and create them over the API; revoked tokens stop working at once', async () => {
