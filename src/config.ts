@@ -97,6 +97,10 @@ export interface ServeConfig {
   allowedHosts: string[];
   /** Browser origins the control API accepts besides its own (`https://ui.example.com`, `*`). */
   allowedOrigins: string[];
+  /** Every route but health needs a token (`--auth`; the default on a non-loopback address). docs/auth.md */
+  auth: boolean;
+  /** Listening beyond loopback with auth off (`--insecure-allow-anonymous`): serve prints a warning line. */
+  anonymousOnNetwork: boolean;
 }
 
 export const SERVE_DEFAULTS = {
@@ -129,7 +133,7 @@ export const SERVE_FLAGS = {
   host: {
     type: 'string',
     arg: 'ADDR',
-    help: 'address to listen on (default 127.0.0.1; 0.0.0.0 for all interfaces, but nothing\nauthenticates callers yet: anyone who reaches the port can read Secrets and change anything)',
+    help: 'address to listen on (default 127.0.0.1; 0.0.0.0 for all interfaces: auth is then on\nunless --insecure-allow-anonymous, docs/auth.md)',
   },
   state: { type: 'string', arg: 'DIR', help: 'state directory (default ~/.inferd, or INFERD_STATE)' },
   domain: { type: 'string', arg: 'D', help: 'domain of InferenceService URLs (default example.com)' },
@@ -220,6 +224,16 @@ export const SERVE_FLAGS = {
     help: 'python3 with scikit-learn for sklearn models the native runtime does not implement\n(default: the first of /usr/bin/python3, python3 that has it, or INFERD_PYTHON)',
   },
   'no-python': { type: 'boolean', default: false, help: 'turn that Python fallback off' },
+  auth: {
+    type: 'boolean',
+    default: false,
+    help: 'require an API token (Authorization: Bearer) on every route but health and readiness\n(default: on when --host is not a loopback address, off on loopback; or INFERD_AUTH=1);\ntokens: inferd token create --state DIR (docs/auth.md)',
+  },
+  'insecure-allow-anonymous': {
+    type: 'boolean',
+    default: false,
+    help: 'serve a non-loopback address without auth (anyone who reaches the port can\nchange and call everything); prints a warning',
+  },
   help: { type: 'boolean', short: 'h', default: false, help: 'this help' },
 } as const;
 
@@ -334,6 +348,16 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
       problems.push(`--allowed-origins: expected an origin like https://ui.example.com or *, got '${o}'`);
     }
   }
+  const host = values.host ?? env.INFERD_HOST ?? SERVE_DEFAULTS.host;
+  const authEnv = env.INFERD_AUTH;
+  if (authEnv !== undefined && !['0', '1', 'true', 'false', ''].includes(authEnv)) {
+    problems.push(`INFERD_AUTH: expected 1 or 0, got '${authEnv}'`);
+  }
+  const anonymous = values['insecure-allow-anonymous'] === true;
+  const authAsked = values.auth === true || authEnv === '1' || authEnv === 'true';
+  if (authAsked && anonymous) problems.push('--auth and --insecure-allow-anonymous: give one');
+  // Open on a network address only when asked in so many words (docs/auth.md, "The switch").
+  const auth = authAsked || (!isLoopbackHost(host) && !anonymous);
   if (problems.length) throw new InferdError('INVALID_CONFIG', problems.join('; '));
   const replicaEnv: Record<string, string> = {};
   for (const key of RUNTIME_ENV_KEYS) {
@@ -358,7 +382,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     );
   }
   return Object.freeze({
-    host: values.host ?? env.INFERD_HOST ?? SERVE_DEFAULTS.host,
+    host,
     tls: tlsCert && tlsKey ? { certFile: resolve(tlsCert), keyFile: resolve(tlsKey) } : undefined,
     port,
     stateDir,
@@ -387,7 +411,15 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     modelsPerReplica,
     allowedHosts,
     allowedOrigins,
+    auth,
+    anonymousOnNetwork: !auth && !isLoopbackHost(host),
   });
+}
+
+/** `127.0.0.1`, `127.x.y.z`, `::1`, `localhost`: addresses only this machine reaches. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
 }
 
 const SIZE_UNITS: Record<string, number> = {

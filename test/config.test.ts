@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadServeConfig, parseByteSize, SERVE_DEFAULTS } from '../src/config.js';
+import { isLoopbackHost, loadServeConfig, parseByteSize, SERVE_DEFAULTS } from '../src/config.js';
 
 test('storage limits default to 4 GiB, 100:1, a 16 GiB cache, the SSRF guard on, and 1 hour', () => {
   const cfg = loadServeConfig(['--state', '/tmp/inferd-config-test'], {});
@@ -94,4 +94,23 @@ test('--load-timeout defaults to 5 minutes, takes durations (env INFERD_LOAD_TIM
   assert.equal(loadServeConfig([], { INFERD_LOAD_TIMEOUT: '10m' }).loadTimeoutMs, 600_000);
   assert.throws(() => loadServeConfig(['--load-timeout', 'soon'], {}), /--load-timeout: expected a positive duration/);
   assert.throws(() => loadServeConfig(['--load-timeout', '0s'], {}), /--load-timeout/);
+});
+
+test('auth: off on loopback, on by default on a network address, open there only with --insecure-allow-anonymous', () => {
+  const cfg = (argv: string[], env: NodeJS.ProcessEnv = {}) => loadServeConfig(argv, env);
+  assert.deepEqual([cfg([]).auth, cfg([]).anonymousOnNetwork], [false, false]);
+  assert.equal(cfg(['--host', '::1']).auth, false);
+  assert.equal(cfg(['--auth']).auth, true);
+  assert.equal(cfg([], { INFERD_AUTH: '1' }).auth, true);
+  assert.deepEqual([cfg(['--host', '0.0.0.0']).auth, cfg(['--host', '0.0.0.0']).anonymousOnNetwork], [true, false]);
+  assert.equal(cfg(['--host', '192.168.1.5']).auth, true);
+  const open = cfg(['--host', '0.0.0.0', '--insecure-allow-anonymous']);
+  assert.deepEqual([open.auth, open.anonymousOnNetwork], [false, true]);
+  assert.throws(() => cfg(['--auth', '--insecure-allow-anonymous']), { code: 'INVALID_CONFIG' });
+  assert.throws(() => cfg([], { INFERD_AUTH: 'maybe' }), { code: 'INVALID_CONFIG' });
+});
+
+test('isLoopbackHost', () => {
+  for (const h of ['127.0.0.1', '127.9.8.7', 'localhost', '::1', '[::1]']) assert.equal(isLoopbackHost(h), true, h);
+  for (const h of ['0.0.0.0', '::', '10.0.0.1', 'example.com']) assert.equal(isLoopbackHost(h), false, h);
 });

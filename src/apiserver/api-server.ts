@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { messageOf } from '../errors.js';
-import { lingerBeforeClose } from '../gateway/lingering-close.js';
+import { lingerBeforeClose } from '../http/lingering-close.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { discoveryDocument, versionDocument } from './discovery.js';

@@ -59,9 +59,17 @@ export const COMMANDS: Record<string, CommandHelp> = {
   },
   kubeconfig: {
     summary: 'Print a kubeconfig context for this inferd server (or merge it into a file), for kubectl and KServe SDK',
-    usage: 'inferd kubeconfig [--server URL] [-n NAMESPACE] [--name inferd] [--write FILE]',
+    usage: 'inferd kubeconfig [--server URL] [--token TOKEN] [-n NAMESPACE] [--name inferd] [--write FILE]',
     examples: `  inferd kubeconfig --write ~/.kube/config && kubectl get isvc -A
   inferd kubeconfig --server http://127.0.0.1:8080 > inferd.kubeconfig`,
+  },
+  token: {
+    summary: 'Create, list and revoke API tokens (Authorization: Bearer) for inferd serve --auth',
+    usage:
+      'inferd token create -n NAMESPACE --role viewer|predictor|editor|admin [--ttl 30d] [--name NAME] [--state DIR]\n  inferd token list [-n NAMESPACE | -A] [--state DIR]\n  inferd token revoke NAME [--state DIR]',
+    examples: `  inferd token create --state ~/.inferd -n default --role admin --name bootstrap
+  TOKEN=$(inferd token create -n team-a --role predictor --ttl 30d | awk '{print $NF}')
+  curl -H "Authorization: Bearer $TOKEN" localhost:8080/v1/models/sklearn-iris:predict -d @iris-input.json`,
   },
   'model-server': {
     summary: "Run one model server on its own, with the flags of KServe's sklearnserver/xgbserver/lgbserver",

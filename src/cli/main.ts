@@ -25,6 +25,7 @@ export const CLIENT_COMMANDS: Record<string, () => Promise<CommandRunner>> = {
   logs: async () => (await import('./commands/logs.js')).runLogs,
   version: loadVersion,
   kubeconfig: async () => (await import('./commands/kubeconfig.js')).runKubeconfig,
+  token: async () => (await import('./commands/token.js')).runToken,
 };
 
 /** Splits argv into the subcommand and everything else (global flags before it are kept, in order). */

@@ -5,12 +5,14 @@
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2 from 'node:http2';
+import { refuseModel } from '../auth/answers.js';
+import { dropAuthorization, type ModelGate } from '../auth/auth-gate.js';
+import { replyError, replyJson } from '../http/json-reply.js';
 import type { Logger } from '../log.js';
 import { packageVersion } from '../package.js';
 import type { EndpointTable, ServiceEndpoint } from '../routing/endpoint-table.js';
 import { GrpcProxy, REPOSITORY_REFUSED } from './grpc-proxy.js';
 import { type HostTarget, serviceCandidatesForHost } from './host-router.js';
-import { replyError, replyJson } from './json-reply.js';
 import { isRepositoryChange, modelNameFromPath, parseServingPath, pickByModelName } from './path-router.js';
 import { acceptHttp2PriorKnowledge } from './protocol-sniff.js';
 import { ReplicaProxy, type ReplicaProxyOptions } from './proxy.js';
@@ -36,6 +38,8 @@ export interface GatewayOptions {
   allowRepositoryApi?: boolean;
   /** `inferd serve --tls-cert/--tls-key`: the port speaks TLS only (tls-accept.ts); unset: plain HTTP + h2c. */
   tls?: TlsMaterial;
+  /** Who may call which service (src/auth); none: every model route is open. */
+  auth?: ModelGate;
 }
 
 /**
@@ -61,8 +65,10 @@ export function createGateway(opts: GatewayOptions): {
     plainHttp2: opts.tls
       ? (stream, headers, flags, raw) => h2Rest.emit('stream', stream, headers, flags, raw)
       : undefined,
+    auth: opts.auth,
   });
   const allowRepositoryApi = opts.allowRepositoryApi === true;
+  const auth = opts.auth;
   // Host → candidate services, memoised (a pure function of the Host string; bounded).
   const hostCache = new Map<string, HostTarget[]>();
   const candidatesFor = (host: string | undefined): HostTarget[] => {
@@ -130,6 +136,9 @@ export function createGateway(opts: GatewayOptions): {
       for (let i = 1; ep === undefined && i < candidates.length; i++) {
         ep = opts.endpoints.get(candidates[i]!.namespace, candidates[i]!.name);
       }
+      // Authorised before existence is told: another namespace's caller gets 403 whether or not it exists.
+      const target = ep ?? candidates[candidates.length - 1]!;
+      if (auth && !admit(req, res, target.namespace, target.name, url)) return;
       if (!ep) {
         const c = candidates[candidates.length - 1]!;
         replyError(
@@ -144,6 +153,7 @@ export function createGateway(opts: GatewayOptions): {
     }
     const template = parseServingPath(url);
     if (template) {
+      if (auth && !admit(req, res, template.namespace, template.name, template.path)) return;
       const ep = opts.endpoints.get(template.namespace, template.name);
       if (!ep) {
         replyError(res, 404, `InferenceService ${template.name} does not exist in namespace ${template.namespace}`);
@@ -157,7 +167,18 @@ export function createGateway(opts: GatewayOptions): {
       gatewayOwn(req, res, url);
       return;
     }
-    const matches = opts.endpoints.byModelName(model);
+    let matches = opts.endpoints.byModelName(model);
+    if (auth) {
+      // Services the caller may not call are not there for it: the same 404 as a model that does not exist.
+      const seen = auth.visible(req.headers.authorization, req.socket.remoteAddress, matches);
+      if (seen.refusal) {
+        req.resume();
+        refuseModel(res, seen.refusal);
+        return;
+      }
+      matches = seen.visible;
+      dropAuthorization(req);
+    }
     if (matches.length === 0) {
       replyError(res, 404, `Model with name ${model} does not exist.`);
       return;
@@ -173,6 +194,25 @@ export function createGateway(opts: GatewayOptions): {
       return;
     }
     send(req, res, picked, url);
+  }
+
+  /** Model routes under auth: true to go on; otherwise the refusal has been sent. Health stays open. */
+  function admit(req: IncomingMessage, res: ServerResponse, namespace: string, name: string, path: string): boolean {
+    if (path.startsWith('/v2/health/')) return true;
+    const refusal = auth?.check(req.headers.authorization, req.socket.remoteAddress, namespace, name);
+    if (refusal) {
+      req.resume();
+      refuseModel(res, refusal);
+      return false;
+    }
+    dropAuthorization(req);
+    return true;
+  }
+
+  /** The services a listing may show this caller (all of them without auth). */
+  function listable(req: IncomingMessage): ServiceEndpoint[] {
+    const all = opts.endpoints.all();
+    return auth ? auth.visible(req.headers.authorization, req.socket.remoteAddress, all).visible : all;
   }
 
   /** Forwards at once to a ready replica (no promise on this path); holds the request for a starting one. */
@@ -216,7 +256,7 @@ export function createGateway(opts: GatewayOptions): {
   function gatewayOwn(req: IncomingMessage, res: ServerResponse, url: string): void {
     const path = url.split('?')[0];
     if (req.method === 'GET' && (path === '/v1/models' || path === '/v2/models')) {
-      const names = [...new Set(opts.endpoints.all().map((e) => e.modelName))].sort();
+      const names = [...new Set(listable(req).map((e) => e.modelName))].sort();
       replyJson(res, 200, { models: names });
       return;
     }
@@ -224,8 +264,7 @@ export function createGateway(opts: GatewayOptions): {
       // The repository index across services, in KServe's entry shape (`ready: true` filters, as Triton's client asks).
       readSmallJson(req, (body) => {
         const readyOnly = (body as { ready?: unknown } | undefined)?.ready === true;
-        const entries = opts.endpoints
-          .all()
+        const entries = listable(req)
           .map((e) => ({
             name: e.modelName,
             state: e.port !== undefined ? 'Ready' : 'NotReady',

@@ -7,8 +7,9 @@
 
 import http2 from 'node:http2';
 import { gunzipSync, inflateSync } from 'node:zlib';
-import type { Logger } from '../log.js';
-import type { EndpointTable, ServiceEndpoint } from '../routing/endpoint-table.js';
+import type { Refusal } from '../auth/answers.js';
+import { grpcCodeOf } from '../auth/answers.js';
+import type { ModelGate } from '../auth/auth-gate.js';
 import {
   BOOL_TRUE_MESSAGE,
   encodeGrpcMessage,
@@ -17,7 +18,9 @@ import {
   GRPC_STATUS,
   scanField1,
   serverMetadataMessage,
-} from './grpc-wire.js';
+} from '../http/grpc-wire.js';
+import type { Logger } from '../log.js';
+import type { EndpointTable, ServiceEndpoint } from '../routing/endpoint-table.js';
 import { serviceCandidatesForHost } from './host-router.js';
 import { pickByModelName } from './path-router.js';
 
@@ -39,6 +42,8 @@ export interface GrpcProxyOptions {
     flags: number,
     raw: string[],
   ) => void;
+  /** Who may call which service (src/auth); metadata `authorization: Bearer <token>`. None: open. */
+  auth?: ModelGate;
 }
 
 const SERVICE_PREFIX = '/inference.GRPCInferenceService/';
@@ -68,6 +73,12 @@ const NOT_FORWARDED = new Set([
 ]);
 
 type Stream = http2.ServerHttp2Stream;
+
+const authOf = (headers: http2.IncomingHttpHeaders): string | undefined => {
+  const v = headers.authorization;
+  return typeof v === 'string' ? v : undefined;
+};
+const remoteOf = (stream: Stream): string | undefined => stream.session?.socket?.remoteAddress;
 
 /** Ends a stream with a trailers-only gRPC status (or resets it when headers already went out). */
 export function respondStatus(stream: Stream, code: number, message: string): void {
@@ -150,6 +161,16 @@ export class GrpcProxy {
     );
     if (candidates.length > 0) {
       const ep = candidates.map((c) => this.#opts.endpoints.get(c.namespace, c.name)).find((e) => e !== undefined);
+      const target = ep ?? candidates[candidates.length - 1]!;
+      if (
+        this.#refused(
+          stream,
+          headers,
+          this.#opts.auth?.check(authOf(headers), remoteOf(stream), target.namespace, target.name),
+        )
+      ) {
+        return;
+      }
       if (!ep) {
         const c = candidates[candidates.length - 1]!;
         respondStatus(
@@ -176,7 +197,12 @@ export class GrpcProxy {
       return;
     }
     this.#readModelName(stream, headers, (name, buffered) => {
-      const matches = this.#opts.endpoints.byModelName(name);
+      let matches = this.#opts.endpoints.byModelName(name);
+      if (this.#opts.auth) {
+        const seen = this.#opts.auth.visible(authOf(headers), remoteOf(stream), matches);
+        if (this.#refused(stream, headers, seen.refusal)) return;
+        matches = seen.visible;
+      }
       if (matches.length === 0) {
         respondStatus(stream, GRPC_STATUS.NOT_FOUND, `Model with name ${name} does not exist.`);
         return;
@@ -193,6 +219,16 @@ export class GrpcProxy {
       }
       void this.#forward(stream, headers, picked, buffered);
     });
+  }
+
+  /** Sends the refusal (true) or strips the credential so the replica never sees it (false). */
+  #refused(stream: Stream, headers: http2.IncomingHttpHeaders, refusal: Refusal | undefined): boolean {
+    if (refusal) {
+      respondStatus(stream, grpcCodeOf(refusal), refusal.message);
+      return true;
+    }
+    delete headers.authorization;
+    return false;
   }
 
   /**

@@ -12,6 +12,7 @@ import { createApiServer } from '../apiserver/api-server.js';
 import { type AccessPolicy, accessProblem, listenAddressesFor } from '../apiserver/request-guard.js';
 import { sendJson } from '../apiserver/respond.js';
 import { failure } from '../apiserver/status-errors.js';
+import { createServeAuth } from '../auth/serve-auth.js';
 import type { ServeConfig } from '../config.js';
 import { InferenceServiceController } from '../controllers/inference-service/controller.js';
 import { createLogsEndpoint } from '../controllers/logs-endpoint.js';
@@ -127,9 +128,17 @@ export async function startServer(
       return true;
     },
   };
+  const auth = createServeAuth({
+    stateDir: config.stateDir,
+    required: config.auth,
+    store,
+    access,
+    log: log.child({ component: 'auth' }),
+  });
   const gateway = createGateway({
     endpoints,
-    controlPlane: [guardedLogs, apiServer],
+    auth: auth.gate,
+    controlPlane: [...auth.controlPlane, guardedLogs, apiServer],
     domain: config.domain,
     holdTimeoutMs: config.holdTimeoutMs,
     log: log.child({ component: 'gateway' }),
@@ -168,6 +177,7 @@ export async function startServer(
       apiServer.close(); // ends open watch streams, which would keep connections alive
       gateway.close();
       await controller.stop();
+      auth.close();
       store.close();
     },
   };

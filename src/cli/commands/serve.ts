@@ -36,9 +36,14 @@ export async function runServe(argv: string[]): Promise<number> {
     process.stderr.write(`error: ${messageOf(err)}\n`);
     return 1;
   }
+  if (config.anonymousOnNetwork) {
+    process.stderr.write(
+      `warning: --insecure-allow-anonymous: ${config.host}:${running.port} is open to the network without authentication; anyone who reaches it can apply, delete and call everything\n`,
+    );
+  }
   const shownHost = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   process.stdout.write(
-    `inferd listening on ${running.scheme}://${shownHost}:${running.port} (state: ${config.stateDir})\n`,
+    `inferd listening on ${running.scheme}://${shownHost}:${running.port} (state: ${config.stateDir}${config.auth ? ', auth: on' : ''})\n`,
   );
   // kill -HUP: new certificate files for new connections; a bad file keeps the old ones (logged).
   const onHup = () => {

@@ -5,7 +5,7 @@
 // connection once the answer's head went out); 504 on responseTimeoutMs; 408 for a body too slow.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { replyError } from '../json-reply.js';
+import { replyError } from '../../http/json-reply.js';
 import type { Conn } from './connection.js';
 import { writeDirect } from './direct-write.js';
 import { STRING_WRITE_MAX } from './options.js';

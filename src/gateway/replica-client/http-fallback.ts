@@ -4,7 +4,7 @@
 // request than the pooled client (docs/benchmarks.md, "Proxy hop experiment"), hence only a fallback.
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { replyError } from '../json-reply.js';
+import { replyError } from '../../http/json-reply.js';
 import { type BodyWatcher, refuseBody, tooLarge } from './request-body.js';
 import { HOP_BY_HOP } from './request-head.js';
 

@@ -5,8 +5,8 @@
 // client reads them.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { replyError } from '../json-reply.js';
-import { lingerBeforeClose } from '../lingering-close.js';
+import { replyError } from '../../http/json-reply.js';
+import { lingerBeforeClose } from '../../http/lingering-close.js';
 
 /** The largest body `req` may send: maxBinaryBodyBytes for binary-extension requests, else maxBodyBytes. */
 export function bodyLimit(req: IncomingMessage, maxBodyBytes: number, maxBinaryBodyBytes: number): number {
