@@ -101,6 +101,8 @@ export interface ServeConfig {
   auth: boolean;
   /** Listening beyond loopback with auth off (`--insecure-allow-anonymous`): serve prints a warning line. */
   anonymousOnNetwork: boolean;
+  /** `--oidc-issuer` and friends (docs/auth.md, "OIDC"); undefined: API tokens only. */
+  oidc?: { issuer: string; audience: string; groupsClaim?: string; usernameClaim?: string };
 }
 
 export const SERVE_DEFAULTS = {
@@ -234,6 +236,18 @@ export const SERVE_FLAGS = {
     default: false,
     help: 'serve a non-loopback address without auth (anyone who reaches the port can\nchange and call everything); prints a warning',
   },
+  'oidc-issuer': {
+    type: 'string',
+    arg: 'URL',
+    help: 'also accept JWTs from this OpenID Connect issuer (Dex, Keycloak, a Kubernetes\nservice-account issuer); roles from RoleBindings (docs/auth.md)',
+  },
+  'oidc-audience': {
+    type: 'string',
+    arg: 'AUD',
+    help: "the audience (aud) the issuer's tokens must name (with --oidc-issuer)",
+  },
+  'oidc-groups-claim': { type: 'string', arg: 'CLAIM', help: "the claim listing the caller's groups (default groups)" },
+  'oidc-username-claim': { type: 'string', arg: 'CLAIM', help: 'the claim naming the caller (default sub)' },
   help: { type: 'boolean', short: 'h', default: false, help: 'this help' },
 } as const;
 
@@ -358,6 +372,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
   if (authAsked && anonymous) problems.push('--auth and --insecure-allow-anonymous: give one');
   // Open on a network address only when asked in so many words (docs/auth.md, "The switch").
   const auth = authAsked || (!isLoopbackHost(host) && !anonymous);
+  const oidc = oidcConfig(values, problems);
   if (problems.length) throw new InferdError('INVALID_CONFIG', problems.join('; '));
   const replicaEnv: Record<string, string> = {};
   for (const key of RUNTIME_ENV_KEYS) {
@@ -413,7 +428,32 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     allowedOrigins,
     auth,
     anonymousOnNetwork: !auth && !isLoopbackHost(host),
+    oidc,
   });
+}
+
+function oidcConfig(values: Record<string, unknown>, problems: string[]): ServeConfig['oidc'] {
+  const issuer = values['oidc-issuer'] as string | undefined;
+  const audience = values['oidc-audience'] as string | undefined;
+  const groupsClaim = values['oidc-groups-claim'] as string | undefined;
+  const usernameClaim = values['oidc-username-claim'] as string | undefined;
+  if (issuer === undefined) {
+    if (audience !== undefined || groupsClaim !== undefined || usernameClaim !== undefined)
+      problems.push('--oidc-audience, --oidc-groups-claim and --oidc-username-claim need --oidc-issuer URL');
+    return undefined;
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(issuer);
+  } catch {}
+  if (
+    !url ||
+    (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname.replace(/^\[|\]$/g, ''))))
+  ) {
+    problems.push(`--oidc-issuer: expected an https:// URL (http:// only on loopback), got '${issuer}'`);
+  }
+  if (!audience) problems.push('--oidc-issuer needs --oidc-audience AUD (the client id its tokens are issued for)');
+  return { issuer, audience: audience ?? '', groupsClaim, usernameClaim };
 }
 
 /** `127.0.0.1`, `127.x.y.z`, `::1`, `localhost`: addresses only this machine reaches. */

@@ -102,6 +102,16 @@ export const KINDS: readonly KindInfo[] = [
     namespaced: true,
     hasStatus: false,
   },
+  // OIDC identities' namespace roles (src/auth/role-bindings.ts, docs/auth.md).
+  {
+    kind: 'RoleBinding',
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    plural: 'rolebindings',
+    singular: 'rolebinding',
+    shortNames: [],
+    namespaced: true,
+    hasStatus: false,
+  },
 ];
 
 export function kindByName(kind: string): KindInfo | undefined {

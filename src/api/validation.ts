@@ -3,6 +3,7 @@
 import { validateEvent, validateNamespace, validateSecret, validateServiceAccount } from './core.validation.js';
 import { validateInferenceService } from './inference-service.validation.js';
 import { validateObjectMeta } from './object-meta.validation.js';
+import { validateRoleBinding } from './role-binding.validation.js';
 import { validateServingRuntime } from './serving-runtime.validation.js';
 import { type InferenceService, kindByName, type Problem, type Resource, type ServingRuntime } from './types.js';
 
@@ -29,6 +30,8 @@ export function validateResource(obj: Resource, ctx: ValidationContext): Problem
       return validateNamespace(obj);
     case 'Event':
       return validateEvent(obj);
+    case 'RoleBinding':
+      return [...validateObjectMeta(obj.metadata, kindByName('RoleBinding')!), ...validateRoleBinding(obj)];
     default: {
       const kind = kindByName(obj.kind);
       return kind ? validateObjectMeta(obj.metadata, kind) : [{ path: 'kind', message: `unknown kind ${obj.kind}` }];

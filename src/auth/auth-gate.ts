@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import { type Refusal, refuseControl } from './answers.js';
 import { classifyControlRequest } from './control-request.js';
 import type { FailureLimiter } from './failure-limiter.js';
-import type { Identity, Verifier } from './identity.js';
+import type { Identity, Preparer, Verifier } from './identity.js';
 import { authorize, describeAction } from './roles.js';
 import { serviceRequiresAuth } from './service-policy.js';
 
@@ -21,6 +21,8 @@ export interface AuthGateOptions {
   /** `inferd serve --auth` (or a non-loopback address): every route but health needs a valid identity. */
   required: boolean;
   verifiers: readonly Verifier[];
+  /** Asynchronous verification (OIDC) the transport awaits through `prepare` before asking the gate. */
+  preparers?: readonly Preparer[];
   /** Per-service annotations; none: the server's switch decides for every service. */
   policies?: PolicySource;
   limiter?: FailureLimiter;
@@ -35,6 +37,8 @@ const NO_TOKEN = 'authentication required: send Authorization: Bearer <token> (c
 
 /** What the gateway asks about a model route (REST or gRPC). */
 export interface ModelGate {
+  /** A promise to await before `check`/`visible` when the credential needs asynchronous verification. */
+  prepare?(authorization: string | undefined): Promise<void> | undefined;
   /** undefined: the caller may call ns/name; else why not. */
   check(
     authorization: string | undefined,
@@ -57,6 +61,19 @@ export class AuthGate implements ModelGate {
   constructor(opts: AuthGateOptions) {
     this.required = opts.required;
     this.#opts = opts;
+  }
+
+  prepare(authorization: string | undefined): Promise<void> | undefined {
+    const preparers = this.#opts.preparers;
+    if (authorization === undefined || !preparers || preparers.length === 0) return undefined;
+    const m = BEARER.exec(authorization);
+    if (!m) return undefined;
+    for (const p of preparers) {
+      const wait = p(m[1]!);
+      // Never rejects into the transport: a failure is cached as the verifier's answer.
+      if (wait) return wait.catch(() => undefined);
+    }
+    return undefined;
   }
 
   /** Who sent `authorization`: anonymous without one; a refusal for a bad one (counted per address). */

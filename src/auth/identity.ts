@@ -24,3 +24,6 @@ export interface Identity {
 export type Verifier = (bearer: string) => VerifyResult | undefined;
 
 export type VerifyResult = { identity: Identity } | { invalid: string };
+
+/** Verifiers whose check is asynchronous (OIDC) verify here first; undefined when there is nothing to await. */
+export type Preparer = (bearer: string) => Promise<void> | undefined;

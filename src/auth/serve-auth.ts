@@ -8,6 +8,8 @@ import type { Store } from '../store/store.js';
 import { AuthGate } from './auth-gate.js';
 import { FailureLimiter } from './failure-limiter.js';
 import type { Verifier } from './identity.js';
+import { OidcVerifier } from './oidc.js';
+import { RoleBindings } from './role-bindings.js';
 import { ServicePolicies } from './service-policy.js';
 import { TokenStore } from './token-store.js';
 import { tokenVerifier } from './token-verifier.js';
@@ -19,16 +21,31 @@ export interface ServeAuthOptions {
   store: Store;
   access: AccessPolicy;
   log: Logger;
-  /** More verifiers after API tokens (OIDC, later). */
+  /** More verifiers after API tokens. */
   verifiers?: readonly Verifier[];
+  /** `--oidc-issuer` and friends: JWTs from that issuer, roles from RoleBindings. */
+  oidc?: OidcConfig;
+}
+
+export interface OidcConfig {
+  issuer: string;
+  audience: string;
+  groupsClaim?: string;
+  usernameClaim?: string;
 }
 
 export function createServeAuth(opts: ServeAuthOptions) {
   const tokens = TokenStore.open(opts.stateDir);
   const policies = new ServicePolicies(opts.store);
+  const bindings = opts.oidc ? new RoleBindings(opts.store) : undefined;
+  const oidc =
+    opts.oidc && bindings
+      ? new OidcVerifier({ ...opts.oidc, bindings, log: opts.log.child({ verifier: 'oidc' }) })
+      : undefined;
   const gate = new AuthGate({
     required: opts.required,
-    verifiers: [tokenVerifier(tokens), ...(opts.verifiers ?? [])],
+    verifiers: [tokenVerifier(tokens), ...(oidc ? [oidc.verifier()] : []), ...(opts.verifiers ?? [])],
+    preparers: oidc ? [(bearer) => oidc.prepare(bearer)] : [],
     policies,
     limiter: new FailureLimiter(),
     log: opts.log,
@@ -44,6 +61,7 @@ export function createServeAuth(opts: ServeAuthOptions) {
     controlPlane: [gate.controlHandler(), createTokensApi({ tokens, access: opts.access, log: opts.log })],
     close() {
       policies.close();
+      bindings?.close();
       tokens.close();
     },
   };

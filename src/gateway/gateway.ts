@@ -96,6 +96,12 @@ export function createGateway(opts: GatewayOptions): {
   opts.endpoints.on('change', onEndpointChange);
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    // An OIDC JWT is verified asynchronously first (the gate itself is synchronous); the body waits unread.
+    const wait = auth?.prepare?.(req.headers.authorization);
+    if (wait) void wait.then(() => serveRequest(req, res));
+    else serveRequest(req, res);
+  };
+  const serveRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
     const first = url.charCodeAt(1);
     // Control plane paths start with /api, /apis, /version, /healthz, /readyz, /openapi (cheap first-char check first).

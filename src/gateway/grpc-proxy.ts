@@ -127,12 +127,18 @@ export class GrpcProxy {
         return;
       }
       stream.on('error', () => stream.destroy());
-      try {
-        this.#route(stream, headers);
-      } catch (err) {
-        opts.log.error('grpc gateway error', { error: err instanceof Error ? err.message : String(err) });
-        respondStatus(stream, GRPC_STATUS.INTERNAL, 'internal gateway error');
-      }
+      const route = () => {
+        try {
+          this.#route(stream, headers);
+        } catch (err) {
+          opts.log.error('grpc gateway error', { error: err instanceof Error ? err.message : String(err) });
+          respondStatus(stream, GRPC_STATUS.INTERNAL, 'internal gateway error');
+        }
+      };
+      // An OIDC JWT in the metadata is verified asynchronously first (the gate itself is synchronous).
+      const wait = opts.auth?.prepare?.(authOf(headers));
+      if (wait) void wait.then(() => (stream.destroyed ? undefined : route()));
+      else route();
     });
   }
 

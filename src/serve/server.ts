@@ -131,6 +131,7 @@ export async function startServer(
   const auth = createServeAuth({
     stateDir: config.stateDir,
     required: config.auth,
+    oidc: config.oidc,
     store,
     access,
     log: log.child({ component: 'auth' }),
