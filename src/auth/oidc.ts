@@ -71,14 +71,15 @@ export class OidcVerifier {
   #discoveryError = '';
 
   constructor(opts: OidcOptions) {
+    // `??`, not a spread: an option given as undefined (a flag left out) keeps its default.
     this.#o = {
-      groupsClaim: 'groups',
-      usernameClaim: 'sub',
-      clockSkewS: 60,
-      fetchTimeoutMs: 5000,
-      refetchCooldownMs: 30_000,
-      now: Date.now,
       ...opts,
+      groupsClaim: opts.groupsClaim ?? 'groups',
+      usernameClaim: opts.usernameClaim ?? 'sub',
+      clockSkewS: opts.clockSkewS ?? 60,
+      fetchTimeoutMs: opts.fetchTimeoutMs ?? 5000,
+      refetchCooldownMs: opts.refetchCooldownMs ?? 30_000,
+      now: opts.now ?? Date.now,
       issuer: opts.issuer.replace(/\/+$/, ''),
     };
   }
