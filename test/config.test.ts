@@ -114,3 +114,19 @@ test('isLoopbackHost', () => {
   for (const h of ['127.0.0.1', '127.9.8.7', 'localhost', '::1', '[::1]']) assert.equal(isLoopbackHost(h), true, h);
   for (const h of ['0.0.0.0', '::', '10.0.0.1', 'example.com']) assert.equal(isLoopbackHost(h), false, h);
 });
+
+test('--oidc-issuer needs --oidc-audience and an https URL (http only on loopback); claims default to sub/groups', () => {
+  const cfg = (args: string[]) => loadServeConfig(['--state', '/tmp/inferd-config-test', ...args], {});
+  assert.equal(cfg([]).oidc, undefined);
+  assert.deepEqual(cfg(['--oidc-issuer', 'https://dex.example.com/dex', '--oidc-audience', 'inferd']).oidc, {
+    issuer: 'https://dex.example.com/dex',
+    audience: 'inferd',
+    groupsClaim: undefined,
+    usernameClaim: undefined,
+  });
+  const local = cfg(['--oidc-issuer', 'http://127.0.0.1:5556', '--oidc-audience', 'a', '--oidc-groups-claim', 'roles']);
+  assert.equal(local.oidc?.groupsClaim, 'roles');
+  assert.throws(() => cfg(['--oidc-issuer', 'https://dex.example.com']), /--oidc-audience/);
+  assert.throws(() => cfg(['--oidc-issuer', 'http://dex.example.com', '--oidc-audience', 'a']), /https:\/\//);
+  assert.throws(() => cfg(['--oidc-audience', 'a']), /need --oidc-issuer/);
+});
