@@ -200,6 +200,10 @@ const BODIES: Record<string, Record<string, Schema>> = {
     automountServiceAccountToken: bool,
   },
   Namespace: { spec: obj({ finalizers: arr(str()) }), status: obj({ phase: str(), conditions: arr(free) }) },
+  RoleBinding: {
+    roleRef: obj({ apiGroup: str(), kind: str(), name: str() }),
+    subjects: arr(obj({ apiGroup: str(), kind: str(), name: str(), namespace: str() })),
+  },
   Event: {
     involvedObject: free,
     reason: str(),

@@ -10,6 +10,7 @@ test('/openapi/v3 lists every served group-version with a hashed serverRelativeU
   const root = openApiV3Root('0.1.0') as Doc;
   assert.deepEqual(Object.keys(root.paths).sort(), [
     'api/v1',
+    'apis/rbac.authorization.k8s.io/v1',
     'apis/serving.kserve.io/v1alpha1',
     'apis/serving.kserve.io/v1beta1',
   ]);
