@@ -9,12 +9,13 @@ import { KINDS, type KindInfo, kindByName } from './types.js';
 /** Kinds from the seeds' world that inferd replaces with something built in; named so the error can say why. */
 const REPLACED_KINDS: Record<string, string> = {
   AuthorizationPolicy:
-    'inferd has no Istio mesh to attach it to, and no authentication yet: keep it on 127.0.0.1 (the default)',
+    'inferd has no Istio mesh to attach it to: use inferd serve --auth with API tokens or OIDC and RoleBindings (docs/auth.md)',
   RequestAuthentication:
-    'inferd has no Istio mesh to attach it to, and no authentication yet: keep it on 127.0.0.1 (the default)',
+    'inferd has no Istio mesh to attach it to: give inferd serve --oidc-issuer and --oidc-audience (docs/auth.md)',
   VirtualService: "inferd's gateway routes by Host and path itself; no Istio VirtualService is needed",
   Gateway: "inferd's gateway is built in; no Istio Gateway is needed",
-  DestinationRule: "inferd's gateway splits traffic itself (canaryTrafficPercent); no DestinationRule is needed",
+  DestinationRule:
+    "inferd's gateway routes to revisions itself (canaryTrafficPercent splitting is not built yet); no DestinationRule is needed",
   InferenceGraph: 'InferenceGraph is not served yet',
   TrainedModel: 'TrainedModel (multi-model serving) is not served',
 };

@@ -34,7 +34,7 @@ describe('checkKind', () => {
     throwsAt(
       () => checkKind({ apiVersion: 'security.istio.io/v1beta1', kind: 'AuthorizationPolicy' }),
       'kind',
-      /no Istio mesh.*no authentication yet/,
+      /no Istio mesh.*docs\/auth\.md/,
     );
   });
 
