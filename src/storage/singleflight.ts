@@ -1,5 +1,8 @@
 // Concurrent calls for one key share one download. The shared download is cancelled only when every caller
-// waiting on it has aborted; a caller that aborts alone gets its own rejection right away.
+// waiting on it has aborted; a caller that aborts alone gets its own rejection right away. A caller already
+// aborted never starts or joins a flight (a flight nobody waits on would reject unobserved and end the process),
+// and a cancelled flight is forgotten at once, so a later caller starts afresh instead of inheriting the
+// cancellation.
 
 import { abortReason } from './http-client.js';
 
@@ -14,14 +17,15 @@ export class SingleFlight<T> {
 
   /** Runs `work` once per key at a time; other callers with the same key join the running one. */
   run(key: string, signal: AbortSignal | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     let flight = this.#flights.get(key);
     if (!flight) {
       const controller = new AbortController();
       const promise = work(controller.signal).finally(() => {
         if (this.#flights.get(key) === flight) this.#flights.delete(key);
       });
-      // Each waiter gets its own promise; the shared one may fail with no waiter left (a caller whose signal was
-      // already aborted leaves at once), and an unhandled rejection would end the process.
+      // Every waiter observes the shared promise through its own; this guard only keeps a failure after the last
+      // waiter left (it was told at once) from surfacing as an unhandled rejection, which ends the process.
       promise.catch(() => {});
       flight = { promise, controller, waiters: 0 };
       this.#flights.set(key, flight);
@@ -29,13 +33,9 @@ export class SingleFlight<T> {
     const f = flight;
     f.waiters++;
     if (!signal) return f.promise;
-    if (signal.aborted) {
-      this.#leave(f, signal);
-      return Promise.reject(abortReason(signal));
-    }
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => {
-        this.#leave(f, signal);
+        this.#leave(key, f, signal);
         reject(abortReason(signal));
       };
       signal.addEventListener('abort', onAbort, { once: true });
@@ -57,8 +57,11 @@ export class SingleFlight<T> {
     return this.#flights.size;
   }
 
-  #leave(f: Flight<T>, signal: AbortSignal): void {
+  #leave(key: string, f: Flight<T>, signal: AbortSignal): void {
     f.waiters--;
-    if (f.waiters <= 0) f.controller.abort(signal.reason);
+    if (f.waiters > 0) return;
+    // cancelled: a caller arriving while it winds down must not join it and inherit the cancellation
+    if (this.#flights.get(key) === f) this.#flights.delete(key);
+    f.controller.abort(signal.reason);
   }
 }
