@@ -1,7 +1,7 @@
 // inferd's Kubernetes-style control API: the paths kubectl would use for KServe's kinds and the core kinds
 // inferd stores, served from the store, mountable beside the gateway on one port. `handle` answers false
-// for paths it does not own, so the caller can try its other handlers. Nothing authenticates callers yet (the
-// CLI's --token is sent but not checked): anyone who can reach the port can read and write, Secrets included.
+// for paths it does not own, so the caller can try its other handlers. Who may call it is decided before it
+// (src/auth, with `inferd serve --auth`); without auth anyone who reaches the port can read and write.
 
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -3,7 +3,7 @@
 // loopback name or address, an address it listens on, or a name given with --allowed-hosts) and `Origin`,
 // when a browser sends one, must be the same origin or one given with --allowed-origins. Bodies must be
 // JSON/YAML (the CORS "simple" types text/plain, form and multipart need no preflight). docs/security.md.
-// Not authentication (issue 13): anyone who can reach the port without a browser is still trusted.
+// Not authentication (that is src/auth, `--auth`): without it, anyone who reaches the port without a browser is trusted.
 
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
