@@ -83,8 +83,11 @@ export function configPath(env: Record<string, string | undefined>): string {
   return env.INFERD_CONFIG || join(env.HOME || homedir(), '.inferd', 'config');
 }
 
-/** Reads the config file; undefined when there is none. Throws INVALID_CONFIG when it can't be read. */
-export function readConfigFile(path: string): ClientConfigFile | undefined {
+/**
+ * The YAML document in `path`; undefined when there is no such file. INVALID_CONFIG when it cannot be read or
+ * parsed (`what`, e.g. " as a kubeconfig", is added to the parse message).
+ */
+export function readYamlFile(path: string, what = ''): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -93,11 +96,17 @@ export function readConfigFile(path: string): ClientConfigFile | undefined {
     throw new InferdError('INVALID_CONFIG', `cannot read ${path}: ${messageOf(err)}`);
   }
   try {
-    const doc = parseYaml(text) as unknown;
-    return doc && typeof doc === 'object' ? (doc as ClientConfigFile) : {};
+    return parseYaml(text) as unknown;
   } catch (err) {
-    throw new InferdError('INVALID_CONFIG', `cannot parse ${path}: ${messageOf(err)}`);
+    throw new InferdError('INVALID_CONFIG', `cannot parse ${path}${what}: ${messageOf(err)}`);
   }
+}
+
+/** Reads the config file; undefined when there is none. Throws INVALID_CONFIG when it can't be read. */
+export function readConfigFile(path: string): ClientConfigFile | undefined {
+  const doc = readYamlFile(path);
+  if (doc === undefined) return undefined;
+  return doc && typeof doc === 'object' ? (doc as ClientConfigFile) : {};
 }
 
 /** Resolves server, token and namespace from flags, env and the config file, in that order. */

@@ -1,13 +1,13 @@
 // `inferd describe TYPE NAME...`: reads each object and the events about it (the events API filtered by
 // involvedObject, on the server when it can and always again here) and prints printers/describe.ts's text.
 
+import { eventTime } from '../../api/printing.js';
 import type { KindInfo } from '../../api/types.js';
 import { kindByName } from '../../api/types.js';
 import { isNotFound, StatusError } from '../api-status.js';
 import { type CommandContext, runCommand } from '../command.js';
 import { boolFlag, type FlagSpecs } from '../flags.js';
 import type { CliIo } from '../io.js';
-import { eventTime } from '../printers/columns.js';
 import { describeObject } from '../printers/describe.js';
 import { getObject, listObjects, type Obj } from '../resource-fetch.js';
 import { notFoundMessage, parseTargets } from '../resource-ref.js';

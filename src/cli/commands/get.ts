@@ -1,11 +1,12 @@
 // `inferd get TYPE [NAME...]`: kubectl's get — tables per kind (columns.ts), -o yaml|json|name|jsonpath,
 // -A across namespaces, -l selectors, and -w to keep printing rows as the objects change.
 
+import { eventTime } from '../../api/printing.js';
 import { isNotFound } from '../api-status.js';
 import { type CommandContext, runCommand } from '../command.js';
 import { boolFlag, type FlagSpecs, stringFlag } from '../flags.js';
 import type { CliIo } from '../io.js';
-import { eventTime, tableRows } from '../printers/columns.js';
+import { tableRows } from '../printers/columns.js';
 import { formatStructured, type OutputFormat, parseOutput } from '../printers/output.js';
 import { formatTable } from '../printers/table.js';
 import { getObject, listNamespace, listObjects, type Obj } from '../resource-fetch.js';

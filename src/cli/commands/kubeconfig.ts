@@ -2,10 +2,10 @@
 // client settings name (--server, INFERD_SERVER, ~/.inferd/config), or merges it into FILE and makes it
 // current, so `kubectl` and KServe's SDK talk to inferd with no other setup.
 
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parse as parseYaml, stringify } from 'yaml';
-import { InferdError, messageOf } from '../../errors.js';
+import { stringify } from 'yaml';
+import { readYamlFile } from '../client-config.js';
 import { type CommandContext, runCommand } from '../command.js';
 import { type FlagSpecs, stringFlag } from '../flags.js';
 import type { CliIo } from '../io.js';
@@ -17,18 +17,7 @@ export const KUBECONFIG_FLAGS = {
 } as const satisfies FlagSpecs;
 
 function readExisting(path: string): Partial<Kubeconfig> | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new InferdError('INVALID_CONFIG', `cannot read ${path}: ${messageOf(err)}`);
-  }
-  try {
-    return (parseYaml(text) as Partial<Kubeconfig> | null) ?? undefined;
-  } catch (err) {
-    throw new InferdError('INVALID_CONFIG', `cannot parse ${path} as a kubeconfig: ${messageOf(err)}`);
-  }
+  return (readYamlFile(path, ' as a kubeconfig') as Partial<Kubeconfig> | null | undefined) ?? undefined;
 }
 
 async function kubeconfig(ctx: CommandContext): Promise<number> {

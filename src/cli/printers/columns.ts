@@ -6,8 +6,6 @@ import { ageOf } from '../../api/age.js';
 import { eventTime, latestTarget, previousTarget } from '../../api/printing.js';
 import type { InferenceServiceStatus, KindInfo } from '../../api/types.js';
 
-export { eventTime, latestTarget, previousTarget };
-
 type Obj = Record<string, unknown> & { metadata?: { name?: string; namespace?: string; creationTimestamp?: string } };
 
 export interface Column {

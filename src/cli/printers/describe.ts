@@ -3,8 +3,8 @@
 // never its values), then the object's events.
 
 import { ageOf } from '../../api/age.js';
+import { eventTime } from '../../api/printing.js';
 import type { InferenceServiceStatus } from '../../api/types.js';
-import { eventTime } from './columns.js';
 import { describeInferenceServiceStatus } from './describe-isvc.js';
 import { DescribeWriter } from './describe-writer.js';
 import { toYaml } from './yaml.js';
