@@ -267,70 +267,58 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
     problems.push(`--log-level: expected debug|info|warn|error, got '${logLevel}'`);
   }
-  const maxBodyText = values['max-body-bytes'] ?? env.INFERD_MAX_BODY_BYTES;
-  const maxBodyBytes = maxBodyText === undefined ? SERVE_DEFAULTS.maxBodyBytes : parseByteSize(maxBodyText);
-  if (maxBodyBytes === undefined || maxBodyBytes <= 0) {
-    problems.push(`--max-body-bytes: expected a positive size like 16Mi, 100M or 1000000, got '${maxBodyText}'`);
-  }
-  const bodyTimeoutText = values['body-timeout'] ?? env.INFERD_BODY_TIMEOUT;
-  let bodyTimeoutMs: number = SERVE_DEFAULTS.bodyTimeoutMs;
-  if (bodyTimeoutText !== undefined) {
-    try {
-      bodyTimeoutMs = parseDurationMs(bodyTimeoutText);
-    } catch {
-      bodyTimeoutMs = Number.NaN;
-    }
-    if (!(bodyTimeoutMs >= 1)) {
-      problems.push(`--body-timeout: expected a positive duration like 10s or 1m, got '${bodyTimeoutText}'`);
-    }
-  }
-  const storageMaxBytes = parseByteSize(
-    values['storage-max-bytes'] ?? env.INFERD_STORAGE_MAX_BYTES ?? String(SERVE_DEFAULTS.storageMaxBytes),
+  const maxBodyBytes = sizeFlag(
+    'max-body-bytes',
+    values['max-body-bytes'] ?? env.INFERD_MAX_BODY_BYTES,
+    SERVE_DEFAULTS.maxBodyBytes,
+    '16Mi, 100M or 1000000',
+    problems,
   );
-  if (storageMaxBytes === undefined || storageMaxBytes <= 0) {
-    problems.push(
-      `--storage-max-bytes: expected a positive size like 500Mi, 64Gi or 1000000, got '${values['storage-max-bytes'] ?? env.INFERD_STORAGE_MAX_BYTES}'`,
-    );
-  }
-  const storageTimeoutText = values['storage-timeout'] ?? env.INFERD_STORAGE_TIMEOUT;
-  let storageTimeoutMs: number = SERVE_DEFAULTS.storageTimeoutMs;
-  if (storageTimeoutText !== undefined) {
-    try {
-      storageTimeoutMs = parseDurationMs(storageTimeoutText);
-    } catch {
-      storageTimeoutMs = Number.NaN;
-    }
-    if (!(storageTimeoutMs >= 1)) {
-      problems.push(`--storage-timeout: expected a positive duration like 90s, 30m or 1h, got '${storageTimeoutText}'`);
-    }
-  }
+  const bodyTimeoutMs = durationFlag(
+    'body-timeout',
+    values['body-timeout'] ?? env.INFERD_BODY_TIMEOUT,
+    SERVE_DEFAULTS.bodyTimeoutMs,
+    '10s or 1m',
+    problems,
+  );
+  const storageMaxBytes = sizeFlag(
+    'storage-max-bytes',
+    values['storage-max-bytes'] ?? env.INFERD_STORAGE_MAX_BYTES,
+    SERVE_DEFAULTS.storageMaxBytes,
+    '500Mi, 64Gi or 1000000',
+    problems,
+  );
+  const storageTimeoutMs = durationFlag(
+    'storage-timeout',
+    values['storage-timeout'] ?? env.INFERD_STORAGE_TIMEOUT,
+    SERVE_DEFAULTS.storageTimeoutMs,
+    '90s, 30m or 1h',
+    problems,
+  );
   const ratioText = values['storage-max-ratio'] ?? env.INFERD_STORAGE_MAX_RATIO;
   const storageMaxRatio = Number(ratioText ?? SERVE_DEFAULTS.storageMaxRatio);
   const ratioBlank = ratioText !== undefined && ratioText.trim() === '';
   if (ratioBlank || !Number.isFinite(storageMaxRatio) || storageMaxRatio < 0) {
     problems.push(`--storage-max-ratio: expected a number >= 0 (0: no cap), got '${ratioText}'`);
   }
-  const cacheText = values['cache-max-bytes'] ?? env.INFERD_CACHE_MAX_BYTES;
-  const cacheMaxBytes = parseByteSize(cacheText ?? String(SERVE_DEFAULTS.cacheMaxBytes));
-  if (cacheMaxBytes === undefined || cacheMaxBytes <= 0) {
-    problems.push(`--cache-max-bytes: expected a positive size like 500Mi, 16Gi or 1000000, got '${cacheText}'`);
-  }
+  const cacheMaxBytes = sizeFlag(
+    'cache-max-bytes',
+    values['cache-max-bytes'] ?? env.INFERD_CACHE_MAX_BYTES,
+    SERVE_DEFAULTS.cacheMaxBytes,
+    '500Mi, 16Gi or 1000000',
+    problems,
+  );
   const allowInternalEnv = env.INFERD_STORAGE_ALLOW_INTERNAL;
   if (allowInternalEnv !== undefined && !['0', '1', 'true', 'false', ''].includes(allowInternalEnv)) {
     problems.push(`INFERD_STORAGE_ALLOW_INTERNAL: expected 1 or 0, got '${allowInternalEnv}'`);
   }
-  const loadTimeoutText = values['load-timeout'] ?? env.INFERD_LOAD_TIMEOUT;
-  let loadTimeoutMs: number = SERVE_DEFAULTS.loadTimeoutMs;
-  if (loadTimeoutText !== undefined) {
-    try {
-      loadTimeoutMs = parseDurationMs(loadTimeoutText);
-    } catch {
-      loadTimeoutMs = Number.NaN;
-    }
-    if (!(loadTimeoutMs >= 1)) {
-      problems.push(`--load-timeout: expected a positive duration like 30s, 5m or 1h, got '${loadTimeoutText}'`);
-    }
-  }
+  const loadTimeoutMs = durationFlag(
+    'load-timeout',
+    values['load-timeout'] ?? env.INFERD_LOAD_TIMEOUT,
+    SERVE_DEFAULTS.loadTimeoutMs,
+    '30s, 5m or 1h',
+    problems,
+  );
   const standbyText = values['standby-replicas'] ?? env.INFERD_STANDBY_REPLICAS;
   const standbyReplicas = Number(standbyText ?? SERVE_DEFAULTS.standbyReplicas);
   if (!Number.isInteger(standbyReplicas) || standbyReplicas < 0 || standbyReplicas > 8) {
@@ -405,7 +393,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     demo: values.demo === true,
     pvcRoot: resolve(values['pvc-root'] ?? join(stateDir, 'pvc')),
     pvcRoots,
-    maxBodyBytes: maxBodyBytes ?? SERVE_DEFAULTS.maxBodyBytes,
+    maxBodyBytes,
     bodyTimeoutMs: Math.round(bodyTimeoutMs),
     allowRepositoryApi: values['allow-repository-api'] === true,
     holdTimeoutMs: SERVE_DEFAULTS.holdTimeoutMs,
@@ -415,10 +403,10 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     replicaEnv,
     processEnv: inheritedEnv(env),
     storageEnv,
-    storageMaxBytes: storageMaxBytes ?? SERVE_DEFAULTS.storageMaxBytes,
+    storageMaxBytes,
     storageTimeoutMs: Math.round(storageTimeoutMs),
     storageMaxRatio,
-    cacheMaxBytes: cacheMaxBytes ?? SERVE_DEFAULTS.cacheMaxBytes,
+    cacheMaxBytes,
     storageAllowInternal:
       values['storage-allow-internal'] === true || allowInternalEnv === '1' || allowInternalEnv === 'true',
     loadTimeoutMs: Math.round(loadTimeoutMs),
@@ -474,6 +462,41 @@ const SIZE_UNITS: Record<string, number> = {
   Gi: 1024 ** 3,
   Ti: 1024 ** 4,
 };
+
+/** A positive size flag (its text from the flag or its env var), `fallback` when neither is set; a problem otherwise. */
+function sizeFlag(
+  flag: string,
+  text: string | undefined,
+  fallback: number,
+  examples: string,
+  problems: string[],
+): number {
+  const bytes = text === undefined ? fallback : parseByteSize(text);
+  if (bytes === undefined || bytes <= 0) {
+    problems.push(`--${flag}: expected a positive size like ${examples}, got '${text}'`);
+    return fallback;
+  }
+  return bytes;
+}
+
+/** A positive duration flag in ms, `fallback` when neither the flag nor its env var is set; a problem otherwise. */
+function durationFlag(
+  flag: string,
+  text: string | undefined,
+  fallback: number,
+  examples: string,
+  problems: string[],
+): number {
+  if (text === undefined) return fallback;
+  let ms: number;
+  try {
+    ms = parseDurationMs(text);
+  } catch {
+    ms = Number.NaN;
+  }
+  if (!(ms >= 1)) problems.push(`--${flag}: expected a positive duration like ${examples}, got '${text}'`);
+  return ms;
+}
 
 /** A byte count in Kubernetes quantity form (`500Mi`, `64Gi`, `10G`, `1000000`); undefined when it is not one. */
 export function parseByteSize(text: string): number | undefined {
