@@ -43,6 +43,7 @@ const ep = (namespace: string, state: 'ready' | 'starting' | 'failed'): ServiceE
   namespace,
   name: 'm',
   modelName: 'm',
+  routes: [],
   port: state === 'ready' ? 1000 : undefined,
   revision: undefined,
   starting: state === 'starting',

@@ -9,7 +9,7 @@
 
 import type { InferenceService, InferenceServiceStatus } from '../../api/types.js';
 import { InferdError } from '../../errors.js';
-import type { ServiceEndpoint } from '../../routing/endpoint-table.js';
+import type { RevisionRoute, ServiceEndpoint } from '../../routing/endpoint-table.js';
 import { jsonEqual } from '../../store/deep-equal.js';
 import type { ReplicaView } from '../replicas/replica-manager.js';
 import { type ObservedPredictor, revisionName } from './observed.js';
@@ -183,8 +183,22 @@ function endpointFor(
   const restarting =
     serving !== undefined && o.servingRevision === o.revision && RESTARTING_PHASES.includes(serving.phase);
   const failed = o.phase === 'Failed' && port === undefined && !restarting;
+  const routes: RevisionRoute[] = o.servingRevision
+    ? [
+        {
+          revision: o.servingRevision,
+          key: `${key}/${o.servingRevision}`,
+          percent: 100,
+          latestRevision: o.servingRevision === o.revision,
+          replicas: port !== undefined && serving ? [{ key: serving.key, port, grpcPort: serving.grpcPort }] : [],
+          activating: port === undefined && !failed,
+          containerConcurrency: 0,
+        },
+      ]
+    : [];
   return {
     namespace,
+    routes,
     name: isvc.metadata.name,
     modelName,
     port,
