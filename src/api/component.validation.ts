@@ -2,6 +2,7 @@
 // Validate: validateReplicas, validateContainerConcurrency, validateLogger; the enums of ScaleMetric and
 // LoggerSpec.mode) and the containers of custom components (corev1.Container, the fields inferd reads).
 
+import { validateAutoscalingAnnotations } from './autoscaling.validation.js';
 import {
   isArray,
   isInt,
@@ -15,10 +16,11 @@ import {
   unknownFields,
 } from './checks.js';
 import { envNameProblem } from './env-names.js';
-import { child, describe } from './json-path.js';
+import { child, describe, orList } from './json-path.js';
 import { resourceQuantityProblems } from './limits.js';
 import { nameProblem } from './names.js';
 import { BATCHER_FIELDS, CONTAINER_FIELDS, LOGGER_FIELDS } from './resource-fields.js';
+import { didYouMean } from './suggest.js';
 
 export const SCALE_METRICS = ['cpu', 'memory', 'concurrency', 'rps'] as const;
 export const SCALE_METRIC_TYPES = ['Utilization', 'Value', 'AverageValue'] as const;
@@ -29,22 +31,44 @@ export const DEFAULT_MIN_REPLICAS = 1;
 /** ComponentExtensionSpec fields of `c` (a predictor, transformer or explainer) at `path`. */
 export function validateComponentExtension(c: Record<string, unknown>, path: string, out: Out): void {
   const at = (k: string) => child(path, k);
+  // KServe's own wording (component.go validateReplicas, validateContainerConcurrency), then what to write.
   let min = DEFAULT_MIN_REPLICAS;
-  if (
-    present(c['minReplicas']) &&
-    isInt(c['minReplicas'], at('minReplicas'), out, { min: 0, note: '(0 scales to zero)' })
-  ) {
-    min = c['minReplicas'];
+  const minReplicas = c['minReplicas'];
+  if (present(minReplicas) && isInt(minReplicas, at('minReplicas'), out)) {
+    if (minReplicas < 0) {
+      out.push({
+        path: at('minReplicas'),
+        message: `MinReplicas cannot be less than 0, got ${minReplicas} (0 scales to zero)`,
+      });
+    } else min = minReplicas;
   }
   const max = c['maxReplicas'];
-  if (present(max) && isInt(max, at('maxReplicas'), out, { min: 0, note: '(0 means no limit)' })) {
-    if (max !== 0 && max < min) {
-      out.push({ path: at('maxReplicas'), message: `must be >= minReplicas (${min}) or 0 for no limit, got ${max}` });
+  if (present(max) && isInt(max, at('maxReplicas'), out)) {
+    if (max < 0) {
+      out.push({
+        path: at('maxReplicas'),
+        message: `MaxReplicas cannot be less than 0, got ${max} (0 means no limit)`,
+      });
+    } else if (max !== 0 && max < min) {
+      out.push({
+        path: at('maxReplicas'),
+        message: `MinReplicas cannot be greater than MaxReplicas: minReplicas is ${min}, maxReplicas ${max} (set maxReplicas >= ${min}, or 0 for no limit)`,
+      });
     }
   }
   let metric: string | undefined;
-  if (present(c['scaleMetric']) && isOneOf(c['scaleMetric'], SCALE_METRICS, at('scaleMetric'), out)) {
-    metric = c['scaleMetric'];
+  const scaleMetric = c['scaleMetric'];
+  if (present(scaleMetric)) {
+    if (typeof scaleMetric === 'string' && (SCALE_METRICS as readonly string[]).includes(scaleMetric)) {
+      metric = scaleMetric;
+    } else {
+      // KServe: "[x] is not a supported metric" (inference_service_validation.go validateKPAMetrics).
+      const hint = typeof scaleMetric === 'string' ? didYouMean(scaleMetric, SCALE_METRICS) : '';
+      out.push({
+        path: at('scaleMetric'),
+        message: `[${typeof scaleMetric === 'string' ? scaleMetric : describe(scaleMetric)}] is not a supported metric; must be one of ${orList(SCALE_METRICS.map((m) => JSON.stringify(m)))}${hint}`,
+      });
+    }
   }
   const target = c['scaleTarget'];
   if (present(target) && isInt(target, at('scaleTarget'), out, { min: 1 })) {
@@ -56,8 +80,12 @@ export function validateComponentExtension(c: Record<string, unknown>, path: str
     }
   }
   if (present(c['scaleMetricType'])) isOneOf(c['scaleMetricType'], SCALE_METRIC_TYPES, at('scaleMetricType'), out);
-  if (present(c['containerConcurrency'])) {
-    isInt(c['containerConcurrency'], at('containerConcurrency'), out, { min: 0, note: '(0 means no limit)' });
+  const cc = c['containerConcurrency'];
+  if (present(cc) && isInt(cc, at('containerConcurrency'), out) && cc < 0) {
+    out.push({
+      path: at('containerConcurrency'),
+      message: `Parallelism cannot be less than 0, got ${cc} (containerConcurrency is the most requests one replica serves at once; 0 means no limit)`,
+    });
   }
   if (present(c['timeout'])) isInt(c['timeout'], at('timeout'), out, { min: 1, note: '(seconds)' });
   if (present(c['canaryTrafficPercent'])) {
@@ -66,7 +94,9 @@ export function validateComponentExtension(c: Record<string, unknown>, path: str
   if (present(c['logger'])) validateLogger(c['logger'], at('logger'), out);
   if (present(c['batcher'])) validateBatcher(c['batcher'], at('batcher'), out);
   if (present(c['labels'])) isStringMap(c['labels'], at('labels'), out);
-  if (present(c['annotations'])) isStringMap(c['annotations'], at('annotations'), out);
+  if (present(c['annotations']) && isStringMap(c['annotations'], at('annotations'), out)) {
+    validateAutoscalingAnnotations(c['annotations'], at('annotations'), out);
+  }
   if (present(c['serviceAccountName']) && isString(c['serviceAccountName'], at('serviceAccountName'), out)) {
     const bad = nameProblem(c['serviceAccountName'], 'dns1123Subdomain');
     if (bad) out.push({ path: at('serviceAccountName'), message: bad });

@@ -6,6 +6,7 @@
 // unknown fields (as kubectl's strict field validation), the model formats inferd serves, and KServe's host
 // limit ({name}-predictor-{namespace} must fit one 63-character DNS label; kserve/kserve#4807).
 
+import { validateAutoscalingAnnotations, validateEffectiveScaleBounds } from './autoscaling.validation.js';
 import { isObject, isOneOf, isString, isStringMap, type Out, present, unknownFields } from './checks.js';
 import { validateComponentExtension, validateContainerFields, validateContainers } from './component.validation.js';
 import { DEFAULT_NAMESPACE, modelFromFramework } from './inference-service.defaults.js';
@@ -85,7 +86,7 @@ export function validateInferenceService(isvc: InferenceService, ctx: InferenceS
       message: 'not supported by inferd; use spec.predictor.canaryTrafficPercent for a canary rollout',
     });
   }
-  validatePredictor(spec['predictor'], namespace, ctx, out);
+  validatePredictor(spec['predictor'], namespace, meta['annotations'], ctx, out);
   if (present(spec['transformer'])) validateTransformer(spec['transformer'], 'spec.transformer', out);
   if (present(spec['explainer'])) validateExplainer(spec['explainer'], 'spec.explainer', out);
   return out;
@@ -117,6 +118,7 @@ function checkAnnotations(annotations: unknown, out: Out): void {
       message: `expected a positive duration like 30s, 10m or 1h, got ${JSON.stringify(loadTimeout)}`,
     });
   }
+  validateAutoscalingAnnotations(annotations, 'metadata.annotations', out);
   const cls = annotations[AUTOSCALER_CLASS_ANNOTATION];
   if (typeof cls === 'string' && !(AUTOSCALER_CLASSES as readonly string[]).includes(cls)) {
     out.push({ path: at(AUTOSCALER_CLASS_ANNOTATION), message: `[${cls}] is not a supported autoscaler class type` });
@@ -125,7 +127,13 @@ function checkAnnotations(annotations: unknown, out: Out): void {
 
 // ---- predictor ----
 
-function validatePredictor(p: unknown, namespace: string, ctx: InferenceServiceValidationContext, out: Out): void {
+function validatePredictor(
+  p: unknown,
+  namespace: string,
+  metadataAnnotations: unknown,
+  ctx: InferenceServiceValidationContext,
+  out: Out,
+): void {
   if (!present(p)) {
     out.push({ path: PREDICTOR, message: 'required' });
     return;
@@ -165,6 +173,7 @@ function validatePredictor(p: unknown, namespace: string, ctx: InferenceServiceV
   }
 
   validateComponentExtension(p, PREDICTOR, out);
+  validateEffectiveScaleBounds(metadataAnnotations, p, PREDICTOR, out);
   for (const [field, why] of [
     ['name', "the 'name' field names spec.canary[] predictors, which inferd does not support"],
     ['storageUris', 'not supported by inferd yet; use model.storageUri'],

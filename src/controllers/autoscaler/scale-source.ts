@@ -4,6 +4,7 @@
 // the decider emits 'scale' when its answer changes between passes (load moved, a request arrived for a
 // revision at zero), and the controller reconciles the service again.
 
+import { mergedAutoscalingAnnotations, parseAutoscalingAnnotations } from '../../api/autoscaling-annotations.js';
 import type { InferenceService } from '../../api/types.js';
 
 export type ScaleMetric = 'concurrency' | 'rps' | 'cpu' | 'memory';
@@ -88,19 +89,27 @@ export interface ScaleDefaults {
 
 /**
  * The scale settings of a service's predictor from its spec fields (KServe: minReplicas, maxReplicas,
- * scaleMetric, scaleTarget, containerConcurrency) with Knative's defaults. Admission has validated the spec.
+ * scaleMetric, scaleTarget, containerConcurrency), then the `autoscaling.knative.dev/*` annotations (the
+ * predictor's `annotations` over `metadata.annotations`, as KServe's Union does), then Knative's defaults.
+ * A spec field wins over its annotation, as KServe's createKnativeService overwrites the annotation with it
+ * (min-scale only when minReplicas is set: KServe always overwrites it, with 1 when unset, which makes the
+ * annotation dead; inferd honours it; docs/autoscaling.md). Admission has validated both; a value that is bad
+ * anyway (an old stored object) is ignored for its default.
  */
 export function scaleSettingsOf(
   isvc: InferenceService,
   defaults: ScaleDefaults = { scaleToZeroGraceMs: KNATIVE_DEFAULTS.scaleToZeroGraceMs },
 ): ScaleSettings {
   const p = isvc.spec?.predictor ?? {};
-  const minScale = p.minReplicas ?? 1;
-  const maxScale = p.maxReplicas ?? 0;
-  const metric: ScaleMetric = p.scaleMetric ?? 'concurrency';
+  const a = parseAutoscalingAnnotations(mergedAutoscalingAnnotations(isvc.metadata?.annotations, p.annotations)).values;
+  const minScale = p.minReplicas ?? a.minScale ?? 1;
+  // KServe copies maxReplicas only when it is not 0 (0 = unset = no limit).
+  const maxScale = p.maxReplicas || a.maxScale || 0;
+  const metric: ScaleMetric = p.scaleMetric ?? a.metric ?? (a.class === 'hpa' ? 'cpu' : 'concurrency');
   const containerConcurrency = p.containerConcurrency ?? 0;
   const target =
     p.scaleTarget ??
+    a.target ??
     (metric === 'concurrency'
       ? containerConcurrency > 0
         ? containerConcurrency
@@ -110,18 +119,19 @@ export function scaleSettingsOf(
         : metric === 'cpu'
           ? KNATIVE_DEFAULTS.cpuUtilizationPercent
           : KNATIVE_DEFAULTS.memoryUtilizationPercent);
+  const initial = Math.max(1, minScale, a.initialScale ?? 1);
   return {
     minScale,
     maxScale,
-    initialScale: Math.max(1, minScale),
+    initialScale: maxScale > 0 ? Math.min(initial, Math.max(maxScale, 1)) : initial,
     metric,
     target,
-    targetUtilizationPercent: KNATIVE_DEFAULTS.targetUtilizationPercent,
-    windowMs: KNATIVE_DEFAULTS.windowMs,
-    panicWindowPercent: KNATIVE_DEFAULTS.panicWindowPercent,
-    panicThresholdPercent: KNATIVE_DEFAULTS.panicThresholdPercent,
-    scaleDownDelayMs: 0,
-    scaleToZeroGraceMs: defaults.scaleToZeroGraceMs,
+    targetUtilizationPercent: a.targetUtilizationPercent ?? KNATIVE_DEFAULTS.targetUtilizationPercent,
+    windowMs: a.windowMs ?? KNATIVE_DEFAULTS.windowMs,
+    panicWindowPercent: a.panicWindowPercent ?? KNATIVE_DEFAULTS.panicWindowPercent,
+    panicThresholdPercent: a.panicThresholdPercent ?? KNATIVE_DEFAULTS.panicThresholdPercent,
+    scaleDownDelayMs: a.scaleDownDelayMs ?? 0,
+    scaleToZeroGraceMs: a.scaleToZeroRetentionMs ?? defaults.scaleToZeroGraceMs,
     containerConcurrency,
   };
 }
