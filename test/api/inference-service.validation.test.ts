@@ -268,13 +268,18 @@ describe('validateInferenceService: component extension', () => {
   const pred = (extra: Record<string, unknown>) => isvc({ ...sklearnModel(), ...extra });
 
   test('BAD CALL - minReplicas >= 0, maxReplicas >= minReplicas (0 = no limit)', () => {
-    rejects(pred({ minReplicas: -1 }), 'spec.predictor.minReplicas', /must be >= 0 \(0 scales to zero\), got -1/);
+    // KServe's wording (component.go validateReplicas), then what to write.
+    rejects(
+      pred({ minReplicas: -1 }),
+      'spec.predictor.minReplicas',
+      /^spec\.predictor\.minReplicas: MinReplicas cannot be less than 0, got -1 \(0 scales to zero\)$/,
+    );
     rejects(
       pred({ minReplicas: 3, maxReplicas: 2 }),
       'spec.predictor.maxReplicas',
-      /must be >= minReplicas \(3\) or 0 for no limit, got 2/,
+      /MinReplicas cannot be greater than MaxReplicas: minReplicas is 3, maxReplicas 2 \(set maxReplicas >= 3, or 0 for no limit\)/,
     );
-    rejects(pred({ maxReplicas: -2 }), 'spec.predictor.maxReplicas', />= 0/);
+    rejects(pred({ maxReplicas: -2 }), 'spec.predictor.maxReplicas', /MaxReplicas cannot be less than 0, got -2/);
     rejects(pred({ minReplicas: '1' }), 'spec.predictor.minReplicas', /must be an integer, got a string/);
     rejects(pred({ minReplicas: 1.5 }), 'spec.predictor.minReplicas', /must be an integer/);
     assert.deepEqual(
@@ -297,16 +302,114 @@ describe('validateInferenceService: component extension', () => {
     rejects(
       pred({ scaleMetric: 'qps' }),
       'spec.predictor.scaleMetric',
-      /must be one of "cpu", "memory", "concurrency" or "rps"/,
+      /\[qps\] is not a supported metric; must be one of "cpu", "memory", "concurrency" or "rps"/,
     );
     rejects(pred({ scaleMetric: 'concurency' }), 'spec.predictor.scaleMetric', /did you mean "concurrency"\?/);
     rejects(pred({ scaleTarget: 0 }), 'spec.predictor.scaleTarget', /greater than 0/);
     rejects(pred({ scaleMetric: 'cpu', scaleTarget: 150 }), 'spec.predictor.scaleTarget', /\[1-100\]/);
-    rejects(pred({ containerConcurrency: -1 }), 'spec.predictor.containerConcurrency', /must be >= 0/);
+    rejects(
+      pred({ containerConcurrency: -1 }),
+      'spec.predictor.containerConcurrency',
+      /Parallelism cannot be less than 0, got -1 \(containerConcurrency .* 0 means no limit\)/,
+    );
     rejects(pred({ timeout: 0 }), 'spec.predictor.timeout', /greater than 0 \(seconds\)/);
     assert.deepEqual(
       validateInferenceService(
         pred({ minReplicas: 0, scaleTarget: 5, scaleMetric: 'concurrency', containerConcurrency: 10, timeout: 30 }),
+        { servedFormats: ['sklearn'] },
+      ),
+      [],
+    );
+  });
+
+  test('BAD CALL - autoscaling.knative.dev annotations out of Knative\'s bounds, at their path, saying the range', () => {
+    const ann = (a: Record<string, string>) => withMeta({ annotations: a });
+    const at = (k: string) => `metadata.annotations["autoscaling.knative.dev/${k}"]`;
+    rejects(ann({ 'autoscaling.knative.dev/window': '5s' }), at('window'), /expected 6s <= 5s <= 1h \(the stable window, from 6s to 1h\)/);
+    rejects(ann({ 'autoscaling.knative.dev/window': '2h' }), at('window'), /expected 6s <= 2h <= 1h/);
+    rejects(ann({ 'autoscaling.knative.dev/window': '6500ms' }), at('window'), /at most second precision/);
+    rejects(ann({ 'autoscaling.knative.dev/window': 'soon' }), at('window'), /invalid value: soon; .* like 30s, 2m or 1h/);
+    rejects(
+      ann({ 'autoscaling.knative.dev/panic-window-percentage': '0.5' }),
+      at('panic-window-percentage'),
+      /expected 1 <= 0.5 <= 100/,
+    );
+    rejects(
+      ann({ 'autoscaling.knative.dev/panic-threshold-percentage': '100' }),
+      at('panic-threshold-percentage'),
+      /expected 110 <= 100 <= 1000/,
+    );
+    rejects(ann({ 'autoscaling.knative.dev/target': '0' }), at('target'), /target 0 should be at least 0.01/);
+    rejects(
+      ann({ 'autoscaling.knative.dev/target-utilization-percentage': '101' }),
+      at('target-utilization-percentage'),
+      /expected 1 <= 101 <= 100/,
+    );
+    rejects(ann({ 'autoscaling.knative.dev/metric': 'qps' }), at('metric'), /invalid value: qps; must be one of concurrency, rps, cpu or memory/);
+    rejects(ann({ 'autoscaling.knative.dev/class': 'foo.autoscaling.knative.dev' }), at('class'), /kpa\.autoscaling\.knative\.dev/);
+    rejects(ann({ 'autoscaling.knative.dev/min-scale': '-1' }), at('min-scale'), /expected 0 <= -1 <= 2147483647/);
+    rejects(ann({ 'autoscaling.knative.dev/max-scale': 'many' }), at('max-scale'), /invalid value: many/);
+    rejects(ann({ 'autoscaling.knative.dev/initial-scale': '0' }), at('initial-scale'), /initial-scale=0 is not allowed/);
+    rejects(
+      ann({ 'autoscaling.knative.dev/min-scale': '3', 'autoscaling.knative.dev/max-scale': '2' }),
+      at('max-scale'),
+      /max-scale=2 is less than min-scale=3/,
+    );
+    rejects(ann({ 'autoscaling.knative.dev/scale-down-delay': '2h' }), at('scale-down-delay'), /expected 0s <= 2h <= 1h/);
+    rejects(
+      ann({ 'autoscaling.knative.dev/scale-to-zero-pod-retention-period': '-1s' }),
+      at('scale-to-zero-pod-retention-period'),
+      /invalid value: -1s/,
+    );
+    // The predictor's own annotations are checked at their path too.
+    rejects(
+      isvc({ ...sklearnModel(), annotations: { 'autoscaling.knative.dev/window': '1s' } }),
+      'spec.predictor.annotations["autoscaling.knative.dev/window"]',
+      /expected 6s <= 1s <= 1h/,
+    );
+    const good = {
+      'autoscaling.knative.dev/class': 'kpa.autoscaling.knative.dev',
+      'autoscaling.knative.dev/metric': 'rps',
+      'autoscaling.knative.dev/target': '2.5',
+      'autoscaling.knative.dev/target-utilization-percentage': '80',
+      'autoscaling.knative.dev/window': '30s',
+      'autoscaling.knative.dev/panic-window-percentage': '20',
+      'autoscaling.knative.dev/panic-threshold-percentage': '150',
+      'autoscaling.knative.dev/scale-down-delay': '1m30s',
+      'autoscaling.knative.dev/initial-scale': '2',
+      'autoscaling.knative.dev/min-scale': '0',
+      'autoscaling.knative.dev/max-scale': '5',
+      'autoscaling.knative.dev/scale-to-zero-pod-retention-period': '0s',
+    };
+    assert.deepEqual(validateInferenceService(ann(good), { servedFormats: ['sklearn'] }), []);
+  });
+
+  test('BAD CALL - min above max split over a spec field and an annotation, or metadata and the predictor', () => {
+    rejects(
+      withMeta({ annotations: { 'autoscaling.knative.dev/max-scale': '2' } }, { ...sklearnModel(), minReplicas: 3 }),
+      'metadata.annotations["autoscaling.knative.dev/max-scale"]',
+      /MinReplicas cannot be greater than MaxReplicas: minReplicas is 3 and autoscaling.knative.dev\/max-scale is 2/,
+    );
+    rejects(
+      withMeta(
+        { annotations: { 'autoscaling.knative.dev/min-scale': '4' } },
+        { ...sklearnModel(), annotations: { 'autoscaling.knative.dev/max-scale': '2' } },
+      ),
+      'spec.predictor.annotations["autoscaling.knative.dev/max-scale"]',
+      /autoscaling.knative.dev\/min-scale is 4 and autoscaling.knative.dev\/max-scale is 2/,
+    );
+    rejects(
+      withMeta({ annotations: { 'autoscaling.knative.dev/min-scale': '4' } }, { ...sklearnModel(), maxReplicas: 2 }),
+      'spec.predictor.maxReplicas',
+      /autoscaling.knative.dev\/min-scale is 4 and maxReplicas is 2/,
+    );
+    // The spec field wins over its annotation: minReplicas 1 makes min-scale 4 moot.
+    assert.deepEqual(
+      validateInferenceService(
+        withMeta(
+          { annotations: { 'autoscaling.knative.dev/min-scale': '4' } },
+          { ...sklearnModel(), minReplicas: 1, maxReplicas: 2 },
+        ),
         { servedFormats: ['sklearn'] },
       ),
       [],
