@@ -322,13 +322,21 @@ describe('validateInferenceService: component extension', () => {
     );
   });
 
-  test('BAD CALL - autoscaling.knative.dev annotations out of Knative\'s bounds, at their path, saying the range', () => {
+  test("BAD CALL - autoscaling.knative.dev annotations out of Knative's bounds, at their path, saying the range", () => {
     const ann = (a: Record<string, string>) => withMeta({ annotations: a });
     const at = (k: string) => `metadata.annotations["autoscaling.knative.dev/${k}"]`;
-    rejects(ann({ 'autoscaling.knative.dev/window': '5s' }), at('window'), /expected 6s <= 5s <= 1h \(the stable window, from 6s to 1h\)/);
+    rejects(
+      ann({ 'autoscaling.knative.dev/window': '5s' }),
+      at('window'),
+      /expected 6s <= 5s <= 1h \(the stable window, from 6s to 1h\)/,
+    );
     rejects(ann({ 'autoscaling.knative.dev/window': '2h' }), at('window'), /expected 6s <= 2h <= 1h/);
     rejects(ann({ 'autoscaling.knative.dev/window': '6500ms' }), at('window'), /at most second precision/);
-    rejects(ann({ 'autoscaling.knative.dev/window': 'soon' }), at('window'), /invalid value: soon; .* like 30s, 2m or 1h/);
+    rejects(
+      ann({ 'autoscaling.knative.dev/window': 'soon' }),
+      at('window'),
+      /invalid value: soon; .* like 30s, 2m or 1h/,
+    );
     rejects(
       ann({ 'autoscaling.knative.dev/panic-window-percentage': '0.5' }),
       at('panic-window-percentage'),
@@ -345,17 +353,33 @@ describe('validateInferenceService: component extension', () => {
       at('target-utilization-percentage'),
       /expected 1 <= 101 <= 100/,
     );
-    rejects(ann({ 'autoscaling.knative.dev/metric': 'qps' }), at('metric'), /invalid value: qps; must be one of concurrency, rps, cpu or memory/);
-    rejects(ann({ 'autoscaling.knative.dev/class': 'foo.autoscaling.knative.dev' }), at('class'), /kpa\.autoscaling\.knative\.dev/);
+    rejects(
+      ann({ 'autoscaling.knative.dev/metric': 'qps' }),
+      at('metric'),
+      /invalid value: qps; must be one of concurrency, rps, cpu or memory/,
+    );
+    rejects(
+      ann({ 'autoscaling.knative.dev/class': 'foo.autoscaling.knative.dev' }),
+      at('class'),
+      /kpa\.autoscaling\.knative\.dev/,
+    );
     rejects(ann({ 'autoscaling.knative.dev/min-scale': '-1' }), at('min-scale'), /expected 0 <= -1 <= 2147483647/);
     rejects(ann({ 'autoscaling.knative.dev/max-scale': 'many' }), at('max-scale'), /invalid value: many/);
-    rejects(ann({ 'autoscaling.knative.dev/initial-scale': '0' }), at('initial-scale'), /initial-scale=0 is not allowed/);
+    rejects(
+      ann({ 'autoscaling.knative.dev/initial-scale': '0' }),
+      at('initial-scale'),
+      /initial-scale=0 is not allowed/,
+    );
     rejects(
       ann({ 'autoscaling.knative.dev/min-scale': '3', 'autoscaling.knative.dev/max-scale': '2' }),
       at('max-scale'),
       /max-scale=2 is less than min-scale=3/,
     );
-    rejects(ann({ 'autoscaling.knative.dev/scale-down-delay': '2h' }), at('scale-down-delay'), /expected 0s <= 2h <= 1h/);
+    rejects(
+      ann({ 'autoscaling.knative.dev/scale-down-delay': '2h' }),
+      at('scale-down-delay'),
+      /expected 0s <= 2h <= 1h/,
+    );
     rejects(
       ann({ 'autoscaling.knative.dev/scale-to-zero-pod-retention-period': '-1s' }),
       at('scale-to-zero-pod-retention-period'),
