@@ -70,7 +70,7 @@ function dropOlder<T extends { at: number }>(items: T[], since: number): void {
   if (i > 0) items.splice(0, i);
 }
 
-const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 2 : 1));
+const fmt = (v: number) => String(Number(v.toFixed(2)));
 
 export class KpaDecider {
   private readonly samples: LoadSample[] = [];

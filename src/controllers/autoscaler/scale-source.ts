@@ -135,3 +135,13 @@ export function scaleSettingsOf(
     containerConcurrency,
   };
 }
+
+/**
+ * Whether the predictor is autoscaled (KpaAutoscaler) or keeps a fixed count (FixedScale): KServe's
+ * `serving.kserve.io/autoscalerClass: none` or `external` turns autoscaling off (constants.AutoscalerClassNone,
+ * AutoscalerClassExternal: "no HPA, fixed replicas").
+ */
+export function isAutoscaled(isvc: InferenceService): boolean {
+  const cls = isvc.metadata?.annotations?.['serving.kserve.io/autoscalerClass'];
+  return cls !== 'none' && cls !== 'external';
+}

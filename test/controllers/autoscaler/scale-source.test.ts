@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { InferenceService } from '../../../src/api/types.js';
-import { KNATIVE_DEFAULTS, scaleSettingsOf } from '../../../src/controllers/autoscaler/scale-source.js';
+import { isAutoscaled, KNATIVE_DEFAULTS, scaleSettingsOf } from '../../../src/controllers/autoscaler/scale-source.js';
 
 function isvc(predictor: Record<string, unknown>, annotations?: Record<string, string>): InferenceService {
   return {
@@ -96,4 +96,11 @@ test('class hpa defaults the metric to cpu at 80%; containerConcurrency is the c
 test('a bad stored annotation falls back to the default instead of breaking the controller', () => {
   const s = scaleSettingsOf(isvc({}, { 'autoscaling.knative.dev/window': 'soon' }));
   assert.equal(s.windowMs, 60_000);
+});
+
+test("serving.kserve.io/autoscalerClass none or external means a fixed count (KServe's external class)", () => {
+  assert.equal(isAutoscaled(isvc({})), true);
+  assert.equal(isAutoscaled(isvc({}, { 'serving.kserve.io/autoscalerClass': 'hpa' })), true);
+  assert.equal(isAutoscaled(isvc({}, { 'serving.kserve.io/autoscalerClass': 'none' })), false);
+  assert.equal(isAutoscaled(isvc({}, { 'serving.kserve.io/autoscalerClass': 'external' })), false);
 });
