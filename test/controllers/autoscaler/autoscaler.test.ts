@@ -113,6 +113,52 @@ describe('KpaAutoscaler', () => {
     scaler.close();
   });
 
+  test('a recorded trace through the gateway counters: up in the burst, down after the window, zero after grace', () => {
+    const { clock, stats, scaler, changes } = setup();
+    const settings = settingsWith({
+      minScale: 0,
+      target: 2,
+      targetUtilizationPercent: 100,
+      windowMs: 6000,
+      scaleToZeroGraceMs: 10_000,
+    });
+    let ready = 1;
+    scaler.on('scale', (c) => {
+      ready = c.desired;
+      scaler.observe(input({ settings, ready }));
+    });
+    scaler.observe(input({ settings, ready }));
+    // Per-second concurrency: a light load, a burst, then nothing.
+    const trace = [...Array(10).fill(2), ...Array(10).fill(12), ...Array(30).fill(0)] as number[];
+    const desired: number[] = [];
+    let inFlight = 0;
+    for (const c of trace) {
+      while (inFlight < c) {
+        stats.arrived(KEY);
+        stats.begin(KEY, `${KEY}/r0`);
+        inFlight++;
+      }
+      while (inFlight > c) {
+        stats.end(KEY, `${KEY}/r0`);
+        inFlight--;
+      }
+      clock.advance(1000);
+      desired.push(scaler.desiredOf(KEY)!);
+    }
+    assert.ok(
+      desired.slice(0, 10).every((d) => d === 1),
+      `light load: ${desired.slice(0, 10)}`,
+    );
+    assert.equal(Math.max(...desired.slice(10, 20)), 6, `burst: ${desired.slice(10, 20)}`); // 12 / 2
+    assert.ok(desired.slice(10, 20).findIndex((d) => d === 6) <= 2, 'the panic window reacts within 3 s');
+    const zeroAt = desired.indexOf(0);
+    // The burst ended after second 20; zero 10 s later (grace), not before.
+    assert.equal(zeroAt, 29, `desired per second: ${desired}`);
+    assert.deepEqual(changes.at(-1)?.reason, 'ScaleToZero');
+    assert.ok(changes.some((c) => c.reason === 'Panic'));
+    scaler.close();
+  });
+
   test('idle → zero after the grace period; a demand at zero activates at once (no tick needed)', () => {
     const { clock, stats, scaler, changes } = setup();
     const settings = settingsWith({ minScale: 0, windowMs: 6000, scaleToZeroGraceMs: 10_000 });
@@ -164,12 +210,11 @@ describe('KpaAutoscaler', () => {
   });
 
   test('cpu metric: usage from the callback, utilization against the request (1 core)', async () => {
-    let cores = 1.6;
     let calls = 0;
     const { clock, scaler, changes } = setup({
       usage: async () => {
         calls++;
-        return [{ cpuCores: cores, memoryBytes: 1 }];
+        return [{ cpuCores: 1.6, memoryBytes: 1 }];
       },
     });
     scaler.observe(input({ settings: settingsWith({ metric: 'cpu', target: 80, windowMs: 6000 }) }));
@@ -182,7 +227,6 @@ describe('KpaAutoscaler', () => {
       [['ScaleUp', 2]],
     );
     assert.match(changes[0]!.message, /observed cpu 160% of the request over 1 replica/);
-    cores = 0.8;
     scaler.close();
   });
 
