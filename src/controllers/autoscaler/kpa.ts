@@ -147,6 +147,7 @@ export class KpaDecider {
     const s = this.settings;
     const { now } = input;
     if (input.busy > 0) this.lastBusyAt = Math.max(this.lastBusyAt, now);
+    if (input.lastRequestAt !== undefined) this.lastBusyAt = Math.max(this.lastBusyAt, input.lastRequestAt);
     const previous = this.current;
     const { stableConcurrency, stableRps } = this.averages(now);
     const hpa = s.metric === 'cpu' || s.metric === 'memory';

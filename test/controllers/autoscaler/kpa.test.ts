@@ -114,6 +114,20 @@ describe('KpaDecider (concurrency)', () => {
     }
   });
 
+  test('the grace period counts from the last request the gateway saw, even one shorter than a tick', () => {
+    const d = new KpaDecider(settingsWith({ minScale: 0, scaleToZeroGraceMs: 30_000 }), T0, 1);
+    const at = (s: number) => T0 + s * 1000;
+    const desired: number[] = [];
+    for (let s = 1; s <= 60; s++) {
+      // A request arrived at 20.2 s and was too short to show in a sample; only lastRequestAt knows it.
+      d.record({ at: at(s), concurrency: 0, rps: 0 });
+      const lastRequestAt = s >= 21 ? at(20.2) : undefined;
+      desired.push(d.decide({ now: at(s), ready: 1, starting: 0, busy: 0, lastRequestAt }).desired);
+    }
+    // 30 s after 20.2 s is 50.2 s: the first decision at zero is at second 51 (index 50).
+    assert.equal(desired.indexOf(0), 50, `${desired}`);
+  });
+
   test('a replica still starting is never scaled away, not even to zero', () => {
     const d = new KpaDecider(settingsWith({ minScale: 0, scaleToZeroGraceMs: 0 }), T0, 3);
     d.record({ at: T0 + 1000, concurrency: 0, rps: 0 });
