@@ -265,16 +265,21 @@ export function planService(
         missing--;
       }
     } else if (reps.length > desired) {
-      // Fewer: failed ones first, then Ready ones from the last; never one still starting or loading.
+      // Fewer: failed ones first, then Ready ones from the last, keeping one Ready unless going to zero;
+      // never one still starting or loading (it is removed once Ready, if still one too many).
       let extra = reps.length - desired;
-      const order = [
-        ...reps.filter((r) => r.phase !== 'Ready' && !STARTING_PHASES.includes(r.phase)),
-        ...reps.filter((r) => r.phase === 'Ready').reverse(),
-      ];
-      for (const r of order) {
+      for (const r of reps.filter((x) => x.phase !== 'Ready' && !STARTING_PHASES.includes(x.phase))) {
         if (extra <= 0) break;
         retired.add(r.key);
         extra--;
+      }
+      let readyLeft = ready;
+      const readyToKeep = desired === 0 ? 0 : Math.max(1, desired - starting);
+      for (const r of reps.filter((x) => x.phase === 'Ready').reverse()) {
+        if (extra <= 0 || readyLeft <= readyToKeep) break;
+        retired.add(r.key);
+        extra--;
+        readyLeft--;
       }
     }
   }
@@ -331,22 +336,23 @@ function trafficEvents(
   wasReady: string | undefined,
   latestReady: string | undefined,
 ): PlanEvent[] {
-  const share = (rev: string) => after.filter((x) => x.revisionName === rev).reduce((n, x) => n + x.percent, 0);
-  const split = after.filter((x) => x.percent > 0 || x.latestRevision).map((x) => `${x.revisionName} ${x.percent}%`);
-  const uniq = [...new Set(split)].join(', ');
+  const shares = sharesOf(after);
   const out: PlanEvent[] = [];
   if (latestReady && latestReady !== wasReady) {
+    const share = shares.get(latestReady) ?? 0;
     out.push({
       type: 'Normal',
       reason: 'RevisionReady',
-      message: `revision ${latestReady} is ready and receives ${share(latestReady)}% of traffic`,
+      message: `revision ${latestReady} is ready and receives ${share}% of traffic`,
     });
-    if (share(latestReady) === 100) return out;
-  } else if (!before || jsonEqual(stripUrls(before), stripUrls(after)) || after.length === 0) {
+    if (share === 100 || !before?.length) return out;
+  } else if (!before?.length || after.length === 0 || jsonEqual([...sharesOf(before)], [...shares])) {
+    // What each revision receives did not change (Knative's entries may, e.g. while a canary is not Ready yet).
     return out;
   }
   const latest = after.find((x) => x.latestRevision);
-  if (after.length === 1 && latest?.percent === 100) {
+  const text = [...shares].map(([rev, pct]) => `${rev} ${pct}%`).join(', ');
+  if (latest && shares.get(latest.revisionName) === 100) {
     out.push({
       type: 'Normal',
       reason: 'Promoted',
@@ -360,13 +366,16 @@ function trafficEvents(
       message: `rolled back: ${to} receives 100% of traffic; latest revision ${latest.revisionName} keeps running with 0%`,
     });
   } else {
-    out.push({ type: 'Normal', reason: 'TrafficSplit', message: `traffic split: ${uniq}` });
+    out.push({ type: 'Normal', reason: 'TrafficSplit', message: `traffic split: ${text}` });
   }
   return out;
 }
 
-function stripUrls(ts: TrafficTarget[]): unknown {
-  return ts.map(({ url: _u, ...rest }) => rest);
+/** Percent per revision, in traffic order (entries of the same revision added up). */
+function sharesOf(traffic: readonly TrafficTarget[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const t of traffic) m.set(t.revisionName, (m.get(t.revisionName) ?? 0) + t.percent);
+  return m;
 }
 
 /** The status `o` gives `isvc`, or undefined when the stored one already says the same. */
