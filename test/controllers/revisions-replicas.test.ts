@@ -84,7 +84,11 @@ function startLoad(endpoints: EndpointTable, stats: TrafficStats, workers: numbe
     const routes = ep.routes.filter((r) => r.replicas.length > 0 && r.percent > 0);
     const total = routes.reduce((n, r) => n + r.percent, 0);
     let x = Math.random() * total;
-    const route = routes.find((r) => (x -= r.percent) < 0) ?? routes[0];
+    const route =
+      routes.find((r) => {
+        x -= r.percent;
+        return x < 0;
+      }) ?? routes[0];
     if (!route) return undefined;
     const replica = [...route.replicas].sort((a, b) => stats.inFlightTo(a.key) - stats.inFlightTo(b.key))[0]!;
     return { route, replica };
