@@ -158,7 +158,6 @@ export function planService(
       case 'Ready': {
         o.phase = 'Ready';
         delete o.failure;
-        delete o.resuming;
         o.servingRevision = o.revision;
         break;
       }
@@ -288,6 +287,10 @@ export function planService(
   for (const r of own) if (!retired.has(r.key)) actions.push({ type: 'keep', key: r.key, revision: r.revision });
   o.desiredReplicas = desiredTotal;
   o.readyReplicas = readyTotal;
+  // Resumed after a restart: no status is written until every revision taking traffic is back (the stored
+  // one says so already), so a restart does not flap the status through fewer replicas.
+  const failing = own.some((r) => active.includes(r.revision) && ['Failed', 'BackOff'].includes(r.phase));
+  if (o.resuming && o.phase === 'Ready' && (readyTotal >= desiredTotal || failing)) delete o.resuming;
 
   return {
     observed: o,
