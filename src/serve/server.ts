@@ -14,6 +14,8 @@ import { sendJson } from '../apiserver/respond.js';
 import { failure } from '../apiserver/status-errors.js';
 import { createServeAuth } from '../auth/serve-auth.js';
 import type { ServeConfig } from '../config.js';
+import { FixedScale } from '../controllers/autoscaler/fixed-scale.js';
+import type { ScaleSource } from '../controllers/autoscaler/scale-source.js';
 import { InferenceServiceController } from '../controllers/inference-service/controller.js';
 import { FileRevisionLedger } from '../controllers/inference-service/revisions.js';
 import { createLogsEndpoint } from '../controllers/logs-endpoint.js';
@@ -75,8 +77,11 @@ export async function startServer(
   // set once the gateway listens; storage refuses to fetch from it
   let listeningPort = 0;
   const endpoints = new EndpointTable();
-  // The gateway counts each revision's traffic; the controller drains by it, the autoscaler scales by it.
+  // The gateway counts each revision's traffic (createGateway's `stats`, once it takes it); the controller drains
+  // by it, the autoscaler scales by it.
   const stats = new TrafficStats();
+  // Replicas per revision: FixedScale (min/maxReplicas, initial-scale) until the KPA-like autoscaler is wired here.
+  const scale: ScaleSource = new FixedScale();
   const replicas = new ReplicaManager({
     entry: replicaEntry,
     logDir: join(config.stateDir, 'logs'),
@@ -98,6 +103,7 @@ export async function startServer(
     maxBodyBytes: config.maxBodyBytes,
     loadTimeoutMs: config.loadTimeoutMs,
     stats,
+    scale,
     revisions: new FileRevisionLedger(join(config.stateDir, 'revisions')),
     revisionHistory: config.revisionHistory,
     scaleDefaults: { scaleToZeroGraceMs: config.scaleToZeroGraceMs },
@@ -189,6 +195,7 @@ export async function startServer(
       apiServer.close(); // ends open watch streams, which would keep connections alive
       gateway.close();
       await controller.stop();
+      scale.close();
       auth.close();
       store.close();
     },

@@ -16,6 +16,7 @@ import type { RevisionScaleInput, ScaleChange, ScaleSource } from '../../src/con
 import { InferenceServiceController } from '../../src/controllers/inference-service/controller.js';
 import { FileRevisionLedger } from '../../src/controllers/inference-service/revisions.js';
 import { ReplicaManager } from '../../src/controllers/replicas/replica-manager.js';
+import { InferdError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { EndpointTable, type ServiceEndpoint } from '../../src/routing/endpoint-table.js';
 import { TrafficStats } from '../../src/routing/traffic-stats.js';
@@ -154,7 +155,13 @@ test('scale up and down, a canary and its promotion under continuous load: only 
     log: silentLogger,
     domain: 'example.com',
     replicaEnv: {},
-    fetchModel: async () => ({ modelDir: join(repoRoot, 'models', 'sklearn-iris') }),
+    fetchModel: async ({ storageUri }) => {
+      if (storageUri.endsWith('/broken')) {
+        throw new InferdError('STORAGE_FAILED', `no model at ${storageUri}`, { reason: 'StorageNotFound' });
+      }
+      return { modelDir: join(repoRoot, 'models', 'sklearn-iris') };
+    },
+    retryBackoffMs: 60_000,
     recordEvent: (_isvc, _type, reason, message) => events.push({ reason, message }),
   });
   let load: ReturnType<typeof startLoad> | undefined;
@@ -236,6 +243,41 @@ test('scale up and down, a canary and its promotion under continuous load: only 
   assert.deepEqual(predictor()?.traffic, [{ revisionName: R2, percent: 100, latestRevision: true }]);
   const after = load.statuses.get(200) ?? 0;
   await waitUntil(() => (load?.statuses.get(200) ?? 0) > after + 20, 'load goes on on v2', 10_000);
+  // v1 is the previous rolled-out revision: kept (a rollback needs it), not collected.
+  assert.deepEqual(released, []);
+
+  // v3, promoted at once: v2 becomes the previous, v1 is collected (history 0) and its model unpinned.
+  const R3 = 'iris-predictor-00003';
+  store.update<InferenceService>({
+    ...get(),
+    spec: { predictor: { model: { modelFormat: { name: 'sklearn' }, storageUri: 'gs://models/iris/v3' } } },
+  });
+  await waitUntil(() => predictor()?.latestRolledoutRevision === R3, 'v3 rolled out', 30_000);
+  await waitUntil(() => released.length === 1, 'v1 collected', 10_000);
+  assert.deepEqual(released, [`${KEY} gs://models/iris/v1`]);
+  await waitUntil(() => own().length === 1, 'v2 drained and stopped', 30_000);
+
+  // A canary whose model cannot be fetched takes no traffic: v3 serves everything, the reason is in the status.
+  store.update<InferenceService>({
+    ...get(),
+    spec: {
+      predictor: {
+        canaryTrafficPercent: 50,
+        model: { modelFormat: { name: 'sklearn' }, storageUri: 'gs://models/iris/broken' },
+      },
+    },
+  });
+  await waitUntil(
+    () => get().status?.conditions?.find((c) => c.type === 'Ready')?.reason === 'StorageNotFound',
+    'the failed canary in the status',
+    10_000,
+  );
+  assert.equal(predictor()?.latestCreatedRevision, 'iris-predictor-00004');
+  assert.equal(predictor()?.latestReadyRevision, R3);
+  assert.ok(predictor()?.traffic?.every((x) => x.revisionName === R3));
+  assert.ok(events.some((e) => e.reason === 'StorageNotFound'));
+  const during = load.statuses.get(200) ?? 0;
+  await waitUntil(() => (load?.statuses.get(200) ?? 0) > during + 20, 'v3 keeps serving', 10_000);
   await load.stop();
 
   const reasons = events.map((e) => e.reason);
@@ -243,9 +285,7 @@ test('scale up and down, a canary and its promotion under continuous load: only 
     assert.ok(reasons.includes(r), `event ${r} in ${reasons.join(', ')}`);
   }
   assert.deepEqual([...load.statuses.keys()], [200], `only 200s: ${JSON.stringify([...load.statuses])}`);
-  assert.equal(busyAtStop.length, 2, 'the second v1 replica, then v1');
-  assert.deepEqual(busyAtStop, [0, 0], 'stopped only once drained');
+  assert.equal(busyAtStop.length, 3, 'the second v1 replica, v1, v2');
+  assert.deepEqual(busyAtStop, [0, 0, 0], 'stopped only once drained');
   assert.ok((load.statuses.get(200) ?? 0) > 100);
-  // v1 is the previous rolled-out revision: kept (a rollback needs it), not collected.
-  assert.deepEqual(released, []);
 });
