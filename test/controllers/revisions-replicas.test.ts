@@ -288,4 +288,7 @@ test('scale up and down, a canary and its promotion under continuous load: only 
   assert.equal(busyAtStop.length, 3, 'the second v1 replica, v1, v2');
   assert.deepEqual(busyAtStop, [0, 0, 0], 'stopped only once drained');
   assert.ok((load.statuses.get(200) ?? 0) > 100);
+  t.diagnostic(
+    `answers by status ${JSON.stringify([...load.statuses])}, by revision ${JSON.stringify([...load.byRevision])}`,
+  );
 });
