@@ -93,6 +93,10 @@ export interface ServeConfig {
   standbyReplicas: number;
   /** Models per replica process: 1 = a process per model; N > 1 packs small pure-TS models into model hosts. */
   modelsPerReplica: number;
+  /** A revision with minReplicas 0 and no traffic this long drops to zero replicas (per service: annotation). */
+  scaleToZeroGraceMs: number;
+  /** Old revisions of a service kept besides the active ones; older ones are collected. */
+  revisionHistory: number;
   /** Host names the control API answers besides loopback and the listening addresses (`name`, `.suffix`, `*`). */
   allowedHosts: string[];
   /** Browser origins the control API accepts besides its own (`https://ui.example.com`, `*`). */
@@ -121,6 +125,8 @@ export const SERVE_DEFAULTS = {
   loadTimeoutMs: 5 * 60 * 1000, // 5 minutes
   standbyReplicas: 1,
   modelsPerReplica: 1,
+  scaleToZeroGraceMs: 30_000,
+  revisionHistory: 5,
 } as const;
 
 const STORAGE_ENV = /^(AWS_|S3_|awsAnonymousCredential$|STORAGE_EMULATOR_HOST$|GOOGLE_APPLICATION_CREDENTIALS$)/;
@@ -157,6 +163,16 @@ export const SERVE_FLAGS = {
     type: 'string',
     arg: 'N',
     help: 'idle pre-forked model-server processes kept ready for the next replica start\n(default 1, or INFERD_STANDBY_REPLICAS; 0: every replica is a cold fork)',
+  },
+  'scale-to-zero-grace': {
+    type: 'string',
+    arg: 'D',
+    help: 'time without traffic after which a revision with minReplicas: 0 drops to zero replicas\n(default 30s, or INFERD_SCALE_TO_ZERO_GRACE); a service overrides it with annotation\nautoscaling.knative.dev/scale-to-zero-pod-retention-period',
+  },
+  'revision-history': {
+    type: 'string',
+    arg: 'N',
+    help: 'old revisions of each service kept besides the latest, rolled-out and serving ones\n(default 5, or INFERD_REVISION_HISTORY); older ones are collected (docs/revisions.md)',
   },
   'models-per-replica': {
     type: 'string',
@@ -324,6 +340,18 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
   if (!Number.isInteger(standbyReplicas) || standbyReplicas < 0 || standbyReplicas > 8) {
     problems.push(`--standby-replicas: expected 0-8, got '${standbyText}'`);
   }
+  const scaleToZeroGraceMs = durationFlag(
+    'scale-to-zero-grace',
+    values['scale-to-zero-grace'] ?? env.INFERD_SCALE_TO_ZERO_GRACE,
+    SERVE_DEFAULTS.scaleToZeroGraceMs,
+    '30s or 5m',
+    problems,
+  );
+  const historyText = values['revision-history'] ?? env.INFERD_REVISION_HISTORY;
+  const revisionHistory = Number(historyText ?? SERVE_DEFAULTS.revisionHistory);
+  if (!Number.isInteger(revisionHistory) || revisionHistory < 0 || revisionHistory > 1000) {
+    problems.push(`--revision-history: expected 0-1000, got '${historyText}'`);
+  }
   const packText = values['models-per-replica'] ?? env.INFERD_MODELS_PER_REPLICA;
   const modelsPerReplica = Number(packText ?? SERVE_DEFAULTS.modelsPerReplica);
   if (!Number.isInteger(modelsPerReplica) || modelsPerReplica < 1 || modelsPerReplica > 1000) {
@@ -412,6 +440,8 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     loadTimeoutMs: Math.round(loadTimeoutMs),
     standbyReplicas,
     modelsPerReplica,
+    scaleToZeroGraceMs: Math.round(scaleToZeroGraceMs),
+    revisionHistory,
     allowedHosts,
     allowedOrigins,
     auth,

@@ -130,3 +130,15 @@ test('--oidc-issuer needs --oidc-audience and an https URL (http only on loopbac
   assert.throws(() => cfg(['--oidc-issuer', 'http://dex.example.com', '--oidc-audience', 'a']), /https:\/\//);
   assert.throws(() => cfg(['--oidc-audience', 'a']), /need --oidc-issuer/);
 });
+
+test('--scale-to-zero-grace (default 30s) and --revision-history (default 5) take flags or env and refuse others', () => {
+  const d = loadServeConfig([], {});
+  assert.equal(d.scaleToZeroGraceMs, 30_000);
+  assert.equal(d.revisionHistory, 5);
+  assert.equal(loadServeConfig(['--scale-to-zero-grace', '2m'], {}).scaleToZeroGraceMs, 120_000);
+  assert.equal(loadServeConfig([], { INFERD_SCALE_TO_ZERO_GRACE: '5s' }).scaleToZeroGraceMs, 5_000);
+  assert.equal(loadServeConfig(['--revision-history', '0'], {}).revisionHistory, 0);
+  assert.equal(loadServeConfig([], { INFERD_REVISION_HISTORY: '12' }).revisionHistory, 12);
+  assert.throws(() => loadServeConfig(['--scale-to-zero-grace', 'soon'], {}), /--scale-to-zero-grace: expected/);
+  assert.throws(() => loadServeConfig(['--revision-history=-1'], {}), /--revision-history: expected 0-1000/);
+});

@@ -15,7 +15,7 @@ const REPLACED_KINDS: Record<string, string> = {
   VirtualService: "inferd's gateway routes by Host and path itself; no Istio VirtualService is needed",
   Gateway: "inferd's gateway is built in; no Istio Gateway is needed",
   DestinationRule:
-    "inferd's gateway routes to revisions itself (canaryTrafficPercent splitting is not built yet); no DestinationRule is needed",
+    "inferd's gateway routes to revisions itself (canaryTrafficPercent, tags; docs/revisions.md); no DestinationRule is needed",
   InferenceGraph: 'InferenceGraph is not served yet',
   TrainedModel: 'TrainedModel (multi-model serving) is not served',
 };

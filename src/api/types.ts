@@ -261,6 +261,10 @@ export interface ComponentStatus {
   traffic?: TrafficTarget[];
   /** inferd extension: restarts of this component's replicas (crash back-off). */
   restartCount?: number;
+  /** inferd extension: replicas wanted (autoscaler or min/maxReplicas) over the revisions taking traffic. */
+  desiredReplicas?: number;
+  /** inferd extension: of those, Ready now. */
+  readyReplicas?: number;
 }
 
 export type ModelState = 'Pending' | 'Loading' | 'Loaded' | 'FailedToLoad' | 'Standby';

@@ -43,6 +43,11 @@ export const COMMANDS: Record<string, CommandHelp> = {
     examples: `  inferd delete isvc sklearn-iris
   inferd delete -f sklearn.yaml`,
   },
+  rollout: {
+    summary: 'Roll an InferenceService back to its previously rolled-out revision (canaryTrafficPercent: 0)',
+    usage: 'inferd rollout undo isvc/NAME [-n NAMESPACE]',
+    examples: '  inferd rollout undo isvc/sklearn-iris',
+  },
   wait: {
     summary: 'Wait for a condition on resources',
     usage: 'inferd wait TYPE/NAME... | TYPE NAME... --for=condition=COND[=VALUE] | --for=delete [--timeout=30s]',

@@ -21,6 +21,7 @@ export const CLIENT_COMMANDS: Record<string, () => Promise<CommandRunner>> = {
   get: async () => (await import('./commands/get.js')).runGet,
   describe: async () => (await import('./commands/describe.js')).runDescribe,
   delete: async () => (await import('./commands/delete.js')).runDelete,
+  rollout: async () => (await import('./commands/rollout.js')).runRollout,
   wait: async () => (await import('./commands/wait.js')).runWait,
   logs: async () => (await import('./commands/logs.js')).runLogs,
   version: loadVersion,

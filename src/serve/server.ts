@@ -14,14 +14,19 @@ import { sendJson } from '../apiserver/respond.js';
 import { failure } from '../apiserver/status-errors.js';
 import { createServeAuth } from '../auth/serve-auth.js';
 import type { ServeConfig } from '../config.js';
+import { FixedScale } from '../controllers/autoscaler/fixed-scale.js';
+import type { ScaleSource } from '../controllers/autoscaler/scale-source.js';
 import { InferenceServiceController } from '../controllers/inference-service/controller.js';
+import { FileRevisionLedger } from '../controllers/inference-service/revisions.js';
 import { createLogsEndpoint } from '../controllers/logs-endpoint.js';
 import { ReplicaManager } from '../controllers/replicas/replica-manager.js';
 import { createGateway } from '../gateway/gateway.js';
 import { loadTlsMaterial } from '../gateway/tls-accept.js';
 import type { Logger } from '../log.js';
 import { EndpointTable } from '../routing/endpoint-table.js';
+import { TrafficStats } from '../routing/traffic-stats.js';
 import { defaultRuntimes } from '../runtimes/registry.js';
+import { releaseModel } from '../storage/initializer.js';
 import { recordEvent } from '../store/events.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
@@ -72,6 +77,11 @@ export async function startServer(
   // set once the gateway listens; storage refuses to fetch from it
   let listeningPort = 0;
   const endpoints = new EndpointTable();
+  // The gateway counts each revision's traffic (createGateway's `stats`, once it takes it); the controller drains
+  // by it, the autoscaler scales by it.
+  const stats = new TrafficStats();
+  // Replicas per revision: FixedScale (min/maxReplicas, initial-scale) until the KPA-like autoscaler is wired here.
+  const scale: ScaleSource = new FixedScale();
   const replicas = new ReplicaManager({
     entry: replicaEntry,
     logDir: join(config.stateDir, 'logs'),
@@ -92,6 +102,13 @@ export async function startServer(
     replicaEnv: { ...config.processEnv, ...config.replicaEnv },
     maxBodyBytes: config.maxBodyBytes,
     loadTimeoutMs: config.loadTimeoutMs,
+    stats,
+    scale,
+    revisions: new FileRevisionLedger(join(config.stateDir, 'revisions')),
+    revisionHistory: config.revisionHistory,
+    scaleDefaults: { scaleToZeroGraceMs: config.scaleToZeroGraceMs },
+    // The fetcher pins a model's cache entry per service and storageUri (model-fetcher.ts's owner id).
+    releaseModel: (key, storageUri) => releaseModel(`${key}\0${storageUri}`),
     recordEvent: (isvc, type, reason, message) => recordEvent(store, { involved: isvc, type, reason, message }),
     fetchModel: createModelFetcher({
       store,
@@ -178,6 +195,7 @@ export async function startServer(
       apiServer.close(); // ends open watch streams, which would keep connections alive
       gateway.close();
       await controller.stop();
+      scale.close();
       auth.close();
       store.close();
     },

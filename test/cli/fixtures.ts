@@ -16,6 +16,8 @@ export const CANARY_ISVC = {
       predictor: {
         latestCreatedRevision: 'sklearn-iris-predictor-00002',
         previousRolledoutRevision: 'sklearn-iris-predictor-00001',
+        desiredReplicas: 3,
+        readyReplicas: 2,
         traffic: [
           { revisionName: 'sklearn-iris-predictor-00002', percent: 10, latestRevision: true, tag: 'latest' },
           { revisionName: 'sklearn-iris-predictor-00001', percent: 90, latestRevision: false, tag: 'prev' },

@@ -53,8 +53,11 @@ test('get isvc prints kubectl get isvc columns, aligned with 3 spaces', async ()
 test('get isvc -o wide adds the revision columns; -A adds NAMESPACE and lists every namespace', async () => {
   const wide = await cli(['get', 'inferenceservices', 'sklearn-iris', '-n', 'kserve-test', '-o', 'wide']);
   const [header, row] = wide.stdout.split('\n');
-  assert.match(header!, /^NAME\s+URL\s+READY\s+PREV\s+LATEST\s+PREVROLLEDOUTREVISION\s+LATESTREADYREVISION\s+AGE$/);
-  assert.match(row!, /sklearn-iris-predictor-00001\s+sklearn-iris-predictor-00002\s+3m2s$/);
+  assert.match(
+    header!,
+    /^NAME\s+URL\s+READY\s+PREV\s+LATEST\s+PREVROLLEDOUTREVISION\s+LATESTREADYREVISION\s+REPLICAS\s+AGE$/,
+  );
+  assert.match(row!, /sklearn-iris-predictor-00001\s+sklearn-iris-predictor-00002\s+2\/3\s+3m2s$/);
 
   const all = await cli(['get', 'isvc', '-A']);
   assert.equal(all.code, 0, all.stderr);

@@ -112,8 +112,10 @@ test('isvc table has kubectl get isvc columns; PREV/LATEST are traffic percents;
     'LATEST',
     'PREVROLLEDOUTREVISION',
     'LATESTREADYREVISION',
+    'REPLICAS',
     'AGE',
   ]);
+  assert.equal(wide[1]![8], '2/3', 'Ready/desired replicas');
   assert.deepEqual(wide[1]!.slice(0, 1), ['kserve-test']);
   assert.deepEqual(wide[1]!.slice(6, 8), ['sklearn-iris-predictor-00001', 'sklearn-iris-predictor-00002']);
 });

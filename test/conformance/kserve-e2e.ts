@@ -70,6 +70,8 @@ export const RUNNABLE = [
   'credentials/test_set_creds.py::test_azure_credentials',
   // inferd's own acceptance check with the SDK (create, wait, patch, delete), outside KServe's suite
   '../../../acceptance/test_sdk_lifecycle.py::test_sdk_create_wait_patch_delete',
+  // issue 14: KServe's test_canary.py flow with sklearn models, plus rollback and promotion
+  '../../../acceptance/test_sdk_canary.py::test_canary_rollout_runtime_sklearn',
 ];
 
 const run = promisify(execFile);

@@ -26,10 +26,19 @@ test('a ready predictor gives KServe-shaped Ready status with url, traffic and L
   const rev = revisionName('sklearn-iris', 1);
   const st = computeStatus(
     isvc,
-    { revision: rev, generation: 1, phase: 'Ready', servingRevision: rev, restarts: 0 },
+    {
+      revision: rev,
+      generation: 1,
+      phase: 'Ready',
+      servingRevision: rev,
+      restarts: 0,
+      latestRolledout: rev,
+      traffic: [{ revisionName: rev, percent: 100, latestRevision: true }],
+    },
     ctx,
   );
   assert.equal(st.url, 'http://sklearn-iris.kserve-test.example.com');
+  assert.equal(st.components?.predictor?.latestRolledoutRevision, rev);
   assert.equal(st.address?.url, 'http://sklearn-iris.kserve-test.svc.cluster.local');
   assert.deepEqual(
     st.conditions?.map((c) => [c.type, c.status]),

@@ -23,6 +23,11 @@ const count = (v: unknown): string =>
 
 const isvcStatus = (o: Obj) => o.status as InferenceServiceStatus | undefined;
 
+function replicasCell(st: InferenceServiceStatus | undefined): string {
+  const p = st?.components?.predictor;
+  return p?.desiredReplicas === undefined ? '' : `${p.readyReplicas ?? 0}/${p.desiredReplicas}`;
+}
+
 const INFERENCE_SERVICE: Column[] = [
   name,
   { header: 'URL', cell: (o) => str(isvcStatus(o)?.url) },
@@ -31,6 +36,8 @@ const INFERENCE_SERVICE: Column[] = [
   { header: 'LATEST', cell: (o) => str(latestTarget(isvcStatus(o))?.percent) },
   { header: 'PREVROLLEDOUTREVISION', wide: true, cell: (o) => str(previousTarget(isvcStatus(o))?.revisionName) },
   { header: 'LATESTREADYREVISION', wide: true, cell: (o) => str(latestTarget(isvcStatus(o))?.revisionName) },
+  // inferd's own: Ready/desired replicas over the revisions taking traffic (0/0 when scaled to zero).
+  { header: 'REPLICAS', wide: true, cell: (o) => replicasCell(isvcStatus(o)) },
   age,
 ];
 

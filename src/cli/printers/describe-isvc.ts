@@ -13,6 +13,9 @@ function component(w: DescribeWriter, name: string, c: ComponentStatus): void {
   if (c.latestRolledoutRevision !== undefined) w.field(3, 'Latest Rolledout Revision', c.latestRolledoutRevision);
   if (c.previousRolledoutRevision !== undefined) w.field(3, 'Previous Rolledout Revision', c.previousRolledoutRevision);
   if (c.restartCount !== undefined) w.field(3, 'Restart Count', c.restartCount);
+  if (c.desiredReplicas !== undefined) {
+    w.field(3, 'Replicas', `${c.readyReplicas ?? 0} ready of ${c.desiredReplicas} desired`);
+  }
   if (c.traffic && c.traffic.length > 0) {
     w.field(3, 'Traffic');
     w.table(4, [

@@ -1,8 +1,10 @@
-// Reconciles InferenceServices: spec generation → predictor revision → model download → replica process →
-// endpoint + status. One work queue, keyed by `namespace/name`, fed by the store's watch and by replica
-// changes. The decisions are planService's (plan.ts, pure); this shell applies them: starts rollouts
-// (rollout.ts: download, then replica), retires replicas, records events, writes the status, publishes the
-// endpoint. A new revision takes traffic only once its replica is Ready; the old one is stopped then.
+// Reconciles InferenceServices: revision template → predictor revision (revisions.ts, a durable ledger) →
+// model download → replica processes → endpoint routes + status. One work queue, keyed by `namespace/name`,
+// fed by the store's watch, replica changes and the ScaleSource's 'scale' events. The decisions are
+// planService's (plan.ts, pure); this shell applies them: starts rollouts (rollout.ts: download, then the
+// first replica) and more replicas, drains and stops retired ones, records events, writes the status,
+// publishes the endpoint, collects old revisions. Traffic moves as KServe's canaryTrafficPercent says
+// (traffic.ts); a replica leaves the endpoint before it drains and stops.
 
 import { DEFAULT_LOAD_TIMEOUT_MS, limitsOf, loadTimeoutFor, threadEnvFor } from '../../api/limits.js';
 import type { InferenceService } from '../../api/types.js';
@@ -10,13 +12,28 @@ import { type InferdError, isInferdError, messageOf } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { bodyLimitReplicaArgs, predictorReplicaArgs, servedModelName } from '../../replica-protocol.js';
 import type { EndpointTable } from '../../routing/endpoint-table.js';
+import type { TrafficStats } from '../../routing/traffic-stats.js';
 import type { Store, Watch } from '../../store/store.js';
+import { FixedScale } from '../autoscaler/fixed-scale.js';
+import type { ScaleChange, ScaleDefaults, ScaleSource } from '../autoscaler/scale-source.js';
 import { type Clock, isoSeconds, systemClock } from '../clock.js';
 import type { ReplicaManager, ReplicaView } from '../replicas/replica-manager.js';
 import { serviceKeyOf } from '../replicas/replica-manager.js';
 import type { ObservedPredictor } from './observed.js';
-import { planService, type ServicePlan, statusToWrite } from './plan.js';
+import { planService, type ServicePlan, statusToWrite, storageUriOf } from './plan.js';
+import {
+  MemoryRevisionLedger,
+  type RevisionLedger,
+  type RevisionRecord,
+  resolveRevision,
+  revisionsToCollect,
+} from './revisions.js';
 import { type ModelFetcher, Rollout } from './rollout.js';
+
+/** Old revisions kept besides the active ones (`inferd serve --revision-history`). */
+export const DEFAULT_REVISION_HISTORY = 5;
+/** How long a retired replica may take to finish its in-flight requests before it is stopped anyway. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 
 export { type ModelFetcher, PROGRESS_STATUS_INTERVAL_MS } from './rollout.js';
 
@@ -45,24 +62,55 @@ export interface ControllerOptions {
   retryBackoffMaxMs?: number;
   /** Time for status stamps, download retries and progress throttling (default: the system clock). */
   clock?: Clock;
+  /** The durable record of revisions (default: in memory, lost on restart). */
+  revisions?: RevisionLedger;
+  /** Desired replicas per revision (default: FixedScale, from min/maxReplicas). */
+  scale?: ScaleSource;
+  /** The gateway's traffic counters: a retired replica is stopped once it has nothing in flight. */
+  stats?: TrafficStats;
+  /** Bound on that wait (default 30 s). */
+  drainTimeoutMs?: number;
+  /** Old revisions kept besides the active ones (default 5); older ones are collected. */
+  revisionHistory?: number;
+  /** Serve-wide scale defaults (--scale-to-zero-grace). */
+  scaleDefaults?: ScaleDefaults;
+  /** A collected revision's model is no longer needed by the service: unpin its cache entry. */
+  releaseModel?: (serviceKey: string, storageUri: string) => void;
 }
 
 export class InferenceServiceController {
   private readonly observed = new Map<string, ObservedPredictor>();
   private readonly rollouts = new Map<string, Rollout>();
   private readonly queue = new Set<string>();
-  private draining = false;
+  private workerActive = false;
   private watch: Watch | undefined;
   private stopped = false;
   private readonly clock: Clock;
+  /** Per revision key: the spec and model dir its replicas start from (known once its model is fetched). */
+  private readonly started = new Map<string, { isvc: InferenceService; modelDir: string }>();
+  /** Replica keys out of the endpoint, finishing their in-flight requests before they stop. */
+  private readonly draining = new Set<string>();
+  /** Per service: the revisions that kept replicas on the last pass (one leaving is forgotten by the scaler). */
+  private readonly active = new Map<string, string[]>();
+  private readonly ledger: RevisionLedger;
+  private readonly scale: ScaleSource;
   private readonly onReplicaChange = (replicaKey: string) => this.enqueue(serviceKeyOf(replicaKey));
+  private readonly onScale = (change: ScaleChange) => {
+    const key = serviceKeyOf(change.key);
+    const isvc = this.getIsvc(key);
+    if (isvc) this.event(isvc, 'Normal', change.reason, change.message);
+    this.enqueue(key);
+  };
 
   constructor(private readonly opts: ControllerOptions) {
     this.clock = opts.clock ?? systemClock;
+    this.ledger = opts.revisions ?? new MemoryRevisionLedger();
+    this.scale = opts.scale ?? new FixedScale();
   }
 
   start(): void {
     this.opts.replicas.on('change', this.onReplicaChange);
+    this.scale.on('scale', this.onScale);
     this.watch = this.opts.store.watch({ kind: 'InferenceService' }, (ev) => {
       const m = ev.object.metadata;
       this.enqueue(`${m.namespace}/${m.name}`);
@@ -78,6 +126,7 @@ export class InferenceServiceController {
     this.stopped = true;
     this.watch?.close();
     this.opts.replicas.off('change', this.onReplicaChange);
+    this.scale.off('scale', this.onScale);
     for (const r of this.rollouts.values()) r.cancel();
     await this.opts.replicas.stopAll();
   }
@@ -90,8 +139,8 @@ export class InferenceServiceController {
   enqueue(key: string): void {
     if (this.stopped) return;
     this.queue.add(key);
-    if (!this.draining) {
-      this.draining = true;
+    if (!this.workerActive) {
+      this.workerActive = true;
       setImmediate(() => void this.drain());
     }
   }
@@ -108,7 +157,7 @@ export class InferenceServiceController {
         }
       }
     } finally {
-      this.draining = false;
+      this.workerActive = false;
     }
   }
 
@@ -118,61 +167,153 @@ export class InferenceServiceController {
       await this.teardown(key);
       return;
     }
+    // A new revision only when the revision template changed (not for canaryTrafficPercent alone).
+    const records = this.ledger.list(key);
+    const { latest, created } = resolveRevision(isvc, records, this.nowIso());
+    if (created) this.ledger.add(key, latest);
+    const byName = new Map<string, RevisionRecord>([...records, latest].map((r) => [r.name, r]));
     const plan = planService(isvc, this.observed.get(key), this.replicasOf(key), {
       now: this.nowIso(),
       domain: this.opts.domain,
       modelName: servedModelName(isvc),
+      revision: latest.name,
+      // The latest revision runs the spec as it is now (same template; labels or canary may differ).
+      specOf: (rev) => (rev === latest.name ? isvc : byName.get(rev)?.spec),
+      scale: (input) => this.scale.observe(input),
+      draining: this.draining,
+      scaleDefaults: this.opts.scaleDefaults,
     });
-    this.apply(key, isvc, plan);
+    this.apply(key, isvc, plan, byName);
+    this.collect(key, plan);
   }
 
   /** Applies a plan, in the order the plan's parts depend on each other. */
-  private apply(key: string, isvc: InferenceService, plan: ServicePlan): void {
+  private apply(key: string, isvc: InferenceService, plan: ServicePlan, byName: Map<string, RevisionRecord>): void {
     const o = plan.observed;
-    const previous = this.rollouts.get(key);
-    if (previous && previous.generation !== o.generation) {
-      // A new generation supersedes the old rollout's download and retries (its replica serves until replaced).
-      previous.cancel();
-      this.rollouts.delete(key);
+    // Rollouts of revisions that no longer run are cancelled (a newer revision superseded their download).
+    for (const [revKey, r] of this.rollouts) {
+      if (serviceKeyOf(revKey) !== key || plan.activeRevisions.includes(r.revision)) continue;
+      r.cancel();
+      this.rollouts.delete(revKey);
+      this.started.delete(revKey);
     }
+    const previous = this.observed.get(key);
     this.observed.set(key, o);
     for (const ev of plan.events) this.event(isvc, ev.type, ev.reason, ev.message);
+    // The endpoint first: a retired replica takes no new request from here on.
+    this.opts.endpoints.set(plan.endpoint);
+    const specOf = (rev: string) => (rev === o.revision ? isvc : byName.get(rev)?.spec);
     for (const a of plan.actions) {
       if (a.type === 'create') {
         if (!previous) this.opts.log.info('rolling out revision', { isvc: key, revision: a.revision });
-        this.startRollout(key, isvc, a.revision, a.generation);
+        this.startRollout(key, isvc, a.revision);
+      } else if (a.type === 'start') {
+        const revKey = `${key}/${a.revision}`;
+        const ready = this.started.get(revKey);
+        if (ready) this.startReplica(a.key, ready.isvc, a.revision, ready.modelDir);
+        else {
+          const spec = specOf(a.revision);
+          if (spec) this.startRollout(key, spec, a.revision);
+        }
       } else if (a.type === 'retire') {
-        void this.opts.replicas.remove(a.key);
+        void this.retire(key, a.key);
       }
     }
     if (plan.status) this.writeStatus(key, plan.status);
-    this.opts.endpoints.set(plan.endpoint);
+    // Revisions that stopped running: the scaler and the traffic counters forget them.
+    for (const rev of this.active.get(key) ?? []) {
+      if (plan.activeRevisions.includes(rev)) continue;
+      this.scale.forget(`${key}/${rev}`);
+      this.opts.stats?.forget(`${key}/${rev}`);
+    }
+    this.active.set(key, plan.activeRevisions);
   }
 
-  private startRollout(key: string, isvc: InferenceService, revision: string, generation: number): void {
+  /** Drains a replica (already out of the endpoint), then stops it; the service is reconciled again after. */
+  private async retire(key: string, replicaKey: string): Promise<void> {
+    if (this.draining.has(replicaKey)) return;
+    this.draining.add(replicaKey);
+    try {
+      const timeoutMs = this.opts.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+      const idle = (await this.opts.stats?.whenIdle(replicaKey, timeoutMs)) ?? true;
+      if (!idle) this.opts.log.warn('replica still busy after the drain timeout; stopping it', { replica: replicaKey });
+      await this.opts.replicas.remove(replicaKey);
+    } finally {
+      this.draining.delete(replicaKey);
+      this.enqueue(key);
+    }
+  }
+
+  /** Collects revisions beyond the retention count: forgotten, their model cache entries unpinned. */
+  private collect(key: string, plan: ServicePlan): void {
+    const o = plan.observed;
+    const protect = new Set<string>([...plan.activeRevisions, o.revision]);
+    if (o.latestRolledout) protect.add(o.latestRolledout);
+    if (o.previousRolledout) protect.add(o.previousRolledout);
+    const gone = revisionsToCollect(
+      this.ledger.list(key),
+      protect,
+      this.opts.revisionHistory ?? DEFAULT_REVISION_HISTORY,
+    );
+    if (gone.length === 0) return;
+    this.ledger.remove(
+      key,
+      gone.map((r) => r.name),
+    );
+    const current = this.getIsvc(key);
+    const inUse = new Set([
+      ...this.ledger.list(key).map((r) => storageUriOf(r.spec)),
+      current ? storageUriOf(current) : undefined,
+    ]);
+    for (const r of gone) {
+      const revKey = `${key}/${r.name}`;
+      this.rollouts.get(revKey)?.cancel();
+      this.rollouts.delete(revKey);
+      this.started.delete(revKey);
+      const uri = storageUriOf(r.spec);
+      if (uri && !inUse.has(uri)) this.opts.releaseModel?.(key, uri);
+    }
+    this.opts.log.info('revisions collected', { isvc: key, revisions: gone.map((r) => r.name) });
+  }
+
+  private startRollout(key: string, isvc: InferenceService, revision: string): void {
+    const revKey = `${key}/${revision}`;
+    if (this.rollouts.has(revKey)) return;
     const rollout = new Rollout({
       isvc,
       revision,
-      generation,
+      generation: isvc.metadata.generation ?? 1,
       fetchModel: this.opts.fetchModel,
       clock: this.clock,
       retryBackoffMs: this.opts.retryBackoffMs,
       retryBackoffMaxMs: this.opts.retryBackoffMaxMs,
-      observed: () => this.observed.get(key),
-      current: () => this.getIsvc(key),
-      startReplica: (spec, modelDir) => this.startReplica(key, spec, revision, modelDir),
+      // Only the latest revision's progress and failures are the service's phase.
+      observed: () => {
+        const o = this.observed.get(key);
+        return o?.revision === revision ? o : undefined;
+      },
+      // A retry fetches what the revision says (the latest: the spec now).
+      current: () => {
+        const now = this.getIsvc(key);
+        if (!now) return undefined;
+        return this.observed.get(key)?.revision === revision ? now : isvc;
+      },
+      startReplica: (spec, modelDir) => {
+        this.started.set(revKey, { isvc: spec, modelDir });
+        this.startReplica(revKey, spec, revision, modelDir);
+      },
       event: (spec, type, reason, message) => this.event(spec, type, reason, message),
       changed: () => this.enqueue(key),
     });
-    this.rollouts.set(key, rollout);
+    this.rollouts.set(revKey, rollout);
     rollout.start();
   }
 
-  private startReplica(key: string, isvc: InferenceService, revision: string, modelDir: string): void {
+  private startReplica(replicaKey: string, isvc: InferenceService, revision: string, modelDir: string): void {
     const model = isvc.spec?.predictor?.model;
     const limits = limitsOf(model?.resources);
     this.opts.replicas.ensure({
-      key: `${key}/${revision}`,
+      key: replicaKey,
       revision,
       modelName: servedModelName(isvc),
       modelDir,
@@ -219,8 +360,18 @@ export class InferenceServiceController {
   }
 
   private async teardown(key: string): Promise<void> {
-    this.rollouts.get(key)?.cancel();
-    this.rollouts.delete(key);
+    for (const [revKey, r] of this.rollouts) {
+      if (serviceKeyOf(revKey) !== key) continue;
+      r.cancel();
+      this.rollouts.delete(revKey);
+    }
+    for (const revKey of this.started.keys()) if (serviceKeyOf(revKey) === key) this.started.delete(revKey);
+    for (const rev of this.active.get(key) ?? []) {
+      this.scale.forget(`${key}/${rev}`);
+      this.opts.stats?.forget(`${key}/${rev}`);
+    }
+    this.active.delete(key);
+    if (this.observed.has(key) || this.ledger.list(key).length > 0) this.ledger.drop(key);
     this.observed.delete(key);
     const [namespace, name] = key.split('/') as [string, string];
     this.opts.endpoints.delete(namespace, name);

@@ -1,5 +1,7 @@
 // What the controller knows about one InferenceService's predictor right now (not stored: rebuilt on start).
 
+import type { TrafficTarget } from '../../api/types.js';
+
 export type PredictorPhase = 'Pending' | 'Downloading' | 'Loading' | 'Ready' | 'Failed' | 'Restarting';
 
 export interface Failure {
@@ -10,11 +12,11 @@ export interface Failure {
 }
 
 export interface ObservedPredictor {
-  /** Latest created revision (follows the spec's generation). */
+  /** Latest created revision (a new one when the revision template changes). */
   revision: string;
   generation: number;
   phase: PredictorPhase;
-  /** The revision serving traffic, if any (may be older than `revision` while a rollout is failing). */
+  /** The latest Ready revision (Knative's latestReadyRevision; older than `revision` while a rollout is pending or failing). */
   servingRevision?: string;
   failure?: Failure;
   /** The last replica termination (OOMKilled, crash, load timeout), kept after the restart is Ready, as a Pod's lastState. */
@@ -27,6 +29,14 @@ export interface ObservedPredictor {
    * written until the replica is Ready or fails (a restart does not flap the status through Loading).
    */
   resuming?: boolean;
+  /** KServe's latestRolledoutRevision / previousRolledoutRevision (from the stored status after a restart). */
+  latestRolledout?: string;
+  previousRolledout?: string;
+  /** status.components.predictor.traffic as last planned (events are the changes to it). */
+  traffic?: TrafficTarget[];
+  /** Replicas wanted and Ready, over the revisions that take traffic (status and `get isvc -o wide`). */
+  desiredReplicas?: number;
+  readyReplicas?: number;
 }
 
 /** Bytes so far, the expected total when the storage says it, rate and ETA (as the storage initializer reports them). */
@@ -37,7 +47,7 @@ export interface DownloadProgress {
   etaSec?: number;
 }
 
-/** Knative-style revision names: `{name}-predictor-00001`, numbered by spec generation. */
-export function revisionName(name: string, generation: number): string {
-  return `${name}-predictor-${String(generation).padStart(5, '0')}`;
+/** Knative-style revision names: `{name}-predictor-00001`, numbered in order of creation. */
+export function revisionName(name: string, number: number): string {
+  return `${name}-predictor-${String(number).padStart(5, '0')}`;
 }

@@ -91,12 +91,12 @@ export function computeStatus(
         url: `http://${name}-predictor.${ns}.${ctx.domain}`,
         address: { url: `http://${name}-predictor.${ns}.svc.cluster.local` },
         latestCreatedRevision: obs.revision,
-        ...(serving ? { latestReadyRevision: serving, latestRolledoutRevision: serving } : {}),
-        ...(prev.components?.predictor?.previousRolledoutRevision &&
-        prev.components.predictor.previousRolledoutRevision !== serving
-          ? { previousRolledoutRevision: prev.components.predictor.previousRolledoutRevision }
-          : {}),
-        traffic: serving ? [{ revisionName: serving, percent: 100, latestRevision: serving === obs.revision }] : [],
+        ...(serving ? { latestReadyRevision: serving } : {}),
+        ...(obs.latestRolledout ? { latestRolledoutRevision: obs.latestRolledout } : {}),
+        ...(obs.previousRolledout ? { previousRolledoutRevision: obs.previousRolledout } : {}),
+        traffic: obs.traffic ?? [],
+        ...(obs.desiredReplicas !== undefined ? { desiredReplicas: obs.desiredReplicas } : {}),
+        ...(obs.readyReplicas !== undefined ? { readyReplicas: obs.readyReplicas } : {}),
         restartCount: obs.restarts,
       },
     },
