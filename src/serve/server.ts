@@ -14,11 +14,13 @@ import { sendJson } from '../apiserver/respond.js';
 import { failure } from '../apiserver/status-errors.js';
 import { createServeAuth } from '../auth/serve-auth.js';
 import type { ServeConfig } from '../config.js';
-import { FixedScale } from '../controllers/autoscaler/fixed-scale.js';
+import { KpaAutoscaler } from '../controllers/autoscaler/autoscaler.js';
+import { ScaleByClass } from '../controllers/autoscaler/scale-by-class.js';
 import type { ScaleSource } from '../controllers/autoscaler/scale-source.js';
 import { InferenceServiceController } from '../controllers/inference-service/controller.js';
 import { FileRevisionLedger } from '../controllers/inference-service/revisions.js';
 import { createLogsEndpoint } from '../controllers/logs-endpoint.js';
+import { ProcessUsageReader } from '../controllers/replicas/process-usage.js';
 import { ReplicaManager } from '../controllers/replicas/replica-manager.js';
 import { createGateway } from '../gateway/gateway.js';
 import { loadTlsMaterial } from '../gateway/tls-accept.js';
@@ -80,8 +82,6 @@ export async function startServer(
   // The gateway counts each revision's traffic (createGateway's `stats`, once it takes it); the controller drains
   // by it, the autoscaler scales by it.
   const stats = new TrafficStats();
-  // Replicas per revision: FixedScale (min/maxReplicas, initial-scale) until the KPA-like autoscaler is wired here.
-  const scale: ScaleSource = new FixedScale();
   const replicas = new ReplicaManager({
     entry: replicaEntry,
     logDir: join(config.stateDir, 'logs'),
@@ -93,6 +93,23 @@ export async function startServer(
     standbyEnv: { ...config.processEnv, ...config.replicaEnv },
     modelsPerReplica: config.modelsPerReplica,
   });
+  // Replicas per revision: the KPA-like autoscaler on the gateway's counters (docs/autoscaling.md), FixedScale for
+  // services that turn autoscaling off. cpu/memory metrics read the revision's replica processes from /proc.
+  const usageReader = new ProcessUsageReader();
+  const autoscaler = new KpaAutoscaler({
+    stats,
+    log: log.child({ component: 'autoscaler' }),
+    usage: async (revisionKey) => {
+      const pids: number[] = [];
+      for (const key of replicas.keys()) {
+        if (key !== revisionKey && !key.startsWith(`${revisionKey}#`)) continue;
+        const view = replicas.get(key);
+        if (view?.phase === 'Ready' && view.pid !== undefined) pids.push(view.pid);
+      }
+      return usageReader.read(pids);
+    },
+  });
+  const scale: ScaleSource = new ScaleByClass(autoscaler);
   const controller = new InferenceServiceController({
     store,
     replicas,

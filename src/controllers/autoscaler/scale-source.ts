@@ -34,6 +34,8 @@ export interface ScaleSettings {
   scaleToZeroGraceMs: number;
   /** containerConcurrency: hard in-flight limit per replica, 0 = unlimited. */
   containerConcurrency: number;
+  /** False under `serving.kserve.io/autoscalerClass: none|external`: a fixed count (FixedScale), never KPA. */
+  autoscaled: boolean;
 }
 
 /** A revision as the controller sees it on one pass. */
@@ -133,6 +135,7 @@ export function scaleSettingsOf(
     scaleDownDelayMs: a.scaleDownDelayMs ?? 0,
     scaleToZeroGraceMs: a.scaleToZeroRetentionMs ?? defaults.scaleToZeroGraceMs,
     containerConcurrency,
+    autoscaled: isAutoscaled(isvc),
   };
 }
 

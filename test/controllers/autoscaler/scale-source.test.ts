@@ -30,7 +30,16 @@ test("no knobs: KServe's minReplicas 1, no max, concurrency 100 at 70%, Knative'
     scaleDownDelayMs: 0,
     scaleToZeroGraceMs: 12_000,
     containerConcurrency: 0,
+    autoscaled: true,
   });
+});
+
+test('serving.kserve.io/autoscalerClass none or external turns autoscaling off (fixed count)', () => {
+  for (const cls of ['none', 'external']) {
+    const svc = isvc({});
+    svc.metadata.annotations = { 'serving.kserve.io/autoscalerClass': cls };
+    assert.equal(scaleSettingsOf(svc).autoscaled, false, cls);
+  }
 });
 
 test('annotations fill what the spec leaves unset; the predictor annotations win over the metadata ones', () => {

@@ -16,6 +16,7 @@ export function settingsWith(over: Partial<ScaleSettings> = {}): ScaleSettings {
     scaleDownDelayMs: 0,
     scaleToZeroGraceMs: KNATIVE_DEFAULTS.scaleToZeroGraceMs,
     containerConcurrency: 0,
+    autoscaled: true,
     ...over,
   };
 }
