@@ -2,10 +2,11 @@
 // KServe's 404/503 errors, one timed call into `Model.predict`, and per-request predict options whose
 // abort signal is only built when a model asks for it.
 
+import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { InferdError, modelNotFound } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import type { PredictOptions, Tensor } from '../../runtimes/model.js';
+import type { PredictOptions, RequestInfo, Tensor } from '../../runtimes/model.js';
 import type { Responder } from '../http-response.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { ModelEntry, ModelRepository } from '../model-repository.js';
@@ -97,4 +98,40 @@ export async function runPredict(
     throw new InferdError('INTERNAL', `model ${entry.model.name} returned no output tensors`);
   }
   return outputs;
+}
+
+/**
+ * What a whole-request model sees of its request (runtimes/model.ts RequestHandlers): headers, a request id
+ * (KServe reads `x-request-id`), and the abort signal of `options`, built only when the model asks for it.
+ */
+export function requestInfo(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  protocol: RequestInfo['protocol'],
+  options: PredictOptions,
+  requestId?: string,
+): RequestInfo {
+  const header = headers['x-request-id'];
+  const id = (typeof header === 'string' && header) || requestId || randomUUID();
+  return {
+    headers,
+    requestId: id,
+    protocol,
+    get signal() {
+      return options.signal as AbortSignal;
+    },
+  };
+}
+
+/** Calls a whole-request model's V1 handler, timed as a predict. */
+export async function runRequestHandler<T>(
+  ctx: Pick<ServerContext, 'metrics'>,
+  entry: ModelEntry,
+  call: () => Promise<T>,
+): Promise<T> {
+  const start = performance.now();
+  try {
+    return await call();
+  } finally {
+    ctx.metrics.recordPredict(entry.model.name, (performance.now() - start) / 1000);
+  }
 }
