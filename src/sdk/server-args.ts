@@ -10,6 +10,8 @@ import type { PredictorProtocol } from './predictor-client.js';
 export interface SdkServerConfig {
   /** `--model_name`; KServe's examples default to "model". */
   modelName: string;
+  /** `--model_dir`: where the model's files are (KServe's /mnt/models locally); null when not given. */
+  modelDir: string | null;
   /** `--http_port` (else env PORT, else 8080; 0 picks a free port). */
   httpPort: number;
   /** `--http_host`, default 127.0.0.1 (KServe binds 0.0.0.0; say `--http_host 0.0.0.0` in a pod). */
@@ -39,6 +41,7 @@ const IGNORED = [
 
 export const SDK_SERVER_USAGE = `Flags (KServe model server spelling):
   --model_name NAME      name the model is served under (default: the model's own, else "model")
+  --model_dir DIR        where the model's files are; handed to the model (config.modelDir)
   --http_port N          REST port (default: env PORT, else 8080; 0 picks a free port)
   --http_host ADDR       address to listen on (default 127.0.0.1; 0.0.0.0 to accept other hosts)
   --grpc_port N          V2 gRPC port (default 8081; 0 picks a free port)
@@ -80,6 +83,7 @@ export function parseSdkServerArgs(
 ): Readonly<SdkServerConfig> {
   const names = [
     'model_name',
+    'model_dir',
     'http_port',
     'http_host',
     'grpc_port',
@@ -133,6 +137,7 @@ export function parseSdkServerArgs(
   if (problems.length > 0) throw new InferdError('INVALID_CONFIG', problems.join('; '));
   return Object.freeze({
     modelName: values.model_name ?? '',
+    modelDir: values.model_dir || null,
     httpPort,
     httpHost: values.http_host || '127.0.0.1',
     grpcPort: enableGrpc ? grpcPort : null,
