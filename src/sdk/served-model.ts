@@ -63,9 +63,12 @@ async function call(
   info: RequestInfo,
   verb: 'predict' | 'explain',
 ): Promise<Result> {
-  const pre = await model.preprocess(payload, info);
+  // Handlers may be sync or async (as in KServe); a sync answer is used without a microtask hop.
+  let pre = model.preprocess(payload, info);
+  if (pre instanceof Promise) pre = await pre;
   validate(model, pre);
-  const result = verb === 'predict' ? await model.predict(pre, info) : await model.explain(pre, info);
+  let result = verb === 'predict' ? model.predict(pre, info) : model.explain(pre, info);
+  if (result instanceof Promise) result = await result;
   return model.postprocess(result, info);
 }
 

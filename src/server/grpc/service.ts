@@ -157,18 +157,14 @@ export function createGrpcServer(opts: GrpcServerOptions): grpc.Server {
       if (params) options.parameters = params;
       const requested = req.outputs.length > 0 ? req.outputs.map((o) => ({ name: o.name, parameters: null })) : null;
       if (requested) options.outputNames = requested.map((o) => o.name);
+      const id = req.id || randomUUID();
       const handlers = entry.model.requests;
       const produced = handlers
         ? (
             await runRequestHandler(ctx, entry, () =>
               handlers.v2(
-                {
-                  id: req.id || randomUUID(),
-                  inputs,
-                  parameters: params ?? null,
-                  outputs: options.outputNames ?? null,
-                },
-                requestInfo(metadataHeaders(call.metadata), 'grpc-v2', options, req.id || undefined),
+                { id, inputs, parameters: params ?? null, outputs: options.outputNames ?? null },
+                requestInfo(metadataHeaders(call.metadata), 'grpc-v2', options, id),
               ),
             )
           ).outputs
@@ -179,7 +175,7 @@ export function createGrpcServer(opts: GrpcServerOptions): grpc.Server {
       const res: ModelInferResponse = {
         model_name: name,
         model_version: '',
-        id: req.id || randomUUID(),
+        id,
         outputs: [],
         raw_output_contents: [],
       };

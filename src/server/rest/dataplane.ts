@@ -109,8 +109,8 @@ export async function runPredict(
 export class CallInfo implements RequestInfo {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly protocol: RequestInfo['protocol'];
-  readonly requestId: string;
   readonly #options: PredictOptions;
+  #requestId: string | undefined;
 
   constructor(
     headers: Readonly<Record<string, string | string[] | undefined>>,
@@ -122,7 +122,13 @@ export class CallInfo implements RequestInfo {
     this.protocol = protocol;
     this.#options = options;
     const header = headers['x-request-id'];
-    this.requestId = (typeof header === 'string' && header) || requestId || randomUUID();
+    this.#requestId = (typeof header === 'string' && header) || requestId || undefined;
+  }
+
+  /** Made up (a UUID) only when asked for and the request named none. */
+  get requestId(): string {
+    this.#requestId ??= randomUUID();
+    return this.#requestId;
   }
 
   get signal(): AbortSignal {

@@ -156,7 +156,7 @@ export async function v2Infer(
         await runRequestHandler(ctx, entry, () =>
           handlers.v2(
             { id, inputs, parameters: request.parameters ?? null, outputs: options.outputNames ?? null },
-            requestInfo(req.headers, 'v2', options, request.id || undefined),
+            requestInfo(req.headers, 'v2', options, id),
           ),
         )
       ).outputs
