@@ -90,6 +90,8 @@ export class Model {
     if (!this.predictorHost) throw new InferdError('UNSUPPORTED', 'Could not find predictor_host.');
     const call: CallOptions = { headers: ctx.headers, signal: ctx.signal };
     if (isInferRequest(payload)) return this.predictorClient.infer(this.name, payload, call);
+    // KServe: with a V2 protocol a dict goes to the V2 endpoint as it is, and comes back an InferResponse.
+    if (this.protocol !== 'v1') return this.predictorClient.inferJson(this.name, payload, call);
     return (await this.predictorClient.predictV1(this.name, payload, call)) as V1Response;
   }
 

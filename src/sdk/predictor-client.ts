@@ -152,6 +152,18 @@ export class PredictorClient {
     return fromV2Json(model, (await this.#post(path, v2RequestJson(req), opts)) as V2ResponseBody);
   }
 
+  /**
+   * A V2 request body that is a plain JSON object (a transformer's preprocess returned a dict while the
+   * protocol is v2, as KServe posts it): sent as it is to `/v2/models/NAME/infer`, answered as an InferResponse.
+   */
+  async inferJson(model: string, body: Record<string, unknown>, opts: CallOptions = {}): Promise<InferResponse> {
+    if (this.protocol === 'grpc-v2') {
+      throw new InferdError('INVALID_INPUT', 'a gRPC predictor takes an InferRequest; build one in preprocess');
+    }
+    const path = `/v2/models/${encodeURIComponent(model)}/infer`;
+    return fromV2Json(model, (await this.#post(path, JSON.stringify(body), opts)) as V2ResponseBody);
+  }
+
   /** Releases the keep-alive sockets and the gRPC channel. */
   close(): void {
     this.#agent.destroy();

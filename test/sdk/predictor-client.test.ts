@@ -63,6 +63,20 @@ test('V1 and V2 REST against an SDK model server, forwarding x-request-id', asyn
   assert.deepEqual(p.model.ids, ['r-1', 'r-2', 'r-3', 'r-4']);
 });
 
+test('a plain V2 body (a transformer whose preprocess returned a dict, protocol v2) goes to /infer as it is, as KServe sends it', async (t) => {
+  const p = await predictor(t);
+  class Passing extends Model {}
+  const transformer = new Passing('d', { predictorHost: p.host, protocol: 'v2' });
+  t.after(() => transformer.unload());
+  const ctx = { headers: {}, requestId: 'r', protocol: 'v1' as const, signal: new AbortController().signal };
+  const res = await transformer.predict({ inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [3] }] }, ctx);
+  assert.ok(res instanceof InferResponse);
+  assert.deepEqual([...res.output('y').asFloat32()], [6]);
+  const g = new PredictorClient({ host: p.grpcHost, protocol: 'grpc-v2' });
+  t.after(() => g.close());
+  await assert.rejects(g.inferJson('d', { inputs: [] }), { code: 'INVALID_INPUT', message: /takes an InferRequest/ });
+});
+
 test('keep-alive: sequential calls open one TCP connection', async (t) => {
   let connections = 0;
   const server = http.createServer((req, res) => {
