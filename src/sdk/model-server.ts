@@ -105,11 +105,19 @@ export class ModelServer {
     });
     const grpcPort = this.#opts.grpcPort === undefined ? 8081 : this.#opts.grpcPort;
     if (grpcPort !== null) {
-      this.#grpc = await listenLazyGrpc(
-        { models: repo, log: this.#log, metrics, version: packageVersion() },
-        host,
-        grpcPort,
-      );
+      try {
+        this.#grpc = await listenLazyGrpc(
+          { models: repo, log: this.#log, metrics, version: packageVersion() },
+          host,
+          grpcPort,
+        );
+      } catch (err) {
+        throw new InferdError(
+          'INVALID_CONFIG',
+          `${(err as Error).message}; pass --grpc_port N (0 picks a free port) or --enable_grpc false`,
+          { reason: 'ListenFailed', cause: err },
+        );
+      }
     }
     try {
       this.#httpPort = await new Promise<number>((resolve, reject) => {
@@ -124,7 +132,7 @@ export class ModelServer {
       this.#grpc = undefined;
       throw new InferdError(
         'INVALID_CONFIG',
-        `cannot listen on ${host}:${this.#opts.httpPort ?? 8080}: ${(err as Error).message}`,
+        `cannot listen on ${host}:${this.#opts.httpPort ?? 8080}: ${(err as Error).message}; pass --http_port N (0 picks a free port)`,
         {
           reason: 'ListenFailed',
           cause: err,

@@ -3,6 +3,7 @@
 // and the same server code as the built-in runtimes (gRPC, /metrics).
 
 import assert from 'node:assert/strict';
+import net, { type AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import {
@@ -244,4 +245,44 @@ test('BAD CALL - start() refuses no models, two models with one name, and a load
     code: 'MODEL_LOAD_FAILED',
     message: /model b: load\(\) failed: weights missing/,
   });
+});
+
+test('EXPECTED FAILURE - a gRPC port in use stops the start with a message that says which flags get out of it', async (t) => {
+  const busy = net.createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+  t.after(() => busy.close());
+  const port = (busy.address() as AddressInfo).port;
+  await assert.rejects(
+    new ModelServer({ httpPort: 0, grpcPort: port, log: silentLogger }).start([new Model('m')]),
+    (err: InferdError) => {
+      assert.equal(err.code, 'INVALID_CONFIG');
+      assert.match(err.message, /EADDRINUSE.*; pass --grpc_port N \(0 picks a free port\) or --enable_grpc false$/);
+      return true;
+    },
+  );
+});
+
+test('V2 binary tensor extension: raw FP32 in reaches predict as a Float32Array, binary output goes back raw', async (t) => {
+  const m = new Recorder('rec');
+  const { url } = await serve(t, m);
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [{ name: 'x', shape: [2, 2], datatype: 'FP32', parameters: { binary_data_size: 16 } }],
+      parameters: { binary_data_output: true },
+    }),
+  );
+  const raw = Buffer.from(new Float32Array([1, 2, 3, 4]).buffer);
+  const res = await fetch(`${url}/v2/models/rec/infer`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) },
+    body: Buffer.concat([header, raw]),
+  });
+  assert.equal(res.status, 200);
+  const n = Number(res.headers.get('inference-header-content-length'));
+  const body = Buffer.from(await res.arrayBuffer());
+  const json = JSON.parse(body.subarray(0, n).toString());
+  assert.deepEqual(json.outputs[0], { name: 'sum', shape: [2], datatype: 'FP32', parameters: { binary_data_size: 8 } });
+  const out = new Float32Array(body.buffer.slice(body.byteOffset + n, body.byteOffset + n + 8));
+  assert.deepEqual([...out], [3, 7]);
+  assert.ok(m.inputs!.inputs[0]!.data instanceof Float32Array);
 });
