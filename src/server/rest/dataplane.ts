@@ -103,8 +103,8 @@ export async function runPredict(
 /**
  * What a whole-request model sees of its request (runtimes/model.ts RequestHandlers): headers, a request id
  * (KServe reads `x-request-id`), and the abort signal of `options`, built only when the model asks for it.
- * A class, not an object literal with a getter: a per-request closure over the response made every young
- * collection copy it (measured: 10-30 ms scavenges under load instead of 0.3 ms).
+ * A class with prototype getters, not an object literal with a getter per request: the literal made young
+ * collections 10-30 ms instead of 0.3 ms under load (measured with --trace-gc), halving the SDK path's rps.
  */
 export class CallInfo implements RequestInfo {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
@@ -146,7 +146,7 @@ export function requestInfo(
   return new CallInfo(headers, protocol, options, requestId);
 }
 
-/** Calls a whole-request model's V1 handler, timed as a predict. */
+/** Calls a whole-request model's handler (V1, V2 or gRPC), timed as a predict. */
 export async function runRequestHandler<T>(
   ctx: Pick<ServerContext, 'metrics'>,
   entry: ModelEntry,
