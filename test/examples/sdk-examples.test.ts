@@ -117,6 +117,28 @@ for (const protocol of ['v1', 'v2', 'grpc-v2'] as const) {
   });
 }
 
+test('identity transformer: V1 and V2 pass through to the predictor and back unchanged', async (t) => {
+  const m = await run(t, [MODEL, '--model_name', 'iris', ...free]);
+  const tr = await run(t, [
+    'dist/examples/identity-transformer/transformer.js',
+    '--model_name',
+    'iris',
+    '--predictor_host',
+    `127.0.0.1:${m.port}`,
+    ...free,
+  ]);
+  const v1 = await postJson(`${tr.url}/v1/models/iris:predict`, V1_ROWS);
+  assert.deepEqual(v1, { status: 200, body: '{"predictions":[2,0,1],"served":3}' });
+  const v2 = await postJson(`${tr.url}/v2/models/iris/infer`, {
+    id: 'pass',
+    inputs: [{ name: 'input-0', shape: [1, 4], datatype: 'FP32', data: [5.0, 3.4, 1.5, 0.2] }],
+  });
+  assert.equal(v2.status, 200, v2.body);
+  const body = JSON.parse(v2.body);
+  assert.equal(body.id, 'pass');
+  assert.deepEqual(body.outputs[0], { name: 'class', shape: [1], datatype: 'INT64', parameters: null, data: [0] });
+});
+
 test('EXPECTED FAILURE - transformer whose predictor cannot be reached answers 502 JSON at once, naming it', async (t) => {
   const probe = http.createServer();
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
