@@ -155,6 +155,35 @@ test('EXPECTED FAILURE - transformer whose predictor cannot be reached answers 5
   );
 });
 
+test('EXPECTED FAILURE - transformer whose predictor never answers gives 504 JSON after --predictor_request_timeout_seconds', async (t) => {
+  const held: http.ServerResponse[] = [];
+  const hang = http.createServer((_req, res) => held.push(res)); // accepts, never answers
+  await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
+  t.after(() => {
+    hang.closeAllConnections();
+    hang.close();
+  });
+  const port = (hang.address() as AddressInfo).port;
+  const tr = await run(t, [
+    TRANSFORMER,
+    '--model_name',
+    'iris',
+    '--predictor_host',
+    `127.0.0.1:${port}`,
+    '--predictor_request_timeout_seconds',
+    '0.3',
+    ...free,
+  ]);
+  const t0 = performance.now();
+  const r = await postJson(`${tr.url}/v1/models/iris:predict`, {
+    instances: [{ sepal_length: 1, sepal_width: 1, petal_length: 1, petal_width: 1 }],
+  });
+  const ms = performance.now() - t0;
+  assert.equal(r.status, 504);
+  assert.match(JSON.parse(r.body).error, /did not answer within 300 ms/);
+  assert.ok(ms >= 290 && ms < 10_000, `answered after ${ms} ms`);
+});
+
 test('BAD CALL - inferd run: no file, a missing file, a file that exports no model, a bad flag: exit 2 saying what to do', async () => {
   const exec = promisify(execFile);
   const runCli = (args: string[]) =>
