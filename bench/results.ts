@@ -1,7 +1,7 @@
 // The shape of bench/results/latest.json, the ratios the design's performance targets are stated in, and
 // the printed table. Pure (unit-tested in test/bench/).
 
-export type Target = 'inferd-gateway' | 'inferd-replica' | 'kserve' | 'bare-node';
+export type Target = 'inferd-gateway' | 'inferd-replica' | 'inferd-sdk' | 'kserve' | 'bare-node';
 export type CaseStatus = 'ok' | 'failed' | 'not implemented' | 'skipped';
 
 export interface CaseResult {
@@ -161,6 +161,8 @@ export function computeRatios(cases: CaseResult[], cold: ColdStart, density: Den
     gateway_v1_c16_rps_vs_bare: ratio(c('inferd-gateway', 'v1_c16')?.rps, c('bare-node', 'v1_c16')?.rps),
     replica_v1_c16_rps_vs_bare: ratio(c('inferd-replica', 'v1_c16')?.rps, c('bare-node', 'v1_c16')?.rps),
     gateway_v1_c16_rps_vs_replica: ratio(c('inferd-gateway', 'v1_c16')?.rps, c('inferd-replica', 'v1_c16')?.rps),
+    // Issue 15: a TypeScript SDK model (`inferd run`) on the same iris logic as the built-in sklearn replica.
+    sdk_vs_builtin_rps: ratio(c('inferd-sdk', 'v1_c16')?.rps, c('inferd-replica', 'v1_c16')?.rps),
     binary_vs_json_1mib: ratio(
       c('inferd-replica', 'v2_1mib_json_c1')?.mean_ms,
       c('inferd-replica', 'v2_1mib_binary_c1')?.mean_ms,
@@ -204,6 +206,7 @@ export function checkTargets(r: Record<string, number | null>): TargetCheck[] {
     t('binary_vs_json_1mib', r.binary_vs_json_1mib ?? null, '>= 20', (v) => v >= 20),
     t('cold_start_ms', r.cold_start_ms ?? null, '<= 300', (v) => v <= 300),
     t('mib_per_extra_model', r.mib_per_extra_model ?? null, '<= 10', (v) => v <= 10),
+    t('sdk_vs_builtin_rps', r.sdk_vs_builtin_rps ?? null, '>= 0.8', (v) => v >= 0.8),
     // Issue 20: heavy models, 1,000-row batches.
     ...['xgboost', 'rf', 'gb', 'mlp'].flatMap((m) => [
       t(`heavy_${m}_1000_c4_rps_vs_kserve`, r[`heavy_${m}_1000_c4_rps_vs_kserve`] ?? null, '>= 2', (v) => v >= 2),

@@ -60,9 +60,11 @@ import {
   type KServe,
   type Replica,
   repoRoot,
+  type Sdk,
   startBare,
   startInferd,
   startKServe,
+  startSdk,
   waitIsvcReady,
 } from './targets.js';
 import { ensureWrk } from './wrk.js';
@@ -447,6 +449,14 @@ async function main(): Promise<number> {
     notes.push(`bare server failed: ${err instanceof Error ? err.message : String(err)}`);
   }
 
+  // The TypeScript SDK on the same iris logic (`inferd run bench/sdk-iris-model.ts`), for sdk_vs_builtin_rps.
+  let sdk: Sdk | undefined;
+  try {
+    if (!flags.heavyOnly) sdk = await startSdk(groups, { modelDir: irisModelDir, model: 'sklearn-iris' });
+  } catch (err) {
+    notes.push(`SDK server failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
   // (b) KServe's own server on the same model file. --quick measures density on the running serve while
   // KServe boots (RSS does not care about CPU contention; KServe's start time then does, and says so).
   let kserve: KServe | undefined;
@@ -482,7 +492,8 @@ async function main(): Promise<number> {
     }
   }
 
-  const allRoots = () => [serve.started.pid, bare?.started.pid, kserve?.started.pid].filter((p) => p !== undefined);
+  const allRoots = () =>
+    [serve.started.pid, bare?.started.pid, kserve?.started.pid, sdk?.started.pid].filter((p) => p !== undefined);
   const run = async (spec: CaseSpec) => {
     if (interrupted) return;
     if (leftMs() < 6_000) {
@@ -500,6 +511,9 @@ async function main(): Promise<number> {
     const base = { payload, model: 'sklearn-iris', connections: c };
     if (bare) specs.push({ ...base, target: 'bare-node', baseUrl: bare.url, serverPids: [bare.started.pid] });
     specs.push({ ...base, target: 'inferd-replica', baseUrl: replicaUrl, serverPids: [serve.started.pid] });
+    // V1 only: the SDK case compares the SDK path with the built-in one on the same iris logic.
+    if (sdk && payload === v1Iris)
+      specs.push({ ...base, target: 'inferd-sdk', baseUrl: sdk.url, serverPids: [sdk.started.pid] });
     specs.push({
       ...base,
       target: 'inferd-gateway',
@@ -581,6 +595,7 @@ async function main(): Promise<number> {
   density.kserve_mib_per_model = kserveCase?.rss_mib ?? null;
   if (kserve) await groups.stop(kserve.started.pid);
   if (bare) await groups.stop(bare.started.pid);
+  if (sdk) await groups.stop(sdk.started.pid);
 
   // Heavy models: kernel times in this process (quick: fewer repetitions), then (full run) served through the
   // gateway next to KServe's servers on the same files.

@@ -216,3 +216,30 @@ export async function startBare(
   const m = await started.waitFor(/"port":(\d+)/, 10_000);
   return { started, url: `http://127.0.0.1:${m[1]}` };
 }
+
+export interface Sdk {
+  started: Started;
+  url: string;
+}
+
+/**
+ * `inferd run` serving bench/sdk-iris-model.ts (a TypeScript SDK model over the built-in sklearn runtime's
+ * iris logic) on a free port; resolves once it logs that it listens.
+ */
+export async function startSdk(groups: ProcessGroups, opts: { modelDir: string; model: string }): Promise<Sdk> {
+  const started = groups.start('inferd run (SDK iris)', process.execPath, [
+    cliEntry,
+    'run',
+    join(repoRoot, 'dist', 'bench', 'sdk-iris-model.js'),
+    '--model_name',
+    opts.model,
+    '--model_dir',
+    opts.modelDir,
+    '--http_port',
+    '0',
+    '--enable_grpc',
+    'false',
+  ]);
+  const m = await started.waitFor(/"msg":"model server listening".*?"port":(\d+)/, 20_000);
+  return { started, url: `http://127.0.0.1:${m[1]}` };
+}

@@ -76,6 +76,13 @@ export const COMMANDS: Record<string, CommandHelp> = {
   TOKEN=$(inferd token create -n team-a --role predictor --ttl 30d | awk '{print $NF}')
   curl -H "Authorization: Bearer $TOKEN" localhost:8080/v1/models/sklearn-iris:predict -d @iris-input.json`,
   },
+  run: {
+    summary: 'Serve the TypeScript model a file exports (SDK), without a manifest',
+    usage:
+      'inferd run FILE.js [--model_name NAME] [--http_port 8080] [--grpc_port 8081] [--predictor_host H:P] [flags]',
+    examples: `  inferd run ./my-model.js --model_name my-model --http_port 8080
+  inferd run ./my-transformer.js --model_name mnist --predictor_host 127.0.0.1:8081 --protocol v2`,
+  },
   'model-server': {
     summary: "Run one model server on its own, with the flags of KServe's sklearnserver/xgbserver/lgbserver",
     usage: 'inferd model-server --model_name NAME --model_dir DIR [--http_port 8080] [--model_format sklearn] [flags]',
@@ -115,6 +122,6 @@ export function commandHelp(command: string, specs?: FlagSpecs): string {
   if (h.examples) text += `\nExamples:\n${h.examples}\n`;
   const flags = specs ? formatFlags(specs) : '';
   if (flags) text += `\nFlags:\n${flags}\n`;
-  if (command !== 'serve' && command !== 'model-server') text += `\n${GLOBAL_FLAGS_HELP}\n`;
+  if (command !== 'serve' && command !== 'model-server' && command !== 'run') text += `\n${GLOBAL_FLAGS_HELP}\n`;
   return text;
 }

@@ -53,7 +53,7 @@ function unknownCommand(io: CliIo, command: string): number {
 }
 
 /**
- * Runs `inferd ARGV`. Resolves to the exit code, or undefined when the command (model-server) keeps
+ * Runs `inferd ARGV`. Resolves to the exit code, or undefined when the command (model-server, run) keeps
  * running on its own and sets the exit code itself.
  */
 export async function main(argv: readonly string[], io: CliIo): Promise<number | undefined> {
@@ -75,6 +75,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number |
   if (command === 'serve') {
     const { runServe } = await import('./commands/serve.js');
     return runServe(rest);
+  }
+  if (command === 'run') {
+    const { runRun } = await import('./commands/run.js');
+    return runRun(rest, io);
   }
   if (command === 'model-server') {
     // KServe's model servers listen on all interfaces; so does this one when run on its own (in a pod, say).

@@ -61,9 +61,47 @@ export interface PredictOptions {
   signal?: AbortSignal;
 }
 
+/** Who sent a request and how: what a whole-request model (the TypeScript SDK) sees besides its payload. */
+export interface RequestInfo {
+  /** Request headers with lower-case names (gRPC: the call's metadata). */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** `x-request-id`, else the V2 request's `id`, else a fresh UUID. */
+  readonly requestId: string;
+  readonly protocol: 'v1' | 'v2' | 'grpc-v2';
+  /** Aborted when the client goes away or the request's deadline passes. */
+  readonly signal: AbortSignal;
+}
+
+/** A V2 infer request (REST or gRPC), its tensors decoded. */
+export interface InferenceCall {
+  id: string;
+  inputs: Tensor[];
+  parameters: Record<string, unknown> | null;
+  /** Output names the client asked for; null: all. */
+  outputs: string[] | null;
+}
+
+export interface InferenceReply {
+  outputs: Tensor[];
+}
+
+/**
+ * Models that take whole requests rather than tensors (KServe's `Model.__call__`: preprocess → predict →
+ * postprocess on the V1 body or the V2 request). The model server hands them the parsed request and writes
+ * back what they return; the tensor path (`predict`) and the batcher are not used for these calls.
+ */
+export interface RequestHandlers {
+  /** V1 `:predict` / `:explain`: the parsed JSON body in, the response's JSON text out. */
+  v1(body: unknown, info: RequestInfo, verb: 'predict' | 'explain'): Promise<string>;
+  /** V2 REST and gRPC infer. */
+  v2(call: InferenceCall, info: RequestInfo): Promise<InferenceReply>;
+}
+
 export interface Model {
   readonly name: string;
   metadata(): ModelMetadata;
+  /** Set by models that take whole requests (the TypeScript SDK); see RequestHandlers. */
+  readonly requests?: RequestHandlers;
   /**
    * Runs inference. Client mistakes (wrong feature count, non-numeric input) throw
    * InferdError('INVALID_INPUT', message); anything else is a server error.

@@ -14,8 +14,25 @@ export interface ModelEntry {
 export class ModelRepository {
   readonly #entries = new Map<string, ModelEntry>();
 
-  /** Adds (or replaces) a model under `model.name`; ready unless told otherwise. */
-  add(model: Model, opts: { ready?: boolean; batcher?: Batcher } = {}): void {
+  /**
+   * Adds (or replaces) a model under `model.name`; ready unless told otherwise. With `readiness`, the entry's
+   * `ready` is that object's `ready` flag, read and written through (a TypeScript SDK model's own `ready`,
+   * which KServe checks on every request).
+   */
+  add(model: Model, opts: { ready?: boolean; batcher?: Batcher; readiness?: { ready: boolean } } = {}): void {
+    const holder = opts.readiness;
+    if (holder) {
+      this.#entries.set(model.name, {
+        model,
+        get ready() {
+          return holder.ready;
+        },
+        set ready(v: boolean) {
+          holder.ready = v;
+        },
+      });
+      return;
+    }
     const entry: ModelEntry = opts.batcher
       ? { model, ready: opts.ready ?? true, batcher: opts.batcher }
       : { model, ready: opts.ready ?? true };

@@ -176,11 +176,11 @@ export function createModelServer(opts: ModelServerOptions): http.Server {
   const dispatch = (req: IncomingMessage, res: ServerResponse, e: Endpoint) => {
     switch (e.kind) {
       case 'v1.predict':
-        return withBody(req, res, e.model, 'v1', (body) => v1Predict(ctx, res, e.model, body));
+        return withBody(req, res, e.model, 'v1', (body) => v1Predict(ctx, res, e.model, body, req));
       case 'v2.infer':
         return withBody(req, res, e.model, 'v2', (body) => v2Infer(ctx, req, res, e.model, e.version, body));
       case 'v1.explain':
-        return withBody(req, res, e.model, 'v1', (body) => v1Explain(ctx, res, e.model, body));
+        return withBody(req, res, e.model, 'v1', (body) => v1Explain(ctx, res, e.model, body, req));
       case 'v2.generate':
         return withBody(req, res, e.model, 'v2', (body) => v2Generate(ctx, res, e.model, e.version, body));
       case 'live':

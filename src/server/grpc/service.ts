@@ -13,7 +13,7 @@ import { asset } from '../../package.js';
 import type { PredictOptions, TensorMetadata } from '../../runtimes/model.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { ModelRepository } from '../model-repository.js';
-import { existingModel, readyModel, runPredict } from '../rest/dataplane.js';
+import { existingModel, readyModel, requestInfo, runPredict, runRequestHandler } from '../rest/dataplane.js';
 import { selectOutputs } from '../rest/v2-response.js';
 import {
   decodeGrpcInputs,
@@ -90,6 +90,13 @@ class CallPredictOptions implements PredictOptions {
   }
 }
 
+/** gRPC call metadata as request headers (string values; binary `-bin` entries are left out). */
+function metadataHeaders(md: grpc.Metadata): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(md.getMap())) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
 const metadataOf = (ts: readonly TensorMetadata[] | undefined) =>
   (ts ?? []).map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape }));
 
@@ -150,13 +157,25 @@ export function createGrpcServer(opts: GrpcServerOptions): grpc.Server {
       if (params) options.parameters = params;
       const requested = req.outputs.length > 0 ? req.outputs.map((o) => ({ name: o.name, parameters: null })) : null;
       if (requested) options.outputNames = requested.map((o) => o.name);
-      const outputs = selectOutputs(name, await runPredict(ctx, entry, inputs, options), requested);
+      const id = req.id || randomUUID();
+      const handlers = entry.model.requests;
+      const produced = handlers
+        ? (
+            await runRequestHandler(ctx, entry, () =>
+              handlers.v2(
+                { id, inputs, parameters: params ?? null, outputs: options.outputNames ?? null },
+                requestInfo(metadataHeaders(call.metadata), 'grpc-v2', options, id),
+              ),
+            )
+          ).outputs
+        : await runPredict(ctx, entry, inputs, options);
+      const outputs = selectOutputs(name, produced, requested);
       // KServe: raw outputs when the inputs came raw, or when an output is FP16 (no typed field for it).
       const raw = req.raw_input_contents.length > 0 || outputs.some((o) => o.datatype === 'FP16');
       const res: ModelInferResponse = {
         model_name: name,
         model_version: '',
-        id: req.id || randomUUID(),
+        id,
         outputs: [],
         raw_output_contents: [],
       };

@@ -2,10 +2,11 @@
 // KServe's 404/503 errors, one timed call into `Model.predict`, and per-request predict options whose
 // abort signal is only built when a model asks for it.
 
+import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { InferdError, modelNotFound } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import type { PredictOptions, Tensor } from '../../runtimes/model.js';
+import type { PredictOptions, RequestInfo, Tensor } from '../../runtimes/model.js';
 import type { Responder } from '../http-response.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { ModelEntry, ModelRepository } from '../model-repository.js';
@@ -97,4 +98,64 @@ export async function runPredict(
     throw new InferdError('INTERNAL', `model ${entry.model.name} returned no output tensors`);
   }
   return outputs;
+}
+
+/**
+ * What a whole-request model sees of its request (runtimes/model.ts RequestHandlers): headers, a request id
+ * (KServe reads `x-request-id`), and the abort signal of `options`, built only when the model asks for it.
+ * A class with prototype getters, not an object literal with a getter per request: the literal made young
+ * collections 10-30 ms instead of 0.3 ms under load (measured with --trace-gc), halving the SDK path's rps.
+ */
+export class CallInfo implements RequestInfo {
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly protocol: RequestInfo['protocol'];
+  readonly #options: PredictOptions;
+  #requestId: string | undefined;
+
+  constructor(
+    headers: Readonly<Record<string, string | string[] | undefined>>,
+    protocol: RequestInfo['protocol'],
+    options: PredictOptions,
+    requestId?: string,
+  ) {
+    this.headers = headers;
+    this.protocol = protocol;
+    this.#options = options;
+    const header = headers['x-request-id'];
+    this.#requestId = (typeof header === 'string' && header) || requestId || undefined;
+  }
+
+  /** Made up (a UUID) only when asked for and the request named none. */
+  get requestId(): string {
+    this.#requestId ??= randomUUID();
+    return this.#requestId;
+  }
+
+  get signal(): AbortSignal {
+    return this.#options.signal as AbortSignal;
+  }
+}
+
+/** The RequestInfo of one call (see CallInfo). */
+export function requestInfo(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  protocol: RequestInfo['protocol'],
+  options: PredictOptions,
+  requestId?: string,
+): RequestInfo {
+  return new CallInfo(headers, protocol, options, requestId);
+}
+
+/** Calls a whole-request model's handler (V1, V2 or gRPC), timed as a predict. */
+export async function runRequestHandler<T>(
+  ctx: Pick<ServerContext, 'metrics'>,
+  entry: ModelEntry,
+  call: () => Promise<T>,
+): Promise<T> {
+  const start = performance.now();
+  try {
+    return await call();
+  } finally {
+    ctx.metrics.recordPredict(entry.model.name, (performance.now() - start) / 1000);
+  }
 }

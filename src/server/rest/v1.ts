@@ -2,12 +2,19 @@
 // explain. Predict is the hot path: one JSON.parse, rows straight into a Float64Array, and the response
 // string written directly from the output tensor.
 
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InferdError } from '../../errors.js';
 import { JsonBodyError, JsonEncodingError, parseJsonBody } from '../json-body.js';
 import { encodeNested } from '../tensor-json.js';
 import { decodeV1Request } from '../v1-instances.js';
-import { RequestPredictOptions, readyModel, runPredict, type ServerContext } from './dataplane.js';
+import {
+  RequestPredictOptions,
+  readyModel,
+  requestInfo,
+  runPredict,
+  runRequestHandler,
+  type ServerContext,
+} from './dataplane.js';
 
 const q = JSON.stringify;
 
@@ -37,8 +44,34 @@ function parseV1Body(body: Buffer): unknown {
   }
 }
 
-export async function v1Predict(ctx: ServerContext, res: ServerResponse, name: string, body: Buffer): Promise<void> {
+/** A whole-request model (the TypeScript SDK) gets the parsed body and answers the JSON text itself. */
+async function v1Handle(
+  ctx: ServerContext,
+  req: IncomingMessage | undefined,
+  res: ServerResponse,
+  name: string,
+  body: Buffer,
+  verb: 'predict' | 'explain',
+): Promise<boolean> {
   const entry = readyModel(ctx, name);
+  const handlers = entry.model.requests;
+  if (!handlers) return false;
+  const payload = parseV1Body(body);
+  const info = requestInfo(req?.headers ?? {}, 'v1', new RequestPredictOptions(res));
+  const text = await runRequestHandler(ctx, entry, () => handlers.v1(payload, info, verb));
+  ctx.respond.json(res, 200, text);
+  return true;
+}
+
+export async function v1Predict(
+  ctx: ServerContext,
+  res: ServerResponse,
+  name: string,
+  body: Buffer,
+  req?: IncomingMessage,
+): Promise<void> {
+  const entry = readyModel(ctx, name);
+  if (entry.model.requests && (await v1Handle(ctx, req, res, name, body, 'predict'))) return;
   const { inputs, options } = decodeV1Request(parseV1Body(body));
   const opts = new RequestPredictOptions(res, options);
   const outputs = await runPredict(ctx, entry, inputs, opts);
@@ -55,8 +88,14 @@ export async function v1Predict(ctx: ServerContext, res: ServerResponse, name: s
 }
 
 /** No inferd model has an explainer yet: KServe's answer for a model without `explainer_host`. */
-export async function v1Explain(ctx: ServerContext, _res: ServerResponse, name: string, body: Buffer): Promise<void> {
-  readyModel(ctx, name);
+export async function v1Explain(
+  ctx: ServerContext,
+  res: ServerResponse,
+  name: string,
+  body: Buffer,
+  req?: IncomingMessage,
+): Promise<void> {
+  if (await v1Handle(ctx, req, res, name, body, 'explain')) return;
   const payload = parseV1Body(body);
   if (typeof payload === 'object' && payload !== null && 'instances' in payload) {
     if (!Array.isArray((payload as { instances: unknown }).instances)) {

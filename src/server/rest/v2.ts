@@ -9,7 +9,15 @@ import type { Tensor, TensorMetadata } from '../../runtimes/model.js';
 import { OCTET_STREAM_TYPE } from '../http-response.js';
 import { JsonBodyError, JsonEncodingError, parseJsonBody } from '../json-body.js';
 import { decodeV2Tensor, show } from '../tensor-decode.js';
-import { existingModel, RequestPredictOptions, readyModel, runPredict, type ServerContext } from './dataplane.js';
+import {
+  existingModel,
+  RequestPredictOptions,
+  readyModel,
+  requestInfo,
+  runPredict,
+  runRequestHandler,
+  type ServerContext,
+} from './dataplane.js';
 import { decodeBinaryInputs, INFERENCE_HEADER, jsonHeaderLength, MISSING_HEADER_MESSAGE } from './v2-binary.js';
 import {
   type PydanticError,
@@ -141,8 +149,19 @@ export async function v2Infer(
   const options = new RequestPredictOptions(res);
   if (request.parameters) options.parameters = request.parameters;
   if (request.outputs) options.outputNames = request.outputs.map((o) => o.name);
-  const outputs = selectOutputs(name, await runPredict(ctx, entry, inputs, options), request.outputs);
   const id = request.id ? request.id : randomUUID();
+  const handlers = entry.model.requests;
+  const produced = handlers
+    ? (
+        await runRequestHandler(ctx, entry, () =>
+          handlers.v2(
+            { id, inputs, parameters: request.parameters ?? null, outputs: options.outputNames ?? null },
+            requestInfo(req.headers, 'v2', options, id),
+          ),
+        )
+      ).outputs
+    : await runPredict(ctx, entry, inputs, options);
+  const outputs = selectOutputs(name, produced, request.outputs);
   const flags = binaryOutputFlags(request, outputs.length);
   if (flags) {
     const r = binaryInferResponse(name, id, outputs, flags);

@@ -18,9 +18,9 @@ export interface ModelServerProcess {
 
 export async function startModelServer(
   args: string[],
-  opts: { env?: Record<string, string>; timeoutMs?: number } = {},
+  opts: { env?: Record<string, string>; timeoutMs?: number; command?: 'model-server' | 'run' } = {},
 ): Promise<ModelServerProcess> {
-  const proc = spawn(process.execPath, [cliEntry, 'model-server', ...args], {
+  const proc = spawn(process.execPath, [cliEntry, opts.command ?? 'model-server', ...args], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
@@ -46,7 +46,7 @@ export async function startModelServer(
   clearTimeout(timer);
   if (first === 'timeout') {
     proc.kill('SIGKILL');
-    throw new Error(`inferd model-server did not start in time:\n${out}`);
+    throw new Error(`inferd ${opts.command ?? 'model-server'} did not start in time:\n${out}`);
   }
   const stop = async () => {
     if (proc.exitCode === null && proc.signalCode === null) {

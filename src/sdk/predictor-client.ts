@@ -1,0 +1,307 @@
+// How a transformer reaches its predictor (KServe's Model._http_predict / _grpc_predict): V1 and V2 REST over
+// keep-alive HTTP, V2 over gRPC, each call with a timeout. Failures are InferdErrors with a code the model
+// server maps to a status: unreachable → UPSTREAM_UNAVAILABLE (502), too slow → TIMEOUT (504), the
+// predictor's own 4xx/503 → the same code, so a client sees the predictor's answer, never a hang.
+
+import http from 'node:http';
+import https from 'node:https';
+import { InferdError, messageOf } from '../errors.js';
+import type { Tensor } from '../runtimes/model.js';
+import { encodeRawTensor } from '../server/binary-tensor.js';
+import { decodeV2Tensor } from '../server/tensor-decode.js';
+import { encodeFlat } from '../server/tensor-json.js';
+import { type InferRequest, InferResponse, InferTensor } from './tensor.js';
+
+export type PredictorProtocol = 'v1' | 'v2' | 'grpc-v2';
+
+export interface PredictorClientOptions {
+  /** `host:port` of the predictor (KServe's `--predictor_host`); no scheme. */
+  host: string;
+  /** Default v1 (KServe's `--protocol`). */
+  protocol?: PredictorProtocol;
+  /** https / TLS gRPC (KServe's `--predictor_use_ssl`). Default false. */
+  useSsl?: boolean;
+  /** Per call. Default 60 s (KServe's default, `--predictor_request_timeout_seconds`, is 600 s). */
+  timeoutMs?: number;
+}
+
+export interface CallOptions {
+  /** Passed on: KServe forwards `x-request-id` and `x-b3-traceid`. */
+  headers?: Readonly<Record<string, string | string[] | undefined>>;
+  /** Aborts the call (the incoming request went away). */
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_PREDICTOR_TIMEOUT_MS = 60_000;
+const FORWARDED_HEADERS = ['x-request-id', 'x-b3-traceid'] as const;
+
+/** The predictor's HTTP status as the code a client of the transformer gets. */
+function codeForStatus(status: number): InferdError['code'] {
+  switch (status) {
+    case 400:
+    case 422:
+      return 'INVALID_INPUT';
+    case 404:
+      return 'MODEL_NOT_FOUND';
+    case 413:
+      return 'PAYLOAD_TOO_LARGE';
+    case 429:
+      return 'OVERLOADED';
+    case 501:
+      return 'UNSUPPORTED';
+    case 503:
+      return 'MODEL_NOT_READY';
+    case 504:
+      return 'TIMEOUT';
+    default:
+      return 'UPSTREAM_UNAVAILABLE';
+  }
+}
+
+const q = JSON.stringify;
+
+/** KServe's InferRequest.to_rest() as JSON text; tensors written straight from their typed arrays. */
+function v2RequestJson(req: InferRequest): string {
+  let s = `{"id":${q(req.id)}`;
+  if (req.parameters) s += `,"parameters":${q(req.parameters)}`;
+  s += ',"inputs":[';
+  req.inputs.forEach((t, i) => {
+    s += `${i ? ',' : ''}{"name":${q(t.name)},"shape":[${t.shape.join(',')}],"datatype":${q(t.datatype)}`;
+    if (t.parameters) s += `,"parameters":${q(t.parameters)}`;
+    s += `,"data":${encodeFlat(t)}}`;
+  });
+  s += ']';
+  if (req.outputs) s += `,"outputs":${q(req.outputs.map((name) => ({ name })))}`;
+  return `${s}}`;
+}
+
+interface V2ResponseBody {
+  model_name?: string;
+  id?: string;
+  parameters?: Record<string, unknown> | null;
+  outputs?: {
+    name: string;
+    datatype: string;
+    shape: number[];
+    data: unknown[];
+    parameters?: Record<string, unknown>;
+  }[];
+}
+
+function fromV2Json(model: string, body: V2ResponseBody): InferResponse {
+  if (!Array.isArray(body.outputs)) {
+    throw new InferdError('UPSTREAM_UNAVAILABLE', `predictor answered without "outputs" for model ${model}`);
+  }
+  const outputs = body.outputs.map((o) =>
+    InferTensor.from(decodeV2Tensor(o.name, o.datatype, o.shape, o.data, o.parameters ?? null)),
+  );
+  return new InferResponse(body.model_name ?? model, outputs, body.id ?? '', body.parameters ?? null);
+}
+
+interface GrpcStub {
+  ModelInfer(
+    req: unknown,
+    md: import('@grpc/grpc-js').Metadata,
+    opts: { deadline: number },
+    cb: (err: (Error & { code?: number; details?: string }) | null, res?: GrpcInferResponse) => void,
+  ): import('@grpc/grpc-js').ClientUnaryCall;
+  close(): void;
+}
+
+interface GrpcInferResponse {
+  model_name: string;
+  id: string;
+  outputs: import('../server/grpc/grpc-tensor.js').GrpcOutputTensor[];
+  raw_output_contents: Buffer[];
+}
+
+/**
+ * A client for one predictor. Reuses connections (HTTP keep-alive; one gRPC channel); `close()` releases them.
+ * Every method throws InferdError (see the module header for the codes).
+ */
+export class PredictorClient {
+  readonly host: string;
+  readonly protocol: PredictorProtocol;
+  readonly useSsl: boolean;
+  readonly timeoutMs: number;
+  readonly #agent: http.Agent;
+  #grpc: Promise<GrpcStub> | undefined;
+
+  constructor(opts: PredictorClientOptions) {
+    if (!opts.host || /^[a-z]+:\/\//i.test(opts.host)) {
+      throw new InferdError('INVALID_CONFIG', `predictor host must be host:port without a scheme, got '${opts.host}'`);
+    }
+    this.host = opts.host;
+    this.protocol = opts.protocol ?? 'v1';
+    this.useSsl = opts.useSsl ?? false;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_PREDICTOR_TIMEOUT_MS;
+    const agentOpts = { keepAlive: true, maxSockets: 64 };
+    this.#agent = this.useSsl ? new https.Agent(agentOpts) : new http.Agent(agentOpts);
+  }
+
+  /** V1 `:predict` with a JSON body (KServe: `PREDICTOR_URL_FORMAT`). */
+  async predictV1(model: string, body: unknown, opts: CallOptions = {}): Promise<Record<string, unknown>> {
+    const path = `/v1/models/${encodeURIComponent(model)}:predict`;
+    return (await this.#post(path, JSON.stringify(body), opts)) as Record<string, unknown>;
+  }
+
+  /** V2 infer over REST, or over gRPC when the protocol is `grpc-v2`. */
+  async infer(model: string, req: InferRequest, opts: CallOptions = {}): Promise<InferResponse> {
+    if (this.protocol === 'grpc-v2') return this.#grpcInfer(model, req, opts);
+    const path = `/v2/models/${encodeURIComponent(model)}/infer`;
+    return fromV2Json(model, (await this.#post(path, v2RequestJson(req), opts)) as V2ResponseBody);
+  }
+
+  /**
+   * A V2 request body that is a plain JSON object (a transformer's preprocess returned a dict while the
+   * protocol is v2, as KServe posts it): sent as it is to `/v2/models/NAME/infer`, answered as an InferResponse.
+   */
+  async inferJson(model: string, body: Record<string, unknown>, opts: CallOptions = {}): Promise<InferResponse> {
+    if (this.protocol === 'grpc-v2') {
+      throw new InferdError('INVALID_INPUT', 'a gRPC predictor takes an InferRequest; build one in preprocess');
+    }
+    const path = `/v2/models/${encodeURIComponent(model)}/infer`;
+    return fromV2Json(model, (await this.#post(path, JSON.stringify(body), opts)) as V2ResponseBody);
+  }
+
+  /** Releases the keep-alive sockets and the gRPC channel. */
+  close(): void {
+    this.#agent.destroy();
+    const g = this.#grpc;
+    this.#grpc = undefined;
+    g?.then((stub) => stub.close()).catch(() => undefined); // a channel that never opened has nothing to close
+  }
+
+  #post(path: string, body: string, opts: CallOptions): Promise<unknown> {
+    const url = `${this.useSsl ? 'https' : 'http'}://${this.host}${path}`;
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    for (const h of FORWARDED_HEADERS) {
+      const v = opts.headers?.[h];
+      if (typeof v === 'string') headers[h] = v;
+    }
+    headers['content-length'] = String(Buffer.byteLength(body));
+    const transport = this.useSsl ? https : http;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const fail = (err: InferdError) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        req.destroy();
+        reject(err);
+      };
+      const req = transport.request(url, { method: 'POST', headers, agent: this.#agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', (e) => fail(new InferdError('UPSTREAM_UNAVAILABLE', `predictor ${url}: ${e.message}`)));
+        res.on('end', () => {
+          if (settled) return;
+          const text = Buffer.concat(chunks).toString('utf8');
+          const status = res.statusCode ?? 0;
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            parsed = undefined;
+          }
+          if (status < 200 || status >= 300) {
+            // KServe's message: "{error}, '{status} {reason}' for url '{url}'".
+            const error = (parsed as { error?: unknown } | undefined)?.error;
+            const detail = typeof error === 'string' ? error : text.slice(0, 200);
+            fail(
+              new InferdError(codeForStatus(status), `${detail}, '${status} ${res.statusMessage}' for url '${url}'`, {
+                predictorStatus: status,
+              }),
+            );
+            return;
+          }
+          if (parsed === undefined) {
+            fail(
+              new InferdError(
+                'UPSTREAM_UNAVAILABLE',
+                `predictor ${url} answered ${status} with a body that is not JSON`,
+              ),
+            );
+            return;
+          }
+          settled = true;
+          clearTimeout(timer);
+          opts.signal?.removeEventListener('abort', onAbort);
+          resolve(parsed);
+        });
+      });
+      const timer = setTimeout(
+        () => fail(new InferdError('TIMEOUT', `predictor ${url} did not answer within ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
+      const onAbort = () => fail(new InferdError('TIMEOUT', `request to predictor ${url} cancelled`));
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      req.on('error', (e) =>
+        fail(new InferdError('UPSTREAM_UNAVAILABLE', `predictor ${url} is not reachable: ${messageOf(e)}`)),
+      );
+      req.end(body);
+    });
+  }
+
+  #stub(): Promise<GrpcStub> {
+    this.#grpc ??= (async () => {
+      const [grpc, service] = await Promise.all([import('@grpc/grpc-js'), import('../server/grpc/service.js')]);
+      const Client = grpc.makeGenericClientConstructor(service.loadServiceDefinition(), 'GRPCInferenceService');
+      const creds = this.useSsl ? grpc.credentials.createSsl() : grpc.credentials.createInsecure();
+      return new Client(this.host, creds) as unknown as GrpcStub;
+    })();
+    return this.#grpc;
+  }
+
+  async #grpcInfer(model: string, req: InferRequest, opts: CallOptions): Promise<InferResponse> {
+    const [grpc, tensors, stub] = await Promise.all([
+      import('@grpc/grpc-js'),
+      import('../server/grpc/grpc-tensor.js'),
+      this.#stub(),
+    ]);
+    const md = new grpc.Metadata();
+    const id = opts.headers?.['x-request-id'];
+    if (typeof id === 'string') md.set('x-request-id', id);
+    const message = {
+      model_name: model,
+      model_version: '',
+      id: req.id,
+      parameters: tensors.toGrpcParameters(req.parameters),
+      inputs: req.inputs.map((t: Tensor) => ({
+        name: t.name,
+        datatype: t.datatype,
+        shape: t.shape,
+        ...(t.parameters ? { parameters: tensors.toGrpcParameters(t.parameters) } : {}),
+      })),
+      outputs: (req.outputs ?? []).map((name) => ({ name })),
+      // Raw contents: typed arrays go as they are, without a per-element copy into protobuf fields.
+      raw_input_contents: req.inputs.map((t) => encodeRawTensor(t)),
+    };
+    const target = `${this.host} (gRPC)`;
+    const res = await new Promise<GrpcInferResponse>((resolve, reject) => {
+      const call = stub.ModelInfer(message, md, { deadline: Date.now() + this.timeoutMs }, (err, r) => {
+        opts.signal?.removeEventListener('abort', onAbort);
+        if (err) {
+          const code = err.code;
+          const what = err.details ?? err.message;
+          reject(
+            code === grpc.status.DEADLINE_EXCEEDED
+              ? new InferdError('TIMEOUT', `predictor ${target} did not answer within ${this.timeoutMs} ms`)
+              : code === grpc.status.CANCELLED
+                ? new InferdError('TIMEOUT', `request to predictor ${target} cancelled`)
+                : code === grpc.status.INVALID_ARGUMENT
+                  ? new InferdError('INVALID_INPUT', what)
+                  : code === grpc.status.NOT_FOUND
+                    ? new InferdError('MODEL_NOT_FOUND', what)
+                    : new InferdError('UPSTREAM_UNAVAILABLE', `predictor ${target}: ${what}`),
+          );
+        } else resolve(r!);
+      });
+      const onAbort = () => call.cancel();
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    const outputs = tensors.decodeGrpcInputs(res.outputs, res.raw_output_contents).map((t) => InferTensor.from(t));
+    return new InferResponse(res.model_name || model, outputs, res.id, null);
+  }
+}
