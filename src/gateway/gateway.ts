@@ -95,7 +95,6 @@ export function createGateway(opts: GatewayOptions): {
     traffic,
     endpoints: opts.endpoints,
     domain: opts.domain,
-    holdTimeoutMs: opts.holdTimeoutMs,
     log: opts.log,
     version: packageVersion(),
     allowRepositoryApi: opts.allowRepositoryApi,

@@ -32,7 +32,6 @@ export interface GrpcProxyOptions {
   /** Route and replica choice, queues, ejection: shared with the REST gateway. */
   traffic: TrafficRouter;
   domain: string;
-  holdTimeoutMs: number;
   log: Logger;
   /** inferd's version, for ServerMetadata answered by the gateway. */
   version: string;

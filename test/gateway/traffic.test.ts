@@ -538,3 +538,19 @@ test('GET /metrics: gauges per revision; with auth on, a viewer token reads it, 
   assert.match(ok.body, /inferd_gateway_queued\{revision="default\/svc\/r1"\} 0/);
   assert.match(ok.body, /inferd_autoscaler_desired_replicas\{revision="x"\} 3/);
 });
+
+test('an endpoint published without routes (starting, then ready under a revision) still holds and marks the cold start', async (t) => {
+  const endpoints = new EndpointTable();
+  const base = { namespace: 'default', name: 'svc', modelName: 'svc', grpcPort: undefined };
+  endpoints.set({ ...base, port: undefined, revision: undefined, starting: true });
+  const { gw, port, agent } = await gatewayOn(t, endpoints);
+  const up = await upstream(t, 'up');
+  const held = request({ port, agent }, 'GET', '/v2/models/svc', undefined, { host: 'svc.default.example.com' });
+  await waitUntil(() => gw.stats.snapshot('default/svc/unknown').queued === 1, 'held');
+  endpoints.set({ ...base, port: up.port, revision: 'svc-predictor-00001', starting: false });
+  const r = await held;
+  assert.equal(r.status, 200);
+  assert.ok(Number(r.headers['x-inferd-cold-start-ms']) >= 0);
+  assert.equal(gw.stats.snapshot('default/svc/unknown').queued, 0);
+  assert.equal(gw.stats.snapshot('default/svc/svc-predictor-00001').inFlight, 0);
+});

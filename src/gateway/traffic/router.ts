@@ -18,7 +18,7 @@ export interface Lease {
   readonly route: RevisionRoute;
   readonly replica: ReplicaTarget;
   /** How long the request was held for a replica to start (ms); undefined when it was not. */
-  readonly coldMs: number | undefined;
+  coldMs: number | undefined;
   /** Set by done(): it is counted once. */
   ended: boolean;
 }
@@ -129,6 +129,7 @@ export class TrafficRouter {
   wait(ep: ServiceEndpoint, route: RevisionRoute, tag: string | undefined, waiter: Waiter): () => void {
     const cold = route.replicas.length === 0;
     if (cold && !route.activating) {
+      this.opts.metrics.refused(route.key, 503);
       waiter.refuse(503, notReadyMessage(ep, route), RETRY_NOT_READY_S);
       return noop;
     }
@@ -161,6 +162,7 @@ export class TrafficRouter {
     if (status !== undefined) {
       this.opts.metrics.answered(route.key, status);
       if (status >= 500) {
+        if (status === 504) this.opts.metrics.refused(route.key, 504); // the revision's timeout (or the replica's)
         const ms = this.outlier.failure(replica.key, route.replicas);
         if (ms > 0) {
           this.opts.metrics.ejected(replica.key);
@@ -302,6 +304,10 @@ export class TrafficRouter {
     }
     const lease = this.take(route);
     if (lease !== undefined) {
+      if (h.cold) {
+        lease.coldMs = this.now() - h.since;
+        this.opts.metrics.coldStart(lease.coldMs);
+      }
       h.waiter.grant(lease);
       return;
     }
