@@ -332,7 +332,7 @@ export function createGateway(opts: GatewayOptions): {
 
   function forwardTo(req: IncomingMessage, res: ServerResponse, lease: Lease, path: string): void {
     // end exactly once: answered (its status), failed (502/504 from the proxy), or the client went away.
-    res.once('close', () => traffic.done(lease, res.writableFinished ? res.statusCode : undefined));
+    res.on('close', () => traffic.done(lease, res.writableEnded ? res.statusCode : undefined));
     let lines: string | undefined;
     if (lease.coldMs !== undefined) {
       res.setHeader(COLD_START_HEADER, lease.coldMs);

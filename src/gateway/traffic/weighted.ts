@@ -7,7 +7,13 @@ import type { RevisionRoute } from '../../routing/endpoint-table.js';
 
 const state = new WeakMap<readonly RevisionRoute[], Float64Array>();
 
-/** The route for the next untagged request; undefined when no route has a share (percent > 0). */
+/** A route that can answer: a ready replica, or one starting (held for). */
+const live = (r: RevisionRoute) => r.replicas.length > 0 || r.activating;
+
+/**
+ * The route for the next untagged request; undefined when no route has a share (percent > 0). A route with
+ * a share but no replica and none starting (a revision that failed) gets none while another can answer.
+ */
 export function pickWeighted(routes: readonly RevisionRoute[]): RevisionRoute | undefined {
   if (routes.length === 1) return routes[0]!.percent > 0 ? routes[0] : undefined;
   let current = state.get(routes);
@@ -15,11 +21,13 @@ export function pickWeighted(routes: readonly RevisionRoute[]): RevisionRoute | 
     current = new Float64Array(routes.length);
     state.set(routes, current);
   }
+  let anyLive = false;
+  for (const r of routes) if (r.percent > 0 && live(r)) anyLive = true;
   let total = 0;
   let best = -1;
   for (let i = 0; i < routes.length; i++) {
     const w = routes[i]!.percent;
-    if (!(w > 0)) continue;
+    if (!(w > 0) || (anyLive && !live(routes[i]!))) continue;
     current[i]! += w;
     total += w;
     if (best < 0 || current[i]! > current[best]!) best = i;

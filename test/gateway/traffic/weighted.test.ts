@@ -4,7 +4,7 @@ import { pickTagged, pickWeighted } from '../../../src/gateway/traffic/weighted.
 import { route } from './routes.js';
 
 test('10,000 picks split 20/80 exactly, interleaved (no long runs of one revision)', () => {
-  const routes = [route('r2', 20), route('r1', 80)];
+  const routes = [route('r2', 20, [{ port: 1 }]), route('r1', 80, [{ port: 2 }])];
   const counts = new Map<string, number>();
   let longestRun = 0;
   let run = 0;
@@ -22,7 +22,7 @@ test('10,000 picks split 20/80 exactly, interleaved (no long runs of one revisio
 
 test('uneven splits stay within one pick of their share at every point', () => {
   for (const p of [1, 10, 33, 50, 99]) {
-    const routes = [route('a', p), route('b', 100 - p)];
+    const routes = [route('a', p, [], { activating: true }), route('b', 100 - p, [], { activating: true })];
     let a = 0;
     for (let i = 1; i <= 1000; i++) {
       if (pickWeighted(routes)!.revision === 'a') a++;
@@ -39,4 +39,11 @@ test('routes at 0% never get untagged traffic; none with a share → undefined; 
   assert.equal(pickTagged(routes, 'latest')!.revision, 'new');
   assert.equal(pickTagged(routes, 'prev')!.revision, 'old');
   assert.equal(pickTagged(routes, 'other'), undefined);
+});
+
+test('a revision with a share but no replica and none starting gets no traffic while another can answer', () => {
+  const failed = route('new', 20);
+  const old = route('old', 80, [{ port: 1 }]);
+  for (let i = 0; i < 50; i++) assert.equal(pickWeighted([failed, old])!.revision, 'old');
+  assert.equal(pickWeighted([failed, route('old', 80)])!.revision, 'old', 'neither can: by percent (the 503 says why)');
 });
