@@ -554,3 +554,37 @@ test('an endpoint published without routes (starting, then ready under a revisio
   assert.equal(gw.stats.snapshot('default/svc/unknown').queued, 0);
   assert.equal(gw.stats.snapshot('default/svc/svc-predictor-00001').inFlight, 0);
 });
+
+test('canary changes under continuous load (100/0 → 20/80 → 0/100 → rollback) see only 200s', async (t) => {
+  const endpoints = new EndpointTable();
+  const [v1, v2] = [await upstream(t, 'v1', { delayMs: 2 }), await upstream(t, 'v2', { delayMs: 2 })];
+  const at = (p: number) => [
+    revisionRoute('r2', p, [{ port: v2.port }], { latestRevision: true }),
+    revisionRoute('r1', 100 - p, [{ port: v1.port }]),
+  ];
+  publishRoutes(endpoints, at(0));
+  const { gw, port, agent } = await gatewayOn(t, endpoints);
+  const codes = new Map<number, number>();
+  let stop = false;
+  const load = Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (!stop) {
+        const r = await request({ port, agent }, 'POST', '/v2/models/svc/infer', V2_BODY, {
+          host: 'svc.default.example.com',
+        });
+        codes.set(r.status, (codes.get(r.status) ?? 0) + 1);
+      }
+    }),
+  );
+  const sent = () => v1.total() + v2.total();
+  for (const p of [0, 20, 100, 0, 100]) {
+    const before = sent();
+    publishRoutes(endpoints, at(p));
+    await waitUntil(() => sent() >= before + 100, `100 requests at ${p}%`);
+  }
+  stop = true;
+  await load;
+  assert.deepEqual([...codes.keys()], [200]);
+  assert.ok(v2.total() > 100 && v1.total() > 100);
+  assertIdle(gw, at(0));
+});
