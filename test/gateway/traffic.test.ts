@@ -588,3 +588,31 @@ test('canary changes under continuous load (100/0 → 20/80 → 0/100 → rollba
   assert.ok(v2.total() > 100 && v1.total() > 100);
   assertIdle(gw, at(0));
 });
+
+test('gRPC: a call for a revision at zero is held, demand is signalled, and the answer carries the cold-start header', async (t) => {
+  const endpoints = new EndpointTable();
+  publishRoutes(endpoints, [revisionRoute('r1', 100, [], { activating: true })]);
+  const { gw, port } = await gatewayOn(t, endpoints);
+  const demanded = nextEvent(gw.stats, 'demand', 'the held call signals demand');
+  const c = inferenceClient(`127.0.0.1:${port}`);
+  t.after(() => c.close());
+  const headers = new Promise<Record<string, unknown>>((resolve, reject) => {
+    const call = (
+      c.raw as unknown as Record<
+        string,
+        (...a: unknown[]) => { on(e: string, f: (m: { getMap(): Record<string, unknown> }) => void): void }
+      >
+    ).ModelInfer!.call(
+      c.raw,
+      { model_name: 'svc', inputs: [{ name: 'x', datatype: 'INT32', shape: [1], contents: { int_contents: [1] } }] },
+      (err: Error | null) => (err ? reject(err) : undefined),
+    );
+    call.on('metadata', (md) => resolve(md.getMap()));
+  });
+  assert.deepEqual(await demanded, ['default/svc/r1']);
+  const replica = await startReplica(t, [identityModel('svc')]);
+  publishRoutes(endpoints, [revisionRoute('r1', 100, [{ port: replica.port, grpcPort: replica.grpcPort }])]);
+  const md = await headers;
+  assert.ok(Number(md['x-inferd-cold-start-ms']) >= 0, JSON.stringify(md));
+  await waitUntil(() => gw.stats.snapshot('default/svc/r1').inFlight === 0, 'the call ends');
+});
