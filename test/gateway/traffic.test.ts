@@ -616,3 +616,24 @@ test('gRPC: a call for a revision at zero is held, demand is signalled, and the 
   assert.ok(Number(md['x-inferd-cold-start-ms']) >= 0, JSON.stringify(md));
   await waitUntil(() => gw.stats.snapshot('default/svc/r1').inFlight === 0, 'the call ends');
 });
+
+test('requests held for a canary that fails to start go to the previous revision instead', async (t) => {
+  const endpoints = new EndpointTable();
+  const old = await upstream(t, 'old');
+  const starting = revisionRoute('r2', 20, [], { activating: true, latestRevision: true });
+  publishRoutes(endpoints, [starting, revisionRoute('r1', 80, [{ port: old.port }])]);
+  const { gw, port, agent } = await gatewayOn(t, endpoints);
+  const get = () => request({ port, agent }, 'GET', '/v2/models/svc', undefined, { host: 'svc.default.example.com' });
+  // The split sends the 3rd of every 5 to r2 (smooth weighted round-robin at 20/80): it is held.
+  assert.equal((await get()).status, 200);
+  assert.equal((await get()).status, 200);
+  const held = get();
+  await waitUntil(() => gw.stats.snapshot(starting.key).queued === 1, 'held for r2');
+  // r2 failed: the controller still lists it with its share until it rolls back, but it cannot answer.
+  publishRoutes(endpoints, [{ ...starting, activating: false }, revisionRoute('r1', 80, [{ port: old.port }])]);
+  const r = await held;
+  assert.equal(r.status, 200);
+  assert.equal(JSON.parse(r.body).who, 'old');
+  for (let i = 0; i < 10; i++) assert.equal((await get()).status, 200, 'r2 takes no traffic while it cannot answer');
+  assert.equal(old.total(), 13);
+});

@@ -270,10 +270,10 @@ export class TrafficRouter {
     }
     if (route.replicas.length === 0) {
       if (route.activating) return; // still starting
+      // It stopped starting (its model failed): to another revision that can answer, else 503 with the reason.
       for (let h = q.peek(); h !== undefined; h = q.peek()) {
         this.leave(h);
-        this.opts.metrics.refused(key, 503);
-        h.waiter.refuse(503, notReadyMessage(ep, route), RETRY_NOT_READY_S);
+        this.reroute(ep, h);
       }
       return;
     }
@@ -287,7 +287,7 @@ export class TrafficRouter {
     }
   }
 
-  /** A held request whose revision went away: to the service's current route for it, or refused. */
+  /** A held request whose revision went away or failed: to the service's current route for it, or refused. */
   private reroute(ep: ServiceEndpoint | undefined, h: Held): void {
     if (ep === undefined) {
       h.waiter.refuse(404, `InferenceService ${h.name} does not exist in namespace ${h.namespace}`, 0);
@@ -313,6 +313,7 @@ export class TrafficRouter {
     }
     // Waits on in the new revision's queue, keeping its deadline.
     if (route.replicas.length === 0 && !route.activating) {
+      this.opts.metrics.refused(route.key, 503);
       h.waiter.refuse(503, notReadyMessage(ep, route), RETRY_NOT_READY_S);
       return;
     }
