@@ -637,3 +637,32 @@ test('requests held for a canary that fails to start go to the previous revision
   for (let i = 0; i < 10; i++) assert.equal((await get()).status, 200, 'r2 takes no traffic while it cannot answer');
   assert.equal(old.total(), 13);
 });
+
+test('a service with no revision yet (first download) holds requests until its first revision is ready', async (t) => {
+  const endpoints = new EndpointTable();
+  const base = { namespace: 'default', name: 'svc', modelName: 'svc', port: undefined, revision: undefined };
+  endpoints.set({ ...base, routes: [], starting: true, reason: 'Downloading', message: 'predictor is downloading' });
+  const { gw, port, agent } = await gatewayOn(t, endpoints);
+  const up = await upstream(t, 'up');
+  const held = request({ port, agent }, 'GET', '/v2/models/svc', undefined, { host: 'svc.default.example.com' });
+  await waitUntil(() => gw.stats.snapshot('default/svc/').queued === 1, 'held');
+  endpoints.set({ ...base, routes: [], starting: true, reason: 'Loading', message: 'predictor is loading' });
+  publishRoutes(endpoints, [revisionRoute('r1', 100, [{ port: up.port }])]);
+  const r = await held;
+  assert.equal(r.status, 200);
+  assert.ok(Number(r.headers['x-inferd-cold-start-ms']) >= 0);
+  // One that stops starting without a revision answers 503 with its reason at once.
+  endpoints.set({
+    ...base,
+    name: 'bad',
+    modelName: 'bad',
+    routes: [],
+    starting: false,
+    reason: 'StorageFailed',
+    message: 'no such bucket',
+  });
+  const bad = await request({ port, agent }, 'GET', '/v2/models/bad', undefined, { host: 'bad.default.example.com' });
+  assert.equal(bad.status, 503);
+  assert.match(JSON.parse(bad.body).error, /StorageFailed: no such bucket/);
+  assert.equal(gw.stats.snapshot('default/svc/').queued, 0);
+});

@@ -105,8 +105,8 @@ export class TrafficRouter {
 
   /** The revision for a request: the tag's route, or one by percent; undefined when none (the caller says why). */
   choose(ep: ServiceEndpoint, tag: string | undefined): RevisionRoute | undefined {
-    const route = tag === undefined ? pickWeighted(ep.routes) : pickTagged(ep.routes, tag);
-    if (route !== undefined) this.opts.stats.arrived(route.key);
+    const route = routeFor(ep, tag);
+    if (route !== undefined && route.revision !== '') this.opts.stats.arrived(route.key);
     return route;
   }
 
@@ -147,7 +147,7 @@ export class TrafficRouter {
       key: route.key,
     };
     if (!this.enqueue(h, route)) return noop;
-    if (cold) this.opts.stats.demand(route.key); // the activator's poke: start a replica now
+    if (cold && route.revision !== '') this.opts.stats.demand(route.key); // the activator's poke: start one now
     return () => {
       if (!h.done) this.leave(h);
     };
@@ -260,6 +260,7 @@ export class TrafficRouter {
     if (first === undefined) return;
     const ep = this.opts.endpoints.get(first.namespace, first.name);
     const route = ep?.routes.find((r) => r.key === key);
+    if (ep !== undefined && route === undefined && ep.routes.length === 0 && ep.starting) return; // no revision yet
     if (ep === undefined || route === undefined) {
       // The service or this revision is no longer routed (deleted, rolled back): place them again.
       for (let h = q.peek(); h !== undefined; h = q.peek()) {
@@ -293,13 +294,9 @@ export class TrafficRouter {
       h.waiter.refuse(404, `InferenceService ${h.name} does not exist in namespace ${h.namespace}`, 0);
       return;
     }
-    const route = h.tag === undefined ? pickWeighted(ep.routes) : pickTagged(ep.routes, h.tag);
+    const route = routeFor(ep, h.tag);
     if (route === undefined) {
-      h.waiter.refuse(
-        503,
-        `InferenceService ${ep.namespace}/${ep.name} has no revision to send the request to`,
-        RETRY_NOT_READY_S,
-      );
+      h.waiter.refuse(503, notReadyMessage(ep, undefined), RETRY_NOT_READY_S);
       return;
     }
     const lease = this.take(route);
@@ -319,11 +316,29 @@ export class TrafficRouter {
     }
     h.cold = h.cold || route.replicas.length === 0;
     if (!this.enqueue(h, route)) return;
-    if (route.replicas.length === 0) this.opts.stats.demand(route.key);
+    if (route.replicas.length === 0 && route.revision !== '') this.opts.stats.demand(route.key);
   }
 }
 
 const noop = () => {};
+
+/**
+ * The route for a request: the tag's, or one by percent. A service that has no revision yet but is starting
+ * (its first model is downloading) gets a stand-in route (revision '') that holds requests until one appears.
+ */
+function routeFor(ep: ServiceEndpoint, tag: string | undefined): RevisionRoute | undefined {
+  const route = tag === undefined ? pickWeighted(ep.routes) : pickTagged(ep.routes, tag);
+  if (route !== undefined || ep.routes.length > 0 || !ep.starting) return route;
+  return {
+    revision: '',
+    key: `${ep.namespace}/${ep.name}/`,
+    percent: 100,
+    latestRevision: true,
+    replicas: [],
+    activating: true,
+    containerConcurrency: 0,
+  };
+}
 
 function revisionOf(key: string): string {
   return key.slice(key.lastIndexOf('/') + 1);
