@@ -120,26 +120,29 @@ export function createGateway(opts: GatewayOptions): {
   };
 
   // A replica that moved to another port (restart) or went away: its idle pooled sockets are closed now,
-  // and its outlier state is forgotten.
+  // and its outlier state and metric series are forgotten.
   let livePorts = new Set<number>();
-  const liveReplicas = (): { ports: Set<number>; keys: Set<string> } => {
+  const liveReplicas = (): { ports: Set<number>; keys: Set<string>; revisions: Set<string> } => {
     const ports = new Set<number>();
     const keys = new Set<string>();
+    const revisions = new Set<string>();
     for (const ep of opts.endpoints.all()) {
       for (const r of ep.routes) {
+        revisions.add(r.key);
         for (const t of r.replicas) {
           ports.add(t.port);
           keys.add(t.key);
         }
       }
     }
-    return { ports, keys };
+    return { ports, keys, revisions };
   };
   const onEndpointChange = () => {
-    const { ports, keys } = liveReplicas();
+    const { ports, keys, revisions } = liveReplicas();
     for (const old of livePorts) if (!ports.has(old)) proxy.dropIdle(old);
     livePorts = ports;
     traffic.outlier.prune(keys);
+    metrics.prune(revisions, keys);
   };
   livePorts = liveReplicas().ports;
   opts.endpoints.on('change', onEndpointChange);

@@ -63,6 +63,13 @@ export class GatewayMetrics {
     this.#ejections.set(replicaKey, (this.#ejections.get(replicaKey) ?? 0) + 1);
   }
 
+  /** Forgets the series of revisions and replicas no longer published (bounded memory over many rollouts). */
+  prune(revisions: ReadonlySet<string>, replicas: ReadonlySet<string>): void {
+    for (const key of this.#requests.keys()) if (!revisions.has(key)) this.#requests.delete(key);
+    for (const k of this.#refused.keys()) if (!revisions.has(k.slice(0, k.indexOf('\n')))) this.#refused.delete(k);
+    for (const key of this.#ejections.keys()) if (!replicas.has(key)) this.#ejections.delete(key);
+  }
+
   /** A request held for a replica to start was sent after `ms`. */
   coldStart(ms: number): void {
     const s = ms / 1000;

@@ -666,3 +666,29 @@ test('a service with no revision yet (first download) holds requests until its f
   assert.match(JSON.parse(bad.body).error, /StorageFailed: no such bucket/);
   assert.equal(gw.stats.snapshot('default/svc/').queued, 0);
 });
+
+test('50 concurrent requests at zero replicas are all held and all answered once a replica is up', async (t) => {
+  const endpoints = new EndpointTable();
+  const cold = revisionRoute('r1', 100, [], { activating: true });
+  publishRoutes(endpoints, [cold]);
+  const { gw, port, agent } = await gatewayOn(t, endpoints);
+  const up = await upstream(t, 'up', { delayMs: 5 });
+  const all = Array.from({ length: 50 }, () =>
+    request({ port, agent }, 'POST', '/v2/models/svc/infer', V2_BODY, { host: 'svc.default.example.com' }),
+  );
+  await waitUntil(() => gw.stats.snapshot(cold.key).queued === 50, 'all 50 held');
+  const warm = revisionRoute('r1', 100, [{ port: up.port }]);
+  publishRoutes(endpoints, [warm]);
+  const replies = await Promise.all(all);
+  assert.deepEqual(
+    replies.map((r) => r.status),
+    Array(50).fill(200),
+  );
+  assert.equal(up.total(), 50);
+  assertIdle(gw, [warm]);
+  // A revision no longer published loses its series; the live one keeps them.
+  const metrics = (await request({ port, agent }, 'GET', '/metrics')).body;
+  assert.match(metrics, /inferd_gateway_requests_total\{revision="default\/svc\/r1",code_class="2xx"\} 50/);
+  endpoints.delete('default', 'svc');
+  assert.doesNotMatch((await request({ port, agent }, 'GET', '/metrics')).body, /default\/svc\/r1/);
+});
