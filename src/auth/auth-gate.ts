@@ -52,6 +52,8 @@ export interface ModelGate {
     remote: string | undefined,
     matches: readonly T[],
   ): { visible: T[]; refusal?: Refusal };
+  /** The gateway's `GET /metrics`: undefined when the caller may read it (a role that reads services); else why not. */
+  readMetrics?(authorization: string | undefined, remote: string | undefined): Refusal | undefined;
 }
 
 export class AuthGate implements ModelGate {
@@ -152,6 +154,22 @@ export class AuthGate implements ModelGate {
       return { visible, refusal: { status: 401, message: NO_TOKEN, invalidToken: false } };
     }
     return { visible };
+  }
+
+  readMetrics(authorization: string | undefined, remote: string | undefined): Refusal | undefined {
+    if (!this.required) return undefined;
+    const who = this.identify(authorization, remote);
+    if (who.kind === 'refused') return who.refusal;
+    if (who.kind === 'anonymous') return { status: 401, message: NO_TOKEN, invalidToken: false };
+    // Metrics name every revision: any grant that may `get inferenceservices` in its namespace reads them.
+    for (const g of who.identity.grants) {
+      const ns = g.namespace === '*' ? 'default' : g.namespace;
+      if (authorize([g], { verb: 'get', resource: 'inferenceservices', namespace: ns }).allowed) return undefined;
+    }
+    return {
+      status: 403,
+      message: `forbidden: User "${who.identity.user}" cannot get the gateway's metrics (role viewer, editor or admin needed)`,
+    };
   }
 
   /** A control-plane handler that answers (true) only to refuse; otherwise the next handler serves. */

@@ -1,7 +1,9 @@
 // The one HTTP port of `inferd serve`: the control API (`/api`, `/apis`), service logs, and inference traffic
 // routed by Host (`{name}.{ns}.{domain}`, `*.svc.cluster.local`) or, when the Host names no service, by the
-// model name in the path or KServe's `/serving/{ns}/{name}/` template. Requests for a replica that is starting
-// are held (bounded) instead of failing; a service that is not ready answers 503 JSON with the reason.
+// model name in the path or KServe's `/serving/{ns}/{name}/` template. Each request goes to a revision by the
+// endpoint's routes (weighted split, or the one a tag host names) and to a replica of it (traffic/router.ts):
+// held (bounded) for a replica that is starting or at its containerConcurrency; a service that is not ready
+// answers 503 JSON with the reason. `GET /metrics` (Host naming no service) serves the gateway's metrics.
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2 from 'node:http2';
@@ -11,14 +13,20 @@ import { replyError, replyJson } from '../http/json-reply.js';
 import type { Logger } from '../log.js';
 import { packageVersion } from '../package.js';
 import type { EndpointTable, ServiceEndpoint } from '../routing/endpoint-table.js';
+import { TrafficStats } from '../routing/traffic-stats.js';
 import { GrpcProxy, REPOSITORY_REFUSED } from './grpc-proxy.js';
 import { type HostTarget, serviceCandidatesForHost } from './host-router.js';
+import { GatewayMetrics } from './metrics.js';
 import { isRepositoryChange, modelNameFromPath, parseServingPath, pickByModelName } from './path-router.js';
 import { acceptHttp2PriorKnowledge } from './protocol-sniff.js';
 import { ReplicaProxy, type ReplicaProxyOptions } from './proxy.js';
 import { acceptTls, type TlsAcceptor, type TlsMaterial } from './tls-accept.js';
+import { DEFAULT_OUTLIER_POLICY, type OutlierPolicy } from './traffic/outlier.js';
+import { type Lease, notReadyMessage, TrafficRouter } from './traffic/router.js';
 
 const NO_CANDIDATES: HostTarget[] = [];
+/** On the answer of a request held for a replica to start: how long it was held (ms). */
+export const COLD_START_HEADER = 'x-inferd-cold-start-ms';
 const HOST_CACHE_MAX = 1024;
 
 export interface ControlPlane {
@@ -40,7 +48,18 @@ export interface GatewayOptions {
   tls?: TlsMaterial;
   /** Who may call which service (src/auth); none: every model route is open. */
   auth?: ModelGate;
+  /** Where the gateway counts traffic per revision and replica (the autoscaler reads it); created if absent. */
+  stats?: TrafficStats;
+  /** Requests held per revision (for a replica to start or a free slot); one more gets 429. Default 100. */
+  maxQueuedPerRevision?: number;
+  /** Longest wait for a free slot under containerConcurrency before 503. Default holdTimeoutMs. */
+  queueTimeoutMs?: number;
+  /** Outlier ejection (Istio's outlierDetection); defaults: 5 failures, 30 s base, 300 s at most. */
+  outlier?: Partial<OutlierPolicy>;
 }
+
+/** The Retry-After of a 503 for a service that is not ready. */
+const RETRY_NOT_READY_S = 5;
 
 /**
  * The gateway's HTTP server. The same port also takes gRPC: connections that open with the HTTP/2 preface
@@ -51,13 +70,31 @@ export function createGateway(opts: GatewayOptions): {
   proxy: ReplicaProxy;
   /** Set when the port speaks TLS: `reload()` re-reads the certificate files (SIGHUP). */
   tls?: TlsAcceptor;
+  /** Per-revision traffic counters (given in the options or created here). */
+  stats: TrafficStats;
+  /** `GET /metrics`; `register()` adds other components' series. */
+  metrics: GatewayMetrics;
+  /** Route and replica choice, queues and outlier ejection. */
+  traffic: TrafficRouter;
   close(): void;
 } {
   const proxy = new ReplicaProxy(opts.proxy);
+  const stats = opts.stats ?? new TrafficStats();
+  const metrics = new GatewayMetrics(opts.endpoints, stats);
+  const traffic = new TrafficRouter({
+    endpoints: opts.endpoints,
+    stats,
+    metrics,
+    log: opts.log,
+    holdTimeoutMs: opts.holdTimeoutMs,
+    queueTimeoutMs: opts.queueTimeoutMs ?? opts.holdTimeoutMs,
+    maxQueuedPerRevision: opts.maxQueuedPerRevision ?? 100,
+    outlier: { ...DEFAULT_OUTLIER_POLICY, ...opts.outlier },
+  });
   const grpcProxy = new GrpcProxy({
+    traffic,
     endpoints: opts.endpoints,
     domain: opts.domain,
-    holdTimeoutMs: opts.holdTimeoutMs,
     log: opts.log,
     version: packageVersion(),
     allowRepositoryApi: opts.allowRepositoryApi,
@@ -82,17 +119,32 @@ export function createGateway(opts: GatewayOptions): {
     return c;
   };
 
-  // A replica that moved to another port (restart) or went away: its idle pooled sockets are closed now.
-  const portOf = new Map<string, number>();
-  const onEndpointChange = (ep: { namespace: string; name: string }) => {
-    const key = `${ep.namespace}/${ep.name}`;
-    const old = portOf.get(key);
-    const now = opts.endpoints.get(ep.namespace, ep.name)?.port;
-    if (now === undefined) portOf.delete(key);
-    else portOf.set(key, now);
-    if (old !== undefined && old !== now && ![...portOf.values()].includes(old)) proxy.dropIdle(old);
+  // A replica that moved to another port (restart) or went away: its idle pooled sockets are closed now,
+  // and its outlier state and metric series are forgotten.
+  let livePorts = new Set<number>();
+  const liveReplicas = (): { ports: Set<number>; keys: Set<string>; revisions: Set<string> } => {
+    const ports = new Set<number>();
+    const keys = new Set<string>();
+    const revisions = new Set<string>();
+    for (const ep of opts.endpoints.all()) {
+      for (const r of ep.routes) {
+        revisions.add(r.key);
+        for (const t of r.replicas) {
+          ports.add(t.port);
+          keys.add(t.key);
+        }
+      }
+    }
+    return { ports, keys, revisions };
   };
-  for (const ep of opts.endpoints.all()) if (ep.port !== undefined) portOf.set(`${ep.namespace}/${ep.name}`, ep.port);
+  const onEndpointChange = () => {
+    const { ports, keys, revisions } = liveReplicas();
+    for (const old of livePorts) if (!ports.has(old)) proxy.dropIdle(old);
+    livePorts = ports;
+    traffic.outlier.prune(keys);
+    metrics.prune(revisions, keys);
+  };
+  livePorts = liveReplicas().ports;
   opts.endpoints.on('change', onEndpointChange);
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -139,8 +191,10 @@ export function createGateway(opts: GatewayOptions): {
     const candidates = candidatesFor(req.headers.host);
     if (candidates.length > 0) {
       let ep = opts.endpoints.get(candidates[0]!.namespace, candidates[0]!.name);
+      let tag: string | undefined;
       for (let i = 1; ep === undefined && i < candidates.length; i++) {
         ep = opts.endpoints.get(candidates[i]!.namespace, candidates[i]!.name);
+        tag = candidates[i]!.tag;
       }
       // Authorised before existence is told: another namespace's caller gets 403 whether or not it exists.
       const target = ep ?? candidates[candidates.length - 1]!;
@@ -154,7 +208,7 @@ export function createGateway(opts: GatewayOptions): {
         );
         return;
       }
-      send(req, res, ep, url);
+      send(req, res, ep, url, tag);
       return;
     }
     const template = parseServingPath(url);
@@ -165,7 +219,7 @@ export function createGateway(opts: GatewayOptions): {
         replyError(res, 404, `InferenceService ${template.name} does not exist in namespace ${template.namespace}`);
         return;
       }
-      send(req, res, ep, template.path);
+      send(req, res, ep, template.path, undefined);
       return;
     }
     const model = modelNameFromPath(url);
@@ -199,7 +253,7 @@ export function createGateway(opts: GatewayOptions): {
       );
       return;
     }
-    send(req, res, picked, url);
+    send(req, res, picked, url, undefined);
   }
 
   /** Model routes under auth: true to go on; otherwise the refusal has been sent. Health stays open. */
@@ -221,41 +275,73 @@ export function createGateway(opts: GatewayOptions): {
     return auth ? auth.visible(req.headers.authorization, req.socket.remoteAddress, all).visible : all;
   }
 
-  /** Forwards at once to a ready replica (no promise on this path); holds the request for a starting one. */
-  function send(req: IncomingMessage, res: ServerResponse, ep: ServiceEndpoint, path: string): void {
+  /**
+   * Forwards at once to a replica with a free slot (no promise on this path); otherwise holds the request in
+   * its revision's queue (a replica starting, or all at containerConcurrency) or answers why not.
+   */
+  function send(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ep: ServiceEndpoint,
+    path: string,
+    tag: string | undefined,
+  ): void {
     // Load/unload would change the model for every client (issue 10, H2): only with the serve flag.
     if (!allowRepositoryApi && path.charCodeAt(4) === 114 /* r */ && isRepositoryChange(path)) {
       replyError(res, 403, REPOSITORY_REFUSED);
       req.resume();
       return;
     }
-    if (ep.port !== undefined) {
-      proxy.forward(req, res, ep.port, path);
+    const route = traffic.choose(ep, tag);
+    if (route === undefined) {
+      req.resume();
+      if (tag !== undefined) {
+        replyError(
+          res,
+          404,
+          `InferenceService ${ep.namespace}/${ep.name} has no revision tagged "${tag}" (tags need the annotation serving.kserve.io/enable-tag-routing: "true")`,
+        );
+      } else replyError(res, 503, notReadyMessage(ep, undefined), { 'retry-after': RETRY_NOT_READY_S });
       return;
     }
-    if (ep.starting) {
-      hold(req, res, ep, path).catch((err) => failed(res, err));
+    const lease = traffic.take(route);
+    if (lease !== undefined) {
+      forwardTo(req, res, lease, path);
       return;
     }
-    notReady(res, ep, ep);
-  }
-
-  async function hold(req: IncomingMessage, res: ServerResponse, ep: ServiceEndpoint, path: string): Promise<void> {
     req.pause();
-    const target = await opts.endpoints.waitReady(ep.namespace, ep.name, opts.holdTimeoutMs);
-    // A client that went away while held takes its request with it: nothing is sent to the replica.
-    if (req.destroyed || res.destroyed) return;
-    req.resume();
-    if (!target || target.port === undefined) {
-      notReady(res, ep, target);
-      return;
-    }
-    proxy.forward(req, res, target.port, path);
+    let cancel: () => void = () => {};
+    // A client that goes away while held takes its request with it: nothing is sent to the replica.
+    const onClose = () => cancel();
+    res.once('close', onClose);
+    cancel = traffic.wait(ep, route, tag, {
+      grant(l) {
+        res.off('close', onClose);
+        if (req.destroyed || res.destroyed) {
+          traffic.done(l, undefined);
+          return;
+        }
+        req.resume();
+        forwardTo(req, res, l, path);
+      },
+      refuse(status, message, retryAfterS) {
+        res.off('close', onClose);
+        if (res.destroyed) return;
+        req.resume();
+        replyError(res, status, message, retryAfterS > 0 ? { 'retry-after': retryAfterS } : {});
+      },
+    });
   }
 
-  function notReady(res: ServerResponse, ep: ServiceEndpoint, state: ServiceEndpoint | undefined): void {
-    const why = state?.reason ? `${state.reason}: ${state.message ?? ''}`.trim() : 'no ready replica';
-    replyError(res, 503, `InferenceService ${ep.namespace}/${ep.name} is not ready: ${why}`, { 'retry-after': 5 });
+  function forwardTo(req: IncomingMessage, res: ServerResponse, lease: Lease, path: string): void {
+    // end exactly once: answered (its status), failed (502/504 from the proxy), or the client went away.
+    res.on('close', () => traffic.done(lease, res.writableEnded ? res.statusCode : undefined));
+    let lines: string | undefined;
+    if (lease.coldMs !== undefined) {
+      res.setHeader(COLD_START_HEADER, lease.coldMs);
+      lines = `${COLD_START_HEADER}: ${lease.coldMs}\r\n`;
+    }
+    proxy.forward(req, res, lease.replica.port, path, lease.route.timeoutMs, lines);
   }
 
   // Paths that name no service: the gateway's own liveness and a listing of what it serves.
@@ -280,6 +366,21 @@ export function createGateway(opts: GatewayOptions): {
           .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
         replyJson(res, 200, entries);
       });
+      return;
+    }
+    if (req.method === 'GET' && path === '/metrics') {
+      const refusal = auth?.readMetrics?.(req.headers.authorization, req.socket.remoteAddress);
+      if (refusal) {
+        req.resume();
+        refuseModel(res, refusal);
+        return;
+      }
+      const text = metrics.render();
+      res.writeHead(200, {
+        'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+        'content-length': Buffer.byteLength(text),
+      });
+      res.end(text);
       return;
     }
     if (req.method === 'GET' && path === '/v2/health/live') replyJson(res, 200, { live: true });
@@ -311,8 +412,12 @@ export function createGateway(opts: GatewayOptions): {
     server,
     proxy,
     tls,
+    stats,
+    metrics,
+    traffic,
     close() {
       opts.endpoints.off('change', onEndpointChange);
+      traffic.close();
       grpcProxy.close();
       proxy.close();
       server.closeAllConnections();

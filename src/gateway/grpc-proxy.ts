@@ -2,8 +2,10 @@
 // (headers, length-prefixed messages, trailers), never decoded. Routing follows the REST gateway:
 // `:authority` naming a service (`{name}.{ns}.{domain}`, `*.svc.cluster.local`) first; otherwise the
 // model name, read from field 1 of the first request message (see grpc-wire.ts). Server-level RPCs
-// without a service in `:authority` (ServerLive/Ready/Metadata) are answered here. Requests for a
-// starting replica are held like REST ones; errors are trailers-only gRPC statuses, never HTTP errors.
+// without a service in `:authority` (ServerLive/Ready/Metadata) are answered here. The revision and replica
+// are chosen as for REST (traffic/router.ts: weighted split, tag hosts, least outstanding, queues, the
+// activator's hold, outlier ejection, the revision's timeout → DEADLINE_EXCEEDED); errors are trailers-only
+// gRPC statuses, never HTTP errors.
 
 import http2 from 'node:http2';
 import { gunzipSync, inflateSync } from 'node:zlib';
@@ -23,11 +25,13 @@ import type { Logger } from '../log.js';
 import type { EndpointTable, ServiceEndpoint } from '../routing/endpoint-table.js';
 import { serviceCandidatesForHost } from './host-router.js';
 import { pickByModelName } from './path-router.js';
+import { type Lease, notReadyMessage, type TrafficRouter } from './traffic/router.js';
 
 export interface GrpcProxyOptions {
   endpoints: EndpointTable;
+  /** Route and replica choice, queues, ejection: shared with the REST gateway. */
+  traffic: TrafficRouter;
   domain: string;
-  holdTimeoutMs: number;
   log: Logger;
   /** inferd's version, for ServerMetadata answered by the gateway. */
   version: string;
@@ -166,7 +170,8 @@ export class GrpcProxy {
       this.#opts.domain,
     );
     if (candidates.length > 0) {
-      const ep = candidates.map((c) => this.#opts.endpoints.get(c.namespace, c.name)).find((e) => e !== undefined);
+      const found = candidates.find((c) => this.#opts.endpoints.get(c.namespace, c.name) !== undefined);
+      const ep = found && this.#opts.endpoints.get(found.namespace, found.name);
       const target = ep ?? candidates[candidates.length - 1]!;
       if (
         this.#refused(
@@ -186,7 +191,7 @@ export class GrpcProxy {
         );
         return;
       }
-      void this.#forward(stream, headers, ep, []);
+      this.#forward(stream, headers, ep, [], found?.tag);
       return;
     }
     const method = path.startsWith(SERVICE_PREFIX) ? path.slice(SERVICE_PREFIX.length) : '';
@@ -223,7 +228,7 @@ export class GrpcProxy {
         );
         return;
       }
-      void this.#forward(stream, headers, picked, buffered);
+      this.#forward(stream, headers, picked, buffered, undefined);
     });
   }
 
@@ -306,27 +311,82 @@ export class GrpcProxy {
     stream.on('end', onEnd);
   }
 
-  async #forward(stream: Stream, headers: http2.IncomingHttpHeaders, ep: ServiceEndpoint, buffered: Buffer[]) {
-    let target: ServiceEndpoint | undefined = ep;
-    if (target.port === undefined && target.starting) {
-      stream.pause();
-      target = await this.#opts.endpoints.waitReady(ep.namespace, ep.name, this.#opts.holdTimeoutMs);
-      if (stream.destroyed) return;
-    }
-    if (!target || target.port === undefined) {
-      const why = target?.reason ? `${target.reason}: ${target.message ?? ''}`.trim() : 'no ready replica';
-      respondStatus(
-        stream,
-        GRPC_STATUS.UNAVAILABLE,
-        `InferenceService ${ep.namespace}/${ep.name} is not ready: ${why}`,
-      );
+  #forward(
+    stream: Stream,
+    headers: http2.IncomingHttpHeaders,
+    ep: ServiceEndpoint,
+    buffered: Buffer[],
+    tag: string | undefined,
+  ): void {
+    const traffic = this.#opts.traffic;
+    const route = traffic.choose(ep, tag);
+    if (route === undefined) {
+      if (tag !== undefined) {
+        respondStatus(
+          stream,
+          GRPC_STATUS.NOT_FOUND,
+          `InferenceService ${ep.namespace}/${ep.name} has no revision tagged "${tag}" (tags need the annotation serving.kserve.io/enable-tag-routing: "true")`,
+        );
+      } else respondStatus(stream, GRPC_STATUS.UNAVAILABLE, notReadyMessage(ep, undefined));
       return;
     }
-    if (target.grpcPort === undefined) {
+    const lease = traffic.take(route);
+    if (lease !== undefined) {
+      this.#send(stream, headers, ep, lease, buffered);
+      return;
+    }
+    stream.pause();
+    let cancel: () => void = () => {};
+    const onClose = () => cancel();
+    stream.once('close', onClose);
+    cancel = traffic.wait(ep, route, tag, {
+      grant: (l) => {
+        stream.off('close', onClose);
+        if (stream.destroyed || stream.closed) {
+          traffic.done(l, undefined);
+          return;
+        }
+        this.#send(stream, headers, ep, l, buffered);
+      },
+      refuse: (status, message) => {
+        stream.off('close', onClose);
+        const code =
+          status === 429
+            ? GRPC_STATUS.RESOURCE_EXHAUSTED
+            : status === 404
+              ? GRPC_STATUS.NOT_FOUND
+              : GRPC_STATUS.UNAVAILABLE;
+        respondStatus(stream, code, message);
+      },
+    });
+  }
+
+  /** Relays on the lease's replica; the lease ends when the client's stream closes. */
+  #send(stream: Stream, headers: http2.IncomingHttpHeaders, ep: ServiceEndpoint, lease: Lease, buffered: Buffer[]) {
+    const traffic = this.#opts.traffic;
+    const grpcPort = lease.replica.grpcPort;
+    if (grpcPort === undefined) {
+      traffic.done(lease, undefined);
       respondStatus(stream, GRPC_STATUS.UNIMPLEMENTED, `InferenceService ${ep.namespace}/${ep.name} serves no gRPC`);
       return;
     }
-    this.#relay(stream, headers, target.grpcPort, buffered);
+    // 5xx-like for ejection: the replica could not be reached, reset the call, or timed out.
+    const outcome = { failed: false };
+    stream.once('close', () => traffic.done(lease, outcome.failed ? 503 : 200));
+    const timeoutMs = lease.route.timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    if (timeoutMs !== undefined && timeoutMs > 0) {
+      timer = setTimeout(() => {
+        outcome.failed = true;
+        respondStatus(stream, GRPC_STATUS.DEADLINE_EXCEEDED, `the model server did not answer within ${timeoutMs} ms`);
+        if (!stream.closed && !stream.destroyed) stream.close(NGHTTP2_CANCEL); // headers went out: cut it
+      }, timeoutMs);
+      timer.unref();
+      stream.once('close', () => clearTimeout(timer));
+    }
+    const extra: http2.OutgoingHttpHeaders | undefined =
+      lease.coldMs !== undefined ? { 'x-inferd-cold-start-ms': String(lease.coldMs) } : undefined;
+    this.#relay(stream, headers, grpcPort, buffered, outcome, extra);
   }
 
   #session(port: number): http2.ClientHttp2Session {
@@ -345,13 +405,21 @@ export class GrpcProxy {
     return session;
   }
 
-  #relay(stream: Stream, headers: http2.IncomingHttpHeaders, port: number, buffered: Buffer[]): void {
+  #relay(
+    stream: Stream,
+    headers: http2.IncomingHttpHeaders,
+    port: number,
+    buffered: Buffer[],
+    outcome: { failed: boolean },
+    extra: http2.OutgoingHttpHeaders | undefined,
+  ): void {
     const out: http2.OutgoingHttpHeaders = {};
     for (const k in headers) if (!NOT_FORWARDED.has(k)) out[k] = headers[k];
     let up: http2.ClientHttp2Stream;
     try {
       up = this.#session(port).request(out);
     } catch (err) {
+      outcome.failed = true;
       respondStatus(stream, GRPC_STATUS.UNAVAILABLE, `the model server did not answer: ${(err as Error).message}`);
       return;
     }
@@ -359,6 +427,7 @@ export class GrpcProxy {
     up.on('response', (h, flags) => {
       const res: http2.OutgoingHttpHeaders = {};
       for (const k in h) if (!NOT_FORWARDED.has(k)) res[k] = h[k];
+      if (extra) Object.assign(res, extra);
       if (stream.destroyed) return;
       if (flags & NGHTTP2_FLAG_END_STREAM) {
         stream.respond(res, { endStream: true }); // trailers-only answer: a status without messages
@@ -381,10 +450,12 @@ export class GrpcProxy {
       stream.sendTrailers(t);
     });
     up.on('error', (err) => {
+      outcome.failed = true;
       respondStatus(stream, GRPC_STATUS.UNAVAILABLE, `the model server did not answer: ${err.message}`);
     });
     up.on('close', () => {
       if (!stream.closed && !stream.destroyed && up.rstCode && up.rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
+        outcome.failed = true;
         if (stream.headersSent) stream.close(up.rstCode);
         else respondStatus(stream, GRPC_STATUS.UNAVAILABLE, `the model server reset the call (code ${up.rstCode})`);
       }

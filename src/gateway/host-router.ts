@@ -1,12 +1,19 @@
 // Maps a request's Host to the InferenceService it names, the hosts KServe's ingress answers:
 // `{name}.{ns}.{domain}`, `{name}-predictor.{ns}.{domain}`, `{name}.{ns}.svc.cluster.local`,
 // `{name}-predictor.{ns}.svc.cluster.local` (also `.svc` and the Knative `-predictor-default` form), any port.
+// Under tag routing (`serving.kserve.io/enable-tag-routing`), Knative's tag hosts `latest-{name}-predictor...`
+// and `prev-{name}-predictor...` name one revision of the service: a candidate with `tag`.
 // Pure: returns candidates; the gateway picks the first that exists.
 
 export interface HostTarget {
   namespace: string;
   name: string;
+  /** The Knative traffic tag the host names (`latest`, `prev`); undefined: the service's split. */
+  tag?: string;
 }
+
+/** Knative tags KServe sets (pkg/controller/v1beta1/inferenceservice/components: `latest`, `prev`). */
+const TAGS = ['latest', 'prev'];
 
 const CLUSTER_SUFFIXES = ['.svc.cluster.local', '.svc'];
 const COMPONENT_SUFFIXES = ['-predictor-default', '-predictor'];
@@ -33,7 +40,14 @@ export function serviceCandidatesForHost(hostHeader: string | undefined, domain:
   const out: HostTarget[] = [{ namespace, name: first }];
   for (const suffix of COMPONENT_SUFFIXES) {
     if (first.endsWith(suffix) && first.length > suffix.length) {
-      out.push({ namespace, name: first.slice(0, -suffix.length) });
+      const base = first.slice(0, -suffix.length);
+      out.push({ namespace, name: base });
+      // `latest-{name}-predictor`: a service named `latest-…` exists first, else the tag of `{name}`.
+      for (const tag of TAGS) {
+        if (base.length > tag.length + 1 && base.startsWith(`${tag}-`)) {
+          out.push({ namespace, name: base.slice(tag.length + 1), tag });
+        }
+      }
       break;
     }
   }

@@ -54,7 +54,19 @@ export class ReplicaProxy {
     this.fallback = new HttpFallback(this.bodies);
   }
 
-  forward(req: IncomingMessage, res: ServerResponse, port: number, path: string): void {
+  /**
+   * `timeoutMs`: no complete answer this long after the request was sent → 504 and the upstream request is
+   * aborted (the revision's `timeout`; default: the proxy's responseTimeoutMs). `headerLines`: extra
+   * response header lines (`name: value\r\n`, already set on `res` too) that the direct write must carry.
+   */
+  forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    port: number,
+    path: string,
+    timeoutMs?: number,
+    headerLines?: string,
+  ): void {
     const h = req.headers;
     const limit = bodyLimit(req, this.opts.maxBodyBytes, this.opts.maxBinaryBodyBytes);
     let length = 0;
@@ -75,7 +87,7 @@ export class ReplicaProxy {
       req.httpVersionMajor !== 1 ||
       BAD_TARGET.test(path)
     ) {
-      this.forwardHttp(req, res, port, path, limit, undefined);
+      this.forwardHttp(req, res, port, path, limit, undefined, timeoutMs);
       return;
     }
     const method = req.method ?? 'GET';
@@ -99,16 +111,20 @@ export class ReplicaProxy {
             `${head.slice(0, -2)}content-length: ${size}\r\n\r\n`,
             method,
           );
+          if (timeoutMs !== undefined) ex.timeoutMs = timeoutMs;
+          if (headerLines !== undefined) ex.headerLines = headerLines;
           res.on('close', () => ex.clientClosed());
           ex.body = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
           this.pools.dispatch(ex);
         },
-        (parts) => this.forwardHttp(req, res, port, path, limit, parts),
+        (parts) => this.forwardHttp(req, res, port, path, limit, parts, timeoutMs),
       );
       return;
     }
     this.counters.pooled++;
     const ex = new Exchange(this.pools, req, res, port, requestHead(req, method, path, port), method);
+    if (timeoutMs !== undefined) ex.timeoutMs = timeoutMs;
+    if (headerLines !== undefined) ex.headerLines = headerLines;
     res.on('close', () => ex.clientClosed());
     if (length === 0) {
       ex.body = EMPTY;
@@ -160,8 +176,9 @@ export class ReplicaProxy {
     path: string,
     limit: number,
     prefix: Buffer[] | undefined,
+    timeoutMs: number | undefined,
   ): void {
     this.counters.fallback++;
-    this.fallback.forward(req, res, port, path, limit, prefix);
+    this.fallback.forward(req, res, port, path, limit, prefix, timeoutMs);
   }
 }

@@ -37,3 +37,18 @@ test('a configured domain replaces example.com', () => {
   ]);
   assert.deepEqual(serviceCandidatesForHost('m.team.example.com', 'models.internal'), []);
 });
+
+test('tag hosts (latest-/prev-{name}-predictor) name the tag of {name} after the literal names', () => {
+  assert.deepEqual(serviceCandidatesForHost('latest-iris-predictor.default.example.com', 'example.com'), [
+    { namespace: 'default', name: 'latest-iris-predictor' },
+    { namespace: 'default', name: 'latest-iris' },
+    { namespace: 'default', name: 'iris', tag: 'latest' },
+  ]);
+  assert.deepEqual(serviceCandidatesForHost('prev-iris-predictor-default.team.svc.cluster.local', 'example.com')[2], {
+    namespace: 'team',
+    name: 'iris',
+    tag: 'prev',
+  });
+  assert.equal(serviceCandidatesForHost('latest-predictor.default.example.com', 'example.com').length, 2);
+  assert.equal(serviceCandidatesForHost('latest-iris.default.example.com', 'example.com').length, 1);
+});

@@ -12,6 +12,7 @@ import { createGateway } from '../../src/gateway/gateway.js';
 import type { ReplicaProxy, ReplicaProxyOptions } from '../../src/gateway/proxy.js';
 import { silentLogger } from '../../src/log.js';
 import { EndpointTable } from '../../src/routing/endpoint-table.js';
+import type { TrafficStats } from '../../src/routing/traffic-stats.js';
 import { identityModel, request } from '../server/helpers.js';
 import { nextEvent, signal, waitUntil } from '../support/wait.js';
 import { startReplica } from './helpers.js';
@@ -23,6 +24,7 @@ interface Gw {
   proxy: ReplicaProxy;
   endpoints: EndpointTable;
   agent: http.Agent;
+  stats: TrafficStats;
 }
 
 async function gatewayWith(t: TestContext, upstreamPort: number, proxy: ReplicaProxyOptions): Promise<Gw> {
@@ -49,7 +51,7 @@ async function gatewayWith(t: TestContext, upstreamPort: number, proxy: ReplicaP
     agent.destroy();
     gw.close();
   });
-  return { port: (gw.server.address() as AddressInfo).port, proxy: gw.proxy, endpoints, agent };
+  return { port: (gw.server.address() as AddressInfo).port, proxy: gw.proxy, endpoints, agent, stats: gw.stats };
 }
 
 /** An http.Server upstream; counts the connections it accepted and has open. */
@@ -571,12 +573,12 @@ function proxySuite(directWrite: boolean): void {
       revision: undefined,
       starting: true,
     });
-    // Each held request waits on the endpoint table's 'change': count them to know both are held, in order.
-    const waiting = gw.endpoints.listenerCount('change');
+    // Held requests are counted in the revision's queue: wait for each to know both are held, in order.
+    const heldNow = () => gw.stats.snapshot('default/svc/unknown').queued;
     const heldSlow = get(gw, '/slow');
-    await waitUntil(() => gw.endpoints.listenerCount('change') === waiting + 1, 'the slow request is held');
+    await waitUntil(() => heldNow() === 1, 'the slow request is held');
     const held = get(gw, '/echo', 'POST', big);
-    await waitUntil(() => gw.endpoints.listenerCount('change') === waiting + 2, 'the streamed request is held');
+    await waitUntil(() => heldNow() === 2, 'the streamed request is held');
     gw.endpoints.set({
       namespace: 'default',
       name: 'svc',

@@ -30,6 +30,10 @@ export class Exchange {
   /** The body's progress while it is read (see bodyTimeoutMs). */
   watch: BodyWatch | undefined;
   readonly isHead: boolean;
+  /** No complete answer this long after sending → 504 (the revision's timeout); undefined: the pool's default. */
+  timeoutMs: number | undefined;
+  /** Response header lines the gateway adds (already set on `res`); the direct write appends them. */
+  headerLines: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private onResDrain: (() => void) | undefined;
 
@@ -48,7 +52,7 @@ export class Exchange {
   send(conn: Conn): void {
     this.conn = conn;
     this.received = 0;
-    const timeout = this.pools.options.responseTimeoutMs;
+    const timeout = this.timeoutMs ?? this.pools.options.responseTimeoutMs;
     if (timeout > 0 && this.timer === undefined) {
       this.timer = setTimeout(() => this.timedOut(timeout), timeout);
       this.timer.unref();
@@ -110,7 +114,14 @@ export class Exchange {
       !Array.isArray(body) &&
       body.length <= STRING_WRITE_MAX &&
       this.pools.directWrite &&
-      writeDirect(res, this.req, status, reason, lines, body)
+      writeDirect(
+        res,
+        this.req,
+        status,
+        reason,
+        this.headerLines === undefined ? lines : lines + this.headerLines,
+        body,
+      )
     ) {
       this.pools.counters.direct++;
       return;

@@ -21,6 +21,7 @@ export class HttpFallback {
     path: string,
     limit: number,
     prefix: Buffer[] | undefined,
+    timeoutMs?: number,
   ): void {
     this.agent ??= new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, keepAliveMsecs: 10_000 });
     const headers: http.OutgoingHttpHeaders = {};
@@ -65,6 +66,12 @@ export class HttpFallback {
       if (res.headersSent) res.destroy();
       else refuseBody(req, res, status, why);
     };
+    if (timeoutMs !== undefined && timeoutMs > 0) {
+      // The revision's timeout: counted from now (the request goes out at once on this path).
+      const timer = setTimeout(() => refuse(504, `the model server did not answer within ${timeoutMs} ms`), timeoutMs);
+      timer.unref();
+      res.on('close', () => clearTimeout(timer));
+    }
     // The body is forwarded as it arrives, counted against the limit and the minimum rate.
     let size = 0;
     const watch = this.bodies.watch(false, (why) => refuse(408, why));
