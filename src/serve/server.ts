@@ -79,8 +79,7 @@ export async function startServer(
   // set once the gateway listens; storage refuses to fetch from it
   let listeningPort = 0;
   const endpoints = new EndpointTable();
-  // The gateway counts each revision's traffic (createGateway's `stats`, once it takes it); the controller drains
-  // by it, the autoscaler scales by it.
+  // The gateway counts each revision's traffic; the controller drains by it, the autoscaler scales by it.
   const stats = new TrafficStats();
   const replicas = new ReplicaManager({
     entry: replicaEntry,
@@ -183,7 +182,10 @@ export async function startServer(
     },
     allowRepositoryApi: config.allowRepositoryApi,
     tls,
+    stats,
   });
+  // The autoscaler's decisions beside the gateway's series on GET /metrics.
+  gateway.metrics.register({ collect: (out) => autoscaler.renderMetrics(out) });
 
   await new Promise<void>((ok, fail) => {
     gateway.server.once('error', fail);
