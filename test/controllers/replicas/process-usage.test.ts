@@ -29,10 +29,17 @@ test(
   { skip: !existsSync('/proc/self/stat') && !process.env['CI'] ? 'no /proc on this system' : false },
   async (t) => {
     const busy = spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' });
-    const idle = spawn(process.execPath, ['-e', 'setInterval(()=>{},1000)'], { stdio: 'ignore' });
+    // The idle one says when node has started: its start-up CPU must fall before the first reading.
+    const idle = spawn(process.execPath, ['-e', 'process.stdout.write("up");setInterval(()=>{},1000)'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     t.after(() => {
       busy.kill('SIGKILL');
       idle.kill('SIGKILL');
+    });
+    await new Promise<void>((resolve, reject) => {
+      idle.stdout!.once('data', () => resolve());
+      idle.once('exit', () => reject(new Error('the idle process exited')));
     });
     const reader = new ProcessUsageReader();
     await reader.read([busy.pid!, idle.pid!]);
