@@ -214,7 +214,7 @@ export interface HeavyServingContext {
   groups: ProcessGroups;
   kserve: boolean;
   log: (m: string) => void;
-  run: (spec: CaseSpec) => Promise<void>;
+  run: (spec: CaseSpec) => Promise<unknown>;
   notes: string[];
   /** Which models get wrk cases (the full run: all). */
   models: readonly HeavyModel[];

@@ -81,6 +81,8 @@ export interface Results {
   ratios: Record<string, number | null>;
   cold_start: ColdStart;
   density: Density;
+  /** Issue 14's traffic figures (bench/traffic.ts); absent when they were not run. */
+  traffic?: unknown;
   /** The heavy models' kernel times and native references (bench/heavy.ts); absent when they were skipped. */
   heavy?: unknown;
   profile?: unknown;
@@ -207,6 +209,11 @@ export function checkTargets(r: Record<string, number | null>): TargetCheck[] {
     t('cold_start_ms', r.cold_start_ms ?? null, '<= 300', (v) => v <= 300),
     t('mib_per_extra_model', r.mib_per_extra_model ?? null, '<= 10', (v) => v <= 10),
     t('sdk_vs_builtin_rps', r.sdk_vs_builtin_rps ?? null, '>= 0.8', (v) => v >= 0.8),
+    // Issue 14: traffic and scaling (full run or --traffic-only).
+    t('cold_from_zero_ms', r.cold_from_zero_ms ?? null, '<= 300 (p50)', (v) => v <= 300),
+    t('cold_from_zero_p99_ms', r.cold_from_zero_p99_ms ?? null, '<= 1000', (v) => v <= 1000),
+    t('scale_out_rps_ratio', r.scale_out_rps_ratio ?? null, '> 1.5', (v) => v > 1.5),
+    t('canary_overhead', r.canary_overhead ?? null, '>= 0.95', (v) => v >= 0.95),
     // Issue 20: heavy models, 1,000-row batches.
     ...['xgboost', 'rf', 'gb', 'mlp'].flatMap((m) => [
       t(`heavy_${m}_1000_c4_rps_vs_kserve`, r[`heavy_${m}_1000_c4_rps_vs_kserve`] ?? null, '>= 2', (v) => v >= 2),

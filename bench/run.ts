@@ -67,6 +67,7 @@ import {
   startSdk,
   waitIsvcReady,
 } from './targets.js';
+import { type TrafficResults, trafficBench } from './traffic.js';
 import { ensureWrk } from './wrk.js';
 
 interface Flags {
@@ -75,6 +76,8 @@ interface Flags {
   kserve: boolean;
   /** Only the heavy models (kernels, and their serving cases unless --quick). */
   heavyOnly: boolean;
+  /** Only issue 14's traffic figures (cold start from zero, scale-out, canary overhead). */
+  trafficOnly: boolean;
   density: number[];
   out: string;
 }
@@ -83,11 +86,11 @@ function parseFlags(argv: string[]): Flags {
   const quick = argv.includes('--quick');
   const densityArg = argv.find((a) => a.startsWith('--density='));
   const outArg = argv.find((a) => a.startsWith('--out='));
-  const known = /^--(quick|profile|no-profile|no-kserve|heavy-only|density=[\d,]+|out=.+|help)$/;
+  const known = /^--(quick|profile|no-profile|no-kserve|heavy-only|traffic-only|density=[\d,]+|out=.+|help)$/;
   const unknown = argv.filter((a) => !known.test(a));
   if (argv.includes('--help') || unknown.length) {
     process.stdout.write(
-      `${unknown.length ? `unknown flags: ${unknown.join(' ')}\n` : ''}usage: npm run bench -- [--quick] [--profile|--no-profile] [--no-kserve] [--heavy-only] [--density=1,10,100] [--out=FILE]\n`,
+      `${unknown.length ? `unknown flags: ${unknown.join(' ')}\n` : ''}usage: npm run bench -- [--quick] [--profile|--no-profile] [--no-kserve] [--heavy-only] [--traffic-only] [--density=1,10,100] [--out=FILE]\n`,
     );
     process.exit(unknown.length ? 2 : 0);
   }
@@ -96,6 +99,7 @@ function parseFlags(argv: string[]): Flags {
     profile: argv.includes('--profile') || (!quick && !argv.includes('--no-profile')),
     kserve: !argv.includes('--no-kserve'),
     heavyOnly: argv.includes('--heavy-only'),
+    trafficOnly: argv.includes('--traffic-only'),
     density: densityArg
       ? densityArg
           .slice('--density='.length)
@@ -362,6 +366,8 @@ async function main(): Promise<number> {
     `inferd bench (${flags.quick ? 'quick' : 'full'}) on ${machine.cpus}× ${machine.cpu_model}, node ${machine.node}, loadavg ${machine.loadavg_start}`,
   );
   const workDir = mkdtempSync(join(os.tmpdir(), 'inferd-bench-'));
+  // --heavy-only / --traffic-only: one section on the demo serve, nothing else.
+  const onlySection = flags.heavyOnly || flags.trafficOnly;
   // --quick is time-boxed: phases that would not fit are skipped (and say so) rather than overrun 60 s.
   // 44 s for the harness leaves room for `npm run build` (tsc) inside the 60 s of `npm run bench -- --quick`.
   const budgetEnd = flags.quick ? t0 + 44_000 : Number.POSITIVE_INFINITY;
@@ -414,7 +420,7 @@ async function main(): Promise<number> {
   log(`  replica pid ${replica.pid} on port ${replica.port}`);
 
   // Cold start: apply → first answer on the running serve, before anything else runs beside it.
-  if (!interrupted && !flags.heavyOnly) {
+  if (!interrupted && !onlySection) {
     log('cold start: apply an InferenceService → first answer through the gateway');
     try {
       const runs = await measureColdStart(serve, flags.quick ? 1 : 3, flags.quick ? 15_000 : 60_000);
@@ -428,7 +434,7 @@ async function main(): Promise<number> {
 
   // A linear model for the 1 MiB codec comparison where the model's own compute is negligible.
   let linear: { url: string; model: string } | undefined;
-  if (!flags.quick && !flags.heavyOnly) {
+  if (!flags.quick && !onlySection) {
     try {
       const linearDir = join(repoRoot, 'test', 'fixtures', 'sklearn', 'models', 'logreg_multinomial_iris');
       await applyIsvc(serve.url, isvcManifest('bench-linear', linearDir));
@@ -443,7 +449,7 @@ async function main(): Promise<number> {
   // (c) bare node:http answering the replica's bytes.
   let bare: Bare | undefined;
   try {
-    if (!flags.heavyOnly)
+    if (!onlySection)
       bare = await startBare(groups, { replicaUrl, model: 'sklearn-iris', payloads: [v1Iris, v2Iris], workDir });
   } catch (err) {
     notes.push(`bare server failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -452,7 +458,7 @@ async function main(): Promise<number> {
   // The TypeScript SDK on the same iris logic (`inferd run bench/sdk-iris-model.ts`), for sdk_vs_builtin_rps.
   let sdk: Sdk | undefined;
   try {
-    if (!flags.heavyOnly) sdk = await startSdk(groups, { modelDir: irisModelDir, model: 'sklearn-iris' });
+    if (!onlySection) sdk = await startSdk(groups, { modelDir: irisModelDir, model: 'sklearn-iris' });
   } catch (err) {
     notes.push(`SDK server failed: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -460,13 +466,13 @@ async function main(): Promise<number> {
   // (b) KServe's own server on the same model file. --quick measures density on the running serve while
   // KServe boots (RSS does not care about CPU contention; KServe's start time then does, and says so).
   let kserve: KServe | undefined;
-  const irisKServe = flags.kserve && !flags.heavyOnly;
+  const irisKServe = flags.kserve && !onlySection;
   const kserveStart = irisKServe
     ? startKServe(groups, { modelDir: irisModelDir, firstRequest: v1Iris })
     : Promise.reject(new Error('--no-kserve'));
   kserveStart.catch(() => undefined);
   if (irisKServe) log('starting KServe v0.12.1 sklearnserver');
-  if (flags.quick && !flags.heavyOnly) {
+  if (flags.quick && !onlySection) {
     log(`density: RSS of inferd serve + replicas with ${flags.density.join(', ')} models (during the KServe start)`);
     try {
       density.points = await densityPoints(serve, flags.density, Date.now() + 20_000);
@@ -503,7 +509,9 @@ async function main(): Promise<number> {
       return;
     }
     const own = () => allRoots().filter((p) => !spec.serverPids.includes(p));
-    cases.push(await measureCase(spec, { ...m, ownPids: own }));
+    const result = await measureCase(spec, { ...m, ownPids: own });
+    cases.push(result);
+    return result;
   };
   const gatewayHost = { Host: 'sklearn-iris.default.example.com' };
   const small = (payload: Payload, c: number) => {
@@ -578,9 +586,9 @@ async function main(): Promise<number> {
     }
   };
 
-  if (!flags.heavyOnly) log('throughput (wrk)');
-  if (flags.heavyOnly) {
-    // the heavy models only, below
+  if (!onlySection) log('throughput (wrk)');
+  if (onlySection) {
+    // the heavy models or the traffic figures only, below
   } else if (flags.quick) {
     // The cases that carry the targets first; V2 only replica vs KServe, last.
     for (const s of small(v1Iris, 16)) await run(s);
@@ -597,10 +605,23 @@ async function main(): Promise<number> {
   if (bare) await groups.stop(bare.started.pid);
   if (sdk) await groups.stop(sdk.started.pid);
 
+  // Issue 14: cold start from zero, scale-out, canary overhead (full run, or --traffic-only).
+  let traffic: TrafficResults | undefined;
+  if (!interrupted && !flags.heavyOnly && (!flags.quick || flags.trafficOnly)) {
+    traffic = await trafficBench({
+      serveUrl: serve.url,
+      servePid: serve.started.pid,
+      quick: flags.quick,
+      log,
+      measure: run,
+    });
+    notes.push(...traffic.notes);
+  }
+
   // Heavy models: kernel times in this process (quick: fewer repetitions), then (full run) served through the
   // gateway next to KServe's servers on the same files.
   let heavy: HeavyResults | undefined;
-  if (!interrupted) {
+  if (!interrupted && !flags.trafficOnly) {
     try {
       const { dir, trainS } = await prepareHeavyModels(log);
       const reps = flags.quick ? 10 : 30;
@@ -635,7 +656,7 @@ async function main(): Promise<number> {
   await groups.stop(serve.started.pid, 20_000);
 
   // Density (full run): one fresh inferd serve without the demo, N models.
-  if (!flags.quick && !interrupted && !flags.heavyOnly) {
+  if (!flags.quick && !interrupted && !onlySection) {
     log(`density: RSS of inferd serve + replicas with ${flags.density.join(', ')} models`);
     try {
       // Packed mode: the sklearn models share model-host processes, one worker thread per model.
@@ -662,7 +683,7 @@ async function main(): Promise<number> {
     if (note) density.note = density.note ? `${density.note}; ${note}` : note;
   }
 
-  if (flags.profile && !interrupted && !flags.heavyOnly) {
+  if (flags.profile && !interrupted && !onlySection) {
     log('profile: node --cpu-prof on the gateway and the replica under V1 c16 load');
     try {
       profile.v1_c16_gateway = await profileHotPath(workDir, 'v1_c16_gateway', flags.quick ? 3 : 10, m);
@@ -674,13 +695,21 @@ async function main(): Promise<number> {
     }
   }
 
-  const ratios = { ...computeRatios(cases, cold, density), ...heavyRatios(cases, heavy?.kernels ?? []) };
+  const ratios = {
+    ...computeRatios(cases, cold, density),
+    ...heavyRatios(cases, heavy?.kernels ?? []),
+    cold_from_zero_ms: traffic?.cold_from_zero_p50_ms ?? null,
+    cold_from_zero_p99_ms: traffic?.cold_from_zero_p99_ms ?? null,
+    scale_out_rps_ratio: traffic?.scale_out_rps_ratio ?? null,
+    canary_overhead: traffic?.canary_overhead ?? null,
+  };
   const results: Results = {
     cases,
     ratios,
     heavy,
     cold_start: cold,
     density,
+    traffic,
     profile: Object.keys(profile).length ? profile : undefined,
     machine: { ...machine, loadavg_end: readFileSync('/proc/loadavg', 'utf8').trim() },
     runs: {
@@ -698,7 +727,7 @@ async function main(): Promise<number> {
   const problems = validateResults(results);
   mkdirSync(join(flags.out, '..'), { recursive: true });
   writeFileSync(flags.out, `${JSON.stringify(results, null, 2)}\n`);
-  if (!flags.quick && !flags.heavyOnly)
+  if (!flags.quick && !onlySection)
     writeFileSync(join(flags.out, '..', 'latest-full.json'), `${JSON.stringify(results, null, 2)}\n`);
 
   log('');
