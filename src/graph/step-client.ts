@@ -1,0 +1,192 @@
+// How a graph step reaches its target inside inferd: a service of this inferd goes through the gateway's own
+// traffic router (its routes: canary split, activator hold for a scaled-to-zero revision, containerConcurrency
+// queue, outlier ejection, TrafficStats for the autoscaler) and then straight to the chosen replica over
+// loopback — never back through the public port. A `serviceUrl` naming another host is called over HTTP(S).
+// Each call has a timeout (KServe's router has none: kserve#3277) and the client's cancellation.
+
+import http from 'node:http';
+import https from 'node:https';
+import { serviceCandidatesForHost } from '../gateway/host-router.js';
+import { type Lease, notReadyMessage, type TrafficRouter } from '../gateway/traffic/router.js';
+import type { EndpointTable } from '../routing/endpoint-table.js';
+import type { StepAnswer } from './router.js';
+import { StepFailure } from './router.js';
+
+export interface StepClientOptions {
+  endpoints: EndpointTable;
+  traffic: TrafficRouter;
+  domain: string;
+}
+
+/** A step's target once resolved: a service (namespace/name + the path KServe would call) or a URL. */
+export type StepTarget =
+  | { kind: 'service'; namespace: string; name: string; path: string }
+  | { kind: 'url'; url: string };
+
+const jsonError = (message: string) => Buffer.from(JSON.stringify({ error: message }));
+
+export class StepClient {
+  readonly #agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  readonly #httpsAgent = new https.Agent({ keepAlive: true });
+
+  constructor(private readonly opts: StepClientOptions) {}
+
+  /** The service a `serviceUrl` names when its host is one of this inferd's (`{name}.{ns}.{domain}`, cluster-local). */
+  serviceForUrl(url: string): StepTarget {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      return { kind: 'url', url };
+    }
+    for (const c of serviceCandidatesForHost(u.host, this.opts.domain)) {
+      if (c.tag === undefined && this.opts.endpoints.get(c.namespace, c.name)) {
+        return { kind: 'service', namespace: c.namespace, name: c.name, path: `${u.pathname}${u.search}` };
+      }
+    }
+    return { kind: 'url', url };
+  }
+
+  /** POSTs `body`; a service that is missing or not ready answers as the gateway would (404/503 JSON naming it). */
+  async call(
+    target: StepTarget,
+    body: Buffer,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+    timeoutMs: number,
+  ): Promise<StepAnswer> {
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const both = AbortSignal.any([signal, deadline]);
+    const url = describeUrl(target);
+    const failure = (err: unknown): StepFailure => {
+      if (deadline.aborted) return new StepFailure(`Post "${url}": step timed out after ${timeoutMs} ms`, 504, true);
+      if (signal.aborted) return new StepFailure(`Post "${url}": context canceled`, 499, true);
+      return new StepFailure(`Post "${url}": ${err instanceof Error ? err.message : String(err)}`);
+    };
+    if (target.kind === 'url') {
+      const u = new URL(target.url);
+      const agent = u.protocol === 'https:' ? this.#httpsAgent : this.#agent;
+      try {
+        return await post(
+          u.protocol === 'https:' ? https : http,
+          { hostname: u.hostname, port: u.port || undefined, path: `${u.pathname}${u.search}`, agent },
+          body,
+          headers,
+          both,
+        );
+      } catch (err) {
+        throw failure(err);
+      }
+    }
+    const ep = this.opts.endpoints.get(target.namespace, target.name);
+    if (!ep) {
+      return {
+        status: 404,
+        body: jsonError(`InferenceService ${target.name} does not exist in namespace ${target.namespace}`),
+      };
+    }
+    const traffic = this.opts.traffic;
+    const route = traffic.choose(ep, undefined);
+    if (route === undefined) return { status: 503, body: jsonError(notReadyMessage(ep, undefined)) };
+    let lease = traffic.take(route);
+    if (lease === undefined) {
+      const held = await new Promise<Lease | StepAnswer>((resolve, reject) => {
+        const onAbort = () => {
+          cancel();
+          reject(failure(both.reason));
+        };
+        const cancel = traffic.wait(ep, route, undefined, {
+          grant(l) {
+            both.removeEventListener('abort', onAbort);
+            if (both.aborted) {
+              traffic.done(l, undefined);
+              return;
+            }
+            resolve(l);
+          },
+          refuse(status, message) {
+            both.removeEventListener('abort', onAbort);
+            resolve({ status, body: jsonError(message) });
+          },
+        });
+        if (both.aborted) onAbort();
+        else both.addEventListener('abort', onAbort, { once: true });
+      });
+      if ('body' in held) return held;
+      lease = held;
+    }
+    let status: number | undefined;
+    try {
+      const answer = await post(
+        http,
+        {
+          hostname: '127.0.0.1',
+          port: lease.replica.port,
+          path: target.path,
+          agent: this.#agent,
+          headers: { host: `${target.name}.${target.namespace}.${this.opts.domain}` },
+        },
+        body,
+        headers,
+        both,
+      );
+      status = answer.status;
+      return answer;
+    } catch (err) {
+      status = deadline.aborted ? 504 : undefined;
+      throw failure(err);
+    } finally {
+      traffic.done(lease, status);
+    }
+  }
+
+  close(): void {
+    this.#agent.destroy();
+    this.#httpsAgent.destroy();
+  }
+}
+
+function describeUrl(t: StepTarget): string {
+  return t.kind === 'url' ? t.url : `http://${t.name}.${t.namespace}.svc.cluster.local${t.path}`;
+}
+
+interface Where {
+  hostname: string;
+  port: number | string | undefined;
+  path: string;
+  agent: http.Agent;
+  headers?: Record<string, string>;
+}
+
+function post(
+  mod: typeof http | typeof https,
+  where: Where,
+  body: Buffer,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<StepAnswer> {
+  return new Promise((resolve, reject) => {
+    const h: Record<string, string | number> = { ...where.headers, ...headers, 'content-length': body.length };
+    if (!Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) h['content-type'] = 'application/json';
+    const req = mod.request(
+      {
+        method: 'POST',
+        hostname: where.hostname,
+        port: where.port,
+        path: where.path,
+        agent: where.agent,
+        headers: h,
+        signal,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 500, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
+    req.setNoDelay(true);
+    req.on('error', reject);
+    req.end(body);
+  });
+}
