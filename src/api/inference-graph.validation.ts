@@ -3,6 +3,7 @@
 // field types) and what it does not check at all but inferd refuses at apply time: a `nodeName` naming no node,
 // and cycles through `nodeName` (KServe's router would recurse until the request times out).
 
+import { parseGoDurationMs } from './autoscaling-annotations.js';
 import { isArray, isInt, isObject, isOneOf, isString, type Out, present, unknownFields } from './checks.js';
 import {
   type InferenceRouter,
@@ -58,6 +59,7 @@ export function validateInferenceGraph(obj: Resource): Problem[] {
   const name = typeof obj.metadata?.name === 'string' ? obj.metadata.name : '';
   if (name !== '' && !GRAPH_NAME.test(name))
     out.push({ path: 'metadata.name', message: graphMessages.invalidName(name) });
+  annotationProblems(obj.metadata?.annotations, out);
   if (!present(obj.spec)) {
     out.push({ path: 'spec', message: 'required' });
     return out;
@@ -161,6 +163,47 @@ function validateSteps(
     out.push({
       path: child(nodePath, 'steps'),
       message: `${graphMessages.invalidWeight(graph, nodeName)} (got ${weight})`,
+    });
+  }
+}
+
+/** inferd's graph annotations (docs/graphs.md). */
+export const GRAPH_ANNOTATIONS = {
+  stepTimeout: 'serving.inferd.dev/step-timeout',
+  propagateHeaders: 'serving.inferd.dev/propagate-headers',
+  conditionMissStatus: 'serving.inferd.dev/sequence-condition-miss-status',
+} as const;
+
+function annotationProblems(annotations: Record<string, string> | undefined, out: Out): void {
+  if (!annotations || typeof annotations !== 'object') return;
+  const at = (key: string) => child('metadata.annotations', key);
+  const timeout = annotations[GRAPH_ANNOTATIONS.stepTimeout];
+  if (typeof timeout === 'string') {
+    const ms = parseGoDurationMs(timeout);
+    if (ms === undefined || ms <= 0)
+      out.push({
+        path: at(GRAPH_ANNOTATIONS.stepTimeout),
+        message: `must be a positive duration such as "30s" or "2m", got "${timeout}"`,
+      });
+  }
+  const patterns = annotations[GRAPH_ANNOTATIONS.propagateHeaders];
+  if (typeof patterns === 'string') {
+    for (const p of patterns.split(',')) {
+      try {
+        new RegExp(p.trim());
+      } catch (err) {
+        out.push({
+          path: at(GRAPH_ANNOTATIONS.propagateHeaders),
+          message: `failed to compile pattern ${JSON.stringify(p.trim())}: ${(err as Error).message}`,
+        });
+      }
+    }
+  }
+  const miss = annotations[GRAPH_ANNOTATIONS.conditionMissStatus];
+  if (typeof miss === 'string' && miss !== '200' && miss !== '500') {
+    out.push({
+      path: at(GRAPH_ANNOTATIONS.conditionMissStatus),
+      message: `must be "500" (KServe 0.12.1) or "200" (KServe 0.15+), got "${miss}"`,
     });
   }
 }

@@ -4,8 +4,9 @@
 // annotations (docs/graphs.md): step timeout, propagated headers, the newer Sequence condition-miss status.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseGoDurationMs } from '../api/autoscaling-annotations.js';
 import type { InferenceGraph } from '../api/inference-graph.js';
-import { parseDurationMs } from '../duration.js';
+import { GRAPH_ANNOTATIONS } from '../api/inference-graph.validation.js';
 import { replyError } from '../http/json-reply.js';
 import type { Logger } from '../log.js';
 import type { EndpointTable } from '../routing/endpoint-table.js';
@@ -16,11 +17,11 @@ import { errorAnswer, type GraphAnswer, runGraph, type StepRef } from './router.
 import type { StepClient, StepTarget } from './step-client.js';
 
 /** Per-step timeout, a Go duration (`30s`, `2m`); default `inferd serve`'s (60 s). */
-export const STEP_TIMEOUT_ANNOTATION = 'serving.inferd.dev/step-timeout';
+export const STEP_TIMEOUT_ANNOTATION = GRAPH_ANNOTATIONS.stepTimeout;
 /** Comma-separated regular expressions of request headers passed to every step (KServe's router.headers.propagate). */
-export const PROPAGATE_HEADERS_ANNOTATION = 'serving.inferd.dev/propagate-headers';
+export const PROPAGATE_HEADERS_ANNOTATION = GRAPH_ANNOTATIONS.propagateHeaders;
 /** `"200"`: a Sequence step whose condition does not match ends the graph with 200 (KServe ≥ 0.15); default 500 (0.12.1). */
-export const CONDITION_MISS_ANNOTATION = 'serving.inferd.dev/sequence-condition-miss-status';
+export const CONDITION_MISS_ANNOTATION = GRAPH_ANNOTATIONS.conditionMissStatus;
 
 export interface GraphHandlerOptions {
   controller: GraphController;
@@ -166,10 +167,6 @@ export class GraphHandler {
 }
 
 function stepTimeout(text: string | undefined, fallbackMs: number): number {
-  if (!text) return fallbackMs;
-  try {
-    return parseDurationMs(text);
-  } catch {
-    return fallbackMs; // validation refuses a bad one at apply time
-  }
+  const ms = text ? parseGoDurationMs(text) : undefined;
+  return ms !== undefined && ms > 0 ? ms : fallbackMs; // validation refuses a bad one at apply time
 }
