@@ -63,7 +63,10 @@ async function graphReady(name: string, want: 'True' | 'False', timeoutMs = 30_0
 function scenario(file: string, graphName: string): string {
   return readFileSync(join(RESOURCES, file), 'utf8')
     .replaceAll('{{ graph_name }}', graphName)
-    .replaceAll('serviceName: {{ success_200_isvc_id }}', `serviceUrl: ${successUrl}/v1/models/success-200-isvc:predict`)
+    .replaceAll(
+      'serviceName: {{ success_200_isvc_id }}',
+      `serviceUrl: ${successUrl}/v1/models/success-200-isvc:predict`,
+    )
     .replaceAll('serviceName: {{ error_404_isvc_id }}', `serviceUrl: ${errorUrl}/v1/models/error-404-isvc:predict`);
 }
 
@@ -146,7 +149,10 @@ test('scenario 4: Switch picks by condition; no match is KServe 404 body', async
   assert.equal(ok.text, '{"message":"SUCCESS"}');
   const none = await predictIg('switch-graph-4', 'switch_call_no_match_input.json');
   assert.equal(none.status, 404);
-  assert.equal(none.text, '{"error":"Failed to process request","cause":"None of the routes matched with the switch condition"}');
+  assert.equal(
+    none.text,
+    '{"error":"Failed to process request","cause":"None of the routes matched with the switch condition"}',
+  );
 });
 
 for (const [file, expected] of [
@@ -197,7 +203,12 @@ test('a cycle through nodeName is refused at apply time with its path', async ()
       apiVersion: 'serving.kserve.io/v1alpha1',
       kind: 'InferenceGraph',
       metadata: { name: 'loop' },
-      spec: { nodes: { root: { routerType: 'Sequence', steps: [{ nodeName: 'a' }] }, a: { routerType: 'Sequence', steps: [{ nodeName: 'root' }] } } },
+      spec: {
+        nodes: {
+          root: { routerType: 'Sequence', steps: [{ nodeName: 'a' }] },
+          a: { routerType: 'Sequence', steps: [{ nodeName: 'root' }] },
+        },
+      },
     }),
   });
   assert.notEqual(r.code, 0);
@@ -206,20 +217,39 @@ test('a cycle through nodeName is refused at apply time with its path', async ()
 
 test('per-step series on /metrics name the graph, node and step', async () => {
   const text = await (await fetch(`${inferd.url}/metrics`)).text();
-  assert.match(text, /inferd_graph_step_requests_total\{namespace="default",graph="model-chainer",node="root",step="0",code="200"\} \d+/);
-  assert.match(text, /inferd_graph_step_duration_seconds_count\{namespace="default",graph="ensemble-graph-8",node="root",step="rootStep1"\} \d+/);
+  assert.match(
+    text,
+    /inferd_graph_step_requests_total\{namespace="default",graph="model-chainer",node="root",step="0",code="200"\} \d+/,
+  );
+  assert.match(
+    text,
+    /inferd_graph_step_duration_seconds_count\{namespace="default",graph="ensemble-graph-8",node="root",step="rootStep1"\} \d+/,
+  );
 });
 
 test('a referenced service deleted: the graph answers 404 naming it and its Ready condition flips', async () => {
   const r = await runCli(['delete', 'isvc', 'isvc-xgboost-graph', '--server', inferd.url]);
   assert.equal(r.code, 0, r.stderr);
   const ig = await graphReady('model-chainer', 'False');
-  const ready = (ig['status'] as { conditions: { type: string; message?: string }[] }).conditions.find((c) => c.type === 'Ready')!;
+  const ready = (ig['status'] as { conditions: { type: string; message?: string }[] }).conditions.find(
+    (c) => c.type === 'Ready',
+  )!;
   assert.match(ready.message ?? '', /isvc-xgboost-graph/);
-  const res = await httpRequest({ port: inferd.port, path: '/', headers: { host: 'model-chainer.default.example.com' }, body: IRIS });
+  const res = await httpRequest({
+    port: inferd.port,
+    path: '/',
+    headers: { host: 'model-chainer.default.example.com' },
+    body: IRIS,
+  });
   assert.equal(res.status, 404);
   assert.equal(res.text, '{"error":"InferenceService isvc-xgboost-graph does not exist in namespace default"}');
   const d = await runCli(['describe', 'ig', 'model-chainer', '--server', inferd.url]);
   assert.equal(d.code, 0, d.stderr);
-  assert.match(d.stdout, /isvc-xgboost-graph/);
+  assert.match(d.stdout, /Nodes:\n\s+root \(Sequence\):/);
+  assert.match(
+    d.stdout,
+    /service isvc-sklearn-graph\s+http:\/\/isvc-sklearn-graph\.default\.svc\.cluster\.local\/v1\/models\/isvc-sklearn-graph:predict\s+True/,
+  );
+  assert.match(d.stdout, /service isvc-xgboost-graph\s+\S+\s+NotFound/);
+  assert.match(d.stdout, /InferenceGraphNotReady/);
 });
