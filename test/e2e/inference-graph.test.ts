@@ -4,12 +4,14 @@
 // until custom predictors land, issue 15). Also: status following the services, routing by host and path,
 // /metrics, `inferd get ig`, the bad-input cases of issue 17.
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { httpRequest, type Inferd, removeDir, runCli, startInferd, waitForCondition } from '../helpers/inferd.js';
 import { fixturesDir } from '../helpers/paths.js';
+import { nextEvent } from '../support/wait.js';
 
 const RESOURCES = join(fixturesDir, 'graph');
 const IRIS = readFileSync(join(RESOURCES, 'iris_input.json'));
@@ -252,4 +254,68 @@ test('a referenced service deleted: the graph answers 404 naming it and its Read
   );
   assert.match(d.stdout, /service isvc-xgboost-graph\s+\S+\s+NotFound/);
   assert.match(d.stdout, /InferenceGraphNotReady/);
+});
+
+/** A step that never answers: emits 'request' when called and 'gone' when the router closes its connection. */
+async function hangingServer(): Promise<{ server: http.Server; url: string; events: EventEmitter }> {
+  const events = new EventEmitter();
+  const server = http.createServer((req, res) => {
+    events.emit('request');
+    res.on('close', () => events.emit('gone'));
+    req.resume();
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    server,
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1/models/slow:predict`,
+    events,
+  };
+}
+
+function slowGraph(name: string, url: string, annotations: Record<string, string> = {}): string {
+  return JSON.stringify({
+    apiVersion: 'serving.kserve.io/v1alpha1',
+    kind: 'InferenceGraph',
+    metadata: { name, annotations },
+    spec: { nodes: { root: { routerType: 'Sequence', steps: [{ name: 'slow', serviceUrl: url }] } } },
+  });
+}
+
+test('a step past its serving.inferd.dev/step-timeout answers 504 in KServe error shape', async (t) => {
+  const slow = await hangingServer();
+  t.after(() => slow.server.close());
+  await apply(slowGraph('slow-timeout', slow.url, { 'serving.inferd.dev/step-timeout': '300ms' }));
+  const gone = nextEvent(slow.events, 'gone', 'the timed-out step connection closed');
+  const res = await httpRequest({
+    port: inferd.port,
+    path: '/',
+    headers: { host: 'slow-timeout.default.example.com' },
+    body: '{}',
+  });
+  assert.equal(res.status, 504);
+  assert.equal(
+    res.text,
+    JSON.stringify({ error: 'Failed to process request', cause: `Post "${slow.url}": step timed out after 300 ms` }),
+  );
+  await gone;
+});
+
+test("the client's cancellation reaches the step: its connection to the target is closed", async (t) => {
+  const slow = await hangingServer();
+  t.after(() => slow.server.close());
+  await apply(slowGraph('slow-cancel', slow.url));
+  const called = nextEvent(slow.events, 'request', 'the step was called');
+  const gone = nextEvent(slow.events, 'gone', 'the step connection closed after the client left');
+  const req = http.request({
+    host: '127.0.0.1',
+    port: inferd.port,
+    path: '/',
+    method: 'POST',
+    headers: { host: 'slow-cancel.default.example.com' },
+  });
+  req.on('error', () => {}); // destroyed on purpose below
+  req.end('{}');
+  await called;
+  req.destroy();
+  await gone;
 });

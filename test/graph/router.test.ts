@@ -210,3 +210,120 @@ test('TestMalformedURL: a URL that cannot be called fails the graph with 500 and
   assert.match(body.cause, /^Post "http:\/\/single-1\.default\.\{\$your-domain\}\/switch": /);
   assert.deepEqual(Object.keys(body), ['error', 'cause']);
 });
+
+/** A router whose steps answer from a table by service name (no network). */
+function fake(
+  spec: InferenceGraphSpec,
+  answers: Record<string, { status: number; body: string } | Error>,
+  random?: () => number,
+) {
+  const calls: string[] = [];
+  const opts: RouterOptions = {
+    spec,
+    random,
+    call: async (ref) => {
+      const name = ref.step.serviceName!;
+      calls.push(name);
+      const a = answers[name]!;
+      if (a instanceof Error) throw a;
+      return { status: a.status, body: Buffer.from(a.body) };
+    },
+  };
+  return { opts, calls };
+}
+
+test('Splitter: a draw of rand.Intn(99) against cumulative weights picks the route', async () => {
+  const spec: InferenceGraphSpec = {
+    nodes: {
+      root: {
+        routerType: 'Splitter',
+        steps: [
+          { serviceName: 'a', weight: 20 },
+          { serviceName: 'b', weight: 80 },
+        ],
+      },
+    },
+  };
+  const answers = { a: { status: 200, body: '"a"' }, b: { status: 200, body: '"b"' } };
+  for (const [r, want] of [
+    [0, 'a'],
+    [19.5 / 99, 'a'],
+    [20 / 99, 'b'],
+    [0.999, 'b'],
+  ] as const) {
+    const { opts } = fake(spec, answers, () => r);
+    const out = await runGraph(opts, INPUT, new AbortController().signal);
+    assert.equal(out.body.toString(), `"${want}"`, `draw ${r}`);
+  }
+});
+
+test('Ensemble: a step whose body is not a JSON object fails the graph with 500 and Go error text', async () => {
+  const spec: InferenceGraphSpec = {
+    nodes: { root: { routerType: 'Ensemble', steps: [{ serviceName: 'a' }, { serviceName: 'b' }] } },
+  };
+  const { opts } = fake(spec, { a: { status: 200, body: '{"x":1}' }, b: { status: 200, body: '[1,2]' } });
+  const out = await runGraph(opts, INPUT, new AbortController().signal);
+  assert.equal(out.status, 500);
+  assert.equal(
+    out.body.toString(),
+    '{"error":"Failed to process request","cause":"json: cannot unmarshal array into Go value of type map[string]interface {}"}',
+  );
+});
+
+test('Ensemble without step names keys answers by index; Soft failures are merged', async () => {
+  const spec: InferenceGraphSpec = {
+    nodes: { root: { routerType: 'Ensemble', steps: [{ serviceName: 'a' }, { serviceName: 'b' }] } },
+  };
+  const { opts } = fake(spec, {
+    a: { status: 200, body: '{"z":1,"a":2}' },
+    b: { status: 503, body: '{"error":"down"}' },
+  });
+  const out = await runGraph(opts, INPUT, new AbortController().signal);
+  assert.equal(out.status, 200);
+  assert.equal(out.body.toString(), '{"0":{"a":2,"z":1},"1":{"error":"down"}}');
+});
+
+test('Sequence: a condition on the first step has no previous answer: 500 "invalid response"', async () => {
+  const spec: InferenceGraphSpec = {
+    nodes: { root: { routerType: 'Sequence', steps: [{ serviceName: 'a', condition: 'x' }] } },
+  };
+  const { opts, calls } = fake(spec, { a: { status: 200, body: '{}' } });
+  const out = await runGraph(opts, INPUT, new AbortController().signal);
+  assert.equal(out.status, 500);
+  assert.equal(out.body.toString(), '{"error":"Failed to process request","cause":"invalid response"}');
+  assert.deepEqual(calls, []);
+});
+
+test('a nested Switch without a match fails the enclosing Sequence with 500, as KServe does', async () => {
+  const spec: InferenceGraphSpec = {
+    nodes: {
+      root: { routerType: 'Sequence', steps: [{ nodeName: 'sw' }] },
+      sw: { routerType: 'Switch', steps: [{ serviceName: 'a', condition: 'nope' }] },
+    },
+  };
+  const { opts } = fake(spec, { a: { status: 200, body: '{}' } });
+  const out = await runGraph(opts, INPUT, new AbortController().signal);
+  assert.equal(out.status, 500);
+  assert.match(out.body.toString(), /None of the routes matched with the switch condition/);
+});
+
+test('Sequence data: $response feeds the previous answer, $request (default) the original body', async () => {
+  const seen: string[] = [];
+  const spec: InferenceGraphSpec = {
+    nodes: {
+      root: {
+        routerType: 'Sequence',
+        steps: [{ serviceName: 'a' }, { serviceName: 'b', data: '$response' }, { serviceName: 'c' }],
+      },
+    },
+  };
+  const opts: RouterOptions = {
+    spec,
+    call: async (ref, body) => {
+      seen.push(`${ref.step.serviceName}<${body.toString()}`);
+      return { status: 200, body: Buffer.from(`{"from":"${ref.step.serviceName}"}`) };
+    },
+  };
+  await runGraph(opts, Buffer.from('{"in":1}'), new AbortController().signal);
+  assert.deepEqual(seen, ['a<{"in":1}', 'b<{"from":"a"}', 'c<{"in":1}']);
+});
