@@ -16,6 +16,8 @@ export interface StepClientOptions {
   endpoints: EndpointTable;
   traffic: TrafficRouter;
   domain: string;
+  /** Largest step answer read (bytes); a larger one fails the step. Default 16 MiB. */
+  maxAnswerBytes?: number;
 }
 
 /** A step's target once resolved: a service (namespace/name + the path KServe would call) or a URL. */
@@ -29,7 +31,11 @@ export class StepClient {
   readonly #agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   readonly #httpsAgent = new https.Agent({ keepAlive: true });
 
-  constructor(private readonly opts: StepClientOptions) {}
+  readonly #maxBytes: number;
+
+  constructor(private readonly opts: StepClientOptions) {
+    this.#maxBytes = opts.maxAnswerBytes ?? 16 * 1024 * 1024;
+  }
 
   /** The service a `serviceUrl` names when its host is one of this inferd's (`{name}.{ns}.{domain}`, cluster-local). */
   serviceForUrl(url: string): StepTarget {
@@ -73,6 +79,7 @@ export class StepClient {
           body,
           headers,
           both,
+          this.#maxBytes,
         );
       } catch (err) {
         throw failure(err);
@@ -129,6 +136,7 @@ export class StepClient {
         body,
         headers,
         both,
+        this.#maxBytes,
       );
       status = answer.status;
       return answer;
@@ -164,6 +172,7 @@ function post(
   body: Buffer,
   headers: Record<string, string>,
   signal: AbortSignal,
+  maxBytes: number,
 ): Promise<StepAnswer> {
   return new Promise((resolve, reject) => {
     const h: Record<string, string | number> = { ...where.headers, ...headers, 'content-length': body.length };
@@ -180,9 +189,18 @@ function post(
       },
       (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size <= maxBytes) chunks.push(c);
+          else if (!res.destroyed) {
+            reject(new Error(`the answer is larger than ${maxBytes} bytes`));
+            res.destroy();
+          }
+        });
         res.on('end', () => resolve({ status: res.statusCode ?? 500, body: Buffer.concat(chunks) }));
         res.on('error', reject);
+        res.on('aborted', () => reject(new Error('the connection closed before the answer ended')));
       },
     );
     req.setNoDelay(true);

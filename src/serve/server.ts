@@ -201,7 +201,12 @@ export async function startServer(
   });
   // The autoscaler's decisions beside the gateway's series on GET /metrics.
   gateway.metrics.register({ collect: (out) => autoscaler.renderMetrics(out) });
-  const stepClient = new StepClient({ endpoints, traffic: gateway.traffic, domain: config.domain });
+  const stepClient = new StepClient({
+    endpoints,
+    traffic: gateway.traffic,
+    domain: config.domain,
+    maxAnswerBytes: config.maxBodyBytes,
+  });
   graphHandler = new GraphHandler({
     controller: graphs,
     endpoints,

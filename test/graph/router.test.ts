@@ -327,3 +327,18 @@ test('Sequence data: $response feeds the previous answer, $request (default) the
   await runGraph(opts, Buffer.from('{"in":1}'), new AbortController().signal);
   assert.deepEqual(seen, ['a<{"in":1}', 'b<{"from":"a"}', 'c<{"in":1}']);
 });
+
+test('a step answer larger than maxAnswerBytes fails the step instead of filling memory', async () => {
+  const big = await model(() => ({ blob: 'x'.repeat(10_000) }));
+  const small = new StepClient({
+    endpoints: new EndpointTable(),
+    traffic: {} as TrafficRouter,
+    domain: 'example.com',
+    maxAnswerBytes: 1_000,
+  });
+  await assert.rejects(
+    small.call({ kind: 'url', url: big }, INPUT, {}, new AbortController().signal, 5_000),
+    /larger than 1000 bytes/,
+  );
+  small.close();
+});
