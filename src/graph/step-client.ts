@@ -66,7 +66,14 @@ export class StepClient {
     const url = describeUrl(target);
     const failure = (err: unknown): StepFailure => {
       if (deadline.aborted) return new StepFailure(`Post "${url}": step timed out after ${timeoutMs} ms`, 504, true);
-      if (signal.aborted) return new StepFailure(`Post "${url}": context canceled`, 499, true);
+      if (signal.aborted) {
+        // The graph's own deadline (spec.timeout) is a timeout too; anything else is the client going away.
+        const reason = signal.reason as { name?: string } | undefined;
+        if (reason?.name === 'TimeoutError') {
+          return new StepFailure(`Post "${url}": the graph's timeout (spec.timeout) passed`, 504, true);
+        }
+        return new StepFailure(`Post "${url}": context canceled`, 499, true);
+      }
       return new StepFailure(`Post "${url}": ${err instanceof Error ? err.message : String(err)}`);
     };
     if (target.kind === 'url') {

@@ -118,3 +118,24 @@ test('a held step is given up when the client cancels', async (t) => {
   await assert.rejects(call, /context canceled/);
   assert.equal(traffic.queued('default/iris/iris-00001'), 0);
 });
+
+test("the graph's deadline (spec.timeout) ends a running step with 504, the step timeout with 504 too", async (t) => {
+  const { traffic, client } = setup();
+  const hanging = http.createServer((req) => req.resume());
+  await new Promise<void>((ok) => hanging.listen(0, '127.0.0.1', ok));
+  t.after(() => {
+    hanging.closeAllConnections();
+    hanging.close();
+    client.close();
+    traffic.close();
+  });
+  const url = `http://127.0.0.1:${(hanging.address() as { port: number }).port}/`;
+  await assert.rejects(client.call({ kind: 'url', url }, Buffer.from('{}'), {}, AbortSignal.timeout(50), 5_000), {
+    status: 504,
+    message: `Post "${url}": the graph's timeout (spec.timeout) passed`,
+  });
+  await assert.rejects(client.call({ kind: 'url', url }, Buffer.from('{}'), {}, new AbortController().signal, 50), {
+    status: 504,
+    message: `Post "${url}": step timed out after 50 ms`,
+  });
+});
