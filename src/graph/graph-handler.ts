@@ -162,7 +162,7 @@ export class GraphHandler {
         path: predictPath(protocol, ep?.modelName ?? step.serviceName),
       };
     }
-    return this.opts.client.serviceForUrl(step.serviceUrl ?? '');
+    return this.opts.client.serviceForUrl(step.serviceUrl ?? '', namespace);
   }
 }
 

@@ -18,12 +18,18 @@ export interface StepClientOptions {
   domain: string;
   /** Largest step answer read (bytes); a larger one fails the step. Default 16 MiB. */
   maxAnswerBytes?: number;
+  /**
+   * Whether a graph may call another namespace's service by its URL. `inferd serve --auth` turns it off: the
+   * graph's caller is authorised for the graph's namespace only, so such a step answers 403.
+   */
+  allowCrossNamespace?: boolean;
 }
 
 /** A step's target once resolved: a service (namespace/name + the path KServe would call) or a URL. */
 export type StepTarget =
   | { kind: 'service'; namespace: string; name: string; path: string }
-  | { kind: 'url'; url: string };
+  | { kind: 'url'; url: string }
+  | { kind: 'refused'; status: number; message: string };
 
 const jsonError = (message: string) => Buffer.from(JSON.stringify({ error: message }));
 
@@ -37,8 +43,11 @@ export class StepClient {
     this.#maxBytes = opts.maxAnswerBytes ?? 16 * 1024 * 1024;
   }
 
-  /** The service a `serviceUrl` names when its host is one of this inferd's (`{name}.{ns}.{domain}`, cluster-local). */
-  serviceForUrl(url: string): StepTarget {
+  /**
+   * The service a `serviceUrl` names when its host is one of this inferd's (`{name}.{ns}.{domain}`,
+   * cluster-local); `fromNamespace` is the graph's (another namespace's service may be refused, see options).
+   */
+  serviceForUrl(url: string, fromNamespace?: string): StepTarget {
     let u: URL;
     try {
       u = new URL(url);
@@ -47,6 +56,13 @@ export class StepClient {
     }
     for (const c of serviceCandidatesForHost(u.host, this.opts.domain)) {
       if (c.tag === undefined && this.opts.endpoints.get(c.namespace, c.name)) {
+        if (this.opts.allowCrossNamespace === false && fromNamespace !== undefined && c.namespace !== fromNamespace) {
+          return {
+            kind: 'refused',
+            status: 403,
+            message: `a graph in namespace ${fromNamespace} may not call InferenceService ${c.name} of namespace ${c.namespace} (inferd serve --auth)`,
+          };
+        }
         return { kind: 'service', namespace: c.namespace, name: c.name, path: `${u.pathname}${u.search}` };
       }
     }
@@ -61,6 +77,7 @@ export class StepClient {
     signal: AbortSignal,
     timeoutMs: number,
   ): Promise<StepAnswer> {
+    if (target.kind === 'refused') return { status: target.status, body: jsonError(target.message) };
     const deadline = AbortSignal.timeout(timeoutMs);
     const both = AbortSignal.any([signal, deadline]);
     const url = describeUrl(target);
@@ -161,7 +178,7 @@ export class StepClient {
   }
 }
 
-function describeUrl(t: StepTarget): string {
+function describeUrl(t: Exclude<StepTarget, { kind: 'refused' }>): string {
   return t.kind === 'url' ? t.url : `http://${t.name}.${t.namespace}.svc.cluster.local${t.path}`;
 }
 

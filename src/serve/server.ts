@@ -206,6 +206,7 @@ export async function startServer(
     traffic: gateway.traffic,
     domain: config.domain,
     maxAnswerBytes: config.maxBodyBytes,
+    allowCrossNamespace: !config.auth,
   });
   graphHandler = new GraphHandler({
     controller: graphs,

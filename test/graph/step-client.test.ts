@@ -139,3 +139,24 @@ test("the graph's deadline (spec.timeout) ends a running step with 504, the step
     message: `Post "${url}": step timed out after 50 ms`,
   });
 });
+
+test('with cross-namespace calls off (serve --auth), a serviceUrl to another namespace answers 403', async (t) => {
+  const endpoints = new EndpointTable();
+  const client = new StepClient({
+    endpoints,
+    traffic: {} as TrafficRouter,
+    domain: 'example.com',
+    allowCrossNamespace: false,
+  });
+  t.after(() => client.close());
+  endpoints.set({ ...endpoint(1, false), namespace: 'team-b' });
+  const target = client.serviceForUrl('http://iris.team-b.example.com/v1/models/iris:predict', 'team-a');
+  const answer = await client.call(target, Buffer.from('{}'), {}, new AbortController().signal, 5_000);
+  assert.equal(answer.status, 403);
+  assert.match(
+    answer.body.toString(),
+    /a graph in namespace team-a may not call InferenceService iris of namespace team-b/,
+  );
+  const same = client.serviceForUrl('http://iris.team-b.example.com/v1/models/iris:predict', 'team-b');
+  assert.equal(same.kind, 'service');
+});
