@@ -69,7 +69,21 @@ export function propagatedHeaders(req: IncomingMessage, patterns: readonly RegEx
 }
 
 export class GraphHandler {
+  /** Compiled propagate-header patterns by annotation text (graphs change rarely; bounded). */
+  readonly #patterns = new Map<string, RegExp[]>();
+
   constructor(private readonly opts: GraphHandlerOptions) {}
+
+  #patternsFor(text: string | undefined): RegExp[] {
+    if (!text) return [];
+    let p = this.#patterns.get(text);
+    if (p === undefined) {
+      if (this.#patterns.size >= 256) this.#patterns.clear();
+      p = headerPatterns(text);
+      this.#patterns.set(text, p);
+    }
+    return p;
+  }
 
   /** Serves the request when `namespace/name` is a graph; false otherwise (the gateway answers 404). */
   handle(req: IncomingMessage, res: ServerResponse, namespace: string, name: string): boolean {
@@ -107,7 +121,7 @@ export class GraphHandler {
     const timeout = graph.spec?.timeout;
     const signal = timeout ? AbortSignal.any([cancel.signal, AbortSignal.timeout(timeout * 1000)]) : cancel.signal;
     const stepTimeoutMs = stepTimeout(annotations[STEP_TIMEOUT_ANNOTATION], this.opts.stepTimeoutMs);
-    const headers = propagatedHeaders(req, headerPatterns(annotations[PROPAGATE_HEADERS_ANNOTATION]));
+    const headers = propagatedHeaders(req, this.#patternsFor(annotations[PROPAGATE_HEADERS_ANNOTATION]));
     const log = this.opts.log;
     let answer: GraphAnswer;
     try {

@@ -100,6 +100,7 @@ function isJson(body: Buffer): boolean {
   }
 }
 
+const nowMs = () => performance.now();
 const isSuccessful = (status: number) => status >= 200 && status <= 299;
 
 /** gjson.ValidBytes + parse: undefined when the bytes are not one JSON value. */
@@ -114,14 +115,15 @@ function parseJson(bytes: Buffer | undefined): { value: unknown } | undefined {
 
 async function executeStep(opts: RouterOptions, ref: StepRef, input: Buffer, signal: AbortSignal): Promise<StepAnswer> {
   if (ref.step.nodeName) return routeNode(opts, ref.step.nodeName, input, signal);
-  const started = (opts.now ?? performance.now.bind(performance))();
+  const now = opts.now ?? nowMs;
+  const started = now();
   try {
     const answer = await opts.call(ref, input, signal);
-    opts.stepDone?.(ref, answer.status, (opts.now ?? performance.now.bind(performance))() - started);
+    opts.stepDone?.(ref, answer.status, now() - started);
     return answer;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    opts.stepDone?.(ref, undefined, (opts.now ?? performance.now.bind(performance))() - started, message);
+    opts.stepDone?.(ref, undefined, now() - started, message);
     throw rewrap(err);
   }
 }

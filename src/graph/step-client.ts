@@ -78,11 +78,37 @@ export class StepClient {
     timeoutMs: number,
   ): Promise<StepAnswer> {
     if (target.kind === 'refused') return { status: target.status, body: jsonError(target.message) };
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const both = AbortSignal.any([signal, deadline]);
+    // One controller per call, aborted by the step's own timer or by the graph's signal (cheaper than
+    // AbortSignal.any + AbortSignal.timeout on this per-step path).
+    const ctl = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ctl.abort(new Error('step timeout'));
+    }, timeoutMs);
+    const onOuter = () => ctl.abort(signal.reason);
+    if (signal.aborted) onOuter();
+    else signal.addEventListener('abort', onOuter, { once: true });
+    try {
+      return await this.#call(target, body, headers, signal, ctl.signal, () => timedOut, timeoutMs);
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onOuter);
+    }
+  }
+
+  async #call(
+    target: Exclude<StepTarget, { kind: 'refused' }>,
+    body: Buffer,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+    both: AbortSignal,
+    timedOut: () => boolean,
+    timeoutMs: number,
+  ): Promise<StepAnswer> {
     const url = describeUrl(target);
     const failure = (err: unknown): StepFailure => {
-      if (deadline.aborted) return new StepFailure(`Post "${url}": step timed out after ${timeoutMs} ms`, 504, true);
+      if (timedOut()) return new StepFailure(`Post "${url}": step timed out after ${timeoutMs} ms`, 504, true);
       if (signal.aborted) {
         // The graph's own deadline (spec.timeout) is a timeout too; anything else is the client going away.
         const reason = signal.reason as { name?: string } | undefined;
@@ -165,7 +191,7 @@ export class StepClient {
       status = answer.status;
       return answer;
     } catch (err) {
-      status = deadline.aborted ? 504 : undefined;
+      status = timedOut() ? 504 : undefined;
       throw failure(err);
     } finally {
       traffic.done(lease, status);
