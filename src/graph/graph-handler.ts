@@ -59,9 +59,14 @@ export function propagatedHeaders(req: IncomingMessage, patterns: readonly RegEx
   const out: Record<string, string> = {};
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = canonicalHeader(raw[i]!);
-    if (name === 'Host' || name === 'Content-Length' || name === 'Transfer-Encoding' || name === 'Connection') continue;
-    if (name === 'X-Request-Id' || patterns.some((p) => p.test(name))) {
+    const lower = raw[i]!.toLowerCase();
+    // Without patterns only the request id travels: no canonical names to compute (the common case).
+    if (patterns.length === 0 && lower !== 'x-request-id') continue;
+    if (lower === 'host' || lower === 'content-length' || lower === 'transfer-encoding' || lower === 'connection') {
+      continue;
+    }
+    const name = canonicalHeader(lower);
+    if (lower === 'x-request-id' || patterns.some((p) => p.test(name))) {
       out[name] = out[name] === undefined ? raw[i + 1]! : `${out[name]}, ${raw[i + 1]!}`;
     }
   }

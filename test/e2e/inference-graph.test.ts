@@ -22,8 +22,10 @@ let successUrl = '';
 let errorUrl = '';
 
 /** python/test_resources/graph/{success_200_isvc,error_404_isvc}: KServe's answers for any predict. */
+const requestIds: (string | undefined)[] = [];
 async function modelServer(status: number, body: string): Promise<[http.Server, string]> {
   const server = http.createServer((req, res) => {
+    requestIds.push(req.headers['x-request-id'] as string | undefined);
     req.resume();
     req.on('end', () => {
       res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
@@ -72,11 +74,11 @@ function scenario(file: string, graphName: string): string {
     .replaceAll('serviceName: {{ error_404_isvc_id }}', `serviceUrl: ${errorUrl}/v1/models/error-404-isvc:predict`);
 }
 
-function predictIg(graph: string, inputFile: string, path = '/') {
+function predictIg(graph: string, inputFile: string, path = '/', extra: Record<string, string> = {}) {
   return httpRequest({
     port: inferd.port,
     path,
-    headers: { host: `${graph}.default.example.com`, 'content-type': 'application/json' },
+    headers: { host: `${graph}.default.example.com`, 'content-type': 'application/json', ...extra },
     body: readFileSync(join(RESOURCES, inputFile)),
   });
 }
@@ -146,9 +148,15 @@ test('scenario 4: Switch picks by condition; no match is KServe 404 body', async
   const err = await predictIg('switch-graph-4', 'switch_call_error_picker_input.json');
   assert.equal(err.status, 404);
   assert.deepEqual(JSON.parse(err.text), { detail: 'Intentional 404 code' });
-  const ok = await predictIg('switch-graph-4', 'switch_call_success_picker_input.json');
+  requestIds.length = 0;
+  const ok = await predictIg('switch-graph-4', 'switch_call_success_picker_input.json', '/', {
+    'x-request-id': 'req-17',
+  });
   assert.equal(ok.status, 200);
   assert.equal(ok.text, '{"message":"SUCCESS"}');
+  // The request id reaches the step and comes back on the graph's answer.
+  assert.deepEqual(requestIds, ['req-17']);
+  assert.equal(ok.headers['x-request-id'], 'req-17');
   const none = await predictIg('switch-graph-4', 'switch_call_no_match_input.json');
   assert.equal(none.status, 404);
   assert.equal(
