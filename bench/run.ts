@@ -21,6 +21,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type CpuProfile, formatSummary, type ProfileSummary, summarizeProfile } from './cpuprofile.js';
+import { type GraphOverhead, measureGraphOverhead } from './graph-overhead.js';
 import {
   HEAVY_MODELS,
   type HeavyResults,
@@ -653,6 +654,18 @@ async function main(): Promise<number> {
     }
   }
 
+  // Issue 17: a two-step Sequence graph against calling its two services back to back (bench/graph-overhead.ts).
+  let graphOverhead: GraphOverhead | undefined;
+  if (!interrupted && !onlySection && leftMs() > 15_000) {
+    log('graph: two-step Sequence vs two calls from the client');
+    try {
+      graphOverhead = await measureGraphOverhead(serve.url, flags.quick ? 300 : 2000, log);
+    } catch (err) {
+      notes.push(`graph overhead failed: ${err instanceof Error ? err.message : String(err)}`);
+      log(`  ${notes[notes.length - 1]}`);
+    }
+  }
+
   await groups.stop(serve.started.pid, 20_000);
 
   // Density (full run): one fresh inferd serve without the demo, N models.
@@ -702,6 +715,7 @@ async function main(): Promise<number> {
     cold_from_zero_p99_ms: traffic?.cold_from_zero_p99_ms ?? null,
     scale_out_rps_ratio: traffic?.scale_out_rps_ratio ?? null,
     canary_overhead: traffic?.canary_overhead ?? null,
+    graph_sequence_overhead_ms: graphOverhead?.graph_sequence_overhead_ms ?? null,
   };
   const results: Results = {
     cases,

@@ -67,6 +67,8 @@ export interface ServeConfig {
   tls?: { certFile: string; keyFile: string };
   /** How long the gateway holds a request for a replica that is starting before answering 503. */
   holdTimeoutMs: number;
+  /** An InferenceGraph step's timeout unless the graph's serving.inferd.dev/step-timeout annotation says otherwise. */
+  graphStepTimeoutMs: number;
   /** Replica crash back-off: first delay, doubled per consecutive crash up to the max. */
   restartBackoffMs: number;
   restartBackoffMaxMs: number;
@@ -116,6 +118,7 @@ export const SERVE_DEFAULTS = {
   maxBodyBytes: 16 * 1024 * 1024, // 16 MiB, the model server's own JSON limit
   bodyTimeoutMs: 30_000,
   holdTimeoutMs: 30_000,
+  graphStepTimeoutMs: 60_000, // above holdTimeoutMs: a step may wait for a scaled-to-zero service to start
   restartBackoffMs: 1_000,
   restartBackoffMaxMs: 30_000,
   storageMaxBytes: 4 * 1024 ** 3, // 4 GiB, as the storage initializer's default
@@ -425,6 +428,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     bodyTimeoutMs: Math.round(bodyTimeoutMs),
     allowRepositoryApi: values['allow-repository-api'] === true,
     holdTimeoutMs: SERVE_DEFAULTS.holdTimeoutMs,
+    graphStepTimeoutMs: SERVE_DEFAULTS.graphStepTimeoutMs,
     restartBackoffMs: SERVE_DEFAULTS.restartBackoffMs,
     restartBackoffMaxMs: SERVE_DEFAULTS.restartBackoffMaxMs,
     logLevel,

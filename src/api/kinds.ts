@@ -16,7 +16,6 @@ const REPLACED_KINDS: Record<string, string> = {
   Gateway: "inferd's gateway is built in; no Istio Gateway is needed",
   DestinationRule:
     "inferd's gateway routes to revisions itself (canaryTrafficPercent, tags; docs/revisions.md); no DestinationRule is needed",
-  InferenceGraph: 'InferenceGraph is not served yet',
   TrainedModel: 'TrainedModel (multi-model serving) is not served',
 };
 

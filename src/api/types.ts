@@ -102,6 +102,16 @@ export const KINDS: readonly KindInfo[] = [
     namespaced: true,
     hasStatus: false,
   },
+  // KServe's graph router (src/graph, docs/graphs.md).
+  {
+    kind: 'InferenceGraph',
+    apiVersion: 'serving.kserve.io/v1alpha1',
+    plural: 'inferencegraphs',
+    singular: 'inferencegraph',
+    shortNames: ['ig'],
+    namespaced: true,
+    hasStatus: true,
+  },
   // OIDC identities' namespace roles (src/auth/role-bindings.ts, docs/auth.md).
   {
     kind: 'RoleBinding',

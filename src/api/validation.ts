@@ -1,6 +1,7 @@
 // One entry point for validating any stored kind (after checkKind): dispatches to the kind's validator.
 
 import { validateEvent, validateNamespace, validateSecret, validateServiceAccount } from './core.validation.js';
+import { validateInferenceGraph } from './inference-graph.validation.js';
 import { validateInferenceService } from './inference-service.validation.js';
 import { validateObjectMeta } from './object-meta.validation.js';
 import { validateRoleBinding } from './role-binding.validation.js';
@@ -30,6 +31,13 @@ export function validateResource(obj: Resource, ctx: ValidationContext): Problem
       return validateNamespace(obj);
     case 'Event':
       return validateEvent(obj);
+    case 'InferenceGraph': {
+      const graph = validateInferenceGraph(obj);
+      // KServe's own name message replaces the generic one when both refuse the name.
+      const named = graph.some((p) => p.path === 'metadata.name');
+      const meta = validateObjectMeta(obj.metadata, kindByName('InferenceGraph')!);
+      return [...meta.filter((p) => !named || p.path !== 'metadata.name'), ...graph];
+    }
     case 'RoleBinding':
       return [...validateObjectMeta(obj.metadata, kindByName('RoleBinding')!), ...validateRoleBinding(obj)];
     default: {

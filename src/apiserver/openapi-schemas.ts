@@ -183,9 +183,47 @@ const servingRuntime: Record<string, Schema> = {
   status: free,
 };
 
+// KServe v0.12.1 config/crd/serving.kserve.io_inferencegraphs.yaml, the fields inferd reads (docs/graphs.md).
+const inferenceStep = obj({
+  name: str('unique within its node; an Ensemble keys its answer by it'),
+  nodeName: str(),
+  serviceName: str('an InferenceService of the graph namespace'),
+  serviceUrl: str(),
+  data: str('$request (default) or $response'),
+  weight: { type: 'integer', format: 'int64' },
+  condition: str('a GJSON path; the step is taken when it exists'),
+  dependency: { type: 'string', enum: ['Soft', 'Hard'] },
+});
+const inferenceGraph: Record<string, Schema> = {
+  spec: obj(
+    {
+      nodes: {
+        type: 'object',
+        additionalProperties: obj(
+          {
+            routerType: { type: 'string', enum: ['Sequence', 'Splitter', 'Ensemble', 'Switch'] },
+            steps: arr(inferenceStep),
+          },
+          { required: ['routerType'] },
+        ),
+      },
+      timeout: { type: 'integer', format: 'int64' },
+      resources: free,
+      affinity: free,
+      minReplicas: int(),
+      maxReplicas: int(),
+      scaleTarget: int(),
+      scaleMetric: str(),
+    },
+    { required: ['nodes'], 'x-kubernetes-preserve-unknown-fields': true },
+  ),
+  status: obj({ url: str(), conditions: arr(condition), observedGeneration: { type: 'integer', format: 'int64' } }),
+};
+
 /** The kind-specific top-level fields (besides apiVersion, kind, metadata). */
 const BODIES: Record<string, Record<string, Schema>> = {
   InferenceService: inferenceService,
+  InferenceGraph: inferenceGraph,
   ServingRuntime: servingRuntime,
   ClusterServingRuntime: servingRuntime,
   Secret: {

@@ -34,6 +34,12 @@ export interface ControlPlane {
   handle(req: IncomingMessage, res: ServerResponse): boolean;
 }
 
+/** InferenceGraphs served on the same hosts and paths as services (src/graph/graph-handler.ts). */
+export interface GraphRoutes {
+  /** Serves the request when `namespace/name` is a graph; false when it is none. */
+  handle(req: IncomingMessage, res: ServerResponse, namespace: string, name: string): boolean;
+}
+
 export interface GatewayOptions {
   endpoints: EndpointTable;
   controlPlane: ControlPlane[];
@@ -56,6 +62,8 @@ export interface GatewayOptions {
   queueTimeoutMs?: number;
   /** Outlier ejection (Istio's outlierDetection); defaults: 5 failures, 30 s base, 300 s at most. */
   outlier?: Partial<OutlierPolicy>;
+  /** InferenceGraphs: tried for a host or /serving path that names no InferenceService. */
+  graphs?: GraphRoutes;
 }
 
 /** The Retry-After of a 503 for a service that is not ready. */
@@ -200,6 +208,7 @@ export function createGateway(opts: GatewayOptions): {
       const target = ep ?? candidates[candidates.length - 1]!;
       if (auth && !admit(req, res, target.namespace, target.name, url)) return;
       if (!ep) {
+        if (opts.graphs?.handle(req, res, candidates[0]!.namespace, candidates[0]!.name)) return;
         const c = candidates[candidates.length - 1]!;
         replyError(
           res,
@@ -216,6 +225,7 @@ export function createGateway(opts: GatewayOptions): {
       if (auth && !admit(req, res, template.namespace, template.name, template.path)) return;
       const ep = opts.endpoints.get(template.namespace, template.name);
       if (!ep) {
+        if (opts.graphs?.handle(req, res, template.namespace, template.name)) return;
         replyError(res, 404, `InferenceService ${template.name} does not exist in namespace ${template.namespace}`);
         return;
       }

@@ -24,6 +24,10 @@ import { ProcessUsageReader } from '../controllers/replicas/process-usage.js';
 import { ReplicaManager } from '../controllers/replicas/replica-manager.js';
 import { createGateway } from '../gateway/gateway.js';
 import { loadTlsMaterial } from '../gateway/tls-accept.js';
+import { GraphController } from '../graph/controller.js';
+import { GraphHandler } from '../graph/graph-handler.js';
+import { GraphMetrics } from '../graph/metrics.js';
+import { StepClient } from '../graph/step-client.js';
 import type { Logger } from '../log.js';
 import { EndpointTable } from '../routing/endpoint-table.js';
 import { TrafficStats } from '../routing/traffic-stats.js';
@@ -169,7 +173,18 @@ export async function startServer(
     access,
     log: log.child({ component: 'auth' }),
   });
+  // InferenceGraphs: status follows the services they name; the gateway runs them (src/graph, docs/graphs.md).
+  const graphMetrics = new GraphMetrics();
+  const graphs = new GraphController({
+    store,
+    domain: config.domain,
+    log: log.child({ component: 'graph' }),
+    recordEvent: (graph, type, reason, message) => recordEvent(store, { involved: graph, type, reason, message }),
+    onGraphChange: (ns, name) => graphMetrics.forget(ns, name),
+  });
+  let graphHandler: GraphHandler | undefined;
   const gateway = createGateway({
+    graphs: { handle: (req, res, ns, name) => graphHandler?.handle(req, res, ns, name) ?? false },
     endpoints,
     auth: auth.gate,
     controlPlane: [...auth.controlPlane, guardedLogs, apiServer],
@@ -186,6 +201,23 @@ export async function startServer(
   });
   // The autoscaler's decisions beside the gateway's series on GET /metrics.
   gateway.metrics.register({ collect: (out) => autoscaler.renderMetrics(out) });
+  const stepClient = new StepClient({
+    endpoints,
+    traffic: gateway.traffic,
+    domain: config.domain,
+    maxAnswerBytes: config.maxBodyBytes,
+    allowCrossNamespace: !config.auth,
+  });
+  graphHandler = new GraphHandler({
+    controller: graphs,
+    endpoints,
+    client: stepClient,
+    metrics: graphMetrics,
+    log: log.child({ component: 'graph' }),
+    maxBodyBytes: config.maxBodyBytes,
+    stepTimeoutMs: config.graphStepTimeoutMs,
+  });
+  gateway.metrics.register(graphMetrics);
 
   await new Promise<void>((ok, fail) => {
     gateway.server.once('error', fail);
@@ -195,6 +227,7 @@ export async function startServer(
   const port = typeof address === 'object' && address ? address.port : config.port;
   listeningPort = port;
   controller.start();
+  graphs.start();
   if (config.demo) applyDemo(store, admitWithContext, log);
   // After listening: a standby never delays serve's start (the demo's replica may take the first one).
   replicas.startStandby();
@@ -213,6 +246,8 @@ export async function startServer(
     async close() {
       apiServer.close(); // ends open watch streams, which would keep connections alive
       gateway.close();
+      graphs.stop();
+      stepClient.close();
       await controller.stop();
       scale.close();
       auth.close();

@@ -283,3 +283,27 @@ test('kubectl delete, then wait --for=delete', async (t) => {
   assert.equal(left.code, 1);
   assert.match(left.stderr, /NotFound/);
 });
+
+test('kubectl apply of an InferenceGraph and get ig with its CRD columns (NAME URL READY AGE)', async (t) => {
+  if (!needKubectl(t)) return;
+  const graph = `apiVersion: serving.kserve.io/v1alpha1
+kind: InferenceGraph
+metadata:
+  name: kubectl-graph
+spec:
+  nodes:
+    root:
+      routerType: Sequence
+      steps:
+      - serviceName: not-there
+`;
+  assert.equal(
+    (await ok(['apply', '-f', '-'], { input: graph })).trim(),
+    'inferencegraph.serving.kserve.io/kubectl-graph created',
+  );
+  const table = await ok(['get', 'ig', 'kubectl-graph']);
+  const [head, row] = table.trim().split('\n');
+  assert.deepEqual(head!.split(/\s+/), ['NAME', 'URL', 'READY', 'AGE']);
+  assert.match(row!, /^kubectl-graph\s+(<none>\s+)?(False|<none>)?\s*\S+$/);
+  await ok(['delete', 'ig', 'kubectl-graph']);
+});

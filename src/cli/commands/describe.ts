@@ -2,7 +2,7 @@
 // involvedObject, on the server when it can and always again here) and prints printers/describe.ts's text.
 
 import { eventTime } from '../../api/printing.js';
-import type { KindInfo } from '../../api/types.js';
+import type { InferenceService, KindInfo } from '../../api/types.js';
 import { kindByName } from '../../api/types.js';
 import { isNotFound, StatusError } from '../api-status.js';
 import { type CommandContext, runCommand } from '../command.js';
@@ -41,6 +41,12 @@ export async function eventsFor(ctx: CommandContext, kind: KindInfo, obj: Obj): 
   }
 }
 
+async function servicesOf(ctx: CommandContext, namespace: string): Promise<Map<string, InferenceService>> {
+  const kind = kindByName('InferenceService')!;
+  const { items } = await listObjects(ctx.client, kind, { namespace });
+  return new Map(items.map((o) => [o.metadata?.name ?? '', o as unknown as InferenceService]));
+}
+
 async function describe(ctx: CommandContext): Promise<number> {
   const targets = parseTargets(ctx.args.positionals);
   if (targets.length === 0) {
@@ -69,10 +75,13 @@ async function describe(ctx: CommandContext): Promise<number> {
     }
     for (const obj of objs) {
       const evs = await eventsFor(ctx, kind, obj);
+      // A graph's steps show the services they name and whether those are ready.
+      const services =
+        kind.kind === 'InferenceGraph' ? await servicesOf(ctx, obj.metadata?.namespace ?? 'default') : undefined;
       // kubectl separates several objects with a blank line.
       if (!first) ctx.io.stdout.write('\n\n');
       first = false;
-      ctx.io.stdout.write(describeObject(obj, evs, { nowMs: ctx.now(), showSecrets }));
+      ctx.io.stdout.write(describeObject(obj, evs, { nowMs: ctx.now(), showSecrets, services }));
     }
   }
   return failed ? 1 : 0;

@@ -74,8 +74,25 @@ const EVENT: Column[] = [
   { header: 'MESSAGE', cell: (o) => str(o.message) },
 ];
 
+// KServe's InferenceGraph CRD printer columns: URL, READY, AGE.
+const INFERENCE_GRAPH: Column[] = [
+  name,
+  { header: 'URL', cell: (o) => str((o.status as { url?: string } | undefined)?.url) },
+  {
+    header: 'READY',
+    cell: (o) =>
+      str(
+        (o.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions?.find(
+          (c) => c.type === 'Ready',
+        )?.status,
+      ),
+  },
+  age,
+];
+
 const BY_KIND: Record<string, Column[]> = {
   InferenceService: INFERENCE_SERVICE,
+  InferenceGraph: INFERENCE_GRAPH,
   ServingRuntime: SERVING_RUNTIME,
   ClusterServingRuntime: SERVING_RUNTIME,
   Secret: [

@@ -3,8 +3,10 @@
 // never its values), then the object's events.
 
 import { ageOf } from '../../api/age.js';
+import type { InferenceGraph } from '../../api/inference-graph.js';
 import { eventTime } from '../../api/printing.js';
-import type { InferenceServiceStatus } from '../../api/types.js';
+import type { InferenceService, InferenceServiceStatus } from '../../api/types.js';
+import { describeInferenceGraph } from './describe-graph.js';
 import { describeInferenceServiceStatus } from './describe-isvc.js';
 import { DescribeWriter } from './describe-writer.js';
 import { toYaml } from './yaml.js';
@@ -14,6 +16,8 @@ type Obj = Record<string, unknown>;
 export interface DescribeOptions {
   nowMs: number;
   showSecrets: boolean;
+  /** For an InferenceGraph: the InferenceServices of its namespace, by name (step targets and readiness). */
+  services?: ReadonlyMap<string, InferenceService>;
 }
 
 const entries = (m: unknown, sep: string): string[] =>
@@ -124,6 +128,8 @@ export function describeObject(obj: Obj, evs: readonly Obj[], opts: DescribeOpti
       const { apiVersion: _a, kind: _k, metadata: _m, status, spec, ...rest } = obj;
       yamlSection(w, 'Spec', spec);
       for (const [k, v] of Object.entries(rest)) yamlSection(w, k.charAt(0).toUpperCase() + k.slice(1), v);
+      if (obj.kind === 'InferenceGraph')
+        describeInferenceGraph(w, obj as unknown as InferenceGraph, opts.services ?? new Map());
       if (obj.kind === 'InferenceService')
         describeInferenceServiceStatus(w, status as InferenceServiceStatus | undefined);
       else yamlSection(w, 'Status', status);
