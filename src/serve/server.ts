@@ -12,8 +12,9 @@ import { createApiServer } from '../apiserver/api-server.js';
 import { type AccessPolicy, accessProblem, listenAddressesFor } from '../apiserver/request-guard.js';
 import { sendJson } from '../apiserver/respond.js';
 import { failure } from '../apiserver/status-errors.js';
+import { identityOf, processPermissionProblem } from '../auth/process-permission.js';
 import { createServeAuth } from '../auth/serve-auth.js';
-import type { ServeConfig } from '../config.js';
+import { isLoopbackHost, type ServeConfig } from '../config.js';
 import { KpaAutoscaler } from '../controllers/autoscaler/autoscaler.js';
 import { ScaleByClass } from '../controllers/autoscaler/scale-by-class.js';
 import type { ScaleSource } from '../controllers/autoscaler/scale-source.js';
@@ -73,8 +74,18 @@ export async function startServer(
       ...store.list<ServingRuntime>({ kind: 'ServingRuntime', namespace: namespace ?? 'default' }).items,
       ...store.list<ServingRuntime>({ kind: 'ClusterServingRuntime' }).items,
     ]);
-  const admitWithContext = (obj: Resource, op: 'CREATE' | 'UPDATE', old: Resource | undefined) =>
-    admit(obj, op, old, { runtimes: runtimesFor(obj.metadata?.namespace), servedFormats });
+  const processPolicy = { authRequired: config.auth, loopbackOnly: isLoopbackHost(config.host) };
+  const admitWithContext = (
+    obj: Resource,
+    op: 'CREATE' | 'UPDATE',
+    old: Resource | undefined,
+    req?: IncomingMessage,
+  ) => {
+    // Who may make inferd start a process (docs/security.md): checked before the manifest is even validated.
+    const refused = req ? processPermissionProblem(obj, old, identityOf(req), processPolicy) : undefined;
+    if (refused) throw refused;
+    return admit(obj, op, old, { runtimes: runtimesFor(obj.metadata?.namespace), servedFormats });
+  };
 
   // set once the gateway listens; storage refuses to fetch from it
   let listeningPort = 0;
@@ -91,6 +102,13 @@ export async function startServer(
     // A replica's whole environment is built here, never `process.env` plus extras (docs/security.md).
     standbyEnv: { ...config.processEnv, ...config.replicaEnv },
     modelsPerReplica: config.modelsPerReplica,
+    // Custom containers: PATH/HOME/locale of serve's inherited env, and the Secrets their env names.
+    containerBaseEnv: config.processEnv,
+    readSecret: (namespace, name, key) => {
+      const data = store.get<Resource & { data?: Record<string, string> }>({ kind: 'Secret', namespace, name })?.data;
+      const v = data?.[key];
+      return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8');
+    },
   });
   // Replicas per revision: the KPA-like autoscaler on the gateway's counters (docs/autoscaling.md), FixedScale for
   // services that turn autoscaling off. cpu/memory metrics read the revision's replica processes from /proc.
@@ -122,6 +140,7 @@ export async function startServer(
     scale,
     revisions: new FileRevisionLedger(join(config.stateDir, 'revisions')),
     revisionHistory: config.revisionHistory,
+    runtimeFor: (namespace, name) => runtimesFor(namespace).find((r) => r.metadata.name === name),
     scaleDefaults: { scaleToZeroGraceMs: config.scaleToZeroGraceMs },
     // The fetcher pins a model's cache entry per service and storageUri (model-fetcher.ts's owner id).
     releaseModel: (key, storageUri) => releaseModel(`${key}\0${storageUri}`),

@@ -7,7 +7,7 @@
 // (traffic.ts); a replica leaves the endpoint before it drains and stops.
 
 import { DEFAULT_LOAD_TIMEOUT_MS, limitsOf, loadTimeoutFor, threadEnvFor } from '../../api/limits.js';
-import type { InferenceService } from '../../api/types.js';
+import type { InferenceService, ServingRuntime } from '../../api/types.js';
 import { type InferdError, isInferdError, messageOf } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { bodyLimitReplicaArgs, predictorReplicaArgs, servedModelName } from '../../replica-protocol.js';
@@ -19,6 +19,7 @@ import type { ScaleChange, ScaleDefaults, ScaleSource } from '../autoscaler/scal
 import { type Clock, isoSeconds, systemClock } from '../clock.js';
 import type { ReplicaManager, ReplicaView } from '../replicas/replica-manager.js';
 import { serviceKeyOf } from '../replicas/replica-manager.js';
+import { containerSpecFor, predictorContainer } from './containers.js';
 import type { ObservedPredictor } from './observed.js';
 import { planService, type ServicePlan, statusToWrite, storageUriOf } from './plan.js';
 import {
@@ -76,6 +77,8 @@ export interface ControllerOptions {
   scaleDefaults?: ScaleDefaults;
   /** A collected revision's model is no longer needed by the service: unpin its cache entry. */
   releaseModel?: (serviceKey: string, storageUri: string) => void;
+  /** The (Cluster)ServingRuntime a model's `runtime` names, namespace first: one with a command runs as a container. */
+  runtimeFor?: (namespace: string, name: string) => ServingRuntime | undefined;
 }
 
 export class InferenceServiceController {
@@ -311,6 +314,23 @@ export class InferenceServiceController {
 
   private startReplica(replicaKey: string, isvc: InferenceService, revision: string, modelDir: string): void {
     const model = isvc.spec?.predictor?.model;
+    const namespace = isvc.metadata.namespace ?? 'default';
+    const runtime = model?.runtime ? this.opts.runtimeFor?.(namespace, model.runtime) : undefined;
+    const container = predictorContainer(isvc, runtime);
+    if (container) {
+      // A custom command: its own env only (containers.ts), never serve's replica env or credentials.
+      this.opts.replicas.ensure({
+        key: replicaKey,
+        revision,
+        modelName: servedModelName(isvc),
+        modelDir,
+        modelFormat: model?.modelFormat?.name ?? 'custom',
+        env: {},
+        container: containerSpecFor(isvc, container, modelDir),
+        ...loadTimeoutFor(isvc.metadata.annotations, this.opts.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS),
+      });
+      return;
+    }
     const limits = limitsOf(model?.resources);
     this.opts.replicas.ensure({
       key: replicaKey,

@@ -19,6 +19,7 @@ import {
   scaleSettingsOf,
 } from '../autoscaler/scale-source.js';
 import type { ReplicaView } from '../replicas/replica-manager.js';
+import { containerStorageUri } from './containers.js';
 import { type ObservedPredictor, revisionName } from './observed.js';
 import { computeStatus } from './status.js';
 import { TAG_ROUTING_ANNOTATION, trafficFor } from './traffic.js';
@@ -468,19 +469,15 @@ function storedReadyFor(isvc: InferenceService, generation: number, revision: st
  */
 export function storageUriOf(isvc: InferenceService): string | undefined {
   const model = isvc.spec?.predictor?.model;
-  return model?.storageUri ?? (model?.storage?.path ? '' : undefined);
+  return model?.storageUri ?? (model?.storage?.path ? '' : containerStorageUri(isvc));
 }
 
 /** A spec no retry can serve (docs/compatibility.md, "A predictor without storageUri"), with its reason. */
 export function specProblem(isvc: InferenceService): InferdError | undefined {
   if (storageUriOf(isvc) !== undefined) return undefined;
   const predictor = isvc.spec?.predictor;
-  if (!predictor?.model && predictor?.containers) {
-    return new InferdError('UNSUPPORTED', 'spec.predictor.containers: inferd does not run custom containers yet', {
-      reason: 'Unsupported',
-      path: 'spec.predictor.containers',
-    });
-  }
+  // A custom container without STORAGE_URI names no model to fetch: it runs as it is (containers.ts).
+  if (!predictor?.model && predictor?.containers?.length) return undefined;
   return new InferdError(
     'UNSUPPORTED',
     'spec.predictor.model has no storageUri: KServe would start this runtime as a multi-model server with no ' +
