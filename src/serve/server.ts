@@ -27,6 +27,7 @@ import { createGateway } from '../gateway/gateway.js';
 import { loadTlsMaterial } from '../gateway/tls-accept.js';
 import type { Logger } from '../log.js';
 import { EndpointTable } from '../routing/endpoint-table.js';
+import { PredictorListeners } from '../routing/predictor-listeners.js';
 import { TrafficStats } from '../routing/traffic-stats.js';
 import { defaultRuntimes } from '../runtimes/registry.js';
 import { releaseModel } from '../storage/initializer.js';
@@ -140,6 +141,8 @@ export async function startServer(
     scale,
     revisions: new FileRevisionLedger(join(config.stateDir, 'revisions')),
     revisionHistory: config.revisionHistory,
+    // Transformers reach their predictors through loopback ports handed to the gateway (set below).
+    predictorListeners: new PredictorListeners((socket) => gateway.server.emit('connection', socket)),
     runtimeFor: (namespace, name) => runtimesFor(namespace).find((r) => r.metadata.name === name),
     scaleDefaults: { scaleToZeroGraceMs: config.scaleToZeroGraceMs },
     // The fetcher pins a model's cache entry per service and storageUri (model-fetcher.ts's owner id).

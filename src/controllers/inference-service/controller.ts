@@ -6,12 +6,14 @@
 // publishes the endpoint, collects old revisions. Traffic moves as KServe's canaryTrafficPercent says
 // (traffic.ts); a replica leaves the endpoint before it drains and stops.
 
+import { createHash } from 'node:crypto';
 import { DEFAULT_LOAD_TIMEOUT_MS, limitsOf, loadTimeoutFor, threadEnvFor } from '../../api/limits.js';
-import type { InferenceService, ServingRuntime } from '../../api/types.js';
+import type { Container, InferenceService, ServingRuntime } from '../../api/types.js';
 import { type InferdError, isInferdError, messageOf } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { bodyLimitReplicaArgs, predictorReplicaArgs, servedModelName } from '../../replica-protocol.js';
-import type { EndpointTable } from '../../routing/endpoint-table.js';
+import type { EndpointTable, ServiceEndpoint } from '../../routing/endpoint-table.js';
+import type { PredictorListeners } from '../../routing/predictor-listeners.js';
 import type { TrafficStats } from '../../routing/traffic-stats.js';
 import type { Store, Watch } from '../../store/store.js';
 import { FixedScale } from '../autoscaler/fixed-scale.js';
@@ -30,6 +32,7 @@ import {
   revisionsToCollect,
 } from './revisions.js';
 import { type ModelFetcher, Rollout } from './rollout.js';
+import type { TransformerState } from './status.js';
 
 /** Old revisions kept besides the active ones (`inferd serve --revision-history`). */
 export const DEFAULT_REVISION_HISTORY = 5;
@@ -79,6 +82,8 @@ export interface ControllerOptions {
   releaseModel?: (serviceKey: string, storageUri: string) => void;
   /** The (Cluster)ServingRuntime a model's `runtime` names, namespace first: one with a command runs as a container. */
   runtimeFor?: (namespace: string, name: string) => ServingRuntime | undefined;
+  /** Loopback ports through which transformers reach their predictors (two-tier services); none: no transformers. */
+  predictorListeners?: PredictorListeners;
 }
 
 export class InferenceServiceController {
@@ -95,6 +100,9 @@ export class InferenceServiceController {
   private readonly draining = new Set<string>();
   /** Per service: the revisions that kept replicas on the last pass (one leaving is forgotten by the scaler). */
   private readonly active = new Map<string, string[]>();
+  /** Per two-tier service: the loopback port its transformer reaches the predictor through. */
+  private readonly predictorPorts = new Map<string, number>();
+  private readonly transformerStates = new Map<string, TransformerState>();
   private readonly ledger: RevisionLedger;
   private readonly scale: ScaleSource;
   private readonly onReplicaChange = (replicaKey: string) => this.enqueue(serviceKeyOf(replicaKey));
@@ -175,6 +183,7 @@ export class InferenceServiceController {
     const { latest, created } = resolveRevision(isvc, records, this.nowIso());
     if (created) this.ledger.add(key, latest);
     const byName = new Map<string, RevisionRecord>([...records, latest].map((r) => [r.name, r]));
+    const transformer = this.reconcileTransformer(key, isvc);
     const plan = planService(isvc, this.observed.get(key), this.replicasOf(key), {
       now: this.nowIso(),
       domain: this.opts.domain,
@@ -185,8 +194,16 @@ export class InferenceServiceController {
       scale: (input) => this.scale.observe(input),
       draining: this.draining,
       scaleDefaults: this.opts.scaleDefaults,
+      transformer: transformer?.state,
     });
+    if (transformer) this.transformerStates.set(key, transformer.state);
+    else this.transformerStates.delete(key);
+    if (transformer) {
+      // Two tiers: the service's host reaches the transformer; the predictor answers as {name}-predictor.
+      plan.endpoint = { ...plan.endpoint, name: `${isvc.metadata.name}-predictor`, modelName: '' };
+    }
     this.apply(key, isvc, plan, byName);
+    if (transformer) this.opts.endpoints.set(transformer.endpoint);
     this.collect(key, plan);
   }
 
@@ -363,16 +380,124 @@ export class InferenceServiceController {
         if (!(isInferdError(err) && (err as InferdError).code === 'CONFLICT')) throw err;
         const fresh = this.getIsvc(key);
         if (!fresh) return;
-        status = statusToWrite(fresh, o, { domain: this.opts.domain, now: this.nowIso() });
+        status = statusToWrite(fresh, o, {
+          domain: this.opts.domain,
+          now: this.nowIso(),
+          transformer: this.transformerStates.get(key),
+        });
       }
     }
   }
 
-  /** This service's replicas as the manager sees them now. */
+  /**
+   * The transformer of a two-tier service (docs/containers.md): one process per transformer spec, started
+   * once its predictor listener is open, given `--predictor_host` (and PREDICTOR_HOST) = that listener; a
+   * changed spec starts a new one and the old one stops once the new one is Ready. Undefined without one
+   * (and any left from an earlier spec are stopped).
+   */
+  private reconcileTransformer(
+    key: string,
+    isvc: InferenceService,
+  ): { state: TransformerState; endpoint: ServiceEndpoint } | undefined {
+    const listeners = this.opts.predictorListeners;
+    const container = (isvc.spec?.transformer?.['containers'] as Container[] | undefined)?.[0];
+    const namespace = isvc.metadata.namespace ?? 'default';
+    const name = isvc.metadata.name;
+    const mine = this.opts.replicas.keys().filter((k) => k.startsWith(`${key}/${TRANSFORMER_PREFIX}`));
+    if (!container || !listeners) {
+      for (const k of mine) void this.opts.replicas.remove(k);
+      if (listeners?.has(key)) {
+        // Closing waits for the old transformer's connections to end (it is being stopped above).
+        void listeners.close(key);
+        this.predictorPorts.delete(key);
+        this.opts.endpoints.delete(namespace, `${name}-predictor`);
+      }
+      return undefined;
+    }
+    const spec = containerSpecFor(isvc, container, '');
+    const tKey = `${key}/${TRANSFORMER_PREFIX}${shortHash(JSON.stringify([container, isvc.spec?.predictor?.model?.protocolVersion]))}`;
+    const port = this.predictorPorts.get(key);
+    if (port === undefined) {
+      void listeners.open(key, `${name}-predictor.${namespace}.${this.opts.domain}`).then(
+        (p) => {
+          this.predictorPorts.set(key, p);
+          this.enqueue(key);
+        },
+        (err) => this.opts.log.error('could not open the predictor listener', { isvc: key, error: messageOf(err) }),
+      );
+    } else if (!this.opts.replicas.get(tKey)) {
+      const predictorHost = `127.0.0.1:${port}`;
+      const protocol = isvc.spec?.predictor?.model?.protocolVersion;
+      this.opts.replicas.ensure({
+        key: tKey,
+        revision: tKey.slice(key.length + 1),
+        modelName: servedModelName(isvc),
+        modelDir: '',
+        modelFormat: 'transformer',
+        env: {},
+        container: {
+          ...spec,
+          component: 'transformer',
+          env: { ...spec.env, PREDICTOR_HOST: predictorHost },
+          // KServe's transformer flags, added when the args do not name them.
+          flags: {
+            model_name: servedModelName(isvc),
+            predictor_host: predictorHost,
+            ...(protocol ? { protocol } : {}),
+          },
+          appendPortFlags: true,
+        },
+        ...loadTimeoutFor(isvc.metadata.annotations, this.opts.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS),
+      });
+    }
+    const view = this.opts.replicas.get(tKey);
+    const ready = view?.phase === 'Ready' && view.port !== undefined;
+    // The old transformer serves until the new one is Ready.
+    const old = mine.filter((k) => k !== tKey).map((k) => this.opts.replicas.get(k));
+    if (ready) for (const k of mine) if (k !== tKey) void this.opts.replicas.remove(k);
+    const serving = ready ? view : old.find((v) => v?.phase === 'Ready' && v.port !== undefined);
+    const failed = view && ['Failed', 'Exited', 'BackOff'].includes(view.phase) && view.failure;
+    const state: TransformerState = ready
+      ? { phase: 'Ready', restarts: view.restarts }
+      : failed
+        ? { phase: 'Failed', reason: view.failure?.reason, message: view.failure?.message, restarts: view.restarts }
+        : { phase: 'Loading', restarts: view?.restarts ?? 0 };
+    const revision = (serving ?? view)?.revision ?? tKey.slice(key.length + 1);
+    const endpoint: ServiceEndpoint = {
+      namespace,
+      name,
+      modelName: servedModelName(isvc),
+      routes: [
+        {
+          revision,
+          key: serving?.key ?? tKey,
+          percent: 100,
+          latestRevision: true,
+          replicas:
+            serving?.port !== undefined ? [{ key: serving.key, port: serving.port, grpcPort: serving.grpcPort }] : [],
+          activating: !serving && !failed,
+          containerConcurrency: 0,
+        },
+      ],
+      port: serving?.port,
+      grpcPort: serving?.grpcPort,
+      revision: serving ? revision : undefined,
+      starting: !serving && !failed,
+      ...(serving
+        ? {}
+        : {
+            reason: state.reason ?? 'TransformerLoading',
+            message: `transformer of ${namespace}/${name}: ${state.message ?? 'starting'}`,
+          }),
+    };
+    return { state, endpoint };
+  }
+
+  /** This service's predictor replicas as the manager sees them now (not its transformer's). */
   private replicasOf(key: string): ReplicaView[] {
     const views: ReplicaView[] = [];
     for (const k of this.opts.replicas.keys()) {
-      if (!k.startsWith(`${key}/`)) continue;
+      if (!k.startsWith(`${key}/`) || k.startsWith(`${key}/${TRANSFORMER_PREFIX}`)) continue;
       const v = this.opts.replicas.get(k);
       if (v) views.push(v);
     }
@@ -395,12 +520,16 @@ export class InferenceServiceController {
     this.observed.delete(key);
     const [namespace, name] = key.split('/') as [string, string];
     this.opts.endpoints.delete(namespace, name);
+    const twoTier = this.predictorPorts.delete(key);
+    if (twoTier) this.opts.endpoints.delete(namespace, `${name}-predictor`);
     await Promise.all(
       this.opts.replicas
         .keys()
         .filter((k) => k.startsWith(`${key}/`))
         .map((k) => this.opts.replicas.remove(k)),
     );
+    // After the transformer is gone: closing waits for its connections.
+    if (twoTier) await this.opts.predictorListeners?.close(key);
   }
 
   private getIsvc(key: string): InferenceService | undefined {
@@ -419,6 +548,13 @@ export class InferenceServiceController {
   private nowIso(): string {
     return isoSeconds(this.clock.now());
   }
+}
+
+/** Transformer replica keys: `{namespace}/{name}/transformer-{hash of its spec}` (no predictor revision starts so). */
+const TRANSFORMER_PREFIX = 'transformer-';
+
+function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 8);
 }
 
 function envOf(env: { name: string; value?: string }[] | undefined): Record<string, string> {

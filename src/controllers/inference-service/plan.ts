@@ -21,7 +21,7 @@ import {
 import type { ReplicaView } from '../replicas/replica-manager.js';
 import { containerStorageUri } from './containers.js';
 import { type ObservedPredictor, revisionName } from './observed.js';
-import { computeStatus } from './status.js';
+import { computeStatus, type TransformerState } from './status.js';
 import { TAG_ROUTING_ANNOTATION, trafficFor } from './traffic.js';
 
 export interface PlanContext {
@@ -41,6 +41,8 @@ export interface PlanContext {
   draining?: ReadonlySet<string>;
   /** `inferd serve --scale-to-zero-grace` and other serve-wide scale defaults. */
   scaleDefaults?: ScaleDefaults;
+  /** The transformer's state when the service has one (the controller runs it beside the plan). */
+  transformer?: TransformerState;
 }
 
 /** KServe's CheckResult idea, per replica: what to do with it. */
@@ -386,9 +388,9 @@ function sharesOf(traffic: readonly TrafficTarget[]): Map<string, number> {
 export function statusToWrite(
   isvc: InferenceService,
   o: ObservedPredictor,
-  ctx: Pick<PlanContext, 'now' | 'domain'>,
+  ctx: Pick<PlanContext, 'now' | 'domain' | 'transformer'>,
 ): InferenceServiceStatus | undefined {
-  const status = computeStatus(isvc, o, { domain: ctx.domain, now: ctx.now });
+  const status = computeStatus(isvc, o, { domain: ctx.domain, now: ctx.now, transformer: ctx.transformer });
   return jsonEqual(status, isvc.status ?? {}) ? undefined : status;
 }
 

@@ -9,6 +9,16 @@ import type { DownloadProgress, ObservedPredictor } from './observed.js';
 export interface StatusContext {
   domain: string;
   now: string;
+  /** The transformer's state when the service has one (spec.transformer): Ready needs both components. */
+  transformer?: TransformerState;
+}
+
+/** What the controller observed of a service's transformer (docs/containers.md). */
+export interface TransformerState {
+  phase: 'Loading' | 'Ready' | 'Failed';
+  reason?: string;
+  message?: string;
+  restarts: number;
 }
 
 const PHASE_REASON: Record<string, string> = {
@@ -56,16 +66,40 @@ export function computeStatus(
         },
     ctx.now,
   );
+  const t = ctx.transformer;
+  if (t) {
+    conditions = setCondition(
+      conditions,
+      t.phase === 'Ready'
+        ? { type: 'TransformerReady', status: 'True' }
+        : {
+            type: 'TransformerReady',
+            status: t.phase === 'Failed' ? 'False' : 'Unknown',
+            reason: t.reason ?? 'TransformerLoading',
+            message: t.message ?? 'transformer is starting',
+          },
+      ctx.now,
+    );
+  } else conditions = conditions.filter((c) => c.type !== 'TransformerReady');
+  // With a transformer, Ready needs both; the predictor's reason first, then the transformer's.
+  const transformerBlocks = t !== undefined && t.phase !== 'Ready' && ready && serving;
   conditions = setCondition(
     conditions,
-    ready && serving
+    ready && serving && !transformerBlocks
       ? { type: 'Ready', status: 'True' }
-      : {
-          type: 'Ready',
-          status: obs.phase === 'Failed' ? 'False' : 'Unknown',
-          reason: predictorReason,
-          message: predictorMessage,
-        },
+      : transformerBlocks
+        ? {
+            type: 'Ready',
+            status: t.phase === 'Failed' ? 'False' : 'Unknown',
+            reason: t.reason ?? 'TransformerLoading',
+            message: `transformer: ${t.message ?? 'starting'}`,
+          }
+        : {
+            type: 'Ready',
+            status: obs.phase === 'Failed' ? 'False' : 'Unknown',
+            reason: predictorReason,
+            message: predictorMessage,
+          },
     ctx.now,
   );
   conditions = [...conditions].sort((a, b) => a.type.localeCompare(b.type));
@@ -99,6 +133,15 @@ export function computeStatus(
         ...(obs.readyReplicas !== undefined ? { readyReplicas: obs.readyReplicas } : {}),
         restartCount: obs.restarts,
       },
+      ...(t
+        ? {
+            transformer: {
+              url: `http://${name}-transformer.${ns}.${ctx.domain}`,
+              address: { url: `http://${name}-transformer.${ns}.svc.cluster.local` },
+              restartCount: t.restarts,
+            },
+          }
+        : {}),
     },
     modelStatus: {
       transitionStatus:

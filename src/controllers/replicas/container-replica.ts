@@ -81,6 +81,7 @@ export class ContainerReplica extends ReplicaBase {
   /** The argv it was started with (tests, describe). */
   argv: string[] = [];
   private httpPort: number | undefined;
+  private grpcPortOnReady: number | undefined;
 
   constructor(opts: ContainerReplicaOptions) {
     super(opts.spec);
@@ -133,6 +134,8 @@ export class ContainerReplica extends ReplicaBase {
       resolved.inferd ? grpcPort : undefined,
       c.appendPortFlags || resolved.inferd,
     );
+    // A V2 gRPC port it was told (inferd run's, or a --grpc_port its args name) is routed to as well.
+    const servesGrpc = hasFlag(argv, 'grpc_port');
     for (const [flag, value] of Object.entries(c.flags)) {
       if (!hasFlag(argv, flag)) argv.push(`--${flag}=${value}`);
     }
@@ -182,6 +185,7 @@ export class ContainerReplica extends ReplicaBase {
       this.markExited();
     });
     this.port = undefined;
+    this.grpcPortOnReady = servesGrpc ? grpcPort : undefined;
     this.setPhase('Loading');
     this.probe(httpPort);
   }
@@ -193,6 +197,7 @@ export class ContainerReplica extends ReplicaBase {
       res.resume();
       if (res.statusCode !== 503 && this.phase === 'Loading' && !this.stopping) {
         this.port = port;
+        this.grpcPort = this.grpcPortOnReady;
         this.setPhase('Ready');
       } else this.scheduleProbe(port);
     });
