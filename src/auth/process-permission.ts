@@ -7,6 +7,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { Resource } from '../api/types.js';
+import { BUILTIN_IMAGES, imageName } from '../controllers/replicas/image-map.js';
 import { InferdError } from '../errors.js';
 import { jsonEqual } from '../store/deep-equal.js';
 import type { Identity } from './identity.js';
@@ -31,8 +32,11 @@ export function processParts(obj: Resource | undefined): Record<string, unknown>
     const containers = spec['containers'];
     if (Array.isArray(containers)) {
       containers.forEach((c, i) => {
-        const command = (c as { command?: unknown } | null)?.command;
-        if (Array.isArray(command) && command.length > 0) out[`spec.containers[${i}]`] = c;
+        const { command, args, image } = (c ?? {}) as { command?: unknown; args?: unknown; image?: unknown };
+        // Args to an image the operator mapped are a command line too; KServe's own images run inferd's runtimes.
+        const builtin = typeof image === 'string' && BUILTIN_IMAGES[imageName(image)] !== undefined;
+        const hasArgs = Array.isArray(args) && args.length > 0;
+        if ((Array.isArray(command) && command.length > 0) || (hasArgs && !builtin)) out[`spec.containers[${i}]`] = c;
       });
     }
   }

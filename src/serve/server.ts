@@ -21,6 +21,7 @@ import type { ScaleSource } from '../controllers/autoscaler/scale-source.js';
 import { InferenceServiceController } from '../controllers/inference-service/controller.js';
 import { FileRevisionLedger } from '../controllers/inference-service/revisions.js';
 import { createLogsEndpoint } from '../controllers/logs-endpoint.js';
+import { loadImageMap } from '../controllers/replicas/image-map.js';
 import { ProcessUsageReader } from '../controllers/replicas/process-usage.js';
 import { ReplicaManager } from '../controllers/replicas/replica-manager.js';
 import { createGateway } from '../gateway/gateway.js';
@@ -68,6 +69,10 @@ export async function startServer(
   for (const rt of BUILTIN_CLUSTER_SERVING_RUNTIMES) {
     if (!store.get({ kind: 'ClusterServingRuntime', name: rt.metadata.name })) store.create(structuredClone(rt));
   }
+  const imageMap = loadImageMap([
+    { path: join(config.stateDir, 'image-map.yaml'), optional: true },
+    ...(config.imageMaps ?? []).map((path) => ({ path, optional: false })),
+  ]);
   const servedFormats = [...new Set(defaultRuntimes().flatMap((r) => r.formats))];
   // Namespace ServingRuntimes first, then ClusterServingRuntimes (stored ones replace built-ins of the same name).
   const runtimesFor = (namespace: string | undefined): ServingRuntime[] =>
@@ -141,6 +146,11 @@ export async function startServer(
     scale,
     revisions: new FileRevisionLedger(join(config.stateDir, 'revisions')),
     revisionHistory: config.revisionHistory,
+    // The image map is operator configuration (files only, never the API): docs/containers.md.
+    images: {
+      lookup: (image) => imageMap.lookup(image),
+      ...(config.containerEngine ? { engine: config.containerEngine } : {}),
+    },
     // Transformers reach their predictors through loopback ports handed to the gateway (set below).
     predictorListeners: new PredictorListeners((socket) => gateway.server.emit('connection', socket)),
     runtimeFor: (namespace, name) => runtimesFor(namespace).find((r) => r.metadata.name === name),

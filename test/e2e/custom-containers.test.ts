@@ -4,6 +4,8 @@
 // Ready=False with its reason and the gateway answers 503 JSON; with auth on only an admin may apply one.
 
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { httpRequest, type Inferd, removeDir, runCli, startInferd, tempStateDir } from '../helpers/inferd.js';
@@ -49,7 +51,13 @@ async function readyCondition(name: string, want: 'True' | 'False', timeoutMs = 
 }
 
 before(async () => {
-  inferd = await startInferd();
+  // The operator's image map in the state folder: an image name → the SDK's custom model.
+  const stateDir = tempStateDir('inferd-containers-');
+  writeFileSync(
+    join(stateDir, 'image-map.yaml'),
+    `images:\n  example/iris-centroid:\n    command: [inferd, run, ${JSON.stringify(MODEL_JS)}]\n`,
+  );
+  inferd = await startInferd({ stateDir });
 });
 
 after(async () => {
@@ -210,4 +218,58 @@ test('with auth on, an editor may not apply a manifest that names a command; an 
     }),
   });
   assert.equal(changed.status, 403, changed.text);
+});
+
+async function predict(name: string, body = IRIS) {
+  return httpRequest({
+    port: inferd.port,
+    path: `/v1/models/${name}:predict`,
+    headers: { host: `${name}.default.example.com`, 'content-type': 'application/json' },
+    body,
+  });
+}
+
+const withContainer = (name: string, container: Record<string, unknown>) => ({
+  apiVersion: 'serving.kserve.io/v1beta1',
+  kind: 'InferenceService',
+  metadata: { name },
+  spec: { predictor: { containers: [{ name: 'kserve-container', ...container }] } },
+});
+
+test('an image named in the image map runs its command, with the manifest’s args', async () => {
+  const created = await api(
+    'POST',
+    ISVC,
+    withContainer('mapped', { image: 'example/iris-centroid:2', args: ['--model_name={{.Name}}'] }),
+  );
+  assert.equal(created.status, 201, created.text);
+  await readyCondition('mapped', 'True');
+  const res = await predict('mapped');
+  assert.equal(res.status, 200, res.text);
+  assert.deepEqual(JSON.parse(res.text).predictions, [2]);
+});
+
+test('KServe’s sklearnserver image runs inferd’s sklearn runtime; STORAGE_URI fetched to /mnt/models', async () => {
+  const created = await api(
+    'POST',
+    ISVC,
+    withContainer('kserve-image', {
+      image: 'kserve/sklearnserver:v0.12.1',
+      args: ['--model_name={{.Name}}', '--model_dir=/mnt/models', '--http_port=8080'],
+      env: [{ name: 'STORAGE_URI', value: 'models/sklearn-iris' }],
+    }),
+  );
+  assert.equal(created.status, 201, created.text);
+  await readyCondition('kserve-image', 'True');
+  const res = await predict('kserve-image');
+  assert.equal(res.status, 200, res.text);
+  assert.deepEqual(JSON.parse(res.text).predictions, [1]);
+});
+
+test('an image nobody mapped: Ready=False ImageNotRunnable saying both ways out', async () => {
+  const created = await api('POST', ISVC, withContainer('unmapped', { image: 'example/unknown:1' }));
+  assert.equal(created.status, 201, created.text);
+  const ready = await readyCondition('unmapped', 'False');
+  assert.equal(ready.reason, 'ImageNotRunnable');
+  assert.match(ready.message ?? '', /image-map\.yaml.*--container-engine/);
 });

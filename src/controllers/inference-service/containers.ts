@@ -9,6 +9,7 @@
 import { inferdRuntimeFor, isBuiltinRuntime } from '../../api/serving-runtimes.js';
 import type { Container, InferenceService, ServingRuntime } from '../../api/types.js';
 import type { ContainerSpec, SecretEnv } from '../replicas/container-replica.js';
+import type { ImageEntry } from '../replicas/image-map.js';
 
 /** Where KServe mounts the model inside its containers. */
 export const KSERVE_MODEL_MOUNT = '/mnt/models';
@@ -22,8 +23,8 @@ export function predictorContainer(isvc: InferenceService, runtime: ServingRunti
   if (!runtime || !format || isBuiltinRuntime(runtime) || inferdRuntimeFor(runtime, format) !== undefined)
     return undefined;
   const c = runtime.spec?.containers?.[0];
-  // A runtime container with only an image needs the image map (not yet): inferd's own server for its format.
-  return c?.command?.length ? mergeModelFields(c, p.model as Container) : undefined;
+  // A runtime container with only an image runs through the image map (or fails ImageNotRunnable saying so).
+  return c?.command?.length || c?.image ? mergeModelFields(c, p.model as Container) : undefined;
 }
 
 /** KServe merges the model spec's container fields (args, env) over the runtime's container. */
@@ -67,10 +68,52 @@ function substituteModelDir(text: string, modelDir: string): string {
   return modelDir ? text.split(KSERVE_MODEL_MOUNT).join(modelDir) : text;
 }
 
+/** How images without a command are run: the image map, and the container engine when enabled. */
+export interface ImageResolver {
+  lookup(image: string): ImageEntry | undefined;
+  /** `inferd serve --container-engine`: runs unmapped images; undefined: they are ImageNotRunnable. */
+  engine?: 'docker' | 'podman';
+}
+
 /** The ContainerSpec for `container` of `isvc`'s predictor, its model (when any) fetched to `modelDir`. */
-export function containerSpecFor(isvc: InferenceService, container: Container, modelDir: string): ContainerSpec {
-  const sub = (s: string) => substituteModelDir(substituteTemplate(s, isvc), modelDir);
+export function containerSpecFor(
+  isvc: InferenceService,
+  given: Container,
+  modelDir: string,
+  images?: ImageResolver,
+): ContainerSpec {
+  // KServe's rule: the container's command replaces the image's entrypoint, its args the image's CMD.
+  let container = given;
+  let imageEnv: Record<string, string> = {};
+  let engine: ContainerSpec['engine'];
+  let problem: ContainerSpec['problem'];
+  if (!given.command?.length) {
+    const image = typeof given.image === 'string' ? given.image : undefined;
+    const entry = image ? images?.lookup(image) : undefined;
+    if (entry) {
+      container = {
+        ...given,
+        command: entry.command,
+        args: given.args ?? entry.args ?? [],
+        ...(given['workingDir'] === undefined && entry.workingDir ? { workingDir: entry.workingDir } : {}),
+      };
+      imageEnv = entry.env ?? {};
+    } else if (image && images?.engine) {
+      engine = { program: images.engine, image, ...(modelDir ? { modelDir } : {}) };
+    } else {
+      problem = {
+        reason: 'ImageNotRunnable',
+        message: image
+          ? `image ${image} names no program locally: map it to a command in the image map (image-map.yaml in the state folder, or inferd serve --image-map FILE), or let inferd run images in a container engine (inferd serve --container-engine docker|podman); docs/containers.md`
+          : 'the container has neither command nor image: set command (docs/containers.md)',
+      };
+    }
+  }
+  // Inside an engine the model is mounted at /mnt/models as in KServe; locally the path is substituted.
+  const dir = engine ? '' : modelDir;
+  const sub = (s: string) => substituteModelDir(substituteTemplate(s, isvc), dir);
   const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(imageEnv)) env[k] = sub(v);
   const secretEnv: SecretEnv[] = [];
   for (const e of container.env ?? []) {
     if (typeof e.value === 'string') env[e.name] = sub(e.value);
@@ -90,6 +133,8 @@ export function containerSpecFor(isvc: InferenceService, container: Container, m
     ...(typeof workingDir === 'string' && workingDir !== '' ? { workingDir: sub(workingDir) } : {}),
     flags: {},
     appendPortFlags: false,
+    ...(engine ? { engine } : {}),
+    ...(problem ? { problem } : {}),
   };
 }
 

@@ -21,7 +21,7 @@ import type { ScaleChange, ScaleDefaults, ScaleSource } from '../autoscaler/scal
 import { type Clock, isoSeconds, systemClock } from '../clock.js';
 import type { ReplicaManager, ReplicaView } from '../replicas/replica-manager.js';
 import { serviceKeyOf } from '../replicas/replica-manager.js';
-import { containerSpecFor, predictorContainer } from './containers.js';
+import { containerSpecFor, type ImageResolver, predictorContainer } from './containers.js';
 import type { ObservedPredictor } from './observed.js';
 import { planService, type ServicePlan, statusToWrite, storageUriOf } from './plan.js';
 import {
@@ -84,6 +84,8 @@ export interface ControllerOptions {
   runtimeFor?: (namespace: string, name: string) => ServingRuntime | undefined;
   /** Loopback ports through which transformers reach their predictors (two-tier services); none: no transformers. */
   predictorListeners?: PredictorListeners;
+  /** The image map and container engine for containers that name only an image. */
+  images?: ImageResolver;
 }
 
 export class InferenceServiceController {
@@ -343,7 +345,7 @@ export class InferenceServiceController {
         modelDir,
         modelFormat: model?.modelFormat?.name ?? 'custom',
         env: {},
-        container: containerSpecFor(isvc, container, modelDir),
+        container: containerSpecFor(isvc, container, modelDir, this.opts.images),
         ...loadTimeoutFor(isvc.metadata.annotations, this.opts.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS),
       });
       return;
@@ -414,7 +416,7 @@ export class InferenceServiceController {
       }
       return undefined;
     }
-    const spec = containerSpecFor(isvc, container, '');
+    const spec = containerSpecFor(isvc, container, '', this.opts.images);
     const tKey = `${key}/${TRANSFORMER_PREFIX}${shortHash(JSON.stringify([container, isvc.spec?.predictor?.model?.protocolVersion]))}`;
     const port = this.predictorPorts.get(key);
     if (port === undefined) {

@@ -13,6 +13,7 @@ import { delimiter, isAbsolute, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../log.js';
+import { INFERD_MODEL_SERVER } from './image-map.js';
 import type { LogBuffer } from './log-buffer.js';
 import { killTree } from './process-memory.js';
 import { loadTimeoutFailure, ReplicaBase, type ReplicaFailure, type ReplicaSpec } from './replica.js';
@@ -36,6 +37,10 @@ export interface ContainerSpec {
    * args do not name them already. The HTTP port is handled apart (it is picked per incarnation).
    */
   flags: Record<string, string>;
+  /** Run `engine.image` in docker/podman (`inferd serve --container-engine`), its port 8080 published on ours. */
+  engine?: { program: 'docker' | 'podman'; image: string; modelDir?: string };
+  /** Known not runnable (ImageNotRunnable): fails at start with this, and again after each back-off. */
+  problem?: { reason: string; message: string };
   /** Append `--http_port` (and for `inferd run`, `--grpc_port`) when absent: transformers, explainers, `inferd run`. */
   appendPortFlags: boolean;
 }
@@ -58,6 +63,8 @@ const TAIL_LINES = 8;
 
 /** This installation's CLI (dist/src/cli/main.js), for `command: ["inferd", ...]` when inferd is not on PATH. */
 export const INFERD_CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+/** inferd's model server (dist/src/server/main.js), for KServe's model-server images. */
+const MODEL_SERVER_ENTRY = fileURLToPath(new URL('../../server/main.js', import.meta.url));
 
 export interface ContainerReplicaOptions {
   spec: ReplicaSpec & { container: ContainerSpec };
@@ -122,18 +129,28 @@ export class ContainerReplica extends ReplicaBase {
       }
     }
     env.PORT = String(httpPort);
-    const resolved = resolveProgram(c.argv, env.PATH ?? '');
+    if (c.problem) {
+      this.fail(c.problem.reason, c.problem.message);
+      this.markExited();
+      return;
+    }
+    const resolved = c.engine
+      ? resolveProgram([c.engine.program, ...engineArgs(c, env, httpPort)], env.PATH ?? '')
+      : resolveProgram(c.argv, env.PATH ?? '');
     if ('problem' in resolved) {
       this.fail('CommandNotFound', resolved.problem);
       this.markExited();
       return;
     }
-    const argv = withPortFlags(
-      resolved.argv,
-      httpPort,
-      resolved.inferd ? grpcPort : undefined,
-      c.appendPortFlags || resolved.inferd,
-    );
+    // In an engine the server listens on KServe's 8080 inside; the port flags stay as the manifest says.
+    const argv = c.engine
+      ? resolved.argv
+      : withPortFlags(
+          resolved.argv,
+          httpPort,
+          resolved.inferd ? grpcPort : undefined,
+          c.appendPortFlags || resolved.inferd,
+        );
     // A V2 gRPC port it was told (inferd run's, or a --grpc_port its args name) is routed to as well.
     const servesGrpc = hasFlag(argv, 'grpc_port');
     for (const [flag, value] of Object.entries(c.flags)) {
@@ -144,7 +161,7 @@ export class ContainerReplica extends ReplicaBase {
     let child: ChildProcess;
     try {
       child = spawn(program, args, {
-        cwd: c.workingDir,
+        cwd: c.engine ? undefined : c.workingDir,
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
         // Its own process group: stop() and the load timeout end the whole tree (a shell's children too).
@@ -275,6 +292,29 @@ export class ContainerReplica extends ReplicaBase {
   }
 }
 
+/**
+ * `docker|podman run` arguments for an engine container: KServe's 8080 published on the loopback port inferd
+ * picked, the model mounted read-only at /mnt/models, env passed by name (values stay off the command line).
+ */
+export function engineArgs(c: ContainerSpec, env: Record<string, string>, httpPort: number): string[] {
+  const engine = c.engine;
+  if (!engine) return [];
+  env.PORT = '8080';
+  const names = Object.keys(env).filter((k) => !BASE_ENV_KEYS.includes(k) || k === 'PORT' || k in c.env);
+  return [
+    'run',
+    '--rm',
+    '--init',
+    '-p',
+    `127.0.0.1:${httpPort}:8080`,
+    ...(engine.modelDir ? ['-v', `${engine.modelDir}:/mnt/models:ro`] : []),
+    ...names.flatMap((k) => ['-e', k]),
+    ...(c.workingDir ? ['-w', c.workingDir] : []),
+    engine.image,
+    ...c.argv,
+  ];
+}
+
 /** Server env a custom command gets (so it resolves and runs as in a shell); never credentials. */
 const BASE_ENV_KEYS = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'USER'];
 
@@ -295,6 +335,10 @@ export function resolveProgram(
   if (program === 'inferd') {
     // Always this installation: an older inferd elsewhere on PATH would not match these flags.
     return { argv: [process.execPath, INFERD_CLI, ...rest], inferd: true };
+  }
+  if (program === INFERD_MODEL_SERVER) {
+    // A KServe model-server image mapped to inferd's own runtime (image-map.ts's built-ins).
+    return { argv: [process.execPath, MODEL_SERVER_ENTRY, ...rest], inferd: true };
   }
   if (onPath === undefined) {
     return {
