@@ -288,10 +288,14 @@ export function createGateway(opts: GatewayOptions): {
   function send(
     req: IncomingMessage,
     res: ServerResponse,
-    ep: ServiceEndpoint,
+    service: ServiceEndpoint,
     path: string,
     tag: string | undefined,
   ): void {
+    // `:explain` goes to the service's explainer when it has one (docs/containers.md), else to the predictor.
+    const ep = path.includes(':explain')
+      ? (opts.endpoints.get(service.namespace, `${service.name}-explainer`) ?? service)
+      : service;
     // Load/unload would change the model for every client (issue 10, H2): only with the serve flag.
     if (!allowRepositoryApi && path.charCodeAt(4) === 114 /* r */ && isRepositoryChange(path)) {
       replyError(res, 403, REPOSITORY_REFUSED);

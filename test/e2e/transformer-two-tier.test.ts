@@ -11,6 +11,7 @@ import { inferenceClient } from '../server/grpc-client.js';
 
 const TRANSFORMER_JS = fileURLToPath(new URL('../../examples/transformer/transformer.js', import.meta.url));
 const CENTROID_JS = fileURLToPath(new URL('../../examples/custom-model/model.js', import.meta.url));
+const EXPLAINER_JS = fileURLToPath(new URL('../../examples/explainer/explainer.js', import.meta.url));
 const ISVC = '/apis/serving.kserve.io/v1beta1/namespaces/default/inferenceservices';
 const HOST = 'iris-t.default.example.com';
 const NAMED = {
@@ -168,4 +169,43 @@ test('a transformer whose command does not exist: Ready=False naming it; the gat
   });
   assert.equal(res.status, 503, res.text);
   assert.match(res.text, /transformer of default\/iris-bad-t/);
+});
+
+test('an explainer container: :explain on the service host reaches it, it reaches the predictor; Ready needs it', async () => {
+  const r = await httpRequest({
+    port: inferd.port,
+    path: ISVC,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      apiVersion: 'serving.kserve.io/v1beta1',
+      kind: 'InferenceService',
+      metadata: { name: 'iris-x' },
+      spec: {
+        predictor: { model: { modelFormat: { name: 'sklearn' }, storageUri: 'models/sklearn-iris' } },
+        explainer: { containers: [{ name: 'kserve-container', command: ['inferd', 'run', EXPLAINER_JS] }] },
+      },
+    }),
+  });
+  assert.equal(r.status, 201, r.text);
+  const s = await waitReady('iris-x', 'True');
+  assert.equal(s.status?.conditions?.find((c) => c.type === 'ExplainerReady')?.status, 'True');
+  assert.equal(s.status?.components?.explainer?.url, 'http://iris-x-explainer.default.example.com');
+  const res = await httpRequest({
+    port: inferd.port,
+    path: '/v1/models/iris-x:explain',
+    headers: { host: 'iris-x.default.example.com', 'content-type': 'application/json' },
+    body: JSON.stringify({ instances: [[6.8, 2.8, 4.8, 1.4]] }),
+  });
+  assert.equal(res.status, 200, res.text);
+  const body = JSON.parse(res.text) as { explanations: { prediction: number; influential_features: number[] }[] };
+  assert.equal(body.explanations[0]?.prediction, 1);
+  assert.ok(Array.isArray(body.explanations[0]?.influential_features));
+  // :predict on the same host still reaches the predictor.
+  const predict = await httpRequest({
+    port: inferd.port,
+    path: '/v1/models/iris-x:predict',
+    headers: { host: 'iris-x.default.example.com', 'content-type': 'application/json' },
+    body: JSON.stringify({ instances: [[6.8, 2.8, 4.8, 1.4]] }),
+  });
+  assert.deepEqual(JSON.parse(predict.text), { predictions: [1] });
 });

@@ -104,7 +104,7 @@ export class InferenceServiceController {
   private readonly active = new Map<string, string[]>();
   /** Per two-tier service: the loopback port its transformer reaches the predictor through. */
   private readonly predictorPorts = new Map<string, number>();
-  private readonly transformerStates = new Map<string, TransformerState>();
+  private readonly sideStates = new Map<string, { transformer?: TransformerState; explainer?: TransformerState }>();
   private readonly ledger: RevisionLedger;
   private readonly scale: ScaleSource;
   private readonly onReplicaChange = (replicaKey: string) => this.enqueue(serviceKeyOf(replicaKey));
@@ -185,7 +185,7 @@ export class InferenceServiceController {
     const { latest, created } = resolveRevision(isvc, records, this.nowIso());
     if (created) this.ledger.add(key, latest);
     const byName = new Map<string, RevisionRecord>([...records, latest].map((r) => [r.name, r]));
-    const transformer = this.reconcileTransformer(key, isvc);
+    const { transformer, explainer } = this.reconcileComponents(key, isvc);
     const plan = planService(isvc, this.observed.get(key), this.replicasOf(key), {
       now: this.nowIso(),
       domain: this.opts.domain,
@@ -197,15 +197,16 @@ export class InferenceServiceController {
       draining: this.draining,
       scaleDefaults: this.opts.scaleDefaults,
       transformer: transformer?.state,
+      explainer: explainer?.state,
     });
-    if (transformer) this.transformerStates.set(key, transformer.state);
-    else this.transformerStates.delete(key);
+    this.sideStates.set(key, { transformer: transformer?.state, explainer: explainer?.state });
     if (transformer) {
       // Two tiers: the service's host reaches the transformer; the predictor answers as {name}-predictor.
       plan.endpoint = { ...plan.endpoint, name: `${isvc.metadata.name}-predictor`, modelName: '' };
     }
     this.apply(key, isvc, plan, byName);
     if (transformer) this.opts.endpoints.set(transformer.endpoint);
+    if (explainer) this.opts.endpoints.set(explainer.endpoint);
     this.collect(key, plan);
   }
 
@@ -385,41 +386,34 @@ export class InferenceServiceController {
         status = statusToWrite(fresh, o, {
           domain: this.opts.domain,
           now: this.nowIso(),
-          transformer: this.transformerStates.get(key),
+          ...this.sideStates.get(key),
         });
       }
     }
   }
 
   /**
-   * The transformer of a two-tier service (docs/containers.md): one process per transformer spec, started
-   * once its predictor listener is open, given `--predictor_host` (and PREDICTOR_HOST) = that listener; a
-   * changed spec starts a new one and the old one stops once the new one is Ready. Undefined without one
-   * (and any left from an earlier spec are stopped).
+   * The transformer and explainer of a service (docs/containers.md): each one process per spec, started once
+   * the service's predictor listener is open, given `--predictor_host` (and PREDICTOR_HOST) = that listener;
+   * a changed spec starts a new one and the old one stops once the new one is Ready. A component the spec
+   * no longer has is stopped; the listener closes when neither is left.
    */
-  private reconcileTransformer(
-    key: string,
-    isvc: InferenceService,
-  ): { state: TransformerState; endpoint: ServiceEndpoint } | undefined {
+  private reconcileComponents(key: string, isvc: InferenceService): Partial<Record<SideComponent, SideResult>> {
     const listeners = this.opts.predictorListeners;
-    const container = (isvc.spec?.transformer?.['containers'] as Container[] | undefined)?.[0];
     const namespace = isvc.metadata.namespace ?? 'default';
     const name = isvc.metadata.name;
-    const mine = this.opts.replicas.keys().filter((k) => k.startsWith(`${key}/${TRANSFORMER_PREFIX}`));
-    if (!container || !listeners) {
-      for (const k of mine) void this.opts.replicas.remove(k);
-      if (listeners?.has(key)) {
-        // Closing waits for the old transformer's connections to end (it is being stopped above).
-        void listeners.close(key);
-        this.predictorPorts.delete(key);
-        this.opts.endpoints.delete(namespace, `${name}-predictor`);
-      }
-      return undefined;
+    const containers = {
+      transformer: (isvc.spec?.transformer?.['containers'] as Container[] | undefined)?.[0],
+      explainer: (isvc.spec?.explainer?.['containers'] as Container[] | undefined)?.[0],
+    };
+    const wanted =
+      listeners !== undefined && (containers.transformer !== undefined || containers.explainer !== undefined);
+    if (!wanted && listeners?.has(key)) {
+      // Closing waits for the old components' connections to end (they are being stopped below).
+      void listeners.close(key);
+      this.predictorPorts.delete(key);
     }
-    const spec = containerSpecFor(isvc, container, '', this.opts.images);
-    const tKey = `${key}/${TRANSFORMER_PREFIX}${shortHash(JSON.stringify([container, isvc.spec?.predictor?.model?.protocolVersion]))}`;
-    const port = this.predictorPorts.get(key);
-    if (port === undefined) {
+    if (wanted && !this.predictorPorts.has(key) && !listeners.has(key)) {
       void listeners.open(key, `${name}-predictor.${namespace}.${this.opts.domain}`).then(
         (p) => {
           this.predictorPorts.set(key, p);
@@ -427,21 +421,53 @@ export class InferenceServiceController {
         },
         (err) => this.opts.log.error('could not open the predictor listener', { isvc: key, error: messageOf(err) }),
       );
-    } else if (!this.opts.replicas.get(tKey)) {
+    }
+    const out: Partial<Record<SideComponent, SideResult>> = {};
+    for (const component of ['transformer', 'explainer'] as const) {
+      const r = this.reconcileComponent(key, isvc, component, wanted ? containers[component] : undefined);
+      if (r) out[component] = r;
+    }
+    for (const [component, epName] of [
+      ['transformer', `${name}-predictor`],
+      ['explainer', `${name}-explainer`],
+    ] as const) {
+      if (!out[component] && this.opts.endpoints.get(namespace, epName)) this.opts.endpoints.delete(namespace, epName);
+    }
+    return out;
+  }
+
+  private reconcileComponent(
+    key: string,
+    isvc: InferenceService,
+    component: SideComponent,
+    container: Container | undefined,
+  ): SideResult | undefined {
+    const namespace = isvc.metadata.namespace ?? 'default';
+    const name = isvc.metadata.name;
+    const prefix = `${key}/${component}-`;
+    const mine = this.opts.replicas.keys().filter((k) => k.startsWith(prefix));
+    if (!container) {
+      for (const k of mine) void this.opts.replicas.remove(k);
+      return undefined;
+    }
+    const spec = containerSpecFor(isvc, container, '', this.opts.images);
+    const protocol = isvc.spec?.predictor?.model?.protocolVersion;
+    const cKey = `${prefix}${shortHash(JSON.stringify([container, protocol]))}`;
+    const port = this.predictorPorts.get(key);
+    if (port !== undefined && !this.opts.replicas.get(cKey)) {
       const predictorHost = `127.0.0.1:${port}`;
-      const protocol = isvc.spec?.predictor?.model?.protocolVersion;
       this.opts.replicas.ensure({
-        key: tKey,
-        revision: tKey.slice(key.length + 1),
+        key: cKey,
+        revision: cKey.slice(key.length + 1),
         modelName: servedModelName(isvc),
         modelDir: '',
-        modelFormat: 'transformer',
+        modelFormat: component,
         env: {},
         container: {
           ...spec,
-          component: 'transformer',
+          component,
           env: { ...spec.env, PREDICTOR_HOST: predictorHost },
-          // KServe's transformer flags, added when the args do not name them.
+          // KServe's flags for a transformer or explainer, added when the args do not name them.
           flags: {
             model_name: servedModelName(isvc),
             predictor_host: predictorHost,
@@ -452,27 +478,34 @@ export class InferenceServiceController {
         ...loadTimeoutFor(isvc.metadata.annotations, this.opts.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS),
       });
     }
-    const view = this.opts.replicas.get(tKey);
+    const view = this.opts.replicas.get(cKey);
     const ready = view?.phase === 'Ready' && view.port !== undefined;
-    // The old transformer serves until the new one is Ready.
-    const old = mine.filter((k) => k !== tKey).map((k) => this.opts.replicas.get(k));
-    if (ready) for (const k of mine) if (k !== tKey) void this.opts.replicas.remove(k);
+    // The old process serves until the new one is Ready.
+    const old = mine.filter((k) => k !== cKey).map((k) => this.opts.replicas.get(k));
+    if (ready) for (const k of mine) if (k !== cKey) void this.opts.replicas.remove(k);
     const serving = ready ? view : old.find((v) => v?.phase === 'Ready' && v.port !== undefined);
     const failed = view && ['Failed', 'Exited', 'BackOff'].includes(view.phase) && view.failure;
+    const title = component === 'transformer' ? 'Transformer' : 'Explainer';
     const state: TransformerState = ready
       ? { phase: 'Ready', restarts: view.restarts }
       : failed
         ? { phase: 'Failed', reason: view.failure?.reason, message: view.failure?.message, restarts: view.restarts }
-        : { phase: 'Loading', restarts: view?.restarts ?? 0 };
-    const revision = (serving ?? view)?.revision ?? tKey.slice(key.length + 1);
+        : {
+            phase: 'Loading',
+            reason: `${title}Loading`,
+            message: `${component} is starting`,
+            restarts: view?.restarts ?? 0,
+          };
+    const revision = (serving ?? view)?.revision ?? cKey.slice(key.length + 1);
     const endpoint: ServiceEndpoint = {
       namespace,
-      name,
-      modelName: servedModelName(isvc),
+      // The transformer takes the service's name (its host and path routes); the explainer its own.
+      name: component === 'transformer' ? name : `${name}-explainer`,
+      modelName: component === 'transformer' ? servedModelName(isvc) : '',
       routes: [
         {
           revision,
-          key: serving?.key ?? tKey,
+          key: serving?.key ?? cKey,
           percent: 100,
           latestRevision: true,
           replicas:
@@ -488,8 +521,8 @@ export class InferenceServiceController {
       ...(serving
         ? {}
         : {
-            reason: state.reason ?? 'TransformerLoading',
-            message: `transformer of ${namespace}/${name}: ${state.message ?? 'starting'}`,
+            reason: state.reason ?? `${title}Loading`,
+            message: `${component} of ${namespace}/${name}: ${state.message ?? 'starting'}`,
           }),
     };
     return { state, endpoint };
@@ -499,7 +532,8 @@ export class InferenceServiceController {
   private replicasOf(key: string): ReplicaView[] {
     const views: ReplicaView[] = [];
     for (const k of this.opts.replicas.keys()) {
-      if (!k.startsWith(`${key}/`) || k.startsWith(`${key}/${TRANSFORMER_PREFIX}`)) continue;
+      if (!k.startsWith(`${key}/`) || k.startsWith(`${key}/transformer-`) || k.startsWith(`${key}/explainer-`))
+        continue;
       const v = this.opts.replicas.get(k);
       if (v) views.push(v);
     }
@@ -522,8 +556,10 @@ export class InferenceServiceController {
     this.observed.delete(key);
     const [namespace, name] = key.split('/') as [string, string];
     this.opts.endpoints.delete(namespace, name);
-    const twoTier = this.predictorPorts.delete(key);
-    if (twoTier) this.opts.endpoints.delete(namespace, `${name}-predictor`);
+    this.sideStates.delete(key);
+    const twoTier = this.predictorPorts.delete(key) || this.opts.predictorListeners?.has(key) === true;
+    this.opts.endpoints.delete(namespace, `${name}-predictor`);
+    this.opts.endpoints.delete(namespace, `${name}-explainer`);
     await Promise.all(
       this.opts.replicas
         .keys()
@@ -552,8 +588,12 @@ export class InferenceServiceController {
   }
 }
 
-/** Transformer replica keys: `{namespace}/{name}/transformer-{hash of its spec}` (no predictor revision starts so). */
-const TRANSFORMER_PREFIX = 'transformer-';
+/**
+ * Transformer and explainer replica keys: `{namespace}/{name}/transformer-{hash of its spec}`,
+ * `.../explainer-{hash}` (no predictor revision, `{name}-predictor-…`, starts so).
+ */
+type SideComponent = 'transformer' | 'explainer';
+type SideResult = { state: TransformerState; endpoint: ServiceEndpoint };
 
 function shortHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 8);

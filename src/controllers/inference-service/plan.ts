@@ -43,6 +43,8 @@ export interface PlanContext {
   scaleDefaults?: ScaleDefaults;
   /** The transformer's state when the service has one (the controller runs it beside the plan). */
   transformer?: TransformerState;
+  /** The explainer's state when the service has one. */
+  explainer?: TransformerState;
 }
 
 /** KServe's CheckResult idea, per replica: what to do with it. */
@@ -388,9 +390,14 @@ function sharesOf(traffic: readonly TrafficTarget[]): Map<string, number> {
 export function statusToWrite(
   isvc: InferenceService,
   o: ObservedPredictor,
-  ctx: Pick<PlanContext, 'now' | 'domain' | 'transformer'>,
+  ctx: Pick<PlanContext, 'now' | 'domain' | 'transformer' | 'explainer'>,
 ): InferenceServiceStatus | undefined {
-  const status = computeStatus(isvc, o, { domain: ctx.domain, now: ctx.now, transformer: ctx.transformer });
+  const status = computeStatus(isvc, o, {
+    domain: ctx.domain,
+    now: ctx.now,
+    transformer: ctx.transformer,
+    explainer: ctx.explainer,
+  });
   return jsonEqual(status, isvc.status ?? {}) ? undefined : status;
 }
 

@@ -11,6 +11,8 @@ export interface StatusContext {
   now: string;
   /** The transformer's state when the service has one (spec.transformer): Ready needs both components. */
   transformer?: TransformerState;
+  /** The explainer's state when the service has one (spec.explainer.containers). */
+  explainer?: TransformerState;
 }
 
 /** What the controller observed of a service's transformer (docs/containers.md). */
@@ -66,23 +68,31 @@ export function computeStatus(
         },
     ctx.now,
   );
-  const t = ctx.transformer;
-  if (t) {
+  for (const [type, state, what] of [
+    ['TransformerReady', ctx.transformer, 'transformer'],
+    ['ExplainerReady', ctx.explainer, 'explainer'],
+  ] as const) {
+    if (!state) {
+      conditions = conditions.filter((c) => c.type !== type);
+      continue;
+    }
     conditions = setCondition(
       conditions,
-      t.phase === 'Ready'
-        ? { type: 'TransformerReady', status: 'True' }
+      state.phase === 'Ready'
+        ? { type, status: 'True' }
         : {
-            type: 'TransformerReady',
-            status: t.phase === 'Failed' ? 'False' : 'Unknown',
-            reason: t.reason ?? 'TransformerLoading',
-            message: t.message ?? 'transformer is starting',
+            type,
+            status: state.phase === 'Failed' ? 'False' : 'Unknown',
+            reason: state.reason ?? `${type.replace('Ready', '')}Loading`,
+            message: state.message ?? `${what} is starting`,
           },
       ctx.now,
     );
-  } else conditions = conditions.filter((c) => c.type !== 'TransformerReady');
-  // With a transformer, Ready needs both; the predictor's reason first, then the transformer's.
-  const transformerBlocks = t !== undefined && t.phase !== 'Ready' && ready && serving;
+  }
+  // With a transformer or explainer, Ready needs every component; the predictor's reason first, then theirs.
+  const notReady = (['transformer', 'explainer'] as const).find((c) => ctx[c] && ctx[c]?.phase !== 'Ready');
+  const t = notReady ? { ...(ctx[notReady] as TransformerState), what: notReady } : undefined;
+  const transformerBlocks = t !== undefined && ready && serving;
   conditions = setCondition(
     conditions,
     ready && serving && !transformerBlocks
@@ -92,7 +102,7 @@ export function computeStatus(
             type: 'Ready',
             status: t.phase === 'Failed' ? 'False' : 'Unknown',
             reason: t.reason ?? 'TransformerLoading',
-            message: `transformer: ${t.message ?? 'starting'}`,
+            message: `${t.what}: ${t.message ?? 'starting'}`,
           }
         : {
             type: 'Ready',
@@ -133,12 +143,21 @@ export function computeStatus(
         ...(obs.readyReplicas !== undefined ? { readyReplicas: obs.readyReplicas } : {}),
         restartCount: obs.restarts,
       },
-      ...(t
+      ...(ctx.transformer
         ? {
             transformer: {
               url: `http://${name}-transformer.${ns}.${ctx.domain}`,
               address: { url: `http://${name}-transformer.${ns}.svc.cluster.local` },
-              restartCount: t.restarts,
+              restartCount: ctx.transformer.restarts,
+            },
+          }
+        : {}),
+      ...(ctx.explainer
+        ? {
+            explainer: {
+              url: `http://${name}-explainer.${ns}.${ctx.domain}`,
+              address: { url: `http://${name}-explainer.${ns}.svc.cluster.local` },
+              restartCount: ctx.explainer.restarts,
             },
           }
         : {}),
