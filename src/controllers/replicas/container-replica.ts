@@ -145,12 +145,7 @@ export class ContainerReplica extends ReplicaBase {
     // In an engine the server listens on KServe's 8080 inside; the port flags stay as the manifest says.
     const argv = c.engine
       ? resolved.argv
-      : withPortFlags(
-          resolved.argv,
-          httpPort,
-          resolved.inferd ? grpcPort : undefined,
-          c.appendPortFlags || resolved.inferd,
-        );
+      : withPortFlags(resolved.argv, httpPort, grpcPort, c.appendPortFlags || resolved.inferd, resolved.inferd);
     // A V2 gRPC port it was told (inferd run's, or a --grpc_port its args name) is routed to as well.
     const servesGrpc = hasFlag(argv, 'grpc_port');
     for (const [flag, value] of Object.entries(c.flags)) {
@@ -373,17 +368,18 @@ export function hasFlag(argv: readonly string[], flag: string): boolean {
 
 /**
  * The container's argv with its port flags pointing at the ports inferd picked: a given `--http_port`/
- * `--grpc_port` value is replaced (KServe's 8080 cannot be every replica's locally), and, when `append`,
- * added where absent.
+ * `--grpc_port` value is replaced (KServe's 8080 cannot be every replica's locally), and, when `append`
+ * (`appendGrpc` for gRPC), added where absent.
  */
 export function withPortFlags(
   argv: readonly string[],
   httpPort: number,
-  grpcPort: number | undefined,
+  grpcPort: number,
   append: boolean,
+  appendGrpc = append,
 ): string[] {
   const out = [...argv];
-  const set = (flag: string, value: number) => {
+  const set = (flag: string, value: number, append: boolean) => {
     let found = false;
     for (let i = 1; i < out.length; i++) {
       if (out[i] === `--${flag}` && i + 1 < out.length) {
@@ -396,8 +392,9 @@ export function withPortFlags(
     }
     if (!found && append) out.push(`--${flag}=${value}`);
   };
-  set('http_port', httpPort);
-  if (grpcPort !== undefined) set('grpc_port', grpcPort);
+  set('http_port', httpPort, append);
+  // KServe's Python servers default to gRPC on 8081: a --grpc_port the args name gets a port of its own.
+  set('grpc_port', grpcPort, appendGrpc);
   return out;
 }
 

@@ -160,5 +160,11 @@ test('`inferd` resolves to this installation; --http_port/--grpc_port are set or
     '--grpc_port=9001',
   ]);
   assert.deepEqual(withPortFlags(['x', 'a'], 9000, 9001, true), ['x', 'a', '--http_port=9000', '--grpc_port=9001']);
-  assert.deepEqual(withPortFlags(['x', 'a'], 9000, undefined, false), ['x', 'a']);
+  assert.deepEqual(withPortFlags(['x', 'a'], 9000, 9001, false), ['x', 'a']);
+  // A transformer gets --http_port appended; a --grpc_port is only replaced, never added to an unknown program.
+  assert.deepEqual(withPortFlags(['x', '--grpc_port=8081'], 9000, 9001, true, false), [
+    'x',
+    '--grpc_port=9001',
+    '--http_port=9000',
+  ]);
 });
