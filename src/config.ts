@@ -99,6 +99,10 @@ export interface ServeConfig {
   scaleToZeroGraceMs: number;
   /** Old revisions of a service kept besides the active ones; older ones are collected. */
   revisionHistory: number;
+  /** `--image-map FILE` (repeatable): image → command for custom containers, after the state dir's image-map.yaml. */
+  imageMaps?: string[];
+  /** `--container-engine docker|podman`: unmapped images run in it; undefined: they are ImageNotRunnable. */
+  containerEngine?: 'docker' | 'podman';
   /** Host names the control API answers besides loopback and the listening addresses (`name`, `.suffix`, `*`). */
   allowedHosts: string[];
   /** Browser origins the control API accepts besides its own (`https://ui.example.com`, `*`). */
@@ -171,6 +175,17 @@ export const SERVE_FLAGS = {
     type: 'string',
     arg: 'D',
     help: 'time without traffic after which a revision with minReplicas: 0 drops to zero replicas\n(default 30s, or INFERD_SCALE_TO_ZERO_GRACE); a service overrides it with annotation\nautoscaling.knative.dev/scale-to-zero-pod-retention-period',
+  },
+  'image-map': {
+    type: 'string',
+    multiple: true,
+    arg: 'FILE',
+    help: 'YAML: image name or prefix → command, args, env, workingDir for custom containers\n(repeatable; after STATE/image-map.yaml; docs/containers.md)',
+  },
+  'container-engine': {
+    type: 'string',
+    arg: 'docker|podman',
+    help: 'run container images the image map does not name in this engine (port published on\nloopback); default: such containers are Ready=False ImageNotRunnable',
   },
   'revision-history': {
     type: 'string',
@@ -350,6 +365,10 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     '30s or 5m',
     problems,
   );
+  const engineText = values['container-engine'] as string | undefined;
+  if (engineText !== undefined && engineText !== 'docker' && engineText !== 'podman') {
+    problems.push(`--container-engine: expected docker or podman, got '${engineText}'`);
+  }
   const historyText = values['revision-history'] ?? env.INFERD_REVISION_HISTORY;
   const revisionHistory = Number(historyText ?? SERVE_DEFAULTS.revisionHistory);
   if (!Number.isInteger(revisionHistory) || revisionHistory < 0 || revisionHistory > 1000) {
@@ -446,6 +465,8 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     modelsPerReplica,
     scaleToZeroGraceMs: Math.round(scaleToZeroGraceMs),
     revisionHistory,
+    ...(values['image-map'] ? { imageMaps: values['image-map'] as string[] } : {}),
+    ...(engineText === 'docker' || engineText === 'podman' ? { containerEngine: engineText } : {}),
     allowedHosts,
     allowedOrigins,
     auth,

@@ -21,7 +21,13 @@ import { includeObjectOf, type TableOptions, tableVersion, toTable } from './tab
 import { startWatchStream, type WatchStream } from './watch-stream.js';
 
 /** Defaulting + validation for a create or replace; throws INVALID_MANIFEST with `details.path`. */
-export type Admit = (obj: Resource, op: 'CREATE' | 'UPDATE', old: Resource | undefined) => Resource;
+export type Admit = (
+  obj: Resource,
+  op: 'CREATE' | 'UPDATE',
+  old: Resource | undefined,
+  /** The API request making the write (who made it: process-permission.ts). */
+  req?: IncomingMessage,
+) => Resource;
 
 export interface HandlerDeps {
   store: Store;
@@ -71,8 +77,14 @@ function keyOf(ctx: RequestContext, name: string): ObjectKey {
   return { kind: ctx.kind.kind, namespace: ctx.kind.namespaced ? ctx.namespace : undefined, name };
 }
 
-function admitted(deps: HandlerDeps, obj: Resource, op: 'CREATE' | 'UPDATE', old: Resource | undefined): Resource {
-  return deps.admit ? deps.admit(obj, op, old) : obj;
+function admitted(
+  deps: HandlerDeps,
+  obj: Resource,
+  op: 'CREATE' | 'UPDATE',
+  old: Resource | undefined,
+  req?: IncomingMessage,
+): Resource {
+  return deps.admit ? deps.admit(obj, op, old, req) : obj;
 }
 
 /** How many generated names a create tries before answering AlreadyExists (Kubernetes retries too). */
@@ -136,7 +148,7 @@ export async function handleCollection(deps: HandlerDeps, ctx: RequestContext): 
         // Kubernetes expands generateName before admission and retries a name that collides.
         if (prefix !== undefined) obj.metadata.name = generateName(prefix);
         ctx.subject = obj.metadata.name;
-        const input = admitted(deps, structuredClone(obj), 'CREATE', undefined);
+        const input = admitted(deps, structuredClone(obj), 'CREATE', undefined, ctx.req);
         const name = input.metadata?.name;
         const taken = name !== undefined && name !== '' && deps.store.get(keyOf(ctx, name)) !== undefined;
         if (taken && prefix !== undefined && attempt < GENERATE_NAME_TRIES) continue;
@@ -222,7 +234,7 @@ export async function handleObject(deps: HandlerDeps, ctx: RequestContext, name:
     }
     case 'PUT': {
       const obj = objectForTarget(await readObjectBody(deps, req), { kind, namespace: ctx.namespace, name });
-      const input = admitted(deps, obj, 'UPDATE', current());
+      const input = admitted(deps, obj, 'UPDATE', current(), ctx.req);
       return sendJson(res, 200, isDryRun(ctx.params) ? input : deps.store.update(input));
     }
     case 'PATCH': {
@@ -232,11 +244,11 @@ export async function handleObject(deps: HandlerDeps, ctx: RequestContext, name:
       if (!old) {
         if (flavour !== 'apply') throw notFound(kind, name);
         const obj = objectForTarget(patch, { kind, namespace: ctx.namespace, name });
-        const input = admitted(deps, obj, 'CREATE', undefined);
+        const input = admitted(deps, obj, 'CREATE', undefined, ctx.req);
         return sendJson(res, 201, isDryRun(ctx.params) ? input : deps.store.create(input));
       }
       const merged = objectForTarget(applyPatch(deps, flavour, old, patch), { kind, namespace: ctx.namespace, name });
-      const input = admitted(deps, merged, 'UPDATE', old);
+      const input = admitted(deps, merged, 'UPDATE', old, ctx.req);
       return sendJson(res, 200, isDryRun(ctx.params) ? input : deps.store.update(input));
     }
     case 'DELETE': {

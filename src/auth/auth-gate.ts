@@ -10,6 +10,7 @@ import { type Refusal, refuseControl } from './answers.js';
 import { classifyControlRequest } from './control-request.js';
 import type { FailureLimiter } from './failure-limiter.js';
 import type { Identity, Preparer, Verifier } from './identity.js';
+import { rememberIdentity } from './process-permission.js';
 import { authorize, describeAction } from './roles.js';
 import { serviceRequiresAuth } from './service-policy.js';
 
@@ -186,6 +187,7 @@ export class AuthGate implements ModelGate {
         else if (who.kind === 'anonymous')
           refusal = { status: 401, message: `Unauthorized: ${NO_TOKEN}`, invalidToken: false };
         else if (c.type === 'action') {
+          rememberIdentity(req, who.identity);
           const d = authorize(who.identity.grants, c.action);
           if (!d.allowed)
             refusal = { status: 403, message: `forbidden: User "${who.identity.user}" ${describeAction(c.action)}` };

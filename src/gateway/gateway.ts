@@ -13,6 +13,7 @@ import { replyError, replyJson } from '../http/json-reply.js';
 import type { Logger } from '../log.js';
 import { packageVersion } from '../package.js';
 import type { EndpointTable, ServiceEndpoint } from '../routing/endpoint-table.js';
+import { hostOverrideOf } from '../routing/predictor-listeners.js';
 import { TrafficStats } from '../routing/traffic-stats.js';
 import { GrpcProxy, REPOSITORY_REFUSED } from './grpc-proxy.js';
 import { type HostTarget, serviceCandidatesForHost } from './host-router.js';
@@ -156,6 +157,9 @@ export function createGateway(opts: GatewayOptions): {
   opts.endpoints.on('change', onEndpointChange);
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    // A transformer's call through its predictor listener (routing/predictor-listeners.ts) names the predictor.
+    const override = hostOverrideOf(req.socket);
+    if (override !== undefined) req.headers.host = override;
     // An OIDC JWT is verified asynchronously first (the gate itself is synchronous); the body waits unread.
     const wait = auth?.prepare?.(req.headers.authorization);
     if (wait) void wait.then(() => serveRequest(req, res));
@@ -269,6 +273,8 @@ export function createGateway(opts: GatewayOptions): {
   /** Model routes under auth: true to go on; otherwise the refusal has been sent. Health stays open. */
   function admit(req: IncomingMessage, res: ServerResponse, namespace: string, name: string, path: string): boolean {
     if (path.startsWith('/v2/health/')) return true;
+    // A transformer's call through its predictor listener is inferd's own hop (docs/containers.md).
+    if (hostOverrideOf(req.socket) !== undefined) return true;
     const refusal = auth?.check(req.headers.authorization, req.socket.remoteAddress, namespace, name);
     if (refusal) {
       req.resume();
@@ -292,10 +298,14 @@ export function createGateway(opts: GatewayOptions): {
   function send(
     req: IncomingMessage,
     res: ServerResponse,
-    ep: ServiceEndpoint,
+    service: ServiceEndpoint,
     path: string,
     tag: string | undefined,
   ): void {
+    // `:explain` goes to the service's explainer when it has one (docs/containers.md), else to the predictor.
+    const ep = path.includes(':explain')
+      ? (opts.endpoints.get(service.namespace, `${service.name}-explainer`) ?? service)
+      : service;
     // Load/unload would change the model for every client (issue 10, H2): only with the serve flag.
     if (!allowRepositoryApi && path.charCodeAt(4) === 114 /* r */ && isRepositoryChange(path)) {
       replyError(res, 403, REPOSITORY_REFUSED);

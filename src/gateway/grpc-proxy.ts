@@ -23,6 +23,7 @@ import {
 } from '../http/grpc-wire.js';
 import type { Logger } from '../log.js';
 import type { EndpointTable, ServiceEndpoint } from '../routing/endpoint-table.js';
+import { hostOverrideOf } from '../routing/predictor-listeners.js';
 import { serviceCandidatesForHost } from './host-router.js';
 import { pickByModelName } from './path-router.js';
 import { type Lease, notReadyMessage, type TrafficRouter } from './traffic/router.js';
@@ -164,7 +165,8 @@ export class GrpcProxy {
       respondStatus(stream, GRPC_STATUS.PERMISSION_DENIED, REPOSITORY_REFUSED);
       return;
     }
-    const authority = headers[':authority'] ?? headers.host;
+    // A transformer's call through its predictor listener names the predictor, whatever :authority it sent.
+    const authority = hostOverrideOf(stream.session?.socket) ?? headers[':authority'] ?? headers.host;
     const candidates = serviceCandidatesForHost(
       typeof authority === 'string' ? authority : undefined,
       this.#opts.domain,
@@ -177,7 +179,10 @@ export class GrpcProxy {
         this.#refused(
           stream,
           headers,
-          this.#opts.auth?.check(authOf(headers), remoteOf(stream), target.namespace, target.name),
+          // A transformer's call through its predictor listener is inferd's own hop (docs/containers.md).
+          hostOverrideOf(stream.session?.socket) !== undefined
+            ? undefined
+            : this.#opts.auth?.check(authOf(headers), remoteOf(stream), target.namespace, target.name),
         )
       ) {
         return;

@@ -16,7 +16,14 @@ export interface HostTarget {
 const TAGS = ['latest', 'prev'];
 
 const CLUSTER_SUFFIXES = ['.svc.cluster.local', '.svc'];
-const COMPONENT_SUFFIXES = ['-predictor-default', '-predictor'];
+const COMPONENT_SUFFIXES = [
+  '-predictor-default',
+  '-predictor',
+  '-transformer-default',
+  '-transformer',
+  '-explainer-default',
+  '-explainer',
+];
 
 /** Candidate services for a Host header, most specific first; empty when the host names no service. */
 export function serviceCandidatesForHost(hostHeader: string | undefined, domain: string): HostTarget[] {

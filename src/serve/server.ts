@@ -12,14 +12,16 @@ import { createApiServer } from '../apiserver/api-server.js';
 import { type AccessPolicy, accessProblem, listenAddressesFor } from '../apiserver/request-guard.js';
 import { sendJson } from '../apiserver/respond.js';
 import { failure } from '../apiserver/status-errors.js';
+import { identityOf, processPermissionProblem } from '../auth/process-permission.js';
 import { createServeAuth } from '../auth/serve-auth.js';
-import type { ServeConfig } from '../config.js';
+import { isLoopbackHost, type ServeConfig } from '../config.js';
 import { KpaAutoscaler } from '../controllers/autoscaler/autoscaler.js';
 import { ScaleByClass } from '../controllers/autoscaler/scale-by-class.js';
 import type { ScaleSource } from '../controllers/autoscaler/scale-source.js';
 import { InferenceServiceController } from '../controllers/inference-service/controller.js';
 import { FileRevisionLedger } from '../controllers/inference-service/revisions.js';
 import { createLogsEndpoint } from '../controllers/logs-endpoint.js';
+import { loadImageMap } from '../controllers/replicas/image-map.js';
 import { ProcessUsageReader } from '../controllers/replicas/process-usage.js';
 import { ReplicaManager } from '../controllers/replicas/replica-manager.js';
 import { createGateway } from '../gateway/gateway.js';
@@ -30,6 +32,7 @@ import { GraphMetrics } from '../graph/metrics.js';
 import { StepClient } from '../graph/step-client.js';
 import type { Logger } from '../log.js';
 import { EndpointTable } from '../routing/endpoint-table.js';
+import { PredictorListeners } from '../routing/predictor-listeners.js';
 import { TrafficStats } from '../routing/traffic-stats.js';
 import { defaultRuntimes } from '../runtimes/registry.js';
 import { releaseModel } from '../storage/initializer.js';
@@ -70,6 +73,10 @@ export async function startServer(
   for (const rt of BUILTIN_CLUSTER_SERVING_RUNTIMES) {
     if (!store.get({ kind: 'ClusterServingRuntime', name: rt.metadata.name })) store.create(structuredClone(rt));
   }
+  const imageMap = loadImageMap([
+    { path: join(config.stateDir, 'image-map.yaml'), optional: true },
+    ...(config.imageMaps ?? []).map((path) => ({ path, optional: false })),
+  ]);
   const servedFormats = [...new Set(defaultRuntimes().flatMap((r) => r.formats))];
   // Namespace ServingRuntimes first, then ClusterServingRuntimes (stored ones replace built-ins of the same name).
   const runtimesFor = (namespace: string | undefined): ServingRuntime[] =>
@@ -77,8 +84,18 @@ export async function startServer(
       ...store.list<ServingRuntime>({ kind: 'ServingRuntime', namespace: namespace ?? 'default' }).items,
       ...store.list<ServingRuntime>({ kind: 'ClusterServingRuntime' }).items,
     ]);
-  const admitWithContext = (obj: Resource, op: 'CREATE' | 'UPDATE', old: Resource | undefined) =>
-    admit(obj, op, old, { runtimes: runtimesFor(obj.metadata?.namespace), servedFormats });
+  const processPolicy = { authRequired: config.auth, loopbackOnly: isLoopbackHost(config.host) };
+  const admitWithContext = (
+    obj: Resource,
+    op: 'CREATE' | 'UPDATE',
+    old: Resource | undefined,
+    req?: IncomingMessage,
+  ) => {
+    // Who may make inferd start a process (docs/security.md): checked before the manifest is even validated.
+    const refused = req ? processPermissionProblem(obj, old, identityOf(req), processPolicy) : undefined;
+    if (refused) throw refused;
+    return admit(obj, op, old, { runtimes: runtimesFor(obj.metadata?.namespace), servedFormats });
+  };
 
   // set once the gateway listens; storage refuses to fetch from it
   let listeningPort = 0;
@@ -95,6 +112,13 @@ export async function startServer(
     // A replica's whole environment is built here, never `process.env` plus extras (docs/security.md).
     standbyEnv: { ...config.processEnv, ...config.replicaEnv },
     modelsPerReplica: config.modelsPerReplica,
+    // Custom containers: PATH/HOME/locale of serve's inherited env, and the Secrets their env names.
+    containerBaseEnv: config.processEnv,
+    readSecret: (namespace, name, key) => {
+      const data = store.get<Resource & { data?: Record<string, string> }>({ kind: 'Secret', namespace, name })?.data;
+      const v = data?.[key];
+      return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8');
+    },
   });
   // Replicas per revision: the KPA-like autoscaler on the gateway's counters (docs/autoscaling.md), FixedScale for
   // services that turn autoscaling off. cpu/memory metrics read the revision's replica processes from /proc.
@@ -126,6 +150,14 @@ export async function startServer(
     scale,
     revisions: new FileRevisionLedger(join(config.stateDir, 'revisions')),
     revisionHistory: config.revisionHistory,
+    // The image map is operator configuration (files only, never the API): docs/containers.md.
+    images: {
+      lookup: (image) => imageMap.lookup(image),
+      ...(config.containerEngine ? { engine: config.containerEngine } : {}),
+    },
+    // Transformers reach their predictors through loopback ports handed to the gateway (set below).
+    predictorListeners: new PredictorListeners((socket) => gateway.server.emit('connection', socket)),
+    runtimeFor: (namespace, name) => runtimesFor(namespace).find((r) => r.metadata.name === name),
     scaleDefaults: { scaleToZeroGraceMs: config.scaleToZeroGraceMs },
     // The fetcher pins a model's cache entry per service and storageUri (model-fetcher.ts's owner id).
     releaseModel: (key, storageUri) => releaseModel(`${key}\0${storageUri}`),

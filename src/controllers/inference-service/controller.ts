@@ -6,12 +6,14 @@
 // publishes the endpoint, collects old revisions. Traffic moves as KServe's canaryTrafficPercent says
 // (traffic.ts); a replica leaves the endpoint before it drains and stops.
 
+import { createHash } from 'node:crypto';
 import { DEFAULT_LOAD_TIMEOUT_MS, limitsOf, loadTimeoutFor, threadEnvFor } from '../../api/limits.js';
-import type { InferenceService } from '../../api/types.js';
+import type { Container, InferenceService, ServingRuntime } from '../../api/types.js';
 import { type InferdError, isInferdError, messageOf } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { bodyLimitReplicaArgs, predictorReplicaArgs, servedModelName } from '../../replica-protocol.js';
-import type { EndpointTable } from '../../routing/endpoint-table.js';
+import type { EndpointTable, ServiceEndpoint } from '../../routing/endpoint-table.js';
+import type { PredictorListeners } from '../../routing/predictor-listeners.js';
 import type { TrafficStats } from '../../routing/traffic-stats.js';
 import type { Store, Watch } from '../../store/store.js';
 import { FixedScale } from '../autoscaler/fixed-scale.js';
@@ -19,6 +21,7 @@ import type { ScaleChange, ScaleDefaults, ScaleSource } from '../autoscaler/scal
 import { type Clock, isoSeconds, systemClock } from '../clock.js';
 import type { ReplicaManager, ReplicaView } from '../replicas/replica-manager.js';
 import { serviceKeyOf } from '../replicas/replica-manager.js';
+import { containerSpecFor, type ImageResolver, predictorContainer } from './containers.js';
 import type { ObservedPredictor } from './observed.js';
 import { planService, type ServicePlan, statusToWrite, storageUriOf } from './plan.js';
 import {
@@ -29,6 +32,7 @@ import {
   revisionsToCollect,
 } from './revisions.js';
 import { type ModelFetcher, Rollout } from './rollout.js';
+import type { TransformerState } from './status.js';
 
 /** Old revisions kept besides the active ones (`inferd serve --revision-history`). */
 export const DEFAULT_REVISION_HISTORY = 5;
@@ -76,6 +80,12 @@ export interface ControllerOptions {
   scaleDefaults?: ScaleDefaults;
   /** A collected revision's model is no longer needed by the service: unpin its cache entry. */
   releaseModel?: (serviceKey: string, storageUri: string) => void;
+  /** The (Cluster)ServingRuntime a model's `runtime` names, namespace first: one with a command runs as a container. */
+  runtimeFor?: (namespace: string, name: string) => ServingRuntime | undefined;
+  /** Loopback ports through which transformers reach their predictors (two-tier services); none: no transformers. */
+  predictorListeners?: PredictorListeners;
+  /** The image map and container engine for containers that name only an image. */
+  images?: ImageResolver;
 }
 
 export class InferenceServiceController {
@@ -92,6 +102,9 @@ export class InferenceServiceController {
   private readonly draining = new Set<string>();
   /** Per service: the revisions that kept replicas on the last pass (one leaving is forgotten by the scaler). */
   private readonly active = new Map<string, string[]>();
+  /** Per two-tier service: the loopback port its transformer reaches the predictor through. */
+  private readonly predictorPorts = new Map<string, number>();
+  private readonly sideStates = new Map<string, { transformer?: TransformerState; explainer?: TransformerState }>();
   private readonly ledger: RevisionLedger;
   private readonly scale: ScaleSource;
   private readonly onReplicaChange = (replicaKey: string) => this.enqueue(serviceKeyOf(replicaKey));
@@ -172,6 +185,7 @@ export class InferenceServiceController {
     const { latest, created } = resolveRevision(isvc, records, this.nowIso());
     if (created) this.ledger.add(key, latest);
     const byName = new Map<string, RevisionRecord>([...records, latest].map((r) => [r.name, r]));
+    const { transformer, explainer } = this.reconcileComponents(key, isvc);
     const plan = planService(isvc, this.observed.get(key), this.replicasOf(key), {
       now: this.nowIso(),
       domain: this.opts.domain,
@@ -182,8 +196,17 @@ export class InferenceServiceController {
       scale: (input) => this.scale.observe(input),
       draining: this.draining,
       scaleDefaults: this.opts.scaleDefaults,
+      transformer: transformer?.state,
+      explainer: explainer?.state,
     });
+    this.sideStates.set(key, { transformer: transformer?.state, explainer: explainer?.state });
+    if (transformer) {
+      // Two tiers: the service's host reaches the transformer; the predictor answers as {name}-predictor.
+      plan.endpoint = { ...plan.endpoint, name: `${isvc.metadata.name}-predictor`, modelName: '' };
+    }
     this.apply(key, isvc, plan, byName);
+    if (transformer) this.opts.endpoints.set(transformer.endpoint);
+    if (explainer) this.opts.endpoints.set(explainer.endpoint);
     this.collect(key, plan);
   }
 
@@ -311,6 +334,23 @@ export class InferenceServiceController {
 
   private startReplica(replicaKey: string, isvc: InferenceService, revision: string, modelDir: string): void {
     const model = isvc.spec?.predictor?.model;
+    const namespace = isvc.metadata.namespace ?? 'default';
+    const runtime = model?.runtime ? this.opts.runtimeFor?.(namespace, model.runtime) : undefined;
+    const container = predictorContainer(isvc, runtime);
+    if (container) {
+      // A custom command: its own env only (containers.ts), never serve's replica env or credentials.
+      this.opts.replicas.ensure({
+        key: replicaKey,
+        revision,
+        modelName: servedModelName(isvc),
+        modelDir,
+        modelFormat: model?.modelFormat?.name ?? 'custom',
+        env: {},
+        container: containerSpecFor(isvc, container, modelDir, this.opts.images),
+        ...loadTimeoutFor(isvc.metadata.annotations, this.opts.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS),
+      });
+      return;
+    }
     const limits = limitsOf(model?.resources);
     this.opts.replicas.ensure({
       key: replicaKey,
@@ -343,16 +383,157 @@ export class InferenceServiceController {
         if (!(isInferdError(err) && (err as InferdError).code === 'CONFLICT')) throw err;
         const fresh = this.getIsvc(key);
         if (!fresh) return;
-        status = statusToWrite(fresh, o, { domain: this.opts.domain, now: this.nowIso() });
+        status = statusToWrite(fresh, o, {
+          domain: this.opts.domain,
+          now: this.nowIso(),
+          ...this.sideStates.get(key),
+        });
       }
     }
   }
 
-  /** This service's replicas as the manager sees them now. */
+  /**
+   * The transformer and explainer of a service (docs/containers.md): each one process per spec, started once
+   * the service's predictor listener is open, given `--predictor_host` (and PREDICTOR_HOST) = that listener;
+   * a changed spec starts a new one and the old one stops once the new one is Ready. A component the spec
+   * no longer has is stopped; the listener closes when neither is left.
+   */
+  private reconcileComponents(key: string, isvc: InferenceService): Partial<Record<SideComponent, SideResult>> {
+    const listeners = this.opts.predictorListeners;
+    const namespace = isvc.metadata.namespace ?? 'default';
+    const name = isvc.metadata.name;
+    const containers = {
+      transformer: (isvc.spec?.transformer?.['containers'] as Container[] | undefined)?.[0],
+      explainer: (isvc.spec?.explainer?.['containers'] as Container[] | undefined)?.[0],
+    };
+    const wanted =
+      listeners !== undefined && (containers.transformer !== undefined || containers.explainer !== undefined);
+    if (!wanted && listeners?.has(key)) {
+      // Closing waits for the old components' connections to end (they are being stopped below).
+      void listeners.close(key);
+      this.predictorPorts.delete(key);
+    }
+    if (wanted && !this.predictorPorts.has(key) && !listeners.has(key)) {
+      void listeners.open(key, `${name}-predictor.${namespace}.${this.opts.domain}`).then(
+        (p) => {
+          this.predictorPorts.set(key, p);
+          this.enqueue(key);
+        },
+        (err) => this.opts.log.error('could not open the predictor listener', { isvc: key, error: messageOf(err) }),
+      );
+    }
+    const out: Partial<Record<SideComponent, SideResult>> = {};
+    for (const component of ['transformer', 'explainer'] as const) {
+      const r = this.reconcileComponent(key, isvc, component, wanted ? containers[component] : undefined);
+      if (r) out[component] = r;
+    }
+    for (const [component, epName] of [
+      ['transformer', `${name}-predictor`],
+      ['explainer', `${name}-explainer`],
+    ] as const) {
+      if (!out[component] && this.opts.endpoints.get(namespace, epName)) this.opts.endpoints.delete(namespace, epName);
+    }
+    return out;
+  }
+
+  private reconcileComponent(
+    key: string,
+    isvc: InferenceService,
+    component: SideComponent,
+    container: Container | undefined,
+  ): SideResult | undefined {
+    const namespace = isvc.metadata.namespace ?? 'default';
+    const name = isvc.metadata.name;
+    const prefix = `${key}/${component}-`;
+    const mine = this.opts.replicas.keys().filter((k) => k.startsWith(prefix));
+    if (!container) {
+      for (const k of mine) void this.opts.replicas.remove(k);
+      return undefined;
+    }
+    const spec = containerSpecFor(isvc, container, '', this.opts.images);
+    const protocol = isvc.spec?.predictor?.model?.protocolVersion;
+    const cKey = `${prefix}${shortHash(JSON.stringify([container, protocol]))}`;
+    const port = this.predictorPorts.get(key);
+    if (port !== undefined && !this.opts.replicas.get(cKey)) {
+      const predictorHost = `127.0.0.1:${port}`;
+      this.opts.replicas.ensure({
+        key: cKey,
+        revision: cKey.slice(key.length + 1),
+        modelName: servedModelName(isvc),
+        modelDir: '',
+        modelFormat: component,
+        env: {},
+        container: {
+          ...spec,
+          component,
+          env: { ...spec.env, PREDICTOR_HOST: predictorHost },
+          // KServe's flags for a transformer or explainer, added when the args do not name them.
+          flags: {
+            model_name: servedModelName(isvc),
+            predictor_host: predictorHost,
+            ...(protocol ? { protocol } : {}),
+          },
+          appendPortFlags: true,
+        },
+        ...loadTimeoutFor(isvc.metadata.annotations, this.opts.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS),
+      });
+    }
+    const view = this.opts.replicas.get(cKey);
+    const ready = view?.phase === 'Ready' && view.port !== undefined;
+    // The old process serves until the new one is Ready.
+    const old = mine.filter((k) => k !== cKey).map((k) => this.opts.replicas.get(k));
+    if (ready) for (const k of mine) if (k !== cKey) void this.opts.replicas.remove(k);
+    const serving = ready ? view : old.find((v) => v?.phase === 'Ready' && v.port !== undefined);
+    const failed = view && ['Failed', 'Exited', 'BackOff'].includes(view.phase) && view.failure;
+    const title = component === 'transformer' ? 'Transformer' : 'Explainer';
+    const state: TransformerState = ready
+      ? { phase: 'Ready', restarts: view.restarts }
+      : failed
+        ? { phase: 'Failed', reason: view.failure?.reason, message: view.failure?.message, restarts: view.restarts }
+        : {
+            phase: 'Loading',
+            reason: `${title}Loading`,
+            message: `${component} is starting`,
+            restarts: view?.restarts ?? 0,
+          };
+    const revision = (serving ?? view)?.revision ?? cKey.slice(key.length + 1);
+    const endpoint: ServiceEndpoint = {
+      namespace,
+      // The transformer takes the service's name (its host and path routes); the explainer its own.
+      name: component === 'transformer' ? name : `${name}-explainer`,
+      modelName: component === 'transformer' ? servedModelName(isvc) : '',
+      routes: [
+        {
+          revision,
+          key: serving?.key ?? cKey,
+          percent: 100,
+          latestRevision: true,
+          replicas:
+            serving?.port !== undefined ? [{ key: serving.key, port: serving.port, grpcPort: serving.grpcPort }] : [],
+          activating: !serving && !failed,
+          containerConcurrency: 0,
+        },
+      ],
+      port: serving?.port,
+      grpcPort: serving?.grpcPort,
+      revision: serving ? revision : undefined,
+      starting: !serving && !failed,
+      ...(serving
+        ? {}
+        : {
+            reason: state.reason ?? `${title}Loading`,
+            message: `${component} of ${namespace}/${name}: ${state.message ?? 'starting'}`,
+          }),
+    };
+    return { state, endpoint };
+  }
+
+  /** This service's predictor replicas as the manager sees them now (not its transformer's). */
   private replicasOf(key: string): ReplicaView[] {
     const views: ReplicaView[] = [];
     for (const k of this.opts.replicas.keys()) {
-      if (!k.startsWith(`${key}/`)) continue;
+      if (!k.startsWith(`${key}/`) || k.startsWith(`${key}/transformer-`) || k.startsWith(`${key}/explainer-`))
+        continue;
       const v = this.opts.replicas.get(k);
       if (v) views.push(v);
     }
@@ -375,12 +556,18 @@ export class InferenceServiceController {
     this.observed.delete(key);
     const [namespace, name] = key.split('/') as [string, string];
     this.opts.endpoints.delete(namespace, name);
+    this.sideStates.delete(key);
+    const twoTier = this.predictorPorts.delete(key) || this.opts.predictorListeners?.has(key) === true;
+    this.opts.endpoints.delete(namespace, `${name}-predictor`);
+    this.opts.endpoints.delete(namespace, `${name}-explainer`);
     await Promise.all(
       this.opts.replicas
         .keys()
         .filter((k) => k.startsWith(`${key}/`))
         .map((k) => this.opts.replicas.remove(k)),
     );
+    // After the transformer is gone: closing waits for its connections.
+    if (twoTier) await this.opts.predictorListeners?.close(key);
   }
 
   private getIsvc(key: string): InferenceService | undefined {
@@ -399,6 +586,17 @@ export class InferenceServiceController {
   private nowIso(): string {
     return isoSeconds(this.clock.now());
   }
+}
+
+/**
+ * Transformer and explainer replica keys: `{namespace}/{name}/transformer-{hash of its spec}`,
+ * `.../explainer-{hash}` (no predictor revision, `{name}-predictor-…`, starts so).
+ */
+type SideComponent = 'transformer' | 'explainer';
+type SideResult = { state: TransformerState; endpoint: ServiceEndpoint };
+
+function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 8);
 }
 
 function envOf(env: { name: string; value?: string }[] | undefined): Record<string, string> {

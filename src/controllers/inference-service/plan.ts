@@ -19,8 +19,9 @@ import {
   scaleSettingsOf,
 } from '../autoscaler/scale-source.js';
 import type { ReplicaView } from '../replicas/replica-manager.js';
+import { containerStorageUri } from './containers.js';
 import { type ObservedPredictor, revisionName } from './observed.js';
-import { computeStatus } from './status.js';
+import { computeStatus, type TransformerState } from './status.js';
 import { TAG_ROUTING_ANNOTATION, trafficFor } from './traffic.js';
 
 export interface PlanContext {
@@ -40,6 +41,10 @@ export interface PlanContext {
   draining?: ReadonlySet<string>;
   /** `inferd serve --scale-to-zero-grace` and other serve-wide scale defaults. */
   scaleDefaults?: ScaleDefaults;
+  /** The transformer's state when the service has one (the controller runs it beside the plan). */
+  transformer?: TransformerState;
+  /** The explainer's state when the service has one. */
+  explainer?: TransformerState;
 }
 
 /** KServe's CheckResult idea, per replica: what to do with it. */
@@ -385,9 +390,14 @@ function sharesOf(traffic: readonly TrafficTarget[]): Map<string, number> {
 export function statusToWrite(
   isvc: InferenceService,
   o: ObservedPredictor,
-  ctx: Pick<PlanContext, 'now' | 'domain'>,
+  ctx: Pick<PlanContext, 'now' | 'domain' | 'transformer' | 'explainer'>,
 ): InferenceServiceStatus | undefined {
-  const status = computeStatus(isvc, o, { domain: ctx.domain, now: ctx.now });
+  const status = computeStatus(isvc, o, {
+    domain: ctx.domain,
+    now: ctx.now,
+    transformer: ctx.transformer,
+    explainer: ctx.explainer,
+  });
   return jsonEqual(status, isvc.status ?? {}) ? undefined : status;
 }
 
@@ -468,19 +478,15 @@ function storedReadyFor(isvc: InferenceService, generation: number, revision: st
  */
 export function storageUriOf(isvc: InferenceService): string | undefined {
   const model = isvc.spec?.predictor?.model;
-  return model?.storageUri ?? (model?.storage?.path ? '' : undefined);
+  return model?.storageUri ?? (model?.storage?.path ? '' : containerStorageUri(isvc));
 }
 
 /** A spec no retry can serve (docs/compatibility.md, "A predictor without storageUri"), with its reason. */
 export function specProblem(isvc: InferenceService): InferdError | undefined {
   if (storageUriOf(isvc) !== undefined) return undefined;
   const predictor = isvc.spec?.predictor;
-  if (!predictor?.model && predictor?.containers) {
-    return new InferdError('UNSUPPORTED', 'spec.predictor.containers: inferd does not run custom containers yet', {
-      reason: 'Unsupported',
-      path: 'spec.predictor.containers',
-    });
-  }
+  // A custom container without STORAGE_URI names no model to fetch: it runs as it is (containers.ts).
+  if (!predictor?.model && predictor?.containers?.length) return undefined;
   return new InferdError(
     'UNSUPPORTED',
     'spec.predictor.model has no storageUri: KServe would start this runtime as a multi-model server with no ' +

@@ -9,6 +9,18 @@ import type { DownloadProgress, ObservedPredictor } from './observed.js';
 export interface StatusContext {
   domain: string;
   now: string;
+  /** The transformer's state when the service has one (spec.transformer): Ready needs both components. */
+  transformer?: TransformerState;
+  /** The explainer's state when the service has one (spec.explainer.containers). */
+  explainer?: TransformerState;
+}
+
+/** What the controller observed of a service's transformer (docs/containers.md). */
+export interface TransformerState {
+  phase: 'Loading' | 'Ready' | 'Failed';
+  reason?: string;
+  message?: string;
+  restarts: number;
 }
 
 const PHASE_REASON: Record<string, string> = {
@@ -56,16 +68,48 @@ export function computeStatus(
         },
     ctx.now,
   );
+  for (const [type, state, what] of [
+    ['TransformerReady', ctx.transformer, 'transformer'],
+    ['ExplainerReady', ctx.explainer, 'explainer'],
+  ] as const) {
+    if (!state) {
+      conditions = conditions.filter((c) => c.type !== type);
+      continue;
+    }
+    conditions = setCondition(
+      conditions,
+      state.phase === 'Ready'
+        ? { type, status: 'True' }
+        : {
+            type,
+            status: state.phase === 'Failed' ? 'False' : 'Unknown',
+            reason: state.reason ?? `${type.replace('Ready', '')}Loading`,
+            message: state.message ?? `${what} is starting`,
+          },
+      ctx.now,
+    );
+  }
+  // With a transformer or explainer, Ready needs every component; the predictor's reason first, then theirs.
+  const notReady = (['transformer', 'explainer'] as const).find((c) => ctx[c] && ctx[c]?.phase !== 'Ready');
+  const t = notReady ? { ...(ctx[notReady] as TransformerState), what: notReady } : undefined;
+  const transformerBlocks = t !== undefined && ready && serving;
   conditions = setCondition(
     conditions,
-    ready && serving
+    ready && serving && !transformerBlocks
       ? { type: 'Ready', status: 'True' }
-      : {
-          type: 'Ready',
-          status: obs.phase === 'Failed' ? 'False' : 'Unknown',
-          reason: predictorReason,
-          message: predictorMessage,
-        },
+      : transformerBlocks
+        ? {
+            type: 'Ready',
+            status: t.phase === 'Failed' ? 'False' : 'Unknown',
+            reason: t.reason ?? 'TransformerLoading',
+            message: `${t.what}: ${t.message ?? 'starting'}`,
+          }
+        : {
+            type: 'Ready',
+            status: obs.phase === 'Failed' ? 'False' : 'Unknown',
+            reason: predictorReason,
+            message: predictorMessage,
+          },
     ctx.now,
   );
   conditions = [...conditions].sort((a, b) => a.type.localeCompare(b.type));
@@ -99,6 +143,24 @@ export function computeStatus(
         ...(obs.readyReplicas !== undefined ? { readyReplicas: obs.readyReplicas } : {}),
         restartCount: obs.restarts,
       },
+      ...(ctx.transformer
+        ? {
+            transformer: {
+              url: `http://${name}-transformer.${ns}.${ctx.domain}`,
+              address: { url: `http://${name}-transformer.${ns}.svc.cluster.local` },
+              restartCount: ctx.transformer.restarts,
+            },
+          }
+        : {}),
+      ...(ctx.explainer
+        ? {
+            explainer: {
+              url: `http://${name}-explainer.${ns}.${ctx.domain}`,
+              address: { url: `http://${name}-explainer.${ns}.svc.cluster.local` },
+              restartCount: ctx.explainer.restarts,
+            },
+          }
+        : {}),
     },
     modelStatus: {
       transitionStatus:

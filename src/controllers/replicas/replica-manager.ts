@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../log.js';
 import { RUNTIME_ENV_KEYS } from '../../replica-protocol.js';
 import { type Clock, systemClock, type Timer } from '../clock.js';
+import { ContainerReplica, type SecretReader } from './container-replica.js';
 import { HostedReplica, ModelHostProcess } from './hosted-replica.js';
 import { LogBuffer } from './log-buffer.js';
 import { treeRssBytes } from './process-memory.js';
@@ -48,6 +49,10 @@ export interface ReplicaManagerOptions {
   memoryCheckIntervalMs?: number;
   /** Time of the restart back-off and of "stable after" (default: the system clock). */
   clock?: Clock;
+  /** PATH, HOME and locale for custom containers (serve's inheritedEnv); default: this process's. */
+  containerBaseEnv?: Record<string, string>;
+  /** Reads a Secret's key for a container's `valueFrom.secretKeyRef` env. */
+  readSecret?: SecretReader;
 }
 
 /** A standby that keeps dying is given up on after this many exits in a row (cold forks still work). */
@@ -300,7 +305,16 @@ export class ReplicaManager extends EventEmitter {
     const logs = this.logsFor(serviceKeyOf(spec.key));
     let proc: Replica;
     let standby: StandbyProcess | undefined;
-    if (this.packable(spec)) {
+    if (spec.container) {
+      const baseEnv = this.opts.containerBaseEnv ?? (process.env as Record<string, string>);
+      proc = new ContainerReplica({
+        spec: { ...spec, container: spec.container },
+        logs,
+        log: this.opts.log,
+        baseEnv,
+        readSecret: this.opts.readSecret,
+      });
+    } else if (this.packable(spec)) {
       const picked = this.hostFor();
       standby = picked.standby;
       proc = new HostedReplica({ spec, host: picked.host, logs });
@@ -317,9 +331,11 @@ export class ReplicaManager extends EventEmitter {
         msg:
           proc.kind === 'hosted'
             ? 'replica started in a shared model host'
-            : proc.fromStandby
-              ? 'replica started from standby process'
-              : 'replica started',
+            : proc.kind === 'container'
+              ? `${spec.container?.component ?? 'container'} container started`
+              : proc.fromStandby
+                ? 'replica started from standby process'
+                : 'replica started',
         replica: spec.key,
         revision: spec.revision,
         pid: proc.pid,

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { ReplicaLimits } from '../../api/limits.js';
 import { InferdError } from '../../errors.js';
+import type { ContainerSpec } from './container-replica.js';
 
 export type ReplicaPhase = 'Starting' | 'Loading' | 'Ready' | 'Failed' | 'Exited';
 
@@ -25,6 +26,8 @@ export interface ReplicaSpec {
   loadTimeoutSource?: string;
   /** `resources.limits`: a V8 heap cap here, the RSS watchdog in the manager (docs/security.md). */
   limits?: ReplicaLimits;
+  /** A custom container run as a local process (container-replica.ts) instead of inferd's model server. */
+  container?: ContainerSpec;
 }
 
 export interface ReplicaFailure {
@@ -37,8 +40,8 @@ export interface ReplicaFailure {
 export interface Replica {
   readonly spec: ReplicaSpec;
   readonly key: string;
-  /** 'process': its own model-server process; 'hosted': a model in a shared model host. */
-  readonly kind: 'process' | 'hosted';
+  /** 'process': its own model-server process; 'hosted': a model in a shared model host; 'container': a custom command. */
+  readonly kind: 'process' | 'hosted' | 'container';
   readonly phase: ReplicaPhase;
   /** Loopback HTTP port while Ready. */
   readonly port: number | undefined;
@@ -59,7 +62,7 @@ export interface Replica {
 
 /** The lifecycle both kinds of replica share; subclasses start, stop and abandon a load their own way. */
 export abstract class ReplicaBase extends EventEmitter implements Replica {
-  abstract readonly kind: 'process' | 'hosted';
+  abstract readonly kind: 'process' | 'hosted' | 'container';
   abstract readonly pid: number | undefined;
   phase: ReplicaPhase = 'Starting';
   port: number | undefined;
@@ -127,11 +130,16 @@ export abstract class ReplicaBase extends EventEmitter implements Replica {
     this.loadTimer = setTimeout(() => {
       this.loadTimer = undefined;
       if ((this.phase !== 'Starting' && this.phase !== 'Loading') || this.stopping) return;
-      this.failure = loadTimeoutFailure(this.spec);
+      this.failure = this.timeoutFailure();
       this.setPhase('Failed');
       this.abandonLoad();
     }, ms);
     this.loadTimer.unref();
+  }
+
+  /** The failure the load timeout records (a container's says it never answered on its port). */
+  protected timeoutFailure(): ReplicaFailure {
+    return loadTimeoutFailure(this.spec);
   }
 
   protected clearLoadTimer(): void {
