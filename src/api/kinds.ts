@@ -17,7 +17,6 @@ const REPLACED_KINDS: Record<string, string> = {
   DestinationRule:
     "inferd's gateway routes to revisions itself (canaryTrafficPercent, tags; docs/revisions.md); no DestinationRule is needed",
   InferenceGraph: 'InferenceGraph is not served yet',
-  TrainedModel: 'TrainedModel (multi-model serving) is not served',
 };
 
 /** `InferenceService (serving.kserve.io/v1beta1), ServingRuntime (serving.kserve.io/v1alpha1), ...` */

@@ -183,11 +183,23 @@ const servingRuntime: Record<string, Schema> = {
   status: free,
 };
 
+const trainedModel: Record<string, Schema> = {
+  spec: obj(
+    {
+      inferenceService: str('the multi-model InferenceService to load into'),
+      model: obj({ storageUri: str(), framework: str(), memory: { 'x-kubernetes-int-or-string': true } }),
+    },
+    { required: ['inferenceService', 'model'] },
+  ),
+  status: free,
+};
+
 /** The kind-specific top-level fields (besides apiVersion, kind, metadata). */
 const BODIES: Record<string, Record<string, Schema>> = {
   InferenceService: inferenceService,
   ServingRuntime: servingRuntime,
   ClusterServingRuntime: servingRuntime,
+  TrainedModel: trainedModel,
   Secret: {
     type: str(),
     data: { type: 'object', additionalProperties: { type: 'string', format: 'byte' } },

@@ -22,6 +22,8 @@ import { FileRevisionLedger } from '../controllers/inference-service/revisions.j
 import { createLogsEndpoint } from '../controllers/logs-endpoint.js';
 import { ProcessUsageReader } from '../controllers/replicas/process-usage.js';
 import { ReplicaManager } from '../controllers/replicas/replica-manager.js';
+import { TrainedModelController } from '../controllers/trained-model/controller.js';
+import { parentFormatsOf } from '../controllers/trained-model/formats.js';
 import { createGateway } from '../gateway/gateway.js';
 import { loadTlsMaterial } from '../gateway/tls-accept.js';
 import type { Logger } from '../log.js';
@@ -135,6 +137,23 @@ export async function startServer(
       progressLine: ui.progressLine,
     }),
   });
+  // TrainedModels into multi-model services' replicas (docs/multi-model.md); downloads share the cache.
+  const trainedModels = new TrainedModelController({
+    store,
+    replicas,
+    endpoints,
+    log: log.child({ component: 'trainedmodels' }),
+    domain: config.domain,
+    parentFormats: (parent) => parentFormatsOf(parent, runtimesFor(parent.metadata.namespace)),
+    fetchModel: createModelFetcher({
+      store,
+      config,
+      log,
+      logsFor: (key) => replicas.logsFor(key),
+      ownPort: () => listeningPort,
+      progressLine: ui.progressLine,
+    }),
+  });
   const access: AccessPolicy = {
     allowedHosts: config.allowedHosts,
     allowedOrigins: config.allowedOrigins,
@@ -195,6 +214,7 @@ export async function startServer(
   const port = typeof address === 'object' && address ? address.port : config.port;
   listeningPort = port;
   controller.start();
+  trainedModels.start();
   if (config.demo) applyDemo(store, admitWithContext, log);
   // After listening: a standby never delays serve's start (the demo's replica may take the first one).
   replicas.startStandby();
@@ -213,6 +233,7 @@ export async function startServer(
     async close() {
       apiServer.close(); // ends open watch streams, which would keep connections alive
       gateway.close();
+      trainedModels.stop();
       await controller.stop();
       scale.close();
       auth.close();

@@ -20,7 +20,7 @@ import { type Clock, isoSeconds, systemClock } from '../clock.js';
 import type { ReplicaManager, ReplicaView } from '../replicas/replica-manager.js';
 import { serviceKeyOf } from '../replicas/replica-manager.js';
 import type { ObservedPredictor } from './observed.js';
-import { planService, type ServicePlan, statusToWrite, storageUriOf } from './plan.js';
+import { isMultiModel, planService, type ServicePlan, statusToWrite, storageUriOf } from './plan.js';
 import {
   MemoryRevisionLedger,
   type RevisionLedger,
@@ -326,6 +326,7 @@ export class InferenceServiceController {
       ],
       ...loadTimeoutFor(isvc.metadata.annotations, this.opts.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS),
       ...(limits.memoryBytes !== undefined || limits.cpu !== undefined ? { limits } : {}),
+      ...(isMultiModel(isvc) ? { multiModel: true } : {}),
     });
   }
 

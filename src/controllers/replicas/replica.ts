@@ -25,6 +25,11 @@ export interface ReplicaSpec {
   loadTimeoutSource?: string;
   /** `resources.limits`: a V8 heap cap here, the RSS watchdog in the manager (docs/security.md). */
   limits?: ReplicaLimits;
+  /**
+   * A multi-model server (a predictor without storageUri): the process starts as a model host with no model
+   * and TrainedModels are loaded into it over IPC (controllers/trained-model/). modelDir is unused.
+   */
+  multiModel?: boolean;
 }
 
 export interface ReplicaFailure {

@@ -99,7 +99,9 @@ export async function startModelHost(config: ReplicaConfig, deps: ModelHostDeps)
 
     const load = async (msg: Extract<ToHost, { type: 'load' }>) => {
       const name = msg.modelName;
-      await unload(name); // a reload after a failure replaces the old worker
+      // A reload (a TrainedModel's new storageUri, or after a failure) loads beside the old version, which
+      // serves until the new one is ready: requests see one or the other, never a half-loaded model.
+      const previous = workers.get(name);
       const started = performance.now();
       const model = new WorkerModel({
         entry: workerEntry,
@@ -117,26 +119,30 @@ export async function startModelHost(config: ReplicaConfig, deps: ModelHostDeps)
           void deps.notify({ type: 'model-failed', modelName: name, reason, message });
         },
       });
-      workers.set(name, model);
       try {
         await model.load();
       } catch (err) {
-        if (workers.get(name) !== model) return; // unloaded while loading: model-unloaded says so
-        workers.delete(name);
+        // The new version does not load: the old one is not what was asked for either; both go.
+        if (previous && workers.get(name) === previous) await unload(name);
         const reason = failureReason(err);
         deps.log.error('model failed to load', { model: name, reason, error: messageOf(err) });
         await deps.notify({ type: 'model-failed', modelName: name, reason, message: messageOf(err) });
         return;
       }
-      if (workers.get(name) !== model) return; // unloaded while loading
-      models.add(model);
+      workers.set(name, model);
+      models.add(model); // replaces the old entry in one step
       deps.log.info('model loaded', {
         model: name,
         format: msg.modelFormat,
         threadId: model.threadId,
         loadMs: Math.round(performance.now() - started),
+        replaced: previous !== undefined,
       });
       await deps.notify({ type: 'model-ready', modelName: name });
+      if (previous) {
+        await previous.drain();
+        await previous.unload();
+      }
     };
 
     return {
