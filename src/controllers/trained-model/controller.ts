@@ -13,7 +13,7 @@ import type { EndpointTable } from '../../routing/endpoint-table.js';
 import { jsonEqual } from '../../store/deep-equal.js';
 import type { Store, Watch } from '../../store/store.js';
 import type { ModelFetcher } from '../inference-service/rollout.js';
-import type { ReplicaManager } from '../replicas/replica-manager.js';
+import { PACKABLE_FORMATS, type ReplicaManager } from '../replicas/replica-manager.js';
 import type { ReplicaProcess } from '../replicas/replica-process.js';
 import { type LoadState, planTrainedModel } from './plan.js';
 
@@ -34,6 +34,8 @@ export interface TrainedModelControllerOptions {
 interface Fetch {
   uri: string;
   dir?: string;
+  /** The previous storageUri's model, served until this one is downloaded and loaded (the atomic swap). */
+  previousDir?: string;
   failure?: { reason: string; message: string };
   abort: AbortController;
 }
@@ -131,9 +133,10 @@ export class TrainedModelController {
       live.add(key);
       if (!first.placeable || !parent) continue;
       const f = this.fetchFor(key, tm, parent);
-      if (f.dir !== undefined) {
+      const dir = f.dir ?? f.previousDir;
+      if (dir !== undefined) {
         const d = desired.get(parentKey) ?? new Map();
-        d.set(tm.metadata.name, { dir: f.dir, format: tm.spec!.model.framework });
+        d.set(tm.metadata.name, { dir, format: tm.spec!.model.framework });
         desired.set(parentKey, d);
       }
     }
@@ -160,7 +163,9 @@ export class TrainedModelController {
       for (const [name, m] of want) {
         const cur = have.get(name);
         if (cur && cur.dir === m.dir) continue;
-        if (proc.sendToHost({ type: 'load', modelName: name, modelDir: m.dir, modelFormat: m.format })) {
+        // Pure-TypeScript runtimes load on the host's thread (dense: docs/multi-model.md); others in a worker.
+        const inline = PACKABLE_FORMATS.includes(m.format.toLowerCase());
+        if (proc.sendToHost({ type: 'load', modelName: name, modelDir: m.dir, modelFormat: m.format, inline })) {
           have.set(name, { dir: m.dir, state: 'Loading' });
           this.opts.log.info('trainedmodel loading', { replica: replicaKey, model: name });
         }
@@ -243,7 +248,8 @@ export class TrainedModelController {
     const cur = this.fetches.get(key);
     if (cur && cur.uri === uri) return cur;
     cur?.abort.abort();
-    const f: Fetch = { uri, abort: new AbortController() };
+    const previousDir = cur?.dir ?? cur?.previousDir;
+    const f: Fetch = { uri, abort: new AbortController(), ...(previousDir !== undefined ? { previousDir } : {}) };
     this.fetches.set(key, f);
     // The parent's identity (its service account's credentials, its log buffer) with this model's storageUri.
     const asParent: InferenceService = structuredClone(parent);
