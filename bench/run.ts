@@ -67,6 +67,7 @@ import {
   startSdk,
   waitIsvcReady,
 } from './targets.js';
+import { measureTrainedModels, type TrainedModelFigures, trainedModelRatios } from './trained-models.js';
 import { ensureWrk } from './wrk.js';
 
 interface Flags {
@@ -656,6 +657,27 @@ async function main(): Promise<number> {
       log(`  ${notes[notes.length - 1]}`);
     }
   }
+  // Multi-model serving (issue 16): TrainedModels in one multi-model parent, default settings.
+  let trainedModels: TrainedModelFigures | undefined;
+  if (!flags.quick && !interrupted && !flags.heavyOnly) {
+    log('trained models: one multi-model parent; RSS per model, 1,000 loaded, rps of one among 1,000');
+    try {
+      const fresh = await startInferd(groups, { stateDir: mkdtempSync(join(workDir, 'tm-')), demo: false });
+      try {
+        trainedModels = await measureTrainedModels(fresh, {
+          modelDir: irisModelDir,
+          log,
+          runCase: (spec) => measureCase(spec, m).then((c) => void cases.push(c)),
+          deadline: Date.now() + 300_000,
+        });
+      } finally {
+        await groups.stop(fresh.started.pid, 60_000);
+      }
+    } catch (err) {
+      notes.push(`trained models failed: ${err instanceof Error ? err.message : String(err)}`);
+      log(`  ${notes[notes.length - 1]}`);
+    }
+  }
   {
     const { note, ...figures } = summarizeDensity(density.points);
     Object.assign(density, figures);
@@ -674,13 +696,21 @@ async function main(): Promise<number> {
     }
   }
 
-  const ratios = { ...computeRatios(cases, cold, density), ...heavyRatios(cases, heavy?.kernels ?? []) };
+  const ratios = {
+    ...computeRatios(cases, cold, density),
+    ...heavyRatios(cases, heavy?.kernels ?? []),
+    ...trainedModelRatios(
+      trainedModels,
+      (variant) => cases.find((c) => c.target === 'inferd-gateway' && c.name === `v1${variant}_c16`)?.rps,
+    ),
+  };
   const results: Results = {
     cases,
     ratios,
     heavy,
     cold_start: cold,
     density,
+    ...(trainedModels ? { trained_models: trainedModels } : {}),
     profile: Object.keys(profile).length ? profile : undefined,
     machine: { ...machine, loadavg_end: readFileSync('/proc/loadavg', 'utf8').trim() },
     runs: {
