@@ -54,6 +54,7 @@ export class TrainedModelController {
   private readonly opts: TrainedModelControllerOptions;
   private watches: Watch[] = [];
   private scheduled = false;
+  private lastPassMs = 0;
   private stopped = false;
   /** Per `namespace/tm`: its download. */
   private readonly fetches = new Map<string, Fetch>();
@@ -83,18 +84,26 @@ export class TrainedModelController {
     for (const f of this.fetches.values()) f.abort.abort();
   }
 
+  /**
+   * One pass for everything, coalesced: a pass costs O(models), so with many models the next one waits as long
+   * as the last took (at most 250 ms), which keeps the control loop under half a core while 1,000 arrive.
+   */
   private schedule(): void {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const pass = () => {
       this.scheduled = false;
       if (this.stopped) return;
+      const t0 = performance.now();
       try {
         this.reconcile();
       } catch (err) {
         this.opts.log.error('trainedmodel reconcile failed', { error: messageOf(err) });
       }
-    });
+      this.lastPassMs = performance.now() - t0;
+    };
+    if (this.lastPassMs < 2) setImmediate(pass);
+    else setTimeout(pass, Math.min(250, this.lastPassMs)).unref();
   }
 
   private reconcile(): void {
@@ -113,14 +122,19 @@ export class TrainedModelController {
     const desired = new Map<string, Map<string, { dir: string; format: string }>>(); // parent key → tm → dir
     const planned: { tm: TrainedModel; parent: InferenceService | undefined; placeable: boolean }[] = [];
     const live = new Set<string>();
+    const parents = new Map<string, InferenceService | undefined>();
     for (const tm of models) {
       const ns = tm.metadata.namespace ?? 'default';
       const parentKey = `${ns}/${tm.spec?.inferenceService ?? ''}`;
-      const parent = store.get<InferenceService>({
-        kind: 'InferenceService',
-        namespace: ns,
-        name: tm.spec?.inferenceService ?? '',
-      });
+      let parent = parents.get(parentKey);
+      if (!parents.has(parentKey)) {
+        parent = store.get<InferenceService>({
+          kind: 'InferenceService',
+          namespace: ns,
+          name: tm.spec?.inferenceService ?? '',
+        });
+        parents.set(parentKey, parent);
+      }
       const first = planTrainedModel(
         tm,
         parent,
