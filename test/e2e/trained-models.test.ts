@@ -111,6 +111,10 @@ test('sklearn parent without storageUri: two TrainedModels answer V1 by host and
     const byPath = await httpRequest({ port: inferd.port, path: `/v1/models/${name}:predict`, body: IRIS });
     assert.equal(byPath.text, '{"predictions":[1,1]}');
   }
+  // The gateway's own listing (no Host) names the TrainedModels beside the services.
+  const listed = await httpRequest({ port: inferd.port, method: 'GET', path: '/v1/models' });
+  const models = (JSON.parse(listed.text) as { models: string[] }).models;
+  assert.ok(models.includes('model1-sk') && models.includes('model2-sk'), listed.text);
   const index = await httpRequest({
     port: inferd.port,
     method: 'POST',
@@ -194,7 +198,8 @@ test('delete unloads; a new storageUri swaps with no failed request; the replica
   });
   assert.equal(res.status, 200, await res.text());
   const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline && !(answers.at(-1) ?? '').includes('"')) await new Promise((r) => setTimeout(r, 20));
+  while (Date.now() < deadline && !(answers.at(-1) ?? '').includes('versicolor'))
+    await new Promise((r) => setTimeout(r, 20));
   stop = true;
   await load;
   const after = answers.at(-1) ?? '';
