@@ -87,33 +87,32 @@ export class Rollout {
     const { opts } = this;
     try {
       const storageUri = storageUriOf(isvc);
-      if (storageUri === undefined && !isMultiModel(isvc)) return; // the plan made this revision Failed: final
+      // A multi-model server starts with no model (its TrainedModels are fetched one by one); any other spec
+      // without storage was made Failed by the plan: final.
+      if (storageUri === undefined && !isMultiModel(isvc)) return;
       this.attempts += 1;
-      // A multi-model server starts with no model to fetch: its TrainedModels are fetched one by one.
-      const { modelDir } =
-        storageUri === undefined
-          ? { modelDir: '' }
-          : await opts.fetchModel({
-              isvc,
-              storageUri,
-              signal: this.abort.signal,
-              onProgress: (p) => {
-                if (!this.cancelled) this.noteProgress(p);
-              },
-              onRetry: (f) => {
-                if (this.cancelled) return;
-                const o = opts.observed();
-                if (!o || o.phase !== 'Downloading') return;
-                // Reports from before the failure must not clear it (only new bytes do).
-                this.pendingProgress = undefined;
-                this.clearProgressTimer();
-                // Still Downloading (Ready=Unknown), but the reason the user must act on is visible now.
-                const message = `${f.message}; retrying in ${Math.max(1, Math.round(f.waitMs / 1000))}s (attempt ${f.attempt + 1})`;
-                o.failure = { reason: f.reason, message, time: isoSeconds(opts.clock.now()) };
-                opts.event(isvc, 'Warning', f.reason, message);
-                opts.changed();
-              },
-            });
+      const fetchModel: ModelFetcher = storageUri === undefined ? async () => ({ modelDir: '' }) : opts.fetchModel;
+      const { modelDir } = await fetchModel({
+        isvc,
+        storageUri: storageUri ?? '',
+        signal: this.abort.signal,
+        onProgress: (p) => {
+          if (!this.cancelled) this.noteProgress(p);
+        },
+        onRetry: (f) => {
+          if (this.cancelled) return;
+          const o = opts.observed();
+          if (!o || o.phase !== 'Downloading') return;
+          // Reports from before the failure must not clear it (only new bytes do).
+          this.pendingProgress = undefined;
+          this.clearProgressTimer();
+          // Still Downloading (Ready=Unknown), but the reason the user must act on is visible now.
+          const message = `${f.message}; retrying in ${Math.max(1, Math.round(f.waitMs / 1000))}s (attempt ${f.attempt + 1})`;
+          o.failure = { reason: f.reason, message, time: isoSeconds(opts.clock.now()) };
+          opts.event(isvc, 'Warning', f.reason, message);
+          opts.changed();
+        },
+      });
       if (this.cancelled) return;
       this.clearProgressTimer();
       const o = opts.observed();

@@ -236,24 +236,21 @@ export class TrainedModelController {
   private listen(proc: ReplicaProcess): void {
     if (this.listening.has(proc)) return;
     this.listening.add(proc);
-    proc.on(
-      'host' as 'change',
-      ((m: FromHost) => {
-        const have = this.placedIn(proc);
-        const cur = have.get(m.modelName);
-        if (m.type === 'model-ready' && cur) {
-          cur.state = 'Ready';
-          delete cur.reason;
-          delete cur.message;
-        } else if (m.type === 'model-failed' && cur) {
-          cur.state = 'Failed';
-          cur.reason = m.reason;
-          cur.message = m.message;
-          this.opts.log.warn('trainedmodel failed', { replica: proc.key, model: m.modelName, reason: m.reason });
-        }
-        this.schedule();
-      }) as () => void,
-    );
+    proc.on('host', (m: FromHost) => {
+      const have = this.placedIn(proc);
+      const cur = have.get(m.modelName);
+      if (m.type === 'model-ready' && cur) {
+        cur.state = 'Ready';
+        delete cur.reason;
+        delete cur.message;
+      } else if (m.type === 'model-failed' && cur) {
+        cur.state = 'Failed';
+        cur.reason = m.reason;
+        cur.message = m.message;
+        this.opts.log.warn('trainedmodel failed', { replica: proc.key, model: m.modelName, reason: m.reason });
+      }
+      this.schedule();
+    });
   }
 
   /** The model's download: started once per storageUri; a new storageUri starts a new one. */

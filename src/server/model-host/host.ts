@@ -8,7 +8,7 @@
 
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { messageOf } from '../../errors.js';
+import { InferdError, messageOf } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { packageVersion } from '../../package.js';
 import { type FromHost, type ReplicaMessage, RUNTIME_ENV_KEYS, type ToHost } from '../../replica-protocol.js';
@@ -115,9 +115,11 @@ export async function startModelHost(config: ReplicaConfig, deps: ModelHostDeps)
         registry ??= createRuntimeRegistry(defaultRuntimes({ processEnv: deps.env }));
         const runtime = registry.forFormat(msg.modelFormat);
         if (!runtime) {
-          throw Object.assign(new Error(`no runtime serves model format "${msg.modelFormat}"`), {
-            code: 'MODEL_LOAD_FAILED',
-          });
+          throw new InferdError(
+            'MODEL_LOAD_FAILED',
+            `no runtime serves model format "${msg.modelFormat}"; this build serves: ${registry.formats().join(', ')}`,
+            { reason: 'NoSupportingRuntime' },
+          );
         }
         model = await runtime.load({ name, modelDir: msg.modelDir, env: runtimeEnv(msg.env) });
       } catch (err) {
