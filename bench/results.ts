@@ -83,6 +83,8 @@ export interface Results {
   density: Density;
   /** Issue 14's traffic figures (bench/traffic.ts); absent when they were not run. */
   traffic?: unknown;
+  /** Multi-model serving: TrainedModels in one parent (bench/trained-models.ts); absent when skipped. */
+  trained_models?: unknown;
   /** The heavy models' kernel times and native references (bench/heavy.ts); absent when they were skipped. */
   heavy?: unknown;
   profile?: unknown;
@@ -208,6 +210,11 @@ export function checkTargets(r: Record<string, number | null>): TargetCheck[] {
     t('binary_vs_json_1mib', r.binary_vs_json_1mib ?? null, '>= 20', (v) => v >= 20),
     t('cold_start_ms', r.cold_start_ms ?? null, '<= 300', (v) => v <= 300),
     t('mib_per_extra_model', r.mib_per_extra_model ?? null, '<= 10', (v) => v <= 10),
+    // Issue 16: multi-model serving, and the 1 MiB codec comparison on a linear model (protocol, not arithmetic).
+    t('binary_vs_json_1mib_linear', r.binary_vs_json_1mib_linear ?? null, '>= 10', (v) => v >= 10),
+    t('trained_model_mib_per_extra_model', r.trained_model_mib_per_extra_model ?? null, '<= 10', (v) => v <= 10),
+    t('load_1000_models_s', r.load_1000_models_s ?? null, '<= 60', (v) => v <= 60),
+    t('tm_one_of_1000_rps_vs_lone', r.tm_one_of_1000_rps_vs_lone ?? null, '>= 0.9', (v) => v >= 0.9),
     t('sdk_vs_builtin_rps', r.sdk_vs_builtin_rps ?? null, '>= 0.8', (v) => v >= 0.8),
     // Issue 14: traffic and scaling (full run or --traffic-only).
     t('cold_from_zero_ms', r.cold_from_zero_ms ?? null, '<= 300 (p50)', (v) => v <= 300),

@@ -69,6 +69,7 @@ import {
   waitIsvcReady,
 } from './targets.js';
 import { type TrafficResults, trafficBench } from './traffic.js';
+import { measureTrainedModels, type TrainedModelFigures, trainedModelRatios } from './trained-models.js';
 import { ensureWrk } from './wrk.js';
 
 interface Flags {
@@ -690,6 +691,27 @@ async function main(): Promise<number> {
       log(`  ${notes[notes.length - 1]}`);
     }
   }
+  // Multi-model serving (issue 16): TrainedModels in one multi-model parent, default settings.
+  let trainedModels: TrainedModelFigures | undefined;
+  if (!flags.quick && !interrupted && !onlySection) {
+    log('trained models: one multi-model parent; RSS per model, 1,000 loaded, rps of one among 1,000');
+    try {
+      const fresh = await startInferd(groups, { stateDir: mkdtempSync(join(workDir, 'tm-')), demo: false });
+      try {
+        trainedModels = await measureTrainedModels(fresh, {
+          modelDir: irisModelDir,
+          log,
+          runCase: (spec) => measureCase(spec, m).then((c) => void cases.push(c)),
+          deadline: Date.now() + 300_000,
+        });
+      } finally {
+        await groups.stop(fresh.started.pid, 60_000);
+      }
+    } catch (err) {
+      notes.push(`trained models failed: ${err instanceof Error ? err.message : String(err)}`);
+      log(`  ${notes[notes.length - 1]}`);
+    }
+  }
   {
     const { note, ...figures } = summarizeDensity(density.points);
     Object.assign(density, figures);
@@ -716,6 +738,10 @@ async function main(): Promise<number> {
     scale_out_rps_ratio: traffic?.scale_out_rps_ratio ?? null,
     canary_overhead: traffic?.canary_overhead ?? null,
     graph_sequence_overhead_ms: graphOverhead?.graph_sequence_overhead_ms ?? null,
+    ...trainedModelRatios(
+      trainedModels,
+      (variant) => cases.find((c) => c.target === 'inferd-gateway' && c.name === `v1${variant}_c16`)?.rps,
+    ),
   };
   const results: Results = {
     cases,
@@ -724,6 +750,7 @@ async function main(): Promise<number> {
     cold_start: cold,
     density,
     traffic,
+    ...(trainedModels ? { trained_models: trainedModels } : {}),
     profile: Object.keys(profile).length ? profile : undefined,
     machine: { ...machine, loadavg_end: readFileSync('/proc/loadavg', 'utf8').trim() },
     runs: {

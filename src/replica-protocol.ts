@@ -45,7 +45,18 @@ export interface StandbyLoadMessage {
 
 /** inferd serve → model host process (IPC). */
 export type ToHost =
-  | { type: 'load'; modelName: string; modelDir: string; modelFormat: string; env?: Record<string, string> }
+  | {
+      type: 'load';
+      modelName: string;
+      modelDir: string;
+      modelFormat: string;
+      env?: Record<string, string>;
+      /**
+       * Load on the host's main thread instead of a worker thread of its own: a few hundred KiB per small model
+       * instead of ~10 MiB, at the price of sharing the thread (TrainedModels of one multi-model service).
+       */
+      inline?: boolean;
+    }
   | { type: 'unload'; modelName: string };
 
 /** Model host process → inferd serve (IPC), besides the replica's own `state`/`ready`/`failed`. */

@@ -130,5 +130,16 @@ function immutableFields(obj: Resource, old: Resource, kind: KindInfo): Problem[
       });
     }
   }
+  if (kind.kind === 'TrainedModel') {
+    // KServe's TrainedModel webhook: the memory budget was counted against the parent when the model was placed.
+    const was = (old.spec as { model?: { memory?: unknown } } | undefined)?.model?.memory;
+    const now = (obj.spec as { model?: { memory?: unknown } } | undefined)?.model?.memory;
+    if (was !== undefined && String(was) !== String(now)) {
+      out.push({
+        path: 'spec.model.memory',
+        message: `the Trained Model "${obj.metadata.name}" memory field is immutable. The memory was "${String(was)}" but it is updated to "${String(now)}"`,
+      });
+    }
+  }
   return out;
 }

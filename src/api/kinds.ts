@@ -16,7 +16,6 @@ const REPLACED_KINDS: Record<string, string> = {
   Gateway: "inferd's gateway is built in; no Istio Gateway is needed",
   DestinationRule:
     "inferd's gateway routes to revisions itself (canaryTrafficPercent, tags; docs/revisions.md); no DestinationRule is needed",
-  TrainedModel: 'TrainedModel (multi-model serving) is not served',
 };
 
 /** `InferenceService (serving.kserve.io/v1beta1), ServingRuntime (serving.kserve.io/v1alpha1), ...` */

@@ -12,6 +12,8 @@ import type { KindInfo, Problem } from './types.js';
 const NAME_RULES: Record<string, NameRule> = {
   // KServe's isvc regex (inference_service_validation.go IsvcNameFmt); its names become DNS labels of hosts.
   InferenceService: 'dns1035Label',
+  // KServe's TrainedModel webhook (TmRegexp): the name is the model's name in request paths.
+  TrainedModel: 'dns1035Label',
   Namespace: 'dns1123Label',
   ServiceAccount: 'dns1123Subdomain',
   Secret: 'dns1123Subdomain',

@@ -112,6 +112,16 @@ export const KINDS: readonly KindInfo[] = [
     namespaced: true,
     hasStatus: true,
   },
+  // KServe's multi-model serving: a model loaded into a multi-model InferenceService (docs/multi-model.md).
+  {
+    kind: 'TrainedModel',
+    apiVersion: 'serving.kserve.io/v1alpha1',
+    plural: 'trainedmodels',
+    singular: 'trainedmodel',
+    shortNames: ['tm'],
+    namespaced: true,
+    hasStatus: true,
+  },
   // OIDC identities' namespace roles (src/auth/role-bindings.ts, docs/auth.md).
   {
     kind: 'RoleBinding',
@@ -341,3 +351,20 @@ export interface Problem {
   path: string;
   message: string;
 }
+
+// ---- KServe TrainedModel (serving.kserve.io/v1alpha1) ----
+
+export interface TrainedModelSpec {
+  /** The parent multi-model InferenceService, in the same namespace. */
+  inferenceService: string;
+  model: { storageUri: string; framework: string; memory: string | number };
+}
+
+export interface TrainedModelStatus {
+  url?: string;
+  address?: { url: string };
+  conditions?: Condition[];
+  observedGeneration?: number;
+}
+
+export type TrainedModel = Resource<TrainedModelSpec, TrainedModelStatus>;

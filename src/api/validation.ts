@@ -6,7 +6,15 @@ import { validateInferenceService } from './inference-service.validation.js';
 import { validateObjectMeta } from './object-meta.validation.js';
 import { validateRoleBinding } from './role-binding.validation.js';
 import { validateServingRuntime } from './serving-runtime.validation.js';
-import { type InferenceService, kindByName, type Problem, type Resource, type ServingRuntime } from './types.js';
+import { validateTrainedModel } from './trained-model.validation.js';
+import {
+  type InferenceService,
+  kindByName,
+  type Problem,
+  type Resource,
+  type ServingRuntime,
+  type TrainedModel,
+} from './types.js';
 
 export { validateObjectMeta };
 
@@ -23,6 +31,8 @@ export function validateResource(obj: Resource, ctx: ValidationContext): Problem
     case 'ServingRuntime':
     case 'ClusterServingRuntime':
       return validateServingRuntime(obj as ServingRuntime, ctx);
+    case 'TrainedModel':
+      return validateTrainedModel(obj as TrainedModel);
     case 'Secret':
       return validateSecret(obj);
     case 'ServiceAccount':

@@ -220,12 +220,24 @@ const inferenceGraph: Record<string, Schema> = {
   status: obj({ url: str(), conditions: arr(condition), observedGeneration: { type: 'integer', format: 'int64' } }),
 };
 
+const trainedModel: Record<string, Schema> = {
+  spec: obj(
+    {
+      inferenceService: str('the multi-model InferenceService to load into'),
+      model: obj({ storageUri: str(), framework: str(), memory: { 'x-kubernetes-int-or-string': true } }),
+    },
+    { required: ['inferenceService', 'model'] },
+  ),
+  status: free,
+};
+
 /** The kind-specific top-level fields (besides apiVersion, kind, metadata). */
 const BODIES: Record<string, Record<string, Schema>> = {
   InferenceService: inferenceService,
   InferenceGraph: inferenceGraph,
   ServingRuntime: servingRuntime,
   ClusterServingRuntime: servingRuntime,
+  TrainedModel: trainedModel,
   Secret: {
     type: str(),
     data: { type: 'object', additionalProperties: { type: 'string', format: 'byte' } },

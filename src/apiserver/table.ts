@@ -81,6 +81,14 @@ const INFERENCE_GRAPH: Column[] = [
   crdAge,
 ];
 
+// KServe v0.12.1 config/crd/serving.kserve.io_trainedmodels.yaml: URL, Ready, Age.
+const TRAINED_MODEL: Column[] = [
+  nameCol,
+  col('URL', 'string', (o) => orNull(isvcStatus(o)?.url)),
+  col('Ready', 'string', (o) => orNull(isvcStatus(o)?.conditions?.find((c) => c.type === 'Ready')?.status)),
+  crdAge,
+];
+
 const countOf = (...values: unknown[]): number =>
   values.reduce<number>(
     (n, v) => n + (Array.isArray(v) ? v.length : v && typeof v === 'object' ? Object.keys(v).length : 0),
@@ -126,6 +134,7 @@ function columnsOf(kind: KindInfo): Column[] {
   if (kind.kind === 'InferenceService') return INFERENCE_SERVICE;
   if (kind.kind === 'InferenceGraph') return INFERENCE_GRAPH;
   if (kind.kind === 'ServingRuntime' || kind.kind === 'ClusterServingRuntime') return SERVING_RUNTIME;
+  if (kind.kind === 'TrainedModel') return TRAINED_MODEL;
   return CORE[kind.kind] ?? [nameCol, crdAge];
 }
 

@@ -364,11 +364,14 @@ export function createGateway(opts: GatewayOptions): {
     proxy.forward(req, res, lease.replica.port, path, lease.route.timeoutMs, lines);
   }
 
+  const extraModels = (e: ServiceEndpoint) => opts.endpoints.extraModelsOf(e.namespace, e.name);
+
   // Paths that name no service: the gateway's own liveness and a listing of what it serves.
   function gatewayOwn(req: IncomingMessage, res: ServerResponse, url: string): void {
     const path = url.split('?')[0];
     if (req.method === 'GET' && (path === '/v1/models' || path === '/v2/models')) {
-      const names = [...new Set(listable(req).map((e) => e.modelName))].sort();
+      // A multi-model service's TrainedModels are listed beside the services' own model names.
+      const names = [...new Set(listable(req).flatMap((e) => [e.modelName, ...extraModels(e)]))].sort();
       replyJson(res, 200, { models: names });
       return;
     }
@@ -377,11 +380,13 @@ export function createGateway(opts: GatewayOptions): {
       readSmallJson(req, (body) => {
         const readyOnly = (body as { ready?: unknown } | undefined)?.ready === true;
         const entries = listable(req)
-          .map((e) => ({
-            name: e.modelName,
-            state: e.port !== undefined ? 'Ready' : 'NotReady',
-            reason: e.port !== undefined ? '' : (e.reason ?? ''),
-          }))
+          .flatMap((e) =>
+            [e.modelName, ...extraModels(e)].map((name) => ({
+              name,
+              state: e.port !== undefined ? 'Ready' : 'NotReady',
+              reason: e.port !== undefined ? '' : (e.reason ?? ''),
+            })),
+          )
           .filter((e) => !readyOnly || e.state === 'Ready')
           .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
         replyJson(res, 200, entries);

@@ -85,6 +85,8 @@ function singleRoute(ep: EndpointInput): RevisionRoute[] {
 
 export class EndpointTable extends EventEmitter {
   private readonly byKey = new Map<string, ServiceEndpoint>();
+  /** Extra model names a service serves (its TrainedModels), by `namespace/name`: path routing finds them. */
+  private readonly extraModels = new Map<string, ReadonlySet<string>>();
 
   constructor() {
     super();
@@ -107,11 +109,27 @@ export class EndpointTable extends EventEmitter {
     return this.byKey.get(`${namespace}/${name}`);
   }
 
-  /** Services whose model is `modelName`, across namespaces (path routing). */
+  /** Services whose model is `modelName`, across namespaces (path routing); a TrainedModel's is its parent. */
   byModelName(modelName: string): ServiceEndpoint[] {
     const out: ServiceEndpoint[] = [];
     for (const ep of this.byKey.values()) if (ep.modelName === modelName) out.push(ep);
+    for (const [key, names] of this.extraModels) {
+      if (!names.has(modelName)) continue;
+      const ep = this.byKey.get(key);
+      if (ep && ep.modelName !== modelName) out.push(ep);
+    }
     return out;
+  }
+
+  /** The models a multi-model service serves besides its own name (its loaded TrainedModels). */
+  setExtraModels(namespace: string, name: string, models: Iterable<string>): void {
+    const set = new Set(models);
+    if (set.size === 0) this.extraModels.delete(`${namespace}/${name}`);
+    else this.extraModels.set(`${namespace}/${name}`, set);
+  }
+
+  extraModelsOf(namespace: string, name: string): string[] {
+    return [...(this.extraModels.get(`${namespace}/${name}`) ?? [])];
   }
 
   all(): ServiceEndpoint[] {

@@ -24,6 +24,8 @@ import { createLogsEndpoint } from '../controllers/logs-endpoint.js';
 import { loadImageMap } from '../controllers/replicas/image-map.js';
 import { ProcessUsageReader } from '../controllers/replicas/process-usage.js';
 import { ReplicaManager } from '../controllers/replicas/replica-manager.js';
+import { TrainedModelController } from '../controllers/trained-model/controller.js';
+import { parentFormatsOf } from '../controllers/trained-model/formats.js';
 import { createGateway } from '../gateway/gateway.js';
 import { loadTlsMaterial } from '../gateway/tls-accept.js';
 import { GraphController } from '../graph/controller.js';
@@ -171,6 +173,23 @@ export async function startServer(
       progressLine: ui.progressLine,
     }),
   });
+  // TrainedModels into multi-model services' replicas (docs/multi-model.md); downloads share the cache.
+  const trainedModels = new TrainedModelController({
+    store,
+    replicas,
+    endpoints,
+    log: log.child({ component: 'trainedmodels' }),
+    domain: config.domain,
+    parentFormats: (parent) => parentFormatsOf(parent, runtimesFor(parent.metadata.namespace)),
+    fetchModel: createModelFetcher({
+      store,
+      config,
+      log,
+      logsFor: (key) => replicas.logsFor(key),
+      ownPort: () => listeningPort,
+      progressLine: ui.progressLine,
+    }),
+  });
   const access: AccessPolicy = {
     allowedHosts: config.allowedHosts,
     allowedOrigins: config.allowedOrigins,
@@ -260,6 +279,7 @@ export async function startServer(
   listeningPort = port;
   controller.start();
   graphs.start();
+  trainedModels.start();
   if (config.demo) applyDemo(store, admitWithContext, log);
   // After listening: a standby never delays serve's start (the demo's replica may take the first one).
   replicas.startStandby();
@@ -280,6 +300,7 @@ export async function startServer(
       gateway.close();
       graphs.stop();
       stepClient.close();
+      trainedModels.stop();
       await controller.stop();
       scale.close();
       auth.close();

@@ -65,6 +65,9 @@ export const RUNNABLE = [
   'predictor/test_lightgbm.py::test_lightgbm_v2_grpc',
   'predictor/test_mlflow.py::test_mlflow_v2_runtime_kserve',
   'batcher/test_batcher.py::test_batcher',
+  // issue 16: multi-model serving (TrainedModel), sklearn and xgboost, V1 and V2
+  'predictor/test_multi_model_serving.py::test_mms_sklearn_kserve',
+  'predictor/test_multi_model_serving.py::test_mms_xgboost_kserve',
   'credentials/test_set_creds.py::test_set_credentials_s3',
   'credentials/test_set_creds.py::test_set_credentials_gcp',
   'credentials/test_set_creds.py::test_azure_credentials',

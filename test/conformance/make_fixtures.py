@@ -89,5 +89,7 @@ if xgb is not None:
     # gs://kfserving-examples/models/xgboost/1.5/model (KServe's xgbserver) and .../xgboost/iris (MLServer's)
     booster.save_model(path("kfserving-examples", "models/xgboost/1.5/model/model.bst"))
     booster.save_model(path("kfserving-examples", "models/xgboost/iris/model.bst"))
+    # gs://seldon-models/xgboost/mms/iris: the V2 TrainedModels of test_multi_model_serving.py
+    booster.save_model(path("seldon-models", "xgboost/mms/iris/model.bst"))
 
 print(json.dumps({"sklearn": __import__("sklearn").__version__, "xgboost": xgb.__version__ if xgb else None}))

@@ -228,26 +228,14 @@ const cases: Case[] = [
     },
   },
   {
-    name: 'NoStorageUri is final: Failed at once, no create, not retried while the spec stays',
+    name: 'a model predictor without storageUri is a multi-model server (rolled out); custom containers without one are final',
     run: () => {
+      // KServe's IsMMSPredictor: started with no model, filled by TrainedModels (docs/multi-model.md).
       const p = plan(isvc(1, { noStorage: true }), undefined, []);
-      assert.deepEqual(creates(p), []);
-      assert.equal(p.observed.phase, 'Failed');
-      assert.equal(p.observed.failure?.reason, 'NoStorageUri');
-      assert.match(p.observed.failure?.message ?? '', /has no storageUri/);
-      assert.deepEqual(
-        p.events.map((e) => [e.type, e.reason]),
-        [['Warning', 'NoStorageUri']],
-      );
-      assert.equal(condition(p, 'Ready')?.status, 'False');
-      assert.equal(condition(p, 'Ready')?.reason, 'NoStorageUri');
-      assert.equal(p.endpoint.starting, false);
-
-      const stored = isvc(1, { noStorage: true, status: p.status });
-      const again = plan(stored, p.observed, [], ctx(LATER));
-      assert.deepEqual(again.actions, []);
-      assert.deepEqual(again.events, []);
-      assert.equal(again.status, undefined, 'nothing changed: nothing written');
+      assert.deepEqual(creates(p), [{ type: 'create', revision: REV1, generation: 1 }]);
+      assert.equal(p.observed.phase, 'Downloading');
+      assert.deepEqual(p.events, []);
+      const again = p;
 
       // Custom containers name no storage and still roll out: they run as processes (docs/containers.md).
       const containers = deepFreeze({

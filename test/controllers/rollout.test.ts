@@ -115,11 +115,37 @@ test('cancel stops a pending retry', async () => {
   assert.deepEqual(r.started, []);
 });
 
-test('a spec with no storage is never fetched (the plan made it Failed)', async () => {
+test('a multi-model predictor (no storageUri) is never fetched: its replica starts with no model', async () => {
+  const clock = new FakeClock();
+  let fetches = 0;
+  const started: string[] = [];
+  const rollout = new Rollout({
+    isvc: { ...isvc, spec: { predictor: { model: { modelFormat: { name: 'sklearn' } } } } },
+    revision: 'iris-predictor-00001',
+    generation: 1,
+    fetchModel: async () => {
+      fetches++;
+      return { modelDir: '/x' };
+    },
+    clock,
+    observed: () => undefined,
+    current: () => undefined,
+    startReplica: (_spec, modelDir) => started.push(modelDir),
+    event: () => {},
+    changed: () => {},
+  });
+  rollout.start();
+  await flush();
+  assert.equal(fetches, 0);
+  assert.deepEqual(started, ['']);
+  assert.deepEqual(clock.pendingDelays(), []);
+});
+
+test('custom containers without a model are never fetched nor started (the plan made them Failed)', async () => {
   const clock = new FakeClock();
   let fetches = 0;
   const rollout = new Rollout({
-    isvc: { ...isvc, spec: { predictor: { model: { modelFormat: { name: 'sklearn' } } } } },
+    isvc: { ...isvc, spec: { predictor: { containers: [{ name: 'kserve-container', image: 'x' }] } } },
     revision: 'iris-predictor-00001',
     generation: 1,
     fetchModel: async () => {

@@ -245,7 +245,7 @@ test('kubectl get -w prints the table, then a row per change (bounded)', async (
   assert.equal(out.match(/^NAME\s/gm)?.length, 1);
 });
 
-test('kubectl create namespace, then a predictor with no storageUri there gets a final NoStorageUri condition', async (t) => {
+test('kubectl create namespace, then a predictor with no storageUri there is a multi-model server; kubectl get tm', async (t) => {
   if (!needKubectl(t)) return;
   assert.equal((await ok(['create', 'namespace', 'team-x'])).trim(), 'namespace/team-x created');
   assert.match(await ok(['get', 'namespace', 'team-x']), /^team-x\s+Active\s+/m);
@@ -259,17 +259,20 @@ spec:
     sklearn: {protocolVersion: v1}
 `;
   assert.match(await ok(['apply', '-f', '-'], { input: noStorage }), /nostore created/);
-  await ok(['wait', '--for=condition=Ready=False', 'isvc/nostore', '-n', 'team-x', '--timeout=30s']);
-  const reason = await ok([
-    'get',
-    'isvc',
-    'nostore',
-    '-n',
-    'team-x',
-    '-o',
-    'jsonpath={.status.conditions[?(@.type=="Ready")].reason}',
-  ]);
-  assert.equal(reason, 'NoStorageUri');
+  await ok(['wait', '--for=condition=Ready', 'isvc/nostore', '-n', 'team-x', '--timeout=30s']);
+  const tm = `apiVersion: serving.kserve.io/v1alpha1
+kind: TrainedModel
+metadata: {name: iris-a, namespace: team-x}
+spec:
+  inferenceService: nostore
+  model: {storageUri: models/sklearn-iris, framework: sklearn, memory: 64Mi}
+`;
+  assert.match(await ok(['apply', '-f', '-'], { input: tm }), /trainedmodel.serving.kserve.io\/iris-a created/);
+  await ok(['wait', '--for=condition=Ready', 'tm/iris-a', '-n', 'team-x', '--timeout=30s']);
+  // KServe's printer columns: NAME URL READY AGE.
+  const table = await ok(['get', 'tm', '-n', 'team-x']);
+  assert.match(table, /^NAME\s+URL\s+READY\s+AGE\s*$/m);
+  assert.match(table, /^iris-a\s+http:\/\/nostore\.team-x\.\S+\/v1\/models\/iris-a:predict\s+True\s+/m);
 });
 
 test('kubectl delete, then wait --for=delete', async (t) => {

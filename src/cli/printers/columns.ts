@@ -60,6 +60,14 @@ const SERVING_RUNTIME: Column[] = [
   age,
 ];
 
+// KServe's TrainedModel printer columns: URL, READY, AGE.
+const TRAINED_MODEL: Column[] = [
+  name,
+  { header: 'URL', cell: (o) => str(isvcStatus(o)?.url) },
+  { header: 'READY', cell: (o) => str(isvcStatus(o)?.conditions?.find((c) => c.type === 'Ready')?.status) },
+  age,
+];
+
 const EVENT: Column[] = [
   { header: 'LAST SEEN', cell: (o, now) => ageOf(eventTime(o), now) },
   { header: 'TYPE', cell: (o) => str(o.type) },
@@ -95,6 +103,7 @@ const BY_KIND: Record<string, Column[]> = {
   InferenceGraph: INFERENCE_GRAPH,
   ServingRuntime: SERVING_RUNTIME,
   ClusterServingRuntime: SERVING_RUNTIME,
+  TrainedModel: TRAINED_MODEL,
   Secret: [
     name,
     { header: 'TYPE', cell: (o) => str(o.type ?? 'Opaque') },

@@ -23,7 +23,7 @@ import type { ReplicaManager, ReplicaView } from '../replicas/replica-manager.js
 import { serviceKeyOf } from '../replicas/replica-manager.js';
 import { containerSpecFor, type ImageResolver, predictorContainer } from './containers.js';
 import type { ObservedPredictor } from './observed.js';
-import { planService, type ServicePlan, statusToWrite, storageUriOf } from './plan.js';
+import { isMultiModel, planService, type ServicePlan, statusToWrite, storageUriOf } from './plan.js';
 import {
   MemoryRevisionLedger,
   type RevisionLedger,
@@ -366,6 +366,7 @@ export class InferenceServiceController {
       ],
       ...loadTimeoutFor(isvc.metadata.annotations, this.opts.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS),
       ...(limits.memoryBytes !== undefined || limits.cpu !== undefined ? { limits } : {}),
+      ...(isMultiModel(isvc) ? { multiModel: true } : {}),
     });
   }
 

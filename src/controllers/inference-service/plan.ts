@@ -481,9 +481,17 @@ export function storageUriOf(isvc: InferenceService): string | undefined {
   return model?.storageUri ?? (model?.storage?.path ? '' : containerStorageUri(isvc));
 }
 
+/**
+ * KServe's IsMMSPredictor: a model predictor without storageUri (nor storage) is a multi-model server, started
+ * with no model and filled by TrainedModels (docs/multi-model.md).
+ */
+export function isMultiModel(isvc: InferenceService): boolean {
+  return isvc.spec?.predictor?.model !== undefined && storageUriOf(isvc) === undefined;
+}
+
 /** A spec no retry can serve (docs/compatibility.md, "A predictor without storageUri"), with its reason. */
 export function specProblem(isvc: InferenceService): InferdError | undefined {
-  if (storageUriOf(isvc) !== undefined) return undefined;
+  if (storageUriOf(isvc) !== undefined || isMultiModel(isvc)) return undefined;
   const predictor = isvc.spec?.predictor;
   // A custom container without STORAGE_URI names no model to fetch: it runs as it is (containers.ts).
   if (!predictor?.model && predictor?.containers?.length) return undefined;

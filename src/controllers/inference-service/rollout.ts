@@ -6,7 +6,7 @@ import type { InferenceService } from '../../api/types.js';
 import { isInferdError, messageOf } from '../../errors.js';
 import { type Clock, isoSeconds, type Timer } from '../clock.js';
 import type { DownloadProgress, ObservedPredictor } from './observed.js';
-import { storageUriOf } from './plan.js';
+import { isMultiModel, storageUriOf } from './plan.js';
 
 /** Downloads a model; the storage initializer, injected so the controller never does I/O decisions itself. */
 export type ModelFetcher = (opts: {
@@ -87,34 +87,33 @@ export class Rollout {
     const { opts } = this;
     try {
       const storageUri = storageUriOf(isvc);
-      // No storage: the plan made this revision Failed (NoStorageUri, final), or a custom container has none.
+      // A multi-model server starts with no model (its TrainedModels are fetched one by one), a custom container
+      // may have none; any other spec without storage was made Failed by the plan: final.
       const custom = !isvc.spec?.predictor?.model && (isvc.spec?.predictor?.containers?.length ?? 0) > 0;
-      if (storageUri === undefined && !custom) return;
+      if (storageUri === undefined && !custom && !isMultiModel(isvc)) return;
       this.attempts += 1;
-      const { modelDir } =
-        storageUri === undefined
-          ? { modelDir: '' }
-          : await opts.fetchModel({
-              isvc,
-              storageUri,
-              signal: this.abort.signal,
-              onProgress: (p) => {
-                if (!this.cancelled) this.noteProgress(p);
-              },
-              onRetry: (f) => {
-                if (this.cancelled) return;
-                const o = opts.observed();
-                if (!o || o.phase !== 'Downloading') return;
-                // Reports from before the failure must not clear it (only new bytes do).
-                this.pendingProgress = undefined;
-                this.clearProgressTimer();
-                // Still Downloading (Ready=Unknown), but the reason the user must act on is visible now.
-                const message = `${f.message}; retrying in ${Math.max(1, Math.round(f.waitMs / 1000))}s (attempt ${f.attempt + 1})`;
-                o.failure = { reason: f.reason, message, time: isoSeconds(opts.clock.now()) };
-                opts.event(isvc, 'Warning', f.reason, message);
-                opts.changed();
-              },
-            });
+      const fetchModel: ModelFetcher = storageUri === undefined ? async () => ({ modelDir: '' }) : opts.fetchModel;
+      const { modelDir } = await fetchModel({
+        isvc,
+        storageUri: storageUri ?? '',
+        signal: this.abort.signal,
+        onProgress: (p) => {
+          if (!this.cancelled) this.noteProgress(p);
+        },
+        onRetry: (f) => {
+          if (this.cancelled) return;
+          const o = opts.observed();
+          if (!o || o.phase !== 'Downloading') return;
+          // Reports from before the failure must not clear it (only new bytes do).
+          this.pendingProgress = undefined;
+          this.clearProgressTimer();
+          // Still Downloading (Ready=Unknown), but the reason the user must act on is visible now.
+          const message = `${f.message}; retrying in ${Math.max(1, Math.round(f.waitMs / 1000))}s (attempt ${f.attempt + 1})`;
+          o.failure = { reason: f.reason, message, time: isoSeconds(opts.clock.now()) };
+          opts.event(isvc, 'Warning', f.reason, message);
+          opts.changed();
+        },
+      });
       if (this.cancelled) return;
       this.clearProgressTimer();
       const o = opts.observed();

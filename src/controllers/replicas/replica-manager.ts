@@ -275,7 +275,7 @@ export class ReplicaManager extends EventEmitter {
    * no resource limits (a limit is enforced per process, so a limited service gets its own).
    */
   private packable(spec: ReplicaSpec): boolean {
-    if ((this.opts.modelsPerReplica ?? 1) <= 1) return false;
+    if ((this.opts.modelsPerReplica ?? 1) <= 1 || spec.multiModel) return false;
     if (hasLimits(spec)) return false;
     if (!PACKABLE_FORMATS.includes(spec.modelFormat.toLowerCase())) return false;
     if (spec.args && spec.args.length > 0) return false; // batcher, logger, timeout: per-process options

@@ -6,7 +6,14 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { ReplicaLimits } from '../../api/limits.js';
 import type { Logger } from '../../log.js';
-import { modelReplicaArgs, type ReplicaMessage, type StandbyLoadMessage } from '../../replica-protocol.js';
+import {
+  type FromHost,
+  MODEL_HOST_ARGS,
+  modelReplicaArgs,
+  type ReplicaMessage,
+  type StandbyLoadMessage,
+  type ToHost,
+} from '../../replica-protocol.js';
 import type { LogBuffer } from './log-buffer.js';
 import { killTree } from './process-memory.js';
 import { ReplicaBase, type ReplicaSpec } from './replica.js';
@@ -50,7 +57,20 @@ export class ReplicaProcess extends ReplicaBase {
   /** The model-server flags this replica runs with (a cold fork's argv, or a standby's `load`). */
   args(): string[] {
     const { spec } = this;
+    if (spec.multiModel) return [...MODEL_HOST_ARGS, ...(spec.args ?? [])];
     return [...modelReplicaArgs(spec), ...(spec.args ?? [])];
+  }
+
+  /** A multi-model replica: a load/unload for its model host; false when the process cannot take it now. */
+  sendToHost(msg: ToHost): boolean {
+    const child = this.child;
+    if (!this.spec.multiModel || this.phase !== 'Ready' || !child?.connected) return false;
+    try {
+      child.send(msg);
+      return true;
+    } catch {
+      return false; // exiting: 'exit' says the rest
+    }
   }
 
   /**
@@ -111,7 +131,11 @@ export class ReplicaProcess extends ReplicaBase {
     }
   }
 
-  private onMessage(m: ReplicaMessage): void {
+  private onMessage(m: ReplicaMessage | FromHost): void {
+    if (m.type === 'model-ready' || m.type === 'model-failed' || m.type === 'model-unloaded') {
+      this.emit('host', m); // a TrainedModel's load or unload (controllers/trained-model/)
+      return;
+    }
     if (m.type === 'state' && m.state === 'Loading') this.setPhase('Loading');
     else if (m.type === 'ready' && typeof m.port === 'number') {
       this.port = m.port;

@@ -28,6 +28,11 @@ export interface ReplicaSpec {
   limits?: ReplicaLimits;
   /** A custom container run as a local process (container-replica.ts) instead of inferd's model server. */
   container?: ContainerSpec;
+  /**
+   * A multi-model server (a predictor without storageUri): the process starts as a model host with no model
+   * and TrainedModels are loaded into it over IPC (controllers/trained-model/). modelDir is unused.
+   */
+  multiModel?: boolean;
 }
 
 export interface ReplicaFailure {

@@ -8,10 +8,12 @@
 
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { messageOf } from '../../errors.js';
+import { InferdError, messageOf } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { packageVersion } from '../../package.js';
 import { type FromHost, type ReplicaMessage, RUNTIME_ENV_KEYS, type ToHost } from '../../replica-protocol.js';
+import type { Model } from '../../runtimes/model.js';
+import { createRuntimeRegistry, defaultRuntimes } from '../../runtimes/registry.js';
 import { type LazyGrpcServer, listenLazyGrpc } from '../grpc/lazy.js';
 import { ServerMetrics } from '../metrics.js';
 import { ModelRepository } from '../model-repository.js';
@@ -90,16 +92,70 @@ export async function startModelHost(config: ReplicaConfig, deps: ModelHostDeps)
       return env;
     };
 
+    // Inline models (a multi-model service's TrainedModels) run on this thread: their runtime registry.
+    let registry: ReturnType<typeof createRuntimeRegistry> | undefined;
+    const inline = new Map<string, Model>();
+
     const unload = async (name: string) => {
       const w = workers.get(name);
+      const m = inline.get(name);
       workers.delete(name);
+      inline.delete(name);
       models.remove(name);
       await w?.unload();
+      await m?.unload?.();
+    };
+
+    const loadInline = async (msg: Extract<ToHost, { type: 'load' }>) => {
+      const name = msg.modelName;
+      const previous = inline.get(name) ?? workers.get(name);
+      const started = performance.now();
+      let model: Model;
+      try {
+        registry ??= createRuntimeRegistry(defaultRuntimes({ processEnv: deps.env }));
+        const runtime = registry.forFormat(msg.modelFormat);
+        if (!runtime) {
+          throw new InferdError(
+            'MODEL_LOAD_FAILED',
+            `no runtime serves model format "${msg.modelFormat}"; this build serves: ${registry.formats().join(', ')}`,
+            { reason: 'NoSupportingRuntime' },
+          );
+        }
+        model = await runtime.load({ name, modelDir: msg.modelDir, env: runtimeEnv(msg.env) });
+      } catch (err) {
+        if (previous) await unload(name);
+        const reason = failureReason(err);
+        deps.log.error('model failed to load', { model: name, reason, error: messageOf(err) });
+        await deps.notify({ type: 'model-failed', modelName: name, reason, message: messageOf(err) });
+        return;
+      }
+      const old = workers.get(name);
+      const oldInline = inline.get(name);
+      workers.delete(name);
+      inline.set(name, model);
+      models.add(model); // replaces the old entry in one step: a request sees the old model or the new one
+      deps.log.info('model loaded', {
+        model: name,
+        format: msg.modelFormat,
+        inline: true,
+        loadMs: Math.round(performance.now() - started),
+        replaced: previous !== undefined,
+      });
+      await deps.notify({ type: 'model-ready', modelName: name });
+      if (old) {
+        await old.drain();
+        await old.unload();
+      }
+      // Requests already holding the old inline model finish with it; it only frees what it holds.
+      if (oldInline && oldInline !== model) setTimeout(() => void oldInline.unload?.(), 5_000).unref();
     };
 
     const load = async (msg: Extract<ToHost, { type: 'load' }>) => {
+      if (msg.inline) return loadInline(msg);
       const name = msg.modelName;
-      await unload(name); // a reload after a failure replaces the old worker
+      // A reload (a TrainedModel's new storageUri, or after a failure) loads beside the old version, which
+      // serves until the new one is ready: requests see one or the other, never a half-loaded model.
+      const previous = workers.get(name);
       const started = performance.now();
       const model = new WorkerModel({
         entry: workerEntry,
@@ -117,26 +173,33 @@ export async function startModelHost(config: ReplicaConfig, deps: ModelHostDeps)
           void deps.notify({ type: 'model-failed', modelName: name, reason, message });
         },
       });
-      workers.set(name, model);
       try {
         await model.load();
       } catch (err) {
-        if (workers.get(name) !== model) return; // unloaded while loading: model-unloaded says so
-        workers.delete(name);
+        // The new version does not load: the old one is not what was asked for either; both go.
+        if (previous || inline.has(name)) await unload(name);
         const reason = failureReason(err);
         deps.log.error('model failed to load', { model: name, reason, error: messageOf(err) });
         await deps.notify({ type: 'model-failed', modelName: name, reason, message: messageOf(err) });
         return;
       }
-      if (workers.get(name) !== model) return; // unloaded while loading
-      models.add(model);
+      const oldInline = inline.get(name);
+      inline.delete(name);
+      workers.set(name, model);
+      models.add(model); // replaces the old entry in one step
       deps.log.info('model loaded', {
         model: name,
         format: msg.modelFormat,
         threadId: model.threadId,
         loadMs: Math.round(performance.now() - started),
+        replaced: previous !== undefined,
       });
       await deps.notify({ type: 'model-ready', modelName: name });
+      if (previous) {
+        await previous.drain();
+        await previous.unload();
+      }
+      if (oldInline) setTimeout(() => void oldInline.unload?.(), 5_000).unref();
     };
 
     return {
@@ -153,7 +216,7 @@ export async function startModelHost(config: ReplicaConfig, deps: ModelHostDeps)
       },
       close: async (graceMs = 4_000) => {
         await Promise.all([shutdownModelServer(server, graceMs), grpc?.shutdown(graceMs)]);
-        await Promise.all([...workers.keys()].map((n) => unload(n)));
+        await Promise.all([...workers.keys(), ...inline.keys()].map((n) => unload(n)));
       },
     };
   } catch (err) {

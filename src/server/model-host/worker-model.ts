@@ -157,6 +157,15 @@ export class WorkerModel implements Model {
     });
   }
 
+  /**
+   * Resolves once no call is outstanding, or after timeoutMs: a model swapped out for a new version (a
+   * TrainedModel's new storageUri) answers what it already took before it is unloaded.
+   */
+  async drain(timeoutMs = 5_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.pending.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+  }
+
   /** Asks the model to unload, then ends the worker (terminated if it does not answer within graceMs). */
   async unload(graceMs = 2_000): Promise<void> {
     if (this.state === 'unloaded') return;
