@@ -220,9 +220,20 @@ function outcomes(xml: string, selected: string[]): Outcome[] {
     });
   }
   const byName = (id: string) => [...found.values()].find((o) => o.id.endsWith(`::${id.split('::')[1]}`));
-  return selected.map(
-    (id) => found.get(id) ?? { ...(byName(id) ?? { result: 'not run', detail: 'no result from pytest' }), id },
-  );
+  // A parametrized test (`test_x[v1-...]`, `test_x[v2-...]`) passes when every one of its cases passes.
+  const cases = (id: string) => [...found.values()].filter((o) => o.id.startsWith(`${id}[`));
+  return selected.map((id) => {
+    const exact = found.get(id);
+    if (exact) return exact;
+    const params = cases(id);
+    if (params.length > 0) {
+      const failed = params.find((o) => o.result !== 'pass');
+      return failed
+        ? { id, result: failed.result, detail: `${failed.id.slice(id.length)}: ${failed.detail}` }
+        : { id, result: 'pass', detail: `${params.length} cases` };
+    }
+    return { ...(byName(id) ?? { result: 'not run', detail: 'no result from pytest' }), id };
+  });
 }
 
 async function main(): Promise<number> {
