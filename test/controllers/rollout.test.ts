@@ -141,9 +141,10 @@ test('a multi-model predictor (no storageUri) is never fetched: its replica star
   assert.deepEqual(clock.pendingDelays(), []);
 });
 
-test('custom containers without a model are never fetched nor started (the plan made them Failed)', async () => {
+test('a custom container without a model is never fetched: it starts at once with no model dir', async () => {
   const clock = new FakeClock();
   let fetches = 0;
+  const started: string[] = [];
   const rollout = new Rollout({
     isvc: { ...isvc, spec: { predictor: { containers: [{ name: 'kserve-container', image: 'x' }] } } },
     revision: 'iris-predictor-00001',
@@ -155,12 +156,13 @@ test('custom containers without a model are never fetched nor started (the plan 
     clock,
     observed: () => undefined,
     current: () => undefined,
-    startReplica: () => assert.fail('no replica without a model'),
+    startReplica: (_spec, modelDir) => started.push(modelDir),
     event: () => {},
     changed: () => {},
   });
   rollout.start();
   await flush();
   assert.equal(fetches, 0);
+  assert.deepEqual(started, ['']);
   assert.deepEqual(clock.pendingDelays(), []);
 });
