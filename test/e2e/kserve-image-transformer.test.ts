@@ -19,7 +19,7 @@ const KSERVE = join(PEERS, 'kserve-v0.12.1');
 const TRANSFORMER_DIR = join(KSERVE, 'python', 'custom_transformer');
 const REQUEST = join(KSERVE, 'test', 'e2e', 'data', 'transformer.json');
 const PYTHON = '/usr/bin/python3';
-const MODEL_DIR = fileURLToPath(new URL('../../../test/fixtures/onnx/mnist_linear', import.meta.url));
+const MODEL_DIR = fileURLToPath(new URL('../../../test/fixtures/mnist-onnx', import.meta.url));
 const EXPECTED = JSON.parse(readFileSync(join(MODEL_DIR, 'expected.json'), 'utf8')) as {
   input: { name: string; shape: number[] };
   predictions: number[];

@@ -16,7 +16,7 @@ import { httpRequest, type Inferd, removeDir, startInferd } from '../helpers/inf
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/image-transformer/', import.meta.url));
 const SOURCE = fileURLToPath(new URL('../../../examples/image-transformer/', import.meta.url));
-const MODEL_DIR = fileURLToPath(new URL('../../../test/fixtures/onnx/mnist_linear', import.meta.url));
+const MODEL_DIR = fileURLToPath(new URL('../../../test/fixtures/mnist-onnx', import.meta.url));
 const EXPECTED = JSON.parse(readFileSync(join(MODEL_DIR, 'expected.json'), 'utf8')) as {
   predictions: number[];
   input_sum: number;
