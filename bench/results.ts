@@ -85,6 +85,7 @@ export interface Results {
   traffic?: unknown;
   /** Multi-model serving: TrainedModels in one parent (bench/trained-models.ts); absent when skipped. */
   trained_models?: unknown;
+  transformer_hop?: unknown;
   /** The heavy models' kernel times and native references (bench/heavy.ts); absent when they were skipped. */
   heavy?: unknown;
   profile?: unknown;
@@ -216,6 +217,7 @@ export function checkTargets(r: Record<string, number | null>): TargetCheck[] {
     t('load_1000_models_s', r.load_1000_models_s ?? null, '<= 60', (v) => v <= 60),
     t('tm_one_of_1000_rps_vs_lone', r.tm_one_of_1000_rps_vs_lone ?? null, '>= 0.9', (v) => v >= 0.9),
     t('sdk_vs_builtin_rps', r.sdk_vs_builtin_rps ?? null, '>= 0.8', (v) => v >= 0.8),
+    t('transformer_hop_ms', r.transformer_hop_ms ?? null, '<= 0.3', (v) => v <= 0.3),
     // Issue 14: traffic and scaling (full run or --traffic-only).
     t('cold_from_zero_ms', r.cold_from_zero_ms ?? null, '<= 300 (p50)', (v) => v <= 300),
     t('cold_from_zero_p99_ms', r.cold_from_zero_p99_ms ?? null, '<= 1000', (v) => v <= 1000),

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --no-profile] [-- --no-kserve] [-- --heavy-only]`: inferd (through its gateway
+// `npm run bench [-- --quick] [-- --no-profile] [-- --no-kserve] [-- --heavy-only|--traffic-only|--transformer-only]`: inferd (through its gateway
 // and at the replica), KServe v0.12.1's sklearnserver and a bare node:http server, side by side under the same
 // wrk load on 127.0.0.1; cold start; memory per model; a CPU profile of the hot path; the heavy models
 // (bench/heavy.ts: kernel times against the native libraries, and served against KServe's sklearnserver/
@@ -70,6 +70,7 @@ import {
 } from './targets.js';
 import { type TrafficResults, trafficBench } from './traffic.js';
 import { measureTrainedModels, type TrainedModelFigures, trainedModelRatios } from './trained-models.js';
+import { measureTransformerHop, type TransformerHop } from './transformer-hop.js';
 import { ensureWrk } from './wrk.js';
 
 interface Flags {
@@ -80,6 +81,7 @@ interface Flags {
   heavyOnly: boolean;
   /** Only issue 14's traffic figures (cold start from zero, scale-out, canary overhead). */
   trafficOnly: boolean;
+  transformerOnly: boolean;
   density: number[];
   out: string;
 }
@@ -88,11 +90,12 @@ function parseFlags(argv: string[]): Flags {
   const quick = argv.includes('--quick');
   const densityArg = argv.find((a) => a.startsWith('--density='));
   const outArg = argv.find((a) => a.startsWith('--out='));
-  const known = /^--(quick|profile|no-profile|no-kserve|heavy-only|traffic-only|density=[\d,]+|out=.+|help)$/;
+  const known =
+    /^--(quick|profile|no-profile|no-kserve|heavy-only|traffic-only|transformer-only|density=[\d,]+|out=.+|help)$/;
   const unknown = argv.filter((a) => !known.test(a));
   if (argv.includes('--help') || unknown.length) {
     process.stdout.write(
-      `${unknown.length ? `unknown flags: ${unknown.join(' ')}\n` : ''}usage: npm run bench -- [--quick] [--profile|--no-profile] [--no-kserve] [--heavy-only] [--traffic-only] [--density=1,10,100] [--out=FILE]\n`,
+      `${unknown.length ? `unknown flags: ${unknown.join(' ')}\n` : ''}usage: npm run bench -- [--quick] [--profile|--no-profile] [--no-kserve] [--heavy-only] [--traffic-only] [--transformer-only] [--density=1,10,100] [--out=FILE]\n`,
     );
     process.exit(unknown.length ? 2 : 0);
   }
@@ -102,6 +105,7 @@ function parseFlags(argv: string[]): Flags {
     kserve: !argv.includes('--no-kserve'),
     heavyOnly: argv.includes('--heavy-only'),
     trafficOnly: argv.includes('--traffic-only'),
+    transformerOnly: argv.includes('--transformer-only'),
     density: densityArg
       ? densityArg
           .slice('--density='.length)
@@ -368,8 +372,8 @@ async function main(): Promise<number> {
     `inferd bench (${flags.quick ? 'quick' : 'full'}) on ${machine.cpus}× ${machine.cpu_model}, node ${machine.node}, loadavg ${machine.loadavg_start}`,
   );
   const workDir = mkdtempSync(join(os.tmpdir(), 'inferd-bench-'));
-  // --heavy-only / --traffic-only: one section on the demo serve, nothing else.
-  const onlySection = flags.heavyOnly || flags.trafficOnly;
+  // --heavy-only / --traffic-only / --transformer-only: one section on the demo serve, nothing else.
+  const onlySection = flags.heavyOnly || flags.trafficOnly || flags.transformerOnly;
   // --quick is time-boxed: phases that would not fit are skipped (and say so) rather than overrun 60 s.
   // 44 s for the harness leaves room for `npm run build` (tsc) inside the 60 s of `npm run bench -- --quick`.
   const budgetEnd = flags.quick ? t0 + 44_000 : Number.POSITIVE_INFINITY;
@@ -609,7 +613,7 @@ async function main(): Promise<number> {
 
   // Issue 14: cold start from zero, scale-out, canary overhead (full run, or --traffic-only).
   let traffic: TrafficResults | undefined;
-  if (!interrupted && !flags.heavyOnly && (!flags.quick || flags.trafficOnly)) {
+  if (!interrupted && !flags.heavyOnly && !flags.transformerOnly && (!flags.quick || flags.trafficOnly)) {
     traffic = await trafficBench({
       serveUrl: serve.url,
       servePid: serve.started.pid,
@@ -623,7 +627,7 @@ async function main(): Promise<number> {
   // Heavy models: kernel times in this process (quick: fewer repetitions), then (full run) served through the
   // gateway next to KServe's servers on the same files.
   let heavy: HeavyResults | undefined;
-  if (!interrupted && !flags.trafficOnly) {
+  if (!interrupted && !flags.trafficOnly && !flags.transformerOnly) {
     try {
       const { dir, trainS } = await prepareHeavyModels(log);
       const reps = flags.quick ? 10 : 30;
@@ -663,6 +667,18 @@ async function main(): Promise<number> {
       graphOverhead = await measureGraphOverhead(serve.url, flags.quick ? 300 : 2000, log);
     } catch (err) {
       notes.push(`graph overhead failed: ${err instanceof Error ? err.message : String(err)}`);
+      log(`  ${notes[notes.length - 1]}`);
+    }
+  }
+
+  // Issue 15: the transformer hop, an identity transformer in front of the iris predictor (bench/transformer-hop.ts).
+  let transformerHop: TransformerHop | undefined;
+  if (!interrupted && (!onlySection || flags.transformerOnly) && leftMs() > 15_000) {
+    log('transformer hop: identity transformer in front of the predictor vs the predictor');
+    try {
+      transformerHop = await measureTransformerHop(serve.url, flags.quick ? 300 : 2000, log);
+    } catch (err) {
+      notes.push(`transformer hop failed: ${err instanceof Error ? err.message : String(err)}`);
       log(`  ${notes[notes.length - 1]}`);
     }
   }
@@ -738,6 +754,7 @@ async function main(): Promise<number> {
     scale_out_rps_ratio: traffic?.scale_out_rps_ratio ?? null,
     canary_overhead: traffic?.canary_overhead ?? null,
     graph_sequence_overhead_ms: graphOverhead?.graph_sequence_overhead_ms ?? null,
+    transformer_hop_ms: transformerHop?.transformer_hop_ms ?? null,
     ...trainedModelRatios(
       trainedModels,
       (variant) => cases.find((c) => c.target === 'inferd-gateway' && c.name === `v1${variant}_c16`)?.rps,
@@ -751,6 +768,7 @@ async function main(): Promise<number> {
     density,
     traffic,
     ...(trainedModels ? { trained_models: trainedModels } : {}),
+    ...(transformerHop ? { transformer_hop: transformerHop } : {}),
     profile: Object.keys(profile).length ? profile : undefined,
     machine: { ...machine, loadavg_end: readFileSync('/proc/loadavg', 'utf8').trim() },
     runs: {

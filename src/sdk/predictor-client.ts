@@ -125,6 +125,9 @@ export class PredictorClient {
   readonly useSsl: boolean;
   readonly timeoutMs: number;
   readonly #agent: http.Agent;
+  /** Parsed once: a URL string per request costs a WHATWG URL parse on the transformer's hot path. */
+  readonly #base: string;
+  readonly #target: { hostname: string; port: number };
   #grpc: Promise<GrpcStub> | undefined;
 
   constructor(opts: PredictorClientOptions) {
@@ -137,6 +140,17 @@ export class PredictorClient {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_PREDICTOR_TIMEOUT_MS;
     const agentOpts = { keepAlive: true, maxSockets: 64 };
     this.#agent = this.useSsl ? new https.Agent(agentOpts) : new http.Agent(agentOpts);
+    this.#base = `${this.useSsl ? 'https' : 'http'}://${this.host}`;
+    let u: URL;
+    try {
+      u = new URL(this.#base);
+    } catch {
+      throw new InferdError('INVALID_CONFIG', `predictor host must be host:port, got '${opts.host}'`);
+    }
+    this.#target = {
+      hostname: u.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: u.port ? Number(u.port) : this.useSsl ? 443 : 80,
+    };
   }
 
   /** V1 `:predict` with a JSON body (KServe: `PREDICTOR_URL_FORMAT`). */
@@ -173,7 +187,7 @@ export class PredictorClient {
   }
 
   #post(path: string, body: string, opts: CallOptions): Promise<unknown> {
-    const url = `${this.useSsl ? 'https' : 'http'}://${this.host}${path}`;
+    const url = `${this.#base}${path}`;
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     for (const h of FORWARDED_HEADERS) {
       const v = opts.headers?.[h];
@@ -191,7 +205,7 @@ export class PredictorClient {
         req.destroy();
         reject(err);
       };
-      const req = transport.request(url, { method: 'POST', headers, agent: this.#agent }, (res) => {
+      const req = transport.request({ ...this.#target, path, method: 'POST', headers, agent: this.#agent }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', (e) => fail(new InferdError('UPSTREAM_UNAVAILABLE', `predictor ${url}: ${e.message}`)));

@@ -103,6 +103,10 @@ test('targets: met, not met, not measured', () => {
   assert.equal(checks.get('mib_per_extra_model')?.met, false);
   const none = new Map(checkTargets({}).map((c) => [c.what, c]));
   assert.equal(none.get('cold_start_ms')?.met, null);
+  // Issue 15: the transformer hop is a target (≤ 0.3 ms), not just a figure.
+  assert.equal(none.get('transformer_hop_ms')?.met, null);
+  const hop = (v: number) => checkTargets({ transformer_hop_ms: v }).find((c) => c.what === 'transformer_hop_ms');
+  assert.deepEqual([hop(0.25)?.met, hop(0.8)?.met, hop(0.8)?.goal], [true, false, '<= 0.3']);
 });
 
 test('results JSON shape: the required keys, and what is wrong when they are not there', () => {

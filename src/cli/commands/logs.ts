@@ -1,4 +1,4 @@
-// `inferd logs NAME [-f] [--tail N]`: the stdout/stderr lines of an InferenceService's replicas, streamed
+// `inferd logs NAME [-f] [--tail N] [-c|--component transformer]`: the stdout/stderr lines of an InferenceService's replicas, streamed
 // from the control API's `/log` subresource as they arrive.
 
 import { kindByName } from '../../api/types.js';
@@ -12,6 +12,8 @@ export const LOGS_FLAGS = {
   follow: { type: 'boolean', short: 'f', help: 'keep streaming new lines' },
   tail: { type: 'string', arg: 'N', help: 'only the last N lines (default: all)' },
   container: { type: 'string', short: 'c', arg: 'NAME', help: 'predictor (default), transformer or explainer' },
+  // The issue's and docs' spelling: a component, since inferd runs one process per component, not a pod.
+  component: { type: 'string', arg: 'NAME', help: 'the same as --container' },
 } as const satisfies FlagSpecs;
 
 /** `NAME` or `isvc/NAME`; logs exist only for InferenceServices. */
@@ -41,7 +43,7 @@ async function logs(ctx: CommandContext): Promise<number> {
     // kubectl's --tail=-1 means everything.
     tailLines: tail !== undefined && Number(tail) >= 0 ? Number(tail) : undefined,
     follow: boolFlag(ctx.args.values, 'follow') ? 'true' : undefined,
-    container: stringFlag(ctx.args.values, 'container'),
+    container: stringFlag(ctx.args.values, 'component') ?? stringFlag(ctx.args.values, 'container'),
   };
   for await (const chunk of ctx.client.text(path, query, ctx.io.signal)) ctx.io.stdout.write(chunk);
   return 0;
