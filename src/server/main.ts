@@ -17,10 +17,10 @@ import { messageOf } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { ReplicaMessage, StandbyLoadMessage } from '../replica-protocol.js';
 import { createRuntimeRegistry, defaultRuntimes } from '../runtimes/registry.js';
+import { stopOnSignals } from './graceful-stop.js';
 import { failureReason, type RunningReplica, startReplica } from './replica.js';
 import { parseReplicaArgs, REPLICA_USAGE, type ReplicaConfig } from './replica-args.js';
 
-const STOP_DEADLINE_MS = 5_000;
 const log = createLogger({ base: { component: 'model-server' } });
 
 /** Sends over the fork IPC channel when there is one; never throws (a gone parent is not our error). */
@@ -69,20 +69,12 @@ async function mainModelHost(argv: readonly string[], env: NodeJS.ProcessEnv): P
       });
     queues.set(name, next);
   });
-  let stopping = false;
-  const stop = (why: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info('model host stopping', { reason: why });
-    setTimeout(() => process.exit(0), STOP_DEADLINE_MS).unref();
-    host.close(STOP_DEADLINE_MS - 1_000).then(
-      () => process.exit(0),
-      () => process.exit(0),
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  if (typeof process.send === 'function') process.on('disconnect', () => stop('parent disconnected'));
+  stopOnSignals({
+    log,
+    stoppingMessage: 'model host stopping',
+    close: (graceMs) => host.close(graceMs),
+    onParentDisconnect: true,
+  });
 }
 
 async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
@@ -109,24 +101,13 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<vo
     process.exit(1); // startReplica logged and reported the failure
   }
 
-  let stopping = false;
-  const stop = (why: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info('model server stopping', { reason: why });
-    setTimeout(() => process.exit(0), STOP_DEADLINE_MS).unref();
-    running.close(STOP_DEADLINE_MS - 1_000).then(
-      () => process.exit(0),
-      (err) => {
-        log.error('model unload failed', { error: messageOf(err) });
-        process.exit(0);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  // Forked by inferd: when the parent goes away, so do we (no orphan replicas holding ports).
-  if (typeof process.send === 'function') process.on('disconnect', () => stop('parent disconnected'));
+  stopOnSignals({
+    log,
+    stoppingMessage: 'model server stopping',
+    close: (graceMs) => running.close(graceMs),
+    closeFailedMessage: 'model unload failed',
+    onParentDisconnect: true,
+  });
 }
 
 /** Reports `standby` and resolves with the first `load` message; exits 0 on SIGTERM/SIGINT or parent gone. */

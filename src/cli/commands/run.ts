@@ -11,6 +11,7 @@ import type { Model } from '../../sdk/model.js';
 import { ModelServer } from '../../sdk/model-server.js';
 import { isSdkModel, type SdkModel } from '../../sdk/served-model.js';
 import { parseSdkServerArgs, SDK_SERVER_USAGE, type SdkServerConfig } from '../../sdk/server-args.js';
+import { stopOnSignals } from '../../server/graceful-stop.js';
 import type { CliIo } from '../io.js';
 
 export const RUN_USAGE = `Usage: inferd run FILE.js [flags]
@@ -21,8 +22,6 @@ Serves the model FILE exports (docs/sdk.md). FILE's default export (or its expor
   a function            called with the parsed flags; returns a Model, or an array of them (may be async)
 
 ${SDK_SERVER_USAGE}`;
-
-const STOP_DEADLINE_MS = 5_000;
 
 type ModelClass = new (name: string, predictor?: ConstructorParameters<typeof Model>[1]) => SdkModel;
 
@@ -133,21 +132,11 @@ export async function runRun(argv: readonly string[], io: CliIo): Promise<number
     io.stderr.write(`error: ${messageOf(err)}\n`);
     return err instanceof InferdError && err.code === 'INVALID_CONFIG' ? 2 : 1;
   }
-  let stopping = false;
-  const stop = (why: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info('model server stopping', { reason: why });
-    setTimeout(() => process.exit(0), STOP_DEADLINE_MS).unref();
-    server.stop(STOP_DEADLINE_MS - 1_000).then(
-      () => process.exit(0),
-      (err) => {
-        log.error('model unload failed', { error: messageOf(err) });
-        process.exit(0);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  stopOnSignals({
+    log,
+    stoppingMessage: 'model server stopping',
+    close: (graceMs) => server.stop(graceMs),
+    closeFailedMessage: 'model unload failed',
+  });
   return undefined;
 }
