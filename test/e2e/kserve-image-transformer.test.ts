@@ -7,18 +7,15 @@
 // apt list (python3-torchvision, python3-pil and KServe's server deps): under CI=true a missing one fails.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { httpRequest, type Inferd, removeDir, runCli, startInferd, tempStateDir } from '../helpers/inferd.js';
+import { KSERVE, kservePythonEnv, kservePythonMissing, PYTHON } from '../helpers/kserve-python.js';
 
-const PEERS = process.env.INFERD_PEERS ?? '/work/shared/peers';
-const KSERVE = join(PEERS, 'kserve-v0.12.1');
 const TRANSFORMER_DIR = join(KSERVE, 'python', 'custom_transformer');
 const REQUEST = join(KSERVE, 'test', 'e2e', 'data', 'transformer.json');
-const PYTHON = '/usr/bin/python3';
 const MODEL_DIR = fileURLToPath(new URL('../../../test/fixtures/mnist-onnx', import.meta.url));
 const EXPECTED = JSON.parse(readFileSync(join(MODEL_DIR, 'expected.json'), 'utf8')) as {
   input: { name: string; shape: number[] };
@@ -30,15 +27,7 @@ const NAME = 'mnist'; // KServe's test serves "mnist": the transformer picks its
 function missing(): string | undefined {
   if (!existsSync(join(TRANSFORMER_DIR, 'model.py'))) return `KServe's sources are not at ${TRANSFORMER_DIR}`;
   if (!existsSync(REQUEST)) return `KServe's e2e request is not at ${REQUEST}`;
-  if (!existsSync(PYTHON)) return `${PYTHON} is not installed`;
-  const r = spawnSync(
-    PYTHON,
-    ['-c', 'import PIL, torchvision, numpy, fastapi, uvicorn, grpc, prometheus_client, psutil, tabulate, httpx'],
-    { encoding: 'utf8' },
-  );
-  return r.status === 0
-    ? undefined
-    : `KServe's Python dependencies are missing (.ci/run's apt list): ${r.stderr.trim().split('\n').pop()}`;
+  return kservePythonMissing(['PIL', 'torchvision', 'numpy']);
 }
 
 const why = missing();
@@ -47,13 +36,6 @@ let inferd: Inferd | undefined;
 before(async () => {
   if (why) return;
   const stateDir = tempStateDir('inferd-kserve-imgt-');
-  // importlib.metadata.version("kserve") is read at start: the source tree gets a dist-info (as the peers' script).
-  const meta = join(stateDir, 'kserve-meta');
-  mkdirSync(join(meta, 'kserve-0.12.1.dist-info'), { recursive: true });
-  writeFileSync(
-    join(meta, 'kserve-0.12.1.dist-info', 'METADATA'),
-    'Metadata-Version: 2.1\nName: kserve\nVersion: 0.12.1\n',
-  );
   writeFileSync(
     join(stateDir, 'image-map.yaml'),
     JSON.stringify({
@@ -61,11 +43,7 @@ before(async () => {
         'kserve/image-transformer': {
           command: [PYTHON, 'model.py'],
           workingDir: TRANSFORMER_DIR,
-          env: {
-            PYTHONPATH: [join(PEERS, 'kserve-shim'), meta, join(KSERVE, 'python', 'kserve')].join(':'),
-            KSERVE_SHIM_BIND_HOST: '127.0.0.1',
-            PYTHONDONTWRITEBYTECODE: '1',
-          },
+          env: kservePythonEnv(stateDir),
         },
       },
     }),

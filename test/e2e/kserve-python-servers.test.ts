@@ -5,30 +5,20 @@
 // one. Prerequisites come from .ci/run's apt list: under CI=true a missing one fails, elsewhere it skips.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { httpRequest, type Inferd, removeDir, startInferd, tempStateDir } from '../helpers/inferd.js';
+import { KSERVE, kservePythonEnv, kservePythonMissing, PYTHON } from '../helpers/kserve-python.js';
 
-/** The peers' checkout (as bench/targets.ts); INFERD_PEERS overrides it. */
-const PEERS = process.env.INFERD_PEERS ?? '/work/shared/peers';
-const KSERVE = join(PEERS, 'kserve-v0.12.1', 'python');
-const GRAPH = join(KSERVE, 'test_resources', 'graph');
-const PYTHON = '/usr/bin/python3';
+const GRAPH = join(KSERVE, 'python', 'test_resources', 'graph');
 const IDENTITY_JS = fileURLToPath(new URL('../../examples/identity-transformer/transformer.js', import.meta.url));
 const ISVC = '/apis/serving.kserve.io/v1beta1/namespaces/default/inferenceservices';
 
 function missing(): string | undefined {
   if (!existsSync(GRAPH)) return `KServe's sources are not at ${GRAPH}`;
-  if (!existsSync(PYTHON)) return `${PYTHON} is not installed`;
-  const r = spawnSync(PYTHON, ['-c', 'import fastapi, uvicorn, grpc, prometheus_client, psutil, tabulate, httpx'], {
-    encoding: 'utf8',
-  });
-  return r.status === 0
-    ? undefined
-    : `KServe's Python dependencies are missing (.ci/run's apt list): ${r.stderr.trim().split('\n').pop()}`;
+  return kservePythonMissing();
 }
 
 const why = missing();
@@ -37,18 +27,7 @@ let inferd: Inferd | undefined;
 before(async () => {
   if (why) return;
   const stateDir = tempStateDir('inferd-kserve-py-');
-  // importlib.metadata.version("kserve") is read at start: the source tree gets a dist-info (as the peers' script).
-  const meta = join(stateDir, 'kserve-meta');
-  mkdirSync(join(meta, 'kserve-0.12.1.dist-info'), { recursive: true });
-  writeFileSync(
-    join(meta, 'kserve-0.12.1.dist-info', 'METADATA'),
-    'Metadata-Version: 2.1\nName: kserve\nVersion: 0.12.1\n',
-  );
-  const env = {
-    PYTHONPATH: [join(PEERS, 'kserve-shim'), meta, join(KSERVE, 'kserve')].join(':'),
-    KSERVE_SHIM_BIND_HOST: '127.0.0.1',
-    PYTHONDONTWRITEBYTECODE: '1',
-  };
+  const env = kservePythonEnv(stateDir);
   const entry = (dir: string) => ({ command: [PYTHON, 'model.py'], workingDir: join(GRAPH, dir), env });
   writeFileSync(
     join(stateDir, 'image-map.yaml'),
