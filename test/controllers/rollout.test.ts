@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { InferenceService } from '../../src/api/types.js';
+import type { InferenceService, PredictorSpec } from '../../src/api/types.js';
 import type { ObservedPredictor } from '../../src/controllers/inference-service/observed.js';
 import {
   DEFAULT_RETRY_BACKOFF_MS,
@@ -115,12 +115,13 @@ test('cancel stops a pending retry', async () => {
   assert.deepEqual(r.started, []);
 });
 
-test('a multi-model predictor (no storageUri) is never fetched: its replica starts with no model', async () => {
+/** Rolls out a predictor with no storage; what it fetched, started and left pending. */
+async function rollOutWithoutStorage(predictor: PredictorSpec) {
   const clock = new FakeClock();
   let fetches = 0;
   const started: string[] = [];
   const rollout = new Rollout({
-    isvc: { ...isvc, spec: { predictor: { model: { modelFormat: { name: 'sklearn' } } } } },
+    isvc: { ...isvc, spec: { predictor } },
     revision: 'iris-predictor-00001',
     generation: 1,
     fetchModel: async () => {
@@ -136,33 +137,19 @@ test('a multi-model predictor (no storageUri) is never fetched: its replica star
   });
   rollout.start();
   await flush();
-  assert.equal(fetches, 0);
-  assert.deepEqual(started, ['']);
-  assert.deepEqual(clock.pendingDelays(), []);
+  return { fetches, started, pending: clock.pendingDelays() };
+}
+
+test('a multi-model predictor (no storageUri) is never fetched: its replica starts with no model', async () => {
+  const r = await rollOutWithoutStorage({ model: { modelFormat: { name: 'sklearn' } } });
+  assert.equal(r.fetches, 0);
+  assert.deepEqual(r.started, ['']);
+  assert.deepEqual(r.pending, []);
 });
 
 test('a custom container without a model is never fetched: it starts at once with no model dir', async () => {
-  const clock = new FakeClock();
-  let fetches = 0;
-  const started: string[] = [];
-  const rollout = new Rollout({
-    isvc: { ...isvc, spec: { predictor: { containers: [{ name: 'kserve-container', image: 'x' }] } } },
-    revision: 'iris-predictor-00001',
-    generation: 1,
-    fetchModel: async () => {
-      fetches++;
-      return { modelDir: '/x' };
-    },
-    clock,
-    observed: () => undefined,
-    current: () => undefined,
-    startReplica: (_spec, modelDir) => started.push(modelDir),
-    event: () => {},
-    changed: () => {},
-  });
-  rollout.start();
-  await flush();
-  assert.equal(fetches, 0);
-  assert.deepEqual(started, ['']);
-  assert.deepEqual(clock.pendingDelays(), []);
+  const r = await rollOutWithoutStorage({ containers: [{ name: 'kserve-container', image: 'x' }] });
+  assert.equal(r.fetches, 0);
+  assert.deepEqual(r.started, ['']);
+  assert.deepEqual(r.pending, []);
 });
