@@ -3,12 +3,14 @@
 // and accepting the manifests users apply (examples/, docs/, KServe's e2e test resources).
 
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { CRD_KIND_NAMES, generateCrds } from '../../src/k8s/crds.js';
-import { KSERVE } from '../helpers/kserve-python.js';
+import { KSERVE, PYTHON } from '../helpers/kserve-python.js';
 import { repoRoot } from '../helpers/paths.js';
 import {
   compareSchemas,
@@ -196,6 +198,54 @@ test("the CRDs accept every manifest in examples/, docs/ and KServe's e2e test r
       .map(([n, m]) => `${n}: ${m.length}`)
       .join(', '),
   );
+});
+
+/** The objects KServe's Python e2e tests build in code (kserve_e2e_objects.py), or why they cannot be had. */
+function pythonBuiltObjects(): { objects: { test: string; object: Obj }[]; tests: number } | string {
+  const missing = spawnSync(PYTHON, ['-c', 'import kubernetes, yaml'], { encoding: 'utf8' });
+  if (missing.status !== 0) return `${PYTHON} with python3-kubernetes and python3-yaml is needed (.ci/run)`;
+  const meta = mkdtempSync(join(tmpdir(), 'kserve-meta-'));
+  try {
+    // The SDK reads its own version on import: a dist-info for the vendored source tree.
+    mkdirSync(join(meta, 'kserve-0.12.1.dist-info'));
+    writeFileSync(
+      join(meta, 'kserve-0.12.1.dist-info', 'METADATA'),
+      'Metadata-Version: 2.1\nName: kserve\nVersion: 0.12.1\n',
+    );
+    const vendored = join(repoRoot, 'test', 'conformance');
+    const r = spawnSync(PYTHON, [join(repoRoot, 'test', 'k8s', 'kserve_e2e_objects.py'), VENDORED_E2E], {
+      encoding: 'utf8',
+      timeout: 120_000,
+      maxBuffer: 64 * 1024 * 1024,
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        PYTHONPATH: [join(vendored, 'shim'), meta, join(vendored, 'kserve-v0.12.1', 'python', 'kserve')].join(':'),
+        PYTHONDONTWRITEBYTECODE: '1',
+      },
+    });
+    if (r.status !== 0) return `kserve_e2e_objects.py failed (${r.status ?? r.signal}): ${r.stderr.slice(-2000)}`;
+    return JSON.parse(r.stdout) as { objects: { test: string; object: Obj }[]; tests: number };
+  } finally {
+    rmSync(meta, { recursive: true, force: true });
+  }
+}
+
+test("the CRDs accept the InferenceServices and InferenceGraphs KServe's Python e2e tests build in code", (t) => {
+  const got = pythonBuiltObjects();
+  if (typeof got === 'string') {
+    if (process.env['CI'] === 'true') assert.fail(got);
+    t.skip(got);
+    return;
+  }
+  // A floor, so a harness that stopped capturing cannot pass: v0.12.1's suite builds 112 objects in 84 tests.
+  assert.ok(got.objects.length >= 100, `captured ${got.objects.length} objects from ${got.tests} tests`);
+  const kinds = new Set(got.objects.map((o) => o.object['kind']));
+  assert.deepEqual([...kinds].sort(), ['InferenceGraph', 'InferenceService']);
+  const crds = generateCrds();
+  for (const { test: id, object } of got.objects) {
+    assert.deepEqual(validateCustomResource(crds, object), [], `${id}: ${String(object['kind'])}`);
+  }
+  t.diagnostic(`${got.objects.length} objects from ${got.tests} Python tests`);
 });
 
 test('the CRD schemas reject what the API server would: wrong types, bad enums, missing required fields', () => {
