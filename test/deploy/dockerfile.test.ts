@@ -86,6 +86,8 @@ test('the runtime stage copies only the code, production modules and the assets 
   }
   const deps = stages.find((s) => s.name === 'deps')!;
   assert.ok(deps.instructions.some((i) => i.op === 'RUN' && /npm ci --omit=dev/.test(i.args)));
+  // Small: other platforms' onnxruntime binaries (~240 MiB) are dropped before the copy.
+  assert.ok(deps.instructions.some((i) => i.op === 'RUN' && /onnxruntime-node\/bin.*! -name linux/.test(i.args)));
 });
 
 /** `.dockerignore` semantics for top-level paths: the last matching pattern wins, `!` re-includes. */
