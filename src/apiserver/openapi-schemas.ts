@@ -83,7 +83,8 @@ const extensionFields: Record<string, Schema> = {
   ...(container['properties'] as Record<string, Schema>),
   storageUri: str('where the model is: s3://, gs://, https://, pvc://, file:// or a local path'),
   runtimeVersion: str(),
-  protocolVersion: { type: 'string', enum: ['v1', 'v2', 'grpc-v1', 'grpc-v2'] },
+  // KServe's CRD lists no enum here; inferd's validation names the accepted values (v1, v2, grpc-v1, grpc-v2).
+  protocolVersion: str('v1, v2, grpc-v1 or grpc-v2'),
   storage: obj({ key: str(), path: str(), parameters: strMap, schemaPath: str() }),
 };
 const predictorExtension = obj(extensionFields, { 'x-kubernetes-preserve-unknown-fields': true });
@@ -93,19 +94,22 @@ const modelSpec = obj(
     modelFormat: obj({ name: str(), version: str() }, { required: ['name'] }),
     runtime: str('a ServingRuntime or ClusterServingRuntime name'),
   },
-  { required: ['modelFormat'], 'x-kubernetes-preserve-unknown-fields': true },
+  // modelFormat is required by validation (src/api), not by the schema: KServe's CRD requires nothing here.
+  { 'x-kubernetes-preserve-unknown-fields': true },
 );
 
+// KServe's Go `int` fields: an integer with no format (int32 would be narrower than KServe's CRD).
+const integer: Schema = { type: 'integer' };
 const componentFields: Record<string, Schema> = {
-  minReplicas: int(),
-  maxReplicas: int(),
-  scaleTarget: int(),
+  minReplicas: integer,
+  maxReplicas: integer,
+  scaleTarget: integer,
   scaleMetric: { type: 'string', enum: ['cpu', 'memory', 'concurrency', 'rps'] },
   containerConcurrency: { type: 'integer', format: 'int64' },
   timeout: { type: 'integer', format: 'int64' },
   canaryTrafficPercent: { type: 'integer', format: 'int64' },
   logger: obj({ url: str(), mode: { type: 'string', enum: ['all', 'request', 'response'] } }),
-  batcher: obj({ maxBatchSize: int(), maxLatency: int(), timeout: int() }),
+  batcher: obj({ maxBatchSize: integer, maxLatency: integer, timeout: integer }),
   labels: strMap,
   annotations: strMap,
   containers: arr(container),
@@ -130,11 +134,12 @@ const condition = obj(
     reason: str(),
     message: str(),
     severity: str(),
-    lastTransitionTime: { type: 'string', format: 'date-time' },
+    lastTransitionTime: str(), // knative's VolatileTime: KServe's CRD gives it no format
   },
   { required: ['type', 'status'] },
 );
 const traffic = obj({
+  configurationName: str(),
   revisionName: str(),
   percent: { type: 'integer', format: 'int64' },
   latestRevision: bool,
@@ -143,6 +148,8 @@ const traffic = obj({
 });
 const componentStatus = obj({
   url: str(),
+  restUrl: str(),
+  grpcUrl: str(),
   address: free,
   latestCreatedRevision: str(),
   latestReadyRevision: str(),
@@ -160,7 +167,8 @@ const inferenceService: Record<string, Schema> = {
       url: str(),
       address: free,
       conditions: arr(condition),
-      components: obj({ predictor: componentStatus, transformer: componentStatus, explainer: componentStatus }),
+      // predictor, transformer, explainer: a map in KServe's CRD
+      components: { type: 'object', additionalProperties: componentStatus },
       modelStatus: free,
     },
     { 'x-kubernetes-preserve-unknown-fields': true },
@@ -210,14 +218,19 @@ const inferenceGraph: Record<string, Schema> = {
       timeout: { type: 'integer', format: 'int64' },
       resources: free,
       affinity: free,
-      minReplicas: int(),
-      maxReplicas: int(),
-      scaleTarget: int(),
+      minReplicas: integer,
+      maxReplicas: integer,
+      scaleTarget: integer,
       scaleMetric: str(),
     },
     { required: ['nodes'], 'x-kubernetes-preserve-unknown-fields': true },
   ),
-  status: obj({ url: str(), conditions: arr(condition), observedGeneration: { type: 'integer', format: 'int64' } }),
+  status: obj({
+    url: str(),
+    conditions: arr(condition),
+    annotations: strMap,
+    observedGeneration: { type: 'integer', format: 'int64' },
+  }),
 };
 
 const trainedModel: Record<string, Schema> = {

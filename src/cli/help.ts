@@ -76,6 +76,11 @@ export const COMMANDS: Record<string, CommandHelp> = {
   TOKEN=$(inferd token create -n team-a --role predictor --ttl 30d | awk '{print $NF}')
   curl -H "Authorization: Bearer $TOKEN" localhost:8080/v1/models/sklearn-iris:predict -d @iris-input.json`,
   },
+  crds: {
+    summary: 'Print the serving.kserve.io CustomResourceDefinitions for a Kubernetes cluster (docs/kubernetes.md)',
+    usage: 'inferd crds [-o yaml|json]',
+    examples: '  inferd crds | kubectl apply --server-side -f -',
+  },
   run: {
     summary: 'Serve the TypeScript model a file exports (SDK), without a manifest',
     usage:

@@ -27,6 +27,7 @@ export const CLIENT_COMMANDS: Record<string, () => Promise<CommandRunner>> = {
   version: loadVersion,
   kubeconfig: async () => (await import('./commands/kubeconfig.js')).runKubeconfig,
   token: async () => (await import('./commands/token.js')).runToken,
+  crds: async () => (await import('./commands/crds.js')).runCrds,
 };
 
 /** Splits argv into the subcommand and everything else (global flags before it are kept, in order). */
