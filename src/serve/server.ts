@@ -26,6 +26,7 @@ import { ProcessUsageReader } from '../controllers/replicas/process-usage.js';
 import { ReplicaManager } from '../controllers/replicas/replica-manager.js';
 import { TrainedModelController } from '../controllers/trained-model/controller.js';
 import { parentFormatsOf } from '../controllers/trained-model/formats.js';
+import { AccessLog } from '../gateway/access-log.js';
 import { createGateway } from '../gateway/gateway.js';
 import { loadTlsMaterial } from '../gateway/tls-accept.js';
 import { GraphController } from '../graph/controller.js';
@@ -138,7 +139,8 @@ export async function startServer(
       return usageReader.read(pids);
     },
   });
-  const scale: ScaleSource = new ScaleByClass(autoscaler);
+  const scaleByClass = new ScaleByClass(autoscaler);
+  const scale: ScaleSource = scaleByClass;
   const controller = new InferenceServiceController({
     store,
     replicas,
@@ -234,6 +236,7 @@ export async function startServer(
     onGraphChange: (ns, name) => graphMetrics.forget(ns, name),
   });
   let graphHandler: GraphHandler | undefined;
+  const accessLog = config.accessLog !== undefined ? AccessLog.open(config.accessLog) : undefined;
   const gateway = createGateway({
     graphs: { handle: (req, res, ns, name) => graphHandler?.handle(req, res, ns, name) ?? false },
     endpoints,
@@ -249,9 +252,12 @@ export async function startServer(
     allowRepositoryApi: config.allowRepositoryApi,
     tls,
     stats,
+    recordMetrics: config.recordMetrics,
+    accessLog,
   });
   // The autoscaler's decisions beside the gateway's series on GET /metrics.
   gateway.metrics.register({ collect: (out) => autoscaler.renderMetrics(out) });
+  gateway.metrics.desiredFrom((key) => scaleByClass.desiredOf(key));
   const stepClient = new StepClient({
     endpoints,
     traffic: gateway.traffic,
@@ -298,6 +304,7 @@ export async function startServer(
     async close() {
       apiServer.close(); // ends open watch streams, which would keep connections alive
       gateway.close();
+      await accessLog?.close();
       graphs.stop();
       stepClient.close();
       trainedModels.stop();
