@@ -23,6 +23,7 @@ import { componentOf, GatewayMetrics, type GatewayProtocol, httpStatusOfGrpc, pr
 import { isRepositoryChange, modelNameFromPath, parseServingPath, pickByModelName } from './path-router.js';
 import { acceptHttp2PriorKnowledge } from './protocol-sniff.js';
 import { ReplicaProxy, type ReplicaProxyOptions } from './proxy.js';
+import { replicaPages, scrapeReplicas } from './replica-scrape.js';
 import { acceptTls, type TlsAcceptor, type TlsMaterial } from './tls-accept.js';
 import { DEFAULT_OUTLIER_POLICY, type OutlierPolicy } from './traffic/outlier.js';
 import { type Lease, notReadyMessage, TrafficRouter } from './traffic/router.js';
@@ -71,6 +72,8 @@ export interface GatewayOptions {
   recordMetrics?: boolean;
   /** `inferd serve --access-log`: a JSON line per finished model request; unset: none is built. */
   accessLog?: AccessLog;
+  /** Add the ready replicas' own /metrics pages to the gateway's (replica-scrape.ts). Default false. */
+  replicaMetrics?: boolean;
 }
 
 /** `x-request-id`: accepted from the client, made up when missing (with the access log on), and returned. */
@@ -568,12 +571,16 @@ export function createGateway(opts: GatewayOptions): {
         refuseModel(res, refusal);
         return;
       }
-      const text = metrics.render();
-      res.writeHead(200, {
-        'content-type': 'text/plain; version=0.0.4; charset=utf-8',
-        'content-length': Buffer.byteLength(text),
-      });
-      res.end(text);
+      const own = metrics.render();
+      const reply = (text: string) => {
+        res.writeHead(200, {
+          'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+          'content-length': Buffer.byteLength(text),
+        });
+        res.end(text);
+      };
+      if (opts.replicaMetrics) void scrapeReplicas(replicaPages(opts.endpoints)).then((pages) => reply(own + pages));
+      else reply(own);
       return;
     }
     if (req.method === 'GET' && path === '/v2/health/live') replyJson(res, 200, { live: true });

@@ -43,6 +43,7 @@ import { recordEvent } from '../store/events.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import { applyDemo } from './demo.js';
+import { DownloadMetrics } from './download-metrics.js';
 import { createModelFetcher, type ProgressSink } from './model-fetcher.js';
 
 /** The replica process entry, beside this folder (src/serve → src/server/main, compiled alike). */
@@ -140,6 +141,7 @@ export async function startServer(
     },
   });
   const scaleByClass = new ScaleByClass(autoscaler);
+  const downloads = new DownloadMetrics();
   const scale: ScaleSource = scaleByClass;
   const controller = new InferenceServiceController({
     store,
@@ -173,6 +175,7 @@ export async function startServer(
       logsFor: (key) => replicas.logsFor(key),
       ownPort: () => listeningPort,
       progressLine: ui.progressLine,
+      metrics: downloads,
     }),
   });
   // TrainedModels into multi-model services' replicas (docs/multi-model.md); downloads share the cache.
@@ -190,6 +193,7 @@ export async function startServer(
       logsFor: (key) => replicas.logsFor(key),
       ownPort: () => listeningPort,
       progressLine: ui.progressLine,
+      metrics: downloads,
     }),
   });
   const access: AccessPolicy = {
@@ -254,10 +258,12 @@ export async function startServer(
     stats,
     recordMetrics: config.recordMetrics,
     accessLog,
+    replicaMetrics: true,
   });
   // The autoscaler's decisions beside the gateway's series on GET /metrics.
   gateway.metrics.register({ collect: (out) => autoscaler.renderMetrics(out) });
   gateway.metrics.desiredFrom((key) => scaleByClass.desiredOf(key));
+  gateway.metrics.register(downloads);
   const stepClient = new StepClient({
     endpoints,
     traffic: gateway.traffic,
