@@ -1,11 +1,11 @@
 // Bench case `metrics_overhead` (issue 18): the gateway's rps with per-request metrics on ÷ off (target ≥ 0.97),
 // plus the access log's cost (on ÷ off), and a micro-bench of one request's recording with the hand-written
 // recorder (src/gateway/metrics.ts) against prom-client 15 with the same labels and buckets. Three `inferd serve
-// --demo` run side by side (default, `--metrics=false`, `--access-log /dev/null`). Each round drives two of
-// them at the same time with one wrk each (on ‖ off, then on ‖ access log), so the other engineers' load on
-// the shared cores hits both sides of a ratio alike (sequential runs on this machine varied 5× between runs
-// of the same variant); each case is the median of its per-round ratios. `npm run bench` runs it in the full
-// run; alone:
+// --demo` run side by side (default, `--metrics=false`, `--access-log /dev/null`). Each round runs wrk for a
+// short while against each, one after the other in rotating order, so that the other engineers' load on the
+// shared cores hits the runs of one round alike (on this machine runs of the same variant 10 s apart varied
+// 5×; two wrk at once were scheduled unfairly, up to 12×); each case is the median of its per-round ratios,
+// and the gateway's CPU per request is reported beside it. `npm run bench` runs it in the full run; alone:
 //
 //   npx tsc && node dist/bench/metrics-overhead.js [--rounds 6] [--seconds 5] [--connections 16]
 
@@ -181,27 +181,16 @@ export async function measureMetricsOverhead(opts: {
     };
     for (let i = 0; i < 3; i++) await hit(i, 2); // warm up each gateway and replica
     for (const c of cpu) c.length = 0;
-    const onAlone: number[] = [];
-    const onCpuAlone: number[] = [];
     for (let round_ = 0; round_ < opts.rounds; round_++) {
-      // Two at a time; which wrk starts first alternates.
-      const pair = async (a: number, b: number) => {
-        const [x, y] = round_ % 2 ? [b, a] : [a, b];
-        const [rx, ry] = await Promise.all([hit(x, opts.durationS), hit(y, opts.durationS)]);
-        rps[x]!.push(rx);
-        rps[y]!.push(ry);
-      };
-      await pair(0, 1);
-      // The on side of the access-log pair is kept apart (its own series): ratios pair runs made together.
-      await pair(0, 2);
-      onAlone.push(rps[0]!.pop()!);
-      onCpuAlone.push(cpu[0]!.pop()!);
+      // Rotating order: each variant goes first, second and third equally often.
+      const order = [0, 1, 2].map((k) => (k + round_) % 3);
+      for (const i of order) rps[i]!.push(await hit(i, opts.durationS));
       log(
         `  round ${round_ + 1}/${opts.rounds}: metrics on ${Math.round(rps[0]!.at(-1)!)} rps (${round(cpu[0]!.at(-1)!, 1)} µs CPU/req), off ${Math.round(rps[1]!.at(-1)!)} (${round(cpu[1]!.at(-1)!, 1)}), access log on ${Math.round(rps[2]!.at(-1)!)} (${round(cpu[2]!.at(-1)!, 1)})`,
       );
     }
     const ratio = (a: number[], b: number[]) => median(a.map((x, k) => x / b[k]!));
-    const accessLogRatio = ratio(rps[2]!, onAlone);
+    const accessLogRatio = ratio(rps[2]!, rps[0]!);
     return {
       rounds: opts.rounds,
       duration_s: opts.durationS,
