@@ -212,6 +212,30 @@ test('after V1, V2, gRPC, a 404 and a 500, /metrics has the series with their la
   assert.ok(lines.some((l) => l.service === '' && l.status === 404 && l.path === '/v1/models/ghost-model:predict'));
 });
 
+test('events: Created, Downloading, Loaded and RevisionReady for a new service, as Kubernetes Events', async () => {
+  await waitReady('obs-iris');
+  const list = JSON.parse(
+    (await httpRequest({ port: inferd.port, path: '/api/v1/namespaces/default/events' })).text,
+  ) as {
+    items: {
+      involvedObject: { name: string };
+      reason: string;
+      count: number;
+      firstTimestamp: string;
+      lastTimestamp: string;
+    }[];
+  };
+  const mine = list.items.filter((e) => e.involvedObject.name === 'obs-iris');
+  const reasons = mine.map((e) => e.reason);
+  for (const r of ['Created', 'Downloading', 'Loaded', 'RevisionReady']) assert.ok(reasons.includes(r), reasons.join());
+  for (const e of mine) {
+    assert.ok(e.count >= 1);
+    assert.ok(Date.parse(e.firstTimestamp) <= Date.parse(e.lastTimestamp));
+  }
+  const described = await runCli(['describe', 'isvc', 'obs-iris', '--server', inferd.url]);
+  assert.match(described.stdout, /Loaded/);
+});
+
 test('inferd logs --since and --component read the service log', async () => {
   await waitReady('obs-iris');
   const recent = await runCli([
