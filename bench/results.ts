@@ -86,6 +86,8 @@ export interface Results {
   /** Multi-model serving: TrainedModels in one parent (bench/trained-models.ts); absent when skipped. */
   trained_models?: unknown;
   transformer_hop?: unknown;
+  /** Issue 18: metrics on ÷ off, the access log, recording micro-bench (bench/metrics-overhead.ts). */
+  metrics_overhead?: unknown;
   /** The heavy models' kernel times and native references (bench/heavy.ts); absent when they were skipped. */
   heavy?: unknown;
   profile?: unknown;
@@ -218,6 +220,7 @@ export function checkTargets(r: Record<string, number | null>): TargetCheck[] {
     t('tm_one_of_1000_rps_vs_lone', r.tm_one_of_1000_rps_vs_lone ?? null, '>= 0.9', (v) => v >= 0.9),
     t('sdk_vs_builtin_rps', r.sdk_vs_builtin_rps ?? null, '>= 0.8', (v) => v >= 0.8),
     t('transformer_hop_ms', r.transformer_hop_ms ?? null, '<= 0.3', (v) => v <= 0.3),
+    t('metrics_overhead', r.metrics_overhead ?? null, '>= 0.97', (v) => v >= 0.97),
     // Issue 14: traffic and scaling (full run or --traffic-only).
     t('cold_from_zero_ms', r.cold_from_zero_ms ?? null, '<= 300 (p50)', (v) => v <= 300),
     t('cold_from_zero_p99_ms', r.cold_from_zero_p99_ms ?? null, '<= 1000', (v) => v <= 1000),

@@ -32,6 +32,7 @@ import {
 } from './heavy.js';
 import { request } from './http-client.js';
 import { type CaseSpec, type MeasureOptions, measureCase } from './measure.js';
+import { type MetricsOverhead, measureMetricsOverhead } from './metrics-overhead.js';
 import { bigBinary, bigJson, type Payload, v1Iris, v2Iris } from './payloads.js';
 import { ProcessGroups, sampleTree } from './proc.js';
 import {
@@ -82,6 +83,8 @@ interface Flags {
   /** Only issue 14's traffic figures (cold start from zero, scale-out, canary overhead). */
   trafficOnly: boolean;
   transformerOnly: boolean;
+  /** Only issue 18's metrics_overhead (three serves; bench/metrics-overhead.ts). */
+  metricsOnly: boolean;
   density: number[];
   out: string;
 }
@@ -91,11 +94,11 @@ function parseFlags(argv: string[]): Flags {
   const densityArg = argv.find((a) => a.startsWith('--density='));
   const outArg = argv.find((a) => a.startsWith('--out='));
   const known =
-    /^--(quick|profile|no-profile|no-kserve|heavy-only|traffic-only|transformer-only|density=[\d,]+|out=.+|help)$/;
+    /^--(quick|profile|no-profile|no-kserve|heavy-only|traffic-only|transformer-only|metrics-only|density=[\d,]+|out=.+|help)$/;
   const unknown = argv.filter((a) => !known.test(a));
   if (argv.includes('--help') || unknown.length) {
     process.stdout.write(
-      `${unknown.length ? `unknown flags: ${unknown.join(' ')}\n` : ''}usage: npm run bench -- [--quick] [--profile|--no-profile] [--no-kserve] [--heavy-only] [--traffic-only] [--transformer-only] [--density=1,10,100] [--out=FILE]\n`,
+      `${unknown.length ? `unknown flags: ${unknown.join(' ')}\n` : ''}usage: npm run bench -- [--quick] [--profile|--no-profile] [--no-kserve] [--heavy-only] [--traffic-only] [--transformer-only] [--metrics-only] [--density=1,10,100] [--out=FILE]\n`,
     );
     process.exit(unknown.length ? 2 : 0);
   }
@@ -106,6 +109,7 @@ function parseFlags(argv: string[]): Flags {
     heavyOnly: argv.includes('--heavy-only'),
     trafficOnly: argv.includes('--traffic-only'),
     transformerOnly: argv.includes('--transformer-only'),
+    metricsOnly: argv.includes('--metrics-only'),
     density: densityArg
       ? densityArg
           .slice('--density='.length)
@@ -373,7 +377,7 @@ async function main(): Promise<number> {
   );
   const workDir = mkdtempSync(join(os.tmpdir(), 'inferd-bench-'));
   // --heavy-only / --traffic-only / --transformer-only: one section on the demo serve, nothing else.
-  const onlySection = flags.heavyOnly || flags.trafficOnly || flags.transformerOnly;
+  const onlySection = flags.heavyOnly || flags.trafficOnly || flags.transformerOnly || flags.metricsOnly;
   // --quick is time-boxed: phases that would not fit are skipped (and say so) rather than overrun 60 s.
   // 44 s for the harness leaves room for `npm run build` (tsc) inside the 60 s of `npm run bench -- --quick`.
   const budgetEnd = flags.quick ? t0 + 44_000 : Number.POSITIVE_INFINITY;
@@ -685,6 +689,28 @@ async function main(): Promise<number> {
 
   await groups.stop(serve.started.pid, 20_000);
 
+  // Issue 18: the gateway's rps with per-request metrics on ÷ off, and the access log's cost (three fresh serves).
+  let metricsOverhead: MetricsOverhead | undefined;
+  if (!interrupted && (!onlySection || flags.metricsOnly) && leftMs() > 60_000) {
+    log('metrics overhead: gateway rps with metrics on / off / access log on, alternating short wrk runs');
+    try {
+      metricsOverhead = await measureMetricsOverhead({
+        groups,
+        rounds: flags.quick ? 10 : 30,
+        durationS: flags.quick ? 1 : 2,
+        connections: 16,
+        log,
+        track: m.track,
+      });
+      log(
+        `  metrics_overhead ${metricsOverhead.metrics_overhead} (by gateway CPU/request ${metricsOverhead.metrics_overhead_by_cpu}), access log ${metricsOverhead.access_log_overhead}; recording ${metricsOverhead.micro.hand_written_ns} ns vs prom-client ${metricsOverhead.micro.prom_client_ns} ns`,
+      );
+    } catch (err) {
+      notes.push(`metrics overhead failed: ${err instanceof Error ? err.message : String(err)}`);
+      log(`  ${notes[notes.length - 1]}`);
+    }
+  }
+
   // Density (full run): one fresh inferd serve without the demo, N models.
   if (!flags.quick && !interrupted && !onlySection) {
     log(`density: RSS of inferd serve + replicas with ${flags.density.join(', ')} models`);
@@ -755,6 +781,8 @@ async function main(): Promise<number> {
     canary_overhead: traffic?.canary_overhead ?? null,
     graph_sequence_overhead_ms: graphOverhead?.graph_sequence_overhead_ms ?? null,
     transformer_hop_ms: transformerHop?.transformer_hop_ms ?? null,
+    metrics_overhead: metricsOverhead?.metrics_overhead ?? null,
+    access_log_overhead: metricsOverhead?.access_log_overhead ?? null,
     ...trainedModelRatios(
       trainedModels,
       (variant) => cases.find((c) => c.target === 'inferd-gateway' && c.name === `v1${variant}_c16`)?.rps,
@@ -769,6 +797,7 @@ async function main(): Promise<number> {
     traffic,
     ...(trainedModels ? { trained_models: trainedModels } : {}),
     ...(transformerHop ? { transformer_hop: transformerHop } : {}),
+    ...(metricsOverhead ? { metrics_overhead: metricsOverhead } : {}),
     profile: Object.keys(profile).length ? profile : undefined,
     machine: { ...machine, loadavg_end: readFileSync('/proc/loadavg', 'utf8').trim() },
     runs: {

@@ -53,6 +53,10 @@ export interface ServeConfig {
   domain: string;
   /** Serve the bundled sklearn-iris demo model (npm start). */
   demo: boolean;
+  /** `--metrics=false`: the gateway records no per-request series (the bench's metrics_overhead baseline). */
+  recordMetrics: boolean;
+  /** `--access-log FILE|-`: a JSON line per model request; undefined: none. */
+  accessLog?: string;
   /** pvc://{claim}/... → `{pvcRoot}/{claim}/...` unless a claim has its own root. */
   pvcRoot: string;
   pvcRoots: Record<string, string>;
@@ -156,6 +160,16 @@ export const SERVE_FLAGS = {
   pvc: { type: 'string', multiple: true, arg: 'CLAIM=DIR', help: 'map one claim to a folder (repeatable)' },
   demo: { type: 'boolean', default: false, help: 'also serve the bundled sklearn-iris model in namespace default' },
   'log-level': { type: 'string', arg: 'L', help: 'debug|info|warn|error (default info)' },
+  metrics: {
+    type: 'string',
+    arg: 'BOOL',
+    help: "--metrics=false: the gateway records no per-request series on /metrics (default true,\nor INFERD_METRICS); gauges, the autoscaler's and the replicas' series stay",
+  },
+  'access-log': {
+    type: 'string',
+    arg: 'FILE|-',
+    help: 'append a JSON line per model request (time, request_id, namespace, service, component,\nrevision, protocol, status, duration_ms) to FILE, or stdout with -; x-request-id is\nthen made up when missing and returned (default off, or INFERD_ACCESS_LOG)',
+  },
   'storage-max-bytes': {
     type: 'string',
     arg: 'N',
@@ -411,6 +425,12 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
   // Open on a network address only when asked in so many words (docs/auth.md, "The switch").
   const auth = authAsked || (!isLoopbackHost(host) && !anonymous);
   const oidc = oidcConfig(values, problems);
+  const metricsText = (values.metrics ?? env.INFERD_METRICS ?? 'true').toLowerCase();
+  if (!['true', 'false', '1', '0', 'on', 'off'].includes(metricsText)) {
+    problems.push(`--metrics: expected true or false, got '${values.metrics ?? env.INFERD_METRICS}'`);
+  }
+  const accessLog = values['access-log'] ?? env.INFERD_ACCESS_LOG;
+  if (accessLog !== undefined && accessLog.trim() === '') problems.push("--access-log: expected a file or '-', got ''");
   if (problems.length) throw new InferdError('INVALID_CONFIG', problems.join('; '));
   const replicaEnv: Record<string, string> = {};
   for (const key of RUNTIME_ENV_KEYS) {
@@ -441,6 +461,8 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     stateDir,
     domain,
     demo: values.demo === true,
+    recordMetrics: !['false', '0', 'off'].includes(metricsText),
+    ...(accessLog ? { accessLog: accessLog === '-' ? '-' : resolve(accessLog) } : {}),
     pvcRoot: resolve(values['pvc-root'] ?? join(stateDir, 'pvc')),
     pvcRoots,
     maxBodyBytes,

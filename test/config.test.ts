@@ -142,3 +142,17 @@ test('--scale-to-zero-grace (default 30s) and --revision-history (default 5) tak
   assert.throws(() => loadServeConfig(['--scale-to-zero-grace', 'soon'], {}), /--scale-to-zero-grace: expected/);
   assert.throws(() => loadServeConfig(['--revision-history=-1'], {}), /--revision-history: expected 0-1000/);
 });
+
+test('--metrics=false turns per-request metrics off; --access-log FILE|- (and their env)', () => {
+  const on = loadServeConfig([], {});
+  assert.equal(on.recordMetrics, true);
+  assert.equal(on.accessLog, undefined);
+  const off = loadServeConfig(['--metrics=false', '--access-log', '-'], {});
+  assert.equal(off.recordMetrics, false);
+  assert.equal(off.accessLog, '-');
+  const env = loadServeConfig([], { INFERD_METRICS: '0', INFERD_ACCESS_LOG: 'access.log' });
+  assert.equal(env.recordMetrics, false);
+  assert.match(env.accessLog ?? '', /^\/.*access\.log$/, 'made absolute');
+  assert.throws(() => loadServeConfig(['--metrics=maybe'], {}), /--metrics: expected true or false, got 'maybe'/);
+  assert.throws(() => loadServeConfig(['--access-log='], {}), /--access-log: expected a file or '-'/);
+});

@@ -5,6 +5,7 @@
 // held (bounded) for a replica that is starting or at its containerConcurrency; a service that is not ready
 // answers 503 JSON with the reason. `GET /metrics` (Host naming no service) serves the gateway's metrics.
 
+import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2 from 'node:http2';
 import { refuseModel } from '../auth/answers.js';
@@ -12,15 +13,17 @@ import { dropAuthorization, type ModelGate } from '../auth/auth-gate.js';
 import { replyError, replyJson } from '../http/json-reply.js';
 import type { Logger } from '../log.js';
 import { packageVersion } from '../package.js';
-import type { EndpointTable, ServiceEndpoint } from '../routing/endpoint-table.js';
+import type { EndpointTable, RevisionRoute, ServiceEndpoint } from '../routing/endpoint-table.js';
 import { hostOverrideOf } from '../routing/predictor-listeners.js';
 import { TrafficStats } from '../routing/traffic-stats.js';
+import type { AccessLog } from './access-log.js';
 import { GrpcProxy, REPOSITORY_REFUSED } from './grpc-proxy.js';
 import { type HostTarget, serviceCandidatesForHost } from './host-router.js';
-import { GatewayMetrics } from './metrics.js';
+import { componentOf, GatewayMetrics, type GatewayProtocol, httpStatusOfGrpc, protocolOfPath } from './metrics.js';
 import { isRepositoryChange, modelNameFromPath, parseServingPath, pickByModelName } from './path-router.js';
 import { acceptHttp2PriorKnowledge } from './protocol-sniff.js';
 import { ReplicaProxy, type ReplicaProxyOptions } from './proxy.js';
+import { replicaPages, scrapeReplicas } from './replica-scrape.js';
 import { acceptTls, type TlsAcceptor, type TlsMaterial } from './tls-accept.js';
 import { DEFAULT_OUTLIER_POLICY, type OutlierPolicy } from './traffic/outlier.js';
 import { type Lease, notReadyMessage, TrafficRouter } from './traffic/router.js';
@@ -65,7 +68,16 @@ export interface GatewayOptions {
   outlier?: Partial<OutlierPolicy>;
   /** InferenceGraphs: tried for a host or /serving path that names no InferenceService. */
   graphs?: GraphRoutes;
+  /** Record per-request metrics (`inferd serve --metrics=false` turns it off; the other series stay). Default true. */
+  recordMetrics?: boolean;
+  /** `inferd serve --access-log`: a JSON line per finished model request; unset: none is built. */
+  accessLog?: AccessLog;
+  /** Add the ready replicas' own /metrics pages to the gateway's (replica-scrape.ts). Default false. */
+  replicaMetrics?: boolean;
 }
+
+/** `x-request-id`: accepted from the client, made up when missing (with the access log on), and returned. */
+export const REQUEST_ID_HEADER = 'x-request-id';
 
 /** The Retry-After of a 503 for a service that is not ready. */
 const RETRY_NOT_READY_S = 5;
@@ -100,6 +112,10 @@ export function createGateway(opts: GatewayOptions): {
     maxQueuedPerRevision: opts.maxQueuedPerRevision ?? 100,
     outlier: { ...DEFAULT_OUTLIER_POLICY, ...opts.outlier },
   });
+  const recording = opts.recordMetrics !== false;
+  const accessLog = opts.accessLog;
+  // Neither on: no clock is read and nothing is recorded per request.
+  const observing = recording || accessLog !== undefined;
   const grpcProxy = new GrpcProxy({
     traffic,
     endpoints: opts.endpoints,
@@ -112,6 +128,21 @@ export function createGateway(opts: GatewayOptions): {
       ? (stream, headers, flags, raw) => h2Rest.emit('stream', stream, headers, flags, raw)
       : undefined,
     auth: opts.auth,
+    finished: observing
+      ? (ep, route, grpcStatus, t0, headers) => {
+          const id = headers[REQUEST_ID_HEADER];
+          finish(
+            typeof id === 'string' ? id : undefined,
+            'POST',
+            headers[':path'] ?? '',
+            ep,
+            route,
+            'grpc',
+            httpStatusOfGrpc(grpcStatus),
+            t0,
+          );
+        }
+      : undefined,
   });
   const allowRepositoryApi = opts.allowRepositoryApi === true;
   const auth = opts.auth;
@@ -161,11 +192,12 @@ export function createGateway(opts: GatewayOptions): {
     const override = hostOverrideOf(req.socket);
     if (override !== undefined) req.headers.host = override;
     // An OIDC JWT is verified asynchronously first (the gate itself is synchronous); the body waits unread.
+    const t0 = observing ? performance.now() : 0;
     const wait = auth?.prepare?.(req.headers.authorization);
-    if (wait) void wait.then(() => serveRequest(req, res));
-    else serveRequest(req, res);
+    if (wait) void wait.then(() => serveRequest(req, res, t0));
+    else serveRequest(req, res, t0);
   };
-  const serveRequest = (req: IncomingMessage, res: ServerResponse): void => {
+  const serveRequest = (req: IncomingMessage, res: ServerResponse, t0: number): void => {
     const url = req.url ?? '/';
     const first = url.charCodeAt(1);
     // Control plane paths start with /api, /apis, /version, /healthz, /readyz, /openapi (cheap first-char check first).
@@ -180,8 +212,9 @@ export function createGateway(opts: GatewayOptions): {
         for (const cp of opts.controlPlane) if (cp.handle(req, res)) return;
       }
     }
+    if (accessLog !== undefined) requestId(req, res);
     try {
-      route(req, res, url);
+      route(req, res, url, t0);
     } catch (err) {
       failed(res, err);
     }
@@ -199,7 +232,108 @@ export function createGateway(opts: GatewayOptions): {
     else res.destroy();
   }
 
-  function route(req: IncomingMessage, res: ServerResponse, url: string): void {
+  /** The client's `x-request-id`, or a new one: sent on to the replica and returned to the client. */
+  function requestId(req: IncomingMessage, res: ServerResponse): void {
+    let id = req.headers[REQUEST_ID_HEADER];
+    if (typeof id !== 'string' || id === '') {
+      id = randomUUID();
+      req.headers[REQUEST_ID_HEADER] = id;
+      req.rawHeaders.push(REQUEST_ID_HEADER, id);
+    }
+    res.setHeader(REQUEST_ID_HEADER, id);
+  }
+
+  /** One finished request: the metrics and the access log, whichever is on. */
+  function finish(
+    id: string | undefined,
+    method: string,
+    path: string,
+    ep: ServiceEndpoint | undefined,
+    route: RevisionRoute | undefined,
+    protocol: GatewayProtocol,
+    status: number,
+    t0: number,
+  ): void {
+    const seconds = (performance.now() - t0) / 1000;
+    if (recording) {
+      if (ep !== undefined) metrics.request(ep, route, protocol, status, seconds);
+      else metrics.unrouted(protocol, status, seconds);
+    }
+    if (accessLog !== undefined) {
+      const labels = ep !== undefined ? componentOf(ep) : undefined;
+      accessLog.write({
+        time: new Date().toISOString(),
+        request_id: id ?? '',
+        method,
+        path,
+        namespace: ep?.namespace ?? '',
+        service: labels?.service ?? '',
+        component: labels?.component ?? '',
+        revision: route?.revision ?? '',
+        protocol,
+        status,
+        duration_ms: Math.round(seconds * 1e6) / 1000,
+      });
+    }
+  }
+
+  /** A REST request answered now (or its client gone: 499). */
+  function finished(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ep: ServiceEndpoint | undefined,
+    route: RevisionRoute | undefined,
+    path: string,
+    t0: number,
+  ): void {
+    if (!observing) return;
+    const id = req.headers[REQUEST_ID_HEADER];
+    finish(
+      typeof id === 'string' ? id : undefined,
+      req.method ?? 'GET',
+      path,
+      ep,
+      route,
+      protocolOfPath(path),
+      res.writableEnded ? res.statusCode : 499,
+      t0,
+    );
+  }
+
+  /** An InferenceGraph's request, recorded when its answer ends. */
+  function graphFinished(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ns: string,
+    name: string,
+    path: string,
+    t0: number,
+  ) {
+    if (!observing) return;
+    res.once('close', () => {
+      const status = res.writableEnded ? res.statusCode : 499;
+      const seconds = (performance.now() - t0) / 1000;
+      if (recording) metrics.graphRequest(ns, name, protocolOfPath(path), status, seconds);
+      if (accessLog !== undefined) {
+        const id = req.headers[REQUEST_ID_HEADER];
+        accessLog.write({
+          time: new Date().toISOString(),
+          request_id: typeof id === 'string' ? id : '',
+          method: req.method ?? 'POST',
+          path,
+          namespace: ns,
+          service: name,
+          component: 'graph',
+          revision: '',
+          protocol: protocolOfPath(path),
+          status,
+          duration_ms: Math.round(seconds * 1e6) / 1000,
+        });
+      }
+    });
+  }
+
+  function route(req: IncomingMessage, res: ServerResponse, url: string, t0: number): void {
     const candidates = candidatesFor(req.headers.host);
     if (candidates.length > 0) {
       let ep = opts.endpoints.get(candidates[0]!.namespace, candidates[0]!.name);
@@ -210,35 +344,50 @@ export function createGateway(opts: GatewayOptions): {
       }
       // Authorised before existence is told: another namespace's caller gets 403 whether or not it exists.
       const target = ep ?? candidates[candidates.length - 1]!;
-      if (auth && !admit(req, res, target.namespace, target.name, url)) return;
+      if (auth && !admit(req, res, target.namespace, target.name, url)) {
+        finished(req, res, ep, undefined, url, t0);
+        return;
+      }
       if (!ep) {
-        if (opts.graphs?.handle(req, res, candidates[0]!.namespace, candidates[0]!.name)) return;
+        const c0 = candidates[0]!;
+        if (opts.graphs?.handle(req, res, c0.namespace, c0.name)) {
+          graphFinished(req, res, c0.namespace, c0.name, url, t0);
+          return;
+        }
         const c = candidates[candidates.length - 1]!;
         replyError(
           res,
           404,
           `InferenceService ${c.name} does not exist in namespace ${c.namespace} (Host: ${req.headers.host})`,
         );
+        finished(req, res, undefined, undefined, url, t0);
         return;
       }
-      send(req, res, ep, url, tag);
+      send(req, res, ep, url, tag, t0);
       return;
     }
     const template = parseServingPath(url);
     if (template) {
-      if (auth && !admit(req, res, template.namespace, template.name, template.path)) return;
       const ep = opts.endpoints.get(template.namespace, template.name);
-      if (!ep) {
-        if (opts.graphs?.handle(req, res, template.namespace, template.name)) return;
-        replyError(res, 404, `InferenceService ${template.name} does not exist in namespace ${template.namespace}`);
+      if (auth && !admit(req, res, template.namespace, template.name, template.path)) {
+        finished(req, res, ep, undefined, template.path, t0);
         return;
       }
-      send(req, res, ep, template.path, undefined);
+      if (!ep) {
+        if (opts.graphs?.handle(req, res, template.namespace, template.name)) {
+          graphFinished(req, res, template.namespace, template.name, template.path, t0);
+          return;
+        }
+        replyError(res, 404, `InferenceService ${template.name} does not exist in namespace ${template.namespace}`);
+        finished(req, res, undefined, undefined, template.path, t0);
+        return;
+      }
+      send(req, res, ep, template.path, undefined, t0);
       return;
     }
     const model = modelNameFromPath(url);
     if (model === undefined) {
-      gatewayOwn(req, res, url);
+      gatewayOwn(req, res, url, t0);
       return;
     }
     let matches = opts.endpoints.byModelName(model);
@@ -248,6 +397,7 @@ export function createGateway(opts: GatewayOptions): {
       if (seen.refusal) {
         req.resume();
         refuseModel(res, seen.refusal);
+        finished(req, res, undefined, undefined, url, t0);
         return;
       }
       matches = seen.visible;
@@ -255,6 +405,7 @@ export function createGateway(opts: GatewayOptions): {
     }
     if (matches.length === 0) {
       replyError(res, 404, `Model with name ${model} does not exist.`);
+      finished(req, res, undefined, undefined, url, t0);
       return;
     }
     const picked = pickByModelName(matches);
@@ -265,9 +416,10 @@ export function createGateway(opts: GatewayOptions): {
         400,
         `model name ${model} is served in ${matches.length} namespaces; choose one with a Host header (${hosts}) or a /serving/{namespace}/${model}/ path`,
       );
+      finished(req, res, undefined, undefined, url, t0);
       return;
     }
-    send(req, res, picked, url, undefined);
+    send(req, res, picked, url, undefined, t0);
   }
 
   /** Model routes under auth: true to go on; otherwise the refusal has been sent. Health stays open. */
@@ -301,6 +453,7 @@ export function createGateway(opts: GatewayOptions): {
     service: ServiceEndpoint,
     path: string,
     tag: string | undefined,
+    t0: number,
   ): void {
     // `:explain` goes to the service's explainer when it has one (docs/containers.md), else to the predictor.
     const ep = path.includes(':explain')
@@ -310,6 +463,7 @@ export function createGateway(opts: GatewayOptions): {
     if (!allowRepositoryApi && path.charCodeAt(4) === 114 /* r */ && isRepositoryChange(path)) {
       replyError(res, 403, REPOSITORY_REFUSED);
       req.resume();
+      finished(req, res, ep, undefined, path, t0);
       return;
     }
     const route = traffic.choose(ep, tag);
@@ -322,17 +476,21 @@ export function createGateway(opts: GatewayOptions): {
           `InferenceService ${ep.namespace}/${ep.name} has no revision tagged "${tag}" (tags need the annotation serving.kserve.io/enable-tag-routing: "true")`,
         );
       } else replyError(res, 503, notReadyMessage(ep, undefined), { 'retry-after': RETRY_NOT_READY_S });
+      finished(req, res, ep, undefined, path, t0);
       return;
     }
     const lease = traffic.take(route);
     if (lease !== undefined) {
-      forwardTo(req, res, lease, path);
+      forwardTo(req, res, lease, path, ep, t0);
       return;
     }
     req.pause();
     let cancel: () => void = () => {};
     // A client that goes away while held takes its request with it: nothing is sent to the replica.
-    const onClose = () => cancel();
+    const onClose = () => {
+      cancel();
+      finished(req, res, ep, route, path, t0);
+    };
     res.once('close', onClose);
     cancel = traffic.wait(ep, route, tag, {
       grant(l) {
@@ -342,32 +500,45 @@ export function createGateway(opts: GatewayOptions): {
           return;
         }
         req.resume();
-        forwardTo(req, res, l, path);
+        forwardTo(req, res, l, path, ep, t0);
       },
       refuse(status, message, retryAfterS) {
         res.off('close', onClose);
         if (res.destroyed) return;
         req.resume();
         replyError(res, status, message, retryAfterS > 0 ? { 'retry-after': retryAfterS } : {});
+        finished(req, res, ep, route, path, t0);
       },
     });
   }
 
-  function forwardTo(req: IncomingMessage, res: ServerResponse, lease: Lease, path: string): void {
+  function forwardTo(
+    req: IncomingMessage,
+    res: ServerResponse,
+    lease: Lease,
+    path: string,
+    ep: ServiceEndpoint,
+    t0: number,
+  ): void {
     // end exactly once: answered (its status), failed (502/504 from the proxy), or the client went away.
-    res.on('close', () => traffic.done(lease, res.writableEnded ? res.statusCode : undefined));
+    res.on('close', () => {
+      traffic.done(lease, res.writableEnded ? res.statusCode : undefined);
+      if (observing) finished(req, res, ep, lease.route, path, t0);
+    });
     let lines: string | undefined;
     if (lease.coldMs !== undefined) {
       res.setHeader(COLD_START_HEADER, lease.coldMs);
       lines = `${COLD_START_HEADER}: ${lease.coldMs}\r\n`;
     }
+    // The direct write sends the replica's head as it came: the request id goes with it as an extra line.
+    if (accessLog !== undefined) lines = `${lines ?? ''}${REQUEST_ID_HEADER}: ${req.headers[REQUEST_ID_HEADER]}\r\n`;
     proxy.forward(req, res, lease.replica.port, path, lease.route.timeoutMs, lines);
   }
 
   const extraModels = (e: ServiceEndpoint) => opts.endpoints.extraModelsOf(e.namespace, e.name);
 
   // Paths that name no service: the gateway's own liveness and a listing of what it serves.
-  function gatewayOwn(req: IncomingMessage, res: ServerResponse, url: string): void {
+  function gatewayOwn(req: IncomingMessage, res: ServerResponse, url: string, t0: number): void {
     const path = url.split('?')[0];
     if (req.method === 'GET' && (path === '/v1/models' || path === '/v2/models')) {
       // A multi-model service's TrainedModels are listed beside the services' own model names.
@@ -400,17 +571,24 @@ export function createGateway(opts: GatewayOptions): {
         refuseModel(res, refusal);
         return;
       }
-      const text = metrics.render();
-      res.writeHead(200, {
-        'content-type': 'text/plain; version=0.0.4; charset=utf-8',
-        'content-length': Buffer.byteLength(text),
-      });
-      res.end(text);
+      const own = metrics.render();
+      const reply = (text: string) => {
+        res.writeHead(200, {
+          'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+          'content-length': Buffer.byteLength(text),
+        });
+        res.end(text);
+      };
+      if (opts.replicaMetrics) void scrapeReplicas(replicaPages(opts.endpoints)).then((pages) => reply(own + pages));
+      else reply(own);
       return;
     }
     if (req.method === 'GET' && path === '/v2/health/live') replyJson(res, 200, { live: true });
     else if (req.method === 'GET' && path === '/') replyJson(res, 200, { status: 'alive' });
-    else replyJson(res, 404, { detail: 'Not Found' });
+    else {
+      replyJson(res, 404, { detail: 'Not Found' });
+      finished(req, res, undefined, undefined, path ?? url, t0);
+    }
   }
 
   const tls = opts.tls ? acceptTls(server, grpcProxy.server, opts.tls, opts.log) : undefined;

@@ -22,7 +22,7 @@ import {
   serverMetadataMessage,
 } from '../http/grpc-wire.js';
 import type { Logger } from '../log.js';
-import type { EndpointTable, ServiceEndpoint } from '../routing/endpoint-table.js';
+import type { EndpointTable, RevisionRoute, ServiceEndpoint } from '../routing/endpoint-table.js';
 import { hostOverrideOf } from '../routing/predictor-listeners.js';
 import { serviceCandidatesForHost } from './host-router.js';
 import { pickByModelName } from './path-router.js';
@@ -49,6 +49,14 @@ export interface GrpcProxyOptions {
   ) => void;
   /** Who may call which service (src/auth); metadata `authorization: Bearer <token>`. None: open. */
   auth?: ModelGate;
+  /** A call to a service ended (metrics, access log): once per call, from the time it was routed (`t0`, ms). */
+  finished?: (
+    ep: ServiceEndpoint,
+    route: RevisionRoute | undefined,
+    grpcStatus: number,
+    t0: number,
+    headers: http2.IncomingHttpHeaders,
+  ) => void;
 }
 
 const SERVICE_PREFIX = '/inference.GRPCInferenceService/';
@@ -324,6 +332,8 @@ export class GrpcProxy {
     tag: string | undefined,
   ): void {
     const traffic = this.#opts.traffic;
+    const finished = this.#opts.finished;
+    const t0 = finished ? performance.now() : 0;
     const route = traffic.choose(ep, tag);
     if (route === undefined) {
       if (tag !== undefined) {
@@ -333,11 +343,12 @@ export class GrpcProxy {
           `InferenceService ${ep.namespace}/${ep.name} has no revision tagged "${tag}" (tags need the annotation serving.kserve.io/enable-tag-routing: "true")`,
         );
       } else respondStatus(stream, GRPC_STATUS.UNAVAILABLE, notReadyMessage(ep, undefined));
+      finished?.(ep, undefined, tag !== undefined ? GRPC_STATUS.NOT_FOUND : GRPC_STATUS.UNAVAILABLE, t0, headers);
       return;
     }
     const lease = traffic.take(route);
     if (lease !== undefined) {
-      this.#send(stream, headers, ep, lease, buffered);
+      this.#send(stream, headers, ep, lease, buffered, t0);
       return;
     }
     stream.pause();
@@ -351,7 +362,7 @@ export class GrpcProxy {
           traffic.done(l, undefined);
           return;
         }
-        this.#send(stream, headers, ep, l, buffered);
+        this.#send(stream, headers, ep, l, buffered, t0);
       },
       refuse: (status, message) => {
         stream.off('close', onClose);
@@ -362,12 +373,20 @@ export class GrpcProxy {
               ? GRPC_STATUS.NOT_FOUND
               : GRPC_STATUS.UNAVAILABLE;
         respondStatus(stream, code, message);
+        finished?.(ep, route, code, t0, headers);
       },
     });
   }
 
   /** Relays on the lease's replica; the lease ends when the client's stream closes. */
-  #send(stream: Stream, headers: http2.IncomingHttpHeaders, ep: ServiceEndpoint, lease: Lease, buffered: Buffer[]) {
+  #send(
+    stream: Stream,
+    headers: http2.IncomingHttpHeaders,
+    ep: ServiceEndpoint,
+    lease: Lease,
+    buffered: Buffer[],
+    t0: number,
+  ) {
     const traffic = this.#opts.traffic;
     const grpcPort = lease.replica.grpcPort;
     if (grpcPort === undefined) {
@@ -376,8 +395,12 @@ export class GrpcProxy {
       return;
     }
     // 5xx-like for ejection: the replica could not be reached, reset the call, or timed out.
-    const outcome = { failed: false };
-    stream.once('close', () => traffic.done(lease, outcome.failed ? 503 : 200));
+    // status: the gRPC status the client got (the replica's trailers, or the gateway's own).
+    const outcome = { failed: false, status: 1 as number }; // CANCELLED until a status comes back
+    stream.once('close', () => {
+      traffic.done(lease, outcome.failed ? 503 : 200);
+      this.#opts.finished?.(ep, lease.route, outcome.failed ? GRPC_STATUS.UNAVAILABLE : outcome.status, t0, headers);
+    });
     const timeoutMs = lease.route.timeoutMs;
     let timer: NodeJS.Timeout | undefined;
     if (timeoutMs !== undefined && timeoutMs > 0) {
@@ -415,7 +438,7 @@ export class GrpcProxy {
     headers: http2.IncomingHttpHeaders,
     port: number,
     buffered: Buffer[],
-    outcome: { failed: boolean },
+    outcome: { failed: boolean; status: number },
     extra: http2.OutgoingHttpHeaders | undefined,
   ): void {
     const out: http2.OutgoingHttpHeaders = {};
@@ -435,6 +458,7 @@ export class GrpcProxy {
       if (extra) Object.assign(res, extra);
       if (stream.destroyed) return;
       if (flags & NGHTTP2_FLAG_END_STREAM) {
+        outcome.status = Number(h['grpc-status'] ?? 2);
         stream.respond(res, { endStream: true }); // trailers-only answer: a status without messages
         return;
       }
@@ -443,6 +467,7 @@ export class GrpcProxy {
     });
     up.on('trailers', (t) => {
       trailers = t;
+      outcome.status = Number(t['grpc-status'] ?? 2);
     });
     stream.on('wantTrailers', () => {
       const t: http2.OutgoingHttpHeaders = {};

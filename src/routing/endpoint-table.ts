@@ -59,6 +59,10 @@ export interface ServiceEndpoint {
   revision: string | undefined;
   /** True while a replica is being started or restarted: worth holding requests for. */
   starting: boolean;
+  /** The InferenceService this endpoint belongs to (metrics labels); default `name`. */
+  service?: string;
+  /** Which of the service's components this endpoint reaches (metrics labels); default predictor. */
+  component?: 'predictor' | 'transformer' | 'explainer';
   reason?: string;
   message?: string;
 }

@@ -70,6 +70,11 @@ export interface RequestInfo {
   readonly protocol: 'v1' | 'v2' | 'grpc-v2';
   /** Aborted when the client goes away or the request's deadline passes. */
   readonly signal: AbortSignal;
+  /**
+   * Set by the model server: a whole-request model reports the time of each stage it ran (KServe's
+   * request_preprocess/predict/postprocess/explain_seconds); without reports the whole call counts as predict.
+   */
+  timed?(stage: 'preprocess' | 'predict' | 'postprocess' | 'explain', seconds: number): void;
 }
 
 /** A V2 infer request (REST or gRPC), its tensors decoded. */

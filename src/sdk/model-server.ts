@@ -74,6 +74,7 @@ export class ModelServer {
     if (this.#http) throw new InferdError('INVALID_CONFIG', 'this ModelServer is already started');
     if (models.length === 0) throw new InferdError('INVALID_CONFIG', 'ModelServer.start needs at least one model');
     const repo = new ModelRepository();
+    const loadSeconds = new Map<string, number>();
     for (const m of models) {
       if (!isSdkModel(m)) {
         throw new InferdError(
@@ -85,7 +86,9 @@ export class ModelServer {
       if (repo.get(m.name)) throw new InferdError('INVALID_CONFIG', `two models are named "${m.name}"`);
       if (!m.ready) {
         try {
+          const loadStart = performance.now();
           await m.load();
+          loadSeconds.set(m.name, (performance.now() - loadStart) / 1000);
         } catch (err) {
           throw new InferdError('MODEL_LOAD_FAILED', `model ${m.name}: load() failed: ${(err as Error)?.message}`, {
             cause: err,
@@ -96,6 +99,7 @@ export class ModelServer {
     }
     this.#models = [...models];
     const metrics = new ServerMetrics();
+    for (const [name, seconds] of loadSeconds) metrics.recordLoad(name, seconds);
     const host = this.#opts.httpHost ?? '127.0.0.1';
     const server = createModelServer({
       models: repo,

@@ -64,12 +64,31 @@ async function call(
   verb: 'predict' | 'explain',
 ): Promise<Result> {
   // Handlers may be sync or async (as in KServe); a sync answer is used without a microtask hop.
-  let pre = model.preprocess(payload, info);
-  if (pre instanceof Promise) pre = await pre;
-  validate(model, pre);
-  let result = verb === 'predict' ? model.predict(pre, info) : model.explain(pre, info);
-  if (result instanceof Promise) result = await result;
-  return model.postprocess(result, info);
+  // Each stage is timed for the server's request_{stage}_seconds, a failed one too (KServe's `.time()`).
+  let stage: 'preprocess' | 'predict' | 'postprocess' | 'explain' = 'preprocess';
+  let t = performance.now();
+  let pending = true;
+  const next = (to: typeof stage | undefined) => {
+    const now = performance.now();
+    info.timed?.(stage, (now - t) / 1000);
+    if (to === undefined) pending = false;
+    else stage = to;
+    t = now;
+  };
+  try {
+    let pre = model.preprocess(payload, info);
+    if (pre instanceof Promise) pre = await pre;
+    validate(model, pre);
+    next(verb);
+    let result = verb === 'predict' ? model.predict(pre, info) : model.explain(pre, info);
+    if (result instanceof Promise) result = await result;
+    next('postprocess');
+    const post = await model.postprocess(result, info);
+    next(undefined);
+    return post;
+  } finally {
+    if (pending) next(undefined);
+  }
 }
 
 function replyOf(model: SdkModel, result: Result): InferenceReply {

@@ -13,6 +13,7 @@ import { type CredentialLookup, resolveStorageCredentials } from '../storage/cre
 import { initializeModel } from '../storage/initializer.js';
 import { redactUri } from '../storage/redact-uri.js';
 import type { Store } from '../store/store.js';
+import type { DownloadMetrics } from './download-metrics.js';
 
 /** The terminal's live line for download progress (cli/progress-line.ts's ProgressLine fits it). */
 export interface ProgressSink {
@@ -29,10 +30,12 @@ export interface ModelFetcherDeps {
   /** The gateway's port once it listens (0 before): storage refuses to fetch from it. */
   ownPort(): number;
   progressLine?: ProgressSink;
+  /** Bytes fetched and downloads ended, per service (`inferd_storage_download_bytes_total`). */
+  metrics?: DownloadMetrics;
 }
 
 export function createModelFetcher(deps: ModelFetcherDeps): ModelFetcher {
-  const { store, config, log, progressLine } = deps;
+  const { store, config, log, progressLine, metrics } = deps;
   // Credentials come from the stored Secrets and ServiceAccounts (storage/ itself knows no store).
   const lookup = ((kind: 'Secret' | 'ServiceAccount', namespace: string, name: string) =>
     store.get({ kind, namespace, name })) as CredentialLookup;
@@ -84,6 +87,8 @@ export function createModelFetcher(deps: ModelFetcherDeps): ModelFetcher {
         },
         onProgress: (p) => {
           if (p.bytes === 0) return; // a cache hit reports nothing downloaded: not progress
+          // Progress is cumulative per attempt: a retry starts again from fewer bytes.
+          metrics?.fetched(key, last === undefined || p.bytes < last.bytes ? p.bytes : p.bytes - last.bytes);
           last = p;
           onProgress?.(p);
           progressLine?.update(key, `downloading model: ${describeProgress(p)}`);
@@ -102,6 +107,7 @@ export function createModelFetcher(deps: ModelFetcherDeps): ModelFetcher {
         bytes: last?.bytes ?? 0,
         ms: Date.now() - started,
       });
+      metrics?.finished(key, 'ok');
       progressLine?.done(
         key,
         last
@@ -111,6 +117,7 @@ export function createModelFetcher(deps: ModelFetcherDeps): ModelFetcher {
       return out;
     } catch (err) {
       progressLine?.done(key);
+      metrics?.finished(key, 'failed');
       const reason = isInferdError(err) ? err.details.reason : undefined;
       logLine('warn', 'storage initializer: failed', { reason, error: messageOf(err) });
       throw err;

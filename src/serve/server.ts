@@ -26,6 +26,7 @@ import { ProcessUsageReader } from '../controllers/replicas/process-usage.js';
 import { ReplicaManager } from '../controllers/replicas/replica-manager.js';
 import { TrainedModelController } from '../controllers/trained-model/controller.js';
 import { parentFormatsOf } from '../controllers/trained-model/formats.js';
+import { AccessLog } from '../gateway/access-log.js';
 import { createGateway } from '../gateway/gateway.js';
 import { loadTlsMaterial } from '../gateway/tls-accept.js';
 import { GraphController } from '../graph/controller.js';
@@ -42,6 +43,7 @@ import { recordEvent } from '../store/events.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import { applyDemo } from './demo.js';
+import { DownloadMetrics } from './download-metrics.js';
 import { createModelFetcher, type ProgressSink } from './model-fetcher.js';
 
 /** The replica process entry, beside this folder (src/serve → src/server/main, compiled alike). */
@@ -138,7 +140,9 @@ export async function startServer(
       return usageReader.read(pids);
     },
   });
-  const scale: ScaleSource = new ScaleByClass(autoscaler);
+  const scaleByClass = new ScaleByClass(autoscaler);
+  const downloads = new DownloadMetrics();
+  const scale: ScaleSource = scaleByClass;
   const controller = new InferenceServiceController({
     store,
     replicas,
@@ -171,6 +175,7 @@ export async function startServer(
       logsFor: (key) => replicas.logsFor(key),
       ownPort: () => listeningPort,
       progressLine: ui.progressLine,
+      metrics: downloads,
     }),
   });
   // TrainedModels into multi-model services' replicas (docs/multi-model.md); downloads share the cache.
@@ -188,6 +193,7 @@ export async function startServer(
       logsFor: (key) => replicas.logsFor(key),
       ownPort: () => listeningPort,
       progressLine: ui.progressLine,
+      metrics: downloads,
     }),
   });
   const access: AccessPolicy = {
@@ -234,6 +240,7 @@ export async function startServer(
     onGraphChange: (ns, name) => graphMetrics.forget(ns, name),
   });
   let graphHandler: GraphHandler | undefined;
+  const accessLog = config.accessLog !== undefined ? AccessLog.open(config.accessLog) : undefined;
   const gateway = createGateway({
     graphs: { handle: (req, res, ns, name) => graphHandler?.handle(req, res, ns, name) ?? false },
     endpoints,
@@ -249,9 +256,14 @@ export async function startServer(
     allowRepositoryApi: config.allowRepositoryApi,
     tls,
     stats,
+    recordMetrics: config.recordMetrics,
+    accessLog,
+    replicaMetrics: true,
   });
   // The autoscaler's decisions beside the gateway's series on GET /metrics.
   gateway.metrics.register({ collect: (out) => autoscaler.renderMetrics(out) });
+  gateway.metrics.desiredFrom((key) => scaleByClass.desiredOf(key));
+  gateway.metrics.register(downloads);
   const stepClient = new StepClient({
     endpoints,
     traffic: gateway.traffic,
@@ -298,6 +310,7 @@ export async function startServer(
     async close() {
       apiServer.close(); // ends open watch streams, which would keep connections alive
       gateway.close();
+      await accessLog?.close();
       graphs.stop();
       stepClient.close();
       trainedModels.stop();

@@ -1,7 +1,11 @@
 // Per-model request counters and latency histograms for `GET /metrics`, in Prometheus text format 0.0.4.
 // Hand-written: recording is two array increments, no labels are built per request. Only models in the
 // repository get series, so unknown names in URLs cannot grow the label set.
-// `request_predict_seconds{model_name}` keeps KServe's metric name (python/kserve/kserve/metrics.py).
+// KServe's per-stage histograms keep their names and label (python/kserve/kserve/metrics.py):
+// `request_preprocess_seconds`, `request_predict_seconds`, `request_postprocess_seconds`,
+// `request_explain_seconds`, each `{model_name}`. Built-in runtimes have a predict stage only; SDK models
+// (src/sdk/served-model.ts) report all four. The gateway adds these pages to its own /metrics on scrape
+// (src/gateway/replica-scrape.ts) with the replica's namespace/service/component/revision labels.
 
 /** `grpc` requests are counted with the HTTP status their gRPC status stands for (errors.ts). */
 export type Protocol = 'v1' | 'v2' | 'grpc';
@@ -36,11 +40,28 @@ class Histogram {
   }
 }
 
+/** A model's request stages, as KServe times them (`Model.__call__`). */
+export type Stage = 'preprocess' | 'predict' | 'postprocess' | 'explain';
+const STAGES: readonly Stage[] = ['preprocess', 'predict', 'postprocess', 'explain'];
+const STAGE_HELP: Record<Stage, string> = {
+  preprocess: 'pre-process request latency',
+  predict: 'predict request latency',
+  postprocess: 'post-process request latency',
+  explain: 'explain request latency',
+};
+
 class ModelSeries {
   /** status code → count, per protocol */
   readonly requests: Record<Protocol, Map<number, number>> = { v1: new Map(), v2: new Map(), grpc: new Map() };
   readonly duration: Record<Protocol, Histogram> = { v1: new Histogram(), v2: new Histogram(), grpc: new Histogram() };
-  readonly predict = new Histogram();
+  readonly stages: Record<Stage, Histogram> = {
+    preprocess: new Histogram(),
+    predict: new Histogram(),
+    postprocess: new Histogram(),
+    explain: new Histogram(),
+  };
+  /** Seconds the model took to load; undefined when this server did not load it (SDK models loaded before). */
+  loadSeconds: number | undefined;
 }
 
 const PROTOCOLS = ['v1', 'v2', 'grpc'] as const;
@@ -75,7 +96,17 @@ export class ServerMetrics {
 
   /** Time spent inside `Model.predict`. */
   recordPredict(model: string, seconds: number): void {
-    this.#series(model).predict.observe(seconds);
+    this.#series(model).stages.predict.observe(seconds);
+  }
+
+  /** Time spent in one stage of a whole-request model (preprocess, predict, postprocess, explain). */
+  recordStage(model: string, stage: Stage, seconds: number): void {
+    this.#series(model).stages[stage].observe(seconds);
+  }
+
+  /** How long loading the model took (`inferd_model_load_seconds`). */
+  recordLoad(model: string, seconds: number): void {
+    this.#series(model).loadSeconds = seconds;
   }
 
   /** Forgets a model's series (after it is removed from the repository). */
@@ -110,10 +141,20 @@ export class ServerMetrics {
           );
       }
     }
-    out.push('# HELP request_predict_seconds predict request latency');
-    out.push('# TYPE request_predict_seconds histogram');
+    for (const stage of STAGES) {
+      const metric = `request_${stage}_seconds`;
+      out.push(`# HELP ${metric} ${STAGE_HELP[stage]}`);
+      out.push(`# TYPE ${metric} histogram`);
+      for (const [name, s] of models) {
+        const h = s.stages[stage];
+        if (h.count > 0) h.render(out, metric, `model_name="${escapeLabel(name)}"`);
+      }
+    }
+    out.push('# HELP inferd_model_load_seconds Time the model took to load in this replica.');
+    out.push('# TYPE inferd_model_load_seconds gauge');
     for (const [name, s] of models) {
-      if (s.predict.count > 0) s.predict.render(out, 'request_predict_seconds', `model_name="${escapeLabel(name)}"`);
+      if (s.loadSeconds !== undefined)
+        out.push(`inferd_model_load_seconds{model_name="${escapeLabel(name)}"} ${s.loadSeconds}`);
     }
     for (const collect of this.#collectors) collect(out);
     return `${out.join('\n')}\n`;

@@ -98,6 +98,7 @@ export async function startReplica(config: ReplicaConfig, deps: ReplicaDeps): Pr
     }
     const models = new ModelRepository();
     const metrics = new ServerMetrics();
+    metrics.recordLoad(model.name, (performance.now() - loadStart) / 1000);
     const served = model;
     const batcher = config.batcher
       ? new Batcher(model, {

@@ -104,3 +104,19 @@ test('logs prints the log subresource; --tail is sent as tailLines', async () =>
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /^Error from server \(NotFound\): /);
 });
+
+test('logs --since 10m is sent as sinceSeconds=600 (rounded up to whole seconds, as kubectl does); 0 is refused', async () => {
+  const res = await cli(['logs', 'sklearn-iris', '-n', 'kserve-test', '--since', '10m', '--component', 'transformer']);
+  assert.equal(res.code, 0, res.stderr);
+  const req = api.requests.at(-1)!;
+  assert.equal(req.query.get('sinceSeconds'), '600');
+  assert.equal(req.query.get('container'), 'transformer');
+  await cli(['logs', 'sklearn-iris', '-n', 'kserve-test', '--since', '1500ms']);
+  assert.equal(api.requests.at(-1)!.query.get('sinceSeconds'), '2');
+  const zero = await cli(['logs', 'sklearn-iris', '-n', 'kserve-test', '--since', '0s']);
+  assert.equal(zero.code, 1);
+  assert.match(zero.stderr, /--since must be greater than 0/);
+  const bad = await cli(['logs', 'sklearn-iris', '-n', 'kserve-test', '--since', 'ten']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /invalid duration "ten"/);
+});

@@ -78,7 +78,7 @@ function servingV1(): ObservedPredictor {
   const first = planService(isvc('gs://m/v1'), undefined, [], ctx(R1));
   const ready = planService(isvc('gs://m/v1'), first.observed, [replica(R1, 'Ready')], ctx(R1));
   assert.equal(ready.observed.latestRolledout, R1);
-  assert.deepEqual(reasons(ready), ['RevisionReady']);
+  assert.deepEqual(reasons(ready), ['Loaded', 'RevisionReady']);
   return ready.observed;
 }
 
@@ -133,8 +133,8 @@ test('canary 20: the latest ready revision takes 20%, the rolled-out one 80%, bo
   assert.equal(p?.latestRolledoutRevision, R1);
   assert.equal(p?.previousRolledoutRevision, undefined);
   assert.deepEqual(retired(ready), [], 'v1 keeps serving its 80%');
-  assert.deepEqual(reasons(ready), ['RevisionReady', 'TrafficSplit']);
-  assert.match(ready.events[0]!.message, /receives 20% of traffic/);
+  assert.deepEqual(reasons(ready), ['Loaded', 'RevisionReady', 'TrafficSplit']);
+  assert.match(ready.events[1]!.message, /receives 20% of traffic/);
   assert.deepEqual(
     ready.endpoint.routes.map((r) => [r.revision, r.percent, r.replicas.length, r.latestRevision]),
     [

@@ -75,12 +75,24 @@ const cases: Case[] = [
       const p = plan(isvc(1), undefined, []);
       assert.deepEqual(p.actions, [{ type: 'create', revision: REV1, generation: 1 }]);
       assert.equal(p.observed.phase, 'Downloading');
-      assert.deepEqual(p.events, []);
+      assert.deepEqual(p.events, [
+        { type: 'Normal', reason: 'Created', message: `created; rolling out revision ${REV1}` },
+      ]);
       assert.equal(condition(p, 'Ready')?.status, 'Unknown');
       assert.equal(condition(p, 'Ready')?.reason, 'Downloading');
       assert.equal(p.endpoint.port, undefined);
       assert.equal(p.endpoint.starting, true);
       assert.equal(p.endpoint.modelName, 'iris');
+    },
+  },
+  {
+    name: 'a service seen before (inferd restarted: it has a status) gets no second Created event',
+    run: () => {
+      const p = plan(isvc(1, { status: { observedGeneration: 1 } }), undefined, []);
+      assert.deepEqual(
+        p.events.filter((e) => e.reason === 'Created'),
+        [],
+      );
     },
   },
   {
@@ -134,6 +146,7 @@ const cases: Case[] = [
         { type: 'keep', key: `default/iris/${REV2}`, revision: REV2 },
       ]);
       assert.deepEqual(p.events, [
+        { type: 'Normal', reason: 'Loaded', message: `revision ${REV2}: model loaded, 1 replica ready` },
         { type: 'Normal', reason: 'RevisionReady', message: `revision ${REV2} is ready and receives 100% of traffic` },
       ]);
       assert.equal(p.observed.phase, 'Ready');
@@ -234,7 +247,9 @@ const cases: Case[] = [
       const p = plan(isvc(1, { noStorage: true }), undefined, []);
       assert.deepEqual(creates(p), [{ type: 'create', revision: REV1, generation: 1 }]);
       assert.equal(p.observed.phase, 'Downloading');
-      assert.deepEqual(p.events, []);
+      assert.deepEqual(p.events, [
+        { type: 'Normal', reason: 'Created', message: `created; rolling out revision ${REV1}` },
+      ]);
       const again = p;
 
       // Custom containers name no storage and still roll out: they run as processes (docs/containers.md).

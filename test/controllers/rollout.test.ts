@@ -77,7 +77,7 @@ test('a failed download is retried after a doubling back-off, then starts the re
   assert.equal(r.observed.phase, 'Failed');
   assert.equal(r.observed.failure?.reason, 'StorageUnreachable', 'the InferdError reason reaches the status');
   assert.equal(r.observed.failure?.time, '2026-11-24T06:00:00Z');
-  assert.deepEqual(r.events, ['Warning StorageUnreachable']);
+  assert.deepEqual(r.events, ['Normal Downloading', 'Warning StorageUnreachable']);
   assert.deepEqual(r.clock.pendingDelays(), [5_000]);
 
   r.clock.advance(4_999);

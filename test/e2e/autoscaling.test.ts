@@ -189,7 +189,11 @@ test('canaryTrafficPercent 20 takes 20 ± 2% of 10,000 requests through the gate
   assert.deepEqual([latest.percent, prev.percent], [20, 80]);
   const before = await metrics();
   const count = (text: string, rev: string | undefined) =>
-    series(text, 'inferd_gateway_requests_total', `revision="default/split/${rev}",code_class="2xx"`);
+    series(
+      text,
+      'inferd_gateway_requests_total',
+      `namespace="default",service="split",component="predictor",revision="${rev}",protocol="v1",code="200"`,
+    );
   const latestName = latest.revisionName ?? o.status!.components!.predictor!.latestCreatedRevision;
   const [l0, p0] = [count(before, latestName), count(before, prev.revisionName)];
   let sent = 0;

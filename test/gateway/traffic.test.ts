@@ -466,7 +466,10 @@ test('outlier ejection: a replica answering 5xx 5 times in a row leaves the rota
   assert.equal(alone.total(), 10);
   const metrics = await request({ port, agent }, 'GET', '/metrics');
   assert.match(metrics.body, /inferd_gateway_ejections_total\{replica="default\/svc\/r1\/0"\} 1/);
-  assert.match(metrics.body, /inferd_gateway_requests_total\{revision="default\/svc\/r1",code_class="5xx"\} 5/);
+  assert.match(
+    metrics.body,
+    /inferd_gateway_requests_total\{namespace="default",service="svc",component="predictor",revision="r1",protocol="v2",code="500"\} 5/,
+  );
 });
 
 test("the revision's timeout: 504 JSON, and the replica sees the request aborted (REST and gRPC)", async (t) => {
@@ -688,7 +691,10 @@ test('50 concurrent requests at zero replicas are all held and all answered once
   assertIdle(gw, [warm]);
   // A revision no longer published loses its series; the live one keeps them.
   const metrics = (await request({ port, agent }, 'GET', '/metrics')).body;
-  assert.match(metrics, /inferd_gateway_requests_total\{revision="default\/svc\/r1",code_class="2xx"\} 50/);
+  assert.match(
+    metrics,
+    /inferd_gateway_requests_total\{namespace="default",service="svc",component="predictor",revision="r1",protocol="v2",code="200"\} 50/,
+  );
   endpoints.delete('default', 'svc');
   assert.doesNotMatch((await request({ port, agent }, 'GET', '/metrics')).body, /default\/svc\/r1/);
 });

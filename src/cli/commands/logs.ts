@@ -1,7 +1,8 @@
-// `inferd logs NAME [-f] [--tail N] [-c|--component transformer]`: the stdout/stderr lines of an InferenceService's replicas, streamed
+// `inferd logs NAME [-f] [--tail N] [--since 10m] [-c|--component transformer]`: the stdout/stderr lines of an InferenceService's replicas, streamed
 // from the control API's `/log` subresource as they arrive.
 
 import { kindByName } from '../../api/types.js';
+import { parseDurationMs } from '../../duration.js';
 import { InferdError } from '../../errors.js';
 import { type CommandContext, runCommand } from '../command.js';
 import { boolFlag, type FlagSpecs, stringFlag } from '../flags.js';
@@ -14,6 +15,11 @@ export const LOGS_FLAGS = {
   container: { type: 'string', short: 'c', arg: 'NAME', help: 'predictor (default), transformer or explainer' },
   // The issue's and docs' spelling: a component, since inferd runs one process per component, not a pod.
   component: { type: 'string', arg: 'NAME', help: 'the same as --container' },
+  since: {
+    type: 'string',
+    arg: 'D',
+    help: 'only lines newer than a relative duration like 5s, 2m or 3h (kubectl --since)',
+  },
 } as const satisfies FlagSpecs;
 
 /** `NAME` or `isvc/NAME`; logs exist only for InferenceServices. */
@@ -37,6 +43,14 @@ async function logs(ctx: CommandContext): Promise<number> {
   if (tail !== undefined && !/^-?\d+$/.test(tail)) {
     throw new InferdError('INVALID_INPUT', `invalid argument "${tail}" for "--tail" flag: not a number`);
   }
+  const since = stringFlag(ctx.args.values, 'since');
+  let sinceSeconds: number | undefined;
+  if (since !== undefined) {
+    const ms = parseDurationMs(since);
+    // kubectl rounds up to whole seconds and refuses what is not positive.
+    if (!(ms > 0)) throw new InferdError('INVALID_INPUT', '--since must be greater than 0');
+    sinceSeconds = Math.ceil(ms / 1000);
+  }
   const kind = kindByName('InferenceService')!;
   const path = resourcePath(kind, { namespace: ctx.settings.namespace, name, subresource: 'log' });
   const query = {
@@ -44,6 +58,7 @@ async function logs(ctx: CommandContext): Promise<number> {
     tailLines: tail !== undefined && Number(tail) >= 0 ? Number(tail) : undefined,
     follow: boolFlag(ctx.args.values, 'follow') ? 'true' : undefined,
     container: stringFlag(ctx.args.values, 'component') ?? stringFlag(ctx.args.values, 'container'),
+    sinceSeconds,
   };
   for await (const chunk of ctx.client.text(path, query, ctx.io.signal)) ctx.io.stdout.write(chunk);
   return 0;

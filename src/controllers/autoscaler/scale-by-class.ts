@@ -9,7 +9,12 @@ import type { RevisionScaleInput, ScaleChange, ScaleSource } from './scale-sourc
 
 export class ScaleByClass extends EventEmitter implements ScaleSource {
   private readonly fixed = new FixedScale();
-  private readonly forward = (change: ScaleChange) => this.emit('scale', change);
+  /** The last count decided per revision (`inferd_replicas{state="desired"}`). */
+  private readonly desired = new Map<string, number>();
+  private readonly forward = (change: ScaleChange) => {
+    this.desired.set(change.key, change.desired);
+    this.emit('scale', change);
+  };
 
   constructor(private readonly autoscaler: ScaleSource) {
     super();
@@ -17,12 +22,23 @@ export class ScaleByClass extends EventEmitter implements ScaleSource {
   }
 
   observe(input: RevisionScaleInput): number {
-    if (input.settings.autoscaled) return this.autoscaler.observe(input);
-    this.autoscaler.forget(input.key);
-    return this.fixed.observe(input);
+    let n: number;
+    if (input.settings.autoscaled) n = this.autoscaler.observe(input);
+    else {
+      this.autoscaler.forget(input.key);
+      n = this.fixed.observe(input);
+    }
+    this.desired.set(input.key, n);
+    return n;
+  }
+
+  /** The count last decided for the revision; undefined when it is not scaled here. */
+  desiredOf(key: string): number | undefined {
+    return this.desired.get(key);
   }
 
   forget(key: string): void {
+    this.desired.delete(key);
     this.autoscaler.forget(key);
   }
 

@@ -202,7 +202,12 @@ export class InferenceServiceController {
     this.sideStates.set(key, { transformer: transformer?.state, explainer: explainer?.state });
     if (transformer) {
       // Two tiers: the service's host reaches the transformer; the predictor answers as {name}-predictor.
-      plan.endpoint = { ...plan.endpoint, name: `${isvc.metadata.name}-predictor`, modelName: '' };
+      plan.endpoint = {
+        ...plan.endpoint,
+        name: `${isvc.metadata.name}-predictor`,
+        modelName: '',
+        service: isvc.metadata.name,
+      };
     }
     this.apply(key, isvc, plan, byName);
     if (transformer) this.opts.endpoints.set(transformer.endpoint);
@@ -502,6 +507,8 @@ export class InferenceServiceController {
       namespace,
       // The transformer takes the service's name (its host and path routes); the explainer its own.
       name: component === 'transformer' ? name : `${name}-explainer`,
+      service: name,
+      component,
       modelName: component === 'transformer' ? servedModelName(isvc) : '',
       routes: [
         {

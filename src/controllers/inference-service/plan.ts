@@ -134,6 +134,9 @@ export function planService(
         reason: 'RevisionCreated',
         message: `created revision ${latest} for generation ${generation}`,
       });
+    } else if (isvc.status === undefined) {
+      // Never reconciled before (not a restart of inferd resuming it): the service's first event.
+      events.push({ type: 'Normal', reason: 'Created', message: `created; rolling out revision ${latest}` });
     }
     const problem = specProblem(isvc);
     if (problem) {
@@ -161,6 +164,15 @@ export function planService(
     o.restarts = latestReplicas.reduce((n, r) => n + r.restarts, 0);
     switch (current.phase) {
       case 'Ready': {
+        // A model loaded for the latest revision (first start, or a restart after a crash).
+        if (o.phase !== 'Ready') {
+          const ready = latestReplicas.filter((r) => r.phase === 'Ready').length;
+          events.push({
+            type: 'Normal',
+            reason: 'Loaded',
+            message: `revision ${o.revision}: model loaded, ${ready} replica${ready === 1 ? '' : 's'} ready`,
+          });
+        }
         o.phase = 'Ready';
         delete o.failure;
         o.servingRevision = o.revision;

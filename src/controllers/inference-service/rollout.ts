@@ -4,6 +4,7 @@
 
 import type { InferenceService } from '../../api/types.js';
 import { isInferdError, messageOf } from '../../errors.js';
+import { redactUri } from '../../storage/redact-uri.js';
 import { type Clock, isoSeconds, type Timer } from '../clock.js';
 import type { DownloadProgress, ObservedPredictor } from './observed.js';
 import { isMultiModel, storageUriOf } from './plan.js';
@@ -92,6 +93,14 @@ export class Rollout {
       const custom = !isvc.spec?.predictor?.model && (isvc.spec?.predictor?.containers?.length ?? 0) > 0;
       if (storageUri === undefined && !custom && !isMultiModel(isvc)) return;
       this.attempts += 1;
+      if (storageUri !== undefined && this.attempts === 1) {
+        opts.event(
+          isvc,
+          'Normal',
+          'Downloading',
+          `revision ${this.revision}: fetching the model from ${redactUri(storageUri)}`,
+        );
+      }
       const fetchModel: ModelFetcher = storageUri === undefined ? async () => ({ modelDir: '' }) : opts.fetchModel;
       const { modelDir } = await fetchModel({
         isvc,

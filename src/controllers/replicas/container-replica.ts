@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../log.js';
 import { INFERD_MODEL_SERVER } from './image-map.js';
-import type { LogBuffer } from './log-buffer.js';
+import type { LogSink } from './log-buffer.js';
 import { killTree } from './process-memory.js';
 import { loadTimeoutFailure, ReplicaBase, type ReplicaFailure, type ReplicaSpec } from './replica.js';
 
@@ -68,7 +68,7 @@ const MODEL_SERVER_ENTRY = fileURLToPath(new URL('../../server/main.js', import.
 
 export interface ContainerReplicaOptions {
   spec: ReplicaSpec & { container: ContainerSpec };
-  logs: LogBuffer;
+  logs: LogSink;
   log: Logger;
   /** PATH, HOME and locale of the server (inheritedEnv), so a command resolves as it would in a shell. */
   baseEnv: Record<string, string>;
@@ -79,7 +79,7 @@ export class ContainerReplica extends ReplicaBase {
   readonly kind = 'container' as const;
   private child: ChildProcess | undefined;
   private readonly container: ContainerSpec;
-  private readonly logs: LogBuffer;
+  private readonly logs: LogSink;
   private readonly log: Logger;
   private readonly baseEnv: Record<string, string>;
   private readonly readSecret: SecretReader | undefined;

@@ -16,7 +16,7 @@ import {
   type StandbyLoadMessage,
   type ToHost,
 } from '../../replica-protocol.js';
-import type { LogBuffer } from './log-buffer.js';
+import type { LogSink } from './log-buffer.js';
 import { ReplicaBase, type ReplicaSpec } from './replica.js';
 import type { StandbyProcess } from './standby.js';
 
@@ -152,14 +152,14 @@ export interface HostedReplicaOptions {
   spec: ReplicaSpec;
   host: ModelHostProcess;
   /** The service's log buffer: the host's lines naming this model go there. */
-  logs: LogBuffer;
+  logs: LogSink;
 }
 
 /** One service's replica inside a model host. */
 export class HostedReplica extends ReplicaBase {
   readonly kind = 'hosted' as const;
   readonly host: ModelHostProcess;
-  readonly logs: LogBuffer;
+  readonly logs: LogSink;
   private attached = true;
   private loadSent = false;
 

@@ -10,7 +10,7 @@ import { RUNTIME_ENV_KEYS } from '../../replica-protocol.js';
 import { type Clock, systemClock, type Timer } from '../clock.js';
 import { ContainerReplica, type SecretReader } from './container-replica.js';
 import { HostedReplica, ModelHostProcess } from './hosted-replica.js';
-import { LogBuffer } from './log-buffer.js';
+import { LogBuffer, type LogComponent } from './log-buffer.js';
 import { treeRssBytes } from './process-memory.js';
 import type { Replica, ReplicaFailure, ReplicaPhase, ReplicaSpec } from './replica.js';
 import { ReplicaProcess } from './replica-process.js';
@@ -302,7 +302,7 @@ export class ReplicaManager extends EventEmitter {
   }
 
   private spawn(spec: ReplicaSpec): Replica {
-    const logs = this.logsFor(serviceKeyOf(spec.key));
+    const logs = this.logsFor(serviceKeyOf(spec.key)).sink(componentOfReplicaKey(spec.key));
     let proc: Replica;
     let standby: StandbyProcess | undefined;
     if (spec.container) {
@@ -424,6 +424,14 @@ function hasLimits(spec: ReplicaSpec): boolean {
 }
 
 /** `ns/name/revision` → `ns/name`. */
+/** The component a replica runs, from its key (`ns/name/transformer-…`, `ns/name/explainer-…`, else the predictor). */
+export function componentOfReplicaKey(replicaKey: string): LogComponent {
+  const rest = replicaKey.split('/')[2] ?? '';
+  if (rest.startsWith('transformer-')) return 'transformer';
+  if (rest.startsWith('explainer-')) return 'explainer';
+  return 'predictor';
+}
+
 export function serviceKeyOf(replicaKey: string): string {
   const parts = replicaKey.split('/');
   return `${parts[0]}/${parts[1]}`;

@@ -14,7 +14,7 @@ import {
   type StandbyLoadMessage,
   type ToHost,
 } from '../../replica-protocol.js';
-import type { LogBuffer } from './log-buffer.js';
+import type { LogSink } from './log-buffer.js';
 import { killTree } from './process-memory.js';
 import { ReplicaBase, type ReplicaSpec } from './replica.js';
 import type { StandbyProcess } from './standby.js';
@@ -27,7 +27,7 @@ export interface ReplicaProcessOptions {
   /** The model server entry (dist/src/server/main.js). */
   entry: string;
   /** The service's log buffer: the child's stdout/stderr lines go there. */
-  logs: LogBuffer;
+  logs: LogSink;
   log: Logger;
   /** An idle pre-forked process to take over instead of forking (it is sent `load`). */
   standby?: StandbyProcess;
@@ -38,7 +38,7 @@ export class ReplicaProcess extends ReplicaBase {
   readonly kind = 'process' as const;
   private child: ChildProcess | undefined;
   private readonly entry: string;
-  private readonly logs: LogBuffer;
+  private readonly logs: LogSink;
   private readonly log: Logger;
   private readonly standby: StandbyProcess | undefined;
 

@@ -160,7 +160,6 @@ export class TrafficRouter {
     const { route, replica } = lease;
     this.opts.stats.end(route.key, replica.key);
     if (status !== undefined) {
-      this.opts.metrics.answered(route.key, status);
       if (status >= 500) {
         if (status === 504) this.opts.metrics.refused(route.key, 504); // the revision's timeout (or the replica's)
         const ms = this.outlier.failure(replica.key, route.replicas);

@@ -161,11 +161,12 @@ export function createGrpcServer(opts: GrpcServerOptions): grpc.Server {
       const handlers = entry.model.requests;
       const produced = handlers
         ? (
-            await runRequestHandler(ctx, entry, () =>
-              handlers.v2(
-                { id, inputs, parameters: params ?? null, outputs: options.outputNames ?? null },
-                requestInfo(metadataHeaders(call.metadata), 'grpc-v2', options, id),
-              ),
+            await runRequestHandler(
+              ctx,
+              entry,
+              requestInfo(metadataHeaders(call.metadata), 'grpc-v2', options, id),
+              (info) =>
+                handlers.v2({ id, inputs, parameters: params ?? null, outputs: options.outputNames ?? null }, info),
             )
           ).outputs
         : await runPredict(ctx, entry, inputs, options);

@@ -121,7 +121,9 @@ export async function startModelHost(config: ReplicaConfig, deps: ModelHostDeps)
             { reason: 'NoSupportingRuntime' },
           );
         }
+        const loadStart = performance.now();
         model = await runtime.load({ name, modelDir: msg.modelDir, env: runtimeEnv(msg.env) });
+        metrics.recordLoad(name, (performance.now() - loadStart) / 1000);
       } catch (err) {
         if (previous) await unload(name);
         const reason = failureReason(err);
@@ -187,6 +189,7 @@ export async function startModelHost(config: ReplicaConfig, deps: ModelHostDeps)
       inline.delete(name);
       workers.set(name, model);
       models.add(model); // replaces the old entry in one step
+      metrics.recordLoad(name, (performance.now() - started) / 1000);
       deps.log.info('model loaded', {
         model: name,
         format: msg.modelFormat,

@@ -111,6 +111,8 @@ export class CallInfo implements RequestInfo {
   readonly protocol: RequestInfo['protocol'];
   readonly #options: PredictOptions;
   #requestId: string | undefined;
+  /** Stage times the model reported (timed()); runRequestHandler records them. */
+  stages: [stage: 'preprocess' | 'predict' | 'postprocess' | 'explain', seconds: number][] | undefined;
 
   constructor(
     headers: Readonly<Record<string, string | string[] | undefined>>,
@@ -134,6 +136,11 @@ export class CallInfo implements RequestInfo {
   get signal(): AbortSignal {
     return this.#options.signal as AbortSignal;
   }
+
+  timed(stage: 'preprocess' | 'predict' | 'postprocess' | 'explain', seconds: number): void {
+    this.stages ??= [];
+    this.stages.push([stage, seconds]);
+  }
 }
 
 /** The RequestInfo of one call (see CallInfo). */
@@ -146,16 +153,22 @@ export function requestInfo(
   return new CallInfo(headers, protocol, options, requestId);
 }
 
-/** Calls a whole-request model's handler (V1, V2 or gRPC), timed as a predict. */
+/**
+ * Calls a whole-request model's handler (V1, V2 or gRPC) with `info`: the stages it reports (an SDK model's
+ * preprocess, predict, postprocess, explain) are recorded; a handler that reports none is timed as a predict.
+ */
 export async function runRequestHandler<T>(
   ctx: Pick<ServerContext, 'metrics'>,
   entry: ModelEntry,
-  call: () => Promise<T>,
+  info: RequestInfo,
+  call: (info: RequestInfo) => Promise<T>,
 ): Promise<T> {
   const start = performance.now();
   try {
-    return await call();
+    return await call(info);
   } finally {
-    ctx.metrics.recordPredict(entry.model.name, (performance.now() - start) / 1000);
+    const stages = info instanceof CallInfo ? info.stages : undefined;
+    if (stages === undefined) ctx.metrics.recordPredict(entry.model.name, (performance.now() - start) / 1000);
+    else for (const [stage, s] of stages) ctx.metrics.recordStage(entry.model.name, stage, s);
   }
 }

@@ -58,7 +58,7 @@ async function v1Handle(
   if (!handlers) return false;
   const payload = parseV1Body(body);
   const info = requestInfo(req?.headers ?? {}, 'v1', new RequestPredictOptions(res));
-  const text = await runRequestHandler(ctx, entry, () => handlers.v1(payload, info, verb));
+  const text = await runRequestHandler(ctx, entry, info, (i) => handlers.v1(payload, i, verb));
   ctx.respond.json(res, 200, text);
   return true;
 }

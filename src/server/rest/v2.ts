@@ -153,10 +153,10 @@ export async function v2Infer(
   const handlers = entry.model.requests;
   const produced = handlers
     ? (
-        await runRequestHandler(ctx, entry, () =>
+        await runRequestHandler(ctx, entry, requestInfo(req.headers, 'v2', options, id), (info) =>
           handlers.v2(
             { id, inputs, parameters: request.parameters ?? null, outputs: options.outputNames ?? null },
-            requestInfo(req.headers, 'v2', options, id),
+            info,
           ),
         )
       ).outputs
