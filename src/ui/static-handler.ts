@@ -5,7 +5,7 @@
 // Every answer carries a CSP that allows only this origin, plus the one inline script: the import map (by hash).
 
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, normalize, sep } from 'node:path';
@@ -43,7 +43,13 @@ interface Entry {
 export interface UiHandler {
   handle(req: IncomingMessage, res: ServerResponse): boolean;
   /** What the page and its modules weigh (docs/web-app.md's bundle size). */
-  sizes(): { app: number; vendor: number; files: Record<string, number> };
+  sizes(): {
+    app: number;
+    appGzip: number;
+    vendor: number;
+    vendorGzip: number;
+    files: Record<string, { bytes: number; gzip: number }>;
+  };
 }
 
 /** Where the vendor files come from: resolved against this package's node_modules once, at start. */
@@ -212,29 +218,23 @@ export function createUiHandler(opts: { appDir?: string; publicDir?: string } = 
       return true;
     },
     sizes() {
-      const files: Record<string, number> = { 'index.html': index.body.length };
-      let app = index.body.length;
-      let vendorBytes = 0;
-      const css = load('app.css');
-      if (css) {
-        files['app.css'] = css.body.length;
-        app += css.body.length;
-      }
-      for (const name of ['main.js', 'api.js', 'metrics.js', 'views.js', 'detail.js', 'manifest.js', 'charts.js']) {
-        const e = load(`app/${name}`);
-        if (e) {
-          files[`app/${name}`] = e.body.length;
-          app += e.body.length;
-        }
-      }
+      const files: Record<string, { bytes: number; gzip: number }> = {};
+      const total = { app: 0, appGzip: 0, vendor: 0, vendorGzip: 0 };
+      const add = (name: string, e: Entry | undefined, into: 'app' | 'vendor') => {
+        if (!e) return;
+        const gz = e.gzip?.length ?? e.body.length;
+        files[name] = { bytes: e.body.length, gzip: gz };
+        total[into] += e.body.length;
+        total[into === 'app' ? 'appGzip' : 'vendorGzip'] += gz;
+      };
+      add('index.html', index, 'app');
+      add('app.css', load('app.css'), 'app');
+      const appFiles = existsSync(appDir) ? readdirSync(appDir).filter((f) => f.endsWith('.js')) : [];
+      for (const name of appFiles.sort()) add(`app/${name}`, load(`app/${name}`), 'app');
       for (const name of ['preact.mjs', 'preact-hooks.mjs', 'htm.mjs', 'uplot.mjs', 'uplot.css']) {
-        const e = load(`vendor/${name}`);
-        if (e) {
-          files[`vendor/${name}`] = e.body.length;
-          vendorBytes += e.body.length;
-        }
+        add(`vendor/${name}`, load(`vendor/${name}`), 'vendor');
       }
-      return { app, vendor: vendorBytes, files };
+      return { ...total, files };
     },
   };
 }
