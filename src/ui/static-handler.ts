@@ -91,9 +91,13 @@ export function importMap(): string {
 }
 
 /** The page: the import map inline (its hash goes into the CSP), everything else from this origin. */
-export function indexHtml(template: string): { html: string; scriptHash: string } {
+export function indexHtml(template: string, appModules: readonly string[] = []): { html: string; scriptHash: string } {
   const map = importMap();
-  const html = template.replace('<!--IMPORTMAP-->', `<script type="importmap">${map}</script>`);
+  // Every app module preloaded at once: the browser fetches them in parallel, not import by import.
+  const preload = appModules.map((m) => `<link rel="modulepreload" href="/ui/app/${m}">`).join('\n');
+  const html = template
+    .replace('<!--IMPORTMAP-->', `<script type="importmap">${map}</script>`)
+    .replace('<!--MODULEPRELOAD-->', preload);
   const scriptHash = createHash('sha256').update(map).digest('base64');
   return { html, scriptHash };
 }
@@ -125,7 +129,12 @@ export function createUiHandler(opts: { appDir?: string; publicDir?: string } = 
   const publicDir = opts.publicDir ?? asset('src/ui/public');
   const vendor = vendorFiles();
   const template = readFileSync(join(publicDir, 'index.html'), 'utf8');
-  const { html, scriptHash } = indexHtml(template);
+  const appModules = existsSync(appDir)
+    ? readdirSync(appDir)
+        .filter((f) => f.endsWith('.js'))
+        .sort()
+    : [];
+  const { html, scriptHash } = indexHtml(template, appModules);
   const csp = contentSecurityPolicy(scriptHash);
   const cache = new Map<string, Entry | null>();
   const index = entry(Buffer.from(html), TYPES['.html']!);

@@ -57,17 +57,17 @@ test('the web app: list, create from YAML, Ready, try it, chart, logs, YAML, del
   const problems = collectProblems(page);
 
   // First paint and the first useful screen (the list, live from the API).
-  const started = Date.now();
   await page.goto(`${inferd.url}/ui/#/ns/kserve-test`);
   await page.waitForSelector('#no-services', { timeout: 10_000 });
-  const listMs = Date.now() - started;
+  // Since the navigation started, by the page's clock (about when the list appeared).
+  const listMs = await page.evaluate(() => performance.now());
   const fcp = await page.evaluate(
     () =>
       (performance.getEntriesByType('paint' as never) as { name: string; startTime: number }[]).find(
         (e) => e.name === 'first-contentful-paint',
       )?.startTime,
   );
-  t.diagnostic(`first contentful paint ${fcp?.toFixed(0)} ms; list rendered after ${listMs} ms`);
+  t.diagnostic(`first contentful paint ${fcp?.toFixed(0)} ms; list rendered by ${listMs.toFixed(0)} ms`);
   assert.ok(fcp !== undefined && fcp < 1000, `first paint under 1 s (was ${fcp} ms)`);
   await screenshot(page, '01-empty-list');
 

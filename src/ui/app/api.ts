@@ -36,7 +36,11 @@ function headers(extra: Record<string, string> = {}): Record<string, string> {
   return t ? { ...extra, authorization: `Bearer ${t}` } : extra;
 }
 
+/** Fired on window when the API answers 401: the token expired or was revoked; the app asks for a new one. */
+export const UNAUTHORIZED_EVENT = 'inferd-unauthorized';
+
 async function failure(res: Response): Promise<ApiError> {
+  if (res.status === 401) dispatchEvent(new Event(UNAUTHORIZED_EVENT));
   const text = await res.text();
   try {
     const body = JSON.parse(text) as {
@@ -202,7 +206,10 @@ export function watchList(
         if (!expired) continue; // the server ended the stream (timeout): list again
       } catch (err) {
         if (signal.aborted) return;
-        onError(err instanceof ApiError ? err : new ApiError(0, String(err)));
+        const e = err instanceof ApiError ? err : new ApiError(0, String(err));
+        onError(e);
+        // Not allowed or not signed in: retrying cannot help (a new token reloads the view).
+        if (e.status === 401 || e.status === 403) return;
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, 10_000);
       }

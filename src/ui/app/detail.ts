@@ -271,14 +271,19 @@ function Events({ obj }: { obj: Resource }) {
 
 function Manifest({ obj }: { obj: Resource }) {
   const [text, setText] = useState<string | undefined>(undefined);
+  // What the editor starts from: the masked manifest without its status (the server owns status).
+  const [editText, setEditText] = useState('');
   const [editing, setEditing] = useState(false);
-  const masked = maskSecrets(obj);
   useEffect(() => {
-    void loadYaml().then((YAML) => setText(YAML.stringify(masked)));
+    const masked = maskSecrets(obj);
+    const { status: _status, ...rest } = masked;
+    void loadYaml().then((YAML) => {
+      setText(YAML.stringify(masked));
+      setEditText(YAML.stringify(rest));
+    });
   }, [obj.metadata.resourceVersion]);
   if (editing) {
-    const { status: _status, ...rest } = masked;
-    return html`<${YamlEditor} initial=${yamlOf(rest)} mode=${{ original: obj }} namespace=${obj.metadata.namespace!}
+    return html`<${YamlEditor} initial=${editText} mode=${{ original: obj }} namespace=${obj.metadata.namespace!}
       onDone=${() => setEditing(false)} onCancel=${() => setEditing(false)} />`;
   }
   return html`<div>
@@ -286,14 +291,6 @@ function Manifest({ obj }: { obj: Resource }) {
       <span class="muted">Secret values are masked (********); saving keeps the stored values.</span></div>
     <pre class="yaml" id="manifest">${text ?? 'loading…'}</pre>
   </div>`;
-}
-
-let yamlCache: typeof import('yaml') | undefined;
-void loadYaml().then((m) => {
-  yamlCache = m;
-});
-function yamlOf(obj: unknown): string {
-  return yamlCache ? yamlCache.stringify(obj) : JSON.stringify(obj, null, 2);
 }
 
 export function DetailPage({ namespace, name }: { namespace: string; name: string }) {

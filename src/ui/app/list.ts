@@ -81,7 +81,9 @@ export function ServicesList({ namespace }: { namespace: string }) {
     ${error ? html`<div class="error" role="alert">${error.message}</div>` : null}
     ${
       items === undefined
-        ? html`<p class="muted">Loading…</p>`
+        ? error
+          ? null
+          : html`<p class="muted">Loading…</p>`
         : items.length === 0
           ? html`<p class="muted" id="no-services">No InferenceServices in ${namespace} yet.</p>`
           : html`<table id="services">
@@ -131,7 +133,9 @@ function KindTable({ kind, namespace }: { kind: string; namespace: string }) {
     ${error ? html`<div class="error">${error.message}</div>` : null}
     ${
       items === undefined
-        ? html`<p class="muted">Loading…</p>`
+        ? error
+          ? null
+          : html`<p class="muted">Loading…</p>`
         : items.length === 0
           ? html`<p class="muted">None.</p>`
           : html`<table><thead><tr><th>Name</th><th>Ready</th><th>${

@@ -1,7 +1,7 @@
 // The web app's entry: hash routes, the namespace selector, sign-in with a token (`inferd serve --auth`).
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, get, type List, type Resource, setToken, token } from './api.js';
+import { ApiError, get, type List, type Resource, setToken, token, UNAUTHORIZED_EVENT } from './api.js';
 import { DetailPage } from './detail.js';
 import { CreatePage } from './editor.js';
 import { html } from './html.js';
@@ -57,13 +57,19 @@ function SignIn({ message, onSignedIn }: { message: string; onSignedIn: () => vo
 function App() {
   const [route, setRoute] = useState<Route>(parseRoute(location.hash));
   const [namespaces, setNamespaces] = useState<string[] | undefined>(undefined);
-  const [auth, setAuth] = useState<'checking' | 'ok' | { signIn: string }>('checking');
+  // Optimistic: the page renders at once and asks for data; a 401 from any call turns it into the sign-in form.
+  const [auth, setAuth] = useState<'ok' | { signIn: string }>('ok');
   const [namespace, setNamespace] = useState(localStorage.getItem(NS_KEY) ?? 'default');
   const [version, setVersion] = useState(0);
   useEffect(() => {
     const onHash = () => setRoute(parseRoute(location.hash));
+    const onUnauthorized = () => setAuth({ signIn: 'The server did not accept the token (expired or revoked?).' });
     addEventListener('hashchange', onHash);
-    return () => removeEventListener('hashchange', onHash);
+    addEventListener(UNAUTHORIZED_EVENT, onUnauthorized);
+    return () => {
+      removeEventListener('hashchange', onHash);
+      removeEventListener(UNAUTHORIZED_EVENT, onUnauthorized);
+    };
   }, []);
   useEffect(() => {
     get<List<Resource>>('/api/v1/namespaces')
@@ -98,8 +104,7 @@ function App() {
   };
   const options = namespaces && !namespaces.includes(current) ? [...namespaces, current] : namespaces;
   let page: unknown;
-  if (auth === 'checking') page = html`<p class="muted">Loading…</p>`;
-  else if (typeof auth === 'object')
+  if (typeof auth === 'object')
     page = html`<${SignIn} message=${auth.signIn} onSignedIn=${() => setVersion((v) => v + 1)} />`;
   else if (route.page === 'detail') page = html`<${DetailPage} namespace=${route.namespace} name=${route.name} />`;
   else if (route.page === 'create') page = html`<${CreatePage} namespace=${current} />`;
