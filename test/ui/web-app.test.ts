@@ -54,9 +54,11 @@ test('the web app: list, create from YAML, Ready, try it, chart, logs, YAML, del
   browser = await launchChromium(t);
   if (!browser) return;
   const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
-  const problems = collectProblems(page);
 
   // First paint and the first useful screen (the list, live from the API).
+  // The browser's own start (processes, profile) is not the app's: warm it on a tiny file, then load the app.
+  await page.goto(`${inferd.url}/ui/favicon.svg`);
+  const problems = collectProblems(page);
   await page.goto(`${inferd.url}/ui/#/ns/kserve-test`);
   await page.waitForSelector('#no-services', { timeout: 10_000 });
   // Since the navigation started, by the page's clock (about when the list appeared).
@@ -109,6 +111,19 @@ test('the web app: list, create from YAML, Ready, try it, chart, logs, YAML, del
   assert.match((await page.textContent('#try-status')) ?? '', /HTTP 200/);
   assert.match((await page.textContent('#try-latency')) ?? '', /^\d+(\.\d)? ms$/);
   await screenshot(page, '05-try-it');
+  // V2, prefilled with a template (iris publishes no input metadata), then the iris tensor.
+  await page.click('#proto-v2');
+  await page.waitForFunction(() => document.querySelector('#try-body').value.includes('"inputs"'), undefined, {
+    timeout: 10_000,
+  });
+  await typeInto(
+    page,
+    '#try-body',
+    '{"inputs":[{"name":"input-0","shape":[2,4],"datatype":"FP32","data":[6.8,2.8,4.8,1.4,6.0,3.4,4.5,1.6]}]}',
+  );
+  await page.click('#try-send');
+  await untilText(page, '#try-answer', /"outputs"/);
+  assert.deepEqual(JSON.parse((await page.textContent('#try-answer')) ?? '').outputs[0].data, [1, 1]);
 
   // Charts: from /metrics every 2 s. Traffic after the first points → the request rate goes above zero.
   await page.click('#tab-metrics');
@@ -151,10 +166,26 @@ test('the web app: list, create from YAML, Ready, try it, chart, logs, YAML, del
   assert.match(yaml, /namespace: kserve-test/);
   await screenshot(page, '08-yaml');
 
+  // Edit: the YAML back with an annotation added; the view shows the stored object after the watch event.
+  await page.click('#edit-yaml');
+  await page.waitForSelector('#yaml');
+  const current = await page.inputValue('#yaml');
+  assert.doesNotMatch(current, /^status:/m, 'the editor starts without status');
+  await typeInto(page, '#yaml', current.replace(/^metadata:\n/m, 'metadata:\n  annotations:\n    team: ml\n'));
+  await page.click('#submit-yaml');
+  await untilText(page, '#manifest', /team: ml/);
+
+  // The other kinds' page lists the built-in ClusterServingRuntimes.
+  await page.click('text=Graphs and runtimes');
+  await untilText(page, '#kind-ClusterServingRuntime', /kserve-sklearnserver/);
+  await screenshot(page, '09-other-kinds');
+  await page.goBack();
+  await page.waitForSelector('#delete');
+
   // Delete, with confirmation.
   await page.click('#delete');
   await page.waitForSelector('#confirm-delete');
-  await screenshot(page, '09-confirm-delete');
+  await screenshot(page, '10-confirm-delete');
   await page.click('#confirm-delete');
   await page.waitForSelector('#no-services', { timeout: 15_000 });
   const gone = await fetch(
@@ -175,7 +206,7 @@ test('the web app: list, create from YAML, Ready, try it, chart, logs, YAML, del
   const storage = (await page.textContent('[data-field="spec.predictor.model.storageUri"]')) ?? '';
   assert.match(storage, /spec\.predictor\.model\.storageUri \(line 15\): must be a string/);
   assert.match((await page.textContent('#field-errors')) ?? '', /spec\.predictor\.model\.minReplicas/);
-  await screenshot(page, '10-yaml-field-errors');
+  await screenshot(page, '11-yaml-field-errors');
 
   // The short form: the error sits under its input.
   await page.click('#tab-create-form');
@@ -183,7 +214,7 @@ test('the web app: list, create from YAML, Ready, try it, chart, logs, YAML, del
   await typeInto(page, '#form-storageUri', 'models/sklearn-iris');
   await page.click('#submit-form');
   await page.waitForSelector('[data-field="metadata.name"]');
-  await screenshot(page, '11-form-field-error');
+  await screenshot(page, '12-form-field-error');
 
   // The two 422 answers above are the browser's own "failed to load resource" lines: expected, nothing else.
   const unexpected = problems.filter((p) => !/status of 422/.test(p));
