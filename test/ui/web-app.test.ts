@@ -4,6 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -24,7 +26,11 @@ after(async () => {
   await browser?.close();
   await inferd?.stop();
   if (inferd) removeDir(inferd.stateDir);
+  modelServer?.closeAllConnections();
+  await new Promise<void>((resolve) => (modelServer ? modelServer.close(() => resolve()) : resolve()));
 });
+
+let modelServer: Server | undefined;
 
 // Page-side code below runs in the browser (the test's tsconfig has no DOM lib).
 // biome-ignore lint/suspicious/noExplicitAny: the browser's document, typed loosely here
@@ -219,4 +225,39 @@ test('the web app: list, create from YAML, Ready, try it, chart, logs, YAML, del
   // The two 422 answers above are the browser's own "failed to load resource" lines: expected, nothing else.
   const unexpected = problems.filter((p) => !/status of 422/.test(p));
   assert.deepEqual(unexpected, [], 'no console errors, exceptions or CSP violations');
+});
+
+test('download progress: a model served half, then held, shows its bytes and a bar; then Ready', async (t) => {
+  browser ??= await launchChromium(t);
+  if (!browser) return;
+  const model = readFileSync(join(repoRoot, 'models', 'sklearn-iris', 'model.joblib'));
+  // The model server sends the first 2,000 bytes, then waits for the test to release the rest (no timer).
+  let held: ServerResponse | undefined;
+  modelServer = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': model.length });
+    if (req.method === 'HEAD') return res.end();
+    res.write(model.subarray(0, 2000));
+    held = res;
+  });
+  await new Promise<void>((resolve) => modelServer!.listen(0, '127.0.0.1', resolve));
+  const uri = `http://127.0.0.1:${(modelServer.address() as AddressInfo).port}/model.joblib`;
+  const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+  await page.goto(`${inferd.url}/ui/#/create?namespace=default`);
+  await page.click('#tab-create-form');
+  await typeInto(page, '#form-name', 'slow-iris');
+  await typeInto(page, '#form-namespace', 'default');
+  await typeInto(page, '#form-storageUri', uri);
+  await page.click('#submit-form');
+  await page.waitForURL(/#\/ns\/default\/isvc\/slow-iris$/, { timeout: 10_000 });
+  await untilText(page, '#download', /downloading model: 2\.0 KiB of 5\.6 KiB/);
+  const width = await page.$eval('#download .bar', (el) => (el as unknown as { style: { width: string } }).style.width);
+  // The bar follows the message's rounded units (2.0 of 5.6 KiB): within 2 points of the exact fraction.
+  assert.ok(Math.abs(Number.parseFloat(width) - (2000 / model.length) * 100) <= 2, `bar width ${width}`);
+  await screenshot(page, 'download-01-progress');
+  assert.ok(held, 'the model server is holding the download');
+  held.end(model.subarray(2000));
+  await untilText(page, '#ready', /^Ready$/);
+  assert.match((await page.textContent('#model-timeline')) ?? '', /Downloading → .*Loaded/);
+  await screenshot(page, 'download-02-ready');
+  await page.close();
 });
