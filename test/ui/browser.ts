@@ -33,11 +33,18 @@ export async function launchChromium(t: TestContext): Promise<Browser | undefine
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS, timeout: 30_000 });
 }
 
-/** Console errors, uncaught exceptions and CSP violations of a page: a web app that works logs none. */
+/**
+ * Console errors, uncaught exceptions, CSP violations and HTTP answers >= 400 (as `STATUS PATH`) of a page: a web
+ * app that works has none but the refusals its test provokes. (Chromium's own "Failed to load resource" console
+ * line names no URL; the answer itself is recorded instead.)
+ */
 export function collectProblems(page: Page): string[] {
   const problems: string[] = [];
   page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`${r.status()} ${new URL(r.url()).pathname}`);
   });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   return problems;
