@@ -8,7 +8,14 @@ import type uPlotType from 'uplot';
 type UPlotCtor = typeof uPlotType;
 let loading: Promise<UPlotCtor> | undefined;
 const loadUPlot = () => {
-  loading ??= import('uplot').then((m) => m.default);
+  if (!loading) {
+    // uPlot's stylesheet too, on first use only: nothing chart-related blocks the first paint.
+    const css = document.createElement('link');
+    css.rel = 'stylesheet';
+    css.href = '/ui/vendor/uplot.css';
+    document.head.append(css);
+    loading = import('uplot').then((m) => m.default);
+  }
   return loading;
 };
 

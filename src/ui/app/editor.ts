@@ -22,14 +22,13 @@ export interface FieldProblem {
 /** The line of `field` in `text`, or of its deepest parent that exists. */
 export async function lineOf(text: string, field: string): Promise<number | undefined> {
   const YAML = await loadYaml();
-  const doc = YAML.parseDocument(text);
   const lc = new YAML.LineCounter();
-  YAML.parseDocument(text, { lineCounter: lc });
+  const doc = YAML.parseDocument(text, { lineCounter: lc });
   const path = fieldPathSegments(field);
+  // A missing key (a required field left out): the deepest parent that exists.
   for (let n = path.length; n > 0; n--) {
     const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
     if (node && typeof node === 'object' && node.range) return lc.linePos(node.range[0]).line;
-    // A missing key: point at its parent's first line.
   }
   return undefined;
 }
