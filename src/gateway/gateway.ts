@@ -200,9 +200,10 @@ export function createGateway(opts: GatewayOptions): {
   const serveRequest = (req: IncomingMessage, res: ServerResponse, t0: number): void => {
     const url = req.url ?? '/';
     const first = url.charCodeAt(1);
-    // Control plane paths start with /api, /apis, /version, /healthz, /readyz, /openapi (cheap first-char check first).
+    // Control plane paths start with /api, /apis, /version, /healthz, /readyz, /openapi, /ui (cheap first-char check first).
     if (
       first === 97 /* a */ ||
+      first === 117 /* u */ ||
       first === 118 /* v */ ||
       first === 104 /* h */ ||
       first === 114 /* r */ ||

@@ -42,6 +42,7 @@ import { releaseModel } from '../storage/initializer.js';
 import { recordEvent } from '../store/events.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
+import { createUiHandler } from '../ui/static-handler.js';
 import { applyDemo } from './demo.js';
 import { DownloadMetrics } from './download-metrics.js';
 import { createModelFetcher, type ProgressSink } from './model-fetcher.js';
@@ -245,7 +246,8 @@ export async function startServer(
     graphs: { handle: (req, res, ns, name) => graphHandler?.handle(req, res, ns, name) ?? false },
     endpoints,
     auth: auth.gate,
-    controlPlane: [...auth.controlPlane, guardedLogs, apiServer],
+    // The web app's static files (/ui/); its data comes through the handlers before it, checked as for any client.
+    controlPlane: [...auth.controlPlane, guardedLogs, apiServer, createUiHandler()],
     domain: config.domain,
     holdTimeoutMs: config.holdTimeoutMs,
     log: log.child({ component: 'gateway' }),
