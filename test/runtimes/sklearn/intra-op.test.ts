@@ -1,4 +1,4 @@
-// Large batches of forests and gradient boosting split across threads (runtimes/intra-op): every such fixture
+// Large batches of forests, gradient boosting and MLPs split across threads (runtimes/intra-op): every such fixture
 // (classifiers and regressors, binary, multi-class, exponential loss, zero init, string labels) answers
 // predict and predict_proba with exactly what the single-thread call gives, on a batch of many blocks.
 
@@ -23,7 +23,7 @@ function tiled(t: Tensor, n: number): Tensor {
   return { ...t, shape: [n, cols], data };
 }
 
-test('forests and gradient boosting predict the same values split across threads as on one thread', async () => {
+test('forests, gradient boosting and MLPs predict the same values split across threads as on one thread', async () => {
   const pool = sharedPool(THREADS);
   const covered: string[] = [];
   for (const dirName of modelDirs(root)) {
@@ -66,6 +66,8 @@ test('forests and gradient boosting predict the same values split across threads
     'ExtraTreesClassifier',
     'GradientBoostingClassifier',
     'GradientBoostingRegressor',
+    'MLPClassifier',
+    'MLPRegressor',
   ]) {
     assert.ok(
       covered.some((c) => c.endsWith(cls)),
