@@ -302,6 +302,8 @@ export function heavyRatios(
     );
     const k = kernels.find((x) => x.model === m);
     out[`heavy_${m}_kernel_vs_native`] = k?.ratio_to_native ?? null;
+    // Split across 2 threads (intra-op pool) against the native single-thread time: the target is < 1.
+    out[`heavy_${m}_kernel_two_threads_vs_native`] = k?.two_thread_ratio_to_native ?? null;
   }
   return out;
 }

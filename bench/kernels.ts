@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { sharedArray, sharedFrom } from '../src/runtimes/intra-op/kernel.js';
+import { ParallelKernel } from '../src/runtimes/intra-op/settings.js';
 import type { LgbTree } from '../src/runtimes/lightgbm/lgb-text-model.js';
 import { LgbTreeEnsemble } from '../src/runtimes/lightgbm/lgb-tree-ensemble.js';
 import { estimatorFromBytes } from '../src/runtimes/sklearn/load-estimator.js';
@@ -35,10 +37,18 @@ export interface KernelTime {
   native_two_thread_ms: number | null;
   /** inferd_ms / native_single_thread_ms: the target is ≤ 1.2. */
   ratio_to_native: number | null;
+  /** inferd's kernel with the batch split across 2 threads (the intra-op pool), where the model has one. */
+  inferd_two_thread_ms?: number | null;
+  /** inferd_two_thread_ms / native_single_thread_ms: the target is < 1. */
+  two_thread_ratio_to_native?: number | null;
   /** Labels (or xgboost probabilities within 1e-6) equal to the library's. */
   agrees: boolean | null;
   note?: string;
 }
+
+/** Intra-op settings of the two-thread times: 2 threads, every batch split. */
+const TWO_THREADS = { threads: 2, minRows: 1, minWorkSteps: 0 };
+const r3 = (v: number) => Math.round(v * 1000) / 1000;
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -99,10 +109,13 @@ export async function measureKernels(
     }
     const bytes = readFileSync(join(dir, ref.file));
     let predict: () => unknown;
+    let predictTwo: (() => Promise<unknown>) | undefined;
     let agrees: boolean | null = null;
     if (model === 'xgboost') {
       const p = new XgbPredictor(boosterFromBytes(bytes));
       predict = () => p.predict(x, rows, { missing: Number.NaN });
+      const kernel = (await p.parallelKernel(TWO_THREADS))!;
+      predictTwo = () => p.predictParallel(kernel, x, rows, { missing: Number.NaN });
       const got = (p.predict(x, rows, { missing: Number.NaN }) as { data: Float32Array }).data;
       agrees = ref.expected?.every((v, i) => Math.abs(v - got[i]!) <= 1e-6) ?? false;
       if (!only || only.includes('lightgbm')) {
@@ -114,6 +127,26 @@ export async function measureKernels(
           () => lgb.addRawScores(x64, rows, HEAVY_FEATURES, 1, booster.trees.length, new Float64Array(rows)),
           reps,
         );
+        const lgbKernel = (await ParallelKernel.create(
+          {
+            module: new URL('../src/runtimes/lightgbm/lgb-tree-ensemble.js', import.meta.url).href,
+            exportName: 'lgbLevelWalkKernel',
+            state: lgb.levelWalkState(),
+          },
+          TWO_THREADS,
+        ))!;
+        const lgbTwoMs = await timeIt(
+          () =>
+            lgbKernel.run(
+              {
+                arrays: { x: sharedFrom(Float64Array, x64), out: sharedArray(Float64Array, rows) },
+                params: { nFeatures: HEAVY_FEATURES, k: 1, iterations: booster.trees.length },
+              },
+              rows,
+              64,
+            ),
+          reps,
+        );
         const margins = new Float64Array(rows);
         lgb.addRawScores(x64, rows, HEAVY_FEATURES, 1, booster.trees.length, margins);
         const base = Math.log(got[0]! / (1 - got[0]!)) - margins[0]!;
@@ -123,6 +156,8 @@ export async function measureKernels(
           native_single_thread_ms: Math.round(ref.single_thread_ms * 1000) / 1000,
           native_two_thread_ms: ref.two_thread_ms === null ? null : Math.round(ref.two_thread_ms * 1000) / 1000,
           ratio_to_native: Math.round((lgbMs / ref.single_thread_ms) * 100) / 100,
+          inferd_two_thread_ms: r3(lgbTwoMs),
+          two_thread_ratio_to_native: Math.round((lgbTwoMs / ref.single_thread_ms) * 100) / 100,
           // Same trees, float64 sums: the probabilities agree with xgboost's float32 ones to 1e-5.
           agrees: Array.from(margins).every((m, i) => Math.abs(1 / (1 + Math.exp(-(m + base))) - got[i]!) <= 1e-5),
           note: "xgboost's ensemble written as LightGBM trees (LightGBM is not packaged in Debian); native: xgboost's time",
@@ -136,15 +171,24 @@ export async function measureKernels(
       const est = estimatorFromBytes(bytes, 'model.joblib');
       const x32 = est.inputDType === 'float32' ? x : Float64Array.from(x);
       predict = est.predictProba ? () => est.predictProba!(x32, rows) : () => est.predict(x32, rows);
+      const split = est.rowParallel;
+      if (split) {
+        const kernel = (await ParallelKernel.create(split.kernelSpec(), TWO_THREADS))!;
+        const method = est.predictProba ? 'predict_proba' : 'predict';
+        predictTwo = () => split.predictWith(method, x32, rows, (job) => kernel.run(job, rows, split.blockRows));
+      }
       if (ref.expected) agrees = sameLabels(est.predict(x32, rows).data as ArrayLike<unknown>, ref.expected);
     }
     const ms = await timeIt(predict, reps);
+    const twoMs = predictTwo ? await timeIt(predictTwo, reps) : null;
     out.push({
       model,
       inferd_ms: Math.round(ms * 1000) / 1000,
       native_single_thread_ms: Math.round(ref.single_thread_ms * 1000) / 1000,
       native_two_thread_ms: ref.two_thread_ms === null ? null : Math.round(ref.two_thread_ms * 1000) / 1000,
       ratio_to_native: Math.round((ms / ref.single_thread_ms) * 100) / 100,
+      inferd_two_thread_ms: twoMs === null ? null : r3(twoMs),
+      two_thread_ratio_to_native: twoMs === null ? null : Math.round((twoMs / ref.single_thread_ms) * 100) / 100,
       agrees,
     });
     if (lightgbm) {

@@ -234,6 +234,14 @@ export function checkTargets(r: Record<string, number | null>): TargetCheck[] {
     ...['xgboost', 'rf', 'gb'].map((m) =>
       t(`heavy_${m}_kernel_vs_native`, r[`heavy_${m}_kernel_vs_native`] ?? null, '<= 1.2', (v) => v <= 1.2),
     ),
+    ...['xgboost', 'rf', 'gb'].map((m) =>
+      t(
+        `heavy_${m}_kernel_two_threads_vs_native`,
+        r[`heavy_${m}_kernel_two_threads_vs_native`] ?? null,
+        '< 1',
+        (v) => v < 1,
+      ),
+    ),
   ];
 }
 

@@ -640,7 +640,7 @@ async function main(): Promise<number> {
       heavy = { models_dir: dir, train_s: trainS, ...k, kernel_reps: reps, notes: [] };
       for (const t of k.kernels)
         log(
-          `  ${t.model}: inferd ${t.inferd_ms} ms, native 1 thread ${t.native_single_thread_ms} ms (2 threads ${t.native_two_thread_ms}), ratio ${t.ratio_to_native}, labels agree ${t.agrees}`,
+          `  ${t.model}: inferd ${t.inferd_ms} ms (2 threads ${t.inferd_two_thread_ms ?? '-'}), native 1 thread ${t.native_single_thread_ms} ms (2 threads ${t.native_two_thread_ms}), ratio ${t.ratio_to_native}, labels agree ${t.agrees}`,
         );
       if (!flags.quick) {
         await heavyServing(

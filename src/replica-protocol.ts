@@ -16,6 +16,8 @@ export const RUNTIME_ENV_KEYS = [
   'OMP_NUM_THREADS',
   'XGBOOST_MISSING',
   'XGBOOST_USE_BEST_ITERATION',
+  'INFERD_INTRA_OP_THREADS', // threads a large batch may use (runtimes/intra-op; the controller sets it)
+  'INFERD_INTRA_OP_MIN_ROWS',
   'INFERD_PYTHON', // PATH or off: the sklearn Python fallback's interpreter (inferd serve --python / --no-python)
 ] as const;
 

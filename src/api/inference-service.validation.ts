@@ -11,7 +11,13 @@ import { isObject, isOneOf, isString, isStringMap, type Out, present, unknownFie
 import { validateComponentExtension, validateContainerFields, validateContainers } from './component.validation.js';
 import { DEFAULT_NAMESPACE, modelFromFramework } from './inference-service.defaults.js';
 import { andList, child, describe, isPlainObject } from './json-path.js';
-import { LOAD_TIMEOUT_ANNOTATION, parseDurationText } from './limits.js';
+import {
+  INTRA_OP_THREADS_ANNOTATION,
+  LOAD_TIMEOUT_ANNOTATION,
+  MAX_INTRA_OP_THREADS,
+  parseDurationText,
+  parseIntraOpThreads,
+} from './limits.js';
 import { isDns1035Label } from './names.js';
 import { validateObjectMeta } from './object-meta.validation.js';
 import {
@@ -116,6 +122,13 @@ function checkAnnotations(annotations: unknown, out: Out): void {
     out.push({
       path: at(LOAD_TIMEOUT_ANNOTATION),
       message: `expected a positive duration like 30s, 10m or 1h, got ${JSON.stringify(loadTimeout)}`,
+    });
+  }
+  const threads = annotations[INTRA_OP_THREADS_ANNOTATION];
+  if (threads !== undefined && parseIntraOpThreads(threads) === undefined) {
+    out.push({
+      path: at(INTRA_OP_THREADS_ANNOTATION),
+      message: `expected a whole number of threads from 1 to ${MAX_INTRA_OP_THREADS} (e.g. "2"), got ${JSON.stringify(threads)}`,
     });
   }
   validateAutoscalingAnnotations(annotations, 'metadata.annotations', out);

@@ -5,6 +5,13 @@
 /** Per-service load timeout, a Go duration (`30s`, `10m`); default: `inferd serve --load-timeout`. */
 export const LOAD_TIMEOUT_ANNOTATION = 'serving.inferd.dev/load-timeout';
 
+/**
+ * Threads a replica's model may use for one large batch (runtimes/intra-op), an integer 1-64: forces what
+ * intraOpThreadsFor would otherwise derive from `resources.limits.cpu`.
+ */
+export const INTRA_OP_THREADS_ANNOTATION = 'serving.inferd.dev/intra-op-threads';
+export const MAX_INTRA_OP_THREADS = 64;
+
 /** The limits a replica runs under; each is absent when the manifest sets none. */
 export interface ReplicaLimits {
   /** `resources.limits.memory` in bytes. */
@@ -136,3 +143,38 @@ export function threadEnvFor(limits: ReplicaLimits): Record<string, string> {
     ORT_INTRA_OP_NUM_THREADS: threads,
   };
 }
+
+/** The annotation's value as a thread count; undefined when it is not an integer in [1, MAX_INTRA_OP_THREADS]. */
+export function parseIntraOpThreads(text: unknown): number | undefined {
+  if (typeof text !== 'string' || !/^\s*\d+\s*$/.test(text)) return undefined;
+  const n = Number(text);
+  return n >= 1 && n <= MAX_INTRA_OP_THREADS ? n : undefined;
+}
+
+/**
+ * Threads one call of a replica may use (env INFERD_INTRA_OP_THREADS), the calling thread included:
+ * - the annotation, when set (validated), whatever the machine;
+ * - else `inferd serve`'s own INFERD_INTRA_OP_THREADS, when set (an operator's default for every service);
+ * - else `resources.limits.cpu` rounded down (at least 1): each replica has its own limit, as each Pod does;
+ * - else the cores the replicas that always run (minReplicas, at least 1) leave each other, at most 2: a replica
+ *   that shares the machine with others must not take every core for one request.
+ * Only calls large enough to pay for a thread hop use more than one (docs/operations.md, "Threads").
+ */
+export function intraOpThreadsFor(opts: {
+  annotations: Record<string, string> | undefined;
+  limits: ReplicaLimits;
+  minReplicas: number | undefined;
+  cores: number;
+  serveDefault?: string | undefined;
+}): number {
+  const forced = parseIntraOpThreads(opts.annotations?.[INTRA_OP_THREADS_ANNOTATION]);
+  if (forced !== undefined) return forced;
+  const serve = parseIntraOpThreads(opts.serveDefault);
+  if (serve !== undefined) return serve;
+  if (opts.limits.cpu !== undefined) return Math.max(1, Math.floor(opts.limits.cpu));
+  const replicas = Math.max(1, Math.floor(opts.minReplicas ?? 1));
+  return Math.max(1, Math.min(DEFAULT_INTRA_OP_THREADS, Math.floor(opts.cores / replicas)));
+}
+
+/** Without a CPU limit or the annotation: 2 threads where the cores allow (issue 20: "min(cores, 2)"). */
+export const DEFAULT_INTRA_OP_THREADS = 2;

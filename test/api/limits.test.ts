@@ -3,9 +3,11 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { validateInferenceService } from '../../src/api/index.js';
+import { admit, type InferenceService, validateInferenceService } from '../../src/api/index.js';
 import {
   DEFAULT_LOAD_TIMEOUT_MS,
+  INTRA_OP_THREADS_ANNOTATION,
+  intraOpThreadsFor,
   LOAD_TIMEOUT_ANNOTATION,
   limitsOf,
   loadTimeoutFor,
@@ -13,7 +15,8 @@ import {
   parseQuantity,
   threadEnvFor,
 } from '../../src/api/limits.js';
-import { isvc, sklearnModel } from './helpers.js';
+import { ERROR_TABLE } from '../../src/errors.js';
+import { ctx, isvc, SERVED_SOON, sklearnModel, throwsAt } from './helpers.js';
 
 test('memory and cpu quantities parse as Kubernetes does', () => {
   assert.equal(parseQuantity('256Mi'), 256 * 2 ** 20);
@@ -85,5 +88,39 @@ test('bad quantities and a bad load-timeout annotation are refused at their path
   assert.match(tinyProblems[0]!.message, /at least 64Mi/);
   const ok = isvc(sklearnModel({ resources: { limits: { memory: '256Mi', cpu: '500m' } } }));
   ok.metadata.annotations = { [LOAD_TIMEOUT_ANNOTATION]: '10m' };
+  assert.deepEqual(validateInferenceService(ok, { servedFormats: ['sklearn'] }), []);
+});
+
+test('intra-op threads: the annotation forces, else serve default, else the CPU limit, else min(2, cores / minReplicas)', () => {
+  const base = { annotations: undefined, limits: {}, minReplicas: undefined, cores: 16 };
+  assert.equal(intraOpThreadsFor(base), 2);
+  assert.equal(intraOpThreadsFor({ ...base, cores: 1 }), 1);
+  assert.equal(intraOpThreadsFor({ ...base, minReplicas: 0 }), 2);
+  assert.equal(intraOpThreadsFor({ ...base, cores: 4, minReplicas: 3 }), 1);
+  assert.equal(intraOpThreadsFor({ ...base, cores: 2, minReplicas: 2 }), 1);
+  // resources.limits.cpu, rounded down: each replica (Pod) has its own.
+  assert.equal(intraOpThreadsFor({ ...base, limits: { cpu: 4 } }), 4);
+  assert.equal(intraOpThreadsFor({ ...base, limits: { cpu: 2.5 } }), 2);
+  assert.equal(intraOpThreadsFor({ ...base, limits: { cpu: 0.5 } }), 1);
+  assert.equal(intraOpThreadsFor({ ...base, limits: limitsOf({ limits: { cpu: '3500m' } }) }), 3);
+  // serve's own INFERD_INTRA_OP_THREADS comes before the limit; the annotation before everything.
+  assert.equal(intraOpThreadsFor({ ...base, limits: { cpu: 4 }, serveDefault: '1' }), 1);
+  const annotated = { [INTRA_OP_THREADS_ANNOTATION]: '6' };
+  assert.equal(intraOpThreadsFor({ ...base, annotations: annotated, limits: { cpu: 1 }, serveDefault: '1' }), 6);
+});
+
+test('the intra-op-threads annotation is validated at admission: 422 at its path', () => {
+  for (const bad of ['0', '-2', '1.5', 'many', '65', '']) {
+    const obj = isvc(sklearnModel()) as InferenceService;
+    obj.metadata.annotations = { [INTRA_OP_THREADS_ANNOTATION]: bad };
+    const err = throwsAt(
+      () => admit(obj, 'CREATE', undefined, ctx(SERVED_SOON)),
+      `metadata.annotations["${INTRA_OP_THREADS_ANNOTATION}"]`,
+      /whole number of threads from 1 to 64/,
+    );
+    assert.equal(ERROR_TABLE[err.code].http, 422);
+  }
+  const ok = isvc(sklearnModel()) as InferenceService;
+  ok.metadata.annotations = { [INTRA_OP_THREADS_ANNOTATION]: '4' };
   assert.deepEqual(validateInferenceService(ok, { servedFormats: ['sklearn'] }), []);
 });

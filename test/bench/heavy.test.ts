@@ -52,6 +52,8 @@ test('heavy ratios: gateway against KServe at c4 (rps) and c1 (p99), kernel agai
       native_single_thread_ms: 7.5,
       native_two_thread_ms: 3.9,
       ratio_to_native: 1.2,
+      inferd_two_thread_ms: 6,
+      two_thread_ratio_to_native: 0.8,
       agrees: true,
     },
   ];
@@ -65,6 +67,8 @@ test('heavy ratios: gateway against KServe at c4 (rps) and c1 (p99), kernel agai
   assert.equal(checks.get('heavy_xgboost_1000_c4_rps_vs_kserve'), true);
   assert.equal(checks.get('heavy_xgboost_1000_c1_p99_vs_kserve'), true);
   assert.equal(checks.get('heavy_xgboost_kernel_vs_native'), true);
+  assert.equal(r.heavy_xgboost_kernel_two_threads_vs_native, 0.8);
+  assert.equal(checks.get('heavy_xgboost_kernel_two_threads_vs_native'), true);
   assert.equal(checks.get('heavy_rf_1000_c4_rps_vs_kserve'), null);
 });
 

@@ -7,7 +7,14 @@
 // (traffic.ts); a replica leaves the endpoint before it drains and stops.
 
 import { createHash } from 'node:crypto';
-import { DEFAULT_LOAD_TIMEOUT_MS, limitsOf, loadTimeoutFor, threadEnvFor } from '../../api/limits.js';
+import { availableParallelism } from 'node:os';
+import {
+  DEFAULT_LOAD_TIMEOUT_MS,
+  intraOpThreadsFor,
+  limitsOf,
+  loadTimeoutFor,
+  threadEnvFor,
+} from '../../api/limits.js';
 import type { Container, InferenceService, ServingRuntime } from '../../api/types.js';
 import { type InferdError, isInferdError, messageOf } from '../../errors.js';
 import type { Logger } from '../../log.js';
@@ -363,8 +370,21 @@ export class InferenceServiceController {
       modelName: servedModelName(isvc),
       modelDir,
       modelFormat: model?.modelFormat?.name ?? 'sklearn',
-      // Thread counts from resources.limits.cpu first: a value the user set in env wins.
-      env: { ...this.opts.replicaEnv, ...threadEnvFor(limits), ...envOf(model?.env) },
+      // Thread counts from resources.limits.cpu (and the intra-op annotation) first: a value set in env wins.
+      env: {
+        ...this.opts.replicaEnv,
+        ...threadEnvFor(limits),
+        INFERD_INTRA_OP_THREADS: String(
+          intraOpThreadsFor({
+            annotations: isvc.metadata.annotations,
+            limits,
+            minReplicas: isvc.spec?.predictor?.minReplicas,
+            cores: availableParallelism(),
+            serveDefault: this.opts.replicaEnv.INFERD_INTRA_OP_THREADS,
+          }),
+        ),
+        ...envOf(model?.env),
+      },
       args: [
         ...predictorReplicaArgs(isvc.spec?.predictor, isvc.metadata.namespace),
         ...bodyLimitReplicaArgs(this.opts.maxBodyBytes),

@@ -3,6 +3,7 @@
 // float64 semantics: numerical and categorical splits, missing values, linear trees, rf averaging.
 
 import { InferdError } from '../../errors.js';
+import { intraOpSettings } from '../intra-op/settings.js';
 import type { LoadOptions, RuntimeFactory } from '../model.js';
 import { findModelFile, readModelFile } from '../xgboost/model-file.js';
 import { LgbObjective } from './lgb-objectives.js';
@@ -23,7 +24,8 @@ export function lightgbmFromText(name: string, text: string): LightgbmModel {
 }
 
 /** Loads the one LightGBM model file in `modelDir`, as KServe's lgbserver does. */
-export async function load({ name, modelDir }: LoadOptions): Promise<LightgbmModel> {
+export async function load({ name, modelDir, env }: LoadOptions): Promise<LightgbmModel> {
+  const intraOp = intraOpSettings(env);
   const path = await findModelFile(modelDir, LIGHTGBM_MODEL_EXTENSIONS);
   const bytes = await readModelFile(path);
   if (bytes.subarray(0, 4).toString('latin1') !== 'tree' && bytes.includes(0)) {
@@ -33,8 +35,9 @@ export async function load({ name, modelDir }: LoadOptions): Promise<LightgbmMod
       { reason: 'ModelLoadFailed' },
     );
   }
+  let model: LightgbmModel;
   try {
-    return lightgbmFromText(name, bytes.toString('utf8'));
+    model = lightgbmFromText(name, bytes.toString('utf8'));
   } catch (err) {
     if (err instanceof InferdError) {
       throw new InferdError(err.code, `cannot load LightGBM model ${path}: ${err.message}`, {
@@ -44,6 +47,8 @@ export async function load({ name, modelDir }: LoadOptions): Promise<LightgbmMod
     }
     throw err;
   }
+  await model.enableIntraOp(intraOp);
+  return model;
 }
 
 export const lightgbmRuntime = { name: 'lightgbm', formats: ['lightgbm'], load } satisfies RuntimeFactory;

@@ -14,6 +14,7 @@
 // join the node space looping on themselves, and each split becomes `right = x > threshold, or x is NaN and
 // NaN goes right` -- the same decision as above with the missing handling folded into one per-node bit.
 
+import { type KernelJob, type RowKernel, sharedArray } from '../intra-op/kernel.js';
 import type { LgbTree } from './lgb-text-model.js';
 
 /** kZeroThreshold: LightGBM's float literal 1e-35f, widened to double. */
@@ -25,7 +26,7 @@ const ROW_BLOCK = 64;
 const MAX_LEVEL_WALK_DEPTH = 16;
 
 /** The level walk's arrays: nodes then leaves in one space; child[2n], child[2n+1] are left and right. */
-interface LevelWalk {
+export interface LevelWalk {
   child: Int32Array;
   feature: Int32Array;
   threshold: Float64Array;
@@ -68,7 +69,7 @@ export class LgbTreeEnsemble {
     this.#catAt = new Int32Array(nodes);
     this.#catWords = new Int32Array(nodes);
     this.#bits = new Uint32Array(words);
-    this.#leafValue = new Float64Array(leaves);
+    this.#leafValue = sharedArray(Float64Array, leaves); // shared with intra-op threads (the level walk)
     this.#root = new Int32Array(trees.length);
     this.#linear = trees.some((t) => t.isLinear) ? new Array(leaves).fill(undefined) : null;
 
@@ -117,13 +118,14 @@ export class LgbTreeEnsemble {
       if (dt & 1 || ((dt >> 2) & 3) === 1) return null; // categorical, or missing type Zero
     }
     const total = nodes + leaves;
+    // Shared memory, so that intra-op worker threads walk the same arrays without a copy.
     const walk: LevelWalk = {
-      child: new Int32Array(2 * total),
-      feature: new Int32Array(total),
-      threshold: new Float64Array(total),
-      nanRight: new Uint8Array(total),
-      root: new Int32Array(this.numTrees),
-      depth: new Int32Array(this.numTrees),
+      child: sharedArray(Int32Array, 2 * total),
+      feature: sharedArray(Int32Array, total),
+      threshold: sharedArray(Float64Array, total),
+      nanRight: sharedArray(Uint8Array, total),
+      root: sharedArray(Int32Array, this.numTrees),
+      depth: sharedArray(Int32Array, this.numTrees),
       internal: nodes,
     };
     const at = (c: number) => (c >= 0 ? c : nodes + ~c);
@@ -165,70 +167,16 @@ export class LgbTreeEnsemble {
     return walk;
   }
 
-  /** #addRawScores for ensembles with a level walk: blocks of rows, tree by tree, 4 rows walking together. */
-  #addLevelWalk(
-    walk: LevelWalk,
-    x: Float64Array,
-    rows: number,
-    nFeatures: number,
-    k: number,
-    iterations: number,
-    out: Float64Array,
-  ): void {
-    const { child, feature, threshold, nanRight, root, depth: depthOf, internal } = walk;
-    const leafValue = this.#leafValue;
-    const trees = iterations * k;
-    for (let blockStart = 0; blockStart < rows; blockStart += ROW_BLOCK) {
-      const blockEnd = Math.min(rows, blockStart + ROW_BLOCK);
-      const blockEnd4 = blockEnd - ((blockEnd - blockStart) % 4);
-      for (let t = 0; t < trees; t++) {
-        const start = root[t]!;
-        const c = t % k;
-        const depth = depthOf[t]!;
-        let r = blockStart;
-        if (depth <= MAX_LEVEL_WALK_DEPTH) {
-          for (; r < blockEnd4; r += 4) {
-            const a0 = r * nFeatures;
-            const a1 = a0 + nFeatures;
-            const a2 = a1 + nFeatures;
-            const a3 = a2 + nFeatures;
-            let n0 = start;
-            let n1 = start;
-            let n2 = start;
-            let n3 = start;
-            for (let d = 0; d < depth; d++) {
-              const v0 = x[a0 + feature[n0]!]!;
-              const v1 = x[a1 + feature[n1]!]!;
-              const v2 = x[a2 + feature[n2]!]!;
-              const v3 = x[a3 + feature[n3]!]!;
-              // biome-ignore lint/suspicious/noSelfCompare: the NaN test, branch-free
-              n0 = child[2 * n0 + (+(v0 > threshold[n0]!) | (+(v0 !== v0) & nanRight[n0]!))]!;
-              // biome-ignore lint/suspicious/noSelfCompare: as above
-              n1 = child[2 * n1 + (+(v1 > threshold[n1]!) | (+(v1 !== v1) & nanRight[n1]!))]!;
-              // biome-ignore lint/suspicious/noSelfCompare: as above
-              n2 = child[2 * n2 + (+(v2 > threshold[n2]!) | (+(v2 !== v2) & nanRight[n2]!))]!;
-              // biome-ignore lint/suspicious/noSelfCompare: as above
-              n3 = child[2 * n3 + (+(v3 > threshold[n3]!) | (+(v3 !== v3) & nanRight[n3]!))]!;
-            }
-            const o = r * k + c;
-            out[o]! += leafValue[n0 - internal]!;
-            out[o + k]! += leafValue[n1 - internal]!;
-            out[o + 2 * k]! += leafValue[n2 - internal]!;
-            out[o + 3 * k]! += leafValue[n3 - internal]!;
-          }
-        }
-        for (; r < blockEnd; r++) {
-          const a = r * nFeatures;
-          let n = start;
-          while (n < internal) {
-            const v = x[a + feature[n]!]!;
-            // biome-ignore lint/suspicious/noSelfCompare: as above
-            n = child[2 * n + (+(v > threshold[n]!) | (+(v !== v) & nanRight[n]!))]!;
-          }
-          out[r * k + c]! += leafValue[n - internal]!;
-        }
-      }
-    }
+  /** The level walk's arrays and leaf values, for intra-op threads; null when this ensemble has no level walk. */
+  levelWalkState(): LevelWalkState | null {
+    return this.#walk ? { walk: this.#walk, leafValue: this.#leafValue } : null;
+  }
+
+  /** Node steps per row of the first `trees` trees (the level walk's cost). */
+  steps(trees: number): number {
+    let n = 0;
+    for (let t = 0; t < trees && this.#walk; t++) n += this.#walk.depth[t]!;
+    return n;
   }
 
   /** Adds iterations [0, iterations) to `out` (rows × k raw scores, row-major, zeroed by the caller). */
@@ -241,7 +189,7 @@ export class LgbTreeEnsemble {
     out: Float64Array,
   ): void {
     if (this.#walk) {
-      this.#addLevelWalk(this.#walk, x, rows, nFeatures, k, iterations, out);
+      addLevelWalk(this.#walk, this.#leafValue, x, rows, nFeatures, k, iterations, out);
       return;
     }
     const feature = this.#feature;
@@ -310,4 +258,91 @@ function linearOutput(
     output += model.coeff[i]! * v;
   }
   return output;
+}
+
+/**
+ * addRawScores for ensembles with a level walk: blocks of rows, tree by tree, 4 rows walking together. The
+ * single-thread call and every intra-op block run this same function.
+ */
+function addLevelWalk(
+  walk: LevelWalk,
+  leafValue: Float64Array,
+  x: Float64Array,
+  rows: number,
+  nFeatures: number,
+  k: number,
+  iterations: number,
+  out: Float64Array,
+): void {
+  const { child, feature, threshold, nanRight, root, depth: depthOf, internal } = walk;
+  const trees = iterations * k;
+  for (let blockStart = 0; blockStart < rows; blockStart += ROW_BLOCK) {
+    const blockEnd = Math.min(rows, blockStart + ROW_BLOCK);
+    const blockEnd4 = blockEnd - ((blockEnd - blockStart) % 4);
+    for (let t = 0; t < trees; t++) {
+      const start = root[t]!;
+      const c = t % k;
+      const depth = depthOf[t]!;
+      let r = blockStart;
+      if (depth <= MAX_LEVEL_WALK_DEPTH) {
+        for (; r < blockEnd4; r += 4) {
+          const a0 = r * nFeatures;
+          const a1 = a0 + nFeatures;
+          const a2 = a1 + nFeatures;
+          const a3 = a2 + nFeatures;
+          let n0 = start;
+          let n1 = start;
+          let n2 = start;
+          let n3 = start;
+          for (let d = 0; d < depth; d++) {
+            const v0 = x[a0 + feature[n0]!]!;
+            const v1 = x[a1 + feature[n1]!]!;
+            const v2 = x[a2 + feature[n2]!]!;
+            const v3 = x[a3 + feature[n3]!]!;
+            // biome-ignore lint/suspicious/noSelfCompare: the NaN test, branch-free
+            n0 = child[2 * n0 + (+(v0 > threshold[n0]!) | (+(v0 !== v0) & nanRight[n0]!))]!;
+            // biome-ignore lint/suspicious/noSelfCompare: as above
+            n1 = child[2 * n1 + (+(v1 > threshold[n1]!) | (+(v1 !== v1) & nanRight[n1]!))]!;
+            // biome-ignore lint/suspicious/noSelfCompare: as above
+            n2 = child[2 * n2 + (+(v2 > threshold[n2]!) | (+(v2 !== v2) & nanRight[n2]!))]!;
+            // biome-ignore lint/suspicious/noSelfCompare: as above
+            n3 = child[2 * n3 + (+(v3 > threshold[n3]!) | (+(v3 !== v3) & nanRight[n3]!))]!;
+          }
+          const o = r * k + c;
+          out[o]! += leafValue[n0 - internal]!;
+          out[o + k]! += leafValue[n1 - internal]!;
+          out[o + 2 * k]! += leafValue[n2 - internal]!;
+          out[o + 3 * k]! += leafValue[n3 - internal]!;
+        }
+      }
+      for (; r < blockEnd; r++) {
+        const a = r * nFeatures;
+        let n = start;
+        while (n < internal) {
+          const v = x[a + feature[n]!]!;
+          // biome-ignore lint/suspicious/noSelfCompare: as above
+          n = child[2 * n + (+(v > threshold[n]!) | (+(v !== v) & nanRight[n]!))]!;
+        }
+        out[r * k + c]! += leafValue[n - internal]!;
+      }
+    }
+  }
+}
+
+export interface LevelWalkState {
+  walk: LevelWalk;
+  leafValue: Float64Array;
+}
+
+/**
+ * The intra-op kernel: job.arrays `x` (rows × nFeatures float64) and `out` (rows × k raw scores, zeroed),
+ * job.params `nFeatures`, `k`, `iterations`.
+ */
+export function lgbLevelWalkKernel(state: LevelWalkState): RowKernel {
+  return (job: KernelJob, begin: number, end: number) => {
+    const { nFeatures, k, iterations } = job.params as Record<string, number>;
+    const x = (job.arrays.x as Float64Array).subarray(begin * nFeatures!, end * nFeatures!);
+    const out = (job.arrays.out as Float64Array).subarray(begin * k!, end * k!);
+    addLevelWalk(state.walk, state.leafValue, x, end - begin, nFeatures!, k!, iterations!, out);
+  };
 }

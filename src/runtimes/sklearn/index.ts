@@ -4,6 +4,7 @@
 // fallback (src/runtimes/python/, wrapped around this runtime in registry.ts) may take those. A pickle the native
 // reader refused as unsafe or corrupt never reaches Python.
 
+import { intraOpSettings, ParallelKernel } from '../intra-op/settings.js';
 import type { LoadOptions, Model, RuntimeFactory } from '../model.js';
 import { loadEstimatorFile } from './load-estimator.js';
 import { findModelFile } from './model-file.js';
@@ -17,7 +18,13 @@ export async function load({ name, modelDir, env }: LoadOptions): Promise<Model>
   const path = await findModelFile(modelDir);
   // KServe: PREDICT_PROBA=true selects predict_proba where the model has it.
   const predictProba = (env?.PREDICT_PROBA ?? 'false').toLowerCase() === 'true';
-  return new SklearnModel(name, await loadEstimatorFile(path), { predictProba });
+  const intraOp = intraOpSettings(env);
+  const estimator = await loadEstimatorFile(path);
+  // Forests and gradient boosting split large batches across threads when INFERD_INTRA_OP_THREADS allows.
+  const parallel = estimator.rowParallel
+    ? await ParallelKernel.create(estimator.rowParallel.kernelSpec(), intraOp)
+    : undefined;
+  return new SklearnModel(name, estimator, parallel ? { predictProba, parallel } : { predictProba });
 }
 
 export const sklearnRuntime = { name: 'sklearn', formats: ['sklearn'], load } satisfies RuntimeFactory;

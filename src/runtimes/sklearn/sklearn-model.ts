@@ -6,6 +6,7 @@
 // `output-0`), or MLServer's way, `outputs: [{"name": "predict_proba"}]` and/or `[{"name": "predict"}]` (outputs
 // named after the method). KServe 0.12.1 has only the env switch; both request forms are inferd's additions.
 
+import type { ParallelKernel } from '../intra-op/settings.js';
 import type { Model, ModelMetadata, PredictOptions, Tensor } from '../model.js';
 import type { Estimator, Prediction, PredictMethod } from './estimators/estimator.js';
 import { checkFeatureNames } from './feature-names.js';
@@ -24,10 +25,13 @@ export class SklearnModel implements Model {
   readonly name: string;
   readonly estimator: Estimator;
   readonly #defaultOutputs: readonly RequestedOutput[];
+  readonly #parallel: ParallelKernel | undefined;
 
-  constructor(name: string, estimator: Estimator, options: { predictProba: boolean }) {
+  /** `parallel`: the estimator's rowParallel kernel registered with the intra-op pool (large batches). */
+  constructor(name: string, estimator: Estimator, options: { predictProba: boolean; parallel?: ParallelKernel }) {
     this.name = name;
     this.estimator = estimator;
+    this.#parallel = options.parallel;
     // KServe: PREDICT_PROBA=true and hasattr(model, "predict_proba"); otherwise predict.
     const useProba = options.predictProba && estimator.predictProba !== undefined;
     this.#defaultOutputs = [{ name: DEFAULT_OUTPUT, method: useProba ? 'predict_proba' : 'predict' }];
@@ -38,7 +42,8 @@ export class SklearnModel implements Model {
     return { platform: '', inputs: [], outputs: [] };
   }
 
-  predict(inputs: Tensor[], opts?: PredictOptions): Tensor[] {
+  /** Synchronous, on the calling thread, unless the batch is large enough to split across threads. */
+  predict(inputs: Tensor[], opts?: PredictOptions): Tensor[] | Promise<Tensor[]> {
     const outputs = this.#requestedOutputs(opts);
     const isDataFrame = opts?.parameters?.content_type === 'pd';
     const estimator = this.estimator;
@@ -49,9 +54,21 @@ export class SklearnModel implements Model {
     const tensor = isDataFrame ? columnsToMatrix(inputs, estimator) : inputs[0];
     if (!tensor) throw invalidInput('Expected at least one input tensor');
     const { x, rows } = toFeatureMatrix(tensor, estimator);
+    const split = estimator.rowParallel;
+    if (this.#parallel && split && this.#parallel.splits(rows, split.stepsPerRow)) {
+      const kernel = this.#parallel;
+      const run = (job: Parameters<typeof kernel.run>[0]) => kernel.run(job, rows, split.blockRows);
+      return Promise.all(
+        outputs.map(async ({ name, method }) => toTensor(name, await split.predictWith(method, x, rows, run))),
+      );
+    }
     return outputs.map(({ name, method }) =>
       toTensor(name, method === 'predict_proba' ? estimator.predictProba!(x, rows) : estimator.predict(x, rows)),
     );
+  }
+
+  unload(): void {
+    this.#parallel?.close();
   }
 
   #requestedOutputs(opts: PredictOptions | undefined): readonly RequestedOutput[] {

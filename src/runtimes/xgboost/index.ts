@@ -3,6 +3,7 @@
 // and predicts in TypeScript, matching xgboost's float32 results. No Python, no native addon.
 
 import { InferdError } from '../../errors.js';
+import { intraOpSettings } from '../intra-op/settings.js';
 import type { LoadOptions, RuntimeFactory } from '../model.js';
 import { loadBoosterFile } from './load-booster.js';
 import { findModelFile } from './model-file.js';
@@ -43,6 +44,7 @@ export function optionsFromEnv(env: Record<string, string | undefined> = {}): Xg
 /** Loads the one xgboost model file in `modelDir`, as KServe's xgbserver does. */
 export async function load({ name, modelDir, env }: LoadOptions): Promise<XgboostModel> {
   const options = optionsFromEnv(env);
+  const intraOp = intraOpSettings(env);
   const path = await findModelFile(modelDir, XGBOOST_MODEL_EXTENSIONS);
   const booster = await loadBoosterFile(path);
   let predictor: XgbPredictor;
@@ -57,7 +59,8 @@ export async function load({ name, modelDir, env }: LoadOptions): Promise<Xgboos
     }
     throw err;
   }
-  return new XgboostModel(name, predictor, options);
+  const parallel = await predictor.parallelKernel(intraOp);
+  return new XgboostModel(name, predictor, parallel ? { ...options, parallel } : options);
 }
 
 export const xgboostRuntime = { name: 'xgboost', formats: ['xgboost'], load } satisfies RuntimeFactory;

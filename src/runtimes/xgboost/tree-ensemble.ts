@@ -18,6 +18,7 @@
 // (selfLeft[i] = i) behind a NaN threshold (thresh[i]), so `depth[t]` steps land every row on its leaf
 // without a per-row exit test, and the rows' independent walks overlap in the CPU.
 
+import { type KernelJob, type RowKernel, sharedArray, sharedFrom } from '../intra-op/kernel.js';
 import type { XgbTree } from './xgb-booster.js';
 import { badModel } from './xgb-booster.js';
 
@@ -32,6 +33,24 @@ const MAX_CATEGORY_WORDS = 16 * 1024 * 1024;
  * only pays while trees are shallow and balanced (xgboost's default max_depth is 6; lossguide trees may not be).
  */
 const MAX_LEVEL_WALK_DEPTH = 16;
+
+/** A compiled ensemble's arrays, all in SharedArrayBuffers: what intra-op worker threads rebuild it from. */
+export interface TreeEnsembleState {
+  left: Int32Array;
+  feature: Int32Array;
+  value: Float32Array;
+  dright: Uint8Array;
+  catAt: Int32Array;
+  catWords: Int32Array;
+  bits: Uint32Array;
+  root: Int32Array;
+  group: Int32Array;
+  weight: Float32Array | null;
+  selfLeft: Int32Array;
+  thresh: Float32Array;
+  depth: Int32Array;
+  hasCategorical: boolean;
+}
 
 export class TreeEnsemble {
   readonly numTrees: number;
@@ -50,22 +69,49 @@ export class TreeEnsemble {
   readonly #thresh: Float32Array;
   readonly #depth: Int32Array;
 
-  /** Compiles validated trees (see validateBooster); `weights` are DART's per-tree weights. */
-  constructor(trees: readonly XgbTree[], treeGroups: ArrayLike<number>, weights: ArrayLike<number> | null) {
+  /**
+   * Compiles validated trees (see validateBooster); `weights` are DART's per-tree weights. Given a `state` (see
+   * `state()`) instead, rebuilds the ensemble on the same arrays (an intra-op worker thread).
+   */
+  constructor(
+    trees: readonly XgbTree[] | TreeEnsembleState,
+    treeGroups: ArrayLike<number> = [],
+    weights: ArrayLike<number> | null = null,
+  ) {
+    if (!Array.isArray(trees)) {
+      const st = trees as TreeEnsembleState;
+      this.numTrees = st.root.length;
+      this.#left = st.left;
+      this.#feature = st.feature;
+      this.#value = st.value;
+      this.#dright = st.dright;
+      this.#catAt = st.catAt;
+      this.#catWords = st.catWords;
+      this.#bits = st.bits;
+      this.#root = st.root;
+      this.#group = st.group;
+      this.#weight = st.weight;
+      this.#hasCategorical = st.hasCategorical;
+      this.#selfLeft = st.selfLeft;
+      this.#thresh = st.thresh;
+      this.#depth = st.depth;
+      return;
+    }
+    // Shared memory, so that intra-op worker threads walk the same arrays without a copy.
     this.numTrees = trees.length;
     const total = trees.reduce((n, t) => n + t.left.length, 0);
-    this.#left = new Int32Array(total);
-    this.#feature = new Int32Array(total);
-    this.#value = new Float32Array(total);
-    this.#dright = new Uint8Array(total);
-    this.#catAt = new Int32Array(total);
-    this.#catWords = new Int32Array(total);
-    this.#root = new Int32Array(trees.length);
-    this.#selfLeft = new Int32Array(total);
-    this.#thresh = new Float32Array(total);
-    this.#depth = new Int32Array(trees.length);
-    this.#group = Int32Array.from(treeGroups);
-    this.#weight = weights ? Float32Array.from(weights) : null;
+    this.#left = sharedArray(Int32Array, total);
+    this.#feature = sharedArray(Int32Array, total);
+    this.#value = sharedArray(Float32Array, total);
+    this.#dright = sharedArray(Uint8Array, total);
+    this.#catAt = sharedArray(Int32Array, total);
+    this.#catWords = sharedArray(Int32Array, total);
+    this.#root = sharedArray(Int32Array, trees.length);
+    this.#selfLeft = sharedArray(Int32Array, total);
+    this.#thresh = sharedArray(Float32Array, total);
+    this.#depth = sharedArray(Int32Array, trees.length);
+    this.#group = sharedFrom(Int32Array, treeGroups);
+    this.#weight = weights ? sharedFrom(Float32Array, weights) : null;
 
     const bitsets: Uint32Array[] = [];
     let bitWords = 0;
@@ -110,12 +156,39 @@ export class TreeEnsemble {
       }
     });
     this.#hasCategorical = bitsets.length > 0;
-    this.#bits = new Uint32Array(bitWords);
+    this.#bits = sharedArray(Uint32Array, bitWords);
     let at = 0;
     for (const b of bitsets) {
       this.#bits.set(b, at);
       at += b.length;
     }
+  }
+
+  /** The arrays, for intra-op worker threads (treeEnsembleKernel). */
+  state(): TreeEnsembleState {
+    return {
+      left: this.#left,
+      feature: this.#feature,
+      value: this.#value,
+      dright: this.#dright,
+      catAt: this.#catAt,
+      catWords: this.#catWords,
+      bits: this.#bits,
+      root: this.#root,
+      group: this.#group,
+      weight: this.#weight,
+      selfLeft: this.#selfLeft,
+      thresh: this.#thresh,
+      depth: this.#depth,
+      hasCategorical: this.#hasCategorical,
+    };
+  }
+
+  /** Node steps a row takes through trees [begin, end) at most (the level walk's cost): the split threshold's unit. */
+  steps(treeBegin: number, treeEnd: number): number {
+    let n = 0;
+    for (let t = treeBegin; t < treeEnd; t++) n += this.#depth[t]!;
+    return n;
   }
 
   /**
@@ -277,6 +350,29 @@ export class TreeEnsemble {
   #categoryBranch(v: number, n: number, l: number): number {
     return goesRight(v, this.#bits, this.#catAt[n]!, this.#catWords[n]!) ? l + 1 : l;
   }
+}
+
+/**
+ * The intra-op kernel (runtimes/intra-op): job.arrays `x` (rows × nFeatures float32) and `out` (rows × groups
+ * margins), job.params `nFeatures`, `groups`, `treeBegin`, `treeEnd`; each call adds a range of rows' margins
+ * with the same addMargins as a single-thread call, so the split result equals it exactly.
+ */
+export function treeEnsembleKernel(state: TreeEnsembleState): RowKernel {
+  const ensemble = new TreeEnsemble(state);
+  return (job: KernelJob, rowBegin: number, rowEnd: number) => {
+    const { nFeatures, groups, treeBegin, treeEnd } = job.params as Record<string, number>;
+    const x = job.arrays.x as Float32Array;
+    const out = job.arrays.out as Float32Array;
+    ensemble.addMargins(
+      x.subarray(rowBegin * nFeatures!, rowEnd * nFeatures!),
+      rowEnd - rowBegin,
+      nFeatures!,
+      groups!,
+      treeBegin!,
+      treeEnd!,
+      out.subarray(rowBegin * groups!, rowEnd * groups!),
+    );
+  };
 }
 
 /**

@@ -3,6 +3,8 @@
 // every tree (not only up to best_iteration), the objective's transform applied.
 
 import { InferdError } from '../../errors.js';
+import { sharedArray, sharedFrom } from '../intra-op/kernel.js';
+import { type IntraOpSettings, ParallelKernel } from '../intra-op/settings.js';
 import { LinearModel } from './linear-model.js';
 import { Objective, type Prediction } from './objectives.js';
 import { TreeEnsemble } from './tree-ensemble.js';
@@ -71,7 +73,7 @@ export class XgbPredictor {
   predict(x: Float32Array, rows: number, settings: PredictSettings): Prediction {
     const groups = this.groups;
     const margins = new Float32Array(rows * groups);
-    for (let i = 0; i < margins.length; i++) margins[i] = this.#baseMargin[i % groups]!;
+    this.#fillBase(margins);
     if (this.#linear) {
       if (settings.iterationRange && (settings.iterationRange[0] !== 0 || settings.iterationRange[1] !== 0)) {
         throw new InferdError('INVALID_INPUT', 'iteration_range is not supported by the gblinear booster');
@@ -92,6 +94,51 @@ export class XgbPredictor {
     return this.objective.transform(margins, rows, groups);
   }
 
+  /**
+   * The intra-op kernel of this model's trees, registered with the pool (undefined for gblinear or one thread).
+   * A model keeps one and passes it to predictParallel.
+   */
+  async parallelKernel(settings: IntraOpSettings): Promise<ParallelKernel | undefined> {
+    if (!this.#trees) return undefined;
+    return ParallelKernel.create(
+      { module: TREE_ENSEMBLE_MODULE, exportName: 'treeEnsembleKernel', state: this.#trees.state() },
+      settings,
+    );
+  }
+
+  /** Whether predictParallel would split a call of `rows` rows (else: predict, on this thread). */
+  splits(kernel: ParallelKernel | undefined, rows: number, settings: PredictSettings): boolean {
+    if (!kernel || !this.#trees) return false;
+    const [begin, end] = this.#treeRange(settings.iterationRange);
+    return kernel.splits(rows, this.#trees.steps(begin, end));
+  }
+
+  /** predict() with the rows split across the pool's threads; the same margins, bit for bit. */
+  async predictParallel(
+    kernel: ParallelKernel,
+    x: Float32Array,
+    rows: number,
+    settings: PredictSettings,
+  ): Promise<Prediction> {
+    const [treeBegin, treeEnd] = this.#treeRange(settings.iterationRange);
+    const groups = this.groups;
+    // Per call, only the batch and its margins go to shared memory (the trees are there already).
+    const shared = sharedFrom(Float32Array, withMissingAsNaN(x, settings.missing));
+    const margins = sharedArray(Float32Array, rows * groups);
+    this.#fillBase(margins);
+    await kernel.run(
+      { arrays: { x: shared, out: margins }, params: { nFeatures: this.numFeature, groups, treeBegin, treeEnd } },
+      rows,
+      ROW_BLOCK_PARALLEL,
+    );
+    return this.objective.transform(margins.slice(), rows, groups);
+  }
+
+  #fillBase(margins: Float32Array): void {
+    const groups = this.groups;
+    for (let i = 0; i < margins.length; i++) margins[i] = this.#baseMargin[i % groups]!;
+  }
+
   #treeRange(range: readonly [number, number] | undefined): [number, number] {
     if (!range) return [0, this.#trees!.numTrees];
     const [begin, end] = range;
@@ -105,6 +152,10 @@ export class XgbPredictor {
     return [begin * this.#treesPerRound, last * this.#treesPerRound];
   }
 }
+
+const TREE_ENSEMBLE_MODULE = new URL('./tree-ensemble.js', import.meta.url).href;
+/** Rows per block handed to a thread: the walk's own block (64), so each thread walks whole blocks. */
+const ROW_BLOCK_PARALLEL = 64;
 
 /** `x` with the configured missing value turned into NaN (a copy; the caller's array may be a request's). */
 function withMissingAsNaN(x: Float32Array, missing: number): Float32Array {

@@ -3,6 +3,7 @@
 // for binary:logistic, [n, k] for multi:softprob, class indices [n] for multi:softmax, values for regression.
 
 import { InferdError } from '../../errors.js';
+import type { ParallelKernel } from '../intra-op/settings.js';
 import type { Model, ModelMetadata, PredictOptions, Tensor } from '../model.js';
 import { columnsToMatrix, toFloat32Matrix } from './feature-matrix.js';
 import type { XgbPredictor } from './xgb-predictor.js';
@@ -16,6 +17,8 @@ export interface XgboostModelOptions {
   /** Predict with trees up to `best_iteration` when the model stores one (xgboost's sklearn API does this;
    *  KServe's xgbserver, which calls Booster.predict, does not, so neither do we by default). */
   useBestIteration?: boolean;
+  /** Splits large batches across threads (runtimes/intra-op); absent: every call on the calling thread. */
+  parallel?: ParallelKernel;
 }
 
 const PLATFORMS: Record<string, string> = { json: 'xgboost_json', ubj: 'xgboost_ubj', 'legacy binary': 'xgboost' };
@@ -25,11 +28,13 @@ export class XgboostModel implements Model {
   readonly predictor: XgbPredictor;
   readonly #missing: number;
   readonly #defaultRange: readonly [number, number] | undefined;
+  readonly #parallel: ParallelKernel | undefined;
 
   constructor(name: string, predictor: XgbPredictor, options: XgboostModelOptions = {}) {
     this.name = name;
     this.predictor = predictor;
     this.#missing = Math.fround(options.missing ?? Number.NaN);
+    this.#parallel = options.parallel;
     const best = predictor.bestIteration;
     this.#defaultRange =
       options.useBestIteration && best !== undefined && predictor.rounds > 0
@@ -47,7 +52,8 @@ export class XgboostModel implements Model {
     };
   }
 
-  predict(inputs: Tensor[], opts?: PredictOptions): Tensor[] {
+  /** Synchronous, on the calling thread, unless the batch is large enough to split across threads. */
+  predict(inputs: Tensor[], opts?: PredictOptions): Tensor[] | Promise<Tensor[]> {
     const missing = requestMissing(opts?.parameters?.missing) ?? this.#missing;
     const iterationRange = requestRange(opts?.parameters?.iteration_range) ?? this.#defaultRange;
     const spec = { runtime: 'xgboost', nFeatures: this.predictor.numFeature };
@@ -58,8 +64,18 @@ export class XgboostModel implements Model {
         : inputs[0];
     const { x, rows } = toFloat32Matrix(input, spec);
     checkFinite(x, missing, input!.name);
-    const result = this.predictor.predict(x, rows, { missing, iterationRange });
+    const settings = { missing, iterationRange };
+    if (this.#parallel && this.predictor.splits(this.#parallel, rows, settings)) {
+      return this.predictor
+        .predictParallel(this.#parallel, x, rows, settings)
+        .then((result) => [{ name: 'output-0', datatype: 'FP32', shape: result.shape, data: result.data }]);
+    }
+    const result = this.predictor.predict(x, rows, settings);
     return [{ name: 'output-0', datatype: 'FP32', shape: result.shape, data: result.data }];
+  }
+
+  unload(): void {
+    this.#parallel?.close();
   }
 }
 

@@ -89,6 +89,8 @@ export async function startModelHost(config: ReplicaConfig, deps: ModelHostDeps)
         const v = extra?.[k] ?? deps.env[k];
         if (v !== undefined) env[k] = v;
       }
+      // Packed models share one process to save memory: no intra-op worker threads per model (docs/operations.md).
+      delete env.INFERD_INTRA_OP_THREADS;
       return env;
     };
 

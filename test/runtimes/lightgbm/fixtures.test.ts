@@ -12,13 +12,13 @@ import { assertClose, caseNames, type Expected, type HandChecked, matrix, readJs
 
 const root = join(fixturesDir, 'lightgbm');
 
-test('hand-checked stumps: every decision_type bit answers as worked out by hand', () => {
+test('hand-checked stumps: every decision_type bit answers as worked out by hand', async () => {
   const dir = join(root, 'models', 'hand_checked_stumps');
   const { cases } = readJson<HandChecked>(join(dir, 'expected.json'));
   assert.ok(cases.length >= 30);
   for (const c of cases) {
     const model = lightgbmFromText(c.model, readFileSync(join(dir, c.model), 'utf8'));
-    const [out] = model.predict([matrix([[c.x]]).tensor]);
+    const [out] = await model.predict([matrix([[c.x]]).tensor]);
     assert.equal((out!.data as Float64Array)[0], c.expected, `decision_type ${c.decision_type}, x=${c.x}: ${c.why}`);
   }
 });
@@ -29,7 +29,7 @@ test('leaves_rf_iris: a real LightGBM rf model reproduces LightGBM’s recorded 
   const model = (await lightgbmRuntime.load({ name: 'rf', modelDir: dir })) as LightgbmModel;
   const { tensor, x } = matrix(expected.rows);
   assertClose(model.rawScores(x, expected.rows.length), expected.raw, 'raw');
-  const [out] = model.predict([tensor]);
+  const [out] = await model.predict([tensor]);
   assertClose(
     out!.data as Float64Array,
     expected.raw.map((r) => 1 / (1 + Math.exp(-r))),
@@ -44,7 +44,7 @@ for (const name of caseNames(root).filter((n) => n !== 'leaves_rf_iris')) {
     const model = (await lightgbmRuntime.load({ name, modelDir: dir })) as LightgbmModel;
     const { tensor, x } = matrix(expected.rows);
     assertClose(model.rawScores(x, expected.rows.length), expected.raw, `${name} raw`);
-    const [out] = model.predict([tensor]);
+    const [out] = await model.predict([tensor]);
     assert.equal(out!.name, 'output-0');
     assert.equal(out!.datatype, 'FP64');
     assert.deepEqual(out!.shape, expected.output_shape);

@@ -112,12 +112,13 @@ test('BAD CALL - wrong feature count, rank, strings', () => {
   assert.throws(() => model.predict([]), { code: 'INVALID_INPUT', message: /lightgbm expects one input tensor/ });
 });
 
-test('integer tensors pass through float32 first, as LightGBM’s Python predict copies them', () => {
+test('integer tensors pass through float32 first, as LightGBM’s Python predict copies them', async () => {
   // A stump at threshold 16777216.5: 16777217 stays above it in float64 but rounds to 16777216 in float32.
   const text = stumpText.replace('threshold=1.5', 'threshold=16777216.5');
   const model = lightgbmFromText('m', text);
-  const asDouble = model.predict([tensor([1, 1], [16777217])])[0]!.data as Float64Array;
-  const asInt = model.predict([tensor([1, 1], BigInt64Array.from([16777217n]), 'INT64')])[0]!.data as Float64Array;
+  const asDouble = (await model.predict([tensor([1, 1], [16777217])]))[0]!.data as Float64Array;
+  const asInt = (await model.predict([tensor([1, 1], BigInt64Array.from([16777217n]), 'INT64')]))[0]!
+    .data as Float64Array;
   assert.deepEqual([asDouble[0], asInt[0]], [20, 10]);
 });
 

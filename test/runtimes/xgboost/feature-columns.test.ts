@@ -30,23 +30,24 @@ test('lightgbm: records by feature name, in any order; absent columns are NaN, u
     name: 'rf',
     modelDir: join(fixturesDir, 'lightgbm', 'models', 'leaves_rf_iris'),
   });
-  const byRow = model.predict([row([5.8, 2.8, 5.1, 2.4])])[0]!.data;
-  const byName = model.predict(
-    [
-      column('Column_3', [2.4]),
-      column('extra', [7]),
-      column('Column_1', [2.8]),
-      column('Column_0', [5.8]),
-      column('Column_2', [5.1]),
-    ],
-    pd,
+  const byRow = (await model.predict([row([5.8, 2.8, 5.1, 2.4])]))[0]!.data;
+  const byName = (
+    await model.predict(
+      [
+        column('Column_3', [2.4]),
+        column('extra', [7]),
+        column('Column_1', [2.8]),
+        column('Column_0', [5.8]),
+        column('Column_2', [5.1]),
+      ],
+      pd,
+    )
   )[0]!.data;
   assert.deepEqual(Array.from(byName as Float64Array), Array.from(byRow as Float64Array));
-  const absent = model.predict(
-    [column('Column_0', [5.8]), column('Column_1', [2.8]), column('Column_2', [5.1])],
-    pd,
+  const absent = (
+    await model.predict([column('Column_0', [5.8]), column('Column_1', [2.8]), column('Column_2', [5.1])], pd)
   )[0]!.data;
-  const nan = model.predict([row([5.8, 2.8, 5.1, Number.NaN])])[0]!.data;
+  const nan = (await model.predict([row([5.8, 2.8, 5.1, Number.NaN])]))[0]!.data;
   assert.deepEqual(Array.from(absent as Float64Array), Array.from(nan as Float64Array));
   assert.throws(() => model.predict([{ name: 'Column_0', datatype: 'BYTES', shape: [1], data: ['x'] }], pd), {
     code: 'INVALID_INPUT',

@@ -2,6 +2,7 @@
 // validated and converted the way sklearn's check_array would (C order, float64, or float32 for tree models),
 // and answer with the tensor KServe's sklearn server would send back.
 
+import type { KernelJob, KernelSpec } from '../../intra-op/kernel.js';
 import type { Datatype, TensorData } from '../../model.js';
 import type { Frame } from './frame.js';
 
@@ -41,6 +42,27 @@ export interface Estimator {
    * ColumnTransformer starting with an encoder or imputer. The model then hands it the request's columns.
    */
   readonly predictFrame?: (frame: Frame, method: PredictMethod) => Prediction;
+  /** Present when large batches can be split across intra-op threads (forests, gradient boosting). */
+  readonly rowParallel?: RowParallel;
+}
+
+/**
+ * An estimator whose rows are independent, with a kernel the intra-op pool can run (runtimes/intra-op): the
+ * same code computes the rows on every thread, so a split call answers exactly what the single-thread one does.
+ */
+export interface RowParallel {
+  kernelSpec(): KernelSpec;
+  /** A row's cost in node steps (trees × depth): with the row count, decides whether a call is split. */
+  readonly stepsPerRow: number;
+  /** Rows handed to a thread at a time. */
+  readonly blockRows: number;
+  /** `method` on `rows` rows of `x`, the kernel's part computed by `run` (on the pool's threads). */
+  predictWith(
+    method: PredictMethod,
+    x: FeatureData,
+    rows: number,
+    run: (job: KernelJob) => Promise<void>,
+  ): Promise<Prediction>;
 }
 
 /** `x` as `estimator` wants it: float64 stays, float32 estimators (trees) get a rounded copy, as numpy's astype. */

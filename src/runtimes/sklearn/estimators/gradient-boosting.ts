@@ -3,14 +3,64 @@
 // order (predict_stages), on X cast to float32 like the trees. Classifiers turn raw scores into probabilities by
 // their loss (log-loss binary: expit; multinomial: exp(raw - logsumexp); exponential: expit(2 raw)).
 
+import { type KernelJob, type RowKernel, sharedArray, sharedFrom } from '../../intra-op/kernel.js';
 import { OpaqueObject, PyObject } from '../pickle/py-values.js';
 import { ClassLabels } from './class-labels.js';
-import type { Estimator, FeatureData, Prediction } from './estimator.js';
+import type { Estimator, FeatureData, Prediction, PredictMethod, RowParallel } from './estimator.js';
 import { EstimatorState } from './estimator-state.js';
 import { valuesOf } from './prediction-values.js';
 import type { BuildContext } from './registry-types.js';
 import { argmax, expit, logSumExp } from './special.js';
-import { type FlatTree, treeOf } from './tree.js';
+import { FlatTree, type FlatTreeState, treeOf } from './tree.js';
+
+/** Rows a thread takes at a time when a large batch is split (runtimes/intra-op). */
+const BLOCK_ROWS = 64;
+
+/**
+ * raw[r * k + c] += learning_rate × the stage tree's leaf value, stage by stage in order (sklearn's
+ * predict_stages). The single-thread predict and every intra-op block run this same function.
+ */
+function addStages(
+  trees: readonly FlatTree[],
+  nStages: number,
+  k: number,
+  scale: number,
+  nFeatures: number,
+  x: Float32Array,
+  rows: number,
+  raw: Float64Array,
+): void {
+  const leaves = new Int32Array(rows);
+  for (let i = 0; i < nStages; i++) {
+    for (let c = 0; c < k; c++) {
+      const tree = trees[i * k + c]!;
+      const stride = tree.nOutputs * tree.maxClasses;
+      tree.leaves(x, rows, nFeatures, leaves);
+      for (let r = 0; r < rows; r++) {
+        raw[r * k + c] = raw[r * k + c]! + scale * tree.values[leaves[r]! * stride]!;
+      }
+    }
+  }
+}
+
+interface StagesState {
+  trees: FlatTreeState[];
+  nStages: number;
+  k: number;
+  scale: number;
+  nFeatures: number;
+}
+
+/** The intra-op kernel: job.arrays `x` (float32 rows) and `raw` (rows × k, holding the init predictions). */
+export function stagesKernel(state: StagesState): RowKernel {
+  const trees = state.trees.map((s) => new FlatTree(s, state.nFeatures));
+  const { nStages, k, scale, nFeatures } = state;
+  return (job: KernelJob, begin: number, end: number) => {
+    const x = (job.arrays.x as Float32Array).subarray(begin * nFeatures, end * nFeatures);
+    const raw = (job.arrays.raw as Float64Array).subarray(begin * k, end * k);
+    addStages(trees, nStages, k, scale, nFeatures, x, end - begin, raw);
+  };
+}
 
 const FLOAT32_EPS = 2 ** -23;
 
@@ -74,19 +124,45 @@ class Stages {
     const k = this.k;
     const raw = new Float64Array(rows * k);
     if (this.init) this.#initRaw(x, rows, loss, raw);
-    const scale = this.learningRate;
-    const leaves = new Int32Array(rows);
-    for (let i = 0; i < this.nStages; i++) {
-      for (let c = 0; c < k; c++) {
-        const tree = this.trees[i * k + c]!;
-        const stride = tree.nOutputs * tree.maxClasses;
-        tree.leaves(x, rows, nFeatures, leaves);
-        for (let r = 0; r < rows; r++) {
-          raw[r * k + c] = raw[r * k + c]! + scale * tree.values[leaves[r]! * stride]!;
-        }
-      }
-    }
+    addStages(this.trees, this.nStages, k, this.learningRate, nFeatures, x, rows, raw);
     return raw;
+  }
+
+  /** raw() with the stages' part computed by `run` on the intra-op threads (stagesKernel): the same numbers. */
+  async rawWith(
+    x: Float32Array,
+    rows: number,
+    loss: Loss,
+    run: (job: KernelJob) => Promise<void>,
+  ): Promise<Float64Array> {
+    const raw = sharedArray(Float64Array, rows * this.k);
+    if (this.init) this.#initRaw(x, rows, loss, raw);
+    await run({ arrays: { x: sharedFrom(Float32Array, x), raw }, params: {} });
+    return raw.slice();
+  }
+
+  parallel(
+    nFeatures: number,
+    answer: (method: PredictMethod, raw: Float64Array, rows: number) => Prediction,
+    loss: Loss,
+  ): RowParallel {
+    return {
+      kernelSpec: () => ({
+        module: import.meta.url,
+        exportName: 'stagesKernel',
+        state: {
+          trees: this.trees.map((t) => t.state()),
+          nStages: this.nStages,
+          k: this.k,
+          scale: this.learningRate,
+          nFeatures,
+        } satisfies StagesState,
+      }),
+      stepsPerRow: this.trees.reduce((n, t) => n + t.depth, 0),
+      blockRows: BLOCK_ROWS,
+      predictWith: async (method, x, rows, run) =>
+        answer(method, await this.rawWith(x as Float32Array, rows, loss, run), rows),
+    };
   }
 
   /** The loss's get_init_raw_predictions from the init estimator. */
@@ -118,6 +194,7 @@ class GradientBoostingClassifier implements Estimator {
   readonly inputDType = 'float32' as const;
   readonly predictProba: (x: FeatureData, rows: number) => Prediction;
   readonly decisionFunction: (x: FeatureData, rows: number) => Prediction;
+  readonly rowParallel: RowParallel;
   readonly #stages: Stages;
   readonly #loss: Loss;
   readonly #labels: ClassLabels;
@@ -144,10 +221,22 @@ class GradientBoostingClassifier implements Estimator {
       const raw = this.#stages.raw(x as Float32Array, rows, this.nFeatures, this.#loss);
       return { datatype: 'FP64', shape: this.#stages.k === 1 ? [rows] : [rows, this.#stages.k], data: raw };
     };
+    this.rowParallel = this.#stages.parallel(
+      this.nFeatures,
+      (method, raw, rows) =>
+        method === 'predict_proba'
+          ? { datatype: 'FP64', shape: [rows, k], data: this.#probaOf(raw, rows) }
+          : this.#predictOf(raw, rows),
+      this.#loss,
+    );
   }
 
   #proba(x: Float32Array, rows: number): Float64Array {
-    const raw = this.#stages.raw(x, rows, this.nFeatures, this.#loss);
+    return this.#probaOf(this.#stages.raw(x, rows, this.nFeatures, this.#loss), rows);
+  }
+
+  /** predict_proba from the raw predictions (the loss's link). */
+  #probaOf(raw: Float64Array, rows: number): Float64Array {
     const k = this.#labels.count;
     const out = new Float64Array(rows * k);
     for (let r = 0; r < rows; r++) {
@@ -167,13 +256,17 @@ class GradientBoostingClassifier implements Estimator {
   }
 
   predict(x: FeatureData, rows: number): Prediction {
+    return this.#predictOf(this.#stages.raw(x as Float32Array, rows, this.nFeatures, this.#loss), rows);
+  }
+
+  /** predict from the raw predictions: the sign (exponential loss), else the argmax of predict_proba. */
+  #predictOf(raw: Float64Array, rows: number): Prediction {
     const k = this.#labels.count;
     const indices = new Int32Array(rows);
     if (this.#loss === 'exponential') {
-      const raw = this.#stages.raw(x as Float32Array, rows, this.nFeatures, this.#loss);
       for (let r = 0; r < rows; r++) indices[r] = raw[r]! >= 0 ? 1 : 0;
     } else {
-      const proba = this.#proba(x as Float32Array, rows);
+      const proba = this.#probaOf(raw, rows);
       for (let r = 0; r < rows; r++) indices[r] = argmax(proba, r * k, k);
     }
     return { datatype: this.#labels.datatype, shape: [rows], data: this.#labels.take(indices) };
@@ -185,6 +278,7 @@ class GradientBoostingRegressor implements Estimator {
   readonly nFeatures: number;
   readonly featureNames: readonly string[] | null;
   readonly inputDType = 'float32' as const;
+  readonly rowParallel: RowParallel;
   readonly #stages: Stages;
 
   constructor(state: EstimatorState, context: BuildContext) {
@@ -194,6 +288,11 @@ class GradientBoostingRegressor implements Estimator {
     if (lossOf(state) !== 'regression') throw state.invalid('has a classification loss');
     this.#stages = new Stages(state, this.nFeatures, context);
     if (this.#stages.k !== 1) throw state.invalid('has more than one tree per stage');
+    this.rowParallel = this.#stages.parallel(
+      this.nFeatures,
+      (_method, raw, rows) => ({ datatype: 'FP64', shape: [rows], data: raw }),
+      'regression',
+    );
   }
 
   predict(x: FeatureData, rows: number): Prediction {

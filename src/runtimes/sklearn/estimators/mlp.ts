@@ -2,10 +2,11 @@
 // layer `activation @ coefs_[i] + intercepts_[i]`, the hidden activation between layers, the output activation
 // at the end. The classifier decodes like its LabelBinarizer: argmax for several classes, `p > 0.5` for two.
 
+import { type KernelJob, type RowKernel, sharedArray, sharedFrom } from '../../intra-op/kernel.js';
 import { PyObject } from '../pickle/py-values.js';
 import { ClassLabels } from './class-labels.js';
 import { denseForward, transposeWeights } from './dense.js';
-import type { Estimator, FeatureData, Prediction } from './estimator.js';
+import type { Estimator, FeatureData, Prediction, PredictMethod, RowParallel } from './estimator.js';
 import type { EstimatorState } from './estimator-state.js';
 import { numpySum } from './numpy-sum.js';
 import { argmax, expit } from './special.js';
@@ -45,6 +46,18 @@ function activate(kind: Activation, a: Float64Array, start: number, n: number): 
   }
 }
 
+/** A Network's weights (in SharedArrayBuffers) and shape: what an intra-op worker thread rebuilds it from. */
+interface NetworkState {
+  weights: Float64Array[];
+  biases: Float64Array[];
+  sizes: number[];
+  hidden: Activation;
+  output: Activation;
+}
+
+/** Rows a thread takes at a time when a large batch is split (runtimes/intra-op). */
+const BLOCK_ROWS = 64;
+
 class Network {
   readonly nInputs: number;
   readonly nOutputs: number;
@@ -54,7 +67,18 @@ class Network {
   readonly #hidden: Activation;
   readonly #output: Activation;
 
-  constructor(state: EstimatorState) {
+  /** From the fitted estimator (checked), or from a `state()` (an intra-op worker thread: the same arrays). */
+  constructor(state: EstimatorState | NetworkState) {
+    if (!('list' in state)) {
+      this.#weights = state.weights;
+      this.#biases = state.biases;
+      this.#sizes = state.sizes;
+      this.#hidden = state.hidden;
+      this.#output = state.output;
+      this.nInputs = state.sizes[0]!;
+      this.nOutputs = state.sizes[state.sizes.length - 1]!;
+      return;
+    }
     const coefs = state.list('coefs_');
     const intercepts = state.list('intercepts_');
     if (coefs.length === 0 || coefs.length !== intercepts.length)
@@ -68,10 +92,16 @@ class Network {
       else if (rows !== this.#sizes[i]) throw state.invalid('has coefs_ whose layers do not chain');
       this.#sizes.push(cols);
     });
+    // Shared memory, so that intra-op worker threads use the same weights without a copy.
     this.#weights = coefs.map((coef, i) =>
-      transposeWeights(floatArray(coef, state, `coefs_[${i}]`), this.#sizes[i]!, this.#sizes[i + 1]!),
+      sharedFrom(
+        Float64Array,
+        transposeWeights(floatArray(coef, state, `coefs_[${i}]`), this.#sizes[i]!, this.#sizes[i + 1]!),
+      ),
     );
-    this.#biases = intercepts.map((intercept, i) => floatArray(intercept, state, `intercepts_[${i}]`));
+    this.#biases = intercepts.map((intercept, i) =>
+      sharedFrom(Float64Array, floatArray(intercept, state, `intercepts_[${i}]`)),
+    );
     this.#biases.forEach((b, i) => {
       if (b.length !== this.#sizes[i + 1]) throw state.invalid(`has intercepts_[${i}] of the wrong length`);
     });
@@ -79,6 +109,40 @@ class Network {
     this.nOutputs = this.#sizes[this.#sizes.length - 1]!;
     this.#hidden = activationOf(state, 'activation');
     this.#output = activationOf(state, 'out_activation_');
+  }
+
+  state(): NetworkState {
+    return {
+      weights: this.#weights,
+      biases: this.#biases,
+      sizes: this.#sizes,
+      hidden: this.#hidden,
+      output: this.#output,
+    };
+  }
+
+  /** Multiply-adds per row: the split threshold counts them as node steps. */
+  get stepsPerRow(): number {
+    let n = 0;
+    for (let l = 0; l + 1 < this.#sizes.length; l++) n += this.#sizes[l]! * this.#sizes[l + 1]!;
+    return n;
+  }
+
+  /**
+   * The rows split across the intra-op threads (networkKernel): every block runs forward() on its rows, the
+   * same arithmetic as the single-thread call.
+   */
+  parallel(answer: (method: PredictMethod, out: Float64Array, rows: number) => Prediction): RowParallel {
+    return {
+      kernelSpec: () => ({ module: import.meta.url, exportName: 'networkKernel', state: this.state() }),
+      stepsPerRow: this.stepsPerRow,
+      blockRows: BLOCK_ROWS,
+      predictWith: async (method, x, rows, run) => {
+        const out = sharedArray(Float64Array, rows * this.nOutputs);
+        await run({ arrays: { x: sharedFrom(Float64Array, x), out }, params: {} });
+        return answer(method, out.slice(), rows);
+      },
+    };
   }
 
   /** rows × nOutputs. */
@@ -100,6 +164,15 @@ class Network {
   }
 }
 
+/** The intra-op kernel: job.arrays `x` (rows × inputs float64) and `out` (rows × outputs). */
+export function networkKernel(state: NetworkState): RowKernel {
+  const net = new Network(state);
+  return (job: KernelJob, begin: number, end: number) => {
+    const x = (job.arrays.x as Float64Array).subarray(begin * net.nInputs, end * net.nInputs);
+    (job.arrays.out as Float64Array).set(net.forward(x, end - begin), begin * net.nOutputs);
+  };
+}
+
 function floatArray(value: unknown, state: EstimatorState, what: string): Float64Array {
   const array = value as { data?: unknown };
   if (!array || !(array.data instanceof Float64Array || array.data instanceof Float32Array)) {
@@ -114,6 +187,7 @@ class MLPClassifier implements Estimator {
   readonly featureNames: readonly string[] | null;
   readonly inputDType = 'float64' as const;
   readonly predictProba: (x: FeatureData, rows: number) => Prediction;
+  readonly rowParallel: RowParallel;
   readonly #net: Network;
   readonly #labels: ClassLabels;
 
@@ -130,10 +204,16 @@ class MLPClassifier implements Estimator {
     if (this.#net.nOutputs !== (k === 2 ? 1 : k))
       throw state.invalid('has an output layer that does not match classes_');
     this.predictProba = (x, rows) => this.#proba(x as Float64Array, rows);
+    this.rowParallel = this.#net.parallel((method, out, rows) =>
+      method === 'predict_proba' ? this.#probaOf(out, rows) : this.#predictOf(out, rows),
+    );
   }
 
   predict(x: FeatureData, rows: number): Prediction {
-    const out = this.#net.forward(x as Float64Array, rows);
+    return this.#predictOf(this.#net.forward(x as Float64Array, rows), rows);
+  }
+
+  #predictOf(out: Float64Array, rows: number): Prediction {
     const n = this.#net.nOutputs;
     const indices = new Int32Array(rows);
     for (let r = 0; r < rows; r++) indices[r] = n === 1 ? (out[r]! > 0.5 ? 1 : 0) : argmax(out, r * n, n);
@@ -141,7 +221,10 @@ class MLPClassifier implements Estimator {
   }
 
   #proba(x: Float64Array, rows: number): Prediction {
-    const out = this.#net.forward(x, rows);
+    return this.#probaOf(this.#net.forward(x, rows), rows);
+  }
+
+  #probaOf(out: Float64Array, rows: number): Prediction {
     const n = this.#net.nOutputs;
     if (n !== 1) return { datatype: 'FP64', shape: [rows, n], data: out };
     const proba = new Float64Array(rows * 2);
@@ -158,6 +241,7 @@ class MLPRegressor implements Estimator {
   readonly nFeatures: number;
   readonly featureNames: readonly string[] | null;
   readonly inputDType = 'float64' as const;
+  readonly rowParallel: RowParallel;
   readonly #net: Network;
 
   constructor(state: EstimatorState) {
@@ -165,6 +249,12 @@ class MLPRegressor implements Estimator {
     this.#net = new Network(state);
     this.nFeatures = state.nFeatures(() => this.#net.nInputs);
     this.featureNames = state.featureNames();
+    const n = this.#net.nOutputs;
+    this.rowParallel = this.#net.parallel((_method, out, rows) => ({
+      datatype: 'FP64',
+      shape: n === 1 ? [rows] : [rows, n],
+      data: out,
+    }));
   }
 
   predict(x: FeatureData, rows: number): Prediction {

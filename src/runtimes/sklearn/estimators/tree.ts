@@ -3,6 +3,7 @@
 // `x <= threshold` (the float32 value widened to double against a double threshold); we do the same, with X
 // arriving as a Float32Array.
 
+import { sharedArray, sharedFrom } from '../../intra-op/kernel.js';
 import type { PyObject } from '../pickle/py-values.js';
 import { ClassLabels } from './class-labels.js';
 import type { Estimator, Prediction } from './estimator.js';
@@ -15,6 +16,20 @@ const TREE_LEAF = -1;
  * grown with max_depth=None) row by row, since the level walk costs the deepest path for every row.
  */
 const MAX_LEVEL_WALK_DEPTH = 20;
+
+/** A FlatTree's arrays (in SharedArrayBuffers) and sizes: what an intra-op worker thread rebuilds it from. */
+export interface FlatTreeState {
+  left: Int32Array;
+  right: Int32Array;
+  feature: Int32Array;
+  threshold: Float64Array;
+  values: Float64Array;
+  nOutputs: number;
+  maxClasses: number;
+  depth: number;
+  child: Int32Array;
+  walkFeature: Int32Array;
+}
 
 /** One fitted `sklearn.tree._tree.Tree`, flattened and checked so that walking it always terminates. */
 export class FlatTree {
@@ -37,14 +52,31 @@ export class FlatTree {
   /** feature with leaves (sklearn's -2, TREE_UNDEFINED) reading column 0: a leaf's test goes nowhere anyway. */
   readonly #walkFeature: Int32Array;
 
-  constructor(tree: PyObject, nFeatures: number, owner: EstimatorState) {
-    const state = new EstimatorState(tree);
+  /** From the pickled Tree (checked), or from a `state()` (an intra-op worker thread: the same arrays). */
+  constructor(tree: PyObject | FlatTreeState, nFeatures: number, owner?: EstimatorState) {
+    if (!owner) {
+      const st = tree as FlatTreeState;
+      this.left = st.left;
+      this.right = st.right;
+      this.feature = st.feature;
+      this.threshold = st.threshold;
+      this.values = st.values;
+      this.nOutputs = st.nOutputs;
+      this.maxClasses = st.maxClasses;
+      this.nodeCount = st.left.length;
+      this.depth = st.depth;
+      this.#child = st.child;
+      this.#walkFeature = st.walkFeature;
+      return;
+    }
+    const state = new EstimatorState(tree as PyObject);
     const nodes = state.array('nodes');
+    // Shared memory, so that intra-op worker threads walk the same arrays without a copy.
     this.left = toInt32(nodes.field('left_child').data, owner);
     this.right = toInt32(nodes.field('right_child').data, owner);
     this.feature = toInt32(nodes.field('feature').data, owner);
-    this.threshold = Float64Array.from(nodes.field('threshold').data as ArrayLike<number>);
-    this.values = state.float64('values');
+    this.threshold = sharedFrom(Float64Array, nodes.field('threshold').data as ArrayLike<number>);
+    this.values = sharedFrom(Float64Array, state.float64('values'));
     const valueShape = state.array('values').shape;
     this.nodeCount = this.left.length;
     this.nOutputs = valueShape[1] ?? 0;
@@ -63,8 +95,8 @@ export class FlatTree {
         throw owner.invalid(`has a corrupt tree (node ${node})`);
       }
     }
-    this.#child = new Int32Array(2 * this.nodeCount);
-    this.#walkFeature = new Int32Array(this.nodeCount);
+    this.#child = sharedArray(Int32Array, 2 * this.nodeCount);
+    this.#walkFeature = sharedArray(Int32Array, this.nodeCount);
     const level = new Int32Array(this.nodeCount);
     let depth = 0;
     for (let node = 0; node < this.nodeCount; node++) {
@@ -83,6 +115,22 @@ export class FlatTree {
       if (level[node]! + 1 > depth) depth = level[node]! + 1;
     }
     this.depth = depth;
+  }
+
+  /** The arrays, for intra-op worker threads. */
+  state(): FlatTreeState {
+    return {
+      left: this.left,
+      right: this.right,
+      feature: this.feature,
+      threshold: this.threshold,
+      values: this.values,
+      nOutputs: this.nOutputs,
+      maxClasses: this.maxClasses,
+      depth: this.depth,
+      child: this.#child,
+      walkFeature: this.#walkFeature,
+    };
   }
 
   /**
@@ -137,7 +185,9 @@ export class FlatTree {
 function toInt32(data: unknown, owner: EstimatorState): Int32Array {
   if (!(data instanceof BigInt64Array) && !(data instanceof Int32Array))
     throw owner.invalid('has tree nodes of an unexpected dtype');
-  return Int32Array.from(data as ArrayLike<number | bigint>, Number);
+  const out = sharedArray(Int32Array, data.length);
+  for (let i = 0; i < data.length; i++) out[i] = Number(data[i]!);
+  return out;
 }
 
 /** Per-leaf class index (argmax of the leaf's values) and normalised probabilities, computed once at load. */
@@ -148,7 +198,7 @@ export class ClassifierLeaves {
   constructor(tree: FlatTree, nClasses: number) {
     const stride = tree.nOutputs * tree.maxClasses;
     this.classIndex = new Int32Array(tree.nodeCount);
-    this.proba = new Float64Array(tree.nodeCount * nClasses);
+    this.proba = sharedArray(Float64Array, tree.nodeCount * nClasses); // shared with intra-op threads
     for (let node = 0; node < tree.nodeCount; node++) {
       const v = node * stride;
       let best = 0;
