@@ -29,7 +29,8 @@ interface Upstream {
   aborted: number;
 }
 
-type Behaviour = { delayMs?: number; status?: number; hang?: boolean };
+/** `gate`: each answer waits for the promise it returns (then `delayMs`), so a test decides when. */
+type Behaviour = { delayMs?: number; status?: number; hang?: boolean; gate?: () => Promise<void> };
 
 /** A replica stand-in: answers `{"who": name}` after `delayMs`, counting its own concurrency. */
 async function upstream(t: TestContext, name: string, behave: Behaviour = {}): Promise<Upstream> {
@@ -61,8 +62,9 @@ async function upstream(t: TestContext, name: string, behave: Behaviour = {}): P
     };
     req.on('end', () => {
       if (behave.hang) return;
-      if (behave.delayMs) setTimeout(answer, behave.delayMs);
-      else answer();
+      const timed = () => (behave.delayMs ? setTimeout(answer, behave.delayMs) : answer());
+      if (behave.gate) void behave.gate().then(timed);
+      else timed();
     });
   });
   server.keepAliveTimeout = 65_000;
@@ -317,15 +319,32 @@ test('containerConcurrency 1: 20 concurrent requests to a slow upstream, never m
 
 test('a full queue answers 429 JSON with Retry-After; a queued client that goes away leaves the queue', async (t) => {
   const endpoints = new EndpointTable();
-  const slow = await upstream(t, 'slow', { delayMs: 100 });
+  // The replica holds every answer until the test opens the gate, however slowly a loaded machine delivers
+  // the requests: first until all 20 have been let in or refused, later while a queued client goes away.
+  let open = () => {};
+  let gate = Promise.resolve();
+  const closeGate = () => {
+    gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+  };
+  closeGate();
+  t.after(() => open());
+  const slow = await upstream(t, 'slow', { gate: () => gate });
   const routes = [revisionRoute('r1', 100, [{ port: slow.port }], { containerConcurrency: 1 })];
   publishRoutes(endpoints, routes);
   const { gw, port, agent } = await gatewayOn(t, endpoints, { maxQueuedPerRevision: 5 });
-  const replies: Reply[] = await Promise.all(
-    Array.from({ length: 20 }, () =>
-      request({ port, agent }, 'GET', '/v2/models/svc', undefined, { host: 'svc.default.example.com' }),
-    ),
+  let refusedSoFar = 0;
+  const pendingReplies = Array.from({ length: 20 }, () =>
+    request({ port, agent }, 'GET', '/v2/models/svc', undefined, { host: 'svc.default.example.com' }).then((r) => {
+      if (r.status === 429) refusedSoFar++;
+      return r;
+    }),
   );
+  await waitUntil(() => refusedSoFar === 14, 'fourteen refused while one is in flight and five wait');
+  assert.equal(gw.traffic.queued(routes[0]!.key), 5);
+  open();
+  const replies: Reply[] = await Promise.all(pendingReplies);
   const by = (s: number) => replies.filter((r) => r.status === s);
   assert.equal(by(200).length, 6, '1 in flight + 5 queued');
   assert.equal(by(429).length, 14);
@@ -333,6 +352,7 @@ test('a full queue answers 429 JSON with Retry-After; a queued client that goes 
   assert.match(JSON.parse(by(429)[0]!.body).error, /requests waiting, the most it holds/);
   assert.equal(slow.maxInFlight, 1);
   // A queued client that disconnects: the queue and the stats forget it; the replica never sees it.
+  closeGate();
   const first = http.request({
     port,
     host: '127.0.0.1',
@@ -354,6 +374,7 @@ test('a full queue answers 429 JSON with Retry-After; a queued client that goes 
   await waitUntil(() => gw.traffic.queued(routes[0]!.key) === 1, 'the second is queued');
   gone.destroy();
   await waitUntil(() => gw.traffic.queued(routes[0]!.key) === 0, 'the queue lets it go');
+  open();
   await nextEvent(first, 'response', 'the first answer');
   await waitUntil(() => gw.stats.snapshot(routes[0]!.key).inFlight === 0, 'nothing in flight');
   assert.equal(slow.total(), seen, 'the gone request was never sent');
