@@ -56,6 +56,10 @@ export type ToHost =
        * instead of ~10 MiB, at the price of sharing the thread (TrainedModels of one multi-model service).
        */
       inline?: boolean;
+      /** The model's time limit per call (spec.predictor.timeout); past it 504, and a stuck worker is ended. */
+      requestTimeoutMs?: number;
+      /** The model worker's V8 heap limit in MiB (inferd serve --worker-heap-limit). */
+      heapLimitMb?: number;
     }
   | { type: 'unload'; modelName: string };
 

@@ -18,8 +18,14 @@ import { StandbyProcess } from './standby.js';
 
 export type { Replica } from './replica.js';
 
-/** Formats whose runtimes are pure TypeScript (no native addon that could crash a shared host). */
-export const PACKABLE_FORMATS: readonly string[] = ['sklearn', 'xgboost', 'lightgbm'];
+/**
+ * Formats of inferd's own runtimes, packed into shared model hosts by default: the pure-TypeScript ones, and
+ * onnx (onnxruntime's native addon: a crash there ends the host, whose models are all of one namespace).
+ */
+export const PACKABLE_FORMATS: readonly string[] = ['sklearn', 'xgboost', 'lightgbm', 'onnx'];
+
+/** The one per-predictor flag a packed model keeps: its time limit, enforced per worker in the host. */
+const REQUEST_TIMEOUT_FLAG = '--request_timeout_ms';
 
 export interface ReplicaManagerOptions {
   /** The model server entry (dist/src/server/main.js). */
@@ -40,11 +46,13 @@ export interface ReplicaManagerOptions {
   /** Env of standby processes and model hosts: serve's replica env (a service's own env is sent with `load`). */
   standbyEnv?: Record<string, string>;
   /**
-   * Models per model-host process (`inferd serve --models-per-replica`). 1 (default): one process per model.
-   * N > 1: sklearn/xgboost/lightgbm services without per-predictor flags share hosts of up to N models,
-   * each in its own worker thread.
+   * Models per model-host process (`inferd serve --models-per-replica`). 1 (the default here; serve's is 100):
+   * one process per model. N > 1: sklearn/xgboost/lightgbm/onnx services without per-predictor flags share
+   * hosts of up to N models, each in its own worker thread; a host holds the models of one namespace only.
    */
   modelsPerReplica?: number;
+  /** V8 heap limit of each packed model's worker (`inferd serve --worker-heap-limit`), MiB. */
+  workerHeapLimitMb?: number;
   /** How often replicas with `resources.limits.memory` have their RSS checked (default 500 ms). */
   memoryCheckIntervalMs?: number;
   /** Time of the restart back-off and of "stable after" (default: the system clock). */
@@ -278,18 +286,30 @@ export class ReplicaManager extends EventEmitter {
     if ((this.opts.modelsPerReplica ?? 1) <= 1 || spec.multiModel) return false;
     if (hasLimits(spec)) return false;
     if (!PACKABLE_FORMATS.includes(spec.modelFormat.toLowerCase())) return false;
-    if (spec.args && spec.args.length > 0) return false; // batcher, logger, timeout: per-process options
+    // batcher, logger, a model name of its own: per-process options. The time limit is per worker.
+    const args = spec.args ?? [];
+    if (args.length > 0 && !(args.length === 2 && args[0] === REQUEST_TIMEOUT_FLAG)) return false;
     const base = this.opts.standbyEnv ?? {};
     return Object.entries(spec.env).every(
       ([k, v]) => base[k] === v || (RUNTIME_ENV_KEYS as readonly string[]).includes(k),
     );
   }
 
-  private hostFor(): { host: ModelHostProcess; standby: StandbyProcess | undefined } {
-    for (const h of this.hosts) if (!h.full) return { host: h, standby: undefined };
+  /**
+   * A host for this replica: one of its namespace's (a host never mixes namespaces: the isolation unit of a
+   * process) with room, and not already holding a model of that name (another revision or replica of the
+   * same service: models are keyed by name in a host), else a new one.
+   */
+  private hostFor(spec: ReplicaSpec): { host: ModelHostProcess; standby: StandbyProcess | undefined } {
+    const namespace = spec.key.split('/')[0] ?? '';
+    for (const h of this.hosts) {
+      if (h.namespace === namespace && !h.full && !h.replicas.has(spec.modelName))
+        return { host: h, standby: undefined };
+    }
     const standby = this.takeStandby({});
     const host = new ModelHostProcess({
       capacity: this.opts.modelsPerReplica ?? 1,
+      namespace,
       entry: this.opts.entry,
       env: this.opts.standbyEnv ?? {},
       log: this.opts.log,
@@ -297,7 +317,12 @@ export class ReplicaManager extends EventEmitter {
     });
     this.hosts.add(host);
     host.once('exit', () => this.hosts.delete(host));
-    this.opts.log.info('model host started', { pid: host.pid, capacity: host.capacity, fromStandby: !!standby });
+    this.opts.log.info('model host started', {
+      pid: host.pid,
+      namespace,
+      capacity: host.capacity,
+      fromStandby: !!standby,
+    });
     return { host, standby };
   }
 
@@ -315,9 +340,19 @@ export class ReplicaManager extends EventEmitter {
         readSecret: this.opts.readSecret,
       });
     } else if (this.packable(spec)) {
-      const picked = this.hostFor();
+      const picked = this.hostFor(spec);
       standby = picked.standby;
-      proc = new HostedReplica({ spec, host: picked.host, logs });
+      const args = spec.args ?? [];
+      const timeoutMs = args[0] === REQUEST_TIMEOUT_FLAG ? Number(args[1]) : undefined;
+      proc = new HostedReplica({
+        spec,
+        host: picked.host,
+        logs,
+        limits: {
+          ...(timeoutMs && Number.isFinite(timeoutMs) ? { requestTimeoutMs: timeoutMs } : {}),
+          ...(this.opts.workerHeapLimitMb ? { heapLimitMb: this.opts.workerHeapLimitMb } : {}),
+        },
+      });
     } else {
       // A standby runs with serve's heap size and thread pool, set at fork: a limited service needs a fresh fork.
       standby = hasLimits(spec) ? undefined : this.takeStandby(spec.env);

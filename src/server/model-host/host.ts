@@ -28,6 +28,7 @@ export interface ModelHostDeps {
   notify: (msg: ReplicaMessage | FromHost) => Promise<void>;
   /** Worker entry; default: worker.js beside this file. */
   workerEntry?: URL | string;
+  /** A model's time limit per call when its load message names none (default 30 s). */
   hangTimeoutMs?: number;
   heartbeatMs?: number;
 }
@@ -163,7 +164,14 @@ export async function startModelHost(config: ReplicaConfig, deps: ModelHostDeps)
         modelDir: msg.modelDir,
         modelFormat: msg.modelFormat,
         env: runtimeEnv(msg.env),
-        ...(deps.hangTimeoutMs ? { hangTimeoutMs: deps.hangTimeoutMs } : {}),
+        // Per-model limits: the service's own time limit (spec.predictor.timeout) or the host's default; the heap
+        // limit inferd serve sends (--worker-heap-limit) or the worker's default.
+        ...(msg.requestTimeoutMs
+          ? { requestTimeoutMs: msg.requestTimeoutMs }
+          : deps.hangTimeoutMs
+            ? { requestTimeoutMs: deps.hangTimeoutMs }
+            : {}),
+        ...(msg.heapLimitMb ? { maxOldGenerationSizeMb: msg.heapLimitMb } : {}),
         ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}),
         onFailed: (reason, message) => {
           if (workers.get(name) !== model) return;
