@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { HostedReplica } from '../../../src/controllers/replicas/hosted-replica.js';
-import { ReplicaManager, type ReplicaView } from '../../../src/controllers/replicas/replica-manager.js';
 import type { ReplicaSpec } from '../../../src/controllers/replicas/replica.js';
+import { ReplicaManager, type ReplicaView } from '../../../src/controllers/replicas/replica-manager.js';
 import { ReplicaProcess } from '../../../src/controllers/replicas/replica-process.js';
 import { silentLogger } from '../../../src/log.js';
 
