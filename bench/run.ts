@@ -450,9 +450,10 @@ async function main(): Promise<number> {
     }
   }
 
-  // A linear model for the 1 MiB codec comparison where the model's own compute is negligible.
+  // A linear model for the 1 MiB codec comparison where the model's own compute is negligible (binary_vs_json_1mib,
+  // in --quick too: it is the target's case).
   let linear: { url: string; model: string } | undefined;
-  if (!flags.quick && !onlySection) {
+  if (!onlySection) {
     try {
       const linearDir = join(repoRoot, 'test', 'fixtures', 'sklearn', 'models', 'logreg_multinomial_iris');
       await applyIsvc(serve.url, isvcManifest('bench-linear', linearDir));
