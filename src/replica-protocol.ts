@@ -63,6 +63,12 @@ export type ToHost =
     }
   | { type: 'unload'; modelName: string };
 
+/**
+ * The `model-failed` reason of a packed model that must run in a process of its own (a scikit-learn model only
+ * the Python fallback serves: its Python worker must end with its replica); inferd serve starts it so at once.
+ */
+export const NEEDS_OWN_PROCESS = 'NeedsOwnProcess';
+
 /** Model host process → inferd serve (IPC), besides the replica's own `state`/`ready`/`failed`. */
 export type FromHost =
   | { type: 'model-ready'; modelName: string }

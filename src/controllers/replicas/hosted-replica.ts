@@ -12,6 +12,7 @@ import type { Logger } from '../../log.js';
 import {
   type FromHost,
   MODEL_HOST_ARGS,
+  NEEDS_OWN_PROCESS,
   type ReplicaMessage,
   type StandbyLoadMessage,
   type ToHost,
@@ -212,6 +213,10 @@ export class HostedReplica extends ReplicaBase {
       this.port = this.host.port;
       this.grpcPort = this.host.grpcPort;
       this.setPhase('Ready');
+    } else if (m.type === 'model-failed' && m.reason === NEEDS_OWN_PROCESS && !this.stopping) {
+      // Not a failure of the service: the manager starts it again at once in a process of its own.
+      this.failure = { reason: m.reason, message: m.message };
+      this.end();
     } else if (m.type === 'model-failed') {
       const wasReady = this.phase === 'Ready';
       this.failure = {

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../log.js';
-import { RUNTIME_ENV_KEYS } from '../../replica-protocol.js';
+import { NEEDS_OWN_PROCESS, RUNTIME_ENV_KEYS } from '../../replica-protocol.js';
 import { type Clock, systemClock, type Timer } from '../clock.js';
 import { ContainerReplica, type SecretReader } from './container-replica.js';
 import { HostedReplica, ModelHostProcess } from './hosted-replica.js';
@@ -99,6 +99,8 @@ export class ReplicaManager extends EventEmitter {
   private readonly logBuffers = new Map<string, LogBuffer>();
   private readonly standbys = new Set<StandbyProcess>();
   private readonly hosts = new Set<ModelHostProcess>();
+  /** Replica keys a model host sent back (NeedsOwnProcess: a Python-fallback model): a process of their own. */
+  private readonly ownProcess = new Set<string>();
   private standbyEnabled = false;
   private standbyFailures = 0;
   private refillTimer: NodeJS.Timeout | undefined;
@@ -175,6 +177,7 @@ export class ReplicaManager extends EventEmitter {
     m.removed = true;
     m.timer?.cancel();
     this.replicas.delete(key);
+    this.ownProcess.delete(key);
     await m.proc.stop();
     this.emit('change', key);
   }
@@ -283,7 +286,7 @@ export class ReplicaManager extends EventEmitter {
    * no resource limits (a limit is enforced per process, so a limited service gets its own).
    */
   private packable(spec: ReplicaSpec): boolean {
-    if ((this.opts.modelsPerReplica ?? 1) <= 1 || spec.multiModel) return false;
+    if ((this.opts.modelsPerReplica ?? 1) <= 1 || spec.multiModel || this.ownProcess.has(spec.key)) return false;
     if (hasLimits(spec)) return false;
     if (!PACKABLE_FORMATS.includes(spec.modelFormat.toLowerCase())) return false;
     // batcher, logger, a model name of its own: per-process options. The time limit is per worker.
@@ -421,7 +424,13 @@ export class ReplicaManager extends EventEmitter {
     proc.on('change', () => {
       if (m.removed || m.proc !== proc) return;
       if (proc.phase === 'Ready') m.readySince = this.clock.now();
-      if (proc.phase === 'Exited') this.scheduleRestart(m);
+      if (proc.phase === 'Exited' && proc.kind === 'hosted' && proc.failure?.reason === NEEDS_OWN_PROCESS) {
+        // Sent back by its host: start it again at once in a process of its own (not a restart).
+        this.ownProcess.add(m.spec.key);
+        this.opts.log.info('replica moved to a process of its own', { replica: m.spec.key });
+        m.proc = this.spawn(m.spec);
+        this.watchProcess(m);
+      } else if (proc.phase === 'Exited') this.scheduleRestart(m);
       this.emit('change', m.spec.key);
     });
   }

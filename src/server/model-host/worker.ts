@@ -3,11 +3,13 @@
 // stops beating; the host terminates it). Outputs go back with their typed-array buffers transferred.
 //
 // Only the runtime of the model's format is imported (a live worker's RSS is mostly its V8 isolate and Node's
-// per-thread bootstrap, ~8.5 MiB; each runtime's compiled modules add 0.3-2 MiB, the Python fallback's 0.7 MiB):
-// the fallback is imported only when the native sklearn runtime answers UNSUPPORTED.
+// per-thread bootstrap, ~8.5 MiB; each runtime's compiled modules add 0.3-2 MiB). A scikit-learn model the
+// native runtime cannot serve (UNSUPPORTED) is not served here: the Python fallback's worker process must end
+// with its replica, so the load fails with reason NeedsOwnProcess and inferd serve gives it a process of its own.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { isInferdError, messageOf } from '../../errors.js';
+import { InferdError, isInferdError, messageOf } from '../../errors.js';
+import { NEEDS_OWN_PROCESS } from '../../replica-protocol.js';
 import type { LoadOptions, Model, RuntimeFactory, Tensor } from '../../runtimes/model.js';
 import {
   type CallAnswer,
@@ -42,16 +44,18 @@ function transferables(outputs: Tensor[], out: Set<ArrayBuffer>): void {
   }
 }
 
-/** The sklearn runtime, with the Python fallback imported only for a model the native one cannot serve. */
+/** The native sklearn runtime; a model it cannot serve is sent to a process of its own (Python fallback). */
 async function loadSklearn(opts: LoadOptions): Promise<Model> {
   const { sklearnRuntime } = await import('../../runtimes/sklearn/index.js');
   try {
     return await sklearnRuntime.load(opts);
   } catch (err) {
     if (!isInferdError(err) || err.code !== 'UNSUPPORTED') throw err;
+    throw new InferdError('UNSUPPORTED', `${err.message}; it is served from a process of its own`, {
+      ...err.details,
+      reason: NEEDS_OWN_PROCESS,
+    });
   }
-  const { withPythonFallback } = await import('../../runtimes/python/index.js');
-  return withPythonFallback(sklearnRuntime).load(opts);
 }
 
 /** The runtime for a format, importing only its own modules (the registry's list for anything else). */

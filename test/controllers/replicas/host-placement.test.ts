@@ -2,7 +2,8 @@
 // another namespace never shares it (a host process is the isolation unit across namespaces); a second replica
 // or revision of a model already in a host goes to another host (a host keys models by name); the per-model
 // limits (the predictor's timeout, the worker heap limit) travel with the load; a worker that ends for its heap
-// limit fails that service alone with reason OOMKilled. A fake model host (the real IPC protocol) records what
+// limit fails that service alone with reason OOMKilled; a model only the Python fallback serves is moved to a
+// process of its own at once (its Python worker must end with its replica). A fake model host (the real IPC protocol) records what
 // it was asked to load.
 
 import assert from 'node:assert/strict';
@@ -30,6 +31,7 @@ process.on('message', (m) => {
   if (m.type === 'load') {
     console.log(JSON.stringify({ model: m.modelName, load: m }));
     if (m.modelDir.endsWith('oom')) process.send({ type: 'model-failed', modelName: m.modelName, reason: 'OOMKilled', message: 'heap limit' });
+    else if (m.modelDir.endsWith('python')) process.send({ type: 'model-failed', modelName: m.modelName, reason: 'NeedsOwnProcess', message: 'Python fallback' });
     else process.send({ type: 'model-ready', modelName: m.modelName });
   } else if (m.type === 'unload') process.send({ type: 'model-unloaded', modelName: m.modelName });
 });
@@ -126,4 +128,20 @@ test('a packed model ended for its heap limit fails alone with reason OOMKilled'
   assert.equal(v.failure?.reason, 'OOMKilled');
   assert.equal(m.get(ok.key)?.phase, 'Ready', 'its neighbour in the same host is untouched');
   assert.equal(m.get(bomb.key)?.pid, m.get(ok.key)?.pid);
+});
+
+test('a model its host sends back (NeedsOwnProcess) starts at once in a process of its own, not as a restart', async (t) => {
+  const m = new ReplicaManager({
+    entry,
+    log: silentLogger,
+    restartBackoffMs: 60_000,
+    restartBackoffMaxMs: 60_000,
+    modelsPerReplica: 100,
+  });
+  t.after(() => m.stopAll());
+  const py = spec('default', 'qda', 1, { modelDir: join(dir, 'python') });
+  m.ensure(py);
+  const v = await waitFor(m, py.key, (x) => x.phase === 'Ready' && m.process(py.key) instanceof ReplicaProcess);
+  assert.equal(v.restarts, 0);
+  assert.equal(m.hostPids().length, 0, 'the host it left had nothing else and stopped');
 });
