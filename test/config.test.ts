@@ -142,3 +142,20 @@ test('--scale-to-zero-grace (default 30s) and --revision-history (default 5) tak
   assert.throws(() => loadServeConfig(['--scale-to-zero-grace', 'soon'], {}), /--scale-to-zero-grace: expected/);
   assert.throws(() => loadServeConfig(['--revision-history=-1'], {}), /--revision-history: expected 0-1000/);
 });
+
+test('density (issue 16): packing is on by default (100 per host); --worker-heap-limit defaults to 1Gi, 16Mi at least', () => {
+  const d = loadServeConfig([], {});
+  assert.equal(d.modelsPerReplica, 100);
+  assert.equal(d.workerHeapLimitBytes, 1024 ** 3);
+  assert.equal(loadServeConfig(['--models-per-replica', '1'], {}).modelsPerReplica, 1);
+  assert.equal(loadServeConfig(['--worker-heap-limit', '256Mi'], {}).workerHeapLimitBytes, 256 * 1024 ** 2);
+  assert.equal(loadServeConfig([], { INFERD_WORKER_HEAP_LIMIT: '2Gi' }).workerHeapLimitBytes, 2 * 1024 ** 3);
+  assert.throws(
+    () => loadServeConfig(['--worker-heap-limit', '8Mi'], {}),
+    /--worker-heap-limit: expected at least 16Mi/,
+  );
+  assert.throws(
+    () => loadServeConfig(['--worker-heap-limit', 'lots'], {}),
+    /--worker-heap-limit: expected a positive size/,
+  );
+});

@@ -199,6 +199,9 @@ export async function startModelHost(config: ReplicaConfig, deps: ModelHostDeps)
         model: name,
         format: msg.modelFormat,
         threadId: model.threadId,
+        // The service's own log line with the ports it is served on (the host's listening line may predate it).
+        port,
+        ...(grpc ? { grpcPort: grpc.port } : {}),
         loadMs: Math.round(performance.now() - started),
         replaced: previous !== undefined,
       });
