@@ -234,9 +234,18 @@ async function measureColdStart(serve: InferdServe, runs: number, timeoutMs: num
   return out;
 }
 
+/** The density models, in turn: iris-size models of each native runtime (sklearn, xgboost, lightgbm, onnx). */
+const DENSITY_MODELS: readonly { format: string; dir: string }[] = [
+  { format: 'sklearn', dir: irisModelDir },
+  { format: 'xgboost', dir: join(repoRoot, 'test', 'fixtures', 'xgboost', 'models', 'multi_softmax_iris', 'json') },
+  { format: 'lightgbm', dir: join(repoRoot, 'test', 'fixtures', 'lightgbm', 'models', 'leaves_rf_iris') },
+  { format: 'onnx', dir: join(repoRoot, 'test', 'fixtures', 'onnx', 'fixed') },
+];
+
 /**
- * RSS of one `inferd serve` tree with N sklearn models Ready, for each N in sizes (ascending). Models already
- * Ready in namespace default (the demo) count; more are applied as `bench-d-i`. Bounded by deadline.
+ * RSS of one `inferd serve` tree with N models Ready, for each N in sizes (ascending). Models already Ready in
+ * namespace default (the demo) count; more are applied as `bench-d-i`, across the native runtimes in turn.
+ * Bounded by deadline.
  */
 async function densityPoints(serve: InferdServe, sizes: number[], deadline: number): Promise<DensityPoint[]> {
   const points: DensityPoint[] = [];
@@ -248,7 +257,10 @@ async function densityPoints(serve: InferdServe, sizes: number[], deadline: numb
       break;
     }
     const t0 = performance.now();
-    for (; applied < n; applied++) await applyIsvc(serve.url, isvcManifest(`bench-d-${next++}`, irisModelDir));
+    for (; applied < n; applied++) {
+      const m = DENSITY_MODELS[next % DENSITY_MODELS.length]!;
+      await applyIsvc(serve.url, isvcManifest(`bench-d-${next++}`, m.dir, 'default', m.format));
+    }
     let ready = 0;
     while (Date.now() < deadline) {
       ready = await countReady(serve.url, 'default');
@@ -442,9 +454,10 @@ async function main(): Promise<number> {
     }
   }
 
-  // A linear model for the 1 MiB codec comparison where the model's own compute is negligible.
+  // A linear model for the 1 MiB codec comparison where the model's own compute is negligible (binary_vs_json_1mib,
+  // in --quick too: it is the target's case).
   let linear: { url: string; model: string } | undefined;
-  if (!flags.quick && !onlySection) {
+  if (!onlySection) {
     try {
       const linearDir = join(repoRoot, 'test', 'fixtures', 'sklearn', 'models', 'logreg_multinomial_iris');
       await applyIsvc(serve.url, isvcManifest('bench-linear', linearDir));
@@ -715,14 +728,13 @@ async function main(): Promise<number> {
   if (!flags.quick && !interrupted && !onlySection) {
     log(`density: RSS of inferd serve + replicas with ${flags.density.join(', ')} models`);
     try {
-      // Packed mode: the sklearn models share model-host processes, one worker thread per model.
-      const pack = Math.max(...flags.density);
+      // Default settings: the models of one namespace share model-host processes, a worker thread per service.
       const fresh = await startInferd(groups, {
         stateDir: mkdtempSync(join(workDir, 'density-')),
         demo: false,
-        serveArgs: ['--models-per-replica', String(pack)],
       });
-      density.note = `packed: inferd serve --models-per-replica ${pack} (one model-host process, a worker thread per model)`;
+      density.note =
+        'default settings (packed: a model host per namespace of up to 100 models, a worker thread each); sklearn, xgboost, lightgbm and onnx models in turn';
       try {
         density.points = await densityPoints(fresh, flags.density, Date.now() + 300_000);
       } finally {

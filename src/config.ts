@@ -97,8 +97,13 @@ export interface ServeConfig {
   loadTimeoutMs: number;
   /** Idle pre-forked replica processes kept for fast cold starts (0: none). */
   standbyReplicas: number;
-  /** Models per replica process: 1 = a process per model; N > 1 packs small pure-TS models into model hosts. */
+  /**
+   * Models per model-host process: N > 1 (default 100) packs sklearn/xgboost/lightgbm/onnx models of one
+   * namespace into shared hosts, a worker thread per service; 1 = a process per model.
+   */
   modelsPerReplica: number;
+  /** V8 heap limit of each packed model's worker thread, in bytes (past it only that worker ends: OOMKilled). */
+  workerHeapLimitBytes: number;
   /** A revision with minReplicas 0 and no traffic this long drops to zero replicas (per service: annotation). */
   scaleToZeroGraceMs: number;
   /** Old revisions of a service kept besides the active ones; older ones are collected. */
@@ -135,7 +140,8 @@ export const SERVE_DEFAULTS = {
   cacheMaxBytes: 16 * 1024 ** 3, // 16 GiB
   loadTimeoutMs: 5 * 60 * 1000, // 5 minutes
   standbyReplicas: 1,
-  modelsPerReplica: 1,
+  modelsPerReplica: 100,
+  workerHeapLimitBytes: 1024 ** 3, // 1 GiB
   scaleToZeroGraceMs: 30_000,
   revisionHistory: 5,
 } as const;
@@ -209,7 +215,12 @@ export const SERVE_FLAGS = {
   'models-per-replica': {
     type: 'string',
     arg: 'N',
-    help: 'pack up to N sklearn/xgboost/lightgbm models into one model-host process, each in\nits own worker thread (default 1: a process per model, or INFERD_MODELS_PER_REPLICA);\na hung or crashing model fails alone, a host process crash restarts its N models',
+    help: 'pack up to N sklearn/xgboost/lightgbm/onnx models of one namespace into one model-host\nprocess, a worker thread each (default 100, or INFERD_MODELS_PER_REPLICA; 1: a process\nper model); a hung, crashing or runaway model fails alone, a host crash restarts its models',
+  },
+  'worker-heap-limit': {
+    type: 'string',
+    arg: 'N',
+    help: "V8 heap limit of each packed model's worker thread: 256Mi, 2Gi (default 1Gi, or\nINFERD_WORKER_HEAP_LIMIT); past it only that model ends, reason OOMKilled",
   },
   'storage-max-ratio': {
     type: 'string',
@@ -393,6 +404,14 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
   if (!Number.isInteger(modelsPerReplica) || modelsPerReplica < 1 || modelsPerReplica > 1000) {
     problems.push(`--models-per-replica: expected 1-1000, got '${packText}'`);
   }
+  const workerHeapLimitBytes = sizeFlag(
+    'worker-heap-limit',
+    values['worker-heap-limit'] ?? env.INFERD_WORKER_HEAP_LIMIT,
+    SERVE_DEFAULTS.workerHeapLimitBytes,
+    '256Mi or 2Gi',
+    problems,
+  );
+  if (workerHeapLimitBytes < 16 * 1024 ** 2) problems.push('--worker-heap-limit: expected at least 16Mi');
   const pvcRoots: Record<string, string> = {};
   for (const m of values.pvc ?? []) {
     const eq = m.indexOf('=');
@@ -485,6 +504,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     loadTimeoutMs: Math.round(loadTimeoutMs),
     standbyReplicas,
     modelsPerReplica,
+    workerHeapLimitBytes,
     scaleToZeroGraceMs: Math.round(scaleToZeroGraceMs),
     revisionHistory,
     ...(values['image-map'] ? { imageMaps: values['image-map'] as string[] } : {}),

@@ -58,8 +58,18 @@ export type ToHost =
        * instead of ~10 MiB, at the price of sharing the thread (TrainedModels of one multi-model service).
        */
       inline?: boolean;
+      /** The model's time limit per call (spec.predictor.timeout); past it 504, and a stuck worker is ended. */
+      requestTimeoutMs?: number;
+      /** The model worker's V8 heap limit in MiB (inferd serve --worker-heap-limit). */
+      heapLimitMb?: number;
     }
   | { type: 'unload'; modelName: string };
+
+/**
+ * The `model-failed` reason of a packed model that must run in a process of its own (a scikit-learn model only
+ * the Python fallback serves: its Python worker must end with its replica); inferd serve starts it so at once.
+ */
+export const NEEDS_OWN_PROCESS = 'NeedsOwnProcess';
 
 /** Model host process → inferd serve (IPC), besides the replica's own `state`/`ready`/`failed`. */
 export type FromHost =

@@ -156,3 +156,20 @@ test('--metrics=false turns per-request metrics off; --access-log FILE|- (and th
   assert.throws(() => loadServeConfig(['--metrics=maybe'], {}), /--metrics: expected true or false, got 'maybe'/);
   assert.throws(() => loadServeConfig(['--access-log='], {}), /--access-log: expected a file or '-'/);
 });
+
+test('density (issue 16): packing is on by default (100 per host); --worker-heap-limit defaults to 1Gi, 16Mi at least', () => {
+  const d = loadServeConfig([], {});
+  assert.equal(d.modelsPerReplica, 100);
+  assert.equal(d.workerHeapLimitBytes, 1024 ** 3);
+  assert.equal(loadServeConfig(['--models-per-replica', '1'], {}).modelsPerReplica, 1);
+  assert.equal(loadServeConfig(['--worker-heap-limit', '256Mi'], {}).workerHeapLimitBytes, 256 * 1024 ** 2);
+  assert.equal(loadServeConfig([], { INFERD_WORKER_HEAP_LIMIT: '2Gi' }).workerHeapLimitBytes, 2 * 1024 ** 3);
+  assert.throws(
+    () => loadServeConfig(['--worker-heap-limit', '8Mi'], {}),
+    /--worker-heap-limit: expected at least 16Mi/,
+  );
+  assert.throws(
+    () => loadServeConfig(['--worker-heap-limit', 'lots'], {}),
+    /--worker-heap-limit: expected a positive size/,
+  );
+});

@@ -117,6 +117,7 @@ export async function startServer(
     // A replica's whole environment is built here, never `process.env` plus extras (docs/security.md).
     standbyEnv: { ...config.processEnv, ...config.replicaEnv },
     modelsPerReplica: config.modelsPerReplica,
+    workerHeapLimitMb: Math.floor(config.workerHeapLimitBytes / 1024 ** 2),
     // Custom containers: PATH/HOME/locale of serve's inherited env, and the Secrets their env names.
     containerBaseEnv: config.processEnv,
     readSecret: (namespace, name, key) => {

@@ -29,7 +29,10 @@ const PYTHON = '/usr/bin/python3';
 let inferd: Inferd;
 let replicaGrpcPort: number;
 
-/** The replica's own gRPC port, as a user finds it: in the service's log (`model server listening`). */
+/**
+ * The replica's own gRPC port, as a user finds it: in the service's log (`model server listening`, or for a model
+ * packed into a shared model host, the default, its `model loaded` line).
+ */
 async function grpcPortFromLogs(port: number): Promise<number> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
@@ -52,7 +55,7 @@ async function grpcPortFromLogs(port: number): Promise<number> {
         .on('error', reject);
     });
     for (const line of text.split('\n')) {
-      const m = /"msg":"model server listening".*"grpcPort":(\d+)/.exec(line);
+      const m = /"msg":"(?:model server listening|model loaded)".*"grpcPort":(\d+)/.exec(line);
       if (m) return Number(m[1]);
     }
     await new Promise((r) => setTimeout(r, 200));

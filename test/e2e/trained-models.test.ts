@@ -234,8 +234,10 @@ test('bad input: missing, single-model or wrong-framework parent, memory over bu
   await createTm('orphan', 'nothere', SKLEARN_IRIS);
   await createTm('on-single', 'single', SKLEARN_IRIS);
   await createTm('wrong-fw', 'mms-bad', SKLEARN_IRIS, 'xgboost', '1Mi');
-  await createTm('too-big', 'mms-bad', SKLEARN_IRIS, 'sklearn', '200Mi');
+  // 'broken' before 'too-big': memory is counted oldest first, and on a slow machine the two may be created in
+  // different seconds (too-big first would put broken over the budget too).
   await createTm('broken', 'mms-bad', join(FIXTURES, 'xgboost', 'models', 'multi_softmax_iris'), 'sklearn', '1Mi');
+  await createTm('too-big', 'mms-bad', SKLEARN_IRIS, 'sklearn', '200Mi');
 
   const expect = async (name: string, type: string, reason: string) => {
     const tm = await waitTm(name, type, 'False');

@@ -1,5 +1,5 @@
-// Packed replicas (`inferd serve --models-per-replica N`, N > 1): several services' models in one model-host
-// process (server/model-host/), each in its own worker thread. A HostedReplica is a Replica (replica.ts), as
+// Packed replicas (the default; `inferd serve --models-per-replica N`, N > 1): several services' models of one
+// namespace in one model-host process (server/model-host/), each in its own worker thread. A HostedReplica is a Replica (replica.ts), as
 // a ReplicaProcess is, so the manager and the controller treat both alike: restarts and status stay per
 // service. A model's own failure (load error, hung or crashed worker) ends only its HostedReplica (Failed →
 // Exited, restarted by the manager with back-off); the host process exiting ends all of its HostedReplicas
@@ -12,6 +12,7 @@ import type { Logger } from '../../log.js';
 import {
   type FromHost,
   MODEL_HOST_ARGS,
+  NEEDS_OWN_PROCESS,
   type ReplicaMessage,
   type StandbyLoadMessage,
   type ToHost,
@@ -25,6 +26,8 @@ type HostMessage = FromHost | ReplicaMessage;
 export interface ModelHostOptions {
   /** Models this host takes at most. */
   capacity: number;
+  /** The one namespace whose models this host holds. */
+  namespace?: string;
   /** The model server entry (dist/src/server/main.js). */
   entry: string;
   env: Record<string, string>;
@@ -44,11 +47,13 @@ export class ModelHostProcess extends EventEmitter {
   private readonly child: ChildProcess;
   private exitReason = '';
   readonly capacity: number;
+  readonly namespace: string;
   private readonly log: Logger;
 
-  constructor({ capacity, entry, env, log, standby }: ModelHostOptions) {
+  constructor({ capacity, namespace, entry, env, log, standby }: ModelHostOptions) {
     super();
     this.capacity = capacity;
+    this.namespace = namespace ?? '';
     this.log = log;
     this.setMaxListeners(0);
     const sink = (line: string) => this.route(line);
@@ -153,6 +158,8 @@ export interface HostedReplicaOptions {
   host: ModelHostProcess;
   /** The service's log buffer: the host's lines naming this model go there. */
   logs: LogSink;
+  /** Per-model limits in the shared host: time per call, worker heap. */
+  limits?: { requestTimeoutMs?: number; heapLimitMb?: number };
 }
 
 /** One service's replica inside a model host. */
@@ -162,11 +169,13 @@ export class HostedReplica extends ReplicaBase {
   readonly logs: LogSink;
   private attached = true;
   private loadSent = false;
+  private readonly limits: { requestTimeoutMs?: number; heapLimitMb?: number };
 
   constructor(opts: HostedReplicaOptions) {
     super(opts.spec);
     this.host = opts.host;
     this.logs = opts.logs;
+    this.limits = opts.limits ?? {};
   }
 
   get pid(): number | undefined {
@@ -190,6 +199,7 @@ export class HostedReplica extends ReplicaBase {
       modelDir: this.spec.modelDir,
       modelFormat: this.spec.modelFormat,
       env: this.spec.env,
+      ...this.limits,
     });
   }
 
@@ -203,6 +213,10 @@ export class HostedReplica extends ReplicaBase {
       this.port = this.host.port;
       this.grpcPort = this.host.grpcPort;
       this.setPhase('Ready');
+    } else if (m.type === 'model-failed' && m.reason === NEEDS_OWN_PROCESS && !this.stopping) {
+      // Not a failure of the service: the manager starts it again at once in a process of its own.
+      this.failure = { reason: m.reason, message: m.message };
+      this.end();
     } else if (m.type === 'model-failed') {
       const wasReady = this.phase === 'Ready';
       this.failure = {

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../log.js';
-import { RUNTIME_ENV_KEYS } from '../../replica-protocol.js';
+import { NEEDS_OWN_PROCESS, RUNTIME_ENV_KEYS } from '../../replica-protocol.js';
 import { type Clock, systemClock, type Timer } from '../clock.js';
 import { ContainerReplica, type SecretReader } from './container-replica.js';
 import { HostedReplica, ModelHostProcess } from './hosted-replica.js';
@@ -18,8 +18,14 @@ import { StandbyProcess } from './standby.js';
 
 export type { Replica } from './replica.js';
 
-/** Formats whose runtimes are pure TypeScript (no native addon that could crash a shared host). */
-export const PACKABLE_FORMATS: readonly string[] = ['sklearn', 'xgboost', 'lightgbm'];
+/**
+ * Formats of inferd's own runtimes, packed into shared model hosts by default: the pure-TypeScript ones, and
+ * onnx (onnxruntime's native addon: a crash there ends the host, whose models are all of one namespace).
+ */
+export const PACKABLE_FORMATS: readonly string[] = ['sklearn', 'xgboost', 'lightgbm', 'onnx'];
+
+/** The one per-predictor flag a packed model keeps: its time limit, enforced per worker in the host. */
+const REQUEST_TIMEOUT_FLAG = '--request_timeout_ms';
 
 export interface ReplicaManagerOptions {
   /** The model server entry (dist/src/server/main.js). */
@@ -40,11 +46,13 @@ export interface ReplicaManagerOptions {
   /** Env of standby processes and model hosts: serve's replica env (a service's own env is sent with `load`). */
   standbyEnv?: Record<string, string>;
   /**
-   * Models per model-host process (`inferd serve --models-per-replica`). 1 (default): one process per model.
-   * N > 1: sklearn/xgboost/lightgbm services without per-predictor flags share hosts of up to N models,
-   * each in its own worker thread.
+   * Models per model-host process (`inferd serve --models-per-replica`). 1 (the default here; serve's is 100):
+   * one process per model. N > 1: sklearn/xgboost/lightgbm/onnx services without per-predictor flags share
+   * hosts of up to N models, each in its own worker thread; a host holds the models of one namespace only.
    */
   modelsPerReplica?: number;
+  /** V8 heap limit of each packed model's worker (`inferd serve --worker-heap-limit`), MiB. */
+  workerHeapLimitMb?: number;
   /** How often replicas with `resources.limits.memory` have their RSS checked (default 500 ms). */
   memoryCheckIntervalMs?: number;
   /** Time of the restart back-off and of "stable after" (default: the system clock). */
@@ -91,6 +99,8 @@ export class ReplicaManager extends EventEmitter {
   private readonly logBuffers = new Map<string, LogBuffer>();
   private readonly standbys = new Set<StandbyProcess>();
   private readonly hosts = new Set<ModelHostProcess>();
+  /** Replica keys a model host sent back (NeedsOwnProcess: a Python-fallback model): a process of their own. */
+  private readonly ownProcess = new Set<string>();
   private standbyEnabled = false;
   private standbyFailures = 0;
   private refillTimer: NodeJS.Timeout | undefined;
@@ -167,6 +177,7 @@ export class ReplicaManager extends EventEmitter {
     m.removed = true;
     m.timer?.cancel();
     this.replicas.delete(key);
+    this.ownProcess.delete(key);
     await m.proc.stop();
     this.emit('change', key);
   }
@@ -275,21 +286,33 @@ export class ReplicaManager extends EventEmitter {
    * no resource limits (a limit is enforced per process, so a limited service gets its own).
    */
   private packable(spec: ReplicaSpec): boolean {
-    if ((this.opts.modelsPerReplica ?? 1) <= 1 || spec.multiModel) return false;
+    if ((this.opts.modelsPerReplica ?? 1) <= 1 || spec.multiModel || this.ownProcess.has(spec.key)) return false;
     if (hasLimits(spec)) return false;
     if (!PACKABLE_FORMATS.includes(spec.modelFormat.toLowerCase())) return false;
-    if (spec.args && spec.args.length > 0) return false; // batcher, logger, timeout: per-process options
+    // batcher, logger, a model name of its own: per-process options. The time limit is per worker.
+    const args = spec.args ?? [];
+    if (args.length > 0 && !(args.length === 2 && args[0] === REQUEST_TIMEOUT_FLAG)) return false;
     const base = this.opts.standbyEnv ?? {};
     return Object.entries(spec.env).every(
       ([k, v]) => base[k] === v || (RUNTIME_ENV_KEYS as readonly string[]).includes(k),
     );
   }
 
-  private hostFor(): { host: ModelHostProcess; standby: StandbyProcess | undefined } {
-    for (const h of this.hosts) if (!h.full) return { host: h, standby: undefined };
+  /**
+   * A host for this replica: one of its namespace's (a host never mixes namespaces: the isolation unit of a
+   * process) with room, and not already holding a model of that name (another revision or replica of the
+   * same service: models are keyed by name in a host), else a new one.
+   */
+  private hostFor(spec: ReplicaSpec): { host: ModelHostProcess; standby: StandbyProcess | undefined } {
+    const namespace = spec.key.split('/')[0] ?? '';
+    for (const h of this.hosts) {
+      if (h.namespace === namespace && !h.full && !h.replicas.has(spec.modelName))
+        return { host: h, standby: undefined };
+    }
     const standby = this.takeStandby({});
     const host = new ModelHostProcess({
       capacity: this.opts.modelsPerReplica ?? 1,
+      namespace,
       entry: this.opts.entry,
       env: this.opts.standbyEnv ?? {},
       log: this.opts.log,
@@ -297,7 +320,12 @@ export class ReplicaManager extends EventEmitter {
     });
     this.hosts.add(host);
     host.once('exit', () => this.hosts.delete(host));
-    this.opts.log.info('model host started', { pid: host.pid, capacity: host.capacity, fromStandby: !!standby });
+    this.opts.log.info('model host started', {
+      pid: host.pid,
+      namespace,
+      capacity: host.capacity,
+      fromStandby: !!standby,
+    });
     return { host, standby };
   }
 
@@ -315,9 +343,19 @@ export class ReplicaManager extends EventEmitter {
         readSecret: this.opts.readSecret,
       });
     } else if (this.packable(spec)) {
-      const picked = this.hostFor();
+      const picked = this.hostFor(spec);
       standby = picked.standby;
-      proc = new HostedReplica({ spec, host: picked.host, logs });
+      const args = spec.args ?? [];
+      const timeoutMs = args[0] === REQUEST_TIMEOUT_FLAG ? Number(args[1]) : undefined;
+      proc = new HostedReplica({
+        spec,
+        host: picked.host,
+        logs,
+        limits: {
+          ...(timeoutMs && Number.isFinite(timeoutMs) ? { requestTimeoutMs: timeoutMs } : {}),
+          ...(this.opts.workerHeapLimitMb ? { heapLimitMb: this.opts.workerHeapLimitMb } : {}),
+        },
+      });
     } else {
       // A standby runs with serve's heap size and thread pool, set at fork: a limited service needs a fresh fork.
       standby = hasLimits(spec) ? undefined : this.takeStandby(spec.env);
@@ -386,7 +424,13 @@ export class ReplicaManager extends EventEmitter {
     proc.on('change', () => {
       if (m.removed || m.proc !== proc) return;
       if (proc.phase === 'Ready') m.readySince = this.clock.now();
-      if (proc.phase === 'Exited') this.scheduleRestart(m);
+      if (proc.phase === 'Exited' && proc.kind === 'hosted' && proc.failure?.reason === NEEDS_OWN_PROCESS) {
+        // Sent back by its host: start it again at once in a process of its own (not a restart).
+        this.ownProcess.add(m.spec.key);
+        this.opts.log.info('replica moved to a process of its own', { replica: m.spec.key });
+        m.proc = this.spawn(m.spec);
+        this.watchProcess(m);
+      } else if (proc.phase === 'Exited') this.scheduleRestart(m);
       this.emit('change', m.spec.key);
     });
   }

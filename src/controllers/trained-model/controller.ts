@@ -3,7 +3,9 @@
 // InferenceServices), and loads it over IPC into every Ready replica of its parent, a multi-model InferenceService
 // whose replicas are model hosts (server/model-host/host.ts): no replica restarts. A deleted model is unloaded; a
 // new storageUri is loaded beside the old version, which serves until the new one is ready (host.ts swaps them).
-// A replica that restarts comes back empty and is filled again. Passes are coalesced (one per tick).
+// A replica that restarts comes back empty and is filled again. A failed download or load is retried on a timer
+// (5 s, doubled up to 5 min), its next try named in the Ready condition's message. Passes are coalesced (one per
+// tick).
 
 import type { InferenceService, TrainedModel } from '../../api/types.js';
 import { messageOf } from '../../errors.js';
@@ -29,6 +31,14 @@ export interface TrainedModelControllerOptions {
   /** Releases the cache pin of a storageUri no model of the parent uses any more. */
   releaseModel?: (serviceKey: string, storageUri: string) => void;
   now?: () => Date;
+  /** First retry of a failed download or load after this long, doubled per failure (default 5 s, at most 5 min). */
+  retryBackoffMs?: number;
+  retryBackoffMaxMs?: number;
+}
+
+/** When a failed try is retried: `base × 2^(failures-1)`, at most `max`. */
+export function retryDelayMs(failures: number, baseMs: number, maxMs: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.max(0, failures - 1));
 }
 
 interface Fetch {
@@ -37,6 +47,9 @@ interface Fetch {
   /** The previous storageUri's model, served until this one is downloaded and loaded (the atomic swap). */
   previousDir?: string;
   failure?: { reason: string; message: string };
+  /** Failed downloads of this storageUri so far, and when the next try starts (epoch ms). */
+  failures: number;
+  retryAt?: number;
   abort: AbortController;
 }
 
@@ -46,6 +59,9 @@ interface Placed {
   state: 'Loading' | 'Ready' | 'Failed';
   reason?: string;
   message?: string;
+  /** Failed loads of this dir in this replica so far, and when the next try is sent (epoch ms). */
+  failures?: number;
+  retryAt?: number;
 }
 
 const isoSeconds = (d: Date) => `${d.toISOString().slice(0, 19)}Z`;
@@ -63,6 +79,8 @@ export class TrainedModelController {
   /** Replica processes this controller listens to for host messages. */
   private readonly listening = new WeakSet<ReplicaProcess>();
   private readonly onReplicaChange = () => this.schedule();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryTimerAt = Number.POSITIVE_INFINITY;
 
   constructor(opts: TrainedModelControllerOptions) {
     this.opts = opts;
@@ -82,6 +100,31 @@ export class TrainedModelController {
     this.watches = [];
     this.opts.replicas.off('change', this.onReplicaChange);
     for (const f of this.fetches.values()) f.abort.abort();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+  }
+
+  private nowMs(): number {
+    return (this.opts.now?.() ?? new Date()).getTime();
+  }
+
+  private backoff(failures: number): number {
+    return retryDelayMs(failures, this.opts.retryBackoffMs ?? 5_000, this.opts.retryBackoffMaxMs ?? 300_000);
+  }
+
+  /** A pass at `at` (epoch ms) at the latest, for a retry due then. */
+  private wakeAt(at: number): void {
+    if (this.stopped || at >= this.retryTimerAt) return;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimerAt = at;
+    this.retryTimer = setTimeout(
+      () => {
+        this.retryTimer = undefined;
+        this.retryTimerAt = Number.POSITIVE_INFINITY;
+        this.schedule();
+      },
+      Math.max(0, at - this.nowMs()),
+    );
+    this.retryTimer.unref();
   }
 
   /**
@@ -176,12 +219,21 @@ export class TrainedModelController {
       const have = this.placedIn(proc);
       for (const [name, m] of want) {
         const cur = have.get(name);
-        if (cur && cur.dir === m.dir) continue;
+        const retry = cur?.state === 'Failed' && cur.dir === m.dir && (cur.retryAt ?? 0) <= this.nowMs();
+        if (cur && cur.dir === m.dir && !retry) continue;
         // Pure-TypeScript runtimes load on the host's thread (dense: docs/multi-model.md); others in a worker.
         const inline = PACKABLE_FORMATS.includes(m.format.toLowerCase());
         if (proc.sendToHost({ type: 'load', modelName: name, modelDir: m.dir, modelFormat: m.format, inline })) {
-          have.set(name, { dir: m.dir, state: 'Loading' });
-          this.opts.log.info('trainedmodel loading', { replica: replicaKey, model: name });
+          // A retry keeps the failure shown (and its count) until the model loads or fails again.
+          have.set(
+            name,
+            retry && cur ? { ...cur, retryAt: Number.POSITIVE_INFINITY } : { dir: m.dir, state: 'Loading' },
+          );
+          this.opts.log.info(retry ? 'trainedmodel load retry' : 'trainedmodel loading', {
+            replica: replicaKey,
+            model: name,
+            ...(retry ? { failures: cur?.failures } : {}),
+          });
         }
       }
       for (const name of [...have.keys()]) {
@@ -243,11 +295,23 @@ export class TrainedModelController {
         cur.state = 'Ready';
         delete cur.reason;
         delete cur.message;
+        delete cur.failures;
+        delete cur.retryAt;
       } else if (m.type === 'model-failed' && cur) {
         cur.state = 'Failed';
         cur.reason = m.reason;
         cur.message = m.message;
-        this.opts.log.warn('trainedmodel failed', { replica: proc.key, model: m.modelName, reason: m.reason });
+        cur.failures = (cur.failures ?? 0) + 1;
+        const delay = this.backoff(cur.failures);
+        cur.retryAt = this.nowMs() + delay;
+        this.wakeAt(cur.retryAt);
+        this.opts.log.warn('trainedmodel failed', {
+          replica: proc.key,
+          model: m.modelName,
+          reason: m.reason,
+          failures: cur.failures,
+          retryInMs: delay,
+        });
       }
       this.schedule();
     });
@@ -257,10 +321,18 @@ export class TrainedModelController {
   private fetchFor(key: string, tm: TrainedModel, parent: InferenceService): Fetch {
     const uri = tm.spec!.model.storageUri;
     const cur = this.fetches.get(key);
-    if (cur && cur.uri === uri) return cur;
+    const retry = cur?.uri === uri && cur.failure !== undefined && (cur.retryAt ?? 0) <= this.nowMs();
+    if (cur && cur.uri === uri && !retry) return cur;
     cur?.abort.abort();
     const previousDir = cur?.dir ?? cur?.previousDir;
-    const f: Fetch = { uri, abort: new AbortController(), ...(previousDir !== undefined ? { previousDir } : {}) };
+    const f: Fetch = {
+      uri,
+      abort: new AbortController(),
+      failures: retry ? (cur?.failures ?? 0) : 0,
+      ...(previousDir !== undefined ? { previousDir } : {}),
+      // A retry shows the last failure until it succeeds or fails again.
+      ...(retry && cur?.failure ? { failure: cur.failure, retryAt: Number.POSITIVE_INFINITY } : {}),
+    };
     this.fetches.set(key, f);
     // The parent's identity (its service account's credentials, its log buffer) with this model's storageUri.
     const asParent: InferenceService = structuredClone(parent);
@@ -273,6 +345,8 @@ export class TrainedModelController {
       .then(
         ({ modelDir }) => {
           f.dir = modelDir;
+          delete f.failure;
+          delete f.retryAt;
         },
         (err: unknown) => {
           if (f.abort.signal.aborted) return;
@@ -281,6 +355,9 @@ export class TrainedModelController {
             reason: typeof e?.details?.reason === 'string' ? e.details.reason : 'DownloadFailed',
             message: messageOf(err),
           };
+          f.failures += 1;
+          f.retryAt = this.nowMs() + this.backoff(f.failures);
+          this.wakeAt(f.retryAt);
         },
       )
       .finally(() => {
@@ -297,7 +374,9 @@ export class TrainedModelController {
   ): LoadState {
     const f = this.fetches.get(key);
     if (!f) return { phase: 'NotPlaced' };
-    if (f.failure) return { phase: 'DownloadFailed', ...f.failure };
+    if (f.failure) {
+      return { phase: 'DownloadFailed', reason: f.failure.reason, message: retryNote(f.failure.message, f) };
+    }
     if (f.dir === undefined) return { phase: 'Downloading' };
     const want = desired?.get(tm.metadata.name);
     if (!want || !procs || procs.length === 0) return { phase: 'Loading' };
@@ -305,10 +384,22 @@ export class TrainedModelController {
     for (const p of procs) {
       const s = this.placedIn(p).get(tm.metadata.name);
       if (s?.state === 'Failed' && s.dir === want.dir) {
-        return { phase: 'Failed', reason: s.reason ?? 'ModelLoadFailed', message: s.message ?? 'model failed to load' };
+        const message = retryNote(s.message ?? 'model failed to load', s);
+        return { phase: 'Failed', reason: s.reason ?? 'ModelLoadFailed', message };
       }
       if (s?.state === 'Ready' && s.dir === want.dir) ready++;
     }
     return ready === procs.length ? { phase: 'Loaded', replicas: ready } : { phase: 'Loading' };
   }
+}
+
+/** The failure's message with its retry: `...; failed 2 times, retrying at 2026-12-06T23:01:05Z` (or `retrying now`). */
+function retryNote(message: string, t: { failures?: number; retryAt?: number }): string {
+  if (!t.failures) return message;
+  const times = t.failures === 1 ? 'once' : `${t.failures} times`;
+  const when =
+    t.retryAt === undefined || !Number.isFinite(t.retryAt)
+      ? 'retrying now'
+      : `retrying at ${isoSeconds(new Date(t.retryAt))}`;
+  return `${message}; failed ${times}, ${when}`;
 }

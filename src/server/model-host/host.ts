@@ -28,6 +28,7 @@ export interface ModelHostDeps {
   notify: (msg: ReplicaMessage | FromHost) => Promise<void>;
   /** Worker entry; default: worker.js beside this file. */
   workerEntry?: URL | string;
+  /** A model's time limit per call when its load message names none (default 30 s). */
   hangTimeoutMs?: number;
   heartbeatMs?: number;
 }
@@ -167,7 +168,14 @@ export async function startModelHost(config: ReplicaConfig, deps: ModelHostDeps)
         modelDir: msg.modelDir,
         modelFormat: msg.modelFormat,
         env: runtimeEnv(msg.env),
-        ...(deps.hangTimeoutMs ? { hangTimeoutMs: deps.hangTimeoutMs } : {}),
+        // Per-model limits: the service's own time limit (spec.predictor.timeout) or the host's default; the heap
+        // limit inferd serve sends (--worker-heap-limit) or the worker's default.
+        ...(msg.requestTimeoutMs
+          ? { requestTimeoutMs: msg.requestTimeoutMs }
+          : deps.hangTimeoutMs
+            ? { requestTimeoutMs: deps.hangTimeoutMs }
+            : {}),
+        ...(msg.heapLimitMb ? { maxOldGenerationSizeMb: msg.heapLimitMb } : {}),
         ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}),
         onFailed: (reason, message) => {
           if (workers.get(name) !== model) return;
@@ -196,6 +204,9 @@ export async function startModelHost(config: ReplicaConfig, deps: ModelHostDeps)
         model: name,
         format: msg.modelFormat,
         threadId: model.threadId,
+        // The service's own log line with the ports it is served on (the host's listening line may predate it).
+        port,
+        ...(grpc ? { grpcPort: grpc.port } : {}),
         loadMs: Math.round(performance.now() - started),
         replaced: previous !== undefined,
       });

@@ -21,17 +21,29 @@ export interface SerializedError {
   details?: Record<string, unknown>;
 }
 
-/** Main thread → worker. */
-export type ToWorker =
-  | { type: 'predict'; id: number; inputs: Tensor[]; parameters?: Record<string, unknown>; outputNames?: string[] }
-  | { type: 'unload' };
+/** One predict call. */
+export interface PredictCall {
+  id: number;
+  inputs: Tensor[];
+  parameters?: Record<string, unknown>;
+  outputNames?: string[];
+}
+
+/**
+ * Main thread → worker. Calls made in the same turn of the event loop travel as one `predict` message (a
+ * message per call costs a thread wake-up each, a syscall: under 16 connections that halved a host's rps).
+ */
+export type ToWorker = { type: 'predict'; calls: PredictCall[] } | { type: 'unload' };
+
+/** One call's answer. */
+export type CallAnswer = { id: number; outputs: Tensor[] } | { id: number; error: SerializedError };
 
 /** Worker → main thread. */
 export type FromWorker =
   | { type: 'loaded'; metadata: ModelMetadata }
   | { type: 'load-failed'; error: SerializedError }
-  | { type: 'result'; id: number; outputs: Tensor[] }
-  | { type: 'error'; id: number; error: SerializedError }
+  /** The answers to one `predict` message's calls (output buffers transferred). */
+  | { type: 'answers'; answers: CallAnswer[] }
   | { type: 'beat' }
   | { type: 'unloaded' };
 

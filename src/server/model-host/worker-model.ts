@@ -1,13 +1,25 @@
 // The model host's view of a model running in a worker thread: a `Model` whose predict posts the inputs to
-// the worker and resolves with its outputs (typed-array buffers transferred back, not copied). A worker that
-// stops beating while a call is outstanding (a model stuck in a synchronous loop), exits, or throws an
-// uncaught error is terminated; its pending calls fail with 503 and `onFailed` tells the host, which reports
-// the model failed. Other models' workers are untouched.
+// the worker and resolves with its outputs (typed-array buffers transferred back, not copied). Per-model limits
+// in a shared process:
+// - time: a call not answered within `requestTimeoutMs` gets 504 (TIMEOUT); if the worker has stopped beating
+//   meanwhile (a model stuck in a synchronous loop) it is terminated (reason ModelHung), its other calls get 503;
+// - heap: the worker's V8 heap is capped (`maxOldGenerationSizeMb`); a model that runs past it ends its worker
+//   only (reason OOMKilled);
+// - an uncaught error or exit ends the worker (ModelCrashed).
+// `onFailed` tells the host, which reports the model failed (inferd serve restarts it with back-off). Other
+// models' workers are untouched.
 
 import { Worker } from 'node:worker_threads';
 import { InferdError } from '../../errors.js';
 import type { Model, ModelMetadata, PredictOptions, Tensor } from '../../runtimes/model.js';
-import { type FromWorker, reviveBuffers, type SerializedError, type ToWorker, type WorkerInit } from './protocol.js';
+import {
+  type FromWorker,
+  type PredictCall,
+  reviveBuffers,
+  type SerializedError,
+  type ToWorker,
+  type WorkerInit,
+} from './protocol.js';
 
 export interface WorkerModelOptions {
   /** The worker entry (dist/src/server/model-host/worker.js). */
@@ -16,18 +28,24 @@ export interface WorkerModelOptions {
   modelDir: string;
   modelFormat: string;
   env?: Record<string, string | undefined>;
-  /** A worker with calls outstanding and no heartbeat for this long is terminated. Default 30 s. */
+  /**
+   * The time limit of one call (default 30 s): past it the call gets 504, and a worker that has not beaten for
+   * that long is terminated (ModelHung). `hangTimeoutMs` is the older name of the same limit.
+   */
+  requestTimeoutMs?: number;
   hangTimeoutMs?: number;
   heartbeatMs?: number;
   /** Called once when the worker dies or is terminated for hanging (not on unload). */
   onFailed?: (reason: string, message: string) => void;
   /** V8 young-generation size of the worker (default 1 MiB). */
   maxYoungGenerationSizeMb?: number;
-  /** V8 heap limit of the worker: a model that runs away with memory kills its worker, not the host. */
+  /** V8 heap limit of the worker (default 1 GiB): a model that runs away with memory ends its worker, not the host. */
   maxOldGenerationSizeMb?: number;
 }
 
 export const DEFAULT_HANG_TIMEOUT_MS = 30_000;
+/** A packed model's V8 heap limit unless inferd serve says otherwise (`--worker-heap-limit`). */
+export const DEFAULT_WORKER_HEAP_MB = 1024;
 
 function revive(e: SerializedError): InferdError {
   return new InferdError(e.code ?? 'INTERNAL', e.message, e.details ?? {});
@@ -36,6 +54,8 @@ function revive(e: SerializedError): InferdError {
 interface Pending {
   resolve: (t: Tensor[]) => void;
   reject: (e: Error) => void;
+  /** When the call was posted (Date.now()). */
+  started: number;
 }
 
 export class WorkerModel implements Model {
@@ -50,10 +70,14 @@ export class WorkerModel implements Model {
   private failure: InferdError | undefined;
   private readonly loaded: Promise<void>;
   private unloadedResolve: (() => void) | undefined;
+  /** Calls made in this turn of the event loop, posted together in one message. */
+  private outbox: PredictCall[] = [];
+  private readonly timeLimitMs: number;
 
   /** Starts the worker; `load()` resolves once the model is loaded there. */
   constructor(private readonly opts: WorkerModelOptions) {
     this.name = opts.modelName;
+    this.timeLimitMs = opts.requestTimeoutMs ?? opts.hangTimeoutMs ?? DEFAULT_HANG_TIMEOUT_MS;
     const heartbeatMs = opts.heartbeatMs ?? 1_000;
     const init: WorkerInit = {
       modelName: opts.modelName,
@@ -71,7 +95,7 @@ export class WorkerModel implements Model {
       // Small models allocate little per call; large tensors live in V8's large-object space anyway.
       resourceLimits: {
         maxYoungGenerationSizeMb: opts.maxYoungGenerationSizeMb ?? 1,
-        ...(opts.maxOldGenerationSizeMb ? { maxOldGenerationSizeMb: opts.maxOldGenerationSizeMb } : {}),
+        maxOldGenerationSizeMb: opts.maxOldGenerationSizeMb ?? DEFAULT_WORKER_HEAP_MB,
       },
     });
     this.loaded = new Promise((resolve, reject) => {
@@ -92,24 +116,28 @@ export class WorkerModel implements Model {
           case 'beat':
             this.lastBeat = Date.now();
             break;
-          case 'result': {
-            const p = this.pending.get(m.id);
-            this.pending.delete(m.id);
-            p?.resolve(reviveBuffers(m.outputs));
+          case 'answers':
+            for (const a of m.answers) {
+              const p = this.pending.get(a.id);
+              if (!p) continue; // timed out already
+              this.pending.delete(a.id);
+              if ('outputs' in a) p.resolve(reviveBuffers(a.outputs));
+              else p.reject(revive(a.error));
+            }
             break;
-          }
-          case 'error': {
-            const p = this.pending.get(m.id);
-            this.pending.delete(m.id);
-            p?.reject(revive(m.error));
-            break;
-          }
           case 'unloaded':
             this.unloadedResolve?.();
             break;
         }
       });
       this.worker.on('error', (err) => {
+        // Past its heap limit V8 ends the worker's isolate (the host and its other workers go on).
+        if ((err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+          const message = `model worker ran out of its ${opts.maxOldGenerationSizeMb ?? DEFAULT_WORKER_HEAP_MB} MiB heap limit; ended`;
+          if (this.state === 'loading') reject(new InferdError('MODEL_LOAD_FAILED', message, { reason: 'OOMKilled' }));
+          this.fail('OOMKilled', message);
+          return;
+        }
         if (this.state === 'loading') reject(err);
         this.fail('ModelCrashed', `model worker threw an uncaught error: ${err.message}`);
       });
@@ -142,19 +170,34 @@ export class WorkerModel implements Model {
       );
     }
     const id = this.nextId++;
-    const msg: ToWorker = { type: 'predict', id, inputs };
-    if (opts?.parameters) msg.parameters = opts.parameters;
-    if (opts?.outputNames) msg.outputNames = opts.outputNames;
-    if (this.pending.size === 0) this.lastBeat = Date.now(); // the hang clock starts with the first call
+    const call: PredictCall = { id, inputs };
+    if (opts?.parameters) call.parameters = opts.parameters;
+    if (opts?.outputNames) call.outputNames = opts.outputNames;
+    const now = Date.now();
+    if (this.pending.size === 0) this.lastBeat = now; // the hang clock starts with the first call
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      try {
-        this.worker.postMessage(msg);
-      } catch (err) {
-        this.pending.delete(id);
-        reject(err);
-      }
+      this.pending.set(id, { resolve, reject, started: now });
+      // setImmediate, not a microtask: it runs after the poll phase has handed over every request that
+      // arrived with this one, so concurrent requests cross in one message (one wake-up of the worker).
+      if (this.outbox.length === 0) setImmediate(() => this.flush());
+      this.outbox.push(call);
     });
+  }
+
+  /** Posts this tick's calls as one message. */
+  private flush(): void {
+    const calls = this.outbox;
+    this.outbox = [];
+    if (calls.length === 0 || this.state !== 'ready') return;
+    try {
+      this.worker.postMessage({ type: 'predict', calls } satisfies ToWorker);
+    } catch (err) {
+      for (const c of calls) {
+        const p = this.pending.get(c.id);
+        this.pending.delete(c.id);
+        p?.reject(err as Error);
+      }
+    }
   }
 
   /**
@@ -185,15 +228,30 @@ export class WorkerModel implements Model {
   }
 
   private startWatchdog(heartbeatMs: number): void {
-    const hangMs = this.opts.hangTimeoutMs ?? DEFAULT_HANG_TIMEOUT_MS;
+    const limitMs = this.timeLimitMs;
     this.watchdog = setInterval(
       () => {
-        if (this.pending.size > 0 && Date.now() - this.lastBeat > hangMs) {
-          this.fail('ModelHung', `model worker did not answer for ${hangMs} ms; terminated`);
+        if (this.pending.size === 0) return;
+        const now = Date.now();
+        const late: Pending[] = [];
+        for (const [id, p] of this.pending) {
+          if (now - p.started < limitMs) continue;
+          this.pending.delete(id);
+          late.push(p);
+        }
+        if (late.length === 0) return;
+        const timeout = new InferdError(
+          'TIMEOUT',
+          `model ${this.name} did not answer within its time limit of ${limitMs} ms`,
+        );
+        for (const p of late) p.reject(timeout);
+        // Still beating: the model is slow but its thread is free (an async runtime); only the call ends.
+        if (now - this.lastBeat >= limitMs) {
+          this.fail('ModelHung', `model worker did not answer for ${limitMs} ms; terminated`);
           void this.worker.terminate();
         }
       },
-      Math.max(50, Math.min(heartbeatMs, hangMs / 4)),
+      Math.max(20, Math.min(heartbeatMs, limitMs / 4)),
     );
     this.watchdog.unref();
   }

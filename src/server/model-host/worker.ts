@@ -1,12 +1,25 @@
-// One model in its own worker thread of a model host: loads the model through the runtime registry, answers
+// One model in its own worker thread of a model host: loads the model with its format's runtime, answers
 // predict messages, and posts a heartbeat while its event loop is free (a model stuck in a synchronous loop
 // stops beating; the host terminates it). Outputs go back with their typed-array buffers transferred.
+//
+// Only the runtime of the model's format is imported (a live worker's RSS is mostly its V8 isolate and Node's
+// per-thread bootstrap, ~8.5 MiB; each runtime's compiled modules add 0.3-2 MiB). A scikit-learn model the
+// native runtime cannot serve (UNSUPPORTED) is not served here: the Python fallback's worker process must end
+// with its replica, so the load fails with reason NeedsOwnProcess and inferd serve gives it a process of its own.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { isInferdError, messageOf } from '../../errors.js';
-import type { Model, Tensor } from '../../runtimes/model.js';
-import { createRuntimeRegistry, defaultRuntimes } from '../../runtimes/registry.js';
-import { type FromWorker, reviveBuffers, type SerializedError, type ToWorker, type WorkerInit } from './protocol.js';
+import { InferdError, isInferdError, messageOf } from '../../errors.js';
+import { NEEDS_OWN_PROCESS } from '../../replica-protocol.js';
+import type { LoadOptions, Model, RuntimeFactory, Tensor } from '../../runtimes/model.js';
+import {
+  type CallAnswer,
+  type FromWorker,
+  type PredictCall,
+  reviveBuffers,
+  type SerializedError,
+  type ToWorker,
+  type WorkerInit,
+} from './protocol.js';
 
 if (!parentPort) throw new Error('model-host worker must run in a worker thread');
 const port = parentPort;
@@ -22,22 +35,63 @@ function serialize(err: unknown): SerializedError {
 }
 
 /** Buffers a result may hand over without a copy: typed arrays that own their whole, unshared buffer. */
-function transferables(outputs: Tensor[]): ArrayBuffer[] {
-  const out = new Set<ArrayBuffer>();
+function transferables(outputs: Tensor[], out: Set<ArrayBuffer>): void {
   for (const t of outputs) {
     const d = t.data as unknown;
     if (!ArrayBuffer.isView(d) || Buffer.isBuffer(d)) continue;
     const buf = d.buffer;
     if (buf instanceof ArrayBuffer && d.byteOffset === 0 && d.byteLength === buf.byteLength) out.add(buf);
   }
-  return [...out];
+}
+
+/** The native sklearn runtime; a model it cannot serve is sent to a process of its own (Python fallback). */
+async function loadSklearn(opts: LoadOptions): Promise<Model> {
+  const { sklearnRuntime } = await import('../../runtimes/sklearn/index.js');
+  try {
+    return await sklearnRuntime.load(opts);
+  } catch (err) {
+    if (!isInferdError(err) || err.code !== 'UNSUPPORTED') throw err;
+    throw new InferdError('UNSUPPORTED', `${err.message}; it is served from a process of its own`, {
+      ...err.details,
+      reason: NEEDS_OWN_PROCESS,
+    });
+  }
+}
+
+/** The runtime for a format, importing only its own modules (the registry's list for anything else). */
+async function runtimeFor(format: string): Promise<RuntimeFactory | undefined> {
+  switch (format.toLowerCase()) {
+    case 'sklearn':
+      return { name: 'sklearn', formats: ['sklearn'], load: loadSklearn };
+    case 'xgboost':
+      return (await import('../../runtimes/xgboost/index.js')).xgboostRuntime;
+    case 'lightgbm':
+      return (await import('../../runtimes/lightgbm/index.js')).lightgbmRuntime;
+    case 'onnx':
+      return (await import('../../runtimes/onnx/index.js')).onnxRuntime;
+    default: {
+      const { createRuntimeRegistry, defaultRuntimes } = await import('../../runtimes/registry.js');
+      return createRuntimeRegistry(defaultRuntimes()).forFormat(format);
+    }
+  }
+}
+
+async function answer(model: Model, c: PredictCall): Promise<CallAnswer> {
+  const opts = {
+    ...(c.parameters ? { parameters: c.parameters } : {}),
+    ...(c.outputNames ? { outputNames: c.outputNames } : {}),
+  };
+  try {
+    return { id: c.id, outputs: await model.predict(reviveBuffers(c.inputs), opts) };
+  } catch (err) {
+    return { id: c.id, error: serialize(err) };
+  }
 }
 
 async function main(): Promise<void> {
-  const registry = createRuntimeRegistry(defaultRuntimes());
-  const runtime = registry.forFormat(init.modelFormat);
   let model: Model;
   try {
+    const runtime = await runtimeFor(init.modelFormat);
     if (!runtime) throw new Error(`no runtime serves model format "${init.modelFormat}"`);
     model = await runtime.load({ name: init.modelName, modelDir: init.modelDir, env: init.env });
   } catch (err) {
@@ -54,16 +108,12 @@ async function main(): Promise<void> {
       return;
     }
     if (m.type !== 'predict') return;
-    const opts = {
-      ...(m.parameters ? { parameters: m.parameters } : {}),
-      ...(m.outputNames ? { outputNames: m.outputNames } : {}),
-    };
-    Promise.resolve()
-      .then(() => model.predict(reviveBuffers(m.inputs), opts))
-      .then(
-        (outputs) => post({ type: 'result', id: m.id, outputs }, transferables(outputs)),
-        (err) => post({ type: 'error', id: m.id, error: serialize(err) }),
-      );
+    // One answer message per predict message: the calls that came together go back together.
+    void Promise.all(m.calls.map((c) => answer(model, c))).then((answers) => {
+      const transfer = new Set<ArrayBuffer>();
+      for (const a of answers) if ('outputs' in a) transferables(a.outputs, transfer);
+      post({ type: 'answers', answers }, [...transfer]);
+    });
   });
   post({ type: 'loaded', metadata: model.metadata() });
 }

@@ -1,9 +1,10 @@
 // A model-host worker for tests, speaking the real protocol: `predict` echoes its input, or with parameters
 // {hang:true} spins forever (no heartbeat), {crash:true} throws an uncaught error, {fail:true} answers an
-// INVALID_INPUT error. A model dir of "fail-load" fails the load.
+// INVALID_INPUT error, {bomb:true} allocates until its heap limit ends it, {slowMs:N} answers after N ms with
+// its event loop free. A model dir of "fail-load" fails the load.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import type { FromWorker, ToWorker, WorkerInit } from '../../../src/server/model-host/protocol.js';
+import type { CallAnswer, FromWorker, ToWorker, WorkerInit } from '../../../src/server/model-host/protocol.js';
 
 if (!parentPort) throw new Error('worker only');
 const port = parentPort;
@@ -17,29 +18,35 @@ if (init.modelDir === 'fail-load') {
   });
 } else {
   const beat = setInterval(() => post({ type: 'beat' }), init.heartbeatMs);
+  const hoard: unknown[] = [];
   port.on('message', (m: ToWorker) => {
     if (m.type === 'unload') {
       clearInterval(beat);
       post({ type: 'unloaded' });
       return;
     }
-    const p = m.parameters ?? {};
-    if (p.hang) for (;;) {}
-    if (p.crash) {
-      setTimeout(() => {
-        throw new Error('boom');
-      });
-      return;
+    for (const c of m.calls) {
+      const p = c.parameters ?? {};
+      if (p.hang) for (;;) {}
+      if (p.bomb) for (;;) hoard.push({ a: [1, 2, 3], s: `x${hoard.length}` });
+      if (p.crash) {
+        setTimeout(() => {
+          throw new Error('boom');
+        });
+        continue;
+      }
+      const send = (a: CallAnswer, transfer: ArrayBuffer[] = []) => post({ type: 'answers', answers: [a] }, transfer);
+      if (p.fail) {
+        send({ id: c.id, error: { code: 'INVALID_INPUT', message: 'bad input' } });
+        continue;
+      }
+      const x = c.inputs[0]!;
+      const out = new Float64Array(x.data as ArrayLike<number>);
+      const answer = () =>
+        send({ id: c.id, outputs: [{ name: 'y', datatype: 'FP64', shape: x.shape, data: out }] }, [out.buffer]);
+      if (typeof p.slowMs === 'number') setTimeout(answer, p.slowMs);
+      else answer();
     }
-    if (p.fail) {
-      post({ type: 'error', id: m.id, error: { code: 'INVALID_INPUT', message: 'bad input' } });
-      return;
-    }
-    const x = m.inputs[0]!;
-    const out = new Float64Array(x.data as ArrayLike<number>);
-    post({ type: 'result', id: m.id, outputs: [{ name: 'y', datatype: 'FP64', shape: x.shape, data: out }] }, [
-      out.buffer,
-    ]);
   });
   post({ type: 'loaded', metadata: { platform: 'fake', inputs: [], outputs: [] } });
 }

@@ -43,11 +43,14 @@ test('worker model: answers, hands errors back typed, and a hang is terminated b
   );
 
   const t0 = Date.now();
-  await assert.rejects(a.predict(x([1]), { parameters: { hang: true } }), (e: InferdError) => {
-    assert.equal(e.code, 'MODEL_NOT_READY');
-    assert.equal(e.details.reason, 'ModelHung');
-    return true;
-  });
+  // The hung call gets 504 at its time limit; the call queued behind it never runs: 504 or 503 (worker ended).
+  const hung = a.predict(x([1]), { parameters: { hang: true } });
+  const queued = a.predict(x([2]));
+  await assert.rejects(hung, (e: InferdError) => e.code === 'TIMEOUT');
+  await assert.rejects(
+    queued,
+    (e: InferdError) => e.code === 'TIMEOUT' || (e.code === 'MODEL_NOT_READY' && e.details.reason === 'ModelHung'),
+  );
   assert.ok(Date.now() - t0 < 5_000);
   assert.deepEqual(failed, ['ModelHung']);
   await assert.rejects(a.predict(x([1])), /failed/);
@@ -162,9 +165,68 @@ test('model host: a hung model is failed and removed; its neighbour keeps answer
       }),
     });
   const hung = await infer('a', { hang: true });
-  assert.equal(hung.status, 503);
+  assert.equal(hung.status, 504, 'past its time limit the call answers 504');
+  assert.match(await hung.text(), /^\{"error":".*time limit of 300 ms/);
+  for (let i = 0; i < 100 && !sent.some((m) => m.type === 'model-failed'); i++)
+    await new Promise((r) => setTimeout(r, 20));
   assert.ok(sent.some((m) => m.type === 'model-failed' && m.modelName === 'a' && m.reason === 'ModelHung'));
   assert.equal((await infer('a')).status, 404, 'removed from the repository');
   const ok = await infer('b');
   assert.equal(ok.status, 200);
+});
+
+test('worker model: a call past its time limit gets TIMEOUT; a worker still beating is kept', async () => {
+  const failed: string[] = [];
+  const a = new WorkerModel({
+    entry: FAKE,
+    modelName: 'slow',
+    modelDir: '-',
+    modelFormat: 'fake',
+    heartbeatMs: 20,
+    requestTimeoutMs: 200,
+    onFailed: (r) => failed.push(r),
+  });
+  await a.load();
+  await assert.rejects(a.predict(x([1]), { parameters: { slowMs: 600 } }), (e: InferdError) => e.code === 'TIMEOUT');
+  assert.deepEqual(failed, [], 'its event loop was free: not ended');
+  assert.deepEqual([...((await a.predict(x([3])))[0]!.data as Float64Array)], [3]);
+  await a.unload();
+});
+
+test('model host: a heap bomb ends only its worker (OOMKilled); the neighbour keeps answering', async (t) => {
+  const sent: FromHost[] = [];
+  const host = await startModelHost(
+    parseReplicaArgs(['--model_name=h', '--model_dir=-', '--http_port=0', '--enable_grpc=false']),
+    {
+      env: {},
+      log: silentLogger,
+      notify: async (m) => {
+        sent.push(m as FromHost);
+      },
+      workerEntry: FAKE,
+      heartbeatMs: 20,
+    },
+  );
+  t.after(() => host.close(1_000));
+  await host.handle({ type: 'load', modelName: 'bomb', modelDir: '-', modelFormat: 'fake', heapLimitMb: 32 });
+  await host.handle({ type: 'load', modelName: 'calm', modelDir: '-', modelFormat: 'fake' });
+  const infer = (name: string, parameters?: object) =>
+    fetch(`http://127.0.0.1:${host.port}/v2/models/${name}/infer`, {
+      method: 'POST',
+      body: JSON.stringify({
+        inputs: [{ name: 'x', shape: [2], datatype: 'FP64', data: [1, 2] }],
+        ...(parameters ? { parameters } : {}),
+      }),
+    });
+  const rssBefore = process.memoryUsage().rss;
+  const boom = await infer('bomb', { bomb: true });
+  assert.equal(boom.status, 503, await boom.text());
+  const f = sent.find((m) => m.type === 'model-failed');
+  assert.ok(f && f.type === 'model-failed' && f.modelName === 'bomb' && f.reason === 'OOMKilled', JSON.stringify(f));
+  assert.match(f.message, /32 MiB heap limit/);
+  assert.equal((await infer('bomb')).status, 404, 'removed from the repository');
+  const ok = await infer('calm');
+  assert.equal(ok.status, 200);
+  // The host's own memory did not balloon with the bomb (its heap was the worker's, now freed).
+  assert.ok(process.memoryUsage().rss - rssBefore < 256 * 1024 ** 2);
 });
