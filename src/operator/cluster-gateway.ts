@@ -1,0 +1,79 @@
+// `inferd gateway` on a cluster: the local gateway (src/gateway) over an EndpointTable that ClusterEndpoints
+// fills from the Kubernetes API. No control API on its port: clients manage services with kubectl.
+
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createGateway } from '../gateway/gateway.js';
+import type { Logger } from '../log.js';
+import { EndpointTable } from '../routing/endpoint-table.js';
+import type { TrafficStats } from '../routing/traffic-stats.js';
+import { ClusterEndpoints } from './cluster-endpoints.js';
+import type { KubeClient } from './kube-client.js';
+
+export interface ClusterGatewayOptions {
+  client: KubeClient;
+  log: Logger;
+  port: number;
+  host: string;
+  domain: string;
+  namespace?: string;
+  controllerClass?: string;
+  claimUnannotated?: boolean;
+  holdTimeoutMs: number;
+}
+
+export interface ClusterGateway {
+  host: string;
+  port: number;
+  endpoints: EndpointTable;
+  /** Requests per revision (`{namespace}/{name}/{revision}`), as the local gateway counts them. */
+  stats: TrafficStats;
+  close(): Promise<void>;
+}
+
+export async function startClusterGateway(opts: ClusterGatewayOptions): Promise<ClusterGateway> {
+  const endpoints = new EndpointTable();
+  const cluster = new ClusterEndpoints({
+    client: opts.client,
+    endpoints,
+    log: opts.log,
+    namespace: opts.namespace,
+    controllerClass: opts.controllerClass,
+    claimUnannotated: opts.claimUnannotated,
+  });
+  await cluster.start();
+  const gw = createGateway({
+    endpoints,
+    controlPlane: [healthOnly],
+    domain: opts.domain,
+    holdTimeoutMs: opts.holdTimeoutMs,
+    log: opts.log.child({ component: 'gateway' }),
+  });
+  await new Promise<void>((resolve, reject) => {
+    gw.server.once('error', reject);
+    gw.server.listen(opts.port, opts.host, () => resolve());
+  });
+  const port = (gw.server.address() as AddressInfo).port;
+  return {
+    host: opts.host,
+    port,
+    endpoints,
+    stats: gw.stats,
+    async close() {
+      cluster.stop();
+      gw.close();
+      await new Promise<void>((r) => gw.server.close(() => r()));
+      gw.server.closeAllConnections?.();
+    },
+  };
+}
+
+/** The pod's probes: `/healthz` and `/readyz` answer on the gateway port. */
+const healthOnly = {
+  handle(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/healthz' && path !== '/readyz') return false;
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    return true;
+  },
+};
