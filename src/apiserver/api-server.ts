@@ -4,8 +4,8 @@
 // (src/auth, with `inferd serve --auth`); without auth anyone who reaches the port can read and write.
 
 import { readFileSync } from 'node:fs';
-import { KINDS, type KindInfo } from '../api/types.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { KINDS, type KindInfo } from '../api/types.js';
 import { messageOf } from '../errors.js';
 import { lingerBeforeClose } from '../http/lingering-close.js';
 import type { Logger } from '../log.js';

@@ -49,8 +49,20 @@ export class ClusterEndpoints {
     this.#o = opts;
     const log = opts.log.child({ component: 'cluster-endpoints' });
     const refresh = () => this.refresh();
-    this.#isvcs = new Informer({ client: opts.client, kind: 'InferenceService', namespace: opts.namespace, log, onChange: refresh });
-    this.#slices = new Informer({ client: opts.client, kind: 'EndpointSlice', namespace: opts.namespace, log, onChange: refresh });
+    this.#isvcs = new Informer({
+      client: opts.client,
+      kind: 'InferenceService',
+      namespace: opts.namespace,
+      log,
+      onChange: refresh,
+    });
+    this.#slices = new Informer({
+      client: opts.client,
+      kind: 'EndpointSlice',
+      namespace: opts.namespace,
+      log,
+      onChange: refresh,
+    });
   }
 
   async start(): Promise<void> {
@@ -125,7 +137,13 @@ export class ClusterEndpoints {
     if (traffic.length === 0) return undefined;
     const settings = scaleSettingsOf(isvc);
     const timeout = isvc.spec?.predictor?.timeout;
-    const failed = isvc.status?.conditions?.some((c) => c.type === 'PredictorReady' && c.status === 'False' && c.reason !== undefined && /Fail|Forbidden|NotManaged/.test(c.reason));
+    const failed = isvc.status?.conditions?.some(
+      (c) =>
+        c.type === 'PredictorReady' &&
+        c.status === 'False' &&
+        c.reason !== undefined &&
+        /Fail|Forbidden|NotManaged/.test(c.reason),
+    );
     const routes: RevisionRoute[] = traffic.map((t) => {
       const revKey = `${namespace}/${name}/${t.revisionName}`;
       const replicas = this.#replicasOf(namespace, t.revisionName, revKey);

@@ -1,7 +1,7 @@
 // `inferd gateway` on a cluster: the local gateway (src/gateway) over an EndpointTable that ClusterEndpoints
 // fills from the Kubernetes API. No control API on its port: clients manage services with kubectl.
 
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createGateway } from '../gateway/gateway.js';
 import type { Logger } from '../log.js';

@@ -54,7 +54,9 @@ export class Informer {
   }
 
   start(): void {
-    this.#run().catch((err) => this.#opts.log.error('informer stopped', { kind: this.#opts.kind, error: messageOf(err) }));
+    this.#run().catch((err) =>
+      this.#opts.log.error('informer stopped', { kind: this.#opts.kind, error: messageOf(err) }),
+    );
   }
 
   stop(): void {

@@ -5,9 +5,9 @@
 
 import http from 'node:http';
 import https from 'node:https';
-import { groupVersionPrefix } from '../apiserver/routes.js';
 import { STORAGE_ONLY_KINDS } from '../api/kube-kinds.js';
 import { KINDS, type KindInfo, type Resource } from '../api/types.js';
+import { groupVersionPrefix } from '../apiserver/routes.js';
 import { type ErrorCode, InferdError } from '../errors.js';
 
 /** Every kind the operator reads or writes, by Kind. */
@@ -55,7 +55,11 @@ function apiError(status: number, body: string, what: string): InferdError {
     // not a Status: the raw text is the message
   }
   const code: ErrorCode =
-    status === 409 ? (reason === 'AlreadyExists' ? 'ALREADY_EXISTS' : 'CONFLICT') : (CODES[status] ?? 'UPSTREAM_UNAVAILABLE');
+    status === 409
+      ? reason === 'AlreadyExists'
+        ? 'ALREADY_EXISTS'
+        : 'CONFLICT'
+      : (CODES[status] ?? 'UPSTREAM_UNAVAILABLE');
   return new InferdError(code, `${what}: ${status} ${message}`, { status, reason: reason ?? String(status) });
 }
 
@@ -118,12 +122,18 @@ export class KubeClient {
     // applyToHTTPSOptions may set its own agent (client certificates): keep ours only when it did not.
     const mod = url.protocol === 'https:' ? https : http;
     const req = mod.request(opts);
-    if (timeoutMs !== undefined) req.setTimeout(timeoutMs, () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
+    if (timeoutMs !== undefined)
+      req.setTimeout(timeoutMs, () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
     return req;
   }
 
   /** One request; resolves with the parsed JSON body, or rejects with an InferdError for a non-2xx answer. */
-  async request<T = unknown>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+  ): Promise<T> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const headers: Record<string, string> = payload
       ? { 'content-type': contentType, 'content-length': String(payload.length) }
@@ -144,7 +154,9 @@ export class KubeClient {
           try {
             resolve((text === '' ? undefined : JSON.parse(text)) as T);
           } catch (err) {
-            reject(new InferdError('UPSTREAM_UNAVAILABLE', `${method} ${path}: the answer is not JSON`, { cause: err }));
+            reject(
+              new InferdError('UPSTREAM_UNAVAILABLE', `${method} ${path}: the answer is not JSON`, { cause: err }),
+            );
           }
         });
       });
@@ -187,11 +199,22 @@ export class KubeClient {
     return this.request<T>('PUT', kubePath(obj.kind, obj.metadata.namespace, obj.metadata.name, 'status'), obj);
   }
 
-  mergePatch<T extends Resource>(kind: string, namespace: string | undefined, name: string, patch: unknown, sub?: string) {
+  mergePatch<T extends Resource>(
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+    patch: unknown,
+    sub?: string,
+  ) {
     return this.request<T>('PATCH', kubePath(kind, namespace, name, sub), patch, 'application/merge-patch+json');
   }
 
-  delete(kind: string, namespace: string | undefined, name: string, propagationPolicy = 'Background'): Promise<unknown> {
+  delete(
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+    propagationPolicy = 'Background',
+  ): Promise<unknown> {
     return this.request('DELETE', `${kubePath(kind, namespace, name)}?propagationPolicy=${propagationPolicy}`);
   }
 
@@ -240,7 +263,10 @@ export class KubeClient {
             buf = buf.slice(nl + 1);
             if (line === '' || failed) continue;
             try {
-              const ev = JSON.parse(line) as { type: WatchEventType; object: Resource & { code?: number; message?: string } };
+              const ev = JSON.parse(line) as {
+                type: WatchEventType;
+                object: Resource & { code?: number; message?: string };
+              };
               if (ev.type === 'ERROR') {
                 failed = apiError(ev.object.code ?? 500, JSON.stringify(ev.object), `watch ${path}`);
                 res.destroy();

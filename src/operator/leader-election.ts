@@ -60,7 +60,10 @@ export class LeaderElector extends EventEmitter {
     try {
       const lease = await this.#o.client.get<LeaseObj>('Lease', this.#o.namespace, this.#o.name);
       if (lease.spec?.holderIdentity === this.#o.identity) {
-        await this.#o.client.replace({ ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 } });
+        await this.#o.client.replace({
+          ...lease,
+          spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 },
+        });
       }
     } catch (err) {
       this.#o.log.warn('could not release the leader lease', { error: messageOf(err) });
@@ -78,7 +81,10 @@ export class LeaderElector extends EventEmitter {
     if (this.#stopped) return;
     if (leading !== this.#leading) {
       this.#leading = leading;
-      this.#o.log.info(leading ? 'became leader' : 'lost leadership', { lease: this.#o.name, identity: this.#o.identity });
+      this.#o.log.info(leading ? 'became leader' : 'lost leadership', {
+        lease: this.#o.name,
+        identity: this.#o.identity,
+      });
       this.emit(leading ? 'leading' : 'lost');
     }
     this.#timer = setTimeout(() => void this.#tick(), this.#o.retryPeriodMs);
@@ -133,4 +139,9 @@ export class LeaderElector extends EventEmitter {
   }
 }
 
-type LeaseObj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; resourceVersion?: string }; spec?: LeaseSpec };
+type LeaseObj = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; resourceVersion?: string };
+  spec?: LeaseSpec;
+};

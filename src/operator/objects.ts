@@ -67,7 +67,12 @@ export function labelsFor(isvc: InferenceService, revision?: string): Record<str
   };
 }
 
-function meta(isvc: InferenceService, name: string, revision: string | undefined, annotations?: Record<string, string>) {
+function meta(
+  isvc: InferenceService,
+  name: string,
+  revision: string | undefined,
+  annotations?: Record<string, string>,
+) {
   return {
     name,
     namespace: isvc.metadata.namespace ?? 'default',
@@ -96,7 +101,8 @@ export function storageEnv(credentials: RevisionInput['credentials']): { env: En
     ref('AWS_ACCESS_KEY_ID', ['AWS_ACCESS_KEY_ID', 'awsAccessKeyID']);
     ref('AWS_SECRET_ACCESS_KEY', ['AWS_SECRET_ACCESS_KEY', 'awsSecretAccessKey']);
     const s3 = s3FromSecret({ ...secret, data: {}, stringData: {} }, credentials?.serviceAccount);
-    if (s3.endpoint) env.push({ name: 'AWS_ENDPOINT_URL', value: s3.endpoint }, { name: 'S3_ENDPOINT', value: s3.endpoint });
+    if (s3.endpoint)
+      env.push({ name: 'AWS_ENDPOINT_URL', value: s3.endpoint }, { name: 'S3_ENDPOINT', value: s3.endpoint });
     if (s3.region) env.push({ name: 'AWS_REGION', value: s3.region });
     if (s3.verifySsl !== undefined) env.push({ name: 'S3_VERIFY_SSL', value: s3.verifySsl ? '1' : '0' });
     if (s3.anonymous !== undefined) env.push({ name: 'awsAnonymousCredential', value: String(s3.anonymous) });
@@ -128,7 +134,12 @@ export function modelServerArgs(isvc: InferenceService): string[] {
     model?.modelFormat?.name ?? 'sklearn',
   ];
   // predictorReplicaArgs repeats --model_name when the spec's args name one: the same value, harmless.
-  return [...args, ...predictorReplicaArgs(isvc.spec?.predictor, isvc.metadata.namespace).filter((a, i, all) => a !== '--model_name' && all[i - 1] !== '--model_name')];
+  return [
+    ...args,
+    ...predictorReplicaArgs(isvc.spec?.predictor, isvc.metadata.namespace).filter(
+      (a, i, all) => a !== '--model_name' && all[i - 1] !== '--model_name',
+    ),
+  ];
 }
 
 export function deploymentFor(input: RevisionInput, ctx: BuildContext): Resource {

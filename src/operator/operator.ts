@@ -62,7 +62,13 @@ export interface OperatorOptions {
   /** Revisions kept beyond the active ones (for rollbacks); default 2. */
   retainRevisions?: number;
   /** Lease for leader election; omitted: this operator leads alone (tests, a single replica). */
-  leaderElection?: { namespace: string; name?: string; leaseDurationMs?: number; retryPeriodMs?: number; identity?: string };
+  leaderElection?: {
+    namespace: string;
+    name?: string;
+    leaseDurationMs?: number;
+    retryPeriodMs?: number;
+    identity?: string;
+  };
   now?: () => Date;
 }
 
@@ -185,7 +191,11 @@ export class Operator {
           this.#retries.set(key, n);
           const delay = Math.min(30_000, 200 * 2 ** Math.min(n, 8));
           const conflict = err instanceof InferdError && err.code === 'CONFLICT';
-          this.#log[conflict ? 'debug' : 'warn']('reconcile failed, retrying', { key, error: messageOf(err), retryInMs: delay });
+          this.#log[conflict ? 'debug' : 'warn']('reconcile failed, retrying', {
+            key,
+            error: messageOf(err),
+            retryInMs: delay,
+          });
           setTimeout(() => this.enqueue(key), delay).unref();
         } finally {
           this.reconciles++;
@@ -219,14 +229,20 @@ export class Operator {
       // Everything generated has an ownerReference: Kubernetes' garbage collector deletes it once we let go.
       const finalizers = live.metadata.finalizers ?? [];
       if (finalizers.includes(FINALIZER)) {
-        await client.replace({ ...live, metadata: { ...live.metadata, finalizers: finalizers.filter((f) => f !== FINALIZER) } });
+        await client.replace({
+          ...live,
+          metadata: { ...live.metadata, finalizers: finalizers.filter((f) => f !== FINALIZER) },
+        });
         log.info('finalized; generated objects are garbage-collected');
       }
       this.#observed.delete(key);
       return;
     }
     if (!(live.metadata.finalizers ?? []).includes(FINALIZER)) {
-      await client.replace({ ...live, metadata: { ...live.metadata, finalizers: [...(live.metadata.finalizers ?? []), FINALIZER] } });
+      await client.replace({
+        ...live,
+        metadata: { ...live.metadata, finalizers: [...(live.metadata.finalizers ?? []), FINALIZER] },
+      });
       return; // the update's watch event brings us back with the new resourceVersion
     }
 
@@ -255,7 +271,10 @@ export class Operator {
         await fn();
       } catch (err) {
         if (err instanceof InferdError && (err.code === 'FORBIDDEN' || err.code === 'UNAUTHENTICATED')) {
-          problems.push({ reason: err.code === 'FORBIDDEN' ? 'Forbidden' : 'Unauthorized', message: `${what}: ${err.message}` });
+          problems.push({
+            reason: err.code === 'FORBIDDEN' ? 'Forbidden' : 'Unauthorized',
+            message: `${what}: ${err.message}`,
+          });
           return;
         }
         if (err instanceof InferdError && err.details['reason'] === 'NotManaged') {
@@ -271,8 +290,14 @@ export class Operator {
     const active = new Set([...plan.activeRevisions, latest.name]);
     const credentials = await this.#credentials(isvc, attempt);
     for (const rec of allRecords) {
-      const spec = (rec.name === latest.name ? isvc : (rec.spec as InferenceService)) ?? isvc;
-      const revIsvc = { ...spec, apiVersion: live.apiVersion, kind: live.kind, metadata: { ...spec.metadata, name, namespace, uid: live.metadata.uid } } as InferenceService;
+      // The spec the revision was made from, metadata trimmed (revisions.ts): stable across status writes.
+      const spec = rec.spec as InferenceService;
+      const revIsvc = {
+        ...spec,
+        apiVersion: live.apiVersion,
+        kind: live.kind,
+        metadata: { ...spec.metadata, name, namespace, uid: live.metadata.uid },
+      } as InferenceService;
       const settings = scaleSettingsOf(revIsvc);
       const byHpa = hpaManages(settings);
       const running = active.has(rec.name);
@@ -298,7 +323,11 @@ export class Operator {
         if (hpa) await attempt(`HorizontalPodAutoscaler ${rec.name}`, () => this.#apply(hpa, log));
       }
     }
-    const protect = new Set([...active, ...(plan.observed.latestRolledout ? [plan.observed.latestRolledout] : []), ...(plan.observed.previousRolledout ? [plan.observed.previousRolledout] : [])]);
+    const protect = new Set([
+      ...active,
+      ...(plan.observed.latestRolledout ? [plan.observed.latestRolledout] : []),
+      ...(plan.observed.previousRolledout ? [plan.observed.previousRolledout] : []),
+    ]);
     for (const old of revisionsToCollect(allRecords, protect, this.#o.retainRevisions ?? 2)) {
       for (const kind of WATCHED_CHILDREN) {
         await attempt(`delete ${kind} ${old.name}`, () => this.#deleteManaged(kind, namespace, old.name));
@@ -465,7 +494,11 @@ function replicaViews(d: Resource, serviceKey: string): ReplicaView[] {
       restarts: 0,
       failure:
         !isReady && failure
-          ? { reason: failure.reason ?? 'ReplicaFailure', message: failure.message ?? 'a replica failed', exitCode: null }
+          ? {
+              reason: failure.reason ?? 'ReplicaFailure',
+              message: failure.message ?? 'a replica failed',
+              exitCode: null,
+            }
           : undefined,
     });
   }
@@ -484,7 +517,13 @@ function withProblem(
   for (const type of ['PredictorReady', 'Ready']) {
     const old = status.conditions?.find((c) => c.type === type);
     const same = old?.status === 'False' && old.reason === first.reason && old.message === message;
-    conditions.push({ type, status: 'False', reason: first.reason, message, lastTransitionTime: same ? old.lastTransitionTime : now });
+    conditions.push({
+      type,
+      status: 'False',
+      reason: first.reason,
+      message,
+      lastTransitionTime: same ? old.lastTransitionTime : now,
+    });
   }
   conditions.sort((a, b) => a.type.localeCompare(b.type));
   return { ...status, conditions };

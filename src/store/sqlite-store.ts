@@ -289,7 +289,11 @@ export class SqliteStore implements Store {
     const ns = obj.metadata.namespace;
     if (info.namespaced && ns && !this.#exists('Namespace', '', ns)) {
       // Kubernetes would refuse; inferd creates the namespace, so `inferd apply -n team-a` just works.
-      this.#insert({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, kindInfo('Namespace', true, this.#extraKinds), p);
+      this.#insert(
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
+        kindInfo('Namespace', true, this.#extraKinds),
+        p,
+      );
     }
     const rv = this.#nextRv();
     const created = stampCreate(obj, info, {

@@ -11,9 +11,9 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Resource, Secret } from '../../src/api/types.js';
+import { silentLogger } from '../../src/log.js';
 import { Informer } from '../../src/operator/informer.js';
 import type { KubeClient } from '../../src/operator/kube-client.js';
-import { silentLogger } from '../../src/log.js';
 import { cliEntry } from '../helpers/inferd.js';
 import { repoRoot } from '../helpers/paths.js';
 
@@ -24,7 +24,10 @@ interface Container {
 }
 interface DeploymentSpec {
   replicas?: number;
-  template: { metadata: { labels: Record<string, string> }; spec: { initContainers?: Container[]; containers: Container[] } };
+  template: {
+    metadata: { labels: Record<string, string> };
+    spec: { initContainers?: Container[]; containers: Container[] };
+  };
 }
 
 interface Pod {
@@ -96,7 +99,9 @@ export class FakeKubelet {
     for (const d of live.values()) {
       const spec = d.spec as DeploymentSpec;
       const want = spec.replicas ?? 1;
-      const mine = [...this.pods.values()].filter((p) => p.namespace === d.metadata.namespace && p.deployment === d.metadata.name);
+      const mine = [...this.pods.values()].filter(
+        (p) => p.namespace === d.metadata.namespace && p.deployment === d.metadata.name,
+      );
       for (const extra of mine.slice(want)) await this.#kill(extra);
       for (let i = mine.length; i < want; i++) await this.#startPod(d);
       await this.#reportStatus(d);
@@ -129,9 +134,15 @@ export class FakeKubelet {
       });
     for (const c of spec.template.spec.initContainers ?? []) {
       const env = await this.#envOf(ns, c);
-      const child = spawn(process.execPath, [cliEntry, ...subst(c.args ?? [])], { cwd: repoRoot, env, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, [cliEntry, ...subst(c.args ?? [])], {
+        cwd: repoRoot,
+        env,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       let stderr = '';
-      child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+      child.stderr?.on('data', (b: Buffer) => {
+        stderr += b.toString();
+      });
       const [code] = (await once(child, 'exit')) as [number | null];
       if (code !== 0) {
         this.failures.push(`${pod.name}: ${c.name} exited ${code}: ${stderr.trim().split('\n').pop()}`);
@@ -150,7 +161,8 @@ export class FakeKubelet {
     });
     // The readiness probe: /v2/health/ready every 50 ms for at most 30 s.
     const deadline = Date.now() + 30_000;
-    while (!pod.stopped && Date.now() < deadline) {
+    const proc = pod.proc;
+    while (!pod.stopped && proc.exitCode === null && proc.signalCode === null && Date.now() < deadline) {
       if (await probe(pod.httpPort)) {
         pod.ready = true;
         return;
@@ -188,7 +200,9 @@ export class FakeKubelet {
   }
 
   async #reportStatus(d: Resource): Promise<void> {
-    const mine = [...this.pods.values()].filter((p) => p.namespace === d.metadata.namespace && p.deployment === d.metadata.name);
+    const mine = [...this.pods.values()].filter(
+      (p) => p.namespace === d.metadata.namespace && p.deployment === d.metadata.name,
+    );
     const ready = mine.filter((p) => p.ready).length;
     const want = (d.spec as DeploymentSpec).replicas ?? 1;
     const status = {
@@ -198,7 +212,11 @@ export class FakeKubelet {
       availableReplicas: ready,
       updatedReplicas: mine.length,
       conditions: [
-        { type: 'Available', status: ready >= want ? 'True' : 'False', reason: ready >= want ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable' },
+        {
+          type: 'Available',
+          status: ready >= want ? 'True' : 'False',
+          reason: ready >= want ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
+        },
       ],
     };
     if (JSON.stringify(d.status ?? {}) === JSON.stringify(status)) return;
@@ -225,7 +243,15 @@ export class FakeKubelet {
             name,
             namespace: pod.namespace,
             labels: { 'kubernetes.io/service-name': svc.metadata.name },
-            ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: svc.metadata.name, uid: svc.metadata.uid ?? '', controller: true }],
+            ownerReferences: [
+              {
+                apiVersion: 'v1',
+                kind: 'Service',
+                name: svc.metadata.name,
+                uid: svc.metadata.uid ?? '',
+                controller: true,
+              },
+            ],
           },
           addressType: 'IPv4',
           endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }],
@@ -261,7 +287,9 @@ function probe(port: number): Promise<boolean> {
     req.once('connect', () => {
       req.end('GET /v2/health/ready HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
       let buf = '';
-      req.on('data', (b: Buffer) => (buf += b.toString()));
+      req.on('data', (b: Buffer) => {
+        buf += b.toString();
+      });
       req.once('close', () => resolve(buf.startsWith('HTTP/1.1 200')));
     });
     req.setTimeout(1000, () => req.destroy());

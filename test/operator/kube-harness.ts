@@ -4,9 +4,9 @@
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApiServer } from '../../src/apiserver/api-server.js';
 import { STORAGE_ONLY_KINDS } from '../../src/api/kube-kinds.js';
 import type { KindInfo } from '../../src/api/types.js';
+import { createApiServer } from '../../src/apiserver/api-server.js';
 import { createLogger, type Logger, silentLogger } from '../../src/log.js';
 import { KubeClient } from '../../src/operator/kube-client.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';

@@ -13,7 +13,12 @@ import { FakeKubelet } from './fake-kubelet.js';
 import { type KubeApi, startKubeApi, testLogger } from './kube-harness.js';
 
 const NS = 'kserve-test';
-const IRIS_BODY = JSON.stringify({ instances: [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]] });
+const IRIS_BODY = JSON.stringify({
+  instances: [
+    [6.8, 2.8, 4.8, 1.4],
+    [6.0, 3.4, 4.5, 1.6],
+  ],
+});
 
 function iris(name = 'sklearn-iris', extra: Partial<InferenceService['spec']> = {}): InferenceService {
   return {
@@ -38,7 +43,8 @@ async function eventually<T>(fn: () => Promise<T | undefined | false>, what: str
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`${what}: not so after ${timeoutMs} ms${last ? ` (${String(last)})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what}: not so after ${timeoutMs} ms${last ? ` (${String(last)})` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -56,7 +62,9 @@ function predict(gw: ClusterGateway, name: string): Promise<{ status: number; bo
       (res) => {
         let body = '';
         res.setEncoding('utf8');
-        res.on('data', (c) => (body += c));
+        res.on('data', (c) => {
+          body += c;
+        });
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
       },
     );
@@ -87,7 +95,14 @@ describe('inferd operator against a Kubernetes-style API (no cluster)', { timeou
       resyncMs: 1000,
     });
     await operator.start();
-    gw = await startClusterGateway({ client: api.client, log, port: 0, host: '127.0.0.1', domain: 'example.com', holdTimeoutMs: 30_000 });
+    gw = await startClusterGateway({
+      client: api.client,
+      log,
+      port: 0,
+      host: '127.0.0.1',
+      domain: 'example.com',
+      holdTimeoutMs: 30_000,
+    });
   });
 
   after(async () => {
@@ -112,11 +127,24 @@ describe('inferd operator against a Kubernetes-style API (no cluster)', { timeou
     const dep = await api.client.get<Resource>('Deployment', NS, 'sklearn-iris-predictor-00001');
     assert.equal(dep.metadata.labels?.['app.kubernetes.io/managed-by'], 'inferd');
     assert.equal(dep.metadata.ownerReferences?.[0]?.uid, ready.metadata.uid);
-    const podSpec = (dep.spec as { template: { spec: Record<string, any> } }).template.spec;
-    assert.deepEqual(podSpec['initContainers'][0].args, ['storage-initializer', `${repoRoot}/models/sklearn-iris`, '/mnt/models']);
-    assert.equal(podSpec['containers'][0].name, 'kserve-container');
-    assert.deepEqual(podSpec['containers'][0].args.slice(0, 9), [
-      'model-server', '--model_name', 'sklearn-iris', '--model_dir', '/mnt/models', '--http_port', '8080', '--grpc_port', '8081',
+    type C = { name: string; args: string[] };
+    const podSpec = (dep.spec as { template: { spec: { initContainers: C[]; containers: C[] } } }).template.spec;
+    assert.deepEqual(podSpec.initContainers[0]!.args, [
+      'storage-initializer',
+      `${repoRoot}/models/sklearn-iris`,
+      '/mnt/models',
+    ]);
+    assert.equal(podSpec.containers[0]!.name, 'kserve-container');
+    assert.deepEqual(podSpec.containers[0]!.args.slice(0, 9), [
+      'model-server',
+      '--model_name',
+      'sklearn-iris',
+      '--model_dir',
+      '/mnt/models',
+      '--http_port',
+      '8080',
+      '--grpc_port',
+      '8081',
     ]);
     assert.ok(await api.client.find('Service', NS, 'sklearn-iris-predictor-00001'));
 
@@ -147,7 +175,10 @@ describe('inferd operator against a Kubernetes-style API (no cluster)', { timeou
         ['sklearn-iris-predictor-00001', 80],
       ],
     );
-    await eventually(async () => gw.endpoints.get(NS, 'sklearn-iris')?.routes.every((r) => r.replicas.length > 0), 'both revisions routable');
+    await eventually(
+      async () => gw.endpoints.get(NS, 'sklearn-iris')?.routes.every((r) => r.replicas.length > 0),
+      'both revisions routable',
+    );
     const before = (rev: string) => gw.stats.snapshot(`${NS}/sklearn-iris/${rev}`).requestsTotal;
     const c0 = before('sklearn-iris-predictor-00002');
     const s0 = before('sklearn-iris-predictor-00001');
@@ -174,7 +205,9 @@ describe('inferd operator against a Kubernetes-style API (no cluster)', { timeou
     await eventually(async () => {
       const d = await api.client.get<Resource>('Deployment', NS, name);
       const args = (d.spec as typeof spec).template.spec.containers[0]!.args;
-      return args[2] === 'sklearn-iris' && Number(d.metadata.resourceVersion) > Number(dep.metadata.resourceVersion) + 1;
+      return (
+        args[2] === 'sklearn-iris' && Number(d.metadata.resourceVersion) > Number(dep.metadata.resourceVersion) + 1
+      );
     }, 'the operator restores the Deployment');
   });
 
@@ -184,7 +217,11 @@ describe('inferd operator against a Kubernetes-style API (no cluster)', { timeou
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'other-predictor-00001', namespace: NS, labels: { app: 'mine' } },
-      spec: { replicas: 0, selector: { matchLabels: { app: 'mine' } }, template: { metadata: { labels: { app: 'mine' } }, spec: { containers: [{ name: 'c', image: 'x' }] } } },
+      spec: {
+        replicas: 0,
+        selector: { matchLabels: { app: 'mine' } },
+        template: { metadata: { labels: { app: 'mine' } }, spec: { containers: [{ name: 'c', image: 'x' }] } },
+      },
     } as Resource;
     const created = await api.client.create(foreign);
     await api.client.create(iris('other'));
@@ -219,7 +256,9 @@ describe('inferd operator against a Kubernetes-style API (no cluster)', { timeou
     await eventually(async () => !(await api.client.find('InferenceService', NS, 'sklearn-iris')), 'isvc gone');
     for (const kind of ['Deployment', 'Service', 'HorizontalPodAutoscaler', 'EndpointSlice']) {
       await eventually(async () => {
-        const items = (await api.client.list<Resource>(kind, NS)).items.filter((o) => o.metadata.name.startsWith('sklearn-iris'));
+        const items = (await api.client.list<Resource>(kind, NS)).items.filter((o) =>
+          o.metadata.name.startsWith('sklearn-iris'),
+        );
         return items.length === 0;
       }, `${kind}s of sklearn-iris collected`);
     }

@@ -13,7 +13,12 @@ import type { CliIo } from '../io.js';
 
 type Values = Record<string, string | boolean | undefined>;
 
-function parse(argv: readonly string[], options: Record<string, { type: 'string' | 'boolean' }>, io: CliIo, cmd: string) {
+function parse(
+  argv: readonly string[],
+  options: Record<string, { type: 'string' | 'boolean' }>,
+  io: CliIo,
+  cmd: string,
+) {
   try {
     return parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean' } }, allowPositionals: true });
   } catch (err) {
@@ -79,7 +84,9 @@ export async function runOperator(argv: readonly string[], io: CliIo): Promise<n
   if (!parsed) return 2;
   const v = parsed.values as Values;
   if (v['help']) {
-    io.stdout.write(`Reconcile InferenceServices on Kubernetes into Deployments, Services and HPAs (docs/operator.md)\n\nUsage:\n  ${OPERATOR_USAGE}`);
+    io.stdout.write(
+      `Reconcile InferenceServices on Kubernetes into Deployments, Services and HPAs (docs/operator.md)\n\nUsage:\n  ${OPERATOR_USAGE}`,
+    );
     return 0;
   }
   const resync = Number(v['resync-seconds'] ?? 300);
@@ -103,7 +110,12 @@ export async function runOperator(argv: readonly string[], io: CliIo): Promise<n
       domain: v['domain'] as string | undefined,
       resyncMs: resync * 1000,
       ...(leaderElect
-        ? { leaderElection: { namespace: (v['lease-namespace'] as string | undefined) ?? io.env['POD_NAMESPACE'] ?? 'inferd-system', identity: io.env['HOSTNAME'] } }
+        ? {
+            leaderElection: {
+              namespace: (v['lease-namespace'] as string | undefined) ?? io.env['POD_NAMESPACE'] ?? 'inferd-system',
+              identity: io.env['HOSTNAME'],
+            },
+          }
         : {}),
     });
     await op.start();
@@ -129,7 +141,9 @@ export async function runGateway(argv: readonly string[], io: CliIo): Promise<nu
   if (!parsed) return 2;
   const v = parsed.values as Values;
   if (v['help']) {
-    io.stdout.write(`Route inference traffic on Kubernetes, from EndpointSlices and InferenceService status (docs/operator.md)\n\nUsage:\n  ${GATEWAY_USAGE}`);
+    io.stdout.write(
+      `Route inference traffic on Kubernetes, from EndpointSlices and InferenceService status (docs/operator.md)\n\nUsage:\n  ${GATEWAY_USAGE}`,
+    );
     return 0;
   }
   const port = Number(v['port'] ?? 8080);
@@ -168,7 +182,9 @@ export async function runStorageInitializer(argv: readonly string[], io: CliIo):
   const parsed = parse(argv, { 'log-level': { type: 'string' } }, io, 'storage-initializer');
   if (!parsed) return 2;
   if (parsed.values['help']) {
-    io.stdout.write('Download a model to a directory, as KServe\'s storage initializer\n\nUsage:\n  inferd storage-initializer SRC_URI DEST_DIR\n');
+    io.stdout.write(
+      "Download a model to a directory, as KServe's storage initializer\n\nUsage:\n  inferd storage-initializer SRC_URI DEST_DIR\n",
+    );
     return 0;
   }
   const [src, dest] = parsed.positionals;
