@@ -101,6 +101,7 @@ export function createGateway(opts: GatewayOptions): {
     outlier: { ...DEFAULT_OUTLIER_POLICY, ...opts.outlier },
   });
   const grpcProxy = new GrpcProxy({
+    targetOf: opts.proxy?.targetOf,
     traffic,
     endpoints: opts.endpoints,
     domain: opts.domain,

@@ -23,9 +23,8 @@ export interface ClusterEndpointsOptions {
   controllerClass?: string;
   claimUnannotated?: boolean;
   /**
-   * Where a pod address is reached from this process: the pool of the local gateway is keyed by port, so
-   * each remote address:port gets a local key (remote-targets.ts). Default: the port itself (pods on loopback,
-   * as the test kubelet runs them).
+   * The gateway's key for a pod address: its replica client is keyed by a number, so each remote
+   * address:port gets one (remote-targets.ts). Default: the port itself (pods on loopback only).
    */
   targetFor?: (address: string, port: number) => number;
 }

@@ -9,6 +9,7 @@ import { EndpointTable } from '../routing/endpoint-table.js';
 import type { TrafficStats } from '../routing/traffic-stats.js';
 import { ClusterEndpoints } from './cluster-endpoints.js';
 import type { KubeClient } from './kube-client.js';
+import { RemoteTargets } from './remote-targets.js';
 
 export interface ClusterGatewayOptions {
   client: KubeClient;
@@ -33,7 +34,9 @@ export interface ClusterGateway {
 
 export async function startClusterGateway(opts: ClusterGatewayOptions): Promise<ClusterGateway> {
   const endpoints = new EndpointTable();
+  const targets = new RemoteTargets();
   const cluster = new ClusterEndpoints({
+    targetFor: (address, port) => targets.keyOf(address, port),
     client: opts.client,
     endpoints,
     log: opts.log,
@@ -48,6 +51,7 @@ export async function startClusterGateway(opts: ClusterGatewayOptions): Promise<
     domain: opts.domain,
     holdTimeoutMs: opts.holdTimeoutMs,
     log: opts.log.child({ component: 'gateway' }),
+    proxy: { targetOf: targets.targetOf },
   });
   await new Promise<void>((resolve, reject) => {
     gw.server.once('error', reject);
