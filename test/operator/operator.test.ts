@@ -266,4 +266,14 @@ describe('inferd operator against a Kubernetes-style API (no cluster)', { timeou
     const r = await predict(gw, 'sklearn-iris');
     assert.equal(r.status, 404);
   });
+
+  test('the operator recorded what it did as Events on the service', async () => {
+    const events = (await api.client.list<Resource & { reason: string; involvedObject: { name: string } }>('Event', NS))
+      .items;
+    const reasons = events.filter((e) => e.involvedObject.name === 'sklearn-iris').map((e) => e.reason);
+    for (const r of ['RevisionReady', 'RevisionCreated', 'TrafficSplit'])
+      assert.ok(reasons.includes(r), `${r} in ${reasons}`);
+    const denied = events.filter((e) => e.involvedObject.name === 'denied').map((e) => e.reason);
+    assert.ok(denied.includes('Forbidden'), `Forbidden in ${denied}`);
+  });
 });
