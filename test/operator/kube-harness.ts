@@ -17,6 +17,10 @@ export interface KubeApi {
   client: KubeClient;
   /** `kind:verb` pairs answered 403 (e.g. `Deployment:create`); `kind:*` for every verb. */
   forbidden: Set<string>;
+  /** `METHOD path` of requests answered 409 Conflict once each (a concurrent writer won), then forgotten. */
+  conflictOnce: Set<string>;
+  /** `METHOD path` of every request, in order. */
+  requests: string[];
   close(): Promise<void>;
 }
 
@@ -34,7 +38,23 @@ export async function startKubeApi(log: Logger = testLogger()): Promise<KubeApi>
     forbid: ({ verb, kind }: { verb: string; kind: KindInfo }) =>
       forbidden.has(`${kind.kind}:${verb}`) || forbidden.has(`${kind.kind}:*`),
   });
+  const conflictOnce = new Set<string>();
+  const requests: string[] = [];
   const server = http.createServer((req, res) => {
+    const line = `${req.method} ${(req.url ?? '').split('?')[0]}`;
+    requests.push(line);
+    if (conflictOnce.delete(line)) {
+      const status = {
+        kind: 'Status',
+        apiVersion: 'v1',
+        status: 'Failure',
+        reason: 'Conflict',
+        code: 409,
+        message: 'the object has been modified; please apply your changes to the latest version and try again',
+      };
+      res.writeHead(409, { 'content-type': 'application/json' }).end(JSON.stringify(status));
+      return;
+    }
     if (!api.handle(req, res)) res.writeHead(404).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -45,6 +65,8 @@ export async function startKubeApi(log: Logger = testLogger()): Promise<KubeApi>
     store,
     client,
     forbidden,
+    conflictOnce,
+    requests,
     async close() {
       client.close();
       api.close();

@@ -196,6 +196,22 @@ describe('inferd operator against a Kubernetes-style API (no cluster)', { timeou
     process.stderr.write(`# canary share over ${N} requests: ${(share * 100).toFixed(1)}%\n`);
   });
 
+  test('a 409 Conflict on the status write is retried from a fresh read', async () => {
+    const path = `/apis/serving.kserve.io/v1beta1/namespaces/${NS}/inferenceservices/conflicted/status`;
+    api.conflictOnce.add(`PUT ${path}`);
+    await api.client.create(iris('conflicted'));
+    await eventually(async () => {
+      const o = await api.client.get<InferenceService>('InferenceService', NS, 'conflicted');
+      return condition(o, 'Ready')?.status === 'True';
+    }, 'conflicted Ready after the 409');
+    assert.ok(!api.conflictOnce.has(`PUT ${path}`), 'the 409 was answered');
+    const gets = api.requests.filter(
+      (r) => r === `GET /apis/serving.kserve.io/v1beta1/namespaces/${NS}/inferenceservices/conflicted`,
+    );
+    assert.ok(gets.length >= 2, 're-read after the conflict');
+    await api.client.delete('InferenceService', NS, 'conflicted');
+  });
+
   test('a Deployment edited by hand is put back', async () => {
     const name = 'sklearn-iris-predictor-00001';
     const dep = await api.client.get<Resource>('Deployment', NS, name);
