@@ -9,6 +9,7 @@ import { replicaKeyOf } from '../controllers/inference-service/plan.js';
 import type { Logger } from '../log.js';
 import { servedModelName } from '../replica-protocol.js';
 import type { EndpointTable, ReplicaTarget, RevisionRoute, ServiceEndpoint } from '../routing/endpoint-table.js';
+import { type ClusterScaler, kpaManages } from './cluster-scaler.js';
 import { Informer } from './informer.js';
 import type { KubeClient } from './kube-client.js';
 import { CONTROLLER_CLASS_ANNOTATION, GRPC_PORT, HTTP_PORT } from './objects.js';
@@ -27,6 +28,8 @@ export interface ClusterEndpointsOptions {
    * address:port gets one (remote-targets.ts). Default: the port itself (pods on loopback only).
    */
   targetFor?: (address: string, port: number) => number;
+  /** The autoscaler for concurrency/rps revisions (and scale from zero); none: replicas are the operator's. */
+  scaler?: ClusterScaler;
 }
 
 interface SliceEndpoint {
@@ -90,6 +93,7 @@ export class ClusterEndpoints {
       if (!this.#owns(isvc) || isvc.metadata.deletionTimestamp) continue;
       const ep = this.endpointOf(isvc);
       if (!ep) continue;
+      this.#observeScale(isvc, ep);
       seen.add(`${ep.namespace}/${ep.name}`);
       this.#o.endpoints.set(ep);
     }
@@ -99,6 +103,25 @@ export class ClusterEndpoints {
       this.#o.endpoints.delete(ns, name);
     }
     this.#published = seen;
+  }
+
+  #scaled = new Set<string>();
+
+  /** Hands each revision of a KPA-scaled service to the autoscaler; revisions no longer routed are forgotten. */
+  #observeScale(isvc: InferenceService, ep: ServiceEndpoint): void {
+    const scaler = this.#o.scaler;
+    if (!scaler) return;
+    const settings = scaleSettingsOf(isvc);
+    if (!kpaManages(settings)) return;
+    for (const r of ep.routes) {
+      this.#scaled.add(r.key);
+      scaler.observe({
+        key: r.key,
+        settings,
+        ready: r.replicas.length,
+        routable: r.percent > 0 || r.tag !== undefined,
+      });
+    }
   }
 
   /** Ready pods of a revision's Service, as replica targets keyed under the revision. */

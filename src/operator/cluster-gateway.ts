@@ -6,8 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { createGateway } from '../gateway/gateway.js';
 import type { Logger } from '../log.js';
 import { EndpointTable } from '../routing/endpoint-table.js';
-import type { TrafficStats } from '../routing/traffic-stats.js';
+import { TrafficStats } from '../routing/traffic-stats.js';
 import { ClusterEndpoints } from './cluster-endpoints.js';
+import { ClusterScaler } from './cluster-scaler.js';
 import type { KubeClient } from './kube-client.js';
 import { RemoteTargets } from './remote-targets.js';
 
@@ -21,6 +22,8 @@ export interface ClusterGatewayOptions {
   controllerClass?: string;
   claimUnannotated?: boolean;
   holdTimeoutMs: number;
+  /** Run the autoscaler for concurrency/rps revisions and scale from zero (default true). */
+  autoscale?: boolean;
 }
 
 export interface ClusterGateway {
@@ -35,6 +38,13 @@ export interface ClusterGateway {
 export async function startClusterGateway(opts: ClusterGatewayOptions): Promise<ClusterGateway> {
   const endpoints = new EndpointTable();
   const targets = new RemoteTargets();
+  const stats = new TrafficStats();
+  const scaler =
+    opts.autoscale === false
+      ? undefined
+      : new ClusterScaler({ client: opts.client, stats, log: opts.log, namespace: opts.namespace });
+  await scaler?.start();
+
   const cluster = new ClusterEndpoints({
     targetFor: (address, port) => targets.keyOf(address, port),
     client: opts.client,
@@ -43,9 +53,11 @@ export async function startClusterGateway(opts: ClusterGatewayOptions): Promise<
     namespace: opts.namespace,
     controllerClass: opts.controllerClass,
     claimUnannotated: opts.claimUnannotated,
+    scaler,
   });
   await cluster.start();
   const gw = createGateway({
+    stats,
     endpoints,
     controlPlane: [healthOnly],
     domain: opts.domain,
@@ -65,6 +77,7 @@ export async function startClusterGateway(opts: ClusterGatewayOptions): Promise<
     stats: gw.stats,
     async close() {
       cluster.stop();
+      scaler?.stop();
       gw.close();
       await new Promise<void>((r) => gw.server.close(() => r()));
       gw.server.closeAllConnections?.();

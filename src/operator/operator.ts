@@ -23,6 +23,7 @@ import type { ReplicaView } from '../controllers/replicas/replica-manager.js';
 import { InferdError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { servedModelName } from '../replica-protocol.js';
+import { kpaManages } from './cluster-scaler.js';
 import { type ChangeType, Informer } from './informer.js';
 import type { KubeClient } from './kube-client.js';
 import { LeaderElector } from './leader-election.js';
@@ -301,8 +302,14 @@ export class Operator {
       const settings = scaleSettingsOf(revIsvc);
       const byHpa = hpaManages(settings);
       const running = active.has(rec.name);
-      // KServe's raw mode runs minReplicas (at least 1: no scale to zero without the inferd autoscaler).
-      const replicasWanted = running ? Math.max(1, settings.minScale, settings.initialScale) : 0;
+      // A new revision starts with its initial count (at least 1); then the gateway's autoscaler owns the
+      // replicas of a concurrency/rps revision (never below minReplicas here), the HPA those of cpu/memory.
+      const initial = Math.max(1, settings.minScale, settings.initialScale);
+      const liveReplicas = (
+        deployments.find((d) => d.metadata.name === rec.name)?.spec as { replicas?: number } | undefined
+      )?.replicas;
+      const byKpa = kpaManages(settings) && liveReplicas !== undefined;
+      const replicasWanted = !running ? 0 : byKpa ? Math.max(liveReplicas, settings.minScale) : initial;
       const dep = deploymentFor(
         {
           isvc: revIsvc,
