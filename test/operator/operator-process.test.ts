@@ -78,4 +78,37 @@ current-context: test
   child.kill('SIGTERM');
   const [code] = await once(child, 'exit');
   assert.equal(code, 0, stderr);
+
+  // The gateway as its own process: it lists and watches through the same kubeconfig and serves /healthz.
+  const gw = spawn(
+    process.execPath,
+    [cliEntry, 'gateway', '--kubeconfig', kubeconfig, '--port', '0', '--host', '127.0.0.1'],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  t.after(async () => {
+    if (gw.exitCode === null) {
+      gw.kill('SIGTERM');
+      await once(gw, 'exit');
+    }
+  });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the gateway printed no address: ${out}`)), 30_000);
+    gw.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    gw.once('exit', (c) => reject(new Error(`the gateway exited ${c}`)));
+  });
+  const health = await fetch(`${url}/healthz`);
+  assert.equal(health.status, 200);
+  gw.kill('SIGTERM');
+  assert.deepEqual(await once(gw, 'exit'), [0, null]);
 });

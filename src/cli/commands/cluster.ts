@@ -128,13 +128,19 @@ export async function runOperator(argv: readonly string[], io: CliIo): Promise<n
 }
 
 export const GATEWAY_USAGE = `inferd gateway [--kubeconfig FILE] [--port 8080] [--host 0.0.0.0] [--domain example.com] [--namespace NS]
-               [--controller-class inferd] [--claim-unannotated] [--hold-timeout-seconds 60]
+               [--controller-class inferd] [--claim-unannotated] [--hold-timeout-seconds 60] [--autoscale=false]
 `;
 
 export async function runGateway(argv: readonly string[], io: CliIo): Promise<number> {
   const parsed = parse(
     argv,
-    { ...CLIENT_FLAGS, port: { type: 'string' }, host: { type: 'string' }, 'hold-timeout-seconds': { type: 'string' } },
+    {
+      ...CLIENT_FLAGS,
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'hold-timeout-seconds': { type: 'string' },
+      autoscale: { type: 'string' },
+    },
     io,
     'gateway',
   );
@@ -148,6 +154,10 @@ export async function runGateway(argv: readonly string[], io: CliIo): Promise<nu
   }
   const port = Number(v['port'] ?? 8080);
   const hold = Number(v['hold-timeout-seconds'] ?? 60);
+  if (!Number.isFinite(hold) || hold <= 0) {
+    io.stderr.write(`error: --hold-timeout-seconds: expected a positive number, got '${v['hold-timeout-seconds']}'\n`);
+    return 2;
+  }
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     io.stderr.write(`error: --port: expected 0-65535, got '${v['port']}'\n`);
     return 2;
@@ -165,6 +175,7 @@ export async function runGateway(argv: readonly string[], io: CliIo): Promise<nu
       controllerClass: v['controller-class'] as string | undefined,
       claimUnannotated: v['claim-unannotated'] === true,
       holdTimeoutMs: hold * 1000,
+      autoscale: v['autoscale'] !== 'false',
     });
     io.stdout.write(`inferd gateway listening on http://${gw.host}:${gw.port}\n`);
     return untilSignal(log, () => gw.close());
