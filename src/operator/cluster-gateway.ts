@@ -3,12 +3,19 @@
 
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AuthGate } from '../auth/auth-gate.js';
+import { FailureLimiter } from '../auth/failure-limiter.js';
+import { OidcVerifier } from '../auth/oidc.js';
+import { RoleBindings } from '../auth/role-bindings.js';
+import type { OidcConfig } from '../auth/serve-auth.js';
+import { ServicePolicies } from '../auth/service-policy.js';
 import { createGateway } from '../gateway/gateway.js';
 import type { Logger } from '../log.js';
 import { EndpointTable } from '../routing/endpoint-table.js';
 import { TrafficStats } from '../routing/traffic-stats.js';
 import { ClusterEndpoints } from './cluster-endpoints.js';
 import { ClusterScaler } from './cluster-scaler.js';
+import { InformerStore } from './informer-store.js';
 import type { KubeClient } from './kube-client.js';
 import { RemoteTargets } from './remote-targets.js';
 
@@ -24,6 +31,12 @@ export interface ClusterGatewayOptions {
   holdTimeoutMs: number;
   /** Run the autoscaler for concurrency/rps revisions and scale from zero (default true). */
   autoscale?: boolean;
+  /**
+   * Auth on model routes, as `inferd serve --auth --oidc-issuer ...`: OIDC JWTs verified against the issuer,
+   * roles from the cluster's RoleBindings, per-service annotations; `required` false lets anonymous calls
+   * through to services that do not ask for auth.
+   */
+  auth?: { required: boolean; oidc?: OidcConfig };
 }
 
 export interface ClusterGateway {
@@ -56,7 +69,9 @@ export async function startClusterGateway(opts: ClusterGatewayOptions): Promise<
     scaler,
   });
   await cluster.start();
+  const auth = opts.auth ? await clusterAuth(opts, opts.auth) : undefined;
   const gw = createGateway({
+    ...(auth ? { auth: auth.gate } : {}),
     stats,
     endpoints,
     controlPlane: [healthOnly],
@@ -77,10 +92,39 @@ export async function startClusterGateway(opts: ClusterGatewayOptions): Promise<
     stats: gw.stats,
     async close() {
       cluster.stop();
+      auth?.close();
       scaler?.stop();
       gw.close();
       await new Promise<void>((r) => gw.server.close(() => r()));
       gw.server.closeAllConnections?.();
+    },
+  };
+}
+
+/** The AuthGate of `inferd serve`, over a read-only store of the cluster's RoleBindings and services. */
+async function clusterAuth(opts: ClusterGatewayOptions, auth: NonNullable<ClusterGatewayOptions['auth']>) {
+  const store = new InformerStore({ client: opts.client, log: opts.log, namespace: opts.namespace });
+  await store.start(['InferenceService', ...(auth.oidc ? ['RoleBinding'] : [])]);
+  const policies = new ServicePolicies(store);
+  const bindings = auth.oidc ? new RoleBindings(store) : undefined;
+  const oidc =
+    auth.oidc && bindings
+      ? new OidcVerifier({ ...auth.oidc, bindings, log: opts.log.child({ verifier: 'oidc' }) })
+      : undefined;
+  const gate = new AuthGate({
+    required: auth.required,
+    verifiers: oidc ? [oidc.verifier()] : [],
+    preparers: oidc ? [(bearer) => oidc.prepare(bearer)] : [],
+    policies,
+    limiter: new FailureLimiter(),
+    log: opts.log.child({ component: 'auth' }),
+  });
+  return {
+    gate,
+    close() {
+      policies.close();
+      bindings?.close();
+      store.close();
     },
   };
 }

@@ -129,6 +129,7 @@ export async function runOperator(argv: readonly string[], io: CliIo): Promise<n
 
 export const GATEWAY_USAGE = `inferd gateway [--kubeconfig FILE] [--port 8080] [--host 0.0.0.0] [--domain example.com] [--namespace NS]
                [--controller-class inferd] [--claim-unannotated] [--hold-timeout-seconds 60] [--autoscale=false]
+               [--auth] [--oidc-issuer URL --oidc-audience AUD [--oidc-groups-claim groups] [--oidc-username-claim sub]]
 `;
 
 export async function runGateway(argv: readonly string[], io: CliIo): Promise<number> {
@@ -140,6 +141,11 @@ export async function runGateway(argv: readonly string[], io: CliIo): Promise<nu
       host: { type: 'string' },
       'hold-timeout-seconds': { type: 'string' },
       autoscale: { type: 'string' },
+      auth: { type: 'boolean' },
+      'oidc-issuer': { type: 'string' },
+      'oidc-audience': { type: 'string' },
+      'oidc-groups-claim': { type: 'string' },
+      'oidc-username-claim': { type: 'string' },
     },
     io,
     'gateway',
@@ -162,6 +168,21 @@ export async function runGateway(argv: readonly string[], io: CliIo): Promise<nu
     io.stderr.write(`error: --port: expected 0-65535, got '${v['port']}'\n`);
     return 2;
   }
+  const issuer = v['oidc-issuer'] as string | undefined;
+  const audience = v['oidc-audience'] as string | undefined;
+  if ((issuer === undefined) !== (audience === undefined)) {
+    io.stderr.write('error: --oidc-issuer and --oidc-audience go together\n');
+    return 2;
+  }
+  const oidc =
+    issuer && audience
+      ? {
+          issuer,
+          audience,
+          groupsClaim: v['oidc-groups-claim'] as string | undefined,
+          usernameClaim: v['oidc-username-claim'] as string | undefined,
+        }
+      : undefined;
   const log = loggerFrom(v);
   try {
     const { startClusterGateway } = await import('../../operator/cluster-gateway.js');
@@ -176,6 +197,7 @@ export async function runGateway(argv: readonly string[], io: CliIo): Promise<nu
       claimUnannotated: v['claim-unannotated'] === true,
       holdTimeoutMs: hold * 1000,
       autoscale: v['autoscale'] !== 'false',
+      ...(v['auth'] === true || oidc ? { auth: { required: v['auth'] === true, oidc } } : {}),
     });
     io.stdout.write(`inferd gateway listening on http://${gw.host}:${gw.port}\n`);
     return untilSignal(log, () => gw.close());
