@@ -70,7 +70,8 @@ export class ClusterScaler {
   observe(o: RevisionObservation): void {
     const live = this.#replicasOf(o.key);
     if (live === undefined) return; // no Deployment (yet): the operator creates it
-    const starting = Math.max(0, live - o.ready);
+    // What we wrote may not be in the informer yet: those replicas are starting too (never scaled away).
+    const starting = Math.max(0, Math.max(live, this.#written.get(o.key) ?? 0) - o.ready);
     const desired = this.#kpa.observe({
       key: o.key,
       settings: o.settings,

@@ -379,6 +379,12 @@ export class Operator {
         { reason: 'NotManaged' },
       );
     }
+    // A revision's creation time is the first one written (a pass that ran before the informer saw the new
+    // Deployment computes another).
+    const created = live.metadata.annotations?.[REVISION_CREATED_ANNOTATION];
+    if (created && desired.metadata.annotations?.[REVISION_CREATED_ANNOTATION]) {
+      desired.metadata.annotations[REVISION_CREATED_ANNOTATION] = created;
+    }
     const same =
       covers(live.spec, desired.spec) &&
       covers(live.metadata.labels, desired.metadata.labels) &&

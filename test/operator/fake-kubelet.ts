@@ -188,6 +188,11 @@ export class FakeKubelet {
   async #kill(pod: Pod): Promise<void> {
     pod.stopped = true;
     this.pods.delete(`${pod.namespace}/${pod.name}`);
+    // As Kubernetes does: the pod leaves its Services' endpoints before it is stopped.
+    if (pod.ready && !this.#closed) {
+      pod.ready = false;
+      await this.#publishSlices().catch(() => {}); // the API may be gone already (test teardown)
+    }
     const p = pod.proc;
     if (p && p.exitCode === null && p.signalCode === null) {
       const exited = once(p, 'exit');
