@@ -14,6 +14,17 @@ export interface ObjectMeta {
   annotations?: Record<string, string>;
   /** Keys of clients that must finish cleanup before a delete removes the object. */
   finalizers?: string[];
+  /** Objects this one belongs to (Kubernetes' garbage collection deletes it after them). */
+  ownerReferences?: OwnerReference[];
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
 }
 
 /** Any stored object. `spec`/`status` are kind-specific; Secret has `data`/`stringData`, ServiceAccount `secrets`. */

@@ -5,11 +5,13 @@
 
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { KINDS, type KindInfo } from '../api/types.js';
 import { messageOf } from '../errors.js';
 import { lingerBeforeClose } from '../http/lingering-close.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { discoveryDocument, versionDocument } from './discovery.js';
+import { GarbageCollector } from './garbage-collector.js';
 import { serveOpenApi } from './openapi-handler.js';
 import { DEFAULT_MAX_BODY_BYTES } from './request-body.js';
 import { type AccessPolicy, accessProblem } from './request-guard.js';
@@ -41,6 +43,13 @@ export interface ApiServerOptions {
   access?: AccessPolicy;
   /** What `/readyz` reports: undefined when ready, else why not (503). Default: always ready. */
   notReady?: () => string | undefined;
+  /**
+   * Storage-only Kubernetes kinds served besides KINDS (api/kube-kinds.ts; tests without a cluster), with
+   * owner-reference garbage collection on delete. The store must have been opened with the same extraKinds.
+   */
+  storageOnlyKinds?: readonly KindInfo[];
+  /** Answers 403 Forbidden, as Kubernetes RBAC would, when it returns true (tests of the operator's RBAC handling). */
+  forbid?: (request: { verb: string; kind: KindInfo; namespace?: string }) => boolean;
 }
 
 export interface ApiServer {
@@ -73,6 +82,11 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     watches: new Set<WatchStream>(),
   };
+  const extraKinds = opts.storageOnlyKinds?.length ? opts.storageOnlyKinds : undefined;
+  if (extraKinds) {
+    deps.gc = new GarbageCollector({ store: opts.store, kinds: [...KINDS, ...extraKinds], log: opts.log });
+    deps.gc.start();
+  }
 
   /** Answers the routes that are not stored objects. */
   function serveFixed(
@@ -105,6 +119,11 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     params: URLSearchParams,
   ): Promise<void> {
     const ctx: RequestContext = { req, res, params, kind: route.kind, namespace: route.namespace };
+    const verb = verbOf(req.method, route.type === 'collection', params);
+    if (opts.forbid?.({ verb, kind: route.kind, namespace: route.namespace })) {
+      sendJson(res, 403, forbidden(verb, route.kind, route.namespace));
+      return;
+    }
     try {
       if (route.type === 'collection') return await handleCollection(deps, ctx);
       ctx.subject = route.name;
@@ -136,7 +155,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   return {
     handle(req, res) {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      const route = parseApiPath(url.pathname);
+      const route = parseApiPath(url.pathname, extraKinds);
       if (!route) return false;
       // Probes may use any Host (a kubelet sends the pod's IP); everything else must come from this server's names.
       const refused = route.type === 'healthz' || route.type === 'readyz' ? undefined : accessProblem(req, access);
@@ -159,8 +178,41 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       return true;
     },
     close() {
+      deps.gc?.close();
       for (const w of [...deps.watches]) w.close();
       deps.watches.clear();
     },
   };
+}
+
+/** The RBAC verb of a request, as Kubernetes names it. */
+function verbOf(method: string | undefined, collection: boolean, params: URLSearchParams): string {
+  const watch = params.get('watch') === 'true' || params.get('watch') === '1';
+  switch (method) {
+    case 'GET':
+      return watch ? 'watch' : collection ? 'list' : 'get';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return collection ? 'deletecollection' : 'delete';
+    default:
+      return (method ?? '').toLowerCase();
+  }
+}
+
+/** Kubernetes' RBAC refusal, word for word in shape. */
+function forbidden(verb: string, kind: KindInfo, namespace: string | undefined) {
+  const group = kind.apiVersion.includes('/') ? kind.apiVersion.split('/')[0]! : '';
+  const resource = group ? `${kind.plural}.${group}` : kind.plural;
+  const where = namespace ? ` in the namespace "${namespace}"` : ' at the cluster scope';
+  return failure(
+    403,
+    'Forbidden',
+    `${resource} is forbidden: User "system:anonymous" cannot ${verb} resource "${kind.plural}" in API group "${group}"${where}`,
+    { group, kind: kind.plural },
+  );
 }

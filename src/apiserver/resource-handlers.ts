@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import { generateName } from '../store/names.js';
 import { alreadyExists, notFound } from '../store/resource-errors.js';
 import type { ObjectKey, Store } from '../store/store.js';
+import type { GarbageCollector, PropagationPolicy } from './garbage-collector.js';
 import { applyJsonPatch } from './json-patch.js';
 import { mergePatch } from './merge-patch.js';
 import { checkSelectableFields, type ListQuery, matchesFields, parseListQuery } from './query.js';
@@ -36,6 +37,8 @@ export interface HandlerDeps {
   maxBodyBytes: number;
   /** Open watch streams, so the API server can end them when it closes. */
   watches: Set<WatchStream>;
+  /** Owner-reference garbage collection (storage-only kinds served): DELETE honours propagationPolicy. */
+  gc?: GarbageCollector;
 }
 
 export interface RequestContext {
@@ -253,6 +256,7 @@ export async function handleObject(deps: HandlerDeps, ctx: RequestContext, name:
     }
     case 'DELETE': {
       if (isDryRun(ctx.params)) return sendJson(res, 200, current());
+      if (deps.gc) return sendJson(res, 200, deps.gc.delete(key, await propagationOf(deps, ctx)));
       return sendJson(res, 200, deps.store.delete(key));
     }
     default:
@@ -286,6 +290,27 @@ export async function handleStatus(deps: HandlerDeps, ctx: RequestContext, name:
     default:
       throw methodNotAllowed(['GET', 'PUT', 'PATCH']);
   }
+}
+
+const POLICIES: readonly PropagationPolicy[] = ['Background', 'Foreground', 'Orphan'];
+
+/** DeleteOptions.propagationPolicy from the query or the body (default Background, as for most kinds). */
+async function propagationOf(deps: HandlerDeps, ctx: RequestContext): Promise<PropagationPolicy> {
+  let policy = ctx.params.get('propagationPolicy') ?? undefined;
+  const length = Number(ctx.req.headers['content-length'] ?? 0);
+  if (policy === undefined && (length > 0 || ctx.req.headers['transfer-encoding'])) {
+    const body = parseBody(await readBody(ctx.req, deps.maxBodyBytes), 'application/json') as {
+      propagationPolicy?: unknown;
+    } | null;
+    if (body && typeof body.propagationPolicy === 'string') policy = body.propagationPolicy;
+  }
+  if (policy === undefined || policy === '') return 'Background';
+  if (!POLICIES.includes(policy as PropagationPolicy)) {
+    throw new InferdError('INVALID_INPUT', `propagationPolicy: Unsupported value: "${policy}"`, {
+      reason: 'BadRequest',
+    });
+  }
+  return policy as PropagationPolicy;
 }
 
 function patchFlavour(req: IncomingMessage): PatchFlavour {

@@ -26,16 +26,32 @@ export function groupVersionPrefix(apiVersion: string): string {
   return apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
 }
 
+type KindTable = ReadonlyMap<string, ReadonlyMap<string, KindInfo>>;
+
 /** Kinds by group-version path prefix, then by plural. */
-const TABLE: ReadonlyMap<string, ReadonlyMap<string, KindInfo>> = (() => {
+function buildTable(kinds: readonly KindInfo[]): KindTable {
   const table = new Map<string, Map<string, KindInfo>>();
-  for (const k of KINDS) {
+  for (const k of kinds) {
     const prefix = groupVersionPrefix(k.apiVersion);
     if (!table.has(prefix)) table.set(prefix, new Map());
     table.get(prefix)!.set(k.plural, k);
   }
   return table;
-})();
+}
+
+const TABLE: KindTable = buildTable(KINDS);
+/** Tables with storage-only kinds added (api/kube-kinds.ts), one per list given. */
+const EXTENDED = new WeakMap<readonly KindInfo[], KindTable>();
+
+function tableFor(extra: readonly KindInfo[] | undefined): KindTable {
+  if (!extra?.length) return TABLE;
+  let t = EXTENDED.get(extra);
+  if (!t) {
+    t = buildTable([...KINDS, ...extra]);
+    EXTENDED.set(extra, t);
+  }
+  return t;
+}
 
 /** True for the paths the control API owns, whether or not they name something that exists. */
 export function ownsPath(pathname: string): boolean {
@@ -66,10 +82,10 @@ function unknownResource(plural: string, gv: string): ApiRoute {
 }
 
 /**
- * Resolves a decoded URL path. Returns undefined for paths the control API does not serve (including
+ * Resolves a decoded URL path (`extraKinds`: storage-only kinds served besides KINDS). Returns undefined for paths the control API does not serve (including
  * unknown subresources such as `/log`, which another handler may own).
  */
-export function parseApiPath(pathname: string): ApiRoute | undefined {
+export function parseApiPath(pathname: string, extraKinds?: readonly KindInfo[]): ApiRoute | undefined {
   if (pathname === '/healthz') return { type: 'healthz' };
   if (pathname === '/readyz') return { type: 'readyz' };
   if (pathname === '/version') return { type: 'version' };
@@ -87,7 +103,7 @@ export function parseApiPath(pathname: string): ApiRoute | undefined {
   const gvLength = segs[0] === 'api' ? 2 : 3;
   if (segs.length <= gvLength) return { type: 'discovery', path: segs };
   const prefix = `/${segs.slice(0, gvLength).join('/')}`;
-  const kinds = TABLE.get(prefix);
+  const kinds = tableFor(extraKinds).get(prefix);
   const gv = segs.slice(1, gvLength).join('/');
   if (!kinds) return { type: 'not-found', message: `${NOT_FOUND}: no API group-version ${gv}` };
   const rest = segs.slice(gvLength);

@@ -88,6 +88,18 @@ export const COMMANDS: Record<string, CommandHelp> = {
     examples: `  inferd run ./my-model.js --model_name my-model --http_port 8080
   inferd run ./my-transformer.js --model_name mnist --predictor_host 127.0.0.1:8081 --protocol v2`,
   },
+  operator: {
+    summary: 'Reconcile InferenceServices on Kubernetes into Deployments, Services and HPAs',
+    usage: 'inferd operator [--kubeconfig FILE] [--image IMAGE] [--controller-class inferd] [--claim-unannotated]',
+  },
+  gateway: {
+    summary: 'Route inference traffic on Kubernetes (revisions from EndpointSlices)',
+    usage: 'inferd gateway [--kubeconfig FILE] [--port 8080] [--domain example.com]',
+  },
+  'storage-initializer': {
+    summary: "Download a model to a directory, as KServe's storage initializer (an init container)",
+    usage: 'inferd storage-initializer SRC_URI DEST_DIR',
+  },
   'model-server': {
     summary: "Run one model server on its own, with the flags of KServe's sklearnserver/xgbserver/lgbserver",
     usage: 'inferd model-server --model_name NAME --model_dir DIR [--http_port 8080] [--model_format sklearn] [flags]',

@@ -81,6 +81,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number |
     const { runRun } = await import('./commands/run.js');
     return runRun(rest, io);
   }
+  if (command === 'operator' || command === 'gateway' || command === 'storage-initializer') {
+    const cluster = await import('./commands/cluster.js');
+    if (command === 'operator') return cluster.runOperator(rest, io);
+    if (command === 'gateway') return cluster.runGateway(rest, io);
+    return cluster.runStorageInitializer(rest, io);
+  }
   if (command === 'model-server') {
     // KServe's model servers listen on all interfaces; so does this one when run on its own (in a pod, say).
     const { runModelServer } = await import('../server/main.js');

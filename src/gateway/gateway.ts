@@ -117,6 +117,7 @@ export function createGateway(opts: GatewayOptions): {
   // Neither on: no clock is read and nothing is recorded per request.
   const observing = recording || accessLog !== undefined;
   const grpcProxy = new GrpcProxy({
+    targetOf: opts.proxy?.targetOf,
     traffic,
     endpoints: opts.endpoints,
     domain: opts.domain,

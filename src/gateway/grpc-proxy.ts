@@ -26,6 +26,7 @@ import type { EndpointTable, RevisionRoute, ServiceEndpoint } from '../routing/e
 import { hostOverrideOf } from '../routing/predictor-listeners.js';
 import { serviceCandidatesForHost } from './host-router.js';
 import { pickByModelName } from './path-router.js';
+import { loopbackTarget, type ReplicaAddress } from './replica-client/options.js';
 import { type Lease, notReadyMessage, type TrafficRouter } from './traffic/router.js';
 
 export interface GrpcProxyOptions {
@@ -57,6 +58,8 @@ export interface GrpcProxyOptions {
     t0: number,
     headers: http2.IncomingHttpHeaders,
   ) => void;
+  /** Where the replica keyed by a gRPC port listens (the cluster gateway's pod addresses); default loopback. */
+  targetOf?: (port: number) => ReplicaAddress;
 }
 
 const SERVICE_PREFIX = '/inference.GRPCInferenceService/';
@@ -420,7 +423,11 @@ export class GrpcProxy {
   #session(port: number): http2.ClientHttp2Session {
     const existing = this.#upstream.get(port);
     if (existing && !existing.closed && !existing.destroyed) return existing;
-    const session = http2.connect(`http://127.0.0.1:${port}`, { settings: SESSION_SETTINGS, maxSessionMemory: 256 });
+    const target = (this.#opts.targetOf ?? loopbackTarget)(port);
+    const session = http2.connect(`http://${target.host}:${target.port}`, {
+      settings: SESSION_SETTINGS,
+      maxSessionMemory: 256,
+    });
     const forget = () => {
       if (this.#upstream.get(port) === session) this.#upstream.delete(port);
     };

@@ -51,7 +51,7 @@ export class ReplicaProxy {
     this.bodies = new BodyWatcher(this.opts.bodyTimeoutMs, this.opts.minBodyBytesPerSec);
     const direct = this.opts.directWrite && directWriteAvailable();
     this.pools = new ReplicaPools(this.opts, this.counters, this.bodies, direct);
-    this.fallback = new HttpFallback(this.bodies);
+    this.fallback = new HttpFallback(this.bodies, this.opts.targetOf);
   }
 
   /**

@@ -41,6 +41,8 @@ export interface SqliteStoreOptions {
   watchLogSize?: number;
   /** SQLite `synchronous` pragma: NORMAL survives process crashes, FULL also power loss. Default NORMAL. */
   synchronous?: 'NORMAL' | 'FULL';
+  /** Kinds stored besides the KINDS table (storage-only Kubernetes kinds for tests: api/kube-kinds.ts). */
+  extraKinds?: readonly KindInfo[];
 }
 
 /** Namespaces every new state database starts with (`default` is also re-created if missing). */
@@ -56,8 +58,8 @@ interface Pending {
   events: LoggedEvent[];
 }
 
-function kindInfo(kind: string, forWrite: boolean): KindInfo {
-  const info = kindByName(kind);
+function kindInfo(kind: string, forWrite: boolean, extra?: ReadonlyMap<string, KindInfo>): KindInfo {
+  const info = kindByName(kind) ?? extra?.get(kind);
   if (info) return info;
   if (forWrite) throw invalid('kind', `Unsupported value: "${kind}": no kind "${kind}" is registered`);
   throw unknownKind(kind);
@@ -76,12 +78,14 @@ export class SqliteStore implements Store {
   readonly #now: () => number;
   readonly #hub: WatchHub;
   readonly #stmt: ReturnType<typeof prepareStatements>;
+  readonly #extraKinds: ReadonlyMap<string, KindInfo>;
   #closed = false;
 
   private constructor(db: Db, opts: Omit<SqliteStoreOptions, 'stateDir'>) {
     this.#db = db;
     this.#log = opts.log ?? silentLogger;
     this.#now = opts.now ?? Date.now;
+    this.#extraKinds = new Map((opts.extraKinds ?? []).map((k) => [k.kind, k]));
     const before = migrate(db, rfc3339(this.#now()));
     this.#stmt = prepareStatements(db);
     this.#hub = new WatchHub({ capacity: opts.watchLogSize ?? 1000, startRv: this.#currentRv(), log: this.#log });
@@ -146,14 +150,14 @@ export class SqliteStore implements Store {
 
   get<T extends Resource = Resource>(key: ObjectKey): T | undefined {
     this.#open();
-    const info = kindInfo(key.kind, false);
+    const info = kindInfo(key.kind, false, this.#extraKinds);
     const row = this.#stmt.get.get(info.kind, namespaceColumn(info, key.namespace), key.name) as Row | undefined;
     return row ? (JSON.parse(row.body) as T) : undefined;
   }
 
   list<T extends Resource = Resource>(opts: ListOptions): { items: T[]; resourceVersion: string } {
     this.#open();
-    const info = kindInfo(opts.kind, false);
+    const info = kindInfo(opts.kind, false, this.#extraKinds);
     const read = this.#db.transaction(() => {
       const rows = (
         info.namespaced && opts.namespace
@@ -171,7 +175,7 @@ export class SqliteStore implements Store {
 
   create<T extends Resource>(obj: T): T {
     this.#open();
-    const info = kindInfo(obj?.kind, true);
+    const info = kindInfo(obj?.kind, true, this.#extraKinds);
     return this.#write((p) => {
       const created = this.#insert(obj, info, p);
       this.#log.debug('created', {
@@ -185,7 +189,7 @@ export class SqliteStore implements Store {
 
   update<T extends Resource>(obj: T): T {
     this.#open();
-    const info = kindInfo(obj?.kind, true);
+    const info = kindInfo(obj?.kind, true, this.#extraKinds);
     if (!obj.metadata?.name) throw invalid('metadata.name', 'Required value: name is required for an update');
     return this.#write((p) => {
       const stored = this.#mustGet(info, obj.metadata.namespace, obj.metadata.name);
@@ -201,7 +205,7 @@ export class SqliteStore implements Store {
 
   updateStatus<T extends Resource>(obj: T): T {
     this.#open();
-    const info = kindInfo(obj?.kind, true);
+    const info = kindInfo(obj?.kind, true, this.#extraKinds);
     if (!info.hasStatus) {
       throw new InferdError('METHOD_NOT_ALLOWED', `${info.plural} have no status subresource`);
     }
@@ -215,7 +219,7 @@ export class SqliteStore implements Store {
 
   delete<T extends Resource = Resource>(key: ObjectKey): T {
     this.#open();
-    const info = kindInfo(key.kind, false);
+    const info = kindInfo(key.kind, false, this.#extraKinds);
     if (info.kind === 'Namespace' && PROTECTED_NAMESPACES.has(key.name)) {
       throw new InferdError('FORBIDDEN', `namespaces "${key.name}" is forbidden: this namespace may not be deleted`, {
         name: key.name,
@@ -238,7 +242,7 @@ export class SqliteStore implements Store {
 
   watch(opts: WatchOptions, onEvent: (ev: WatchEvent) => void): Watch {
     this.#open();
-    const info = kindInfo(opts.kind, false);
+    const info = kindInfo(opts.kind, false, this.#extraKinds);
     const filter = {
       kind: info.kind,
       namespace: info.namespaced && opts.namespace ? opts.namespace : undefined,
@@ -285,7 +289,11 @@ export class SqliteStore implements Store {
     const ns = obj.metadata.namespace;
     if (info.namespaced && ns && !this.#exists('Namespace', '', ns)) {
       // Kubernetes would refuse; inferd creates the namespace, so `inferd apply -n team-a` just works.
-      this.#insert({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, kindInfo('Namespace', true), p);
+      this.#insert(
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
+        kindInfo('Namespace', true, this.#extraKinds),
+        p,
+      );
     }
     const rv = this.#nextRv();
     const created = stampCreate(obj, info, {
@@ -353,7 +361,7 @@ export class SqliteStore implements Store {
   }
 
   #ensureNamespaces(names: readonly string[]): void {
-    const info = kindInfo('Namespace', true);
+    const info = kindInfo('Namespace', true, this.#extraKinds);
     this.#write((p) => {
       for (const name of names) {
         if (!this.#exists('Namespace', '', name))

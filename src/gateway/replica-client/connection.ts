@@ -50,14 +50,15 @@ export class Conn {
     private readonly pools: ReplicaPools,
     readonly pool: Pool,
   ) {
-    const sock = net.connect(pool.port, '127.0.0.1');
+    const target = pools.options.targetOf(pool.port);
+    const sock = net.connect(target.port, target.host);
     this.sock = sock;
     sock.setNoDelay(true);
     const ms = pools.options.connectTimeoutMs;
     this.connectTimer = setTimeout(() => {
       this.connectTimer = undefined;
       this.connectTimedOut = true;
-      sock.destroy(new Error(`connect to 127.0.0.1:${pool.port} timed out after ${ms} ms`));
+      sock.destroy(new Error(`connect to ${target.host}:${target.port} timed out after ${ms} ms`));
     }, ms);
     this.connectTimer.unref();
     sock.once('connect', () => {

@@ -5,13 +5,17 @@
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { replyError } from '../../http/json-reply.js';
+import { loopbackTarget, type ReplicaAddress } from './options.js';
 import { type BodyWatcher, refuseBody, tooLarge } from './request-body.js';
 import { HOP_BY_HOP } from './request-head.js';
 
 export class HttpFallback {
   private agent: http.Agent | undefined;
 
-  constructor(private readonly bodies: BodyWatcher) {}
+  constructor(
+    private readonly bodies: BodyWatcher,
+    private readonly targetOf: (port: number) => ReplicaAddress = loopbackTarget,
+  ) {}
 
   /** `prefix`: body bytes already read from `req` (a chunked upload that outgrew the buffer). */
   forward(
@@ -35,7 +39,7 @@ export class HttpFallback {
     let refused = false;
     try {
       upstream = http.request(
-        { host: '127.0.0.1', port, method: req.method, path, headers, agent: this.agent, setHost: false },
+        { ...this.targetOf(port), method: req.method, path, headers, agent: this.agent, setHost: false },
         (up) => {
           if (refused) {
             up.resume();

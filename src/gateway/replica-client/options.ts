@@ -36,7 +36,20 @@ export interface ReplicaProxyOptions {
    * it (hop-by-hop lines replaced), in one write, instead of through `writeHead` + `end` (direct-write.ts;
    * only where its start-up self-check passed). Default true. */
   directWrite?: boolean;
+  /**
+   * Where the replica keyed by `port` listens. Default: 127.0.0.1 on that port (local replicas). The cluster
+   * gateway keys pod addresses by numbers above 65535 (operator/remote-targets.ts) and resolves them here.
+   */
+  targetOf?: (port: number) => ReplicaAddress;
 }
+
+export interface ReplicaAddress {
+  host: string;
+  port: number;
+}
+
+/** Local replicas: loopback, on their own port. */
+export const loopbackTarget = (port: number): ReplicaAddress => ({ host: '127.0.0.1', port });
 
 export type Required_<T> = { [K in keyof T]-?: T[K] };
 
@@ -55,6 +68,7 @@ export const DEFAULTS: Required_<ReplicaProxyOptions> = {
   responseBufferBytes: 256 * 1024,
   maxResponseHeadBytes: 64 * 1024,
   directWrite: true,
+  targetOf: loopbackTarget,
 };
 
 /** Small bodies go out as one latin1 string write (header + body in one buffer, no writev). */
