@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { request } from './http-client.js';
-import { ProcessGroups } from './proc.js';
+import { cmdline, listeningPorts, ProcessGroups, processTree } from './proc.js';
 import { repoRoot, startInferd, waitIsvcReady } from './targets.js';
 
 const transformer = join(repoRoot, 'dist', 'examples', 'identity-transformer', 'transformer.js');
@@ -27,6 +27,18 @@ export interface TransformerHop {
   via_transformer_median_ms: number;
   /** via_transformer_median_ms − direct_predictor_median_ms. */
   transformer_hop_ms: number;
+  /**
+   * Where the time goes (when the serve's pid is known): the same request straight to the predictor's replica
+   * port and straight to the transformer's port, interleaved with the two above.
+   */
+  legs?: {
+    replica_direct_median_ms: number;
+    transformer_direct_median_ms: number;
+    /** direct_predictor − replica_direct: what the gateway adds in front of a replica. */
+    gateway_leg_ms: number;
+    /** transformer_direct − replica_direct: the transformer process and its call to the predictor. */
+    transformer_leg_ms: number;
+  };
 }
 
 const median = (xs: number[]) => {
@@ -40,6 +52,7 @@ export async function measureTransformerHop(
   base: string,
   requests: number,
   log: (s: string) => void,
+  servePid?: number,
 ): Promise<TransformerHop> {
   const created = await request(`${base}/apis/serving.kserve.io/v1beta1/namespaces/default/inferenceservices`, {
     method: 'POST',
@@ -60,13 +73,13 @@ export async function measureTransformerHop(
 
   const port = Number(new URL(base).port);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const call = (host: string) =>
+  const call = (host: string, to = port) =>
     new Promise<number>((resolve, reject) => {
       const t0 = performance.now();
       const req = http.request(
         {
           host: '127.0.0.1',
-          port,
+          port: to,
           path: `/v1/models/${NAME}:predict`,
           method: 'POST',
           agent,
@@ -92,8 +105,11 @@ export async function measureTransformerHop(
     await call(viaTransformer);
     await call(direct);
   }
+  const ports = servePid !== undefined ? await componentPorts(servePid) : undefined;
   const t: number[] = [];
   const d: number[] = [];
+  const rd: number[] = [];
+  const td: number[] = [];
   for (let i = 0; i < requests; i++) {
     // Alternate which goes first so neither always runs on a just-warmed path.
     if (i % 2 === 0) {
@@ -103,6 +119,10 @@ export async function measureTransformerHop(
       d.push(await call(direct));
       t.push(await call(viaTransformer));
     }
+    if (ports) {
+      rd.push(await call(direct, ports.replica));
+      td.push(await call(viaTransformer, ports.transformer));
+    }
   }
   agent.destroy();
   const out: TransformerHop = {
@@ -111,10 +131,43 @@ export async function measureTransformerHop(
     via_transformer_median_ms: round3(median(t)),
     transformer_hop_ms: round3(median(t) - median(d)),
   };
+  if (ports) {
+    out.legs = {
+      replica_direct_median_ms: round3(median(rd)),
+      transformer_direct_median_ms: round3(median(td)),
+      gateway_leg_ms: round3(median(d) - median(rd)),
+      transformer_leg_ms: round3(median(td) - median(rd)),
+    };
+  }
   log(
-    `  predictor p50 ${out.direct_predictor_median_ms} ms, via transformer p50 ${out.via_transformer_median_ms} ms: hop ${out.transformer_hop_ms} ms`,
+    `  predictor p50 ${out.direct_predictor_median_ms} ms, via transformer p50 ${out.via_transformer_median_ms} ms: hop ${out.transformer_hop_ms} ms${out.legs ? ` (replica alone ${out.legs.replica_direct_median_ms} ms, transformer alone ${out.legs.transformer_direct_median_ms} ms)` : ''}`,
   );
   return out;
+}
+
+/**
+ * The HTTP ports of the bench service's predictor replica and transformer, found in the serve's process tree:
+ * the transformer runs `…/transformer.js`; the replica is the other child that answers the request.
+ */
+async function componentPorts(servePid: number): Promise<{ replica: number; transformer: number } | undefined> {
+  let replica: number | undefined;
+  let transformerPort: number | undefined;
+  for (const p of processTree(servePid)) {
+    if (p.pid === servePid) continue;
+    const isTransformer = cmdline(p.pid).includes(transformer);
+    for (const port of listeningPorts(p.pid)) {
+      const r = await request(`http://127.0.0.1:${port}/v1/models/${NAME}:predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: BODY,
+        timeoutMs: 2_000,
+      }).catch(() => undefined);
+      if (r?.status !== 200) continue;
+      if (isTransformer) transformerPort = port;
+      else replica = port;
+    }
+  }
+  return replica !== undefined && transformerPort !== undefined ? { replica, transformer: transformerPort } : undefined;
 }
 
 async function main(): Promise<void> {
@@ -123,7 +176,12 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'inferd-hop-'));
   try {
     const serve = await startInferd(groups, { stateDir: dir, demo: false });
-    const r = await measureTransformerHop(serve.url, Number(values.requests), (s) => process.stderr.write(`${s}\n`));
+    const r = await measureTransformerHop(
+      serve.url,
+      Number(values.requests),
+      (s) => process.stderr.write(`${s}\n`),
+      serve.started.pid,
+    );
     process.stdout.write(
       `${JSON.stringify({ case: 'transformer_hop_ms', ...r, target: '<= 0.3', pass: r.transformer_hop_ms <= 0.3 })}\n`,
     );

@@ -21,6 +21,7 @@ import { GatewayMetrics } from './metrics.js';
 import { isRepositoryChange, modelNameFromPath, parseServingPath, pickByModelName } from './path-router.js';
 import { acceptHttp2PriorKnowledge } from './protocol-sniff.js';
 import { ReplicaProxy, type ReplicaProxyOptions } from './proxy.js';
+import { PINNED_REVISION_HEADER, RouteFeed } from './route-feed.js';
 import { acceptTls, type TlsAcceptor, type TlsMaterial } from './tls-accept.js';
 import { DEFAULT_OUTLIER_POLICY, type OutlierPolicy } from './traffic/outlier.js';
 import { type Lease, notReadyMessage, TrafficRouter } from './traffic/router.js';
@@ -156,10 +157,20 @@ export function createGateway(opts: GatewayOptions): {
   livePorts = liveReplicas().ports;
   opts.endpoints.on('change', onEndpointChange);
 
+  const routeFeed = new RouteFeed(opts.endpoints, traffic, stats);
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     // A transformer's call through its predictor listener (routing/predictor-listeners.ts) names the predictor.
     const override = hostOverrideOf(req.socket);
-    if (override !== undefined) req.headers.host = override;
+    if (override !== undefined) {
+      req.headers.host = override;
+      // The SDK's client-side routing (route-feed.ts): only on a predictor listener.
+      if (req.url?.startsWith('/.inferd/')) {
+        const c = candidatesFor(override)[0];
+        if (c) routeFeed.handle(req, res, c.namespace, c.name);
+        else replyError(res, 404, `no service for ${override}`);
+        return;
+      }
+    }
     // An OIDC JWT is verified asynchronously first (the gate itself is synchronous); the body waits unread.
     const wait = auth?.prepare?.(req.headers.authorization);
     if (wait) void wait.then(() => serveRequest(req, res));
@@ -312,7 +323,13 @@ export function createGateway(opts: GatewayOptions): {
       req.resume();
       return;
     }
-    const route = traffic.choose(ep, tag);
+    // An SDK transformer that picked the revision by weight itself but sends through here (route-feed.ts).
+    const pinned = req.headers[PINNED_REVISION_HEADER];
+    const route = traffic.choose(
+      ep,
+      tag,
+      typeof pinned === 'string' && hostOverrideOf(req.socket) !== undefined ? pinned : undefined,
+    );
     if (route === undefined) {
       req.resume();
       if (tag !== undefined) {

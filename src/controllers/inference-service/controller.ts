@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { DEFAULT_LOAD_TIMEOUT_MS, limitsOf, loadTimeoutFor, threadEnvFor } from '../../api/limits.js';
 import type { Container, InferenceService, ServingRuntime } from '../../api/types.js';
 import { type InferdError, isInferdError, messageOf } from '../../errors.js';
+import { ROUTE_FEED_ENV, ROUTES_PATH } from '../../gateway/route-feed.js';
 import type { Logger } from '../../log.js';
 import { bodyLimitReplicaArgs, predictorReplicaArgs, servedModelName } from '../../replica-protocol.js';
 import type { EndpointTable, ServiceEndpoint } from '../../routing/endpoint-table.js';
@@ -467,7 +468,12 @@ export class InferenceServiceController {
         container: {
           ...spec,
           component,
-          env: { ...spec.env, PREDICTOR_HOST: predictorHost },
+          // INFERD_ROUTE_FEED: the SDK's client-side routing (gateway/route-feed.ts); other programs ignore it.
+          env: {
+            ...spec.env,
+            PREDICTOR_HOST: predictorHost,
+            [ROUTE_FEED_ENV]: `http://${predictorHost}${ROUTES_PATH}`,
+          },
           // KServe's flags for a transformer or explainer, added when the args do not name them.
           flags: {
             model_name: servedModelName(isvc),
