@@ -19,7 +19,7 @@ import { GrpcProxy, REPOSITORY_REFUSED } from './grpc-proxy.js';
 import { type HostTarget, serviceCandidatesForHost } from './host-router.js';
 import { GatewayMetrics } from './metrics.js';
 import { isRepositoryChange, modelNameFromPath, parseServingPath, pickByModelName } from './path-router.js';
-import { acceptHttp2PriorKnowledge } from './protocol-sniff.js';
+import { acceptHttp2PriorKnowledge, plainAcceptor } from './protocol-sniff.js';
 import { ReplicaProxy, type ReplicaProxyOptions } from './proxy.js';
 import { PINNED_REVISION_HEADER, RouteFeed } from './route-feed.js';
 import { acceptTls, type TlsAcceptor, type TlsMaterial } from './tls-accept.js';
@@ -77,6 +77,11 @@ const RETRY_NOT_READY_S = 5;
  */
 export function createGateway(opts: GatewayOptions): {
   server: http.Server;
+  /**
+   * Takes a connection accepted elsewhere on loopback (a predictor listener) as plain HTTP/1.1 or h2c, also
+   * when the port itself speaks TLS.
+   */
+  acceptLoopback(socket: import('node:net').Socket): void;
   proxy: ReplicaProxy;
   /** Set when the port speaks TLS: `reload()` re-reads the certificate files (SIGHUP). */
   tls?: TlsAcceptor;
@@ -430,6 +435,8 @@ export function createGateway(opts: GatewayOptions): {
     else replyJson(res, 404, { detail: 'Not Found' });
   }
 
+  // Before TLS takes the port's connections: the predictor listeners' loopback sockets stay plain HTTP / h2c.
+  const acceptLoopback = plainAcceptor(server, grpcProxy.server);
   const tls = opts.tls ? acceptTls(server, grpcProxy.server, opts.tls, opts.log) : undefined;
   if (!tls) acceptHttp2PriorKnowledge(server, grpcProxy.server);
 
@@ -452,6 +459,7 @@ export function createGateway(opts: GatewayOptions): {
 
   return {
     server,
+    acceptLoopback,
     proxy,
     tls,
     stats,

@@ -77,7 +77,7 @@ async function setup(t: TestContext) {
     log: silentLogger,
   });
   await new Promise<void>((r) => gw.server.listen(0, '127.0.0.1', r));
-  const listeners = new PredictorListeners((s) => gw.server.emit('connection', s));
+  const listeners = new PredictorListeners((s) => gw.acceptLoopback(s));
   const port = await listeners.open('default/svc', 'svc-predictor.default.example.com');
   t.after(async () => {
     gw.close(); // first: it closes the feed connections the listener handed it, which closeAll waits for
