@@ -340,6 +340,7 @@ export class InferenceServiceController {
     const container = predictorContainer(isvc, runtime);
     if (container) {
       // A custom command: its own env only (containers.ts), never serve's replica env or credentials.
+      const limits = limitsOf(container.resources);
       this.opts.replicas.ensure({
         key: replicaKey,
         revision,
@@ -349,6 +350,8 @@ export class InferenceServiceController {
         env: {},
         container: containerSpecFor(isvc, container, modelDir, this.opts.images),
         ...loadTimeoutFor(isvc.metadata.annotations, this.opts.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS),
+        // The RSS watchdog (OOMKilled) as for native replicas.
+        ...(limits.memoryBytes !== undefined ? { limits } : {}),
       });
       return;
     }
@@ -456,6 +459,7 @@ export class InferenceServiceController {
     const protocol = isvc.spec?.predictor?.model?.protocolVersion;
     const cKey = `${prefix}${shortHash(JSON.stringify([container, protocol]))}`;
     const port = this.predictorPorts.get(key);
+    const limits = limitsOf(container.resources);
     if (port !== undefined && !this.opts.replicas.get(cKey)) {
       const predictorHost = `127.0.0.1:${port}`;
       this.opts.replicas.ensure({
@@ -483,6 +487,7 @@ export class InferenceServiceController {
           appendPortFlags: true,
         },
         ...loadTimeoutFor(isvc.metadata.annotations, this.opts.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS),
+        ...(limits.memoryBytes !== undefined ? { limits } : {}),
       });
     }
     const view = this.opts.replicas.get(cKey);
@@ -493,6 +498,7 @@ export class InferenceServiceController {
     const serving = ready ? view : old.find((v) => v?.phase === 'Ready' && v.port !== undefined);
     const failed = view && ['Failed', 'Exited', 'BackOff'].includes(view.phase) && view.failure;
     const title = component === 'transformer' ? 'Transformer' : 'Explainer';
+    const timeoutS = (isvc.spec?.[component] as { timeout?: number } | undefined)?.timeout;
     const state: TransformerState = ready
       ? { phase: 'Ready', restarts: view.restarts }
       : failed
@@ -519,6 +525,8 @@ export class InferenceServiceController {
             serving?.port !== undefined ? [{ key: serving.key, port: serving.port, grpcPort: serving.grpcPort }] : [],
           activating: !serving && !failed,
           containerConcurrency: 0,
+          // The component's `timeout` (seconds): the gateway answers 504 after it, as for the predictor.
+          ...(timeoutS !== undefined ? { timeoutMs: timeoutS * 1000 } : {}),
         },
       ],
       port: serving?.port,
