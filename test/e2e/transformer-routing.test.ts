@@ -217,3 +217,58 @@ test('with --tls-cert a two-tier service answers over HTTPS (the predictor liste
   assert.deepEqual(last, { status: 200, text: '{"predictions":[1]}' });
   for (let i = 0; i < 20; i++) assert.deepEqual(await call('/v1/models/tls-tier:predict', IRIS), last);
 });
+
+test('transformer minReplicas 2 runs two; a changed transformer spec rolls out a new revision without failing a request', async () => {
+  assert.ok(inferd);
+  const transformer = (version: string) => ({
+    minReplicas: 2,
+    maxReplicas: 2,
+    containers: [
+      {
+        name: 'kserve-container',
+        command: ['inferd', 'run', IDENTITY_JS],
+        env: [{ name: 'TRANSFORMER_VERSION', value: version }],
+      },
+    ],
+  });
+  const body = (version: string) =>
+    JSON.stringify({
+      apiVersion: 'serving.kserve.io/v1beta1',
+      kind: 'InferenceService',
+      metadata: { name: 'tx2', namespace: 'default' },
+      spec: {
+        predictor: { model: { modelFormat: { name: 'sklearn' }, storageUri: 'models/sklearn-iris' } },
+        transformer: transformer(version),
+      },
+    });
+  await apply(inferd, body('v1'));
+  await waitFor('tx2', 'Ready', ready);
+  const transformers = async () => {
+    const out = (await runCli(['logs', 'tx2', '-c', 'transformer', '--server', inferd!.url])).stdout;
+    return (out.match(/transformer container started/g) ?? []).length;
+  };
+  // Two replicas of the transformer: two processes started.
+  const deadline = Date.now() + 30_000;
+  while ((await transformers()) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(await transformers(), 2);
+  // Requests keep flowing while the spec changes: none may fail.
+  let stop = false;
+  const codes = new Map<number, number>();
+  const worker = async () => {
+    while (!stop) {
+      const r = await predict('tx2');
+      codes.set(r.status, (codes.get(r.status) ?? 0) + 1);
+    }
+  };
+  const workers = [worker(), worker(), worker()];
+  await apply(inferd, body('v2'));
+  const until = Date.now() + 60_000;
+  while ((await transformers()) < 4 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+  // Let the old revision drain and stop under load.
+  await waitFor('tx2', 'Ready on the new transformer', ready);
+  await new Promise((r) => setTimeout(r, 1_000));
+  stop = true;
+  await Promise.all(workers);
+  assert.equal(await transformers(), 4, 'two more processes for the new revision');
+  assert.deepEqual([...codes.keys()], [200], `answers by status: ${JSON.stringify([...codes])}`);
+});
