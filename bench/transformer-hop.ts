@@ -18,8 +18,11 @@ import { cmdline, listeningPorts, ProcessGroups, processTree } from './proc.js';
 import { repoRoot, startInferd, waitIsvcReady } from './targets.js';
 
 const transformer = join(repoRoot, 'dist', 'examples', 'identity-transformer', 'transformer.js');
+/** The same transformer calling through the gateway (no client-side routing): the path before the routes feed. */
+const gatewayPathTransformer = join(repoRoot, 'dist', 'bench', 'gateway-path-transformer.js');
 const BODY = JSON.stringify({ instances: [[6.8, 2.8, 4.8, 1.4]] });
 const NAME = 'bench-hop';
+const GW_NAME = 'bench-hop-gw';
 
 export interface TransformerHop {
   requests_each: number;
@@ -27,6 +30,9 @@ export interface TransformerHop {
   via_transformer_median_ms: number;
   /** via_transformer_median_ms − direct_predictor_median_ms. */
   transformer_hop_ms: number;
+  /** The same transformer with client-side routing off (its calls through the gateway), same run. */
+  via_gateway_path_transformer_median_ms: number;
+  transformer_hop_gateway_path_ms: number;
   /**
    * Where the time goes (when the serve's pid is known): the same request straight to the predictor's replica
    * port and straight to the transformer's port, interleaved with the two above.
@@ -54,33 +60,39 @@ export async function measureTransformerHop(
   log: (s: string) => void,
   servePid?: number,
 ): Promise<TransformerHop> {
-  const created = await request(`${base}/apis/serving.kserve.io/v1beta1/namespaces/default/inferenceservices`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      apiVersion: 'serving.kserve.io/v1beta1',
-      kind: 'InferenceService',
-      metadata: { name: NAME },
-      spec: {
-        predictor: { model: { modelFormat: { name: 'sklearn' }, storageUri: 'models/sklearn-iris' } },
-        transformer: { containers: [{ name: 'kserve-container', command: ['inferd', 'run', transformer] }] },
-      },
-    }),
-  });
-  if (created.status !== 201 && created.status !== 409)
-    throw new Error(`create ${NAME}: ${created.status} ${created.body.toString()}`);
+  for (const [name, file] of [
+    [NAME, transformer],
+    [GW_NAME, gatewayPathTransformer],
+  ] as const) {
+    const created = await request(`${base}/apis/serving.kserve.io/v1beta1/namespaces/default/inferenceservices`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        apiVersion: 'serving.kserve.io/v1beta1',
+        kind: 'InferenceService',
+        metadata: { name },
+        spec: {
+          predictor: { model: { modelFormat: { name: 'sklearn' }, storageUri: 'models/sklearn-iris' } },
+          transformer: { containers: [{ name: 'kserve-container', command: ['inferd', 'run', file] }] },
+        },
+      }),
+    });
+    if (created.status !== 201 && created.status !== 409)
+      throw new Error(`create ${name}: ${created.status} ${created.body.toString()}`);
+  }
   await waitIsvcReady(base, 'default', NAME, 60_000);
+  await waitIsvcReady(base, 'default', GW_NAME, 60_000);
 
   const port = Number(new URL(base).port);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const call = (host: string, to = port) =>
+  const call = (host: string, to = port, model = NAME) =>
     new Promise<number>((resolve, reject) => {
       const t0 = performance.now();
       const req = http.request(
         {
           host: '127.0.0.1',
           port: to,
-          path: `/v1/models/${NAME}:predict`,
+          path: `/v1/models/${model}:predict`,
           method: 'POST',
           agent,
           timeout: 10_000,
@@ -101,16 +113,20 @@ export async function measureTransformerHop(
     });
   const viaTransformer = `${NAME}.default.example.com`;
   const direct = `${NAME}-predictor.default.example.com`;
+  const viaGatewayPath = `${GW_NAME}.default.example.com`;
   for (let i = 0; i < 300; i++) {
     await call(viaTransformer);
     await call(direct);
+    await call(viaGatewayPath, port, GW_NAME);
   }
   const ports = servePid !== undefined ? await componentPorts(servePid) : undefined;
   const t: number[] = [];
   const d: number[] = [];
   const rd: number[] = [];
   const td: number[] = [];
+  const g: number[] = [];
   for (let i = 0; i < requests; i++) {
+    g.push(await call(viaGatewayPath, port, GW_NAME));
     // Alternate which goes first so neither always runs on a just-warmed path.
     if (i % 2 === 0) {
       t.push(await call(viaTransformer));
@@ -130,6 +146,8 @@ export async function measureTransformerHop(
     direct_predictor_median_ms: round3(median(d)),
     via_transformer_median_ms: round3(median(t)),
     transformer_hop_ms: round3(median(t) - median(d)),
+    via_gateway_path_transformer_median_ms: round3(median(g)),
+    transformer_hop_gateway_path_ms: round3(median(g) - median(d)),
   };
   if (ports) {
     out.legs = {
@@ -140,7 +158,7 @@ export async function measureTransformerHop(
     };
   }
   log(
-    `  predictor p50 ${out.direct_predictor_median_ms} ms, via transformer p50 ${out.via_transformer_median_ms} ms: hop ${out.transformer_hop_ms} ms${out.legs ? ` (replica alone ${out.legs.replica_direct_median_ms} ms, transformer alone ${out.legs.transformer_direct_median_ms} ms)` : ''}`,
+    `  predictor p50 ${out.direct_predictor_median_ms} ms, via transformer p50 ${out.via_transformer_median_ms} ms: hop ${out.transformer_hop_ms} ms (through the gateway: ${out.transformer_hop_gateway_path_ms} ms)${out.legs ? ` (replica alone ${out.legs.replica_direct_median_ms} ms, transformer alone ${out.legs.transformer_direct_median_ms} ms)` : ''}`,
   );
   return out;
 }
