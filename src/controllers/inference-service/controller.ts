@@ -476,7 +476,10 @@ export class InferenceServiceController {
       this.opts.scaleDefaults,
     );
     const views = (rev: string) =>
-      mine.filter((k) => revisionOf(k) === rev).map((k) => this.opts.replicas.get(k)!).filter(Boolean);
+      mine
+        .filter((k) => revisionOf(k) === rev)
+        .map((k) => this.opts.replicas.get(k))
+        .filter((v): v is ReplicaView => v !== undefined);
     const isReady = (v: ReplicaView) => v.phase === 'Ready' && v.port !== undefined;
     const isFailed = (v: ReplicaView) => ['Failed', 'Exited', 'BackOff'].includes(v.phase) && v.failure !== undefined;
     const current = views(cKey).filter((v) => !this.draining.has(v.key));
