@@ -19,17 +19,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { replyError } from '../http/json-reply.js';
 import type { EndpointTable, RevisionRoute, ServiceEndpoint } from '../routing/endpoint-table.js';
+import { ROUTES_PATH } from '../routing/predictor-listeners.js';
 import type { TrafficStats } from '../routing/traffic-stats.js';
 import type { Lease, TrafficRouter } from './traffic/router.js';
 
-export const ROUTES_PATH = '/.inferd/v1/routes';
-/** The env var inferd sets for a transformer/explainer it starts: the routes feed's URL on its predictor listener. */
-export const ROUTE_FEED_ENV = 'INFERD_ROUTE_FEED';
+// Shared with the controllers (which give transformers the feed's URL): defined beside the listeners.
+export { ROUTE_FEED_ENV, ROUTES_PATH } from '../routing/predictor-listeners.js';
 export const TRAFFIC_PATH = '/.inferd/v1/traffic';
 /** On a predictor listener only: the revision key an SDK transformer picked by weight but sends through the gateway. */
 export const PINNED_REVISION_HEADER = 'x-inferd-revision';
 /** Longest line of a traffic stream; a longer one ends the stream (ids and keys are short). */
 const MAX_LINE = 4096;
+/** Calls one stream may have begun and not ended; more ends the stream (a client that never ends its calls). */
+const MAX_OPEN_CALLS = 65_536;
 
 /** What one line of the routes feed carries: the fields of RevisionRoute a client needs to route. */
 export interface FeedRoute {
@@ -104,7 +106,8 @@ export class RouteFeed {
         const route = this.endpoints.get(namespace, name)?.routes.find((r) => r.key === f[2]);
         const replica = route?.replicas.find((t) => t.key === f[3]);
         // A route or replica gone meanwhile (rolled out, restarted): not counted, as the gateway could not have.
-        if (route && replica) leases.set(f[1]!, { lease: this.traffic.external(route, replica), at: Date.now() });
+        if (leases.size >= MAX_OPEN_CALLS) req.destroy();
+        else if (route && replica) leases.set(f[1]!, { lease: this.traffic.external(route, replica), at: Date.now() });
       } else if (f[0] === 'e' && f.length === 4) {
         const began = leases.get(f[1]!);
         if (!began) return;
