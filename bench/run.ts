@@ -693,7 +693,7 @@ async function main(): Promise<number> {
   if (!interrupted && (!onlySection || flags.transformerOnly) && leftMs() > 15_000) {
     log('transformer hop: identity transformer in front of the predictor vs the predictor');
     try {
-      transformerHop = await measureTransformerHop(serve.url, flags.quick ? 300 : 2000, log);
+      transformerHop = await measureTransformerHop(serve.url, flags.quick ? 300 : 2000, log, serve.started.pid);
     } catch (err) {
       notes.push(`transformer hop failed: ${err instanceof Error ? err.message : String(err)}`);
       log(`  ${notes[notes.length - 1]}`);

@@ -14,12 +14,15 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { request } from './http-client.js';
-import { ProcessGroups } from './proc.js';
+import { cmdline, listeningPorts, ProcessGroups, processTree } from './proc.js';
 import { repoRoot, startInferd, waitIsvcReady } from './targets.js';
 
 const transformer = join(repoRoot, 'dist', 'examples', 'identity-transformer', 'transformer.js');
+/** The same transformer calling through the gateway (no client-side routing): the path before the routes feed. */
+const gatewayPathTransformer = join(repoRoot, 'dist', 'bench', 'gateway-path-transformer.js');
 const BODY = JSON.stringify({ instances: [[6.8, 2.8, 4.8, 1.4]] });
 const NAME = 'bench-hop';
+const GW_NAME = 'bench-hop-gw';
 
 export interface TransformerHop {
   requests_each: number;
@@ -27,6 +30,21 @@ export interface TransformerHop {
   via_transformer_median_ms: number;
   /** via_transformer_median_ms − direct_predictor_median_ms. */
   transformer_hop_ms: number;
+  /** The same transformer with client-side routing off (its calls through the gateway), same run. */
+  via_gateway_path_transformer_median_ms: number;
+  transformer_hop_gateway_path_ms: number;
+  /**
+   * Where the time goes (when the serve's pid is known): the same request straight to the predictor's replica
+   * port and straight to the transformer's port, interleaved with the two above.
+   */
+  legs?: {
+    replica_direct_median_ms: number;
+    transformer_direct_median_ms: number;
+    /** direct_predictor − replica_direct: what the gateway adds in front of a replica. */
+    gateway_leg_ms: number;
+    /** transformer_direct − replica_direct: the transformer process and its call to the predictor. */
+    transformer_leg_ms: number;
+  };
 }
 
 const median = (xs: number[]) => {
@@ -40,34 +58,41 @@ export async function measureTransformerHop(
   base: string,
   requests: number,
   log: (s: string) => void,
+  servePid?: number,
 ): Promise<TransformerHop> {
-  const created = await request(`${base}/apis/serving.kserve.io/v1beta1/namespaces/default/inferenceservices`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      apiVersion: 'serving.kserve.io/v1beta1',
-      kind: 'InferenceService',
-      metadata: { name: NAME },
-      spec: {
-        predictor: { model: { modelFormat: { name: 'sklearn' }, storageUri: 'models/sklearn-iris' } },
-        transformer: { containers: [{ name: 'kserve-container', command: ['inferd', 'run', transformer] }] },
-      },
-    }),
-  });
-  if (created.status !== 201 && created.status !== 409)
-    throw new Error(`create ${NAME}: ${created.status} ${created.body.toString()}`);
+  for (const [name, file] of [
+    [NAME, transformer],
+    [GW_NAME, gatewayPathTransformer],
+  ] as const) {
+    const created = await request(`${base}/apis/serving.kserve.io/v1beta1/namespaces/default/inferenceservices`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        apiVersion: 'serving.kserve.io/v1beta1',
+        kind: 'InferenceService',
+        metadata: { name },
+        spec: {
+          predictor: { model: { modelFormat: { name: 'sklearn' }, storageUri: 'models/sklearn-iris' } },
+          transformer: { containers: [{ name: 'kserve-container', command: ['inferd', 'run', file] }] },
+        },
+      }),
+    });
+    if (created.status !== 201 && created.status !== 409)
+      throw new Error(`create ${name}: ${created.status} ${created.body.toString()}`);
+  }
   await waitIsvcReady(base, 'default', NAME, 60_000);
+  await waitIsvcReady(base, 'default', GW_NAME, 60_000);
 
   const port = Number(new URL(base).port);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const call = (host: string) =>
+  const call = (host: string, to = port, model = NAME) =>
     new Promise<number>((resolve, reject) => {
       const t0 = performance.now();
       const req = http.request(
         {
           host: '127.0.0.1',
-          port,
-          path: `/v1/models/${NAME}:predict`,
+          port: to,
+          path: `/v1/models/${model}:predict`,
           method: 'POST',
           agent,
           timeout: 10_000,
@@ -88,13 +113,20 @@ export async function measureTransformerHop(
     });
   const viaTransformer = `${NAME}.default.example.com`;
   const direct = `${NAME}-predictor.default.example.com`;
+  const viaGatewayPath = `${GW_NAME}.default.example.com`;
   for (let i = 0; i < 300; i++) {
     await call(viaTransformer);
     await call(direct);
+    await call(viaGatewayPath, port, GW_NAME);
   }
+  const ports = servePid !== undefined ? await componentPorts(servePid) : undefined;
   const t: number[] = [];
   const d: number[] = [];
+  const rd: number[] = [];
+  const td: number[] = [];
+  const g: number[] = [];
   for (let i = 0; i < requests; i++) {
+    g.push(await call(viaGatewayPath, port, GW_NAME));
     // Alternate which goes first so neither always runs on a just-warmed path.
     if (i % 2 === 0) {
       t.push(await call(viaTransformer));
@@ -103,6 +135,10 @@ export async function measureTransformerHop(
       d.push(await call(direct));
       t.push(await call(viaTransformer));
     }
+    if (ports) {
+      rd.push(await call(direct, ports.replica));
+      td.push(await call(viaTransformer, ports.transformer));
+    }
   }
   agent.destroy();
   const out: TransformerHop = {
@@ -110,11 +146,46 @@ export async function measureTransformerHop(
     direct_predictor_median_ms: round3(median(d)),
     via_transformer_median_ms: round3(median(t)),
     transformer_hop_ms: round3(median(t) - median(d)),
+    via_gateway_path_transformer_median_ms: round3(median(g)),
+    transformer_hop_gateway_path_ms: round3(median(g) - median(d)),
   };
+  if (ports) {
+    out.legs = {
+      replica_direct_median_ms: round3(median(rd)),
+      transformer_direct_median_ms: round3(median(td)),
+      gateway_leg_ms: round3(median(d) - median(rd)),
+      transformer_leg_ms: round3(median(td) - median(rd)),
+    };
+  }
   log(
-    `  predictor p50 ${out.direct_predictor_median_ms} ms, via transformer p50 ${out.via_transformer_median_ms} ms: hop ${out.transformer_hop_ms} ms`,
+    `  predictor p50 ${out.direct_predictor_median_ms} ms, via transformer p50 ${out.via_transformer_median_ms} ms: hop ${out.transformer_hop_ms} ms (through the gateway: ${out.transformer_hop_gateway_path_ms} ms)${out.legs ? ` (replica alone ${out.legs.replica_direct_median_ms} ms, transformer alone ${out.legs.transformer_direct_median_ms} ms)` : ''}`,
   );
   return out;
+}
+
+/**
+ * The HTTP ports of the bench service's predictor replica and transformer, found in the serve's process tree:
+ * the transformer runs `…/transformer.js`; the replica is the other child that answers the request.
+ */
+async function componentPorts(servePid: number): Promise<{ replica: number; transformer: number } | undefined> {
+  let replica: number | undefined;
+  let transformerPort: number | undefined;
+  for (const p of processTree(servePid)) {
+    if (p.pid === servePid) continue;
+    const isTransformer = cmdline(p.pid).includes(transformer);
+    for (const port of listeningPorts(p.pid)) {
+      const r = await request(`http://127.0.0.1:${port}/v1/models/${NAME}:predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: BODY,
+        timeoutMs: 2_000,
+      }).catch(() => undefined);
+      if (r?.status !== 200) continue;
+      if (isTransformer) transformerPort = port;
+      else replica = port;
+    }
+  }
+  return replica !== undefined && transformerPort !== undefined ? { replica, transformer: transformerPort } : undefined;
 }
 
 async function main(): Promise<void> {
@@ -123,7 +194,12 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'inferd-hop-'));
   try {
     const serve = await startInferd(groups, { stateDir: dir, demo: false });
-    const r = await measureTransformerHop(serve.url, Number(values.requests), (s) => process.stderr.write(`${s}\n`));
+    const r = await measureTransformerHop(
+      serve.url,
+      Number(values.requests),
+      (s) => process.stderr.write(`${s}\n`),
+      serve.started.pid,
+    );
     process.stdout.write(
       `${JSON.stringify({ case: 'transformer_hop_ms', ...r, target: '<= 0.3', pass: r.transformer_hop_ms <= 0.3 })}\n`,
     );

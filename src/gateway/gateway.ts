@@ -21,9 +21,10 @@ import { GrpcProxy, REPOSITORY_REFUSED } from './grpc-proxy.js';
 import { type HostTarget, serviceCandidatesForHost } from './host-router.js';
 import { componentOf, GatewayMetrics, type GatewayProtocol, httpStatusOfGrpc, protocolOfPath } from './metrics.js';
 import { isRepositoryChange, modelNameFromPath, parseServingPath, pickByModelName } from './path-router.js';
-import { acceptHttp2PriorKnowledge } from './protocol-sniff.js';
+import { acceptHttp2PriorKnowledge, plainAcceptor } from './protocol-sniff.js';
 import { ReplicaProxy, type ReplicaProxyOptions } from './proxy.js';
 import { replicaPages, scrapeReplicas } from './replica-scrape.js';
+import { PINNED_REVISION_HEADER, RouteFeed } from './route-feed.js';
 import { acceptTls, type TlsAcceptor, type TlsMaterial } from './tls-accept.js';
 import { DEFAULT_OUTLIER_POLICY, type OutlierPolicy } from './traffic/outlier.js';
 import { type Lease, notReadyMessage, TrafficRouter } from './traffic/router.js';
@@ -88,6 +89,11 @@ const RETRY_NOT_READY_S = 5;
  */
 export function createGateway(opts: GatewayOptions): {
   server: http.Server;
+  /**
+   * Takes a connection accepted elsewhere on loopback (a predictor listener) as plain HTTP/1.1 or h2c, also
+   * when the port itself speaks TLS.
+   */
+  acceptLoopback(socket: import('node:net').Socket): void;
   proxy: ReplicaProxy;
   /** Set when the port speaks TLS: `reload()` re-reads the certificate files (SIGHUP). */
   tls?: TlsAcceptor;
@@ -188,10 +194,20 @@ export function createGateway(opts: GatewayOptions): {
   livePorts = liveReplicas().ports;
   opts.endpoints.on('change', onEndpointChange);
 
+  const routeFeed = new RouteFeed(opts.endpoints, traffic, stats);
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     // A transformer's call through its predictor listener (routing/predictor-listeners.ts) names the predictor.
     const override = hostOverrideOf(req.socket);
-    if (override !== undefined) req.headers.host = override;
+    if (override !== undefined) {
+      req.headers.host = override;
+      // The SDK's client-side routing (route-feed.ts): only on a predictor listener.
+      if (req.url?.startsWith('/.inferd/')) {
+        const c = candidatesFor(override)[0];
+        if (c) routeFeed.handle(req, res, c.namespace, c.name);
+        else replyError(res, 404, `no service for ${override}`);
+        return;
+      }
+    }
     // An OIDC JWT is verified asynchronously first (the gate itself is synchronous); the body waits unread.
     const t0 = observing ? performance.now() : 0;
     const wait = auth?.prepare?.(req.headers.authorization);
@@ -468,7 +484,13 @@ export function createGateway(opts: GatewayOptions): {
       finished(req, res, ep, undefined, path, t0);
       return;
     }
-    const route = traffic.choose(ep, tag);
+    // An SDK transformer that picked the revision by weight itself but sends through here (route-feed.ts).
+    const pinned = req.headers[PINNED_REVISION_HEADER];
+    const route = traffic.choose(
+      ep,
+      tag,
+      typeof pinned === 'string' && hostOverrideOf(req.socket) !== undefined ? pinned : undefined,
+    );
     if (route === undefined) {
       req.resume();
       if (tag !== undefined) {
@@ -593,6 +615,8 @@ export function createGateway(opts: GatewayOptions): {
     }
   }
 
+  // Before TLS takes the port's connections: the predictor listeners' loopback sockets stay plain HTTP / h2c.
+  const acceptLoopback = plainAcceptor(server, grpcProxy.server);
   const tls = opts.tls ? acceptTls(server, grpcProxy.server, opts.tls, opts.log) : undefined;
   if (!tls) acceptHttp2PriorKnowledge(server, grpcProxy.server);
 
@@ -615,6 +639,7 @@ export function createGateway(opts: GatewayOptions): {
 
   return {
     server,
+    acceptLoopback,
     proxy,
     tls,
     stats,

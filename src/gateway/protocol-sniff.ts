@@ -21,9 +21,23 @@ export function acceptHttp2PriorKnowledge(
   h2: http2.Http2Server,
   firstByteTimeoutMs = 30_000,
 ): void {
-  const http1 = server.listeners('connection') as ((socket: Socket) => void)[];
+  const accept = plainAcceptor(server, h2, firstByteTimeoutMs);
   server.removeAllListeners('connection');
-  server.on('connection', (socket: Socket) => {
+  server.on('connection', accept);
+}
+
+/**
+ * The same choice as a function, for sockets that arrive some other way: `server`'s connection listeners as
+ * they are now (call it before TLS or the sniff replace them). The predictor listeners' loopback connections
+ * take it on a TLS gateway too: inferd's own hop speaks plain HTTP and h2c (docs/containers.md).
+ */
+export function plainAcceptor(
+  server: http.Server,
+  h2: http2.Http2Server,
+  firstByteTimeoutMs = 30_000,
+): (socket: Socket) => void {
+  const http1 = server.listeners('connection') as ((socket: Socket) => void)[];
+  return (socket: Socket) => {
     let seen: Buffer | undefined;
     const timer = setTimeout(() => socket.destroy(), firstByteTimeoutMs);
     timer.unref();
@@ -50,5 +64,5 @@ export function acceptHttp2PriorKnowledge(
     socket.on('data', onData);
     socket.once('close', onClose);
     socket.on('error', onError);
-  });
+  };
 }

@@ -6,6 +6,11 @@
 
 import { createServer, type Server, type Socket } from 'node:net';
 
+/** The routes feed of a predictor listener (gateway/route-feed.ts): SDK transformers route themselves with it. */
+export const ROUTES_PATH = '/.inferd/v1/routes';
+/** The env var inferd sets for a transformer/explainer it starts: the routes feed's URL on its predictor listener. */
+export const ROUTE_FEED_ENV = 'INFERD_ROUTE_FEED';
+
 /**
  * Listener port → the Host its connections stand for. Keyed by the connection's local port, not the socket
  * object: an HTTP/2 session exposes its socket only through a proxy. No other server of this process can

@@ -81,6 +81,17 @@ export class TrafficStats extends EventEmitter {
     }
   }
 
+  /**
+   * Concurrency the counters did not see as in flight: a request reported after the fact (an SDK transformer
+   * routing itself reports in batches, gateway/route-feed.ts) adds the part of its duration not counted.
+   */
+  credit(revisionKey: string, requestMs: number): void {
+    if (!(requestMs > 0)) return;
+    const c = this.counters(revisionKey);
+    this.advance(c);
+    c.concurrencyMsTotal += requestMs;
+  }
+
   /** The gateway holds a request for a revision with no ready replica: start one (scale from zero). */
   demand(revisionKey: string): void {
     this.emit('demand', revisionKey);

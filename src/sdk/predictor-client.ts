@@ -6,10 +6,14 @@
 import http from 'node:http';
 import https from 'node:https';
 import { InferdError, messageOf } from '../errors.js';
+import { PINNED_REVISION_HEADER } from '../gateway/route-feed.js';
+import type { ReplicaTarget, RevisionRoute } from '../routing/endpoint-table.js';
 import type { Tensor } from '../runtimes/model.js';
 import { encodeRawTensor } from '../server/binary-tensor.js';
 import { decodeV2Tensor } from '../server/tensor-decode.js';
 import { encodeFlat } from '../server/tensor-json.js';
+import { DirectError, DirectHttp } from './direct-http.js';
+import { PredictorRoutes, ROUTE_FEED_ENV } from './predictor-routes.js';
 import { type InferRequest, InferResponse, InferTensor } from './tensor.js';
 
 export type PredictorProtocol = 'v1' | 'v2' | 'grpc-v2';
@@ -23,6 +27,12 @@ export interface PredictorClientOptions {
   useSsl?: boolean;
   /** Per call. Default 60 s (KServe's default, `--predictor_request_timeout_seconds`, is 600 s). */
   timeoutMs?: number;
+  /**
+   * The routes feed of an inferd predictor listener (client-side routing: REST calls go straight to the
+   * predictor's replicas). Default: env INFERD_ROUTE_FEED, which inferd sets for the transformers it starts,
+   * when `host` is their PREDICTOR_HOST; false: always through `host`.
+   */
+  routeFeed?: string | false;
 }
 
 export interface CallOptions {
@@ -129,6 +139,9 @@ export class PredictorClient {
   readonly #base: string;
   readonly #target: { hostname: string; port: number };
   #grpc: Promise<GrpcStub> | undefined;
+  /** Client-side routing (predictor-routes.ts), for REST without TLS when inferd gave a routes feed. */
+  readonly #routes: PredictorRoutes | undefined;
+  readonly #direct: DirectHttp | undefined;
 
   constructor(opts: PredictorClientOptions) {
     if (!opts.host || /^[a-z]+:\/\//i.test(opts.host)) {
@@ -151,6 +164,16 @@ export class PredictorClient {
       hostname: u.hostname.replace(/^\[(.*)\]$/, '$1'),
       port: u.port ? Number(u.port) : this.useSsl ? 443 : 80,
     };
+    const feed = opts.routeFeed ?? (opts.host === process.env.PREDICTOR_HOST ? process.env[ROUTE_FEED_ENV] : undefined);
+    if (feed && this.protocol !== 'grpc-v2' && !this.useSsl) {
+      this.#routes = new PredictorRoutes(feed);
+      this.#direct = new DirectHttp();
+    }
+  }
+
+  /** True while calls go straight to the predictor's replicas (the routes feed is up). */
+  get routingDirectly(): boolean {
+    return this.#routes?.live === true;
   }
 
   /** V1 `:predict` with a JSON body (KServe: `PREDICTOR_URL_FORMAT`). */
@@ -180,6 +203,8 @@ export class PredictorClient {
 
   /** Releases the keep-alive sockets and the gRPC channel. */
   close(): void {
+    this.#routes?.close();
+    this.#direct?.close();
     this.#agent.destroy();
     const g = this.#grpc;
     this.#grpc = undefined;
@@ -187,12 +212,83 @@ export class PredictorClient {
   }
 
   #post(path: string, body: string, opts: CallOptions): Promise<unknown> {
+    const pick = this.#routes?.pick();
+    if (pick?.replica) return this.#postDirect(pick.route, pick.replica, path, body, opts);
+    return this.#postGateway(path, body, opts, pick?.route.key);
+  }
+
+  /** The call straight to a replica; a connection that fails before any answer goes through the gateway instead. */
+  async #postDirect(
+    route: RevisionRoute,
+    replica: ReplicaTarget,
+    path: string,
+    body: string,
+    opts: CallOptions,
+  ): Promise<unknown> {
+    const routes = this.#routes!;
+    const url = `${this.#base}${path}`;
+    let head = `POST ${path} HTTP/1.1\r\ncontent-type: application/json`;
+    for (const h of FORWARDED_HEADERS) {
+      const v = opts.headers?.[h];
+      if (typeof v === 'string') head += `\r\n${h}: ${v}`;
+    }
+    // The predictor's `timeout` (the gateway's 504) applies here too.
+    const timeoutMs = route.timeoutMs !== undefined ? Math.min(route.timeoutMs, this.timeoutMs) : this.timeoutMs;
+    const call = routes.begin(route, replica);
+    let answer: { status: number; reason: string; body: Buffer };
+    try {
+      answer = await this.#direct!.request(replica.port, head, body, timeoutMs, opts.signal);
+    } catch (err) {
+      const e = err instanceof DirectError ? err : new DirectError(messageOf(err), false);
+      if (e.timedOut) {
+        routes.end(call, opts.signal?.aborted ? 0 : 504);
+        throw new InferdError(
+          'TIMEOUT',
+          opts.signal?.aborted
+            ? `request to predictor ${url} cancelled`
+            : `predictor ${url} did not answer within ${timeoutMs} ms`,
+        );
+      }
+      routes.end(call, 0);
+      routes.failed(replica);
+      if (e.unanswered) return this.#postGateway(path, body, opts, undefined);
+      throw new InferdError('UPSTREAM_UNAVAILABLE', `predictor ${url}: ${e.message}`);
+    }
+    routes.end(call, answer.status);
+    return this.#answer(url, answer.status, answer.reason, answer.body.toString('utf8'));
+  }
+
+  /** The predictor's answer as the parsed JSON body, or the InferdError a client of the transformer gets. */
+  #answer(url: string, status: number, reason: string | undefined, text: string): unknown {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (status < 200 || status >= 300) {
+      // KServe's message: "{error}, '{status} {reason}' for url '{url}'".
+      const error = (parsed as { error?: unknown } | undefined)?.error;
+      const detail = typeof error === 'string' ? error : text.slice(0, 200);
+      throw new InferdError(codeForStatus(status), `${detail}, '${status} ${reason}' for url '${url}'`, {
+        predictorStatus: status,
+      });
+    }
+    if (parsed === undefined) {
+      throw new InferdError('UPSTREAM_UNAVAILABLE', `predictor ${url} answered ${status} with a body that is not JSON`);
+    }
+    return parsed;
+  }
+
+  /** The call through PREDICTOR_HOST (the gateway); `pinned`: the revision key the routes feed picked. */
+  #postGateway(path: string, body: string, opts: CallOptions, pinned: string | undefined): Promise<unknown> {
     const url = `${this.#base}${path}`;
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     for (const h of FORWARDED_HEADERS) {
       const v = opts.headers?.[h];
       if (typeof v === 'string') headers[h] = v;
     }
+    if (pinned !== undefined) headers[PINNED_REVISION_HEADER] = pinned;
     headers['content-length'] = String(Buffer.byteLength(body));
     const transport = this.useSsl ? https : http;
     return new Promise((resolve, reject) => {
@@ -211,32 +307,11 @@ export class PredictorClient {
         res.on('error', (e) => fail(new InferdError('UPSTREAM_UNAVAILABLE', `predictor ${url}: ${e.message}`)));
         res.on('end', () => {
           if (settled) return;
-          const text = Buffer.concat(chunks).toString('utf8');
-          const status = res.statusCode ?? 0;
           let parsed: unknown;
           try {
-            parsed = JSON.parse(text);
-          } catch {
-            parsed = undefined;
-          }
-          if (status < 200 || status >= 300) {
-            // KServe's message: "{error}, '{status} {reason}' for url '{url}'".
-            const error = (parsed as { error?: unknown } | undefined)?.error;
-            const detail = typeof error === 'string' ? error : text.slice(0, 200);
-            fail(
-              new InferdError(codeForStatus(status), `${detail}, '${status} ${res.statusMessage}' for url '${url}'`, {
-                predictorStatus: status,
-              }),
-            );
-            return;
-          }
-          if (parsed === undefined) {
-            fail(
-              new InferdError(
-                'UPSTREAM_UNAVAILABLE',
-                `predictor ${url} answered ${status} with a body that is not JSON`,
-              ),
-            );
+            parsed = this.#answer(url, res.statusCode ?? 0, res.statusMessage, Buffer.concat(chunks).toString('utf8'));
+          } catch (err) {
+            fail(err as InferdError);
             return;
           }
           settled = true;

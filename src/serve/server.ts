@@ -164,7 +164,8 @@ export async function startServer(
       ...(config.containerEngine ? { engine: config.containerEngine } : {}),
     },
     // Transformers reach their predictors through loopback ports handed to the gateway (set below).
-    predictorListeners: new PredictorListeners((socket) => gateway.server.emit('connection', socket)),
+    // Plain HTTP / h2c even when the gateway's port speaks TLS (the hop never leaves loopback).
+    predictorListeners: new PredictorListeners((socket) => gateway.acceptLoopback(socket)),
     runtimeFor: (namespace, name) => runtimesFor(namespace).find((r) => r.metadata.name === name),
     scaleDefaults: { scaleToZeroGraceMs: config.scaleToZeroGraceMs },
     // The fetcher pins a model's cache entry per service and storageUri (model-fetcher.ts's owner id).

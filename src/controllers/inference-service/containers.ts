@@ -6,6 +6,7 @@
 // `valueFrom.secretKeyRef` resolved when the process starts (so a Secret created later is picked up on the
 // next restart).
 
+import { limitsOf, threadEnvFor } from '../../api/limits.js';
 import { inferdRuntimeFor, isBuiltinRuntime } from '../../api/serving-runtimes.js';
 import type { Container, InferenceService, ServingRuntime } from '../../api/types.js';
 import type { ContainerSpec, SecretEnv } from '../replicas/container-replica.js';
@@ -40,6 +41,8 @@ function mergeModelFields(runtime: Container, model: Container): Container {
     args: [...(runtime.args ?? []), ...(model.args ?? [])],
     env,
     ...(typeof model['workingDir'] === 'string' ? { workingDir: model['workingDir'] } : {}),
+    // KServe: the model's resources override the runtime container's.
+    ...(model.resources !== undefined ? { resources: model.resources } : {}),
   };
 }
 
@@ -112,7 +115,8 @@ export function containerSpecFor(
   // Inside an engine the model is mounted at /mnt/models as in KServe; locally the path is substituted.
   const dir = engine ? '' : modelDir;
   const sub = (s: string) => substituteModelDir(substituteTemplate(s, isvc), dir);
-  const env: Record<string, string> = {};
+  // The thread settings native replicas get from resources.limits.cpu (OMP_NUM_THREADS, ...); any env wins.
+  const env: Record<string, string> = threadEnvFor(limitsOf(given.resources));
   for (const [k, v] of Object.entries(imageEnv)) env[k] = sub(v);
   const secretEnv: SecretEnv[] = [];
   for (const e of container.env ?? []) {

@@ -20,11 +20,11 @@ import { type InferdError, isInferdError, messageOf } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { bodyLimitReplicaArgs, predictorReplicaArgs, servedModelName } from '../../replica-protocol.js';
 import type { EndpointTable, ServiceEndpoint } from '../../routing/endpoint-table.js';
-import type { PredictorListeners } from '../../routing/predictor-listeners.js';
+import { type PredictorListeners, ROUTE_FEED_ENV, ROUTES_PATH } from '../../routing/predictor-listeners.js';
 import type { TrafficStats } from '../../routing/traffic-stats.js';
 import type { Store, Watch } from '../../store/store.js';
 import { FixedScale } from '../autoscaler/fixed-scale.js';
-import type { ScaleChange, ScaleDefaults, ScaleSource } from '../autoscaler/scale-source.js';
+import { type ScaleChange, type ScaleDefaults, type ScaleSource, scaleSettingsOf } from '../autoscaler/scale-source.js';
 import { type Clock, isoSeconds, systemClock } from '../clock.js';
 import type { ReplicaManager, ReplicaView } from '../replicas/replica-manager.js';
 import { serviceKeyOf } from '../replicas/replica-manager.js';
@@ -351,6 +351,7 @@ export class InferenceServiceController {
     const container = predictorContainer(isvc, runtime);
     if (container) {
       // A custom command: its own env only (containers.ts), never serve's replica env or credentials.
+      const limits = limitsOf(container.resources);
       this.opts.replicas.ensure({
         key: replicaKey,
         revision,
@@ -360,6 +361,8 @@ export class InferenceServiceController {
         env: {},
         container: containerSpecFor(isvc, container, modelDir, this.opts.images),
         ...loadTimeoutFor(isvc.metadata.annotations, this.opts.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS),
+        // The RSS watchdog (OOMKilled) as for native replicas.
+        ...(limits.memoryBytes !== undefined ? { limits } : {}),
       });
       return;
     }
@@ -462,6 +465,12 @@ export class InferenceServiceController {
     return out;
   }
 
+  /**
+   * One transformer or explainer: a revision per spec (`{ns}/{name}/{component}-{hash}`), its replicas
+   * `{revision}/{i}` scaled like a predictor revision (minReplicas/maxReplicas, the autoscaler, to zero and back
+   * through the activator); a new revision takes the traffic once one of its replicas is Ready, then the old
+   * one's replicas leave the endpoint, finish their requests (drain) and stop.
+   */
   private reconcileComponent(
     key: string,
     isvc: InferenceService,
@@ -472,57 +481,112 @@ export class InferenceServiceController {
     const name = isvc.metadata.name;
     const prefix = `${key}/${component}-`;
     const mine = this.opts.replicas.keys().filter((k) => k.startsWith(prefix));
+    const revisionOf = (replicaKey: string) => replicaKey.split('/').slice(0, 3).join('/');
     if (!container) {
       for (const k of mine) void this.opts.replicas.remove(k);
+      for (const rev of new Set(mine.map(revisionOf))) this.scale.forget(rev);
       return undefined;
     }
     const spec = containerSpecFor(isvc, container, '', this.opts.images);
     const protocol = isvc.spec?.predictor?.model?.protocolVersion;
     const cKey = `${prefix}${shortHash(JSON.stringify([container, protocol]))}`;
+    const revName = cKey.slice(key.length + 1);
     const port = this.predictorPorts.get(key);
-    if (port !== undefined && !this.opts.replicas.get(cKey)) {
+    const limits = limitsOf(container.resources);
+    const componentSpec = (isvc.spec?.[component] ?? {}) as Record<string, unknown>;
+    // The component's minReplicas/maxReplicas/scaleTarget/... read as the predictor's are (scale-source.ts).
+    const settings = scaleSettingsOf(
+      { ...isvc, spec: { ...isvc.spec, predictor: componentSpec } } as InferenceService,
+      this.opts.scaleDefaults,
+    );
+    const views = (rev: string) =>
+      mine
+        .filter((k) => revisionOf(k) === rev)
+        .map((k) => this.opts.replicas.get(k))
+        .filter((v): v is ReplicaView => v !== undefined);
+    const isReady = (v: ReplicaView) => v.phase === 'Ready' && v.port !== undefined;
+    const isFailed = (v: ReplicaView) => ['Failed', 'Exited', 'BackOff'].includes(v.phase) && v.failure !== undefined;
+    const current = views(cKey).filter((v) => !this.draining.has(v.key));
+    const readyNow = current.filter(isReady);
+    const desired =
+      port === undefined
+        ? 0
+        : this.scale.observe({
+            key: cKey,
+            settings,
+            ready: readyNow.length,
+            starting: current.length - readyNow.length,
+            routable: true,
+          });
+    if (port !== undefined) {
       const predictorHost = `127.0.0.1:${port}`;
-      this.opts.replicas.ensure({
-        key: cKey,
-        revision: cKey.slice(key.length + 1),
-        modelName: servedModelName(isvc),
-        modelDir: '',
-        modelFormat: component,
-        env: {},
-        container: {
-          ...spec,
-          component,
-          env: { ...spec.env, PREDICTOR_HOST: predictorHost },
-          // KServe's flags for a transformer or explainer, added when the args do not name them.
-          flags: {
-            model_name: servedModelName(isvc),
-            predictor_host: predictorHost,
-            ...(protocol ? { protocol } : {}),
+      const have = new Set(current.map((v) => v.key));
+      for (let i = 0; i < desired; i++) {
+        const rKey = `${cKey}/${i}`;
+        if (have.has(rKey) || this.opts.replicas.get(rKey)) continue;
+        this.opts.replicas.ensure({
+          key: rKey,
+          revision: revName,
+          modelName: servedModelName(isvc),
+          modelDir: '',
+          modelFormat: component,
+          env: {},
+          container: {
+            ...spec,
+            component,
+            // INFERD_ROUTE_FEED: the SDK's client-side routing (gateway/route-feed.ts); other programs ignore it.
+            env: {
+              ...spec.env,
+              PREDICTOR_HOST: predictorHost,
+              [ROUTE_FEED_ENV]: `http://${predictorHost}${ROUTES_PATH}`,
+            },
+            // KServe's flags for a transformer or explainer, added when the args do not name them.
+            flags: {
+              model_name: servedModelName(isvc),
+              predictor_host: predictorHost,
+              ...(protocol ? { protocol } : {}),
+            },
+            appendPortFlags: true,
           },
-          appendPortFlags: true,
-        },
-        ...loadTimeoutFor(isvc.metadata.annotations, this.opts.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS),
-      });
+          ...loadTimeoutFor(isvc.metadata.annotations, this.opts.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS),
+          ...(limits.memoryBytes !== undefined ? { limits } : {}),
+        });
+      }
+      // Scaled down: the highest-numbered replicas leave (drained first).
+      for (const v of current) {
+        const i = Number(v.key.slice(cKey.length + 1));
+        if (i >= desired && (desired > 0 || readyNow.length > 0)) void this.retire(key, v.key);
+      }
     }
-    const view = this.opts.replicas.get(cKey);
-    const ready = view?.phase === 'Ready' && view.port !== undefined;
-    // The old process serves until the new one is Ready.
-    const old = mine.filter((k) => k !== cKey).map((k) => this.opts.replicas.get(k));
-    if (ready) for (const k of mine) if (k !== cKey) void this.opts.replicas.remove(k);
-    const serving = ready ? view : old.find((v) => v?.phase === 'Ready' && v.port !== undefined);
-    const failed = view && ['Failed', 'Exited', 'BackOff'].includes(view.phase) && view.failure;
+    const now = views(cKey).filter((v) => !this.draining.has(v.key));
+    const ready = now.filter(isReady);
+    // The old revisions serve until the new one has a Ready replica, then drain and stop.
+    const oldRevs = [...new Set(mine.map(revisionOf))].filter((r) => r !== cKey);
+    if (ready.length > 0) {
+      for (const rev of oldRevs) {
+        for (const v of views(rev)) void this.retire(key, v.key);
+        this.scale.forget(rev);
+        this.opts.stats?.forget(rev);
+      }
+    }
+    const oldServing = oldRevs
+      .map((rev) => ({ rev, ready: views(rev).filter((v) => isReady(v) && !this.draining.has(v.key)) }))
+      .find((o) => o.ready.length > 0);
+    const serving = ready.length > 0 ? { rev: cKey, ready } : oldServing;
+    const failedView = now.length > 0 && now.every(isFailed) ? now[0] : undefined;
+    const restarts = now.reduce((n, v) => n + v.restarts, 0);
     const title = component === 'transformer' ? 'Transformer' : 'Explainer';
-    const state: TransformerState = ready
-      ? { phase: 'Ready', restarts: view.restarts }
-      : failed
-        ? { phase: 'Failed', reason: view.failure?.reason, message: view.failure?.message, restarts: view.restarts }
-        : {
-            phase: 'Loading',
-            reason: `${title}Loading`,
-            message: `${component} is starting`,
-            restarts: view?.restarts ?? 0,
-          };
-    const revision = (serving ?? view)?.revision ?? cKey.slice(key.length + 1);
+    const timeoutS = (componentSpec as { timeout?: number }).timeout;
+    const state: TransformerState =
+      ready.length > 0
+        ? { phase: 'Ready', restarts }
+        : failedView
+          ? { phase: 'Failed', reason: failedView.failure?.reason, message: failedView.failure?.message, restarts }
+          : desired === 0 && port !== undefined
+            ? { phase: 'Ready', restarts } // scaled to zero: started on the next request
+            : { phase: 'Loading', reason: `${title}Loading`, message: `${component} is starting`, restarts };
+    const routeKey = serving?.rev ?? cKey;
+    const activating = !serving && !failedView;
     const endpoint: ServiceEndpoint = {
       namespace,
       // The transformer takes the service's name (its host and path routes); the explainer its own.
@@ -532,25 +596,26 @@ export class InferenceServiceController {
       modelName: component === 'transformer' ? servedModelName(isvc) : '',
       routes: [
         {
-          revision,
-          key: serving?.key ?? cKey,
+          revision: routeKey.slice(key.length + 1),
+          key: routeKey,
           percent: 100,
           latestRevision: true,
-          replicas:
-            serving?.port !== undefined ? [{ key: serving.key, port: serving.port, grpcPort: serving.grpcPort }] : [],
-          activating: !serving && !failed,
-          containerConcurrency: 0,
+          replicas: (serving?.ready ?? []).map((v) => ({ key: v.key, port: v.port!, grpcPort: v.grpcPort })),
+          activating,
+          containerConcurrency: settings.containerConcurrency,
+          // The component's `timeout` (seconds): the gateway answers 504 after it, as for the predictor.
+          ...(timeoutS !== undefined ? { timeoutMs: timeoutS * 1000 } : {}),
         },
       ],
-      port: serving?.port,
-      grpcPort: serving?.grpcPort,
-      revision: serving ? revision : undefined,
-      starting: !serving && !failed,
+      port: serving?.ready[0]?.port,
+      grpcPort: serving?.ready[0]?.grpcPort,
+      revision: serving ? serving.rev.slice(key.length + 1) : undefined,
+      starting: activating,
       ...(serving
         ? {}
         : {
-            reason: state.reason ?? `${title}Loading`,
-            message: `${component} of ${namespace}/${name}: ${state.message ?? 'starting'}`,
+            reason: state.phase === 'Ready' ? 'ScaledToZero' : (state.reason ?? `${title}Loading`),
+            message: `${component} of ${namespace}/${name}: ${state.phase === 'Ready' ? 'scaled to zero, starting on demand' : (state.message ?? 'starting')}`,
           }),
     };
     return { state, endpoint };

@@ -183,7 +183,11 @@ export class ContainerReplica extends ReplicaBase {
     child.on('exit', (code, signal) => {
       this.clearProbe();
       this.clearLoadTimer();
-      if (this.phase !== 'Failed' && !this.stopping) {
+      if (this.outOfMemory && !this.stopping) {
+        // Kubernetes reports a container killed for its memory limit as OOMKilled with exit code 137.
+        this.failure = { reason: 'OOMKilled', message: `${this.outOfMemory}${this.tailText()}`, exitCode: code ?? 137 };
+        this.outOfMemory = undefined;
+      } else if (this.phase !== 'Failed' && !this.stopping) {
         const how = signal ? `signal ${signal}` : `code ${code}`;
         const wasReady = this.phase === 'Ready';
         this.failure = {
@@ -236,6 +240,21 @@ export class ContainerReplica extends ReplicaBase {
 
   private tailText(): string {
     return this.tail.length ? `; last output: ${this.tail.join(' | ')}` : '; it printed nothing';
+  }
+
+  /** Set when the RSS watchdog killed it for its memory limit: the message of its OOMKilled failure. */
+  private outOfMemory: string | undefined;
+
+  /**
+   * The replica manager's RSS watchdog found the container's process tree over `resources.limits.memory`:
+   * killed now (the kernel's OOM killer in a cgroup would), recorded as OOMKilled, restarted with back-off.
+   */
+  killForMemory(rssBytes: number, limitBytes: number): void {
+    if (this.stopping || this.outOfMemory || !this.child || this.child.exitCode !== null) return;
+    const mib = (b: number) => `${Math.round(b / 2 ** 20)}Mi`;
+    this.outOfMemory = `${this.container.component} container used ${mib(rssBytes)} of memory, over its limit resources.limits.memory = ${mib(limitBytes)}; it was killed and restarted (raise the limit)`;
+    this.log.warn('container over its memory limit; killing', { replica: this.spec.key, rssBytes, limitBytes });
+    this.killTree();
   }
 
   private fail(reason: string, message: string): void {

@@ -409,7 +409,8 @@ export class ReplicaManager extends EventEmitter {
       for (const m of this.replicas.values()) {
         const limit = m.spec.limits?.memoryBytes;
         const proc = m.proc;
-        if (limit === undefined || !(proc instanceof ReplicaProcess) || proc.pid === undefined) continue;
+        // Native replicas and containers (container-replica.ts) alike.
+        if (limit === undefined || !isMemoryLimited(proc) || proc.pid === undefined) continue;
         if (proc.phase === 'Exited' || proc.phase === 'Failed') continue;
         const rss = await treeRssBytes(proc.pid);
         if (rss !== undefined && rss > limit && m.proc === proc) proc.killForMemory(rss, limit);
@@ -479,4 +480,11 @@ export function componentOfReplicaKey(replicaKey: string): LogComponent {
 export function serviceKeyOf(replicaKey: string): string {
   const parts = replicaKey.split('/');
   return `${parts[0]}/${parts[1]}`;
+}
+
+/** A replica the RSS watchdog can kill for its memory limit. */
+function isMemoryLimited(
+  proc: Replica,
+): proc is Replica & { pid: number | undefined; killForMemory(rss: number, limit: number): void } {
+  return proc instanceof ReplicaProcess || proc instanceof ContainerReplica;
 }

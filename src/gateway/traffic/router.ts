@@ -103,9 +103,12 @@ export class TrafficRouter {
     this.isEjected = (key) => this.outlier.ejected(key);
   }
 
-  /** The revision for a request: the tag's route, or one by percent; undefined when none (the caller says why). */
-  choose(ep: ServiceEndpoint, tag: string | undefined): RevisionRoute | undefined {
-    const route = routeFor(ep, tag);
+  /**
+   * The revision for a request: the tag's route, or one by percent; undefined when none (the caller says why).
+   * `pinned`: the revision key an SDK transformer already picked by weight (route-feed.ts), when it still exists.
+   */
+  choose(ep: ServiceEndpoint, tag: string | undefined, pinned?: string): RevisionRoute | undefined {
+    const route = (pinned !== undefined ? ep.routes.find((r) => r.key === pinned) : undefined) ?? routeFor(ep, tag);
     if (route !== undefined && route.revision !== '') this.opts.stats.arrived(route.key);
     return route;
   }
@@ -118,6 +121,15 @@ export class TrafficRouter {
     }
     const replica = pickReplica(route, this.inFlight, this.isEjected, this.turn++);
     if (replica === undefined) return undefined;
+    return this.begin(route, replica, undefined);
+  }
+
+  /**
+   * A request an SDK transformer sent to the replica itself (route-feed.ts): counted as if sent from here
+   * (arrived, in flight); done() ends it.
+   */
+  external(route: RevisionRoute, replica: ReplicaTarget): Lease {
+    this.opts.stats.arrived(route.key);
     return this.begin(route, replica, undefined);
   }
 
