@@ -205,8 +205,6 @@ export function createFastGrpcServer(opts: GrpcServerOptions): FastGrpcServer {
   const fail = (call: Call, err: unknown) => {
     if (err instanceof CodecError)
       sendStatus(call, { code: GRPC_CODES.INTERNAL, details: 'Error deserializing request' });
-    else if (err && typeof err === 'object' && 'grpcStatus' in err)
-      sendStatus(call, (err as { grpcStatus: Status }).grpcStatus);
     else sendStatus(call, statusOf(opts.log, err));
   };
 
