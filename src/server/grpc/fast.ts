@@ -6,7 +6,19 @@
 // (docs/benchmarks.md: its call objects, interceptors, metadata and protobufjs objects on every call).
 
 import http2 from 'node:http2';
+import type net from 'node:net';
 import { gunzip, inflate } from 'node:zlib';
+import {
+  encodeLinkFrame,
+  FRAME_CALL,
+  FRAME_CANCEL,
+  FRAME_OK,
+  FRAME_STATUS,
+  LINK_MAGIC,
+  LINK_SNIFF_BYTES,
+  type LinkFrame,
+  LinkFrameReader,
+} from '../../http/grpc-link.js';
 import type { Tensor } from '../../runtimes/model.js';
 import { encodeRawTensor } from '../binary-tensor.js';
 import {
@@ -56,16 +68,31 @@ type Stream = http2.ServerHttp2Stream;
 type Status = { code: number; details: string };
 
 /** What a method does with its one request message: a framed answer, or a failure (a status). */
-type Method = (message: Buffer, call: Call) => Buffer | Promise<Buffer>;
+export type Method = (message: Buffer, call: Call) => Buffer | Promise<Buffer>;
 
-/** One call: its stream, deadline and cancellation. */
-class Call implements GrpcCallSide {
+/** Where one call's answer goes: an HTTP/2 stream, or a frame on the gateway's link (link.ts). */
+export interface Sink {
+  /** True while an answer can still be sent. */
+  alive(): boolean;
+  /** The message, then trailers grpc-status 0 / grpc-message OK. */
+  ok(framed: Buffer): void;
+  /** A trailers-only answer; `message` is the grpc-message header value as sent. */
+  status(code: number, message: string): void;
+}
+
+/** Request headers as the transport gives them (node:http2's object, or the link's decoded pairs). */
+export type CallHeaders = Record<string, string | string[] | undefined>;
+
+/** One call: where it answers, its deadline and cancellation. */
+export class Call implements GrpcCallSide {
   done = false;
   #cancel: (() => void)[] | undefined;
   timer: NodeJS.Timeout | undefined;
   constructor(
-    readonly stream: Stream,
-    readonly headers: http2.IncomingHttpHeaders,
+    readonly sink: Sink,
+    readonly headers: CallHeaders,
+    readonly path: string,
+    readonly method: Method,
   ) {}
 
   metadata(): Record<string, string> {
@@ -96,8 +123,129 @@ class Call implements GrpcCallSide {
   }
 }
 
+/** The transport-independent part: starting a call and handing it its request body. */
+export interface GrpcCore {
+  /** A call for `path`, or null when it was answered already (unknown method). */
+  begin(sink: Sink, headers: CallHeaders, path: string): Call | null;
+  /** The request body (every byte of the stream) arrived: split, decompress, run, answer. */
+  complete(call: Call, body: Buffer): void;
+  /** Bytes of a message prefix past which the call is refused (RESOURCE_EXHAUSTED), for early checks. */
+  readonly maxReceive: number;
+  sendStatus(call: Call, s: Status): void;
+}
+
+class StreamSink implements Sink {
+  constructor(readonly stream: Stream) {}
+  alive(): boolean {
+    return !this.stream.destroyed && !this.stream.closed;
+  }
+  ok(framed: Buffer): void {
+    const stream = this.stream;
+    stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+    stream.once('wantTrailers', () => stream.sendTrailers(OK_TRAILERS));
+    stream.end(framed);
+  }
+  status(code: number, message: string): void {
+    this.stream.respond(
+      {
+        'grpc-status': code,
+        'grpc-message': message,
+        [HTTP2_HEADER_STATUS]: 200,
+        [HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc+proto',
+      },
+      { endStream: true },
+    );
+  }
+}
+
+/** Writes on a link socket, corked until the end of the tick so answers finishing together share a write. */
+class LinkWriter {
+  #corked = false;
+  constructor(readonly socket: net.Socket) {}
+  write(frame: Buffer): void {
+    if (!this.#corked) {
+      this.#corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.socket.write(frame);
+  }
+}
+
+/** One call's answer as a frame on the gateway's link. */
+class LinkSink implements Sink {
+  constructor(
+    readonly link: LinkConnection,
+    readonly id: number,
+  ) {}
+  alive(): boolean {
+    return !this.link.socket.destroyed && this.link.calls.has(this.id);
+  }
+  ok(framed: Buffer): void {
+    this.link.calls.delete(this.id);
+    this.link.out.write(encodeLinkFrame(FRAME_OK, this.id, '', framed));
+    this.link.idle();
+  }
+  status(code: number, message: string): void {
+    this.link.calls.delete(this.id);
+    this.link.out.write(encodeLinkFrame(FRAME_STATUS, this.id, `${code}\0${message}`, undefined));
+    this.link.idle();
+  }
+}
+
+/** A gateway's link connection (src/http/grpc-link.ts): calls by id, answered as frames. */
+class LinkConnection {
+  readonly calls = new Map<number, Call>();
+  readonly out: LinkWriter;
+  closing = false;
+  constructor(
+    readonly socket: net.Socket,
+    readonly core: GrpcCore,
+  ) {
+    this.out = new LinkWriter(socket);
+  }
+
+  /** Ends the connection once no call is in flight (after shutdown began). */
+  idle(): void {
+    if (this.closing && this.calls.size === 0) this.socket.end();
+  }
+
+  frame(f: LinkFrame): void {
+    if (f.type === FRAME_CANCEL) {
+      const call = this.calls.get(f.id);
+      this.calls.delete(f.id);
+      call?.finish(true);
+      this.idle();
+      return;
+    }
+    if (f.type !== FRAME_CALL) throw new Error(`unexpected link frame type ${f.type}`);
+    const parts = f.head.split('\0');
+    const headers: CallHeaders = {};
+    for (let i = 1; i + 1 < parts.length; i += 2) {
+      const k = parts[i]!;
+      const prev = headers[k];
+      if (prev === undefined) headers[k] = parts[i + 1]!;
+      else if (Array.isArray(prev)) prev.push(parts[i + 1]!);
+      else headers[k] = [prev, parts[i + 1]!];
+    }
+    const sink = new LinkSink(this, f.id);
+    this.calls.set(f.id, undefined as unknown as Call); // alive() while begin() may answer at once
+    const call = this.core.begin(sink, headers, parts[0] ?? '');
+    if (!call) return;
+    if (!this.calls.has(f.id)) return;
+    this.calls.set(f.id, call);
+    this.core.complete(call, f.body);
+  }
+}
+
 export interface FastGrpcServer {
   readonly server: http2.Http2Server;
+  readonly core: GrpcCore;
+  /** Takes a new connection: the gateway's link (by its first bytes) or HTTP/2. */
+  accept(socket: net.Socket): void;
   /** Stops accepting, lets in-flight calls finish for up to `graceMs`, then closes the rest. */
   shutdown(graceMs: number): Promise<void>;
   forceShutdown(): void;
@@ -166,29 +314,18 @@ export function createFastGrpcServer(opts: GrpcServerOptions): FastGrpcServer {
     ],
   ]);
 
-  /** A trailers-only status (grpc-js's sendStatus before any header went out), or trailers after them. */
-  const sendStatus = (call: Call, s: Status) => {
-    const cancelled = s.code !== GRPC_CODES.OK;
-    const stream = call.stream;
-    if (call.done || stream.destroyed || stream.closed) {
+  /** A trailers-only status (grpc-js's sendStatus before any header went out). */
+  const sendStatus = (call: Call, st: Status) => {
+    if (call.done || !call.sink.alive()) {
       call.finish(true);
       return;
     }
-    call.finish(cancelled);
-    stream.respond(
-      {
-        'grpc-status': s.code,
-        'grpc-message': encodeURI(s.details),
-        [HTTP2_HEADER_STATUS]: 200,
-        [HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc+proto',
-      },
-      { endStream: true },
-    );
+    call.finish(st.code !== GRPC_CODES.OK);
+    call.sink.status(st.code, encodeURI(st.details));
   };
 
   const answer = (call: Call, framed: Buffer) => {
-    const stream = call.stream;
-    if (call.done || stream.destroyed || stream.closed) return;
+    if (call.done || !call.sink.alive()) return;
     if (framed.length - 5 > maxSend) {
       sendStatus(call, {
         code: GRPC_CODES.RESOURCE_EXHAUSTED,
@@ -197,9 +334,7 @@ export function createFastGrpcServer(opts: GrpcServerOptions): FastGrpcServer {
       return;
     }
     call.finish(false);
-    stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
-    stream.once('wantTrailers', () => stream.sendTrailers(OK_TRAILERS));
-    stream.end(framed);
+    call.sink.ok(framed);
   };
 
   const fail = (call: Call, err: unknown) => {
@@ -208,10 +343,10 @@ export function createFastGrpcServer(opts: GrpcServerOptions): FastGrpcServer {
     else sendStatus(call, statusOf(opts.log, err));
   };
 
-  const run = (method: Method, call: Call, message: Buffer) => {
+  const run = (call: Call, message: Buffer) => {
     let result: Buffer | Promise<Buffer>;
     try {
-      result = method(message, call);
+      result = call.method(message, call);
     } catch (err) {
       fail(call, err);
       return;
@@ -256,6 +391,68 @@ export function createFastGrpcServer(opts: GrpcServerOptions): FastGrpcServer {
     });
   };
 
+  const tooLarge = (length: number): Status => ({
+    code: GRPC_CODES.RESOURCE_EXHAUSTED,
+    details: `Received message larger than max (${length} vs ${maxReceive})`,
+  });
+
+  const core: GrpcCore = {
+    maxReceive,
+    sendStatus,
+    begin(sink, headers, path) {
+      const method = methods.get(path);
+      if (!method) {
+        sink.status(GRPC_CODES.UNIMPLEMENTED, `The server does not implement the method ${path}`);
+        return null;
+      }
+      const call = new Call(sink, headers, path, method);
+      const timeout = headers['grpc-timeout'];
+      if (typeof timeout === 'string') {
+        const m = DEADLINE_REGEX.exec(timeout);
+        if (m === null) {
+          process.nextTick(() =>
+            sendStatus(call, { code: GRPC_CODES.INTERNAL, details: `Invalid grpc-timeout value "${timeout}"` }),
+          );
+        } else {
+          const ms = (Number(m[1]) * UNIT_MS[m[2]!]!) | 0;
+          call.timer = setTimeout(
+            () => sendStatus(call, { code: GRPC_CODES.DEADLINE_EXCEEDED, details: 'Deadline exceeded' }),
+            ms,
+          );
+        }
+      }
+      return call;
+    },
+    // Messages as grpc-js's StreamDecoder reads them: a 5-byte prefix, then the declared length; a unary
+    // call takes exactly one.
+    complete(call, body) {
+      if (call.done) return;
+      let length = body.length >= 5 ? body.readUInt32BE(1) : -1;
+      if (length > maxReceive) return sendStatus(call, tooLarge(length));
+      if (length < 0 || body.length < 5 + length) {
+        sendStatus(call, {
+          code: GRPC_CODES.UNIMPLEMENTED,
+          details: `Received no request message for server streaming method ${call.path}`,
+        });
+        return;
+      }
+      const message = body.subarray(0, 5 + length);
+      const rest = body.subarray(5 + length);
+      if (rest.length >= 5) {
+        length = rest.readUInt32BE(1);
+        if (length > maxReceive) return sendStatus(call, tooLarge(length));
+        if (rest.length >= 5 + length) {
+          sendStatus(call, {
+            code: GRPC_CODES.UNIMPLEMENTED,
+            details: `Received a second request message for server streaming method ${call.path}`,
+          });
+          return;
+        }
+      }
+      payload(call, message, (m) => run(call, m));
+    },
+  };
+
   const onStream = (stream: Stream, headers: http2.IncomingHttpHeaders) => {
     stream.on('error', () => {}); // a reset stream: 'close' follows and ends the call
     const contentType = headers[HTTP2_HEADER_CONTENT_TYPE];
@@ -266,93 +463,29 @@ export function createFastGrpcServer(opts: GrpcServerOptions): FastGrpcServer {
       );
       return;
     }
-    const path = headers[':path'] ?? '';
-    const method = methods.get(path);
-    if (!method) {
-      stream.respond(
-        {
-          'grpc-status': GRPC_CODES.UNIMPLEMENTED,
-          'grpc-message': `The server does not implement the method ${path}`,
-          [HTTP2_HEADER_STATUS]: 200,
-          [HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc+proto',
-        },
-        { endStream: true },
-      );
-      return;
-    }
-    const call = new Call(stream, headers);
+    const call = core.begin(new StreamSink(stream), headers, headers[':path'] ?? '');
+    if (!call) return;
     stream.once('close', () => call.finish(true));
-    const timeout = headers['grpc-timeout'];
-    if (typeof timeout === 'string') {
-      const m = DEADLINE_REGEX.exec(timeout);
-      if (m === null) {
-        process.nextTick(() =>
-          sendStatus(call, { code: GRPC_CODES.INTERNAL, details: `Invalid grpc-timeout value "${timeout}"` }),
-        );
-        return;
-      }
-      const ms = (Number(m[1]) * UNIT_MS[m[2]!]!) | 0;
-      call.timer = setTimeout(
-        () => sendStatus(call, { code: GRPC_CODES.DEADLINE_EXCEEDED, details: 'Deadline exceeded' }),
-        ms,
-      );
-    }
-
-    // Messages as grpc-js's StreamDecoder reads them: a 5-byte prefix, then the declared length.
-    let chunks: Buffer[] = [];
+    // The body is read whole (one message); an oversized prefix is refused as soon as it is seen.
+    const chunks: Buffer[] = [];
     let size = 0;
-    let need = -1; // bytes of the current message with its prefix, once the prefix is read
-    let message: Buffer | undefined;
-    const stop = (s: Status) => {
-      sendStatus(call, s);
-      stream.off('data', onData);
-      stream.resume();
-    };
     const onData = (chunk: Buffer) => {
       if (call.done) return;
       chunks.push(chunk);
       size += chunk.length;
-      for (;;) {
-        if (need < 0) {
-          if (size < 5) return;
-          if (chunks[0]!.length < 5) chunks = [Buffer.concat(chunks, size)];
-          const length = chunks[0]!.readUInt32BE(1);
-          if (length > maxReceive) {
-            stop({
-              code: GRPC_CODES.RESOURCE_EXHAUSTED,
-              details: `Received message larger than max (${length} vs ${maxReceive})`,
-            });
-            return;
-          }
-          need = 5 + length;
+      if (size >= 5 && size - chunk.length < 5) {
+        const head = chunks.length === 1 ? chunk : Buffer.concat(chunks, size);
+        const length = head.readUInt32BE(1);
+        if (length > maxReceive) {
+          sendStatus(call, tooLarge(length));
+          stream.off('data', onData);
+          stream.resume();
         }
-        if (size < need) return;
-        if (message) {
-          stop({
-            code: GRPC_CODES.UNIMPLEMENTED,
-            details: `Received a second request message for server streaming method ${path}`,
-          });
-          return;
-        }
-        const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-        message = all.subarray(0, need);
-        const rest = all.subarray(need);
-        chunks = rest.length > 0 ? [rest] : [];
-        size = rest.length;
-        need = -1;
       }
     };
     stream.on('data', onData);
     stream.once('end', () => {
-      if (call.done) return;
-      if (!message) {
-        sendStatus(call, {
-          code: GRPC_CODES.UNIMPLEMENTED,
-          details: `Received no request message for server streaming method ${path}`,
-        });
-        return;
-      }
-      payload(call, message, (m) => run(method, call, m));
+      if (!call.done) core.complete(call, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     });
   };
 
@@ -368,19 +501,93 @@ export function createFastGrpcServer(opts: GrpcServerOptions): FastGrpcServer {
   });
   server.on('stream', onStream);
 
+  const links = new Set<LinkConnection>();
+  const serveLink = (socket: net.Socket, first: Buffer) => {
+    let hello: Buffer | undefined = first;
+    const link = new LinkConnection(socket, core);
+    const reader = new LinkFrameReader(2 * maxReceive + 1024 * 1024);
+    const frames: LinkFrame[] = [];
+    links.add(link);
+    socket.once('close', () => {
+      links.delete(link);
+      for (const call of link.calls.values()) call?.finish(true);
+      link.calls.clear();
+    });
+    socket.on('error', () => socket.destroy());
+    const onData = (chunk: Buffer) => {
+      if (hello) {
+        chunk = Buffer.concat([hello, chunk]);
+        if (chunk.length < LINK_MAGIC.length) {
+          hello = chunk;
+          return;
+        }
+        hello = undefined;
+        if (!chunk.subarray(0, LINK_MAGIC.length).equals(LINK_MAGIC)) {
+          socket.destroy();
+          return;
+        }
+        socket.write(LINK_MAGIC);
+        chunk = chunk.subarray(LINK_MAGIC.length);
+        if (chunk.length === 0) return;
+      }
+      try {
+        reader.push(chunk, frames);
+        for (const f of frames) link.frame(f);
+      } catch (err) {
+        opts.log.error('grpc link error', { error: err instanceof Error ? err.message : String(err) });
+        socket.destroy();
+      } finally {
+        frames.length = 0;
+      }
+    };
+    socket.on('data', onData);
+    onData(Buffer.alloc(0));
+  };
+
+  const accept = (socket: net.Socket) => {
+    let first: Buffer | undefined;
+    const onFirst = (chunk: Buffer) => {
+      first = first ? Buffer.concat([first, chunk]) : chunk;
+      if (first.length < LINK_SNIFF_BYTES) return;
+      socket.off('data', onFirst);
+      socket.off('end', onEnd);
+      socket.pause();
+      if (first.subarray(0, LINK_SNIFF_BYTES).equals(LINK_MAGIC.subarray(0, LINK_SNIFF_BYTES))) {
+        serveLink(socket, first);
+        socket.resume();
+      } else {
+        // HTTP/2: the session reads what the socket already holds (node:http2 setupHandle).
+        socket.unshift(first);
+        server.emit('connection', socket);
+      }
+    };
+    const onEnd = () => socket.destroy();
+    socket.on('data', onFirst);
+    socket.once('end', onEnd);
+    socket.once('error', () => socket.destroy());
+  };
+
   return {
     server,
+    core,
+    accept,
     shutdown: (graceMs) =>
       new Promise<void>((resolve) => {
+        const open: { once(e: 'close', fn: () => void): unknown }[] = [...sessions, ...[...links].map((l) => l.socket)];
         for (const s of sessions) s.close();
-        if (sessions.size === 0) return resolve();
+        for (const l of links) {
+          l.closing = true;
+          l.idle();
+        }
+        if (open.length === 0) return resolve();
         const timer = setTimeout(() => {
           for (const s of sessions) s.destroy();
+          for (const l of links) l.socket.destroy();
           resolve();
         }, graceMs);
         timer.unref();
-        let left = sessions.size;
-        for (const s of sessions)
+        let left = open.length;
+        for (const s of open)
           s.once('close', () => {
             if (--left === 0) {
               clearTimeout(timer);
@@ -390,6 +597,7 @@ export function createFastGrpcServer(opts: GrpcServerOptions): FastGrpcServer {
       }),
     forceShutdown: () => {
       for (const s of sessions) s.destroy();
+      for (const l of links) l.socket.destroy();
     },
   };
 }

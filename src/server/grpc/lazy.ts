@@ -51,7 +51,7 @@ async function loadFast(opts: GrpcServerOptions): Promise<Loaded> {
   const fast = await import('./fast.js');
   const s = fast.createFastGrpcServer(opts);
   return {
-    inject: (socket) => s.server.emit('connection', socket),
+    inject: (socket) => s.accept(socket),
     shutdown: (graceMs) => s.shutdown(graceMs),
     forceShutdown: () => s.forceShutdown(),
   };
