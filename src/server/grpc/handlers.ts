@@ -91,7 +91,7 @@ export async function modelInfer(ctx: GrpcContext, req: ModelInferRequest, call:
     const entry = readyModel(ctx, name);
     if (req.inputs.length === 0) throw new InferdError('INVALID_INPUT', 'Expected at least one tensor in "inputs"');
     const inputs = decodeGrpcInputs(req.inputs, req.raw_input_contents);
-    const options = new CallPredictOptions(call.onCancel);
+    const options = new CallPredictOptions((fn) => call.onCancel(fn));
     const params = fromGrpcParameters(req.parameters);
     if (params) options.parameters = params;
     const requested = req.outputs.length > 0 ? req.outputs.map((o) => ({ name: o.name, parameters: null })) : null;
