@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type CpuProfile, formatSummary, type ProfileSummary, summarizeProfile } from './cpuprofile.js';
 import { type GraphOverhead, measureGraphOverhead } from './graph-overhead.js';
+import { type GrpcFigures, type GrpcTarget, grpcRatios, h2loadVersion, measureGrpc } from './grpc.js';
 import {
   HEAVY_MODELS,
   type HeavyResults,
@@ -605,6 +606,20 @@ async function main(): Promise<number> {
     await bigCases();
   }
 
+  // Issue 20 item 4: V2 gRPC through the gateway against KServe's gRPC port (h2load 4×4).
+  let grpc: GrpcFigures | undefined;
+  if (!onlySection && !interrupted) {
+    const version = h2loadVersion();
+    if (!version) notes.push('grpc_vs_kserve skipped: h2load is missing (apt-get install nghttp2-client)');
+    else if (leftMs() < 12_000) notes.push('grpc_vs_kserve skipped: --quick time box');
+    else {
+      log('grpc_vs_kserve: V2 gRPC ModelInfer on iris, h2load 4 connections × 4 streams');
+      const targets: GrpcTarget[] = [{ name: 'inferd-gateway', port: serve.port }];
+      if (kserve) targets.push({ name: 'kserve', port: kserve.grpcPort });
+      grpc = await measureGrpc(targets, { workDir, durationS: flags.quick ? 3 : 10, log });
+    }
+  }
+
   const kserveCase = cases.find((c) => c.target === 'kserve' && c.status === 'ok' && c.name === 'v1_c16');
   density.kserve_mib_per_model = kserveCase?.rss_mib ?? null;
   if (kserve) await groups.stop(kserve.started.pid);
@@ -755,6 +770,10 @@ async function main(): Promise<number> {
     canary_overhead: traffic?.canary_overhead ?? null,
     graph_sequence_overhead_ms: graphOverhead?.graph_sequence_overhead_ms ?? null,
     transformer_hop_ms: transformerHop?.transformer_hop_ms ?? null,
+    ...grpcRatios(
+      grpc,
+      cases.find((c) => c.target === 'inferd-gateway' && c.status === 'ok' && c.name === 'v2_c16')?.rps,
+    ),
     ...trainedModelRatios(
       trainedModels,
       (variant) => cases.find((c) => c.target === 'inferd-gateway' && c.name === `v1${variant}_c16`)?.rps,
@@ -769,6 +788,7 @@ async function main(): Promise<number> {
     traffic,
     ...(trainedModels ? { trained_models: trainedModels } : {}),
     ...(transformerHop ? { transformer_hop: transformerHop } : {}),
+    ...(grpc ? { grpc_vs_kserve: grpc } : {}),
     profile: Object.keys(profile).length ? profile : undefined,
     machine: { ...machine, loadavg_end: readFileSync('/proc/loadavg', 'utf8').trim() },
     runs: {
