@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --no-profile] [-- --no-kserve] [-- --heavy-only|--traffic-only|--transformer-only]`: inferd (through its gateway
+// `npm run bench [-- --quick] [-- --no-profile] [-- --no-kserve] [-- --heavy-only|--traffic-only|--transformer-only|--grpc-only]`: inferd (through its gateway
 // and at the replica), KServe v0.12.1's sklearnserver and a bare node:http server, side by side under the same
 // wrk load on 127.0.0.1; cold start; memory per model; a CPU profile of the hot path; the heavy models
 // (bench/heavy.ts: kernel times against the native libraries, and served against KServe's sklearnserver/
@@ -83,6 +83,8 @@ interface Flags {
   /** Only issue 14's traffic figures (cold start from zero, scale-out, canary overhead). */
   trafficOnly: boolean;
   transformerOnly: boolean;
+  /** Only grpc_vs_kserve (with KServe started for it). */
+  grpcOnly: boolean;
   density: number[];
   out: string;
 }
@@ -92,11 +94,11 @@ function parseFlags(argv: string[]): Flags {
   const densityArg = argv.find((a) => a.startsWith('--density='));
   const outArg = argv.find((a) => a.startsWith('--out='));
   const known =
-    /^--(quick|profile|no-profile|no-kserve|heavy-only|traffic-only|transformer-only|density=[\d,]+|out=.+|help)$/;
+    /^--(quick|profile|no-profile|no-kserve|heavy-only|traffic-only|transformer-only|grpc-only|density=[\d,]+|out=.+|help)$/;
   const unknown = argv.filter((a) => !known.test(a));
   if (argv.includes('--help') || unknown.length) {
     process.stdout.write(
-      `${unknown.length ? `unknown flags: ${unknown.join(' ')}\n` : ''}usage: npm run bench -- [--quick] [--profile|--no-profile] [--no-kserve] [--heavy-only] [--traffic-only] [--transformer-only] [--density=1,10,100] [--out=FILE]\n`,
+      `${unknown.length ? `unknown flags: ${unknown.join(' ')}\n` : ''}usage: npm run bench -- [--quick] [--profile|--no-profile] [--no-kserve] [--heavy-only] [--traffic-only] [--transformer-only] [--grpc-only] [--density=1,10,100] [--out=FILE]\n`,
     );
     process.exit(unknown.length ? 2 : 0);
   }
@@ -107,6 +109,7 @@ function parseFlags(argv: string[]): Flags {
     heavyOnly: argv.includes('--heavy-only'),
     trafficOnly: argv.includes('--traffic-only'),
     transformerOnly: argv.includes('--transformer-only'),
+    grpcOnly: argv.includes('--grpc-only'),
     density: densityArg
       ? densityArg
           .slice('--density='.length)
@@ -374,7 +377,7 @@ async function main(): Promise<number> {
   );
   const workDir = mkdtempSync(join(os.tmpdir(), 'inferd-bench-'));
   // --heavy-only / --traffic-only / --transformer-only: one section on the demo serve, nothing else.
-  const onlySection = flags.heavyOnly || flags.trafficOnly || flags.transformerOnly;
+  const onlySection = flags.heavyOnly || flags.trafficOnly || flags.transformerOnly || flags.grpcOnly;
   // --quick is time-boxed: phases that would not fit are skipped (and say so) rather than overrun 60 s.
   // 44 s for the harness leaves room for `npm run build` (tsc) inside the 60 s of `npm run bench -- --quick`.
   const budgetEnd = flags.quick ? t0 + 44_000 : Number.POSITIVE_INFINITY;
@@ -473,7 +476,7 @@ async function main(): Promise<number> {
   // (b) KServe's own server on the same model file. --quick measures density on the running serve while
   // KServe boots (RSS does not care about CPU contention; KServe's start time then does, and says so).
   let kserve: KServe | undefined;
-  const irisKServe = flags.kserve && !onlySection;
+  const irisKServe = flags.kserve && (!onlySection || flags.grpcOnly);
   const kserveStart = irisKServe
     ? startKServe(groups, { modelDir: irisModelDir, firstRequest: v1Iris })
     : Promise.reject(new Error('--no-kserve'));
@@ -608,7 +611,7 @@ async function main(): Promise<number> {
 
   // Issue 20 item 4: V2 gRPC through the gateway against KServe's gRPC port (h2load 4×4).
   let grpc: GrpcFigures | undefined;
-  if (!onlySection && !interrupted) {
+  if ((!onlySection || flags.grpcOnly) && !interrupted) {
     const version = h2loadVersion();
     if (!version) notes.push('grpc_vs_kserve skipped: h2load is missing (apt-get install nghttp2-client)');
     else if (leftMs() < 12_000) notes.push('grpc_vs_kserve skipped: --quick time box');
@@ -628,7 +631,13 @@ async function main(): Promise<number> {
 
   // Issue 14: cold start from zero, scale-out, canary overhead (full run, or --traffic-only).
   let traffic: TrafficResults | undefined;
-  if (!interrupted && !flags.heavyOnly && !flags.transformerOnly && (!flags.quick || flags.trafficOnly)) {
+  if (
+    !interrupted &&
+    !flags.heavyOnly &&
+    !flags.transformerOnly &&
+    !flags.grpcOnly &&
+    (!flags.quick || flags.trafficOnly)
+  ) {
     traffic = await trafficBench({
       serveUrl: serve.url,
       servePid: serve.started.pid,
@@ -642,7 +651,7 @@ async function main(): Promise<number> {
   // Heavy models: kernel times in this process (quick: fewer repetitions), then (full run) served through the
   // gateway next to KServe's servers on the same files.
   let heavy: HeavyResults | undefined;
-  if (!interrupted && !flags.trafficOnly && !flags.transformerOnly) {
+  if (!interrupted && !flags.trafficOnly && !flags.transformerOnly && !flags.grpcOnly) {
     try {
       const { dir, trainS } = await prepareHeavyModels(log);
       const reps = flags.quick ? 10 : 30;
