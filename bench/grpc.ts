@@ -40,6 +40,8 @@ export interface H2loadRun {
   failed: number;
   errored: number;
   status_2xx: number;
+  /** 3xx + 4xx + 5xx answers (h2load's status counts include its warm-up). */
+  status_other: number;
 }
 
 const toMs = (v: string): number => {
@@ -53,7 +55,7 @@ const toMs = (v: string): number => {
 export function parseH2load(out: string): H2loadRun {
   const rps = /finished in [\d.]+\w*, ([\d.]+) req\/s/.exec(out);
   const req = /requests: (\d+) total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(out);
-  const codes = /status codes: (\d+) 2xx/.exec(out);
+  const codes = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(out);
   const time = /time for request:\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)/.exec(out);
   if (!rps || !req || !codes || !time) throw new Error(`could not read h2load's output:\n${out.slice(-800)}`);
   return {
@@ -66,6 +68,7 @@ export function parseH2load(out: string): H2loadRun {
     failed: Number(req[3]),
     errored: Number(req[4]),
     status_2xx: Number(codes[1]),
+    status_other: Number(codes[2]) + Number(codes[3]) + Number(codes[4]),
   };
 }
 
@@ -190,7 +193,11 @@ export async function measureGrpc(
       const run = parseH2load(out);
       sampled.push((await grpcCallStatus(t.port, body)).status);
       const fine =
-        sampled.every((s) => s === '0') && run.failed === 0 && run.errored === 0 && run.status_2xx === run.requests;
+        sampled.every((s) => s === '0') &&
+        run.failed === 0 &&
+        run.errored === 0 &&
+        run.status_other === 0 &&
+        run.succeeded === run.requests;
       cases.push({
         target: t.name,
         ...run,
@@ -215,6 +222,7 @@ export async function measureGrpc(
         failed: 0,
         errored: 0,
         status_2xx: 0,
+        status_other: 0,
         sampled_status: sampled,
         status: 'failed',
         note,
