@@ -4,7 +4,7 @@
 // against both implementations of the port: the node:http2 fast path and @grpc/grpc-js.
 
 import assert from 'node:assert/strict';
-import { type TestContext, test as nodeTest } from 'node:test';
+import { test as nodeTest, type TestContext } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { silentLogger } from '../../src/log.js';
 import type { Model } from '../../src/runtimes/model.js';
