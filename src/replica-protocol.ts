@@ -17,6 +17,7 @@ export const RUNTIME_ENV_KEYS = [
   'XGBOOST_MISSING',
   'XGBOOST_USE_BEST_ITERATION',
   'INFERD_PYTHON', // PATH or off: the sklearn Python fallback's interpreter (inferd serve --python / --no-python)
+  'INFERD_GRPC_SERVER', // grpc-js: the replica's gRPC port on @grpc/grpc-js instead of the fast path (docs/protocol.md)
 ] as const;
 
 // ---- IPC messages ----

@@ -53,7 +53,7 @@ export interface GrpcProxyOptions {
   auth?: ModelGate;
   /**
    * Unary calls to inferd's own replicas over the gRPC link (src/http/grpc-link.ts) instead of a second
-   * HTTP/2 hop. Default: on unless INFERD_GRPC_LINK=off.
+   * HTTP/2 hop. Default: on (`inferd serve` turns it off with INFERD_GRPC_LINK=off).
    */
   link?: boolean;
 }
@@ -141,7 +141,7 @@ export class GrpcProxy {
 
   constructor(opts: GrpcProxyOptions) {
     this.#opts = opts;
-    this.#useLink = opts.link ?? process.env.INFERD_GRPC_LINK !== 'off';
+    this.#useLink = opts.link ?? true;
     this.server = http2.createServer({ settings: SESSION_SETTINGS, maxSessionMemory: 256 });
     this.server.on('session', (session) => {
       this.#sessions.add(session);

@@ -247,6 +247,7 @@ export async function startServer(
       bodyTimeoutMs: config.bodyTimeoutMs,
     },
     allowRepositoryApi: config.allowRepositoryApi,
+    grpcLink: config.grpcLink,
     tls,
     stats,
   });

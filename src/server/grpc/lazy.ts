@@ -32,7 +32,7 @@ interface Loaded {
 /** Which implementation serves the port: the fast path, or grpc-js (INFERD_GRPC_SERVER=grpc-js). */
 export type GrpcImplementation = 'fast' | 'grpc-js';
 
-export function grpcImplementation(env: NodeJS.ProcessEnv = process.env): GrpcImplementation {
+export function grpcImplementation(env: Readonly<Record<string, string | undefined>>): GrpcImplementation {
   return env.INFERD_GRPC_SERVER === 'grpc-js' ? 'grpc-js' : 'fast';
 }
 
@@ -62,7 +62,7 @@ export function listenLazyGrpc(
   opts: GrpcServerOptions,
   host: string,
   port: number,
-  implementation: GrpcImplementation = grpcImplementation(),
+  implementation: GrpcImplementation = 'fast',
 ): Promise<LazyGrpcServer> {
   let loading: Promise<Loaded> | undefined;
   let loaded: Loaded | undefined;
