@@ -499,15 +499,20 @@ test('deadlines: grpc-timeout past → DEADLINE_EXCEEDED as grpc-js says it, and
 
 function linkTo(t: TestContext, port: number): Promise<GrpcLinkClient> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('link not ready within 5 s')), 5_000);
+    let poll: NodeJS.Timeout | undefined;
+    const fail = (err: Error) => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      reject(err);
+    };
+    const timer = setTimeout(() => fail(new Error('link not ready within 5 s')), 5_000);
     const link = new GrpcLinkClient(port, {
       closed: (refused) => {
-        clearTimeout(timer);
-        if (!link.ready) reject(new Error(refused ? 'refused' : 'closed'));
+        if (!link.ready) fail(new Error(refused ? 'refused' : 'closed'));
       },
     });
     t.after(() => link.close());
-    const poll = setInterval(() => {
+    poll = setInterval(() => {
       if (link.ready) {
         clearInterval(poll);
         clearTimeout(timer);
