@@ -88,6 +88,8 @@ export interface Results {
   transformer_hop?: unknown;
   /** Issue 18: metrics on ÷ off, the access log, recording micro-bench (bench/metrics-overhead.ts). */
   metrics_overhead?: unknown;
+  /** V2 gRPC through the gateway against KServe's gRPC port (bench/grpc.ts); absent when skipped. */
+  grpc_vs_kserve?: unknown;
   /** The heavy models' kernel times and native references (bench/heavy.ts); absent when they were skipped. */
   heavy?: unknown;
   profile?: unknown;
@@ -221,6 +223,9 @@ export function checkTargets(r: Record<string, number | null>): TargetCheck[] {
     t('sdk_vs_builtin_rps', r.sdk_vs_builtin_rps ?? null, '>= 0.8', (v) => v >= 0.8),
     t('transformer_hop_ms', r.transformer_hop_ms ?? null, '<= 0.3', (v) => v <= 0.3),
     t('metrics_overhead', r.metrics_overhead ?? null, '>= 0.97', (v) => v >= 0.97),
+    // Issue 20 item 4: V2 gRPC on iris through the gateway, h2load 4×4.
+    t('grpc_c4x4_rps_vs_kserve', r.grpc_c4x4_rps_vs_kserve ?? null, '>= 4', (v) => v >= 4),
+    t('grpc_c4x4_mean_vs_kserve', r.grpc_c4x4_mean_vs_kserve ?? null, '<= 0.5', (v) => v <= 0.5),
     // Issue 14: traffic and scaling (full run or --traffic-only).
     t('cold_from_zero_ms', r.cold_from_zero_ms ?? null, '<= 300 (p50)', (v) => v <= 300),
     t('cold_from_zero_p99_ms', r.cold_from_zero_p99_ms ?? null, '<= 1000', (v) => v <= 1000),

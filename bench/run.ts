@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --no-profile] [-- --no-kserve] [-- --heavy-only|--traffic-only|--transformer-only]`: inferd (through its gateway
+// `npm run bench [-- --quick] [-- --no-profile] [-- --no-kserve] [-- --heavy-only|--traffic-only|--transformer-only|--grpc-only]`: inferd (through its gateway
 // and at the replica), KServe v0.12.1's sklearnserver and a bare node:http server, side by side under the same
 // wrk load on 127.0.0.1; cold start; memory per model; a CPU profile of the hot path; the heavy models
 // (bench/heavy.ts: kernel times against the native libraries, and served against KServe's sklearnserver/
@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type CpuProfile, formatSummary, type ProfileSummary, summarizeProfile } from './cpuprofile.js';
 import { type GraphOverhead, measureGraphOverhead } from './graph-overhead.js';
+import { type GrpcFigures, type GrpcTarget, grpcRatios, h2loadVersion, measureGrpc } from './grpc.js';
 import {
   HEAVY_MODELS,
   type HeavyResults,
@@ -85,6 +86,8 @@ interface Flags {
   transformerOnly: boolean;
   /** Only issue 18's metrics_overhead (three serves; bench/metrics-overhead.ts). */
   metricsOnly: boolean;
+  /** Only grpc_vs_kserve (with KServe started for it). */
+  grpcOnly: boolean;
   density: number[];
   out: string;
 }
@@ -94,11 +97,11 @@ function parseFlags(argv: string[]): Flags {
   const densityArg = argv.find((a) => a.startsWith('--density='));
   const outArg = argv.find((a) => a.startsWith('--out='));
   const known =
-    /^--(quick|profile|no-profile|no-kserve|heavy-only|traffic-only|transformer-only|metrics-only|density=[\d,]+|out=.+|help)$/;
+    /^--(quick|profile|no-profile|no-kserve|heavy-only|traffic-only|transformer-only|metrics-only|grpc-only|density=[\d,]+|out=.+|help)$/;
   const unknown = argv.filter((a) => !known.test(a));
   if (argv.includes('--help') || unknown.length) {
     process.stdout.write(
-      `${unknown.length ? `unknown flags: ${unknown.join(' ')}\n` : ''}usage: npm run bench -- [--quick] [--profile|--no-profile] [--no-kserve] [--heavy-only] [--traffic-only] [--transformer-only] [--metrics-only] [--density=1,10,100] [--out=FILE]\n`,
+      `${unknown.length ? `unknown flags: ${unknown.join(' ')}\n` : ''}usage: npm run bench -- [--quick] [--profile|--no-profile] [--no-kserve] [--heavy-only] [--traffic-only] [--transformer-only] [--metrics-only] [--grpc-only] [--density=1,10,100] [--out=FILE]\n`,
     );
     process.exit(unknown.length ? 2 : 0);
   }
@@ -110,6 +113,7 @@ function parseFlags(argv: string[]): Flags {
     trafficOnly: argv.includes('--traffic-only'),
     transformerOnly: argv.includes('--transformer-only'),
     metricsOnly: argv.includes('--metrics-only'),
+    grpcOnly: argv.includes('--grpc-only'),
     density: densityArg
       ? densityArg
           .slice('--density='.length)
@@ -389,7 +393,8 @@ async function main(): Promise<number> {
   );
   const workDir = mkdtempSync(join(os.tmpdir(), 'inferd-bench-'));
   // --heavy-only / --traffic-only / --transformer-only: one section on the demo serve, nothing else.
-  const onlySection = flags.heavyOnly || flags.trafficOnly || flags.transformerOnly || flags.metricsOnly;
+  const onlySection =
+    flags.heavyOnly || flags.trafficOnly || flags.transformerOnly || flags.metricsOnly || flags.grpcOnly;
   // --quick is time-boxed: phases that would not fit are skipped (and say so) rather than overrun 60 s.
   // 44 s for the harness leaves room for `npm run build` (tsc) inside the 60 s of `npm run bench -- --quick`.
   const budgetEnd = flags.quick ? t0 + 44_000 : Number.POSITIVE_INFINITY;
@@ -489,7 +494,7 @@ async function main(): Promise<number> {
   // (b) KServe's own server on the same model file. --quick measures density on the running serve while
   // KServe boots (RSS does not care about CPU contention; KServe's start time then does, and says so).
   let kserve: KServe | undefined;
-  const irisKServe = flags.kserve && !onlySection;
+  const irisKServe = flags.kserve && (!onlySection || flags.grpcOnly);
   const kserveStart = irisKServe
     ? startKServe(groups, { modelDir: irisModelDir, firstRequest: v1Iris })
     : Promise.reject(new Error('--no-kserve'));
@@ -622,6 +627,20 @@ async function main(): Promise<number> {
     await bigCases();
   }
 
+  // Issue 20 item 4: V2 gRPC through the gateway against KServe's gRPC port (h2load 4×4).
+  let grpc: GrpcFigures | undefined;
+  if ((!onlySection || flags.grpcOnly) && !interrupted) {
+    const version = h2loadVersion();
+    if (!version) notes.push('grpc_vs_kserve skipped: h2load is missing (apt-get install nghttp2-client)');
+    else if (leftMs() < 12_000) notes.push('grpc_vs_kserve skipped: --quick time box');
+    else {
+      log('grpc_vs_kserve: V2 gRPC ModelInfer on iris, h2load 4 connections × 4 streams');
+      const targets: GrpcTarget[] = [{ name: 'inferd-gateway', port: serve.port }];
+      if (kserve) targets.push({ name: 'kserve', port: kserve.grpcPort });
+      grpc = await measureGrpc(targets, { workDir, durationS: flags.quick ? 3 : 10, log });
+    }
+  }
+
   const kserveCase = cases.find((c) => c.target === 'kserve' && c.status === 'ok' && c.name === 'v1_c16');
   density.kserve_mib_per_model = kserveCase?.rss_mib ?? null;
   if (kserve) await groups.stop(kserve.started.pid);
@@ -630,7 +649,13 @@ async function main(): Promise<number> {
 
   // Issue 14: cold start from zero, scale-out, canary overhead (full run, or --traffic-only).
   let traffic: TrafficResults | undefined;
-  if (!interrupted && !flags.heavyOnly && !flags.transformerOnly && (!flags.quick || flags.trafficOnly)) {
+  if (
+    !interrupted &&
+    !flags.heavyOnly &&
+    !flags.transformerOnly &&
+    !flags.grpcOnly &&
+    (!flags.quick || flags.trafficOnly)
+  ) {
     traffic = await trafficBench({
       serveUrl: serve.url,
       servePid: serve.started.pid,
@@ -644,7 +669,7 @@ async function main(): Promise<number> {
   // Heavy models: kernel times in this process (quick: fewer repetitions), then (full run) served through the
   // gateway next to KServe's servers on the same files.
   let heavy: HeavyResults | undefined;
-  if (!interrupted && !flags.trafficOnly && !flags.transformerOnly) {
+  if (!interrupted && !flags.trafficOnly && !flags.transformerOnly && !flags.grpcOnly) {
     try {
       const { dir, trainS } = await prepareHeavyModels(log);
       const reps = flags.quick ? 10 : 30;
@@ -795,6 +820,10 @@ async function main(): Promise<number> {
     transformer_hop_ms: transformerHop?.transformer_hop_ms ?? null,
     metrics_overhead: metricsOverhead?.metrics_overhead ?? null,
     access_log_overhead: metricsOverhead?.access_log_overhead ?? null,
+    ...grpcRatios(
+      grpc,
+      cases.find((c) => c.target === 'inferd-gateway' && c.status === 'ok' && c.name === 'v2_c16')?.rps,
+    ),
     ...trainedModelRatios(
       trainedModels,
       (variant) => cases.find((c) => c.target === 'inferd-gateway' && c.name === `v1${variant}_c16`)?.rps,
@@ -810,6 +839,7 @@ async function main(): Promise<number> {
     ...(trainedModels ? { trained_models: trainedModels } : {}),
     ...(transformerHop ? { transformer_hop: transformerHop } : {}),
     ...(metricsOverhead ? { metrics_overhead: metricsOverhead } : {}),
+    ...(grpc ? { grpc_vs_kserve: grpc } : {}),
     profile: Object.keys(profile).length ? profile : undefined,
     machine: { ...machine, loadavg_end: readFileSync('/proc/loadavg', 'utf8').trim() },
     runs: {

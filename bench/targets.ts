@@ -132,6 +132,8 @@ export async function findReplica(servePid: number, modelName: string, timeoutMs
 export interface KServe {
   started: Started;
   url: string;
+  /** Its V2 gRPC port. */
+  grpcPort: number;
   startToReadyMs: number;
   startToFirstAnswerMs: number;
   aptInstalled: boolean;
@@ -184,7 +186,14 @@ export async function startKServe(
   const r = await request(url + p.path(model), { method: 'POST', headers: p.headers, body: p.body });
   const wrong = p.check(r);
   if (wrong) throw new Error(`KServe answered wrongly: ${wrong}`);
-  return { started, url, startToReadyMs, startToFirstAnswerMs: performance.now() - t0, aptInstalled };
+  return {
+    started,
+    url,
+    grpcPort: grpc,
+    startToReadyMs,
+    startToFirstAnswerMs: performance.now() - t0,
+    aptInstalled,
+  };
 }
 
 export interface Bare {

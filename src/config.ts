@@ -67,6 +67,8 @@ export interface ServeConfig {
   bodyTimeoutMs: number;
   /** Repository load/unload (`/v2/repository/models/NAME/load|unload`) allowed through the public port. */
   allowRepositoryApi: boolean;
+  /** The gateway's gRPC link to replicas (INFERD_GRPC_LINK=off: HTTP/2 relay only). */
+  grpcLink: boolean;
   /** `--tls-cert`/`--tls-key` (absolute paths): the port speaks TLS only; read and checked at start. */
   tls?: { certFile: string; keyFile: string };
   /** How long the gateway holds a request for a replica that is starting before answering 503. */
@@ -487,6 +489,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Readonl
     maxBodyBytes,
     bodyTimeoutMs: Math.round(bodyTimeoutMs),
     allowRepositoryApi: values['allow-repository-api'] === true,
+    grpcLink: env.INFERD_GRPC_LINK !== 'off',
     holdTimeoutMs: SERVE_DEFAULTS.holdTimeoutMs,
     graphStepTimeoutMs: SERVE_DEFAULTS.graphStepTimeoutMs,
     restartBackoffMs: SERVE_DEFAULTS.restartBackoffMs,

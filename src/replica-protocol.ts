@@ -19,6 +19,7 @@ export const RUNTIME_ENV_KEYS = [
   'INFERD_INTRA_OP_THREADS', // threads a large batch may use (runtimes/intra-op; the controller sets it)
   'INFERD_INTRA_OP_MIN_ROWS',
   'INFERD_PYTHON', // PATH or off: the sklearn Python fallback's interpreter (inferd serve --python / --no-python)
+  'INFERD_GRPC_SERVER', // grpc-js: the replica's gRPC port on @grpc/grpc-js instead of the fast path (docs/protocol.md)
 ] as const;
 
 // ---- IPC messages ----

@@ -55,6 +55,8 @@ export interface GatewayOptions {
   proxy?: ReplicaProxyOptions;
   /** `POST /v2/repository/models/NAME/load|unload` (and the gRPC RPCs) through this port; default false: 403. */
   allowRepositoryApi?: boolean;
+  /** gRPC to inferd's replicas over the gRPC link (grpc-proxy.ts); default true. */
+  grpcLink?: boolean;
   /** `inferd serve --tls-cert/--tls-key`: the port speaks TLS only (tls-accept.ts); unset: plain HTTP + h2c. */
   tls?: TlsMaterial;
   /** Who may call which service (src/auth); none: every model route is open. */
@@ -130,6 +132,7 @@ export function createGateway(opts: GatewayOptions): {
     log: opts.log,
     version: packageVersion(),
     allowRepositoryApi: opts.allowRepositoryApi,
+    link: opts.grpcLink,
     // Over TLS, clients negotiate h2 for REST too (curl, kubectl, browsers): those requests take the HTTP path.
     plainHttp2: opts.tls
       ? (stream, headers, flags, raw) => h2Rest.emit('stream', stream, headers, flags, raw)

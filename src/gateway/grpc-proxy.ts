@@ -12,6 +12,7 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import type { Refusal } from '../auth/answers.js';
 import { grpcCodeOf } from '../auth/answers.js';
 import type { ModelGate } from '../auth/auth-gate.js';
+import { FRAME_OK, type LinkFrame } from '../http/grpc-link.js';
 import {
   BOOL_TRUE_MESSAGE,
   encodeGrpcMessage,
@@ -24,6 +25,7 @@ import {
 import type { Logger } from '../log.js';
 import type { EndpointTable, RevisionRoute, ServiceEndpoint } from '../routing/endpoint-table.js';
 import { hostOverrideOf } from '../routing/predictor-listeners.js';
+import { GrpcLinkClient } from './grpc-link-client.js';
 import { serviceCandidatesForHost } from './host-router.js';
 import { pickByModelName } from './path-router.js';
 import { loopbackTarget, type ReplicaAddress } from './replica-client/options.js';
@@ -60,6 +62,11 @@ export interface GrpcProxyOptions {
   ) => void;
   /** Where the replica keyed by a gRPC port listens (the cluster gateway's pod addresses); default loopback. */
   targetOf?: (port: number) => ReplicaAddress;
+  /**
+   * Unary calls to inferd's own replicas over the gRPC link (src/http/grpc-link.ts) instead of a second
+   * HTTP/2 hop. Default: on (`inferd serve` turns it off with INFERD_GRPC_LINK=off).
+   */
+  link?: boolean;
 }
 
 const SERVICE_PREFIX = '/inference.GRPCInferenceService/';
@@ -89,6 +96,17 @@ const NOT_FORWARDED = new Set([
 ]);
 
 type Stream = http2.ServerHttp2Stream;
+
+/** Request bodies up to this size go over the link whole; bigger ones are relayed over HTTP/2 (flow control). */
+const LINK_MAX_BODY = 4 * 1024 * 1024;
+// The replica's answer headers (grpc-js's, which the replica's fast path sends too).
+const LINK_OK_HEADERS: http2.OutgoingHttpHeaders = {
+  ':status': 200,
+  'content-type': 'application/grpc+proto',
+  'grpc-accept-encoding': 'identity,deflate,gzip',
+  'grpc-encoding': 'identity',
+};
+const LINK_OK_TRAILERS: http2.OutgoingHttpHeaders = { 'grpc-status': '0', 'grpc-message': 'OK' };
 
 const authOf = (headers: http2.IncomingHttpHeaders): string | undefined => {
   const v = headers.authorization;
@@ -127,9 +145,14 @@ export class GrpcProxy {
   readonly #opts: GrpcProxyOptions;
   readonly #upstream = new Map<number, http2.ClientHttp2Session>();
   readonly #sessions = new Set<http2.ServerHttp2Session>();
+  readonly #links = new Map<number, GrpcLinkClient>();
+  /** Replica ports that answered the link hello with something else (not inferd's fast gRPC). */
+  readonly #noLink = new Set<number>();
+  readonly #useLink: boolean;
 
   constructor(opts: GrpcProxyOptions) {
     this.#opts = opts;
+    this.#useLink = opts.link ?? true;
     this.server = http2.createServer({ settings: SESSION_SETTINGS, maxSessionMemory: 256 });
     this.server.on('session', (session) => {
       this.#sessions.add(session);
@@ -417,7 +440,101 @@ export class GrpcProxy {
     }
     const extra: http2.OutgoingHttpHeaders | undefined =
       lease.coldMs !== undefined ? { 'x-inferd-cold-start-ms': String(lease.coldMs) } : undefined;
-    this.#relay(stream, headers, grpcPort, buffered, outcome, extra);
+    const link = this.#link(grpcPort);
+    if (link) this.#viaLink(stream, headers, grpcPort, link, buffered, outcome, extra);
+    else this.#relay(stream, headers, grpcPort, buffered, outcome, extra);
+  }
+
+  /** The ready link to a replica port; undefined while it connects (HTTP/2 meanwhile) or when refused. */
+  #link(port: number): GrpcLinkClient | undefined {
+    // The link dials loopback: a gateway whose replicas live elsewhere (targetOf, the cluster) relays over HTTP/2.
+    if (!this.#useLink || this.#opts.targetOf) return undefined;
+    const existing = this.#links.get(port);
+    if (existing) return existing.ready ? existing : undefined;
+    if (this.#noLink.has(port)) return undefined;
+    const link = new GrpcLinkClient(port, {
+      closed: (refused) => {
+        if (this.#links.get(port) === link) this.#links.delete(port);
+        if (refused) this.#noLink.add(port);
+      },
+    });
+    this.#links.set(port, link);
+    return undefined;
+  }
+
+  /** Reads the whole request (up to LINK_MAX_BODY, else relays over HTTP/2) and sends it as one link call. */
+  #viaLink(
+    stream: Stream,
+    headers: http2.IncomingHttpHeaders,
+    port: number,
+    link: GrpcLinkClient,
+    buffered: Buffer[],
+    outcome: { failed: boolean; status: number },
+    extra: http2.OutgoingHttpHeaders | undefined,
+  ): void {
+    const chunks = buffered;
+    let size = 0;
+    for (const b of chunks) size += b.length;
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size > LINK_MAX_BODY) {
+        stream.off('data', onData);
+        stream.off('end', send);
+        stream.pause();
+        this.#relay(stream, headers, port, chunks, outcome, extra);
+      }
+    };
+    const send = () => {
+      if (stream.destroyed || stream.closed) return;
+      const out: Record<string, string | string[] | undefined> = {};
+      for (const k in headers) if (k.charCodeAt(0) !== 58 && !NOT_FORWARDED.has(k)) out[k] = headers[k];
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      const id = link.call(headers[':path'] ?? '', out, body, (answer) =>
+        this.#linkAnswer(stream, answer, outcome, extra),
+      );
+      stream.once('close', () => link.cancel(id));
+    };
+    if (stream.readableEnded) {
+      send();
+      return;
+    }
+    stream.on('data', onData);
+    stream.once('end', send);
+    stream.resume();
+  }
+
+  #linkAnswer(
+    stream: Stream,
+    answer: LinkFrame | Error,
+    outcome: { failed: boolean; status: number },
+    extra: http2.OutgoingHttpHeaders | undefined,
+  ): void {
+    if (answer instanceof Error) {
+      outcome.failed = true;
+      respondStatus(stream, GRPC_STATUS.UNAVAILABLE, `the model server did not answer: ${answer.message}`);
+      return;
+    }
+    if (stream.destroyed || stream.closed || stream.headersSent) return;
+    if (answer.type === FRAME_OK) {
+      outcome.status = 0;
+      stream.respond(extra ? { ...LINK_OK_HEADERS, ...extra } : LINK_OK_HEADERS, { waitForTrailers: true });
+      stream.once('wantTrailers', () => stream.sendTrailers(LINK_OK_TRAILERS));
+      stream.end(answer.body);
+      return;
+    }
+    const sep = answer.head.indexOf('\0');
+    outcome.status = Number(answer.head.slice(0, sep)) || 2 /* UNKNOWN */;
+    stream.respond(
+      {
+        'grpc-status': answer.head.slice(0, sep),
+        'grpc-message': answer.head.slice(sep + 1),
+        ':status': 200,
+        'content-type': 'application/grpc+proto',
+        ...extra,
+      },
+      { endStream: true },
+    );
   }
 
   #session(port: number): http2.ClientHttp2Session {
@@ -507,6 +624,8 @@ export class GrpcProxy {
   }
 
   close(): void {
+    for (const l of this.#links.values()) l.close();
+    this.#links.clear();
     for (const s of this.#upstream.values()) s.destroy();
     this.#upstream.clear();
     for (const s of this.#sessions) s.destroy();

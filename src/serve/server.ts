@@ -258,6 +258,7 @@ export async function startServer(
       bodyTimeoutMs: config.bodyTimeoutMs,
     },
     allowRepositoryApi: config.allowRepositoryApi,
+    grpcLink: config.grpcLink,
     tls,
     stats,
     recordMetrics: config.recordMetrics,

@@ -11,7 +11,7 @@ import { type ReplicaMessage, RUNTIME_ENV_KEYS } from '../replica-protocol.js';
 import type { Model } from '../runtimes/model.js';
 import type { RuntimeRegistry } from '../runtimes/registry.js';
 import { Batcher } from './batcher.js';
-import { type LazyGrpcServer, listenLazyGrpc } from './grpc/lazy.js';
+import { grpcImplementation, type LazyGrpcServer, listenLazyGrpc } from './grpc/lazy.js';
 import { ServerMetrics } from './metrics.js';
 import { ModelRepository } from './model-repository.js';
 import { createModelServer, shutdownModelServer } from './model-server.js';
@@ -139,6 +139,7 @@ export async function startReplica(config: ReplicaConfig, deps: ReplicaDeps): Pr
         },
         config.httpHost,
         config.grpcPort,
+        grpcImplementation(deps.env),
       );
       started = grpcServer;
       grpcPort = grpcServer.port;

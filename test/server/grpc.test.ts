@@ -1,19 +1,27 @@
 // The model server's V2 gRPC service, called by a @grpc/grpc-js client generated from the shipped proto:
 // health and metadata, iris with typed contents and with raw contents, every datatype, the repository
-// RPCs, and the status codes newer KServe answers (NOT_FOUND, INVALID_ARGUMENT, UNAVAILABLE).
+// RPCs, and the status codes newer KServe answers (NOT_FOUND, INVALID_ARGUMENT, UNAVAILABLE). Every test runs
+// against both implementations of the port: the node:http2 fast path and @grpc/grpc-js.
 
 import assert from 'node:assert/strict';
-import { type TestContext, test } from 'node:test';
+import { test as nodeTest, type TestContext } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { silentLogger } from '../../src/log.js';
 import type { Model } from '../../src/runtimes/model.js';
-import { createGrpcServer, listenGrpc } from '../../src/server/grpc/service.js';
+import { type GrpcImplementation, listenLazyGrpc } from '../../src/server/grpc/lazy.js';
 import { ServerMetrics } from '../../src/server/metrics.js';
 import { ModelRepository } from '../../src/server/model-repository.js';
 import { type InferenceClient, inferenceClient } from './grpc-client.js';
 import { IrisTestModel, identityModel } from './helpers.js';
 
 const IRIS = [6.8, 2.8, 4.8, 1.4, 6.0, 3.4, 4.5, 1.6];
+const IMPLEMENTATIONS: GrpcImplementation[] = ['fast', 'grpc-js'];
+
+/** Registers the test once per implementation; startGrpc reads which from the test's name. */
+function test(name: string, fn: (t: TestContext) => Promise<void>): void {
+  for (const impl of IMPLEMENTATIONS) nodeTest(`${name} [${impl}]`, fn);
+}
+const implementationOf = (t: TestContext): GrpcImplementation => (t.name.endsWith('[grpc-js]') ? 'grpc-js' : 'fast');
 
 async function startGrpc(
   t: TestContext,
@@ -23,9 +31,13 @@ async function startGrpc(
   const repo = new ModelRepository();
   for (const m of models) repo.add(m);
   const metrics = new ServerMetrics();
-  const server = createGrpcServer({ models: repo, log: silentLogger, metrics, version: '9.9.9', ...opts });
-  const port = await listenGrpc(server, '127.0.0.1', 0);
-  const client = inferenceClient(`127.0.0.1:${port}`);
+  const server = await listenLazyGrpc(
+    { models: repo, log: silentLogger, metrics, version: '9.9.9', ...opts },
+    '127.0.0.1',
+    0,
+    implementationOf(t),
+  );
+  const client = inferenceClient(`127.0.0.1:${server.port}`);
   t.after(() => {
     client.close();
     server.forceShutdown();

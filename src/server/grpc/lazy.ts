@@ -1,12 +1,12 @@
 // The replica's V2 gRPC port without paying for gRPC until someone uses it. A plain `net` server binds the
-// port at start (so `ready` can report it and the gateway can relay to it); the first connection loads
-// @grpc/grpc-js, @grpc/proto-loader and the service (~11 MiB RSS and ~100 ms of module loading, measured in
-// docs/operations.md) and every connection is handed to grpc-js through its connection injector
-// (`Server.createConnectionInjector`, grpc-js ≥ 1.10), which runs the same HTTP/2 server grpc-js would have
-// bound itself. A replica nobody calls over gRPC never loads it.
+// port at start (so `ready` can report it and the gateway can relay to it); the first connection loads the
+// service and every connection is handed to it. The service is the node:http2 fast path (fast.ts) unless
+// INFERD_GRPC_SERVER=grpc-js picks @grpc/grpc-js (service.ts: ~11 MiB RSS and ~100 ms of module loading,
+// measured in docs/operations.md), whose connection injector (`Server.createConnectionInjector`, grpc-js
+// ≥ 1.10) runs the same HTTP/2 server grpc-js would have bound itself. A replica nobody calls over gRPC
+// loads neither.
 
 import net from 'node:net';
-import type * as grpc from '@grpc/grpc-js';
 import { InferdError, messageOf } from '../../errors.js';
 import type { GrpcServerOptions } from './service.js';
 
@@ -24,13 +24,46 @@ export interface LazyGrpcServer {
 }
 
 interface Loaded {
-  server: grpc.Server;
   inject: (socket: net.Socket) => void;
   shutdown: (graceMs: number) => Promise<void>;
+  forceShutdown: () => void;
+}
+
+/** Which implementation serves the port: the fast path, or grpc-js (INFERD_GRPC_SERVER=grpc-js). */
+export type GrpcImplementation = 'fast' | 'grpc-js';
+
+export function grpcImplementation(env: Readonly<Record<string, string | undefined>>): GrpcImplementation {
+  return env.INFERD_GRPC_SERVER === 'grpc-js' ? 'grpc-js' : 'fast';
+}
+
+async function loadGrpcJs(opts: GrpcServerOptions): Promise<Loaded> {
+  const [grpcJs, service] = await Promise.all([import('@grpc/grpc-js'), import('./service.js')]);
+  const server = service.createGrpcServer(opts);
+  const injector = server.createConnectionInjector(grpcJs.ServerCredentials.createInsecure());
+  return {
+    inject: (socket) => injector.injectConnection(socket),
+    shutdown: (graceMs) => service.shutdownGrpcServer(server, graceMs),
+    forceShutdown: () => server.forceShutdown(),
+  };
+}
+
+async function loadFast(opts: GrpcServerOptions): Promise<Loaded> {
+  const fast = await import('./fast.js');
+  const s = fast.createFastGrpcServer(opts);
+  return {
+    inject: (socket) => s.accept(socket),
+    shutdown: (graceMs) => s.shutdown(graceMs),
+    forceShutdown: () => s.forceShutdown(),
+  };
 }
 
 /** Binds `host:port` (0 picks a free port) and resolves once listening; gRPC itself loads on first use. */
-export function listenLazyGrpc(opts: GrpcServerOptions, host: string, port: number): Promise<LazyGrpcServer> {
+export function listenLazyGrpc(
+  opts: GrpcServerOptions,
+  host: string,
+  port: number,
+  implementation: GrpcImplementation = 'fast',
+): Promise<LazyGrpcServer> {
   let loading: Promise<Loaded> | undefined;
   let loaded: Loaded | undefined;
   let closed = false;
@@ -39,15 +72,8 @@ export function listenLazyGrpc(opts: GrpcServerOptions, host: string, port: numb
   const load = (): Promise<Loaded> => {
     loading ??= (async () => {
       const started = performance.now();
-      const [grpcJs, service] = await Promise.all([import('@grpc/grpc-js'), import('./service.js')]);
-      const server = service.createGrpcServer(opts);
-      const injector = server.createConnectionInjector(grpcJs.ServerCredentials.createInsecure());
-      loaded = {
-        server,
-        inject: (socket) => injector.injectConnection(socket),
-        shutdown: (graceMs) => service.shutdownGrpcServer(server, graceMs),
-      };
-      opts.log.info('grpc loaded on first use', { ms: Math.round(performance.now() - started) });
+      loaded = await (implementation === 'grpc-js' ? loadGrpcJs(opts) : loadFast(opts));
+      opts.log.info('grpc loaded on first use', { implementation, ms: Math.round(performance.now() - started) });
       return loaded;
     })();
     return loading;
@@ -107,7 +133,7 @@ export function listenLazyGrpc(opts: GrpcServerOptions, host: string, port: numb
         },
         forceShutdown: () => {
           stopAccepting();
-          loaded?.server.forceShutdown();
+          loaded?.forceShutdown();
         },
       });
     });

@@ -3,27 +3,25 @@
 // (`NOT_FOUND` for a missing model, `INVALID_ARGUMENT` for bad input, `UNAVAILABLE` when not ready, as
 // newer KServe answers). No per-call logging; failures that are not the client's are logged once.
 
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { ERROR_TABLE, InferdError, messageOf } from '../../errors.js';
+import { InferdError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { asset } from '../../package.js';
-import type { PredictOptions, TensorMetadata } from '../../runtimes/model.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { ModelRepository } from '../model-repository.js';
-import { existingModel, readyModel, requestInfo, runPredict, runRequestHandler } from '../rest/dataplane.js';
-import { selectOutputs } from '../rest/v2-response.js';
+import type { ModelInferRequest } from './codec.js';
+import { encodeGrpcOutput, encodeGrpcRawOutput, type GrpcOutputTensor } from './grpc-tensor.js';
 import {
-  decodeGrpcInputs,
-  encodeGrpcOutput,
-  encodeGrpcRawOutput,
-  fromGrpcParameters,
-  type GrpcInputTensor,
-  type GrpcOutputTensor,
-  type InferParameter,
-} from './grpc-tensor.js';
+  type GrpcCallSide,
+  modelInfer,
+  modelMetadata,
+  modelReady,
+  repositoryLoad,
+  SERVER_EXTENSIONS,
+  statusOf,
+} from './handlers.js';
 import { DEFAULT_GRPC_MAX_MESSAGE_BYTES } from './limits.js';
 
 /** Shipped with the package (`files` in package.json); loaded relative to the package root, not dist/. */
@@ -40,16 +38,6 @@ export interface GrpcServerOptions {
   maxReceiveMessageBytes?: number;
   /** Largest response message sent (RESOURCE_EXHAUSTED past it). Default 64 MiB. */
   maxSendMessageBytes?: number;
-}
-
-interface ModelInferRequest {
-  model_name: string;
-  model_version: string;
-  id: string;
-  parameters: Record<string, InferParameter>;
-  inputs: GrpcInputTensor[];
-  outputs: { name: string; parameters: Record<string, InferParameter> }[];
-  raw_input_contents: Buffer[];
 }
 
 interface ModelInferResponse {
@@ -72,24 +60,6 @@ export function loadServiceDefinition(): grpc.ServiceDefinition {
   return def['inference.GRPCInferenceService'] as grpc.ServiceDefinition;
 }
 
-const versioningUnsupported = () => new InferdError('UNSUPPORTED', 'Model versioning not supported yet.');
-
-/** PredictOptions for one call; `signal` aborts when the client cancels or its deadline passes. */
-class CallPredictOptions implements PredictOptions {
-  parameters?: Record<string, unknown>;
-  outputNames?: string[];
-  #controller: AbortController | undefined;
-  constructor(readonly call: grpc.ServerUnaryCall<unknown, unknown>) {}
-  get signal(): AbortSignal {
-    if (!this.#controller) {
-      const controller = new AbortController();
-      this.#controller = controller;
-      this.call.once('cancelled', () => controller.abort(new InferdError('TIMEOUT', 'client cancelled the call')));
-    }
-    return this.#controller.signal;
-  }
-}
-
 /** gRPC call metadata as request headers (string values; binary `-bin` entries are left out). */
 function metadataHeaders(md: grpc.Metadata): Record<string, string> {
   const out: Record<string, string> = {};
@@ -97,8 +67,10 @@ function metadataHeaders(md: grpc.Metadata): Record<string, string> {
   return out;
 }
 
-const metadataOf = (ts: readonly TensorMetadata[] | undefined) =>
-  (ts ?? []).map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape }));
+const callSide = (call: grpc.ServerUnaryCall<unknown, unknown>): GrpcCallSide => ({
+  metadata: () => metadataHeaders(call.metadata),
+  onCancel: (fn) => call.once('cancelled', fn),
+});
 
 /** Creates (does not bind) the gRPC server. Bind with `listenGrpc`. */
 export function createGrpcServer(opts: GrpcServerOptions): grpc.Server {
@@ -106,18 +78,8 @@ export function createGrpcServer(opts: GrpcServerOptions): grpc.Server {
     'grpc.max_receive_message_length': opts.maxReceiveMessageBytes ?? DEFAULT_GRPC_MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': opts.maxSendMessageBytes ?? DEFAULT_GRPC_MAX_MESSAGE_BYTES,
   });
-  const ctx = { models: opts.models, metrics: opts.metrics };
-
-  const toStatus = (err: unknown): Partial<grpc.StatusObject> => {
-    if (err instanceof InferdError) {
-      const name = ERROR_TABLE[err.code].grpc;
-      if (name === 'INTERNAL')
-        opts.log.error('grpc call failed', { code: err.code, error: err.message, stack: err.stack });
-      return { code: grpc.status[name], details: err.message };
-    }
-    opts.log.error('grpc call failed', { error: messageOf(err), stack: (err as Error)?.stack });
-    return { code: grpc.status.INTERNAL, details: messageOf(err) };
-  };
+  const ctx = { models: opts.models, metrics: opts.metrics, log: opts.log };
+  const toStatus = (err: unknown): Partial<grpc.StatusObject> => statusOf(opts.log, err);
 
   // Every handler is a function of the request; errors become statuses here, in one place.
   const unary =
@@ -144,94 +106,40 @@ export function createGrpcServer(opts: GrpcServerOptions): grpc.Server {
     req: ModelInferRequest,
     call: grpc.ServerUnaryCall<unknown, unknown>,
   ): Promise<ModelInferResponse> => {
-    const start = performance.now();
-    const name = req.model_name;
-    let code = 200;
-    try {
-      if (req.model_version) throw versioningUnsupported();
-      const entry = readyModel(ctx, name);
-      if (req.inputs.length === 0) throw new InferdError('INVALID_INPUT', 'Expected at least one tensor in "inputs"');
-      const inputs = decodeGrpcInputs(req.inputs, req.raw_input_contents);
-      const options = new CallPredictOptions(call);
-      const params = fromGrpcParameters(req.parameters);
-      if (params) options.parameters = params;
-      const requested = req.outputs.length > 0 ? req.outputs.map((o) => ({ name: o.name, parameters: null })) : null;
-      if (requested) options.outputNames = requested.map((o) => o.name);
-      const id = req.id || randomUUID();
-      const handlers = entry.model.requests;
-      const produced = handlers
-        ? (
-            await runRequestHandler(
-              ctx,
-              entry,
-              requestInfo(metadataHeaders(call.metadata), 'grpc-v2', options, id),
-              (info) =>
-                handlers.v2({ id, inputs, parameters: params ?? null, outputs: options.outputNames ?? null }, info),
-            )
-          ).outputs
-        : await runPredict(ctx, entry, inputs, options);
-      const outputs = selectOutputs(name, produced, requested);
-      // KServe: raw outputs when the inputs came raw, or when an output is FP16 (no typed field for it).
-      const raw = req.raw_input_contents.length > 0 || outputs.some((o) => o.datatype === 'FP16');
-      const res: ModelInferResponse = {
-        model_name: name,
-        model_version: '',
-        id,
-        outputs: [],
-        raw_output_contents: [],
-      };
-      for (const o of outputs) {
-        if (raw) {
-          const r = encodeGrpcRawOutput(o);
-          res.outputs.push(r.tensor);
-          res.raw_output_contents.push(r.raw);
-        } else {
-          res.outputs.push(encodeGrpcOutput(o));
-        }
+    const r = await modelInfer(ctx, req, callSide(call));
+    const res: ModelInferResponse = {
+      model_name: req.model_name,
+      model_version: '',
+      id: r.id,
+      outputs: [],
+      raw_output_contents: [],
+    };
+    for (const o of r.outputs) {
+      if (r.raw) {
+        const e = encodeGrpcRawOutput(o);
+        res.outputs.push(e.tensor);
+        res.raw_output_contents.push(e.raw);
+      } else {
+        res.outputs.push(encodeGrpcOutput(o));
       }
-      return res;
-    } catch (err) {
-      code = err instanceof InferdError ? ERROR_TABLE[err.code].http : 500;
-      throw err;
-    } finally {
-      if (ctx.models.get(name)) ctx.metrics.recordRequest(name, 'grpc', code, (performance.now() - start) / 1000);
     }
-  };
-
-  const model = (name: string, version: string) => {
-    if (version) throw versioningUnsupported();
-    return existingModel(ctx, name);
+    return res;
   };
 
   server.addService(loadServiceDefinition(), {
     ServerLive: unary(() => ({ live: true })),
     ServerReady: unary(() => ({ ready: true })),
     // KServe answers ready:false for a known model that is not ready (no error).
-    ModelReady: unary((r: { name: string; version: string }) => ({ ready: model(r.name, r.version).ready })),
-    ServerMetadata: unary(() => ({
-      name: 'inferd',
-      version: opts.version,
-      extensions: ['model_repository_extension'],
-    })),
-    ModelMetadata: unary((r: { name: string; version: string }) => {
-      const md = model(r.name, r.version).model.metadata();
-      return {
-        name: r.name,
-        versions: [],
-        platform: md.platform ?? '',
-        inputs: metadataOf(md.inputs),
-        outputs: metadataOf(md.outputs),
-      };
-    }),
+    ModelReady: unary((r: { name: string; version: string }) => ({ ready: modelReady(ctx, r) })),
+    ServerMetadata: unary(() => ({ name: 'inferd', version: opts.version, extensions: SERVER_EXTENSIONS })),
+    ModelMetadata: unary((r: { name: string; version: string }) => ({ versions: [], ...modelMetadata(ctx, r) })),
     ModelInfer: unary(infer),
     RepositoryModelLoad: unary((r: { model_name: string }) => {
-      existingModel(ctx, r.model_name);
-      ctx.models.setReady(r.model_name, true);
+      repositoryLoad(ctx, r.model_name, true);
       return { model_name: r.model_name, isLoaded: true };
     }),
     RepositoryModelUnload: unary((r: { model_name: string }) => {
-      existingModel(ctx, r.model_name);
-      ctx.models.setReady(r.model_name, false);
+      repositoryLoad(ctx, r.model_name, false);
       return { model_name: r.model_name, isUnloaded: true };
     }),
   });
