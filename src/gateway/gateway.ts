@@ -197,7 +197,9 @@ export function createGateway(opts: GatewayOptions): {
   livePorts = liveReplicas().ports;
   opts.endpoints.on('change', onEndpointChange);
 
-  const routeFeed = new RouteFeed(opts.endpoints, traffic, stats);
+  const routeFeed = new RouteFeed(opts.endpoints, traffic, stats, (ep, route, status, seconds) => {
+    if (recording) metrics.request(ep, route, 'other', status, seconds);
+  });
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     // A transformer's call through its predictor listener (routing/predictor-listeners.ts) names the predictor.
     const override = hostOverrideOf(req.socket);

@@ -65,6 +65,8 @@ export class RouteFeed {
     private readonly endpoints: EndpointTable,
     private readonly traffic: TrafficRouter,
     private readonly stats: TrafficStats,
+    /** A direct call ended (the gateway's per-request metrics); its protocol is not reported, so `other`. */
+    private readonly finished?: (ep: ServiceEndpoint, route: RevisionRoute, status: number, seconds: number) => void,
   ) {}
 
   /** Serves a `/.inferd/` request of a predictor listener for the predictor endpoint `namespace/name`. */
@@ -115,6 +117,8 @@ export class RouteFeed {
         const status = Number(f[2]);
         this.traffic.done(began.lease, status > 0 ? status : undefined);
         this.stats.credit(began.lease.route.key, Number(f[3]) - (Date.now() - began.at));
+        const ep = this.finished && status > 0 ? this.endpoints.get(namespace, name) : undefined;
+        if (ep) this.finished!(ep, began.lease.route, status, Math.max(0, Number(f[3]) || 0) / 1000);
       }
     };
     req.setEncoding('latin1');

@@ -85,10 +85,10 @@ async function requestsByRevision(name: string): Promise<Map<string, number>> {
   const text = await (await fetch(`${inferd!.url}/metrics`)).text();
   const out = new Map<string, number>();
   const re = new RegExp(
-    `^inferd_gateway_requests_total\\{revision="default/${name}/([^"]+)",code_class="2xx"\\} (\\d+)$`,
+    `^inferd_gateway_requests_total\\{namespace="default",service="${name.replace(/-predictor$/, '')}",component="predictor",revision="([^"]+)",protocol="[a-z0-9]+",code="200"\\} (\\d+)$`,
     'gm',
   );
-  for (const m of text.matchAll(re)) out.set(m[1]!, Number(m[2]));
+  for (const m of text.matchAll(re)) out.set(m[1]!, (out.get(m[1]!) ?? 0) + Number(m[2]));
   return out;
 }
 

@@ -120,7 +120,7 @@ test('calls go straight to the replicas, split 20/80 by the revisions, and are c
   assert.ok(gw.stats.snapshot(routes[1]!.key).concurrencyMsTotal > 0, 'durations credited to the concurrency integral');
   assert.match(
     gw.metrics.render(),
-    /inferd_gateway_requests_total\{revision="default\/svc-predictor\/svc-predictor-00002",code_class="2xx"\} 160/,
+    /inferd_gateway_requests_total\{namespace="default",service="svc-predictor",component="predictor",revision="svc-predictor-00002",protocol="other",code="200"\} 160/,
   );
 });
 
