@@ -266,6 +266,17 @@ export class Operator {
     });
     this.#observed.set(key, plan.observed);
 
+    const unsupported = unsupportedParts(isvc);
+    if (unsupported.length) {
+      // Nothing is generated for it (not a predictor without its transformer), and no traffic is routed.
+      const { traffic: _routed, ...kept } = (live.status ?? {}) as Record<string, unknown>;
+      const status = withProblem(kept as NonNullable<InferenceService["status"]>, unsupported, rfc3339(now));
+      for (const p of unsupported) await this.#event(live, 'Warning', p.reason, p.message);
+      if (JSON.stringify(status) !== JSON.stringify(live.status ?? {})) {
+        await this.#o.client.replaceStatus({ ...live, status });
+      }
+      return;
+    }
     const problems: { reason: string; message: string }[] = [];
     const attempt = async (what: string, fn: () => Promise<unknown>) => {
       try {
@@ -540,4 +551,30 @@ function withProblem(
   }
   conditions.sort((a, b) => a.type.localeCompare(b.type));
   return { ...status, conditions };
+}
+
+/**
+ * What the operator does not run yet (docs/operator.md): said as a condition rather than served without it — a
+ * service whose transformer were skipped would answer with the predictor's raw output.
+ */
+export function unsupportedParts(isvc: InferenceService): { reason: string; message: string }[] {
+  const out: { reason: string; message: string }[] = [];
+  const spec = isvc.spec as unknown as Record<string, Record<string, unknown> | undefined>;
+  for (const part of ['transformer', 'explainer'] as const) {
+    if (spec[part] !== undefined) {
+      out.push({
+        reason: 'ComponentNotSupported',
+        message: `spec.${part}: the inferd operator runs predictors only in this release; serve this service with \`inferd serve\` (docs/containers.md) or remove spec.${part}`,
+      });
+    }
+  }
+  const predictor = spec['predictor'];
+  if (Array.isArray(predictor?.['containers']) && (predictor['containers'] as unknown[]).length > 0) {
+    out.push({
+      reason: 'ComponentNotSupported',
+      message:
+        'spec.predictor.containers: custom containers are not run by the inferd operator in this release; use a model format with storageUri, or `inferd serve`',
+    });
+  }
+  return out;
 }

@@ -76,6 +76,7 @@ test('the runtime stage copies only the code, production modules and the assets 
     'package.json',
     'src/runtimes/python/worker.py',
     'src/server/grpc/grpc_predict_v2.proto',
+    'src/ui/public',
   ]);
   // Every file the npm package ships must be in the image too (examples/ are documentation, not runtime).
   for (const f of pkg.files.filter((x) => x !== 'examples')) {

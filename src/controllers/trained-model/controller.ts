@@ -111,18 +111,39 @@ export class TrainedModelController {
     return retryDelayMs(failures, this.opts.retryBackoffMs ?? 5_000, this.opts.retryBackoffMaxMs ?? 300_000);
   }
 
-  /** A pass at `at` (epoch ms) at the latest, for a retry due then. */
+  /** Retry times (epoch ms) not reached yet: the timer is armed for the earliest, then the next. */
+  private readonly retriesDue = new Set<number>();
+
+  /**
+   * A pass at `at` (epoch ms) at the latest, for a retry due then. Every time asked for is kept until it has
+   * passed: a later retry asked for while an earlier one is armed is armed in its turn (a pass does not re-arm
+   * the retries it finds not yet due).
+   */
   private wakeAt(at: number): void {
-    if (this.stopped || at >= this.retryTimerAt) return;
+    if (this.stopped) return;
+    this.retriesDue.add(at);
+    this.armRetryTimer();
+  }
+
+  private armRetryTimer(): void {
+    let next = Number.POSITIVE_INFINITY;
+    for (const at of this.retriesDue) if (at < next) next = at;
+    if (next === this.retryTimerAt || this.stopped) return;
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimerAt = at;
+    this.retryTimer = undefined;
+    this.retryTimerAt = next;
+    if (next === Number.POSITIVE_INFINITY) return;
     this.retryTimer = setTimeout(
       () => {
         this.retryTimer = undefined;
         this.retryTimerAt = Number.POSITIVE_INFINITY;
+        // The one that fired is done even where an injected clock has not moved (tests).
+        const done = Math.max(this.nowMs(), next);
+        for (const at of this.retriesDue) if (at <= done) this.retriesDue.delete(at);
         this.schedule();
+        this.armRetryTimer();
       },
-      Math.max(0, at - this.nowMs()),
+      Math.max(0, next - this.nowMs()),
     );
     this.retryTimer.unref();
   }
