@@ -142,7 +142,10 @@ export const SERVE_DEFAULTS = {
   cacheMaxBytes: 16 * 1024 ** 3, // 16 GiB
   loadTimeoutMs: 5 * 60 * 1000, // 5 minutes
   standbyReplicas: 1,
-  modelsPerReplica: 100,
+  // Packing saves memory (~9 MiB per extra model instead of ~57) but costs ~25 % of the gateway's rps on a small
+  // model (a main-thread → worker hop per request; docs/benchmarks.md "Density by default"): opt-in until the
+  // hop is cheaper.
+  modelsPerReplica: 1,
   workerHeapLimitBytes: 1024 ** 3, // 1 GiB
   scaleToZeroGraceMs: 30_000,
   revisionHistory: 5,
@@ -217,7 +220,7 @@ export const SERVE_FLAGS = {
   'models-per-replica': {
     type: 'string',
     arg: 'N',
-    help: 'pack up to N sklearn/xgboost/lightgbm/onnx models of one namespace into one model-host\nprocess, a worker thread each (default 100, or INFERD_MODELS_PER_REPLICA; 1: a process\nper model); a hung, crashing or runaway model fails alone, a host crash restarts its models',
+    help: 'pack up to N sklearn/xgboost/lightgbm/onnx models of one namespace into one model-host\nprocess, a worker thread each (default 1: a process per model, or INFERD_MODELS_PER_REPLICA;\n100 packs: ~9 MiB per extra model, ~25% less rps on small models); a hung, crashing or runaway model fails alone, a host crash restarts its models',
   },
   'worker-heap-limit': {
     type: 'string',
