@@ -270,7 +270,7 @@ export class Operator {
     if (unsupported.length) {
       // Nothing is generated for it (not a predictor without its transformer), and no traffic is routed.
       const { traffic: _routed, ...kept } = (live.status ?? {}) as Record<string, unknown>;
-      const status = withProblem(kept as NonNullable<InferenceService["status"]>, unsupported, rfc3339(now));
+      const status = withProblem(kept as NonNullable<InferenceService['status']>, unsupported, rfc3339(now));
       for (const p of unsupported) await this.#event(live, 'Warning', p.reason, p.message);
       if (JSON.stringify(status) !== JSON.stringify(live.status ?? {})) {
         await this.#o.client.replaceStatus({ ...live, status });
