@@ -27,9 +27,12 @@ test(
   { timeout: 180_000 },
   async (t) => {
     const root = await mkdtemp(join(tmpdir(), 'inferd-op-s3-'));
-    t.after(() => rm(root, { recursive: true, force: true }));
+    // One hook, in this order: the S3 server's pid files live under root (after hooks run first-in, first-out).
+    t.after(async () => {
+      await stopS3Server(join(root, 's3')).catch(() => undefined);
+      await rm(root, { recursive: true, force: true });
+    });
     const endpoint = await startS3Server(join(root, 's3'));
-    t.after(() => stopS3Server(join(root, 's3')).catch(() => undefined));
     const s3 = await S3Client.create({
       endpoint,
       region: 'us-east-1',
