@@ -57,6 +57,8 @@ export class FakeKubelet {
   readonly #deployments: Informer;
   readonly #services: Informer;
   readonly pods = new Map<string, Pod>();
+  /** Pods started so far, stopped ones included (what a test can count after a scale-down). */
+  podsStarted = 0;
   #chain: Promise<void> = Promise.resolve();
   #seq = 0;
   #closed = false;
@@ -125,6 +127,7 @@ export class FakeKubelet {
       stopped: false,
     };
     this.pods.set(`${ns}/${pod.name}`, pod);
+    this.podsStarted++;
     const models = join(pod.dir, 'models');
     const subst = (args: string[]) =>
       args.map((a, i) => {

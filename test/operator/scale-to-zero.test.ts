@@ -114,6 +114,7 @@ test(
     await until(async () => kubelet.pods.size === 0, 'its pod stopped');
     await until(async () => gw.endpoints.get(NS, 'idle')?.routes[0]?.replicas.length === 0, 'no replica routed');
 
+    const startedBefore = kubelet.podsStarted;
     const answers = await Promise.all(Array.from({ length: 10 }, () => predict(gw.port)));
     for (const a of answers) assert.deepEqual([a.status, a.body], [200, '{"predictions":[1,1]}']);
     const held = answers.filter((a) => a.coldMs !== undefined).map((a) => Number(a.coldMs));
@@ -121,7 +122,9 @@ test(
     process.stderr.write(
       `# cold start from zero on the fake cluster: ${held.length} held, longest ${Math.max(...held)} ms\n`,
     );
-    assert.equal(((await dep()).spec as { replicas: number }).replicas, 1);
+    // The held requests brought a pod back. (Not the Deployment's replicas now: with a 1 s retention the
+    // scaler may already have taken it back to zero once they were answered.)
+    assert.ok(kubelet.podsStarted > startedBefore, 'a pod was started for the held requests');
     const status = await api.client.get<InferenceService>('InferenceService', NS, 'idle');
     assert.equal(status.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
   },
