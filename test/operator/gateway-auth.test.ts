@@ -6,12 +6,9 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
 import type { InferenceService, Resource } from '../../src/api/types.js';
-import { startClusterGateway } from '../../src/operator/cluster-gateway.js';
-import { Operator } from '../../src/operator/operator.js';
 import { repoRoot } from '../helpers/paths.js';
 import { LoopbackIssuer } from '../support/oidc-issuer.js';
-import { FakeKubelet } from './fake-kubelet.js';
-import { startKubeApi, testLogger } from './kube-harness.js';
+import { startFakeCluster } from './fake-cluster.js';
 
 const NS = 'team-a';
 
@@ -48,33 +45,11 @@ function predict(port: number, token?: string): Promise<{ status: number; body: 
 }
 
 test('the cluster gateway enforces OIDC auth with the cluster RoleBindings', { timeout: 120_000 }, async (t) => {
-  const log = testLogger();
   const issuer = await LoopbackIssuer.start();
   t.after(() => new Promise<void>((r) => issuer.server.close(() => r())));
-  const api = await startKubeApi(log);
-  t.after(() => api.close());
-  const kubelet = new FakeKubelet(api.client);
-  await kubelet.start();
-  t.after(() => kubelet.close());
-  const operator = new Operator({
-    client: api.client,
-    log,
-    image: 'ghcr.io/inferd/inferd:test',
-    claimUnannotated: true,
-  });
-  await operator.start();
-  t.after(() => operator.stop());
-  const gw = await startClusterGateway({
-    client: api.client,
-    log,
-    port: 0,
-    host: '127.0.0.1',
-    domain: 'example.com',
-    holdTimeoutMs: 30_000,
-    claimUnannotated: true,
+  const { api, gw } = await startFakeCluster(t, {
     auth: { required: true, oidc: { issuer: issuer.url, audience: 'inferd' } },
   });
-  t.after(() => gw.close());
 
   await api.client.create({
     apiVersion: 'rbac.authorization.k8s.io/v1',

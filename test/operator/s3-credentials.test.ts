@@ -12,13 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { InferenceService, Resource } from '../../src/api/types.js';
-import { startClusterGateway } from '../../src/operator/cluster-gateway.js';
-import { Operator } from '../../src/operator/operator.js';
 import { S3Client } from '../../src/storage/s3-client.js';
 import { repoRoot } from '../helpers/paths.js';
 import { S3_ACCESS_KEY, S3_SECRET_KEY, startS3Server, stopS3Server } from '../storage/s3-server.js';
-import { FakeKubelet } from './fake-kubelet.js';
-import { startKubeApi, testLogger } from './kube-harness.js';
+import { startFakeCluster } from './fake-cluster.js';
 
 const NS = 'kserve-test';
 
@@ -48,30 +45,7 @@ test(
       io(),
     );
 
-    const log = testLogger();
-    const api = await startKubeApi(log);
-    t.after(() => api.close());
-    const kubelet = new FakeKubelet(api.client);
-    await kubelet.start();
-    t.after(() => kubelet.close());
-    const operator = new Operator({
-      client: api.client,
-      log,
-      image: 'ghcr.io/inferd/inferd:test',
-      claimUnannotated: true,
-    });
-    await operator.start();
-    t.after(() => operator.stop());
-    const gw = await startClusterGateway({
-      client: api.client,
-      log,
-      port: 0,
-      host: '127.0.0.1',
-      domain: 'example.com',
-      holdTimeoutMs: 30_000,
-      claimUnannotated: true,
-    });
-    t.after(() => gw.close());
+    const { api, kubelet, gw } = await startFakeCluster(t);
 
     const host = new URL(endpoint).host;
     await api.client.create({

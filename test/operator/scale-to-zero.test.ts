@@ -7,11 +7,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
 import type { InferenceService, Resource } from '../../src/api/types.js';
-import { startClusterGateway } from '../../src/operator/cluster-gateway.js';
-import { Operator } from '../../src/operator/operator.js';
 import { repoRoot } from '../helpers/paths.js';
-import { FakeKubelet } from './fake-kubelet.js';
-import { startKubeApi, testLogger } from './kube-harness.js';
+import { startFakeCluster } from './fake-cluster.js';
 
 const NS = 'default';
 
@@ -65,30 +62,7 @@ test(
   'minReplicas 0: the Deployment goes to 0 when idle, and held requests bring it back',
   { timeout: 120_000 },
   async (t) => {
-    const log = testLogger();
-    const api = await startKubeApi(log);
-    t.after(() => api.close());
-    const kubelet = new FakeKubelet(api.client);
-    await kubelet.start();
-    t.after(() => kubelet.close());
-    const operator = new Operator({
-      client: api.client,
-      log,
-      image: 'ghcr.io/inferd/inferd:test',
-      claimUnannotated: true,
-    });
-    await operator.start();
-    t.after(() => operator.stop());
-    const gw = await startClusterGateway({
-      client: api.client,
-      log,
-      port: 0,
-      host: '127.0.0.1',
-      domain: 'example.com',
-      holdTimeoutMs: 30_000,
-      claimUnannotated: true,
-    });
-    t.after(() => gw.close());
+    const { api, kubelet, gw } = await startFakeCluster(t);
 
     await api.client.create({
       apiVersion: 'serving.kserve.io/v1beta1',
