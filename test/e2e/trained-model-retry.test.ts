@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { httpRequest, type Inferd, removeDir, startInferd, waitForCondition } from '../helpers/inferd.js';
+import { createObject, httpRequest, type Inferd, removeDir, startInferd, waitForCondition } from '../helpers/inferd.js';
 import { repoRoot } from '../helpers/paths.js';
 
 const IRIS = '{"instances":[[6.8,2.8,4.8,1.4],[6.0,3.4,4.5,1.6]]}';
@@ -24,14 +24,7 @@ after(async () => {
   if (inferd) removeDir(inferd.stateDir);
 });
 
-async function post(path: string, body: unknown): Promise<void> {
-  const res = await fetch(`${inferd.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  assert.equal(res.status, 201, await res.text());
-}
+const post = (path: string, body: unknown) => createObject(inferd.url, path, body);
 
 interface Cond {
   type: string;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { httpRequest, type Inferd, removeDir, startInferd, waitForCondition } from '../helpers/inferd.js';
+import { createObject, httpRequest, type Inferd, removeDir, startInferd, waitForCondition } from '../helpers/inferd.js';
 import { repoRoot } from '../helpers/paths.js';
 
 const MODELS = 200;
@@ -25,14 +25,7 @@ after(async () => {
   if (inferd) removeDir(inferd.stateDir);
 });
 
-async function post(path: string, body: unknown): Promise<void> {
-  const res = await fetch(`${inferd.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  assert.equal(res.status, 201, await res.text());
-}
+const post = (path: string, body: unknown) => createObject(inferd.url, path, body);
 
 const tm = (name: string, storageUri: string) => ({
   apiVersion: 'serving.kserve.io/v1alpha1',

@@ -1,6 +1,7 @@
 // Starts a real `inferd serve` on 127.0.0.1 with a free port and a temporary state dir, for end-to-end tests.
 // Every wait is bounded; the process (and, through it, its replicas) is stopped when the test ends.
 
+import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -192,4 +193,14 @@ export function httpRequest(opts: {
     req.on('error', reject);
     req.end(opts.body);
   });
+}
+
+/** POSTs `body` as JSON to the control API path and asserts 201 Created (the answer's text on failure). */
+export async function createObject(baseUrl: string, path: string, body: unknown): Promise<void> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  assert.equal(res.status, 201, await res.text());
 }
