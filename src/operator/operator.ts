@@ -250,33 +250,6 @@ export class Operator {
     const now = (this.#o.now ?? (() => new Date()))();
     const isvc = defaultResource(live, ISVC_KIND, { runtimes: withBuiltinRuntimes([]) }) as InferenceService;
     isvc.status = live.status;
-    const deployments = this.#childrenOf('Deployment', namespace, name);
-    const records = deployments.map(recordOf).filter((r): r is RevisionRecord => r !== undefined);
-    const { latest, created } = resolveRevision(isvc, records, rfc3339(now));
-    const allRecords = created ? [...records, latest] : records;
-    const specOf = (rev: string) => allRecords.find((r) => r.name === rev)?.spec as InferenceService | undefined;
-
-    const replicas = deployments.flatMap((d) => replicaViews(d, key));
-    const plan = planService(isvc, this.#observed.get(key), replicas, {
-      now: rfc3339(now),
-      domain: this.#o.domain ?? 'example.com',
-      modelName: servedModelName(isvc),
-      revision: latest.name,
-      specOf,
-    });
-    this.#observed.set(key, plan.observed);
-
-    const unsupported = unsupportedParts(isvc);
-    if (unsupported.length) {
-      // Nothing is generated for it (not a predictor without its transformer), and no traffic is routed.
-      const { traffic: _routed, ...kept } = (live.status ?? {}) as Record<string, unknown>;
-      const status = withProblem(kept as NonNullable<InferenceService['status']>, unsupported, rfc3339(now));
-      for (const p of unsupported) await this.#event(live, 'Warning', p.reason, p.message);
-      if (JSON.stringify(status) !== JSON.stringify(live.status ?? {})) {
-        await this.#o.client.replaceStatus({ ...live, status });
-      }
-      return;
-    }
     const problems: { reason: string; message: string }[] = [];
     const attempt = async (what: string, fn: () => Promise<unknown>) => {
       try {
@@ -296,6 +269,35 @@ export class Operator {
         throw err;
       }
     };
+
+    const unsupported = unsupportedParts(isvc);
+    if (unsupported.length) {
+      // Nothing is generated for it (not a predictor without its transformer), and no traffic is routed.
+      const { traffic: _routed, ...kept } = (live.status ?? {}) as Record<string, unknown>;
+      const status = withProblem(kept as NonNullable<InferenceService['status']>, unsupported, rfc3339(now));
+      for (const p of unsupported) await this.#event(live, 'Warning', p.reason, p.message);
+      if (JSON.stringify(status) !== JSON.stringify(live.status ?? {})) {
+        await attempt('InferenceService status', () => client.replaceStatus({ ...live, status }));
+      }
+      if (problems.length) log.warn('reconcile blocked', { problems });
+      return;
+    }
+
+    const deployments = this.#childrenOf('Deployment', namespace, name);
+    const records = deployments.map(recordOf).filter((r): r is RevisionRecord => r !== undefined);
+    const { latest, created } = resolveRevision(isvc, records, rfc3339(now));
+    const allRecords = created ? [...records, latest] : records;
+    const specOf = (rev: string) => allRecords.find((r) => r.name === rev)?.spec as InferenceService | undefined;
+
+    const replicas = deployments.flatMap((d) => replicaViews(d, key));
+    const plan = planService(isvc, this.#observed.get(key), replicas, {
+      now: rfc3339(now),
+      domain: this.#o.domain ?? 'example.com',
+      modelName: servedModelName(isvc),
+      revision: latest.name,
+      specOf,
+    });
+    this.#observed.set(key, plan.observed);
 
     // Every active revision (taking traffic, latest created, latest ready) runs; older ones are kept at zero
     // replicas for a rollback, the oldest beyond `retainRevisions` are deleted.

@@ -267,6 +267,25 @@ describe('inferd operator against a Kubernetes-style API (no cluster)', { timeou
     await api.client.delete('InferenceService', NS, 'denied');
   });
 
+  test('a transformer the operator does not run yet: ComponentNotSupported naming the field, nothing generated', async () => {
+    const svc = iris('two-tier') as InferenceService;
+    (svc.spec as unknown as Record<string, unknown>)['transformer'] = {
+      containers: [{ name: 'kserve-container', image: 'me/transformer:1' }],
+    };
+    await api.client.create(svc as Resource);
+    const o = await eventually(async () => {
+      const x = await api.client.get<InferenceService>('InferenceService', NS, 'two-tier');
+      return condition(x, 'Ready')?.reason === 'ComponentNotSupported' && x;
+    }, 'ComponentNotSupported condition');
+    assert.equal(condition(o, 'Ready')?.status, 'False');
+    assert.match(condition(o, 'Ready')?.message ?? '', /^spec\.transformer: /);
+    const generated = (await api.client.list<Resource>('Deployment', NS)).items.filter((d) =>
+      d.metadata.name.startsWith('two-tier-'),
+    );
+    assert.deepEqual(generated, []);
+    await api.client.delete('InferenceService', NS, 'two-tier');
+  });
+
   test('deleting the service garbage-collects every generated object', async () => {
     await api.client.delete('InferenceService', NS, 'sklearn-iris');
     await eventually(async () => !(await api.client.find('InferenceService', NS, 'sklearn-iris')), 'isvc gone');
