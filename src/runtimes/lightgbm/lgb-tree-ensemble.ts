@@ -9,21 +9,25 @@
 // Node encoding: internal nodes of every tree share one index space; a child c < 0 is leaf ~c in one shared leaf
 // space. Scores sum tree outputs in float64, iteration by iteration, as GBDT::PredictRaw does.
 //
-// Ensembles of numerical splits whose missing type is None or NaN (no categorical splits, no Zero missing type,
-// no linear trees: what LightGBM trains on dense data by default) take a faster walk, addLevelWalk: 8 rows at
-// once, level by level, over one 16-byte record per node (`node`: Int32 and Float64 views of one buffer),
-// renumbered breadth-first so that a right child's record follows its left sibling's:
+// Ensembles of numerical splits (no categorical splits, no linear trees: what LightGBM trains on dense data)
+// take a faster walk, addLevelWalk: 8 rows at once, level by level, over one 16-byte record per node (`node`:
+// Int32 and Float64 views of one buffer), renumbered breadth-first so that a right child's record follows its
+// left sibling's:
 //
-//   node[4i]          2 × feature + nanRight (1 when a NaN goes right: missing type NaN with the default side
-//                     right, or missing type None where 0 goes right)
+//   node[4i]          the column of the row's expanded copy (below) the split reads: columns × feature + kind
 //   node[4i + 1]      offset (int32 units) of the left child's record; the right child's is 4 further on.
 //                     A leaf points at itself behind a +Infinity threshold (x > +Infinity is false).
-//   node[4i + 2..3]   threshold (float64)
+//   node[4i + 2..3]   threshold (float64): right when x > threshold
 //
-// NaN handling costs nothing in the walk: each block of rows is copied once with two columns per feature, NaN
-// becoming -Infinity in the first (x > t false: left) and +Infinity in the second (true: right), and a node
-// reads the column of its NaN side -- the same decision as above for every value (real values are equal in
-// both columns). This needs every NaN-right threshold below +Infinity (else no level walk).
+// Missing values cost nothing in the walk: each block of rows is copied once with 2 columns per feature (4 when
+// a split has missing type Zero), where a missing value becomes -Infinity (goes left) or +Infinity (goes right):
+//
+//   kind 0, 1   NaN as -Infinity, +Infinity: missing type NaN (the default side), or None (NaN reads as 0, so
+//               it goes where 0 goes)
+//   kind 2, 3   NaN and |x| <= 1e-35 as -Infinity, +Infinity: missing type Zero (the default side)
+//
+// Other values are copied as they are, so every decision equals Tree::Decision's. A split whose missing values
+// go right needs a threshold below +Infinity (else the ensemble keeps the Tree::Decision walk).
 
 import { type KernelJob, type RowKernel, sharedArray } from '../intra-op/kernel.js';
 import type { LgbTree } from './lgb-text-model.js';
@@ -41,6 +45,8 @@ const NODE_SLOTS = 4;
 
 /** The level walk's arrays (see the top of this file), all in SharedArrayBuffers. */
 export interface LevelWalk {
+  /** Columns per feature of a block's expanded rows: 2, or 4 when a split has missing type Zero. */
+  columns: number;
   /** Node records, 4 int32 slots each. */
   node: Int32Array;
   /** Per record: the leaf's value (0 for a split). */
@@ -66,7 +72,7 @@ export class LgbTreeEnsemble {
   readonly #root: Int32Array;
   /** Linear trees only, per global leaf: the leaf's model, or undefined for constant leaves. */
   readonly #linear: ({ constant: number; features: Int32Array; coeff: Float64Array } | undefined)[] | null;
-  /** Present when every split is numerical with missing type None or NaN and no tree is linear. */
+  /** Present when every split is numerical and no tree is linear (see the top of this file). */
   readonly #walk: LevelWalk | null;
   /** The level walk's block of expanded rows, grown on demand. */
   readonly #scratch: Scratch = { xx: new Float64Array(0) };
@@ -128,19 +134,25 @@ export class LgbTreeEnsemble {
 
   #levelWalk(nodes: number, leaves: number): LevelWalk | null {
     if (this.#linear !== null) return null;
-    const nanRight = new Uint8Array(nodes);
+    // Per split: the kind of column it reads (see the top of this file).
+    const kind = new Uint8Array(nodes);
+    let columns = 2;
     for (let n = 0; n < nodes; n++) {
       const dt = this.#decision[n]!;
-      if (dt & 1 || ((dt >> 2) & 3) === 1) return null; // categorical, or missing type Zero
+      if (dt & 1) return null; // categorical
       const thr = this.#threshold[n]!;
-      // Missing type None: NaN is read as 0, so it goes where 0 goes. NaN: the default side.
-      nanRight[n] = ((dt >> 2) & 3) === 2 ? +!(dt & 2) : +!(0 <= thr);
-      // A NaN-right node reads NaN as +Infinity, which must pass its test.
-      if (nanRight[n] && !(thr < Number.POSITIVE_INFINITY)) return null;
+      const missingType = (dt >> 2) & 3;
+      // Missing type None: NaN is read as 0, so it goes where 0 goes. NaN and Zero: the default side.
+      const right = missingType === 0 ? +!(0 <= thr) : +!(dt & 2);
+      kind[n] = missingType === 1 ? 2 + right : right;
+      if (missingType === 1) columns = 4;
+      // A missing value sent right is read as +Infinity, which must pass the split's test.
+      if (right && !(thr < Number.POSITIVE_INFINITY)) return null;
     }
     const total = nodes + leaves;
     // Shared memory, so that intra-op worker threads walk the same arrays without a copy.
     const walk: LevelWalk = {
+      columns,
       node: sharedArray(Int32Array, total * NODE_SLOTS),
       leaf: sharedArray(Float64Array, total),
       root: sharedArray(Int32Array, this.numTrees),
@@ -167,7 +179,7 @@ export class LgbTreeEnsemble {
           walk.leaf[at / NODE_SLOTS] = this.#leafValue[~n]!;
           continue;
         }
-        node[at] = 2 * this.#feature[n]! + nanRight[n]!;
+        node[at] = columns * this.#feature[n]! + kind[n]!;
         node[at + 1] = (base + queue.length) * NODE_SLOTS;
         threshold[(at >> 1) + 1] = this.#threshold[n]!;
         queue.push(this.#left[n]!, this.#right[n]!);
@@ -307,26 +319,16 @@ function addLevelWalk(
   iterations: number,
   out: Float64Array,
 ): void {
-  const { node, leaf, root, depth: depthOf } = walk;
+  const { columns, node, leaf, root, depth: depthOf } = walk;
   const threshold = new Float64Array(node.buffer, node.byteOffset, node.length >> 1);
   const trees = iterations * k;
-  const stride = 2 * nFeatures;
+  const stride = columns * nFeatures;
   if (scratch.xx.length < ROW_BLOCK * stride) scratch.xx = new Float64Array(ROW_BLOCK * stride);
   const xx = scratch.xx;
   for (let blockStart = 0; blockStart < rows; blockStart += ROW_BLOCK) {
     const blockEnd = Math.min(rows, blockStart + ROW_BLOCK);
     const blockEnd8 = blockStart + ((blockEnd - blockStart) & ~7);
-    for (let i = blockStart * nFeatures, j = 0, e = blockEnd * nFeatures; i < e; i++, j += 2) {
-      const v = x[i]!;
-      // biome-ignore lint/suspicious/noSelfCompare: the NaN test
-      if (v !== v) {
-        xx[j] = Number.NEGATIVE_INFINITY;
-        xx[j + 1] = Number.POSITIVE_INFINITY;
-      } else {
-        xx[j] = v;
-        xx[j + 1] = v;
-      }
-    }
+    expandRows(x, blockStart * nFeatures, blockEnd * nFeatures, columns, xx);
     for (let t = 0; t < trees; t++) {
       const start = root[t]!;
       const c = t % k;
@@ -381,6 +383,35 @@ function addLevelWalk(
         out[r * k + c]! += leaf[n >> 2]!;
       }
     }
+  }
+}
+
+/**
+ * x[begin, end) into `xx` with `columns` columns per value (see the top of this file): missing values as -Infinity
+ * and +Infinity (NaN; with 4 columns also |x| <= 1e-35 in the last two), other values as they are.
+ */
+function expandRows(x: Float64Array, begin: number, end: number, columns: number, xx: Float64Array): void {
+  const lo = Number.NEGATIVE_INFINITY;
+  const hi = Number.POSITIVE_INFINITY;
+  if (columns === 2) {
+    for (let i = begin, j = 0; i < end; i++, j += 2) {
+      const v = x[i]!;
+      // biome-ignore lint/suspicious/noSelfCompare: the NaN test
+      const nan = v !== v;
+      xx[j] = nan ? lo : v;
+      xx[j + 1] = nan ? hi : v;
+    }
+    return;
+  }
+  for (let i = begin, j = 0; i < end; i++, j += 4) {
+    const v = x[i]!;
+    // biome-ignore lint/suspicious/noSelfCompare: the NaN test
+    const nan = v !== v;
+    const zero = nan || (v >= -ZERO_THRESHOLD && v <= ZERO_THRESHOLD);
+    xx[j] = nan ? lo : v;
+    xx[j + 1] = nan ? hi : v;
+    xx[j + 2] = zero ? lo : v;
+    xx[j + 3] = zero ? hi : v;
   }
 }
 
