@@ -9,10 +9,25 @@
 // Node encoding: internal nodes of every tree share one index space; a child c < 0 is leaf ~c in one shared leaf
 // space. Scores sum tree outputs in float64, iteration by iteration, as GBDT::PredictRaw does.
 //
-// Ensembles of numerical splits whose missing type is None or NaN (no categorical splits, no Zero missing type,
-// no linear trees: what LightGBM trains on dense data by default) take a faster walk, #addLevelWalk: leaves
-// join the node space looping on themselves, and each split becomes `right = x > threshold, or x is NaN and
-// NaN goes right` -- the same decision as above with the missing handling folded into one per-node bit.
+// Ensembles of numerical splits (no categorical splits, no linear trees: what LightGBM trains on dense data)
+// take a faster walk, addLevelWalk: 8 rows at once, level by level, over one 16-byte record per node (`node`:
+// Int32 and Float64 views of one buffer), renumbered breadth-first so that a right child's record follows its
+// left sibling's:
+//
+//   node[4i]          the column of the row's expanded copy (below) the split reads: columns × feature + kind
+//   node[4i + 1]      offset (int32 units) of the left child's record; the right child's is 4 further on.
+//                     A leaf points at itself behind a +Infinity threshold (x > +Infinity is false).
+//   node[4i + 2..3]   threshold (float64): right when x > threshold
+//
+// Missing values cost nothing in the walk: each block of rows is copied once with 2 columns per feature (4 when
+// a split has missing type Zero), where a missing value becomes -Infinity (goes left) or +Infinity (goes right):
+//
+//   kind 0, 1   NaN as -Infinity, +Infinity: missing type NaN (the default side), or None (NaN reads as 0, so
+//               it goes where 0 goes)
+//   kind 2, 3   NaN and |x| <= 1e-35 as -Infinity, +Infinity: missing type Zero (the default side)
+//
+// Other values are copied as they are, so every decision equals Tree::Decision's. A split whose missing values
+// go right needs a threshold below +Infinity (else the ensemble keeps the Tree::Decision walk).
 
 import { type KernelJob, type RowKernel, sharedArray } from '../intra-op/kernel.js';
 import type { LgbTree } from './lgb-text-model.js';
@@ -25,16 +40,20 @@ const ROW_BLOCK = 64;
 /** Deeper trees are walked row by row: the level walk costs the deepest path for every row. */
 const MAX_LEVEL_WALK_DEPTH = 16;
 
-/** The level walk's arrays: nodes then leaves in one space; child[2n], child[2n+1] are left and right. */
+/** int32 slots per node record of the level walk. */
+const NODE_SLOTS = 4;
+
+/** The level walk's arrays (see the top of this file), all in SharedArrayBuffers. */
 export interface LevelWalk {
-  child: Int32Array;
-  feature: Int32Array;
-  threshold: Float64Array;
-  nanRight: Uint8Array;
+  /** Columns per feature of a block's expanded rows: 2, or 4 when a split has missing type Zero. */
+  columns: number;
+  /** Node records, 4 int32 slots each. */
+  node: Int32Array;
+  /** Per record: the leaf's value (0 for a split). */
+  leaf: Float64Array;
+  /** Per tree: the root's record offset (int32 units). */
   root: Int32Array;
   depth: Int32Array;
-  /** Global node count: node n >= internal is leaf n - internal. */
-  internal: number;
 }
 
 export class LgbTreeEnsemble {
@@ -53,8 +72,10 @@ export class LgbTreeEnsemble {
   readonly #root: Int32Array;
   /** Linear trees only, per global leaf: the leaf's model, or undefined for constant leaves. */
   readonly #linear: ({ constant: number; features: Int32Array; coeff: Float64Array } | undefined)[] | null;
-  /** Present when every split is numerical with missing type None or NaN and no tree is linear. */
+  /** Present when every split is numerical and no tree is linear (see the top of this file). */
   readonly #walk: LevelWalk | null;
+  /** The level walk's block of expanded rows, grown on demand. */
+  readonly #scratch: Scratch = { xx: new Float64Array(0) };
 
   constructor(trees: readonly LgbTree[]) {
     this.numTrees = trees.length;
@@ -69,7 +90,7 @@ export class LgbTreeEnsemble {
     this.#catAt = new Int32Array(nodes);
     this.#catWords = new Int32Array(nodes);
     this.#bits = new Uint32Array(words);
-    this.#leafValue = sharedArray(Float64Array, leaves); // shared with intra-op threads (the level walk)
+    this.#leafValue = new Float64Array(leaves);
     this.#root = new Int32Array(trees.length);
     this.#linear = trees.some((t) => t.isLinear) ? new Array(leaves).fill(undefined) : null;
 
@@ -113,55 +134,58 @@ export class LgbTreeEnsemble {
 
   #levelWalk(nodes: number, leaves: number): LevelWalk | null {
     if (this.#linear !== null) return null;
+    // Per split: the kind of column it reads (see the top of this file).
+    const kind = new Uint8Array(nodes);
+    let columns = 2;
     for (let n = 0; n < nodes; n++) {
       const dt = this.#decision[n]!;
-      if (dt & 1 || ((dt >> 2) & 3) === 1) return null; // categorical, or missing type Zero
+      if (dt & 1) return null; // categorical
+      const thr = this.#threshold[n]!;
+      const missingType = (dt >> 2) & 3;
+      // Missing type None: NaN is read as 0, so it goes where 0 goes. NaN and Zero: the default side.
+      const right = missingType === 0 ? +!(0 <= thr) : +!(dt & 2);
+      kind[n] = missingType === 1 ? 2 + right : right;
+      if (missingType === 1) columns = 4;
+      // A missing value sent right is read as +Infinity, which must pass the split's test.
+      if (right && !(thr < Number.POSITIVE_INFINITY)) return null;
     }
     const total = nodes + leaves;
     // Shared memory, so that intra-op worker threads walk the same arrays without a copy.
     const walk: LevelWalk = {
-      child: sharedArray(Int32Array, 2 * total),
-      feature: sharedArray(Int32Array, total),
-      threshold: sharedArray(Float64Array, total),
-      nanRight: sharedArray(Uint8Array, total),
+      columns,
+      node: sharedArray(Int32Array, total * NODE_SLOTS),
+      leaf: sharedArray(Float64Array, total),
       root: sharedArray(Int32Array, this.numTrees),
       depth: sharedArray(Int32Array, this.numTrees),
-      internal: nodes,
     };
-    const at = (c: number) => (c >= 0 ? c : nodes + ~c);
-    for (let n = 0; n < nodes; n++) {
-      const dt = this.#decision[n]!;
-      const thr = this.#threshold[n]!;
-      walk.child[2 * n] = at(this.#left[n]!);
-      walk.child[2 * n + 1] = at(this.#right[n]!);
-      walk.feature[n] = this.#feature[n]!;
-      walk.threshold[n] = thr;
-      // Missing type None: NaN is read as 0, so it goes where 0 goes. NaN: the default side.
-      walk.nanRight[n] = ((dt >> 2) & 3) === 2 ? +!(dt & 2) : +!(0 <= thr);
-    }
-    for (let l = nodes; l < total; l++) {
-      walk.child[2 * l] = l;
-      walk.child[2 * l + 1] = l;
-      walk.threshold[l] = Number.POSITIVE_INFINITY; // x > +inf is false and NaN stays left: the leaf keeps it
-    }
-    const level = new Int32Array(total);
+    const node = walk.node;
+    const threshold = new Float64Array(node.buffer);
+    // Breadth-first per tree: a split's two children take consecutive records. Entries are node indices, or
+    // ~leaf for leaves (as in #left / #right).
+    let next = 0;
     for (let t = 0; t < this.numTrees; t++) {
-      const root = at(this.#root[t]!);
-      walk.root[t] = root;
-      const stack = [root];
-      level[root] = 0;
+      const base = next;
+      const queue = [this.#root[t]!];
+      const level = [0];
       let depth = 0;
-      while (stack.length) {
-        const n = stack.pop()!;
-        if (n >= nodes) {
-          if (level[n]! > depth) depth = level[n]!;
+      walk.root[t] = base * NODE_SLOTS;
+      for (let q = 0; q < queue.length; q++) {
+        const at = (base + q) * NODE_SLOTS;
+        const n = queue[q]!;
+        if (level[q]! > depth) depth = level[q]!;
+        if (n < 0) {
+          node[at + 1] = at;
+          threshold[(at >> 1) + 1] = Number.POSITIVE_INFINITY;
+          walk.leaf[at / NODE_SLOTS] = this.#leafValue[~n]!;
           continue;
         }
-        for (const c of [walk.child[2 * n]!, walk.child[2 * n + 1]!]) {
-          level[c] = level[n]! + 1;
-          stack.push(c);
-        }
+        node[at] = columns * this.#feature[n]! + kind[n]!;
+        node[at + 1] = (base + queue.length) * NODE_SLOTS;
+        threshold[(at >> 1) + 1] = this.#threshold[n]!;
+        queue.push(this.#left[n]!, this.#right[n]!);
+        level.push(level[q]! + 1, level[q]! + 1);
       }
+      next = base + queue.length;
       walk.depth[t] = depth;
     }
     return walk;
@@ -169,7 +193,7 @@ export class LgbTreeEnsemble {
 
   /** The level walk's arrays and leaf values, for intra-op threads; null when this ensemble has no level walk. */
   levelWalkState(): LevelWalkState | null {
-    return this.#walk ? { walk: this.#walk, leafValue: this.#leafValue } : null;
+    return this.#walk ? { walk: this.#walk } : null;
   }
 
   /** Node steps per row of the first `trees` trees (the level walk's cost). */
@@ -189,9 +213,24 @@ export class LgbTreeEnsemble {
     out: Float64Array,
   ): void {
     if (this.#walk) {
-      addLevelWalk(this.#walk, this.#leafValue, x, rows, nFeatures, k, iterations, out);
+      addLevelWalk(this.#walk, this.#scratch, x, rows, nFeatures, k, iterations, out);
       return;
     }
+    this.addRawScoresTreeWalk(x, rows, nFeatures, k, iterations, out);
+  }
+
+  /**
+   * addRawScores by Tree::Decision's walk, one row at a time: what ensembles without the level walk take, and
+   * the reference the level walk is tested against.
+   */
+  addRawScoresTreeWalk(
+    x: Float64Array,
+    rows: number,
+    nFeatures: number,
+    k: number,
+    iterations: number,
+    out: Float64Array,
+  ): void {
     const feature = this.#feature;
     const threshold = this.#threshold;
     const decision = this.#decision;
@@ -260,13 +299,19 @@ function linearOutput(
   return output;
 }
 
+/** A thread's buffer for one block of expanded rows (two columns per feature). */
+interface Scratch {
+  xx: Float64Array;
+}
+
 /**
- * addRawScores for ensembles with a level walk: blocks of rows, tree by tree, 4 rows walking together. The
- * single-thread call and every intra-op block run this same function.
+ * addRawScores for ensembles with a level walk (see the top of this file): blocks of rows, expanded once, then
+ * tree by tree, 8 rows walking together; each row adds its trees' outputs in tree order, as Tree::Decision's
+ * walk does. The single-thread call and every intra-op block run this same function.
  */
 function addLevelWalk(
   walk: LevelWalk,
-  leafValue: Float64Array,
+  scratch: Scratch,
   x: Float64Array,
   rows: number,
   nFeatures: number,
@@ -274,64 +319,104 @@ function addLevelWalk(
   iterations: number,
   out: Float64Array,
 ): void {
-  const { child, feature, threshold, nanRight, root, depth: depthOf, internal } = walk;
+  const { columns, node, leaf, root, depth: depthOf } = walk;
+  const threshold = new Float64Array(node.buffer, node.byteOffset, node.length >> 1);
   const trees = iterations * k;
+  const stride = columns * nFeatures;
+  if (scratch.xx.length < ROW_BLOCK * stride) scratch.xx = new Float64Array(ROW_BLOCK * stride);
+  const xx = scratch.xx;
   for (let blockStart = 0; blockStart < rows; blockStart += ROW_BLOCK) {
     const blockEnd = Math.min(rows, blockStart + ROW_BLOCK);
-    const blockEnd4 = blockEnd - ((blockEnd - blockStart) % 4);
+    const blockEnd8 = blockStart + ((blockEnd - blockStart) & ~7);
+    expandRows(x, blockStart * nFeatures, blockEnd * nFeatures, columns, xx);
     for (let t = 0; t < trees; t++) {
       const start = root[t]!;
       const c = t % k;
       const depth = depthOf[t]!;
       let r = blockStart;
       if (depth <= MAX_LEVEL_WALK_DEPTH) {
-        for (; r < blockEnd4; r += 4) {
-          const a0 = r * nFeatures;
-          const a1 = a0 + nFeatures;
-          const a2 = a1 + nFeatures;
-          const a3 = a2 + nFeatures;
+        for (; r < blockEnd8; r += 8) {
+          const a0 = (r - blockStart) * stride;
+          const a1 = a0 + stride;
+          const a2 = a1 + stride;
+          const a3 = a2 + stride;
+          const a4 = a3 + stride;
+          const a5 = a4 + stride;
+          const a6 = a5 + stride;
+          const a7 = a6 + stride;
           let n0 = start;
           let n1 = start;
           let n2 = start;
           let n3 = start;
+          let n4 = start;
+          let n5 = start;
+          let n6 = start;
+          let n7 = start;
           for (let d = 0; d < depth; d++) {
-            const v0 = x[a0 + feature[n0]!]!;
-            const v1 = x[a1 + feature[n1]!]!;
-            const v2 = x[a2 + feature[n2]!]!;
-            const v3 = x[a3 + feature[n3]!]!;
-            // biome-ignore lint/suspicious/noSelfCompare: the NaN test, branch-free
-            n0 = child[2 * n0 + (+(v0 > threshold[n0]!) | (+(v0 !== v0) & nanRight[n0]!))]!;
-            // biome-ignore lint/suspicious/noSelfCompare: as above
-            n1 = child[2 * n1 + (+(v1 > threshold[n1]!) | (+(v1 !== v1) & nanRight[n1]!))]!;
-            // biome-ignore lint/suspicious/noSelfCompare: as above
-            n2 = child[2 * n2 + (+(v2 > threshold[n2]!) | (+(v2 !== v2) & nanRight[n2]!))]!;
-            // biome-ignore lint/suspicious/noSelfCompare: as above
-            n3 = child[2 * n3 + (+(v3 > threshold[n3]!) | (+(v3 !== v3) & nanRight[n3]!))]!;
+            // The right child's record is 4 slots after the left one's: right when x > threshold.
+            n0 = node[n0 + 1]! + (+(xx[a0 + node[n0]!]! > threshold[(n0 >> 1) + 1]!) << 2);
+            n1 = node[n1 + 1]! + (+(xx[a1 + node[n1]!]! > threshold[(n1 >> 1) + 1]!) << 2);
+            n2 = node[n2 + 1]! + (+(xx[a2 + node[n2]!]! > threshold[(n2 >> 1) + 1]!) << 2);
+            n3 = node[n3 + 1]! + (+(xx[a3 + node[n3]!]! > threshold[(n3 >> 1) + 1]!) << 2);
+            n4 = node[n4 + 1]! + (+(xx[a4 + node[n4]!]! > threshold[(n4 >> 1) + 1]!) << 2);
+            n5 = node[n5 + 1]! + (+(xx[a5 + node[n5]!]! > threshold[(n5 >> 1) + 1]!) << 2);
+            n6 = node[n6 + 1]! + (+(xx[a6 + node[n6]!]! > threshold[(n6 >> 1) + 1]!) << 2);
+            n7 = node[n7 + 1]! + (+(xx[a7 + node[n7]!]! > threshold[(n7 >> 1) + 1]!) << 2);
           }
           const o = r * k + c;
-          out[o]! += leafValue[n0 - internal]!;
-          out[o + k]! += leafValue[n1 - internal]!;
-          out[o + 2 * k]! += leafValue[n2 - internal]!;
-          out[o + 3 * k]! += leafValue[n3 - internal]!;
+          out[o]! += leaf[n0 >> 2]!;
+          out[o + k]! += leaf[n1 >> 2]!;
+          out[o + 2 * k]! += leaf[n2 >> 2]!;
+          out[o + 3 * k]! += leaf[n3 >> 2]!;
+          out[o + 4 * k]! += leaf[n4 >> 2]!;
+          out[o + 5 * k]! += leaf[n5 >> 2]!;
+          out[o + 6 * k]! += leaf[n6 >> 2]!;
+          out[o + 7 * k]! += leaf[n7 >> 2]!;
         }
       }
       for (; r < blockEnd; r++) {
-        const a = r * nFeatures;
+        const a = (r - blockStart) * stride;
         let n = start;
-        while (n < internal) {
-          const v = x[a + feature[n]!]!;
-          // biome-ignore lint/suspicious/noSelfCompare: as above
-          n = child[2 * n + (+(v > threshold[n]!) | (+(v !== v) & nanRight[n]!))]!;
+        for (let l = node[n + 1]!; l !== n; l = node[n + 1]!) {
+          n = l + (+(xx[a + node[n]!]! > threshold[(n >> 1) + 1]!) << 2);
         }
-        out[r * k + c]! += leafValue[n - internal]!;
+        out[r * k + c]! += leaf[n >> 2]!;
       }
     }
   }
 }
 
+/**
+ * x[begin, end) into `xx` with `columns` columns per value (see the top of this file): missing values as -Infinity
+ * and +Infinity (NaN; with 4 columns also |x| <= 1e-35 in the last two), other values as they are.
+ */
+function expandRows(x: Float64Array, begin: number, end: number, columns: number, xx: Float64Array): void {
+  const lo = Number.NEGATIVE_INFINITY;
+  const hi = Number.POSITIVE_INFINITY;
+  if (columns === 2) {
+    for (let i = begin, j = 0; i < end; i++, j += 2) {
+      const v = x[i]!;
+      // biome-ignore lint/suspicious/noSelfCompare: the NaN test
+      const nan = v !== v;
+      xx[j] = nan ? lo : v;
+      xx[j + 1] = nan ? hi : v;
+    }
+    return;
+  }
+  for (let i = begin, j = 0; i < end; i++, j += 4) {
+    const v = x[i]!;
+    // biome-ignore lint/suspicious/noSelfCompare: the NaN test
+    const nan = v !== v;
+    const zero = nan || (v >= -ZERO_THRESHOLD && v <= ZERO_THRESHOLD);
+    xx[j] = nan ? lo : v;
+    xx[j + 1] = nan ? hi : v;
+    xx[j + 2] = zero ? lo : v;
+    xx[j + 3] = zero ? hi : v;
+  }
+}
+
 export interface LevelWalkState {
   walk: LevelWalk;
-  leafValue: Float64Array;
 }
 
 /**
@@ -339,10 +424,11 @@ export interface LevelWalkState {
  * job.params `nFeatures`, `k`, `iterations`.
  */
 export function lgbLevelWalkKernel(state: LevelWalkState): RowKernel {
+  const scratch: Scratch = { xx: new Float64Array(0) };
   return (job: KernelJob, begin: number, end: number) => {
     const { nFeatures, k, iterations } = job.params as Record<string, number>;
     const x = (job.arrays.x as Float64Array).subarray(begin * nFeatures!, end * nFeatures!);
     const out = (job.arrays.out as Float64Array).subarray(begin * k!, end * k!);
-    addLevelWalk(state.walk, state.leafValue, x, end - begin, nFeatures!, k!, iterations!, out);
+    addLevelWalk(state.walk, scratch, x, end - begin, nFeatures!, k!, iterations!, out);
   };
 }

@@ -48,7 +48,7 @@ export class LightgbmModel implements Model {
 
   /**
    * Registers the trees with the intra-op pool so that large batches are split across threads; only ensembles
-   * with the level walk (numerical splits, missing type None or NaN, no linear trees) have a kernel to share.
+   * with the level walk (numerical splits only, no linear trees) have a kernel to share.
    */
   async enableIntraOp(settings: IntraOpSettings): Promise<void> {
     const state = this.#trees.levelWalkState();

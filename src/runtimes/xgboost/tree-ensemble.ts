@@ -14,9 +14,20 @@
 //   tree t:           root[t] group[t] weight[t]   first node, output group, DART weight
 //                     depth[t]       edges on the longest root-to-leaf path
 //
-// Numeric trees are walked level by level, several rows at once (see #addNumeric): a leaf points at itself
-// (selfLeft[i] = i) behind a NaN threshold (thresh[i]), so `depth[t]` steps land every row on its leaf
-// without a per-row exit test, and the rows' independent walks overlap in the CPU.
+// Numeric trees are walked level by level, 8 rows at once (see #addLevelWalk), on a second copy of the nodes
+// interleaved in one 16-byte record each (`node`, read as Int32 and Float32 views of one buffer):
+//
+//   node[4i]       2 × feature + (1 when missing values go right): the column of the row's expanded copy below
+//   node[4i + 1]   offset (in int32 units) of the left child's record; the right child's is 4 further on.
+//                  A leaf points at itself behind a NaN threshold, so `depth[t]` steps land every row on its
+//                  leaf without a per-row exit test, and the 8 rows' independent walks overlap in the CPU.
+//   node[4i + 2]   threshold (float32 bits)
+//   node[4i + 3]   leaf value (float32 bits), DART weight already applied
+//
+// Missing values cost nothing in that walk: each block of rows is copied once, two columns per feature, NaN
+// becoming -Infinity in the first (x >= t is false: left) and +Infinity in the second (true: right), and a node
+// reads the column of its default direction. Non-missing values are the same in both, so every decision equals
+// xgboost's; this needs every threshold above -Infinity (else the ensemble keeps the row-by-row walk).
 
 import { type KernelJob, type RowKernel, sharedArray, sharedFrom } from '../intra-op/kernel.js';
 import type { XgbTree } from './xgb-booster.js';
@@ -33,6 +44,8 @@ const MAX_CATEGORY_WORDS = 16 * 1024 * 1024;
  * only pays while trees are shallow and balanced (xgboost's default max_depth is 6; lossguide trees may not be).
  */
 const MAX_LEVEL_WALK_DEPTH = 16;
+/** int32 slots per node record of the level walk. */
+const NODE_SLOTS = 4;
 
 /** A compiled ensemble's arrays, all in SharedArrayBuffers: what intra-op worker threads rebuild it from. */
 export interface TreeEnsembleState {
@@ -46,8 +59,8 @@ export interface TreeEnsembleState {
   root: Int32Array;
   group: Int32Array;
   weight: Float32Array | null;
-  selfLeft: Int32Array;
-  thresh: Float32Array;
+  /** The level walk's node records (see above); null when the ensemble has none. */
+  node: Int32Array | null;
   depth: Int32Array;
   hasCategorical: boolean;
 }
@@ -65,9 +78,11 @@ export class TreeEnsemble {
   readonly #group: Int32Array;
   readonly #weight: Float32Array | null;
   readonly #hasCategorical: boolean;
-  readonly #selfLeft: Int32Array;
-  readonly #thresh: Float32Array;
+  readonly #node: Int32Array | null;
+  readonly #nodeF: Float32Array | null;
   readonly #depth: Int32Array;
+  /** One block of rows expanded for the level walk (two columns per feature); grown on demand, per thread. */
+  #expanded = new Float32Array(0);
 
   /**
    * Compiles validated trees (see validateBooster); `weights` are DART's per-tree weights. Given a `state` (see
@@ -92,8 +107,8 @@ export class TreeEnsemble {
       this.#group = st.group;
       this.#weight = st.weight;
       this.#hasCategorical = st.hasCategorical;
-      this.#selfLeft = st.selfLeft;
-      this.#thresh = st.thresh;
+      this.#node = st.node;
+      this.#nodeF = st.node ? new Float32Array(st.node.buffer, st.node.byteOffset, st.node.length) : null;
       this.#depth = st.depth;
       return;
     }
@@ -107,8 +122,6 @@ export class TreeEnsemble {
     this.#catAt = sharedArray(Int32Array, total);
     this.#catWords = sharedArray(Int32Array, total);
     this.#root = sharedArray(Int32Array, trees.length);
-    this.#selfLeft = sharedArray(Int32Array, total);
-    this.#thresh = sharedArray(Float32Array, total);
     this.#depth = sharedArray(Int32Array, trees.length);
     this.#group = sharedFrom(Int32Array, treeGroups);
     this.#weight = weights ? sharedFrom(Float32Array, weights) : null;
@@ -130,13 +143,9 @@ export class TreeEnsemble {
         if (level[q]! > this.#depth[t]!) this.#depth[t] = level[q]!;
         if (l === -1) {
           this.#left[g] = -1;
-          this.#selfLeft[g] = g;
-          this.#thresh[g] = Number.NaN; // x >= NaN is false and dright is 0: the walk stays on the leaf
           continue;
         }
         this.#left[g] = next;
-        this.#selfLeft[g] = next;
-        this.#thresh[g] = tree.splitCondition[i]!;
         level.push(level[q]! + 1, level[q]! + 1);
         next += 2;
         queue.push(l, tree.right[i]!);
@@ -156,12 +165,45 @@ export class TreeEnsemble {
       }
     });
     this.#hasCategorical = bitsets.length > 0;
+    this.#node = this.#hasCategorical ? null : this.#levelWalkNodes();
+    this.#nodeF = this.#node ? new Float32Array(this.#node.buffer) : null;
     this.#bits = sharedArray(Uint32Array, bitWords);
     let at = 0;
     for (const b of bitsets) {
       this.#bits.set(b, at);
       at += b.length;
     }
+  }
+
+  /** The level walk's records (see the top of this file), or null when a threshold is -Infinity or NaN. */
+  #levelWalkNodes(): Int32Array | null {
+    const total = this.#left.length;
+    const left = this.#left;
+    const value = this.#value;
+    for (let g = 0; g < total; g++) {
+      if (left[g]! >= 0 && !(value[g]! > Number.NEGATIVE_INFINITY)) return null;
+    }
+    const node = sharedArray(Int32Array, total * NODE_SLOTS);
+    const nodeF = new Float32Array(node.buffer);
+    for (let t = 0; t < this.numTrees; t++) {
+      const w = this.#weight === null ? 1 : this.#weight[t]!;
+      const end = t + 1 < this.numTrees ? this.#root[t + 1]! : total;
+      for (let g = this.#root[t]!; g < end; g++) {
+        const at = g * NODE_SLOTS;
+        if (left[g] === -1) {
+          node[at] = 0;
+          node[at + 1] = at; // itself, behind a NaN threshold: x >= NaN is false for every x
+          nodeF[at + 2] = Number.NaN;
+          // What the row walk adds (DART: the product rounded to float32 first).
+          nodeF[at + 3] = this.#weight === null ? value[g]! : Math.fround(value[g]! * w);
+        } else {
+          node[at] = 2 * this.#feature[g]! + this.#dright[g]!;
+          node[at + 1] = left[g]! * NODE_SLOTS;
+          nodeF[at + 2] = value[g]!;
+        }
+      }
+    }
+    return node;
   }
 
   /** The arrays, for intra-op worker threads (treeEnsembleKernel). */
@@ -177,8 +219,7 @@ export class TreeEnsemble {
       root: this.#root,
       group: this.#group,
       weight: this.#weight,
-      selfLeft: this.#selfLeft,
-      thresh: this.#thresh,
+      node: this.#node,
       depth: this.#depth,
       hasCategorical: this.#hasCategorical,
     };
@@ -204,10 +245,26 @@ export class TreeEnsemble {
     treeEnd: number,
     out: Float32Array,
   ): void {
-    if (!this.#hasCategorical) {
-      this.#addNumeric(x, rows, nFeatures, groups, treeBegin, treeEnd, out);
+    if (this.#node) {
+      this.#addLevelWalk(x, rows, nFeatures, groups, treeBegin, treeEnd, out);
       return;
     }
+    this.addMarginsRowWalk(x, rows, nFeatures, groups, treeBegin, treeEnd, out);
+  }
+
+  /**
+   * addMargins by the plain root-to-leaf walk, one row at a time: what ensembles with categorical splits (or a
+   * threshold of -Infinity) take, and the reference the level walk is tested against.
+   */
+  addMarginsRowWalk(
+    x: Float32Array,
+    rows: number,
+    nFeatures: number,
+    groups: number,
+    treeBegin: number,
+    treeEnd: number,
+    out: Float32Array,
+  ): void {
     const left = this.#left;
     const feature = this.#feature;
     const value = this.#value;
@@ -259,11 +316,11 @@ export class TreeEnsemble {
   }
 
   /**
-   * Numeric splits only. Blocks of rows; per tree, 4 rows walk down together, level by level, for the tree's
-   * depth (a tree deeper than MAX_LEVEL_WALK_DEPTH is walked row by row to its leaf instead). Each row still
-   * adds its leaves in tree order into its float32 margin.
+   * The level walk (see the top of this file). Blocks of rows, expanded once; per tree, 8 rows walk down
+   * together for the tree's depth (a tree deeper than MAX_LEVEL_WALK_DEPTH is walked row by row to its leaf
+   * instead). Each row still adds its leaves in tree order into its float32 margin, as the row walk does.
    */
-  #addNumeric(
+  #addLevelWalk(
     x: Float32Array,
     rows: number,
     nFeatures: number,
@@ -272,76 +329,81 @@ export class TreeEnsemble {
     treeEnd: number,
     out: Float32Array,
   ): void {
-    const left = this.#selfLeft;
-    const thresh = this.#thresh;
-    const feature = this.#feature;
-    const value = this.#value;
-    const dright = this.#dright;
+    const node = this.#node!;
+    const nodeF = this.#nodeF!;
     const root = this.#root;
     const group = this.#group;
-    const weight = this.#weight;
     const depthOf = this.#depth;
+    const stride = 2 * nFeatures;
+    if (this.#expanded.length < ROW_BLOCK * stride) this.#expanded = new Float32Array(ROW_BLOCK * stride);
+    const xx = this.#expanded;
     for (let blockStart = 0; blockStart < rows; blockStart += ROW_BLOCK) {
       const blockEnd = Math.min(rows, blockStart + ROW_BLOCK);
-      const blockEnd4 = blockEnd - ((blockEnd - blockStart) % 4);
+      const blockEnd8 = blockStart + ((blockEnd - blockStart) & ~7);
+      for (let i = blockStart * nFeatures, j = 0, e = blockEnd * nFeatures; i < e; i++, j += 2) {
+        const v = x[i]!;
+        // biome-ignore lint/suspicious/noSelfCompare: the NaN test
+        if (v !== v) {
+          xx[j] = Number.NEGATIVE_INFINITY;
+          xx[j + 1] = Number.POSITIVE_INFINITY;
+        } else {
+          xx[j] = v;
+          xx[j + 1] = v;
+        }
+      }
       for (let t = treeBegin; t < treeEnd; t++) {
-        const start = root[t]!;
+        const start = root[t]! * NODE_SLOTS;
         const g = group[t]!;
-        const w = weight === null ? 1 : weight[t]!;
         const depth = depthOf[t]!;
         let r = blockStart;
         if (depth <= MAX_LEVEL_WALK_DEPTH) {
-          for (; r < blockEnd4; r += 4) {
-            const a0 = r * nFeatures;
-            const a1 = a0 + nFeatures;
-            const a2 = a1 + nFeatures;
-            const a3 = a2 + nFeatures;
+          for (; r < blockEnd8; r += 8) {
+            const a0 = (r - blockStart) * stride;
+            const a1 = a0 + stride;
+            const a2 = a1 + stride;
+            const a3 = a2 + stride;
+            const a4 = a3 + stride;
+            const a5 = a4 + stride;
+            const a6 = a5 + stride;
+            const a7 = a6 + stride;
             let n0 = start;
             let n1 = start;
             let n2 = start;
             let n3 = start;
+            let n4 = start;
+            let n5 = start;
+            let n6 = start;
+            let n7 = start;
             for (let d = 0; d < depth; d++) {
-              // Right when v >= threshold; NaN fails that test and takes the default side instead.
-              const v0 = x[a0 + feature[n0]!]!;
-              const v1 = x[a1 + feature[n1]!]!;
-              const v2 = x[a2 + feature[n2]!]!;
-              const v3 = x[a3 + feature[n3]!]!;
-              // biome-ignore lint/suspicious/noSelfCompare: the NaN test; measurably faster here than Number.isNaN
-              n0 = left[n0]! + (+(v0 >= thresh[n0]!) | (dright[n0]! & +(v0 !== v0)));
-              // biome-ignore lint/suspicious/noSelfCompare: as above
-              n1 = left[n1]! + (+(v1 >= thresh[n1]!) | (dright[n1]! & +(v1 !== v1)));
-              // biome-ignore lint/suspicious/noSelfCompare: as above
-              n2 = left[n2]! + (+(v2 >= thresh[n2]!) | (dright[n2]! & +(v2 !== v2)));
-              // biome-ignore lint/suspicious/noSelfCompare: as above
-              n3 = left[n3]! + (+(v3 >= thresh[n3]!) | (dright[n3]! & +(v3 !== v3)));
+              // The right child's record is 4 slots after the left one's: right when x >= threshold.
+              n0 = node[n0 + 1]! + (+(xx[a0 + node[n0]!]! >= nodeF[n0 + 2]!) << 2);
+              n1 = node[n1 + 1]! + (+(xx[a1 + node[n1]!]! >= nodeF[n1 + 2]!) << 2);
+              n2 = node[n2 + 1]! + (+(xx[a2 + node[n2]!]! >= nodeF[n2 + 2]!) << 2);
+              n3 = node[n3 + 1]! + (+(xx[a3 + node[n3]!]! >= nodeF[n3 + 2]!) << 2);
+              n4 = node[n4 + 1]! + (+(xx[a4 + node[n4]!]! >= nodeF[n4 + 2]!) << 2);
+              n5 = node[n5 + 1]! + (+(xx[a5 + node[n5]!]! >= nodeF[n5 + 2]!) << 2);
+              n6 = node[n6 + 1]! + (+(xx[a6 + node[n6]!]! >= nodeF[n6 + 2]!) << 2);
+              n7 = node[n7 + 1]! + (+(xx[a7 + node[n7]!]! >= nodeF[n7 + 2]!) << 2);
             }
+            // out is a Float32Array: each += rounds to float32, as xgboost's float accumulator does.
             const o = r * groups + g;
-            if (weight === null) {
-              out[o]! += value[n0]!;
-              out[o + groups]! += value[n1]!;
-              out[o + 2 * groups]! += value[n2]!;
-              out[o + 3 * groups]! += value[n3]!;
-            } else {
-              out[o]! += Math.fround(value[n0]! * w);
-              out[o + groups]! += Math.fround(value[n1]! * w);
-              out[o + 2 * groups]! += Math.fround(value[n2]! * w);
-              out[o + 3 * groups]! += Math.fround(value[n3]! * w);
-            }
+            out[o]! += nodeF[n0 + 3]!;
+            out[o + groups]! += nodeF[n1 + 3]!;
+            out[o + 2 * groups]! += nodeF[n2 + 3]!;
+            out[o + 3 * groups]! += nodeF[n3 + 3]!;
+            out[o + 4 * groups]! += nodeF[n4 + 3]!;
+            out[o + 5 * groups]! += nodeF[n5 + 3]!;
+            out[o + 6 * groups]! += nodeF[n6 + 3]!;
+            out[o + 7 * groups]! += nodeF[n7 + 3]!;
           }
         }
-        const treeLeft = this.#left;
         for (; r < blockEnd; r++) {
-          const rowAt = r * nFeatures;
+          const a = (r - blockStart) * stride;
           let n = start;
-          let l = treeLeft[n]!;
-          while (l >= 0) {
-            const v = x[rowAt + feature[n]!]!;
-            // biome-ignore lint/suspicious/noSelfCompare: the NaN test, as above
-            n = l + (+(v >= value[n]!) | (dright[n]! & +(v !== v)));
-            l = treeLeft[n]!;
+          for (let l = node[n + 1]!; l !== n; l = node[n + 1]!) {
+            n = l + (+(xx[a + node[n]!]! >= nodeF[n + 2]!) << 2);
           }
-          if (weight === null) out[r * groups + g]! += value[n]!;
-          else out[r * groups + g]! += Math.fround(value[n]! * w);
+          out[r * groups + g]! += nodeF[n + 3]!;
         }
       }
     }

@@ -11,16 +11,143 @@ import { EstimatorState } from './estimator-state.js';
 import { valuesOf } from './prediction-values.js';
 import type { BuildContext } from './registry-types.js';
 import { argmax, expit, logSumExp } from './special.js';
-import { FlatTree, type FlatTreeState, treeOf } from './tree.js';
+import { type FlatTree, type FlatTreeState, treeOf } from './tree.js';
 
 /** Rows a thread takes at a time when a large batch is split (runtimes/intra-op). */
 const BLOCK_ROWS = 64;
 
 /**
- * raw[r * k + c] += learning_rate × the stage tree's leaf value, stage by stage in order (sklearn's
- * predict_stages). The single-thread predict and every intra-op block run this same function.
+ * The stages' trees as one array of 32-byte node records (Int32 and Float64 views of one buffer) for a walk of 8
+ * rows at once, level by level (addStages):
+ *
+ *   node[8i]          split feature (0 for a leaf)
+ *   node[8i + 1, 2]   offsets (int32 units) of the records of the left (x <= threshold) and right children; a
+ *                     leaf points at itself both ways, so `depth` steps land every row on its leaf
+ *   node[8i + 4..5]   threshold (float64); +Infinity for a leaf (any test stays on it)
+ *   node[8i + 6..7]   the leaf's value (values[node × stride], float64)
  */
-function addStages(
+export interface StageWalk {
+  node: Int32Array;
+  /** Per tree (stage-major, trees[i * k + c]): the root's record offset and the tree's depth. */
+  root: Int32Array;
+  depth: Int32Array;
+}
+
+const NODE_SLOTS = 8;
+/** Deeper trees are walked row by row: the level walk costs the deepest path for every row. */
+const MAX_LEVEL_WALK_DEPTH = 20;
+/** Rows walked through every tree together (x stays in cache while the trees pass over it). */
+const ROW_BLOCK = 256;
+
+/** The stage walk of `trees` (in SharedArrayBuffers, for intra-op threads). */
+export function stageWalk(trees: readonly FlatTree[]): StageWalk {
+  const total = trees.reduce((n, t) => n + t.nodeCount, 0);
+  const walk: StageWalk = {
+    node: sharedArray(Int32Array, total * NODE_SLOTS),
+    root: sharedArray(Int32Array, trees.length),
+    depth: sharedArray(Int32Array, trees.length),
+  };
+  const node = walk.node;
+  const f64 = new Float64Array(node.buffer);
+  let base = 0;
+  trees.forEach((tree, t) => {
+    const stride = tree.nOutputs * tree.maxClasses;
+    walk.root[t] = base * NODE_SLOTS;
+    walk.depth[t] = tree.depth;
+    for (let i = 0; i < tree.nodeCount; i++) {
+      const at = (base + i) * NODE_SLOTS;
+      if (tree.left[i] === -1) {
+        node[at + 1] = at;
+        node[at + 2] = at;
+        f64[(at >> 1) + 2] = Number.POSITIVE_INFINITY;
+      } else {
+        node[at] = tree.feature[i]!;
+        node[at + 1] = (base + tree.left[i]!) * NODE_SLOTS;
+        node[at + 2] = (base + tree.right[i]!) * NODE_SLOTS;
+        f64[(at >> 1) + 2] = tree.threshold[i]!;
+      }
+      f64[(at >> 1) + 3] = tree.values[i * stride]!;
+    }
+    base += tree.nodeCount;
+  });
+  return walk;
+}
+
+/**
+ * raw[r * k + c] += learning_rate × the stage tree's leaf value, stage by stage in order (sklearn's
+ * predict_stages): blocks of rows, and per tree 8 rows walking down together (a tree deeper than
+ * MAX_LEVEL_WALK_DEPTH row by row); each row still adds its stages in order, so the float64 sums are the same.
+ * The single-thread predict and every intra-op block run this same function.
+ */
+export function addStages(
+  walk: StageWalk,
+  nStages: number,
+  k: number,
+  scale: number,
+  nFeatures: number,
+  x: Float32Array,
+  rows: number,
+  raw: Float64Array,
+): void {
+  const { node, root, depth: depthOf } = walk;
+  const f64 = new Float64Array(node.buffer, node.byteOffset, node.length >> 1);
+  const nf = nFeatures;
+  const trees = nStages * k;
+  for (let blockStart = 0; blockStart < rows; blockStart += ROW_BLOCK) {
+    const blockEnd = Math.min(rows, blockStart + ROW_BLOCK);
+    const blockEnd8 = blockStart + ((blockEnd - blockStart) & ~7);
+    for (let t = 0; t < trees; t++) {
+      const c = t % k;
+      const start = root[t]!;
+      const depth = depthOf[t]!;
+      let r = blockStart;
+      if (depth <= MAX_LEVEL_WALK_DEPTH) {
+        for (; r < blockEnd8; r += 8) {
+          const a0 = r * nf;
+          let n0 = start;
+          let n1 = start;
+          let n2 = start;
+          let n3 = start;
+          let n4 = start;
+          let n5 = start;
+          let n6 = start;
+          let n7 = start;
+          for (let d = 0; d < depth; d++) {
+            // x <= threshold: slot 1 (left), else slot 2 (right, NaN included)
+            n0 = node[n0 + 2 - +(x[a0 + node[n0]!]! <= f64[(n0 >> 1) + 2]!)]!;
+            n1 = node[n1 + 2 - +(x[a0 + nf + node[n1]!]! <= f64[(n1 >> 1) + 2]!)]!;
+            n2 = node[n2 + 2 - +(x[a0 + 2 * nf + node[n2]!]! <= f64[(n2 >> 1) + 2]!)]!;
+            n3 = node[n3 + 2 - +(x[a0 + 3 * nf + node[n3]!]! <= f64[(n3 >> 1) + 2]!)]!;
+            n4 = node[n4 + 2 - +(x[a0 + 4 * nf + node[n4]!]! <= f64[(n4 >> 1) + 2]!)]!;
+            n5 = node[n5 + 2 - +(x[a0 + 5 * nf + node[n5]!]! <= f64[(n5 >> 1) + 2]!)]!;
+            n6 = node[n6 + 2 - +(x[a0 + 6 * nf + node[n6]!]! <= f64[(n6 >> 1) + 2]!)]!;
+            n7 = node[n7 + 2 - +(x[a0 + 7 * nf + node[n7]!]! <= f64[(n7 >> 1) + 2]!)]!;
+          }
+          const o = r * k + c;
+          raw[o] = raw[o]! + scale * f64[(n0 >> 1) + 3]!;
+          raw[o + k] = raw[o + k]! + scale * f64[(n1 >> 1) + 3]!;
+          raw[o + 2 * k] = raw[o + 2 * k]! + scale * f64[(n2 >> 1) + 3]!;
+          raw[o + 3 * k] = raw[o + 3 * k]! + scale * f64[(n3 >> 1) + 3]!;
+          raw[o + 4 * k] = raw[o + 4 * k]! + scale * f64[(n4 >> 1) + 3]!;
+          raw[o + 5 * k] = raw[o + 5 * k]! + scale * f64[(n5 >> 1) + 3]!;
+          raw[o + 6 * k] = raw[o + 6 * k]! + scale * f64[(n6 >> 1) + 3]!;
+          raw[o + 7 * k] = raw[o + 7 * k]! + scale * f64[(n7 >> 1) + 3]!;
+        }
+      }
+      for (; r < blockEnd; r++) {
+        const a = r * nf;
+        let n = start;
+        for (let l = node[n + 1]!; l !== n; l = node[n + 1]!) {
+          n = node[n + 2 - +(x[a + node[n]!]! <= f64[(n >> 1) + 2]!)]!;
+        }
+        raw[r * k + c] = raw[r * k + c]! + scale * f64[(n >> 1) + 3]!;
+      }
+    }
+  }
+}
+
+/** addStages by each tree's own root-to-leaf walk (FlatTree.leaf): the reference the stage walk is tested against. */
+export function addStagesTreeWalk(
   trees: readonly FlatTree[],
   nStages: number,
   k: number,
@@ -30,20 +157,20 @@ function addStages(
   rows: number,
   raw: Float64Array,
 ): void {
-  const leaves = new Int32Array(rows);
   for (let i = 0; i < nStages; i++) {
     for (let c = 0; c < k; c++) {
       const tree = trees[i * k + c]!;
       const stride = tree.nOutputs * tree.maxClasses;
-      tree.leaves(x, rows, nFeatures, leaves);
       for (let r = 0; r < rows; r++) {
-        raw[r * k + c] = raw[r * k + c]! + scale * tree.values[leaves[r]! * stride]!;
+        raw[r * k + c] = raw[r * k + c]! + scale * tree.values[tree.leaf(x, r * nFeatures) * stride]!;
       }
     }
   }
 }
 
-interface StagesState {
+export interface StagesState {
+  walk: StageWalk;
+  /** The trees themselves (shared arrays; the kernel uses only `walk`). */
   trees: FlatTreeState[];
   nStages: number;
   k: number;
@@ -53,12 +180,11 @@ interface StagesState {
 
 /** The intra-op kernel: job.arrays `x` (float32 rows) and `raw` (rows × k, holding the init predictions). */
 export function stagesKernel(state: StagesState): RowKernel {
-  const trees = state.trees.map((s) => new FlatTree(s, state.nFeatures));
-  const { nStages, k, scale, nFeatures } = state;
+  const { walk, nStages, k, scale, nFeatures } = state;
   return (job: KernelJob, begin: number, end: number) => {
     const x = (job.arrays.x as Float32Array).subarray(begin * nFeatures, end * nFeatures);
     const raw = (job.arrays.raw as Float64Array).subarray(begin * k, end * k);
-    addStages(trees, nStages, k, scale, nFeatures, x, end - begin, raw);
+    addStages(walk, nStages, k, scale, nFeatures, x, end - begin, raw);
   };
 }
 
@@ -89,6 +215,7 @@ function lossOf(state: EstimatorState): Loss {
 /** The stages' trees, [stage][output], and the init estimator. */
 class Stages {
   readonly trees: FlatTree[]; // stage-major: trees[i * K + k]
+  readonly walk: StageWalk;
   readonly nStages: number;
   readonly k: number;
   readonly learningRate: number;
@@ -105,6 +232,7 @@ class Stages {
       if (!(tree instanceof PyObject)) throw state.invalid('has an estimators_ entry that is not a tree');
       return treeOf(new EstimatorState(tree), nFeatures);
     });
+    this.walk = stageWalk(this.trees);
     const init = state.get('init_');
     if (init === 'zero') {
       this.init = null;
@@ -124,7 +252,7 @@ class Stages {
     const k = this.k;
     const raw = new Float64Array(rows * k);
     if (this.init) this.#initRaw(x, rows, loss, raw);
-    addStages(this.trees, this.nStages, k, this.learningRate, nFeatures, x, rows, raw);
+    addStages(this.walk, this.nStages, k, this.learningRate, nFeatures, x, rows, raw);
     return raw;
   }
 
@@ -151,6 +279,7 @@ class Stages {
         module: import.meta.url,
         exportName: 'stagesKernel',
         state: {
+          walk: this.walk,
           trees: this.trees.map((t) => t.state()),
           nStages: this.nStages,
           k: this.k,
