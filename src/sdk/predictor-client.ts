@@ -451,9 +451,11 @@ export class PredictorClient {
         if (settled) return;
         if (answer instanceof Error) {
           // No answer came back (the replica went away): route around it, through the gateway this time.
-          settle(0, undefined, undefined);
-          routes.failed(replica);
           settled = true;
+          clearTimeout(timer);
+          opts.signal?.removeEventListener('abort', onAbort);
+          routes.end(call, 0);
+          routes.failed(replica);
           this.#grpcGateway(model, req, opts, undefined).then(resolve, reject);
           return;
         }

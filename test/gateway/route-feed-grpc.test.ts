@@ -6,10 +6,12 @@
 // through the gateway, pinned to the revision the client picked.
 
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { type TestContext, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { createGateway } from '../../src/gateway/gateway.js';
 import { ROUTES_PATH } from '../../src/gateway/route-feed.js';
+import { LINK_MAGIC } from '../../src/http/grpc-link.js';
 import {
   InferRequest,
   InferResponse,
@@ -76,6 +78,37 @@ async function grpcJsReplica(t: TestContext, answer: number): Promise<FakeReplic
   return { port: 1, grpcPort, via };
 }
 
+/**
+ * A replica whose gRPC port speaks the link but closes the connection on the first call it gets over it (a
+ * replica that crashed mid-call); HTTP/2 connections (the gateway's relay) are piped to a real SDK replica.
+ */
+async function droppingReplica(t: TestContext, answer: number): Promise<FakeReplica & { dropped: () => number }> {
+  const real = await sdkReplica(t, answer);
+  let dropped = 0;
+  const server = net.createServer((socket) => {
+    socket.once('data', (first: Buffer) => {
+      if (first.subarray(0, LINK_MAGIC.length).equals(LINK_MAGIC)) {
+        socket.write(LINK_MAGIC);
+        socket.once('data', () => {
+          dropped++;
+          socket.destroy();
+        });
+        return;
+      }
+      const upstream = net.connect({ host: '127.0.0.1', port: real.grpcPort }, () => {
+        upstream.write(first);
+        socket.pipe(upstream).pipe(socket);
+      });
+      upstream.on('error', () => socket.destroy());
+      socket.on('error', () => upstream.destroy());
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const grpcPort = (server.address() as net.AddressInfo).port;
+  return { port: real.port, grpcPort, via: real.via, dropped: () => dropped };
+}
+
 function route(rev: string, percent: number, replica: FakeReplica, extra: Partial<RevisionRoute> = {}) {
   const key = `default/svc-predictor/${rev}`;
   return {
@@ -103,9 +136,10 @@ function publish(endpoints: EndpointTable, routes: RevisionRoute[]): void {
   });
 }
 
-async function setup(t: TestContext) {
+async function setup(t: TestContext, grpcLink = true) {
   const endpoints = new EndpointTable();
   const gw = createGateway({
+    grpcLink,
     endpoints,
     controlPlane: [],
     domain: 'example.com',
@@ -201,4 +235,22 @@ test('containerConcurrency and a replica without the link: through the gateway, 
   // Pinned: the gateway sends each call to the revision the client picked, so 50/50 stays exact.
   assert.deepEqual([got.get(3), got.get(4)], [20, 20]);
   assert.deepEqual([...new Set([...a.via, ...b.via])], ['gateway']);
+});
+
+test('a link that closes before its answer: the call goes through the gateway instead, and is answered', async (t) => {
+  // The gateway relays over HTTP/2 here, so the only link to the replica is the client's.
+  const { endpoints, host, feed } = await setup(t, false);
+  const a = await droppingReplica(t, 5);
+  publish(endpoints, [route('svc-predictor-00001', 100, a)]);
+  const client = new PredictorClient({ host, protocol: 'grpc-v2', routeFeed: feed });
+  t.after(() => client.close());
+  await until('the routes feed', () => client.routingDirectly);
+  // Until the link is up and has dropped a call, every call is answered through the gateway.
+  for (let i = 0; i < 50 && a.dropped() === 0; i++) {
+    assert.equal(await answerOf(client, `r-${i}`), 5);
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.equal(a.dropped(), 1, 'a call went over the link and was dropped');
+  assert.ok(a.via.length > 0 && a.via.every((v) => v === 'gateway'));
+  assert.equal(await answerOf(client, 'after'), 5);
 });
