@@ -29,6 +29,7 @@ import { GrpcLinkClient } from './grpc-link-client.js';
 import { serviceCandidatesForHost } from './host-router.js';
 import { pickByModelName } from './path-router.js';
 import { loopbackTarget, type ReplicaAddress } from './replica-client/options.js';
+import { PINNED_REVISION_HEADER } from './route-feed.js';
 import { type Lease, notReadyMessage, type TrafficRouter } from './traffic/router.js';
 
 export interface GrpcProxyOptions {
@@ -360,7 +361,13 @@ export class GrpcProxy {
     const traffic = this.#opts.traffic;
     const finished = this.#opts.finished;
     const t0 = finished ? performance.now() : 0;
-    const route = traffic.choose(ep, tag);
+    // An SDK transformer that picked the revision by weight itself but sends through here (route-feed.ts).
+    const pinned = headers[PINNED_REVISION_HEADER];
+    const route = traffic.choose(
+      ep,
+      tag,
+      typeof pinned === 'string' && hostOverrideOf(stream.session?.socket) !== undefined ? pinned : undefined,
+    );
     if (route === undefined) {
       if (tag !== undefined) {
         respondStatus(

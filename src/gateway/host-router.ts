@@ -49,10 +49,15 @@ export function serviceCandidatesForHost(hostHeader: string | undefined, domain:
     if (first.endsWith(suffix) && first.length > suffix.length) {
       const base = first.slice(0, -suffix.length);
       out.push({ namespace, name: base });
-      // `latest-{name}-predictor`: a service named `latest-…` exists first, else the tag of `{name}`.
+      // `latest-{name}-predictor`: a service named `latest-…` exists first, else the tag of `{name}`. With a
+      // transformer, `{name}` is the transformer's endpoint and the predictor's is `{name}-predictor` (the
+      // explainer's `{name}-explainer`): that one's tag first, so each component's tag hosts reach its own.
+      const own = suffix.startsWith('-transformer') ? undefined : suffix.replace(/-default$/, '');
       for (const tag of TAGS) {
         if (base.length > tag.length + 1 && base.startsWith(`${tag}-`)) {
-          out.push({ namespace, name: base.slice(tag.length + 1), tag });
+          const svc = base.slice(tag.length + 1);
+          if (own) out.push({ namespace, name: `${svc}${own}`, tag });
+          out.push({ namespace, name: svc, tag });
         }
       }
       break;

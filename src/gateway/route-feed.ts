@@ -42,7 +42,8 @@ export interface FeedRoute {
   activating: boolean;
   containerConcurrency: number;
   timeoutMs?: number;
-  replicas: { key: string; host: string; port: number }[];
+  /** `grpcPort`: the replica's gRPC port, when it serves gRPC (a transformer's grpc-v2 calls go there). */
+  replicas: { key: string; host: string; port: number; grpcPort?: number }[];
 }
 
 /** The feed line for an endpoint (no endpoint: no routes, so the client goes through the gateway). */
@@ -55,7 +56,12 @@ export function feedLine(ep: ServiceEndpoint | undefined): string {
     activating: r.activating,
     containerConcurrency: r.containerConcurrency,
     ...(r.timeoutMs !== undefined ? { timeoutMs: r.timeoutMs } : {}),
-    replicas: r.replicas.map((t) => ({ key: t.key, host: '127.0.0.1', port: t.port })),
+    replicas: r.replicas.map((t) => ({
+      key: t.key,
+      host: '127.0.0.1',
+      port: t.port,
+      ...(t.grpcPort !== undefined ? { grpcPort: t.grpcPort } : {}),
+    })),
   }));
   return `${JSON.stringify({ routes })}\n`;
 }

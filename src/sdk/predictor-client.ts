@@ -6,12 +6,18 @@
 import http from 'node:http';
 import https from 'node:https';
 import { InferdError, messageOf } from '../errors.js';
+import type { GrpcLinkClient } from '../gateway/grpc-link-client.js';
 import { PINNED_REVISION_HEADER } from '../gateway/route-feed.js';
+import { FRAME_OK } from '../http/grpc-link.js';
+import { GRPC_STATUS } from '../http/grpc-wire.js';
 import type { ReplicaTarget, RevisionRoute } from '../routing/endpoint-table.js';
 import type { Tensor } from '../runtimes/model.js';
 import { encodeRawTensor } from '../server/binary-tensor.js';
+import { decodeModelInferResponse, encodeModelInferRequest } from '../server/grpc/codec.js';
+import { decodeGrpcInputs } from '../server/grpc/grpc-tensor.js';
 import { decodeV2Tensor } from '../server/tensor-decode.js';
 import { encodeFlat } from '../server/tensor-json.js';
+import { DirectGrpc } from './direct-grpc.js';
 import { DirectError, DirectHttp } from './direct-http.js';
 import { PredictorRoutes, ROUTE_FEED_ENV } from './predictor-routes.js';
 import { type InferRequest, InferResponse, InferTensor } from './tensor.js';
@@ -44,6 +50,9 @@ export interface CallOptions {
 
 export const DEFAULT_PREDICTOR_TIMEOUT_MS = 60_000;
 const FORWARDED_HEADERS = ['x-request-id', 'x-b3-traceid'] as const;
+const MODEL_INFER_PATH = '/inference.GRPCInferenceService/ModelInfer';
+const GRPC_CANCELLED = 1;
+const GRPC_UNKNOWN = 2;
 
 /** The predictor's HTTP status as the code a client of the transformer gets. */
 function codeForStatus(status: number): InferdError['code'] {
@@ -65,6 +74,53 @@ function codeForStatus(status: number): InferdError['code'] {
       return 'TIMEOUT';
     default:
       return 'UPSTREAM_UNAVAILABLE';
+  }
+}
+
+/** A gRPC status from the predictor as the InferdError a client of the transformer gets. */
+function grpcError(code: number, what: string, target: string, timeoutMs: number): InferdError {
+  switch (code) {
+    case GRPC_STATUS.DEADLINE_EXCEEDED:
+      return new InferdError('TIMEOUT', `predictor ${target} did not answer within ${timeoutMs} ms`);
+    case GRPC_CANCELLED:
+      return new InferdError('TIMEOUT', `request to predictor ${target} cancelled`);
+    case GRPC_STATUS.INVALID_ARGUMENT:
+      return new InferdError('INVALID_INPUT', what);
+    case GRPC_STATUS.NOT_FOUND:
+      return new InferdError('MODEL_NOT_FOUND', what);
+    default:
+      return new InferdError('UPSTREAM_UNAVAILABLE', `predictor ${target}: ${what}`);
+  }
+}
+
+/** The HTTP status a direct gRPC call is reported with (the gateway's metrics count REST-like codes). */
+function httpStatusOfGrpc(code: number): number {
+  switch (code) {
+    case GRPC_STATUS.OK:
+      return 200;
+    case GRPC_STATUS.INVALID_ARGUMENT:
+      return 400;
+    case GRPC_STATUS.NOT_FOUND:
+      return 404;
+    case GRPC_STATUS.RESOURCE_EXHAUSTED:
+      return 429;
+    case GRPC_STATUS.UNIMPLEMENTED:
+      return 501;
+    case GRPC_STATUS.UNAVAILABLE:
+      return 503;
+    case GRPC_STATUS.DEADLINE_EXCEEDED:
+      return 504;
+    default:
+      return 500;
+  }
+}
+
+/** grpc-message is percent-encoded on the wire (grpc-wire.ts encodeGrpcMessage). */
+function grpcMessage(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw; // not percent-encoded after all: as it came
   }
 }
 
@@ -139,9 +195,10 @@ export class PredictorClient {
   readonly #base: string;
   readonly #target: { hostname: string; port: number };
   #grpc: Promise<GrpcStub> | undefined;
-  /** Client-side routing (predictor-routes.ts), for REST without TLS when inferd gave a routes feed. */
+  /** Client-side routing (predictor-routes.ts), without TLS when inferd gave a routes feed. */
   readonly #routes: PredictorRoutes | undefined;
   readonly #direct: DirectHttp | undefined;
+  readonly #directGrpc: DirectGrpc | undefined;
 
   constructor(opts: PredictorClientOptions) {
     if (!opts.host || /^[a-z]+:\/\//i.test(opts.host)) {
@@ -165,9 +222,10 @@ export class PredictorClient {
       port: u.port ? Number(u.port) : this.useSsl ? 443 : 80,
     };
     const feed = opts.routeFeed ?? (opts.host === process.env.PREDICTOR_HOST ? process.env[ROUTE_FEED_ENV] : undefined);
-    if (feed && this.protocol !== 'grpc-v2' && !this.useSsl) {
+    if (feed && !this.useSsl) {
       this.#routes = new PredictorRoutes(feed);
-      this.#direct = new DirectHttp();
+      if (this.protocol === 'grpc-v2') this.#directGrpc = new DirectGrpc();
+      else this.#direct = new DirectHttp();
     }
   }
 
@@ -205,6 +263,7 @@ export class PredictorClient {
   close(): void {
     this.#routes?.close();
     this.#direct?.close();
+    this.#directGrpc?.close();
     this.#agent.destroy();
     const g = this.#grpc;
     this.#grpc = undefined;
@@ -343,7 +402,99 @@ export class PredictorClient {
     return this.#grpc;
   }
 
-  async #grpcInfer(model: string, req: InferRequest, opts: CallOptions): Promise<InferResponse> {
+  /** V2 over gRPC: straight to a replica's gRPC port over the link when the routes allow, else through the gateway. */
+  #grpcInfer(model: string, req: InferRequest, opts: CallOptions): Promise<InferResponse> {
+    const pick = this.#routes?.pick();
+    const grpcPort = pick?.replica?.grpcPort;
+    const link = grpcPort !== undefined ? this.#directGrpc?.link(grpcPort) : undefined;
+    if (pick?.replica && link) return this.#grpcDirect(pick.route, pick.replica, link, model, req, opts);
+    return this.#grpcGateway(model, req, opts, pick?.route.key);
+  }
+
+  /** One ModelInfer on the link to a replica; a link that closes before the answer goes through the gateway. */
+  #grpcDirect(
+    route: RevisionRoute,
+    replica: ReplicaTarget,
+    link: GrpcLinkClient,
+    model: string,
+    req: InferRequest,
+    opts: CallOptions,
+  ): Promise<InferResponse> {
+    const routes = this.#routes!;
+    const target = `${this.host} (gRPC, replica 127.0.0.1:${replica.grpcPort})`;
+    const timeoutMs = route.timeoutMs !== undefined ? Math.min(route.timeoutMs, this.timeoutMs) : this.timeoutMs;
+    const headers: Record<string, string> = { 'content-type': 'application/grpc' };
+    const rid = opts.headers?.['x-request-id'];
+    if (typeof rid === 'string') headers['x-request-id'] = rid;
+    // Raw contents: typed arrays go as they are, without a per-element copy into protobuf fields.
+    const body = encodeModelInferRequest(
+      model,
+      req.id,
+      req.parameters,
+      req.inputs,
+      req.inputs.map((t) => encodeRawTensor(t)),
+      req.outputs ?? undefined,
+    );
+    const call = routes.begin(route, replica);
+    return new Promise<InferResponse>((resolve, reject) => {
+      let settled = false;
+      const settle = (status: number, err: InferdError | undefined, res?: InferResponse) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        routes.end(call, status);
+        if (err) reject(err);
+        else resolve(res!);
+      };
+      const id = link.call(MODEL_INFER_PATH, headers, body, (answer) => {
+        if (settled) return;
+        if (answer instanceof Error) {
+          // No answer came back (the replica went away): route around it, through the gateway this time.
+          settled = true;
+          clearTimeout(timer);
+          opts.signal?.removeEventListener('abort', onAbort);
+          routes.end(call, 0);
+          routes.failed(replica);
+          this.#grpcGateway(model, req, opts, undefined).then(resolve, reject);
+          return;
+        }
+        if (answer.type !== FRAME_OK) {
+          const sep = answer.head.indexOf('\0');
+          const code = Number(answer.head.slice(0, sep));
+          settle(httpStatusOfGrpc(code), grpcError(code, grpcMessage(answer.head.slice(sep + 1)), target, timeoutMs));
+          return;
+        }
+        let res: InferResponse;
+        try {
+          const m = decodeModelInferResponse(answer.body.subarray(5));
+          const outputs = decodeGrpcInputs(m.outputs, m.raw_output_contents).map((t) => InferTensor.from(t));
+          res = new InferResponse(m.model_name || model, outputs, m.id, null);
+        } catch (err) {
+          settle(200, new InferdError('UPSTREAM_UNAVAILABLE', `predictor ${target}: bad answer: ${messageOf(err)}`));
+          return;
+        }
+        settle(200, undefined, res);
+      });
+      const timer = setTimeout(() => {
+        link.cancel(id);
+        settle(504, new InferdError('TIMEOUT', `predictor ${target} did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onAbort = () => {
+        link.cancel(id);
+        settle(0, new InferdError('TIMEOUT', `request to predictor ${target} cancelled`));
+      };
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** The gRPC call through PREDICTOR_HOST (the gateway); `pinned`: the revision key the routes feed picked. */
+  async #grpcGateway(
+    model: string,
+    req: InferRequest,
+    opts: CallOptions,
+    pinned: string | undefined,
+  ): Promise<InferResponse> {
     const [grpc, tensors, stub] = await Promise.all([
       import('@grpc/grpc-js'),
       import('../server/grpc/grpc-tensor.js'),
@@ -352,6 +503,7 @@ export class PredictorClient {
     const md = new grpc.Metadata();
     const id = opts.headers?.['x-request-id'];
     if (typeof id === 'string') md.set('x-request-id', id);
+    if (pinned !== undefined) md.set(PINNED_REVISION_HEADER, pinned);
     const message = {
       model_name: model,
       model_version: '',
@@ -372,19 +524,7 @@ export class PredictorClient {
       const call = stub.ModelInfer(message, md, { deadline: Date.now() + this.timeoutMs }, (err, r) => {
         opts.signal?.removeEventListener('abort', onAbort);
         if (err) {
-          const code = err.code;
-          const what = err.details ?? err.message;
-          reject(
-            code === grpc.status.DEADLINE_EXCEEDED
-              ? new InferdError('TIMEOUT', `predictor ${target} did not answer within ${this.timeoutMs} ms`)
-              : code === grpc.status.CANCELLED
-                ? new InferdError('TIMEOUT', `request to predictor ${target} cancelled`)
-                : code === grpc.status.INVALID_ARGUMENT
-                  ? new InferdError('INVALID_INPUT', what)
-                  : code === grpc.status.NOT_FOUND
-                    ? new InferdError('MODEL_NOT_FOUND', what)
-                    : new InferdError('UPSTREAM_UNAVAILABLE', `predictor ${target}: ${what}`),
-          );
+          reject(grpcError(err.code ?? GRPC_UNKNOWN, err.details ?? err.message, target, this.timeoutMs));
         } else resolve(r!);
       });
       const onAbort = () => call.cancel();

@@ -202,7 +202,11 @@ export class PredictorRoutes {
         ...r,
         latestRevision: false,
         // Tagged routes (latest-/prev- hosts) are not the transformer's to pick; their share is 0 untagged.
-        replicas: r.replicas.map((t) => ({ key: t.key, port: t.port })),
+        replicas: r.replicas.map((t) => ({
+          key: t.key,
+          port: t.port,
+          ...(t.grpcPort !== undefined ? { grpcPort: t.grpcPort } : {}),
+        })),
       }));
     } catch {
       return; // a line this version cannot read: keep the last good routes

@@ -151,6 +151,28 @@ test('gRPC end to end: client → transformer (gRPC) → predictor (gRPC, throug
   });
   assert.equal(v1.status, 200, v1.text);
   assert.deepEqual(JSON.parse(v1.text), { predictions: ['virginica'] });
+  // The transformer's gRPC calls go straight to the predictor's gRPC port once its link is up (client-side
+  // routing): the gateway counts them from the transformer's reports (protocol "other"), not as gRPC it proxied.
+  const direct =
+    /inferd_gateway_requests_total\{namespace="default",service="iris-g",component="predictor",revision="[^"]+",protocol="other",code="200"\} [1-9]/;
+  let seen = false;
+  for (let i = 0; i < 100 && !seen; i++) {
+    const again = await c.ModelInfer({
+      model_name: 'iris-g',
+      inputs: [
+        { name: 'features', datatype: 'FP32', shape: [1, 4], contents: { fp32_contents: [6.8, 2.8, 4.8, 1.4] } },
+      ],
+    });
+    assert.equal(
+      Buffer.from(
+        again.outputs.find((o: { name: string }) => o.name === 'label').contents.bytes_contents[0],
+      ).toString(),
+      'virginica',
+    );
+    seen = direct.test(await (await fetch(`${inferd.url}/metrics`)).text());
+    if (!seen) await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.ok(seen, 'a gRPC call of the transformer went straight to the predictor replica');
 });
 
 test('a transformer whose command does not exist: Ready=False naming it; the gateway answers 503 JSON', async () => {

@@ -42,13 +42,27 @@ test('tag hosts (latest-/prev-{name}-predictor) name the tag of {name} after the
   assert.deepEqual(serviceCandidatesForHost('latest-iris-predictor.default.example.com', 'example.com'), [
     { namespace: 'default', name: 'latest-iris-predictor' },
     { namespace: 'default', name: 'latest-iris' },
+    // A two-tier service's predictor endpoint is `{name}-predictor`: its own tag before the service's.
+    { namespace: 'default', name: 'iris-predictor', tag: 'latest' },
     { namespace: 'default', name: 'iris', tag: 'latest' },
   ]);
-  assert.deepEqual(serviceCandidatesForHost('prev-iris-predictor-default.team.svc.cluster.local', 'example.com')[2], {
+  assert.deepEqual(serviceCandidatesForHost('prev-iris-predictor-default.team.svc.cluster.local', 'example.com')[3], {
     namespace: 'team',
     name: 'iris',
     tag: 'prev',
   });
   assert.equal(serviceCandidatesForHost('latest-predictor.default.example.com', 'example.com').length, 2);
   assert.equal(serviceCandidatesForHost('latest-iris.default.example.com', 'example.com').length, 1);
+});
+
+test('transformer tag hosts (latest-/prev-{name}-transformer) name the tag of {name}, where the transformer is', () => {
+  assert.deepEqual(serviceCandidatesForHost('prev-iris-transformer.default.example.com', 'example.com'), [
+    { namespace: 'default', name: 'prev-iris-transformer' },
+    { namespace: 'default', name: 'prev-iris' },
+    { namespace: 'default', name: 'iris', tag: 'prev' },
+  ]);
+  assert.deepEqual(serviceCandidatesForHost('latest-iris-explainer.default.example.com', 'example.com').slice(2), [
+    { namespace: 'default', name: 'iris-explainer', tag: 'latest' },
+    { namespace: 'default', name: 'iris', tag: 'latest' },
+  ]);
 });

@@ -15,11 +15,11 @@ import {
   loadTimeoutFor,
   threadEnvFor,
 } from '../../api/limits.js';
-import type { Container, InferenceService, ServingRuntime } from '../../api/types.js';
+import type { Container, InferenceService, ServingRuntime, TrafficTarget } from '../../api/types.js';
 import { type InferdError, isInferdError, messageOf } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { bodyLimitReplicaArgs, predictorReplicaArgs, servedModelName } from '../../replica-protocol.js';
-import type { EndpointTable, ServiceEndpoint } from '../../routing/endpoint-table.js';
+import type { EndpointTable, RevisionRoute, ServiceEndpoint } from '../../routing/endpoint-table.js';
 import { type PredictorListeners, ROUTE_FEED_ENV, ROUTES_PATH } from '../../routing/predictor-listeners.js';
 import type { TrafficStats } from '../../routing/traffic-stats.js';
 import type { Store, Watch } from '../../store/store.js';
@@ -28,9 +28,10 @@ import { type ScaleChange, type ScaleDefaults, type ScaleSource, scaleSettingsOf
 import { type Clock, isoSeconds, systemClock } from '../clock.js';
 import type { ReplicaManager, ReplicaView } from '../replicas/replica-manager.js';
 import { serviceKeyOf } from '../replicas/replica-manager.js';
+import { type ComponentRollout, planComponentTraffic } from './component-traffic.js';
 import { containerSpecFor, type ImageResolver, predictorContainer } from './containers.js';
 import type { ObservedPredictor } from './observed.js';
-import { isMultiModel, planService, type ServicePlan, statusToWrite, storageUriOf } from './plan.js';
+import { isMultiModel, planService, type ServicePlan, statusToWrite, storageUriOf, trafficEvents } from './plan.js';
 import {
   MemoryRevisionLedger,
   type RevisionLedger,
@@ -40,6 +41,7 @@ import {
 } from './revisions.js';
 import { type ModelFetcher, Rollout } from './rollout.js';
 import type { TransformerState } from './status.js';
+import { TAG_ROUTING_ANNOTATION } from './traffic.js';
 
 /** Old revisions kept besides the active ones (`inferd serve --revision-history`). */
 export const DEFAULT_REVISION_HISTORY = 5;
@@ -112,6 +114,12 @@ export class InferenceServiceController {
   /** Per two-tier service: the loopback port its transformer reaches the predictor through. */
   private readonly predictorPorts = new Map<string, number>();
   private readonly sideStates = new Map<string, { transformer?: TransformerState; explainer?: TransformerState }>();
+  /**
+   * Per `{namespace}/{name}#{component}` (transformer, explainer): the spec of each revision it may run again
+   * (in traffic, latest, rolled out), the revisions that have been Ready, and its rollout (traffic block).
+   * In memory: after an inferd restart a component starts again from its current spec at 100%.
+   */
+  private readonly sides = new Map<string, SideRevisions>();
   private readonly ledger: RevisionLedger;
   private readonly scale: ScaleSource;
   private readonly onReplicaChange = (replicaKey: string) => this.enqueue(serviceKeyOf(replicaKey));
@@ -468,8 +476,9 @@ export class InferenceServiceController {
   /**
    * One transformer or explainer: a revision per spec (`{ns}/{name}/{component}-{hash}`), its replicas
    * `{revision}/{i}` scaled like a predictor revision (minReplicas/maxReplicas, the autoscaler, to zero and back
-   * through the activator); a new revision takes the traffic once one of its replicas is Ready, then the old
-   * one's replicas leave the endpoint, finish their requests (drain) and stop.
+   * through the activator). Traffic moves between its revisions as the predictor's does (component-traffic.ts):
+   * a new revision takes all of it once one of its replicas is Ready, or `canaryTrafficPercent` of it beside the
+   * last rolled-out one; `0` rolls back. Revisions that take no traffic leave the endpoint, drain and stop.
    */
   private reconcileComponent(
     key: string,
@@ -482,111 +491,158 @@ export class InferenceServiceController {
     const prefix = `${key}/${component}-`;
     const mine = this.opts.replicas.keys().filter((k) => k.startsWith(prefix));
     const revisionOf = (replicaKey: string) => replicaKey.split('/').slice(0, 3).join('/');
+    const sideKey = `${key}#${component}`;
     if (!container) {
       for (const k of mine) void this.opts.replicas.remove(k);
       for (const rev of new Set(mine.map(revisionOf))) this.scale.forget(rev);
+      this.sides.delete(sideKey);
       return undefined;
     }
-    const spec = containerSpecFor(isvc, container, '', this.opts.images);
     const protocol = isvc.spec?.predictor?.model?.protocolVersion;
     const cKey = `${prefix}${shortHash(JSON.stringify([container, protocol]))}`;
-    const revName = cKey.slice(key.length + 1);
+    const revName = (revKey: string) => revKey.slice(key.length + 1);
+    const side: SideRevisions = this.sides.get(sideKey) ?? { specs: new Map(), everReady: new Set<string>() };
+    this.sides.set(sideKey, side);
+    // The latest revision runs the spec as it is now (same container; its scale settings or canary may differ).
+    side.specs.set(cKey, { isvc, container });
     const port = this.predictorPorts.get(key);
-    const limits = limitsOf(container.resources);
-    const componentSpec = (isvc.spec?.[component] ?? {}) as Record<string, unknown>;
+    const componentOf = (spec: InferenceService) => (spec.spec?.[component] ?? {}) as Record<string, unknown>;
+    const componentSpec = componentOf(isvc);
     // The component's minReplicas/maxReplicas/scaleTarget/... read as the predictor's are (scale-source.ts).
-    const settings = scaleSettingsOf(
-      { ...isvc, spec: { ...isvc.spec, predictor: componentSpec } } as InferenceService,
-      this.opts.scaleDefaults,
-    );
+    const settingsOf = (spec: InferenceService) =>
+      scaleSettingsOf(
+        { ...spec, spec: { ...spec.spec, predictor: componentOf(spec) } } as InferenceService,
+        this.opts.scaleDefaults,
+      );
     const views = (rev: string) =>
       mine
         .filter((k) => revisionOf(k) === rev)
         .map((k) => this.opts.replicas.get(k))
-        .filter((v): v is ReplicaView => v !== undefined);
+        .filter((v): v is ReplicaView => v !== undefined && !this.draining.has(v.key));
     const isReady = (v: ReplicaView) => v.phase === 'Ready' && v.port !== undefined;
     const isFailed = (v: ReplicaView) => ['Failed', 'Exited', 'BackOff'].includes(v.phase) && v.failure !== undefined;
-    const current = views(cKey).filter((v) => !this.draining.has(v.key));
-    const readyNow = current.filter(isReady);
-    const desired =
-      port === undefined
-        ? 0
-        : this.scale.observe({
-            key: cKey,
-            settings,
-            ready: readyNow.length,
-            starting: current.length - readyNow.length,
-            routable: true,
-          });
-    if (port !== undefined) {
-      const predictorHost = `127.0.0.1:${port}`;
-      const have = new Set(current.map((v) => v.key));
-      for (let i = 0; i < desired; i++) {
-        const rKey = `${cKey}/${i}`;
-        if (have.has(rKey) || this.opts.replicas.get(rKey)) continue;
-        this.opts.replicas.ensure({
-          key: rKey,
-          revision: revName,
-          modelName: servedModelName(isvc),
-          modelDir: '',
-          modelFormat: component,
-          env: {},
-          container: {
-            ...spec,
-            component,
-            // INFERD_ROUTE_FEED: the SDK's client-side routing (gateway/route-feed.ts); other programs ignore it.
-            env: {
-              ...spec.env,
-              PREDICTOR_HOST: predictorHost,
-              [ROUTE_FEED_ENV]: `http://${predictorHost}${ROUTES_PATH}`,
-            },
-            // KServe's flags for a transformer or explainer, added when the args do not name them.
-            flags: {
-              model_name: servedModelName(isvc),
-              predictor_host: predictorHost,
-              ...(protocol ? { protocol } : {}),
-            },
-            appendPortFlags: true,
-          },
-          ...loadTimeoutFor(isvc.metadata.annotations, this.opts.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS),
-          ...(limits.memoryBytes !== undefined ? { limits } : {}),
-        });
-      }
+    for (const rev of new Set([...side.specs.keys(), ...mine.map(revisionOf)])) {
+      if (views(rev).some(isReady)) side.everReady.add(rev);
+    }
+
+    // Traffic between the revisions, as the predictor's (a revision whose spec is gone cannot be run again).
+    const title = component === 'transformer' ? 'Transformer' : 'Explainer';
+    const tagRouting = isvc.metadata.annotations?.[TAG_ROUTING_ANNOTATION] === 'true';
+    const tagUrl = (tag: string) => `http://${tag}-${name}-${component}.${namespace}.${this.opts.domain}`;
+    const before = side.rollout;
+    const rollout = planComponentTraffic(
+      before,
+      revName(cKey),
+      side.everReady.has(cKey),
+      componentSpec['canaryTrafficPercent'] as number | undefined,
+      (rev) => side.specs.has(`${key}/${rev}`),
+      tagRouting ? tagUrl : undefined,
+    );
+    side.rollout = rollout;
+    for (const ev of trafficEvents(before?.traffic, rollout.traffic, before?.latestReady, rollout.latestReady)) {
+      this.event(isvc, ev.type, ev.reason, `${component}: ${ev.message}`);
+    }
+    const inTraffic = (rev: string) => rollout.traffic.filter((t) => `${key}/${t.revisionName}` === rev);
+    // Revisions that keep replicas: those in the traffic block and the latest created.
+    const active = [...new Set([...rollout.traffic.map((t) => `${key}/${t.revisionName}`), cKey])];
+    // Specs kept: the active revisions and the rolled-out ones (a rollback after a promotion runs the previous).
+    const keepSpecs = new Set([
+      ...active,
+      ...[rollout.latestRolledout, rollout.previousRolledout].filter((r) => r).map((r) => `${key}/${r}`),
+    ]);
+    for (const rev of [...side.specs.keys()]) {
+      if (keepSpecs.has(rev)) continue;
+      side.specs.delete(rev);
+      side.everReady.delete(rev);
+    }
+
+    const desiredOf = new Map<string, number>();
+    for (const rev of active) {
+      const run = side.specs.get(rev);
+      if (!run) continue;
+      const settings = settingsOf(run.isvc);
+      const current = views(rev);
+      const readyNow = current.filter(isReady);
+      // Before any revision served, the latest one's route is the service's (requests are held for it).
+      const routable =
+        inTraffic(rev).some((t) => t.percent > 0 || t.tag !== undefined) ||
+        (rollout.traffic.length === 0 && rev === cKey);
+      let desired =
+        port === undefined
+          ? 0
+          : this.scale.observe({
+              key: rev,
+              settings,
+              ready: readyNow.length,
+              starting: current.length - readyNow.length,
+              routable,
+            });
+      // A revision being rolled out gets its first replica whatever its scale says (it has to prove it starts).
+      if (port !== undefined && !side.everReady.has(rev)) desired = Math.max(desired, 1);
+      desiredOf.set(rev, desired);
+      if (port === undefined) continue;
+      this.ensureComponentReplicas(key, run.isvc, run.container, component, rev, desired, port, current);
       // Scaled down: the highest-numbered replicas leave (drained first).
       for (const v of current) {
-        const i = Number(v.key.slice(cKey.length + 1));
+        const i = Number(v.key.slice(rev.length + 1));
         if (i >= desired && (desired > 0 || readyNow.length > 0)) void this.retire(key, v.key);
       }
     }
-    const now = views(cKey).filter((v) => !this.draining.has(v.key));
-    const ready = now.filter(isReady);
-    // The old revisions serve until the new one has a Ready replica, then drain and stop.
-    const oldRevs = [...new Set(mine.map(revisionOf))].filter((r) => r !== cKey);
-    if (ready.length > 0) {
-      for (const rev of oldRevs) {
-        for (const v of views(rev)) void this.retire(key, v.key);
-        this.scale.forget(rev);
-        this.opts.stats?.forget(rev);
-      }
+    // Revisions out of the traffic: drained and stopped.
+    for (const rev of new Set(mine.map(revisionOf))) {
+      if (active.includes(rev)) continue;
+      for (const v of views(rev)) void this.retire(key, v.key);
+      this.scale.forget(rev);
+      this.opts.stats?.forget(rev);
     }
-    const oldServing = oldRevs
-      .map((rev) => ({ rev, ready: views(rev).filter((v) => isReady(v) && !this.draining.has(v.key)) }))
-      .find((o) => o.ready.length > 0);
-    const serving = ready.length > 0 ? { rev: cKey, ready } : oldServing;
-    const failedView = now.length > 0 && now.every(isFailed) ? now[0] : undefined;
-    const restarts = now.reduce((n, v) => n + v.restarts, 0);
-    const title = component === 'transformer' ? 'Transformer' : 'Explainer';
+
+    // The component's state: its latest revision's (as the predictor's phase is its latest revision's).
+    const latest = views(cKey);
+    const ready = latest.filter(isReady);
+    const failedView = latest.length > 0 && latest.every(isFailed) ? latest[0] : undefined;
+    const restarts = latest.reduce((n, v) => n + v.restarts, 0);
     const timeoutS = (componentSpec as { timeout?: number }).timeout;
     const state: TransformerState =
-      ready.length > 0
-        ? { phase: 'Ready', restarts }
+      ready.length > 0 || (side.everReady.has(cKey) && !failedView)
+        ? { phase: 'Ready', restarts, rollout }
         : failedView
-          ? { phase: 'Failed', reason: failedView.failure?.reason, message: failedView.failure?.message, restarts }
-          : desired === 0 && port !== undefined
-            ? { phase: 'Ready', restarts } // scaled to zero: started on the next request
-            : { phase: 'Loading', reason: `${title}Loading`, message: `${component} is starting`, restarts };
-    const routeKey = serving?.rev ?? cKey;
-    const activating = !serving && !failedView;
+          ? {
+              phase: 'Failed',
+              reason: failedView.failure?.reason,
+              message: failedView.failure?.message,
+              restarts,
+              rollout,
+            }
+          : desiredOf.get(cKey) === 0 && port !== undefined
+            ? { phase: 'Ready', restarts, rollout } // scaled to zero: started on the next request
+            : { phase: 'Loading', reason: `${title}Loading`, message: `${component} is starting`, restarts, rollout };
+    // Before any revision was Ready: the latest one's route, held for while it starts (unless it failed).
+    const targets: TrafficTarget[] = rollout.traffic.length
+      ? rollout.traffic
+      : [{ revisionName: revName(cKey), percent: 100, latestRevision: true }];
+    const routes: RevisionRoute[] = targets.map((t) => {
+      const rev = `${key}/${t.revisionName}`;
+      const reps = views(rev);
+      const run = side.specs.get(rev);
+      const timeout = run ? (componentOf(run.isvc) as { timeout?: number }).timeout : timeoutS;
+      const revReady = reps.filter(isReady);
+      const revFailed = reps.length > 0 && reps.every(isFailed) && !side.everReady.has(rev);
+      return {
+        revision: t.revisionName,
+        key: rev,
+        percent: t.percent,
+        ...(t.tag ? { tag: t.tag } : {}),
+        latestRevision: t.latestRevision === true,
+        replicas: revReady.map((v) => ({ key: v.key, port: v.port!, grpcPort: v.grpcPort })),
+        activating: revReady.length === 0 && !revFailed,
+        containerConcurrency: run ? settingsOf(run.isvc).containerConcurrency : 0,
+        // The component's `timeout` (seconds): the gateway answers 504 after it, as for the predictor.
+        ...(timeout !== undefined ? { timeoutMs: timeout * 1000 } : {}),
+      };
+    });
+    const main = routes.reduce<RevisionRoute | undefined>((a, r) => (!a || r.percent > a.percent ? r : a), undefined);
+    const serving = main?.replicas[0];
+    const activating = serving === undefined && routes.some((r) => r.activating);
     const endpoint: ServiceEndpoint = {
       namespace,
       // The transformer takes the service's name (its host and path routes); the explainer its own.
@@ -594,22 +650,10 @@ export class InferenceServiceController {
       service: name,
       component,
       modelName: component === 'transformer' ? servedModelName(isvc) : '',
-      routes: [
-        {
-          revision: routeKey.slice(key.length + 1),
-          key: routeKey,
-          percent: 100,
-          latestRevision: true,
-          replicas: (serving?.ready ?? []).map((v) => ({ key: v.key, port: v.port!, grpcPort: v.grpcPort })),
-          activating,
-          containerConcurrency: settings.containerConcurrency,
-          // The component's `timeout` (seconds): the gateway answers 504 after it, as for the predictor.
-          ...(timeoutS !== undefined ? { timeoutMs: timeoutS * 1000 } : {}),
-        },
-      ],
-      port: serving?.ready[0]?.port,
-      grpcPort: serving?.ready[0]?.grpcPort,
-      revision: serving ? serving.rev.slice(key.length + 1) : undefined,
+      routes,
+      port: serving?.port,
+      grpcPort: serving?.grpcPort,
+      revision: serving ? main?.revision : undefined,
       starting: activating,
       ...(serving
         ? {}
@@ -619,6 +663,55 @@ export class InferenceServiceController {
           }),
     };
     return { state, endpoint };
+  }
+
+  /** Starts the missing replicas `{rev}/0 … {rev}/{desired-1}` of a transformer or explainer revision. */
+  private ensureComponentReplicas(
+    key: string,
+    isvc: InferenceService,
+    container: Container,
+    component: SideComponent,
+    rev: string,
+    desired: number,
+    port: number,
+    current: readonly ReplicaView[],
+  ): void {
+    const spec = containerSpecFor(isvc, container, '', this.opts.images);
+    const protocol = isvc.spec?.predictor?.model?.protocolVersion;
+    const limits = limitsOf(container.resources);
+    const predictorHost = `127.0.0.1:${port}`;
+    const have = new Set(current.map((v) => v.key));
+    for (let i = 0; i < desired; i++) {
+      const rKey = `${rev}/${i}`;
+      if (have.has(rKey) || this.opts.replicas.get(rKey)) continue;
+      this.opts.replicas.ensure({
+        key: rKey,
+        revision: rev.slice(key.length + 1),
+        modelName: servedModelName(isvc),
+        modelDir: '',
+        modelFormat: component,
+        env: {},
+        container: {
+          ...spec,
+          component,
+          // INFERD_ROUTE_FEED: the SDK's client-side routing (gateway/route-feed.ts); other programs ignore it.
+          env: {
+            ...spec.env,
+            PREDICTOR_HOST: predictorHost,
+            [ROUTE_FEED_ENV]: `http://${predictorHost}${ROUTES_PATH}`,
+          },
+          // KServe's flags for a transformer or explainer, added when the args do not name them.
+          flags: {
+            model_name: servedModelName(isvc),
+            predictor_host: predictorHost,
+            ...(protocol ? { protocol } : {}),
+          },
+          appendPortFlags: true,
+        },
+        ...loadTimeoutFor(isvc.metadata.annotations, this.opts.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS),
+        ...(limits.memoryBytes !== undefined ? { limits } : {}),
+      });
+    }
   }
 
   /** This service's predictor replicas as the manager sees them now (not its transformer's). */
@@ -650,6 +743,8 @@ export class InferenceServiceController {
     const [namespace, name] = key.split('/') as [string, string];
     this.opts.endpoints.delete(namespace, name);
     this.sideStates.delete(key);
+    this.sides.delete(`${key}#transformer`);
+    this.sides.delete(`${key}#explainer`);
     const twoTier = this.predictorPorts.delete(key) || this.opts.predictorListeners?.has(key) === true;
     this.opts.endpoints.delete(namespace, `${name}-predictor`);
     this.opts.endpoints.delete(namespace, `${name}-explainer`);
@@ -687,6 +782,12 @@ export class InferenceServiceController {
  */
 type SideComponent = 'transformer' | 'explainer';
 type SideResult = { state: TransformerState; endpoint: ServiceEndpoint };
+/** A transformer's or explainer's revisions the controller can run, and its rollout. */
+interface SideRevisions {
+  specs: Map<string, { isvc: InferenceService; container: Container }>;
+  everReady: Set<string>;
+  rollout?: ComponentRollout;
+}
 
 function shortHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 8);

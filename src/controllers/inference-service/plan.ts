@@ -350,7 +350,7 @@ function resumedRollout(isvc: InferenceService, latest: string, ctx: PlanContext
 }
 
 /** Events for a change of the traffic block: a revision Ready, a split, a promotion, a rollback. */
-function trafficEvents(
+export function trafficEvents(
   before: TrafficTarget[] | undefined,
   after: TrafficTarget[],
   wasReady: string | undefined,

@@ -4,6 +4,7 @@
 
 import { setCondition } from '../../api/conditions.js';
 import type { Condition, InferenceService, InferenceServiceStatus, ModelState } from '../../api/types.js';
+import type { ComponentRollout } from './component-traffic.js';
 import type { DownloadProgress, ObservedPredictor } from './observed.js';
 
 export interface StatusContext {
@@ -21,6 +22,20 @@ export interface TransformerState {
   reason?: string;
   message?: string;
   restarts: number;
+  /** Its revisions and traffic (canaryTrafficPercent on the component); undefined before the first pass. */
+  rollout?: ComponentRollout;
+}
+
+/** A transformer's or explainer's revisions and traffic block, KServe's ComponentStatusSpec fields. */
+function rolloutStatus(r: ComponentRollout | undefined) {
+  if (!r) return {};
+  return {
+    latestCreatedRevision: r.latestCreated,
+    ...(r.latestReady ? { latestReadyRevision: r.latestReady } : {}),
+    ...(r.latestRolledout ? { latestRolledoutRevision: r.latestRolledout } : {}),
+    ...(r.previousRolledout ? { previousRolledoutRevision: r.previousRolledout } : {}),
+    traffic: r.traffic,
+  };
 }
 
 const PHASE_REASON: Record<string, string> = {
@@ -148,6 +163,7 @@ export function computeStatus(
             transformer: {
               url: `http://${name}-transformer.${ns}.${ctx.domain}`,
               address: { url: `http://${name}-transformer.${ns}.svc.cluster.local` },
+              ...rolloutStatus(ctx.transformer.rollout),
               restartCount: ctx.transformer.restarts,
             },
           }
@@ -157,6 +173,7 @@ export function computeStatus(
             explainer: {
               url: `http://${name}-explainer.${ns}.${ctx.domain}`,
               address: { url: `http://${name}-explainer.${ns}.svc.cluster.local` },
+              ...rolloutStatus(ctx.explainer.rollout),
               restartCount: ctx.explainer.restarts,
             },
           }

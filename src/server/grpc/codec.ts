@@ -747,3 +747,97 @@ export function encodeRepositoryAnswer(modelName: string, done: boolean): Buffer
   w.bool(2, done);
   return w.finish();
 }
+
+// ------------------------------------------------------------------------------ the client's side (the SDK)
+
+/**
+ * A framed ModelInferRequest with raw input contents, for a transformer's call straight to a replica
+ * (sdk/predictor-client.ts). `raw[i]` is input i's bytes (binary-tensor.ts).
+ */
+export function encodeModelInferRequest(
+  modelName: string,
+  id: string,
+  parameters: Record<string, unknown> | null | undefined,
+  inputs: readonly Tensor[],
+  raw: readonly Buffer[],
+  outputs: readonly string[] | undefined,
+): Buffer {
+  let size = 256;
+  for (const b of raw) size += b.length + 8;
+  const w = new Writer(size);
+  w.string(1, modelName);
+  w.string(2, '');
+  w.string(3, id);
+  writeParameters(w, 4, parameters);
+  for (const t of inputs) {
+    const mark = w.fork(5);
+    w.string(1, t.name);
+    w.string(2, t.datatype);
+    writeShape(w, 3, t.shape);
+    writeParameters(w, 4, t.parameters);
+    w.ldelim(mark);
+  }
+  for (const name of outputs ?? []) {
+    const mark = w.fork(6);
+    w.string(1, name);
+    w.ldelim(mark);
+  }
+  for (const b of raw) w.bytes(7, b);
+  return w.finish();
+}
+
+export interface ModelInferResponse {
+  model_name: string;
+  model_version: string;
+  id: string;
+  parameters: Record<string, InferParameter>;
+  /** InferOutputTensor has InferInputTensor's fields and numbers. */
+  outputs: GrpcInputTensor[];
+  raw_output_contents: Buffer[];
+}
+
+/** Decodes a ModelInferResponse (the message without its 5-byte gRPC prefix). */
+export function decodeModelInferResponse(buf: Buffer): ModelInferResponse {
+  const r = new Reader(buf, 0, buf.length);
+  const res: ModelInferResponse = {
+    model_name: '',
+    model_version: '',
+    id: '',
+    parameters: {},
+    outputs: [],
+    raw_output_contents: [],
+  };
+  while (r.pos < r.end) {
+    const key = r.varint();
+    const wire = key & 7;
+    switch (key >>> 3) {
+      case 1:
+        expect(wire, 2);
+        res.model_name = r.string();
+        break;
+      case 2:
+        expect(wire, 2);
+        res.model_version = r.string();
+        break;
+      case 3:
+        expect(wire, 2);
+        res.id = r.string();
+        break;
+      case 4:
+        expect(wire, 2);
+        readParameterEntry(r, res.parameters);
+        break;
+      case 5:
+        expect(wire, 2);
+        res.outputs.push(sub(r, (e) => readInputTensor(r, e)));
+        break;
+      case 6:
+        expect(wire, 2);
+        res.raw_output_contents.push(r.bytes());
+        break;
+      default:
+        r.skip(wire, key >>> 3);
+    }
+  }
+  return res;
+}
