@@ -49,7 +49,7 @@ const CHUNK = 1024;
 function listRange(kind: Kind, data: Values, start: number, end: number): string {
   if (kind === 'int') {
     const part = start === 0 && end === data.length ? data : data.slice(start, end);
-    if (part instanceof BigInt64Array || part instanceof BigUint64Array) return `[${part.join(',')}]`;
+    if (part instanceof BigInt64Array || part instanceof BigUint64Array) return bigIntList(part);
     return JSON.stringify(Array.isArray(part) ? part : Array.from(part as ArrayLike<number>));
   }
   if (kind === 'float') {
@@ -62,6 +62,24 @@ function listRange(kind: Kind, data: Values, start: number, end: number): string
   const out = new Array<string>(end - start);
   for (let i = start; i < end; i++) out[i - start] = fmt(data[i]);
   return `[${out.join(',')}]`;
+}
+
+/**
+ * `[...]` of 64-bit integers. When every value fits in 32 bits (class labels, counts) they are read from the
+ * low words and stringified natively as small integers, which is several times faster than BigInt's join.
+ */
+function bigIntList(data: BigInt64Array | BigUint64Array): string {
+  const n = data.length;
+  const words = new Int32Array(data.buffer, data.byteOffset, 2 * n);
+  const signed = data instanceof BigInt64Array;
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const lo = words[2 * i]!;
+    const hi = words[2 * i + 1]!;
+    if (signed ? hi !== lo >> 31 : hi !== 0) return `[${data.join(',')}]`;
+    out[i] = signed ? lo : lo >>> 0;
+  }
+  return JSON.stringify(out);
 }
 
 /**
