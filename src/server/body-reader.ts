@@ -69,7 +69,8 @@ export function readBody(req: IncomingMessage, limitBytes: number, done: BodyCal
 /** The body of a declared `length` into one buffer whose byte `alignAt` (mod 8) is 8-byte aligned. */
 function readAligned(req: IncomingMessage, length: number, alignAt: number, done: BodyCallback): void {
   const pad = (8 - (alignAt % 8)) % 8;
-  // Unpooled, so byteOffset 0 of its own ArrayBuffer: `pad` puts byte `alignAt` on an 8-byte boundary.
+  // Unpooled, so byteOffset 0 of its own ArrayBuffer: `pad` puts byte `alignAt` on an 8-byte boundary. The
+  // length was checked against the limit; uninitialised, so the OS commits its pages only as bytes arrive.
   const body = Buffer.allocUnsafeSlow(pad + length).subarray(pad);
   let size = 0;
   req.on('data', (chunk: Buffer) => {
