@@ -49,7 +49,7 @@ const CHUNK = 1024;
 function listRange(kind: Kind, data: Values, start: number, end: number): string {
   if (kind === 'int') {
     const part = start === 0 && end === data.length ? data : data.slice(start, end);
-    if (part instanceof BigInt64Array || part instanceof BigUint64Array) return `[${part.join(',')}]`;
+    if (part instanceof BigInt64Array || part instanceof BigUint64Array) return bigIntList(part);
     return JSON.stringify(Array.isArray(part) ? part : Array.from(part as ArrayLike<number>));
   }
   if (kind === 'float') {
@@ -62,6 +62,46 @@ function listRange(kind: Kind, data: Values, start: number, end: number): string
   const out = new Array<string>(end - start);
   for (let i = start; i < end; i++) out[i - start] = fmt(data[i]);
   return `[${out.join(',')}]`;
+}
+
+/**
+ * `[...]` of 64-bit integers. When every value fits in 32 bits (class labels, counts), the digits are written
+ * from the low words straight into one buffer: no BigInt and no intermediate array per value (BigInt's join,
+ * or an Array built from the words, cost several times more). Wider values keep BigInt's exact digits.
+ */
+function bigIntList(data: BigInt64Array | BigUint64Array): string {
+  const n = data.length;
+  const words = new Int32Array(data.buffer, data.byteOffset, 2 * n);
+  const signed = data instanceof BigInt64Array;
+  for (let i = 0; i < n; i++) {
+    const lo = words[2 * i]!;
+    if (words[2 * i + 1] !== (signed ? lo >> 31 : 0) || (!signed && lo < 0)) return `[${data.join(',')}]`;
+  }
+  const out = Buffer.allocUnsafe(2 + 12 * n); // "-2147483648," at most per value
+  let p = 0;
+  out[p++] = 0x5b; // [
+  for (let i = 0; i < n; i++) {
+    if (i > 0) out[p++] = 0x2c; // ,
+    let v = words[2 * i]!;
+    if (v < 0) {
+      out[p++] = 0x2d; // -
+      v = -v; // a double: -(-2^31) is 2^31
+    }
+    if (v < 10) {
+      out[p++] = 0x30 + v;
+      continue;
+    }
+    let digits = 1;
+    for (let rest = v; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+    for (let q = p + digits - 1; q >= p; q--) {
+      const d = v % 10;
+      out[q] = 0x30 + d;
+      v = (v - d) / 10;
+    }
+    p += digits;
+  }
+  out[p++] = 0x5d; // ]
+  return out.toString('latin1', 0, p);
 }
 
 /**

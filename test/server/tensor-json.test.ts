@@ -56,3 +56,15 @@ test('a model output whose shape does not match its data is an INTERNAL error', 
   assert.throws(() => encodeFlat(t('FP32', [3], new Float32Array(2))), { code: 'INTERNAL' });
   assert.throws(() => encodeNested(t('FP32', [2, 2], new Float32Array(3))), { code: 'INTERNAL' });
 });
+
+test('INT64/UINT64 typed arrays: the same text as BigInt join, whether the values fit 32 bits or not', () => {
+  const small = BigInt64Array.of(0n, 1n, 2n, -1n, -2147483648n, 2147483647n);
+  assert.equal(encodeFlat(t('INT64', [6], small)), '[0,1,2,-1,-2147483648,2147483647]');
+  const big = BigInt64Array.of(1n, 2147483648n, -2147483649n, 9007199254740993n, -9223372036854775808n);
+  assert.equal(encodeFlat(t('INT64', [5], big)), `[${big.join(',')}]`);
+  const unsigned = BigUint64Array.of(0n, 2147483648n, 4294967295n);
+  assert.equal(encodeFlat(t('UINT64', [3], unsigned)), '[0,2147483648,4294967295]');
+  assert.equal(encodeFlat(t('UINT64', [2], BigUint64Array.of(1n, 18446744073709551615n))), '[1,18446744073709551615]');
+  // V1 rows slice the typed array: each row is read from its own offset
+  assert.equal(encodeNested(t('INT64', [2, 2], BigInt64Array.of(1n, -1n, 4294967296n, 3n))), '[[1,-1],[4294967296,3]]');
+});

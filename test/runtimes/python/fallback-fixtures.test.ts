@@ -16,7 +16,9 @@ import {
   sklearnVersion,
 } from './helpers.js';
 
-const valuesOf = (tensor: Tensor) => Array.from(tensor.data as ArrayLike<unknown>);
+// Native int64 labels are a BigInt64Array, the fallback's plain numbers: compared as numbers.
+const valuesOf = (tensor: Tensor) =>
+  Array.from(tensor.data as ArrayLike<unknown>, (v) => (typeof v === 'bigint' ? Number(v) : v));
 
 async function withModel<T>(model: Model, use: (m: Model) => Promise<T>): Promise<T> {
   try {

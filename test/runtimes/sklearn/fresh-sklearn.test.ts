@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { sklearnRuntime } from '../../../src/runtimes/sklearn/index.js';
 import { repoRoot } from '../../helpers/paths.js';
-import { assertAllClose, caseInput, isClassifier, modelDirs, readExpected } from './golden.js';
+import { assertAllClose, caseInput, isClassifier, modelDirs, predictedValues, readExpected } from './golden.js';
 
 const PYTHON = '/usr/bin/python3';
 /** One or two cases from each family: enough to notice when a new sklearn changes what it pickles or predicts. */
@@ -64,7 +64,7 @@ test('predictions equal the installed scikit-learn on freshly trained models', a
     assert.equal(expected.sklearn_version, version);
     const { inputs, options } = caseInput(out, expected);
     const model = await sklearnRuntime.load({ name: dir, modelDir });
-    const got = Array.from((await model.predict(inputs, options))[0]!.data as ArrayLike<unknown>);
+    const got = predictedValues((await model.predict(inputs, options))[0]!);
     if (expected.output_datatype === 'FP64' && !isClassifier(expected)) {
       assertAllClose(got as number[], (expected.predict as unknown[]).flat() as number[], dir);
     } else {

@@ -1,6 +1,7 @@
 // Reading the golden fixtures written by scripts/fixtures/gen_sklearn.py, and comparing numbers the way the
 // sklearn tests do: classes exactly, floats within a relative tolerance.
 
+import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PredictOptions, Tensor } from '../../../src/runtimes/model.js';
@@ -23,6 +24,15 @@ export interface Expected {
 /** Whether predict returns class labels (compared exactly) rather than values (compared within tolerance). */
 export function isClassifier(expected: Expected): boolean {
   return expected.is_classifier ?? expected.estimator.endsWith('Classifier');
+}
+
+/**
+ * predict's values as expected.json spells them: int64 labels come as a BigInt64Array (their raw bytes go out
+ * as they are), the JSON has numbers. Any other typed array or array is read as it is.
+ */
+export function predictedValues(output: Tensor): unknown[] {
+  if (output.datatype === 'INT64') assert.ok(output.data instanceof BigInt64Array, 'INT64 labels are a BigInt64Array');
+  return Array.from(output.data as ArrayLike<unknown>, (v) => (typeof v === 'bigint' ? Number(v) : v));
 }
 
 /** Relative tolerance for float outputs; an absolute floor keeps near-zero values (1e-17 vs 0) comparable. */

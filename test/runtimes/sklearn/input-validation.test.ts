@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { Model, Tensor } from '../../../src/runtimes/model.js';
 import { sklearnRuntime } from '../../../src/runtimes/sklearn/index.js';
+import { checkFiniteness } from '../../../src/runtimes/sklearn/input-matrix.js';
 import { numpyArrayStr } from '../../../src/runtimes/sklearn/numpy-array-str.js';
 import { decodeV1Request } from '../../../src/server/v1-instances.js';
 import { fixturesDir } from '../../helpers/paths.js';
@@ -74,6 +75,28 @@ describe('sklearn input checks (messages as scikit-learn 1.2 writes them)', asyn
     await rejects(svc, fp64([2, 4], [1, 2, 3, 4]), 'cannot reshape array of size 4 into shape (2,4)');
   });
 
+  test('a NaN or infinity anywhere is found, at any length (the four-lane pre-check and its remainder)', () => {
+    for (let n = 1; n <= 9; n++) {
+      assert.doesNotThrow(() => checkFiniteness(new Float64Array(n).fill(-2.5), 'SVC', 'finite'));
+      for (let at = 0; at < n; at++) {
+        const x = new Float32Array(n).fill(1e38);
+        x[at] = Number.NaN;
+        assert.throws(
+          () => checkFiniteness(x, 'SVC', 'finite'),
+          { message: /^Input X contains NaN\./ },
+          `NaN at ${at}/${n}`,
+        );
+        assert.doesNotThrow(() => checkFiniteness(x, 'SVC', 'allow-nan'));
+        x[at] = Number.NEGATIVE_INFINITY;
+        assert.throws(
+          () => checkFiniteness(x, 'SVC', 'allow-nan'),
+          { message: /contains infinity/ },
+          `-inf at ${at}/${n}`,
+        );
+      }
+    }
+  });
+
   test('NaN and infinity', async () => {
     await assert.rejects(async () => svc.predict([fp64([1, 4], [Number.NaN, 1, 2, 3])]), {
       code: 'INVALID_INPUT',
@@ -99,7 +122,7 @@ describe('sklearn input checks (messages as scikit-learn 1.2 writes them)', asyn
     strings[0] = ' 6.8 ';
     strings[1] = '2_8e-1'; // Python float() allows underscores between digits
     const [out] = await svc.predict([{ name: 'input-0', datatype: 'BYTES', shape: [2, 4], data: strings }]);
-    assert.deepEqual(out?.data, [1, 1]);
+    assert.deepEqual(out?.data, BigInt64Array.of(1n, 1n));
     await rejects(
       svc,
       { name: 'input-0', datatype: 'BYTES', shape: [1, 4], data: ['a', 'b', 'c', 'd'] },
@@ -145,7 +168,7 @@ describe('sklearn input checks (messages as scikit-learn 1.2 writes them)', asyn
 
   test('only the first input tensor is used, as in KServe', async () => {
     const [out] = await svc.predict([fp64([2, 4], IRIS_ROWS), fp64([1, 3], [1, 2, 3])]);
-    assert.deepEqual(out?.data, [1, 1]);
+    assert.deepEqual(out?.data, BigInt64Array.of(1n, 1n));
   });
 
   test('no input tensor at all', async () => {

@@ -35,20 +35,20 @@ describe('sklearnRuntime', () => {
     });
     assert.equal(model.name, 'sklearn-iris');
     assert.deepEqual(await model.predict([irisRows]), [
-      { name: 'output-0', datatype: 'INT64', shape: [2], data: [1, 1] },
+      { name: 'output-0', datatype: 'INT64', shape: [2], data: BigInt64Array.of(1n, 1n) },
     ]);
     assert.deepEqual(model.metadata(), { platform: '', inputs: [], outputs: [] });
   });
 
   test('accepts a path to the model file itself', async () => {
     const model = await sklearnRuntime.load({ name: 'm', modelDir: join(models, 'svc_rbf_iris', 'model.joblib') });
-    assert.deepEqual((await model.predict([irisRows]))[0]?.data, [1, 1]);
+    assert.deepEqual((await model.predict([irisRows]))[0]?.data, BigInt64Array.of(1n, 1n));
   });
 
   test('finds .pkl and .pickle files too', async () => {
     for (const dir of ['svc_rbf_iris-p2', 'svc_rbf_iris-p5']) {
       const model = await sklearnRuntime.load({ name: dir, modelDir: join(models, dir) });
-      assert.deepEqual((await model.predict([irisRows]))[0]?.data, [1, 1]);
+      assert.deepEqual((await model.predict([irisRows]))[0]?.data, BigInt64Array.of(1n, 1n));
     }
   });
 
@@ -98,7 +98,7 @@ describe('sklearnRuntime', () => {
       modelDir: join(models, 'svc_rbf_iris'),
       env: { PREDICT_PROBA: 'true' },
     });
-    assert.deepEqual((await model.predict([irisRows]))[0]?.data, [1, 1]);
+    assert.deepEqual((await model.predict([irisRows]))[0]?.data, BigInt64Array.of(1n, 1n));
   });
 
   test('string class labels come back as BYTES', async () => {

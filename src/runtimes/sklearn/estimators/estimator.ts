@@ -32,6 +32,11 @@ export interface Estimator {
   readonly inputDType: 'float64' | 'float32';
   /** Which non-finite values its input check accepts (absent: 'finite'). */
   readonly inputFinite?: Finiteness;
+  /**
+   * A float64 estimator that may be handed a request's float32 X as it is: it only reads elements into float64
+   * arithmetic, which widens each exactly as numpy's cast would (saves a copy of X per request).
+   */
+  readonly float32Exact?: boolean;
   predict(x: FeatureData, rows: number): Prediction;
   /** Present only when the fitted sklearn estimator has `predict_proba` (KServe checks `hasattr`). */
   readonly predictProba?: (x: FeatureData, rows: number) => Prediction;
