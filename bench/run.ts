@@ -662,6 +662,7 @@ async function main(): Promise<number> {
     !flags.heavyOnly &&
     !flags.transformerOnly &&
     !flags.grpcOnly &&
+    !flags.densityOnly &&
     (!flags.quick || flags.trafficOnly)
   ) {
     traffic = await trafficBench({
@@ -677,7 +678,7 @@ async function main(): Promise<number> {
   // Heavy models: kernel times in this process (quick: fewer repetitions), then (full run) served through the
   // gateway next to KServe's servers on the same files.
   let heavy: HeavyResults | undefined;
-  if (!interrupted && !flags.trafficOnly && !flags.transformerOnly && !flags.grpcOnly) {
+  if (!interrupted && !flags.trafficOnly && !flags.transformerOnly && !flags.grpcOnly && !flags.densityOnly) {
     try {
       const { dir, trainS } = await prepareHeavyModels(log);
       const reps = flags.quick ? 10 : 30;
@@ -761,13 +762,17 @@ async function main(): Promise<number> {
   if (!flags.quick && !interrupted && (!onlySection || flags.densityOnly)) {
     log(`density: RSS of inferd serve + replicas with ${flags.density.join(', ')} models`);
     try {
-      // Default settings: the models of one namespace share model-host processes, a worker thread per service.
+      // Default settings (a process per model), or packed when INFERD_MODELS_PER_REPLICA says so.
       const fresh = await startInferd(groups, {
         stateDir: mkdtempSync(join(workDir, 'density-')),
         demo: false,
       });
-      density.note =
-        'default settings (packed: a model host per namespace of up to 100 models, a worker thread each); sklearn, xgboost, lightgbm and onnx models in turn';
+      const packed = Number(process.env.INFERD_MODELS_PER_REPLICA ?? 1) > 1;
+      density.note = `${
+        packed
+          ? `packed (INFERD_MODELS_PER_REPLICA=${process.env.INFERD_MODELS_PER_REPLICA}: a model host per namespace, a worker thread each)`
+          : 'default settings (a process per model; packing is opt-in: --models-per-replica)'
+      }; sklearn, xgboost, lightgbm and onnx models in turn`;
       try {
         density.points = await densityPoints(fresh, flags.density, Date.now() + 300_000);
       } finally {
