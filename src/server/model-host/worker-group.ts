@@ -7,7 +7,8 @@
 // The worker writes the key of the model whose code runs into a shared slot, so when it is ended or dies the
 // culprit is known: only that model is reported failed (`onModelFailed`: ModelHung, OOMKilled, ModelCrashed);
 // its siblings are loaded again at once into a fresh worker (their calls in flight get 503, later calls wait
-// for the reload). A sibling thus loses at most the one model's time limit.
+// for the reload). A sibling thus loses at most the one model's time limit. When no model's code was running
+// and no call was waiting, the culprit is unknown: every model of the worker fails (no reload loop).
 
 import { Worker } from 'node:worker_threads';
 import { InferdError } from '../../errors.js';
@@ -91,6 +92,10 @@ export class WorkerGroup {
   private nextKey = 1;
   private nextId = 1;
   private lastBeat = Date.now();
+  /** The current worker has said something (a slow start on a loaded machine is not a hang). */
+  private booted = false;
+  /** The shortest limit of the calls timed out since the worker's last beat: that long without a beat is a hang. */
+  private timedOutLimit: number | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly heartbeatMs: number;
@@ -208,9 +213,12 @@ export class WorkerGroup {
     });
     this.worker = worker;
     this.lastBeat = Date.now();
+    this.booted = false;
+    this.timedOutLimit = undefined;
     const mine = () => this.worker === worker && this.generation === generation;
     worker.on('message', (m: FromWorker) => {
       if (!mine()) return;
+      this.booted = true;
       this.onMessage(m);
     });
     worker.on('error', (err) => {
@@ -231,6 +239,7 @@ export class WorkerGroup {
     switch (m.type) {
       case 'beat':
         this.lastBeat = Date.now();
+        this.timedOutLimit = undefined;
         return;
       case 'answers':
         for (const a of m.answers) {
@@ -290,19 +299,22 @@ export class WorkerGroup {
     };
     this.watchdog = setInterval(
       () => {
-        if (this.pending.size === 0) return;
+        if (this.pending.size === 0 && this.timedOutLimit === undefined) return;
         const now = Date.now();
-        let hungLimit: number | undefined;
         for (const [id, p] of this.pending) {
           if (now - p.started < p.limitMs) continue;
           this.pending.delete(id);
           const name = this.entries.get(p.key)?.spec.modelName ?? String(p.key);
           p.reject(new InferdError('TIMEOUT', `model ${name} did not answer within its time limit of ${p.limitMs} ms`));
-          if (now - this.lastBeat >= p.limitMs) hungLimit = p.limitMs;
+          this.timedOutLimit = Math.min(this.timedOutLimit ?? p.limitMs, p.limitMs);
         }
-        // Still beating: the model is slow but the thread is free (an async runtime); only the call ends.
-        if (hungLimit !== undefined)
-          this.failed('ModelHung', `model worker did not answer for ${hungLimit} ms; terminated`);
+        // Still beating: the model is slow but the thread is free (an async runtime); only the call ends. A call
+        // timed out and no beat since for the running model's own limit (else that call's): stuck.
+        if (this.timedOutLimit === undefined || !this.booted) return;
+        const running = this.entries.get(Atomics.load(this.current, 0));
+        const limit = running ? (running.spec.requestTimeoutMs ?? this.defaultLimitMs) : this.timedOutLimit;
+        if (now - this.lastBeat >= limit)
+          this.failed('ModelHung', `model worker did not answer for ${limit} ms; terminated`);
       },
       Math.max(20, Math.min(this.heartbeatMs, minLimit() / 4)),
     );
@@ -328,13 +340,16 @@ export class WorkerGroup {
     for (const done of this.unloading.values()) done();
     this.unloading.clear();
     const culprit = culpritKey ? this.entries.get(culpritKey) : undefined;
-    if (culprit) this.entries.delete(culpritKey);
+    // No model was running and no call was waiting (an error thrown from a model's timer, say): reloading
+    // everything could fail the same way forever, so every model fails and is retried by inferd serve.
+    const charged = culprit ? [[culpritKey, culprit] as const] : [...this.entries];
     const name = culprit?.spec.modelName ?? 'unknown';
     this.rejectWhere(() => true, this.notReady(name, `failed: ${message}`, reason));
     this.outbox = [];
-    if (culprit) {
-      if (culprit.settle) culprit.settle.reject(new InferdError('MODEL_LOAD_FAILED', message, { reason }));
-      else this.opts.onModelFailed?.(culprit.model, reason, message);
+    for (const [key, e] of charged) {
+      this.entries.delete(key);
+      if (e.settle) e.settle.reject(new InferdError('MODEL_LOAD_FAILED', message, { reason }));
+      else this.opts.onModelFailed?.(e.model, reason, message);
     }
     if (this.closed || this.entries.size === 0) return;
     for (const [key, e] of this.entries) this.post({ type: 'load-model', key, ...this.loadFields(e.spec) });

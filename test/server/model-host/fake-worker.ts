@@ -1,5 +1,7 @@
 // A model-host worker for tests, speaking the real protocol: `predict` echoes its input, or with parameters
-// {hang:true} spins forever (no heartbeat), {crash:true} throws an uncaught error, {fail:true} answers an
+// {hang:true} spins forever (no heartbeat), {crash:true} throws an uncaught error (the call unanswered),
+// {crashAfterMs:N} answers and throws from a timer N ms later, {busyMs:N} blocks its thread N ms then
+// answers, {fail:true} answers an
 // INVALID_INPUT error, {bomb:true} allocates until its heap limit ends it, {slowMs:N} answers after N ms with
 // its event loop free. A model dir of "fail-load" fails the load. As a group worker (init.group) it loads
 // fake models by key (`load-model`; "fail-load" fails) and marks the running model in the shared slot.
@@ -41,8 +43,14 @@ if (init.modelDir === 'fail-load') {
       const p = c.parameters ?? {};
       if (current) Atomics.store(current, 0, c.model ?? 0);
       if (p.hang) for (;;) {}
+      if (typeof p.busyMs === 'number') for (const until = Date.now() + p.busyMs; Date.now() < until; ) {}
       if (p.bomb) for (;;) hoard.push({ a: [1, 2, 3], s: `x${hoard.length}` });
-      if (p.crash) {
+      if (typeof p.crashAfterMs === 'number') {
+        // answers, then throws from a timer: no model code running, no call waiting
+        setTimeout(() => {
+          throw new Error('late boom');
+        }, p.crashAfterMs);
+      } else if (p.crash) {
         setTimeout(() => {
           throw new Error('boom');
         });
