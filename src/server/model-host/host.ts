@@ -4,7 +4,8 @@
 // (`{type:'load', modelName, modelDir, modelFormat, env}`, `{type:'unload', modelName}`) and hears back
 // `model-ready`, `model-failed` (load error, a hung or crashed worker) and `model-unloaded`. A worker's
 // failure removes only its model; the host process crashing takes all its models (the accepted blast radius:
-// only pure-TypeScript runtimes are hosted, so no native code runs here).
+// only pure-TypeScript runtimes are hosted, so no native code runs here). Loads marked `inline` (a multi-model
+// service's TrainedModels) share one worker thread (worker-group.ts) with the same per-model time limits.
 
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
