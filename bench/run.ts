@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --no-profile] [-- --no-kserve] [-- --heavy-only|--traffic-only|--transformer-only|--grpc-only]`: inferd (through its gateway
+// `npm run bench [-- --quick] [-- --no-profile] [-- --no-kserve] [-- --heavy-only|--traffic-only|--transformer-only|--grpc-only|--density-only]`: inferd (through its gateway
 // and at the replica), KServe v0.12.1's sklearnserver and a bare node:http server, side by side under the same
 // wrk load on 127.0.0.1; cold start; memory per model; a CPU profile of the hot path; the heavy models
 // (bench/heavy.ts: kernel times against the native libraries, and served against KServe's sklearnserver/
@@ -88,6 +88,8 @@ interface Flags {
   metricsOnly: boolean;
   /** Only grpc_vs_kserve (with KServe started for it). */
   grpcOnly: boolean;
+  /** Only issue 16's memory figures: density (mib_per_extra_model) and the TrainedModels' (bench/trained-models.ts). */
+  densityOnly: boolean;
   density: number[];
   out: string;
 }
@@ -97,11 +99,11 @@ function parseFlags(argv: string[]): Flags {
   const densityArg = argv.find((a) => a.startsWith('--density='));
   const outArg = argv.find((a) => a.startsWith('--out='));
   const known =
-    /^--(quick|profile|no-profile|no-kserve|heavy-only|traffic-only|transformer-only|metrics-only|grpc-only|density=[\d,]+|out=.+|help)$/;
+    /^--(quick|profile|no-profile|no-kserve|heavy-only|traffic-only|transformer-only|metrics-only|grpc-only|density-only|density=[\d,]+|out=.+|help)$/;
   const unknown = argv.filter((a) => !known.test(a));
   if (argv.includes('--help') || unknown.length) {
     process.stdout.write(
-      `${unknown.length ? `unknown flags: ${unknown.join(' ')}\n` : ''}usage: npm run bench -- [--quick] [--profile|--no-profile] [--no-kserve] [--heavy-only] [--traffic-only] [--transformer-only] [--metrics-only] [--grpc-only] [--density=1,10,100] [--out=FILE]\n`,
+      `${unknown.length ? `unknown flags: ${unknown.join(' ')}\n` : ''}usage: npm run bench -- [--quick] [--profile|--no-profile] [--no-kserve] [--heavy-only] [--traffic-only] [--transformer-only] [--metrics-only] [--grpc-only] [--density-only] [--density=1,10,100] [--out=FILE]\n`,
     );
     process.exit(unknown.length ? 2 : 0);
   }
@@ -114,6 +116,7 @@ function parseFlags(argv: string[]): Flags {
     transformerOnly: argv.includes('--transformer-only'),
     metricsOnly: argv.includes('--metrics-only'),
     grpcOnly: argv.includes('--grpc-only'),
+    densityOnly: argv.includes('--density-only'),
     density: densityArg
       ? densityArg
           .slice('--density='.length)
@@ -394,7 +397,12 @@ async function main(): Promise<number> {
   const workDir = mkdtempSync(join(os.tmpdir(), 'inferd-bench-'));
   // --heavy-only / --traffic-only / --transformer-only: one section on the demo serve, nothing else.
   const onlySection =
-    flags.heavyOnly || flags.trafficOnly || flags.transformerOnly || flags.metricsOnly || flags.grpcOnly;
+    flags.heavyOnly ||
+    flags.trafficOnly ||
+    flags.transformerOnly ||
+    flags.metricsOnly ||
+    flags.grpcOnly ||
+    flags.densityOnly;
   // --quick is time-boxed: phases that would not fit are skipped (and say so) rather than overrun 60 s.
   // 44 s for the harness leaves room for `npm run build` (tsc) inside the 60 s of `npm run bench -- --quick`.
   const budgetEnd = flags.quick ? t0 + 44_000 : Number.POSITIVE_INFINITY;
@@ -654,6 +662,7 @@ async function main(): Promise<number> {
     !flags.heavyOnly &&
     !flags.transformerOnly &&
     !flags.grpcOnly &&
+    !flags.densityOnly &&
     (!flags.quick || flags.trafficOnly)
   ) {
     traffic = await trafficBench({
@@ -669,7 +678,7 @@ async function main(): Promise<number> {
   // Heavy models: kernel times in this process (quick: fewer repetitions), then (full run) served through the
   // gateway next to KServe's servers on the same files.
   let heavy: HeavyResults | undefined;
-  if (!interrupted && !flags.trafficOnly && !flags.transformerOnly && !flags.grpcOnly) {
+  if (!interrupted && !flags.trafficOnly && !flags.transformerOnly && !flags.grpcOnly && !flags.densityOnly) {
     try {
       const { dir, trainS } = await prepareHeavyModels(log);
       const reps = flags.quick ? 10 : 30;
@@ -750,16 +759,20 @@ async function main(): Promise<number> {
   }
 
   // Density (full run): one fresh inferd serve without the demo, N models.
-  if (!flags.quick && !interrupted && !onlySection) {
+  if (!flags.quick && !interrupted && (!onlySection || flags.densityOnly)) {
     log(`density: RSS of inferd serve + replicas with ${flags.density.join(', ')} models`);
     try {
-      // Default settings: the models of one namespace share model-host processes, a worker thread per service.
+      // Default settings (a process per model), or packed when INFERD_MODELS_PER_REPLICA says so.
       const fresh = await startInferd(groups, {
         stateDir: mkdtempSync(join(workDir, 'density-')),
         demo: false,
       });
-      density.note =
-        'default settings (packed: a model host per namespace of up to 100 models, a worker thread each); sklearn, xgboost, lightgbm and onnx models in turn';
+      const packed = Number(process.env.INFERD_MODELS_PER_REPLICA ?? 1) > 1;
+      density.note = `${
+        packed
+          ? `packed (INFERD_MODELS_PER_REPLICA=${process.env.INFERD_MODELS_PER_REPLICA}: a model host per namespace, a worker thread each)`
+          : 'default settings (a process per model; packing is opt-in: --models-per-replica)'
+      }; sklearn, xgboost, lightgbm and onnx models in turn`;
       try {
         density.points = await densityPoints(fresh, flags.density, Date.now() + 300_000);
       } finally {
@@ -772,7 +785,7 @@ async function main(): Promise<number> {
   }
   // Multi-model serving (issue 16): TrainedModels in one multi-model parent, default settings.
   let trainedModels: TrainedModelFigures | undefined;
-  if (!flags.quick && !interrupted && !onlySection) {
+  if (!flags.quick && !interrupted && (!onlySection || flags.densityOnly)) {
     log('trained models: one multi-model parent; RSS per model, 1,000 loaded, rps of one among 1,000');
     try {
       const fresh = await startInferd(groups, { stateDir: mkdtempSync(join(workDir, 'tm-')), demo: false });

@@ -55,8 +55,9 @@ export type ToHost =
       modelFormat: string;
       env?: Record<string, string>;
       /**
-       * Load on the host's main thread instead of a worker thread of its own: a few hundred KiB per small model
-       * instead of ~10 MiB, at the price of sharing the thread (TrainedModels of one multi-model service).
+       * Load into the host's one shared worker thread instead of a worker of its own: a few hundred KiB per
+       * small model instead of ~9 MiB, with the same per-model time limit (TrainedModels of one multi-model
+       * service; server/model-host/worker-group.ts).
        */
       inline?: boolean;
       /** The model's time limit per call (spec.predictor.timeout); past it 504, and a stuck worker is ended. */

@@ -242,7 +242,8 @@ export class TrainedModelController {
         const cur = have.get(name);
         const retry = cur?.state === 'Failed' && cur.dir === m.dir && (cur.retryAt ?? 0) <= this.nowMs();
         if (cur && cur.dir === m.dir && !retry) continue;
-        // Pure-TypeScript runtimes load on the host's thread (dense: docs/multi-model.md); others in a worker.
+        // The native runtimes' models share one worker of the host (dense, with per-model time limits:
+        // docs/multi-model.md); others get a worker each.
         const inline = PACKABLE_FORMATS.includes(m.format.toLowerCase());
         if (proc.sendToHost({ type: 'load', modelName: name, modelDir: m.dir, modelFormat: m.format, inline })) {
           // A retry keeps the failure shown (and its count) until the model loads or fails again.

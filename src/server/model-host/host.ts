@@ -4,14 +4,21 @@
 // (`{type:'load', modelName, modelDir, modelFormat, env}`, `{type:'unload', modelName}`) and hears back
 // `model-ready`, `model-failed` (load error, a hung or crashed worker) and `model-unloaded`. A worker's
 // failure removes only its model; the host process crashing takes all its models (the accepted blast radius:
-// only pure-TypeScript runtimes are hosted, so no native code runs here).
+// only pure-TypeScript runtimes are hosted, so no native code runs here). Loads marked `inline` (a multi-model
+// service's TrainedModels) share one worker thread (worker-group.ts) with the same per-model time limits.
 
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InferdError, messageOf } from '../../errors.js';
+import { isInferdError, messageOf } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { packageVersion } from '../../package.js';
-import { type FromHost, type ReplicaMessage, RUNTIME_ENV_KEYS, type ToHost } from '../../replica-protocol.js';
+import {
+  type FromHost,
+  NEEDS_OWN_PROCESS,
+  type ReplicaMessage,
+  RUNTIME_ENV_KEYS,
+  type ToHost,
+} from '../../replica-protocol.js';
 import type { Model } from '../../runtimes/model.js';
 import { createRuntimeRegistry, defaultRuntimes } from '../../runtimes/registry.js';
 import { type LazyGrpcServer, listenLazyGrpc } from '../grpc/lazy.js';
@@ -20,6 +27,7 @@ import { ModelRepository } from '../model-repository.js';
 import { createModelServer, shutdownModelServer } from '../model-server.js';
 import { failureReason } from '../replica.js';
 import type { ReplicaConfig } from '../replica-args.js';
+import { WorkerGroup } from './worker-group.js';
 import { WorkerModel } from './worker-model.js';
 
 export interface ModelHostDeps {
@@ -95,7 +103,10 @@ export async function startModelHost(config: ReplicaConfig, deps: ModelHostDeps)
       return env;
     };
 
-    // Inline models (a multi-model service's TrainedModels) run on this thread: their runtime registry.
+    // Inline models (a multi-model service's TrainedModels) share one worker thread, with per-model time limits
+    // (worker-group.ts); a model only the Python fallback serves runs on this thread (its Python worker process
+    // must end with this host).
+    let group: WorkerGroup | undefined;
     let registry: ReturnType<typeof createRuntimeRegistry> | undefined;
     const inline = new Map<string, Model>();
 
@@ -115,17 +126,36 @@ export async function startModelHost(config: ReplicaConfig, deps: ModelHostDeps)
       const started = performance.now();
       let model: Model;
       try {
-        registry ??= createRuntimeRegistry(defaultRuntimes({ processEnv: deps.env }));
-        const runtime = registry.forFormat(msg.modelFormat);
-        if (!runtime) {
-          throw new InferdError(
-            'MODEL_LOAD_FAILED',
-            `no runtime serves model format "${msg.modelFormat}"; this build serves: ${registry.formats().join(', ')}`,
-            { reason: 'NoSupportingRuntime' },
-          );
-        }
         const loadStart = performance.now();
-        model = await runtime.load({ name, modelDir: msg.modelDir, env: runtimeEnv(msg.env) });
+        group ??= new WorkerGroup({
+          entry: workerEntry,
+          ...(config.requestTimeoutMs ? { requestTimeoutMs: config.requestTimeoutMs } : {}),
+          ...(!config.requestTimeoutMs && deps.hangTimeoutMs ? { requestTimeoutMs: deps.hangTimeoutMs } : {}),
+          ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}),
+          ...(msg.heapLimitMb ? { maxOldGenerationSizeMb: msg.heapLimitMb } : {}),
+          onModelFailed: (m, reason, message) => {
+            if (inline.get(m.name) !== m) return;
+            inline.delete(m.name);
+            models.remove(m.name);
+            deps.log.error('model failed', { model: m.name, reason, error: message });
+            void deps.notify({ type: 'model-failed', modelName: m.name, reason, message });
+          },
+        });
+        try {
+          model = await group.load({
+            modelName: name,
+            modelDir: msg.modelDir,
+            modelFormat: msg.modelFormat,
+            env: runtimeEnv(msg.env),
+            ...(msg.requestTimeoutMs ? { requestTimeoutMs: msg.requestTimeoutMs } : {}),
+          });
+        } catch (err) {
+          if (!isInferdError(err) || err.details.reason !== NEEDS_OWN_PROCESS) throw err;
+          registry ??= createRuntimeRegistry(defaultRuntimes({ processEnv: deps.env }));
+          const runtime = registry.forFormat(msg.modelFormat);
+          if (!runtime) throw err;
+          model = await runtime.load({ name, modelDir: msg.modelDir, env: runtimeEnv(msg.env) });
+        }
         metrics.recordLoad(name, (performance.now() - loadStart) / 1000);
       } catch (err) {
         if (previous) await unload(name);
@@ -233,6 +263,7 @@ export async function startModelHost(config: ReplicaConfig, deps: ModelHostDeps)
       close: async (graceMs = 4_000) => {
         await Promise.all([shutdownModelServer(server, graceMs), grpc?.shutdown(graceMs)]);
         await Promise.all([...workers.keys(), ...inline.keys()].map((n) => unload(n)));
+        await group?.close();
       },
     };
   } catch (err) {

@@ -13,6 +13,12 @@ export interface WorkerInit {
   env: Record<string, string | undefined>;
   /** How often the worker says it is alive (its event loop is free). */
   heartbeatMs: number;
+  /**
+   * A group worker (worker-group.ts): no model of its own; it loads many (`load-model`) and its calls name
+   * theirs. `current` (Int32Array over a SharedArrayBuffer, one slot) holds the key of the model whose code
+   * is running (0: none), so the main thread can tell which model hung or ran out of heap.
+   */
+  group?: { current: SharedArrayBuffer };
 }
 
 export interface SerializedError {
@@ -27,13 +33,27 @@ export interface PredictCall {
   inputs: Tensor[];
   parameters?: Record<string, unknown>;
   outputNames?: string[];
+  /** A group worker's model key. */
+  model?: number;
 }
 
 /**
  * Main thread → worker. Calls made in the same turn of the event loop travel as one `predict` message (a
  * message per call costs a thread wake-up each, a syscall: under 16 connections that halved a host's rps).
  */
-export type ToWorker = { type: 'predict'; calls: PredictCall[] } | { type: 'unload' };
+export type ToWorker =
+  | { type: 'predict'; calls: PredictCall[] }
+  | { type: 'unload' }
+  /** Group workers: load a model under a key; unload it. */
+  | {
+      type: 'load-model';
+      key: number;
+      modelName: string;
+      modelDir: string;
+      modelFormat: string;
+      env: Record<string, string | undefined>;
+    }
+  | { type: 'unload-model'; key: number };
 
 /** One call's answer. */
 export type CallAnswer = { id: number; outputs: Tensor[] } | { id: number; error: SerializedError };
@@ -45,7 +65,11 @@ export type FromWorker =
   /** The answers to one `predict` message's calls (output buffers transferred). */
   | { type: 'answers'; answers: CallAnswer[] }
   | { type: 'beat' }
-  | { type: 'unloaded' };
+  | { type: 'unloaded' }
+  /** Group workers: one model loaded, failed to load, unloaded. */
+  | { type: 'model-loaded'; key: number; metadata: ModelMetadata }
+  | { type: 'model-load-failed'; key: number; error: SerializedError }
+  | { type: 'model-unloaded'; key: number };
 
 /** Buffers cloned across threads arrive as Uint8Array: BYTES tensors get their Buffers back (in place). */
 export function reviveBuffers(tensors: Tensor[]): Tensor[] {

@@ -88,7 +88,86 @@ async function answer(model: Model, c: PredictCall): Promise<CallAnswer> {
   }
 }
 
+/**
+ * A group worker: many models (a multi-model service's TrainedModels), loaded and unloaded by message; calls
+ * wait for their model's load. Before running a model's code the worker writes its key in the shared slot.
+ */
+function mainGroup(current: Int32Array): void {
+  const models = new Map<number, Promise<Model>>();
+  const run = <T>(key: number, f: () => T): T => {
+    Atomics.store(current, 0, key);
+    try {
+      return f();
+    } finally {
+      Atomics.store(current, 0, 0);
+    }
+  };
+  const beat = setInterval(() => post({ type: 'beat' }), init.heartbeatMs);
+  const answerIn = async (c: PredictCall): Promise<CallAnswer> => {
+    const key = c.model ?? 0;
+    const loading = models.get(key);
+    if (!loading) return { id: c.id, error: { code: 'MODEL_NOT_FOUND', message: `no model ${key} in this worker` } };
+    let model: Model;
+    try {
+      model = await loading;
+    } catch (err) {
+      return { id: c.id, error: serialize(err) };
+    }
+    return run(key, () => answer(model, c));
+  };
+  let done: CallAnswer[] = [];
+  const flush = () => {
+    const answers = done;
+    done = [];
+    const transfer = new Set<ArrayBuffer>();
+    for (const a of answers) if ('outputs' in a) transferables(a.outputs, transfer);
+    post({ type: 'answers', answers }, [...transfer]);
+  };
+  port.on('message', (m: ToWorker) => {
+    switch (m.type) {
+      case 'load-model': {
+        const { key } = m;
+        const loading = runtimeFor(m.modelFormat).then((runtime) => {
+          if (!runtime) throw new Error(`no runtime serves model format "${m.modelFormat}"`);
+          return run(key, () => runtime.load({ name: m.modelName, modelDir: m.modelDir, env: m.env }));
+        });
+        models.set(key, loading);
+        loading.then(
+          (model) => post({ type: 'model-loaded', key, metadata: model.metadata() }),
+          (err) => {
+            if (models.get(key) === loading) models.delete(key);
+            post({ type: 'model-load-failed', key, error: serialize(err) });
+          },
+        );
+        return;
+      }
+      case 'unload-model': {
+        const loading = models.get(m.key);
+        models.delete(m.key);
+        void Promise.resolve(loading)
+          .then((model) => model?.unload?.())
+          .catch(() => undefined)
+          .then(() => post({ type: 'model-unloaded', key: m.key }));
+        return;
+      }
+      case 'unload':
+        clearInterval(beat);
+        post({ type: 'unloaded' });
+        return;
+      case 'predict':
+        // Each call answers when its model does (a slow model does not hold its siblings' answers back);
+        // answers finished in one turn go back in one message.
+        for (const c of m.calls) {
+          void answerIn(c).then((a) => {
+            if (done.push(a) === 1) setImmediate(flush);
+          });
+        }
+    }
+  });
+}
+
 async function main(): Promise<void> {
+  if (init.group) return mainGroup(new Int32Array(init.group.current));
   let model: Model;
   try {
     const runtime = await runtimeFor(init.modelFormat);

@@ -7,26 +7,23 @@
 // it was asked to load.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { HostedReplica } from '../../../src/controllers/replicas/hosted-replica.js';
 import type { ReplicaSpec } from '../../../src/controllers/replicas/replica.js';
-import { ReplicaManager, type ReplicaView } from '../../../src/controllers/replicas/replica-manager.js';
+import { ReplicaManager } from '../../../src/controllers/replicas/replica-manager.js';
 import { ReplicaProcess } from '../../../src/controllers/replicas/replica-process.js';
 import { silentLogger } from '../../../src/log.js';
+import { fakeEntry, replicaSpec, tempDir, waitForReplica as waitFor } from './harness.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'inferd-placement-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('inferd-placement-');
 
 // Answers every load with model-ready (a model dir ending in "oom" with model-failed OOMKilled) and prints
 // each load message as one JSON line on stdout, which the manager routes to the service's log.
-const entry = join(dir, 'host.mjs');
-writeFileSync(
-  entry,
-  `process.send({ type: 'state', state: 'Loading' });
-process.send({ type: 'ready', port: 1 });
+const entry = fakeEntry(
+  dir,
+  'host',
+  `process.send({ type: 'ready', port: 1 });
 process.on('message', (m) => {
   if (m.type === 'load') {
     console.log(JSON.stringify({ model: m.modelName, load: m }));
@@ -40,34 +37,8 @@ setInterval(() => {}, 1_000);
 `,
 );
 
-const spec = (ns: string, name: string, rev = 1, extra: Partial<ReplicaSpec> = {}): ReplicaSpec => ({
-  key: `${ns}/${name}/${name}-predictor-0000${rev}`,
-  revision: `${name}-predictor-0000${rev}`,
-  modelName: name,
-  modelDir: dir,
-  modelFormat: 'sklearn',
-  env: {},
-  ...extra,
-});
-
-function waitFor(m: ReplicaManager, key: string, ok: (v: ReplicaView) => boolean, timeoutMs = 15_000) {
-  return new Promise<ReplicaView>((resolve, reject) => {
-    const check = () => {
-      const v = m.get(key);
-      if (v && ok(v)) {
-        clearTimeout(timer);
-        m.off('change', check);
-        resolve(v);
-      }
-    };
-    const timer = setTimeout(() => {
-      m.off('change', check);
-      reject(new Error(`timed out after ${timeoutMs} ms; last: ${JSON.stringify(m.get(key))}`));
-    }, timeoutMs);
-    m.on('change', check);
-    check();
-  });
-}
+const spec = (ns: string, name: string, rev = 1, extra: Partial<ReplicaSpec> = {}): ReplicaSpec =>
+  replicaSpec(dir, ns, name, rev, extra);
 
 test('packed placement: one host per namespace, never two models of one name in a host, limits sent', async (t) => {
   const m = new ReplicaManager({

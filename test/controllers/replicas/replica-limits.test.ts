@@ -4,33 +4,18 @@
 // way its exit is recorded as OOMKilled (exit code 137, as Kubernetes reports it) and it is restarted.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
-import { ReplicaManager, type ReplicaView } from '../../../src/controllers/replicas/replica-manager.js';
+import { test } from 'node:test';
+import { ReplicaManager } from '../../../src/controllers/replicas/replica-manager.js';
 import { heapFlags, ReplicaProcess, type ReplicaSpec } from '../../../src/controllers/replicas/replica-process.js';
 import { silentLogger } from '../../../src/log.js';
+import { replicaSpec, tempDir, waitForReplica as waitFor, fakeEntry as writeEntry } from './harness.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'inferd-limits-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Writes a fake model-server entry: it speaks the replica IPC protocol, then does `body`. */
-function fakeEntry(name: string, body: string): string {
-  const file = join(dir, `${name}.mjs`);
-  writeFileSync(file, `process.send({ type: 'state', state: 'Loading' });\n${body}\n`);
-  return file;
-}
-
-const spec = (name: string, extra: Partial<ReplicaSpec> = {}): ReplicaSpec => ({
-  key: `default/${name}/${name}-predictor-00001`,
-  revision: `${name}-predictor-00001`,
-  modelName: name,
-  modelDir: dir,
-  modelFormat: 'sklearn',
-  env: {},
-  ...extra,
-});
+const dir = tempDir('inferd-limits-');
+const fakeEntry = (name: string, body: string) => writeEntry(dir, name, body);
+const spec = (name: string, extra: Partial<ReplicaSpec> = {}): ReplicaSpec =>
+  replicaSpec(dir, 'default', name, 1, extra);
 
 function manager(entry: string): ReplicaManager {
   return new ReplicaManager({
@@ -39,26 +24,6 @@ function manager(entry: string): ReplicaManager {
     restartBackoffMs: 60_000, // no restart during the test: the first failure is what is checked
     restartBackoffMaxMs: 60_000,
     memoryCheckIntervalMs: 100,
-  });
-}
-
-/** Resolves with the replica's view once `ok` holds, waiting on the manager's change events (bounded). */
-function waitFor(m: ReplicaManager, key: string, ok: (v: ReplicaView) => boolean, timeoutMs: number) {
-  return new Promise<ReplicaView>((resolve, reject) => {
-    const check = () => {
-      const v = m.get(key);
-      if (v && ok(v)) {
-        clearTimeout(timer);
-        m.off('change', check);
-        resolve(v);
-      }
-    };
-    const timer = setTimeout(() => {
-      m.off('change', check);
-      reject(new Error(`timed out after ${timeoutMs} ms; last: ${JSON.stringify(m.get(key))}`));
-    }, timeoutMs);
-    m.on('change', check);
-    check();
   });
 }
 

@@ -1,7 +1,10 @@
 // A model-host worker for tests, speaking the real protocol: `predict` echoes its input, or with parameters
-// {hang:true} spins forever (no heartbeat), {crash:true} throws an uncaught error, {fail:true} answers an
+// {hang:true} spins forever (no heartbeat), {crash:true} throws an uncaught error (the call unanswered),
+// {crashAfterMs:N} answers and throws from a timer N ms later, {busyMs:N} blocks its thread N ms then
+// answers, {fail:true} answers an
 // INVALID_INPUT error, {bomb:true} allocates until its heap limit ends it, {slowMs:N} answers after N ms with
-// its event loop free. A model dir of "fail-load" fails the load.
+// its event loop free. A model dir of "fail-load" fails the load. As a group worker (init.group) it loads
+// fake models by key (`load-model`; "fail-load" fails) and marks the running model in the shared slot.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CallAnswer, FromWorker, ToWorker, WorkerInit } from '../../../src/server/model-host/protocol.js';
@@ -11,6 +14,7 @@ const port = parentPort;
 const init = workerData as WorkerInit;
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
+const current = init.group ? new Int32Array(init.group.current) : undefined;
 if (init.modelDir === 'fail-load') {
   post({
     type: 'load-failed',
@@ -25,11 +29,28 @@ if (init.modelDir === 'fail-load') {
       post({ type: 'unloaded' });
       return;
     }
+    if (m.type === 'load-model') {
+      if (m.modelDir === 'fail-load') {
+        post({ type: 'model-load-failed', key: m.key, error: { code: 'MODEL_LOAD_FAILED', message: 'no model here' } });
+      } else post({ type: 'model-loaded', key: m.key, metadata: { platform: 'fake', inputs: [], outputs: [] } });
+      return;
+    }
+    if (m.type === 'unload-model') {
+      post({ type: 'model-unloaded', key: m.key });
+      return;
+    }
     for (const c of m.calls) {
       const p = c.parameters ?? {};
+      if (current) Atomics.store(current, 0, c.model ?? 0);
       if (p.hang) for (;;) {}
+      if (typeof p.busyMs === 'number') for (const until = Date.now() + p.busyMs; Date.now() < until; ) {}
       if (p.bomb) for (;;) hoard.push({ a: [1, 2, 3], s: `x${hoard.length}` });
-      if (p.crash) {
+      if (typeof p.crashAfterMs === 'number') {
+        // answers, then throws from a timer: no model code running, no call waiting
+        setTimeout(() => {
+          throw new Error('late boom');
+        }, p.crashAfterMs);
+      } else if (p.crash) {
         setTimeout(() => {
           throw new Error('boom');
         });
@@ -46,6 +67,7 @@ if (init.modelDir === 'fail-load') {
         send({ id: c.id, outputs: [{ name: 'y', datatype: 'FP64', shape: x.shape, data: out }] }, [out.buffer]);
       if (typeof p.slowMs === 'number') setTimeout(answer, p.slowMs);
       else answer();
+      if (current) Atomics.store(current, 0, 0);
     }
   });
   post({ type: 'loaded', metadata: { platform: 'fake', inputs: [], outputs: [] } });

@@ -6,16 +6,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { InferdError } from '../../../src/errors.js';
-import { silentLogger } from '../../../src/log.js';
-import type { FromHost } from '../../../src/replica-protocol.js';
 import type { Tensor } from '../../../src/runtimes/model.js';
-import { startModelHost } from '../../../src/server/model-host/host.js';
 import { WorkerModel } from '../../../src/server/model-host/worker-model.js';
-import { parseReplicaArgs } from '../../../src/server/replica-args.js';
-import { distDir, repoRoot } from '../../helpers/paths.js';
+import { repoRoot } from '../../helpers/paths.js';
+import { FAKE_WORKER as FAKE, REAL_WORKER as REAL, startTestHost } from './harness.js';
 
-const FAKE = join(distDir, 'test', 'server', 'model-host', 'fake-worker.js');
-const REAL = join(distDir, 'src', 'server', 'model-host', 'worker.js');
 const x = (vals: number[]): Tensor[] => [
   { name: 'x', datatype: 'FP64', shape: [vals.length], data: new Float64Array(vals) },
 ];
@@ -85,19 +80,7 @@ test('worker model: an uncaught error ends that worker only; load errors reject 
 });
 
 test('model host: two iris models in workers under one port; unload one, the other answers', async (t) => {
-  const sent: FromHost[] = [];
-  const host = await startModelHost(
-    parseReplicaArgs(['--model_name=h', '--model_dir=-', '--http_port=0', '--grpc_port=0']),
-    {
-      env: {},
-      log: silentLogger,
-      notify: async (m) => {
-        sent.push(m as FromHost);
-      },
-      workerEntry: REAL,
-    },
-  );
-  t.after(() => host.close(1_000));
+  const { host, sent } = await startTestHost(t, { worker: REAL, grpc: true });
   const dir = join(repoRoot, 'models', 'sklearn-iris');
   await Promise.all([
     host.handle({ type: 'load', modelName: 'iris-a', modelDir: dir, modelFormat: 'sklearn' }),
@@ -139,36 +122,13 @@ test('model host: two iris models in workers under one port; unload one, the oth
 });
 
 test('model host: a hung model is failed and removed; its neighbour keeps answering', async (t) => {
-  const sent: FromHost[] = [];
-  const host = await startModelHost(
-    parseReplicaArgs(['--model_name=h', '--model_dir=-', '--http_port=0', '--enable_grpc=false']),
-    {
-      env: {},
-      log: silentLogger,
-      notify: async (m) => {
-        sent.push(m as FromHost);
-      },
-      workerEntry: FAKE,
-      heartbeatMs: 20,
-      hangTimeoutMs: 300,
-    },
-  );
-  t.after(() => host.close(1_000));
+  const { host, sent, infer, waitFor } = await startTestHost(t, { heartbeatMs: 20, hangTimeoutMs: 300 });
   await host.handle({ type: 'load', modelName: 'a', modelDir: '-', modelFormat: 'fake' });
   await host.handle({ type: 'load', modelName: 'b', modelDir: '-', modelFormat: 'fake' });
-  const infer = (name: string, parameters?: object) =>
-    fetch(`http://127.0.0.1:${host.port}/v2/models/${name}/infer`, {
-      method: 'POST',
-      body: JSON.stringify({
-        inputs: [{ name: 'x', shape: [2], datatype: 'FP64', data: [1, 2] }],
-        ...(parameters ? { parameters } : {}),
-      }),
-    });
   const hung = await infer('a', { hang: true });
   assert.equal(hung.status, 504, 'past its time limit the call answers 504');
   assert.match(await hung.text(), /^\{"error":".*time limit of 300 ms/);
-  for (let i = 0; i < 100 && !sent.some((m) => m.type === 'model-failed'); i++)
-    await new Promise((r) => setTimeout(r, 20));
+  await waitFor((m) => m.type === 'model-failed');
   assert.ok(sent.some((m) => m.type === 'model-failed' && m.modelName === 'a' && m.reason === 'ModelHung'));
   assert.equal((await infer('a')).status, 404, 'removed from the repository');
   const ok = await infer('b');
@@ -194,30 +154,9 @@ test('worker model: a call past its time limit gets TIMEOUT; a worker still beat
 });
 
 test('model host: a heap bomb ends only its worker (OOMKilled); the neighbour keeps answering', async (t) => {
-  const sent: FromHost[] = [];
-  const host = await startModelHost(
-    parseReplicaArgs(['--model_name=h', '--model_dir=-', '--http_port=0', '--enable_grpc=false']),
-    {
-      env: {},
-      log: silentLogger,
-      notify: async (m) => {
-        sent.push(m as FromHost);
-      },
-      workerEntry: FAKE,
-      heartbeatMs: 20,
-    },
-  );
-  t.after(() => host.close(1_000));
+  const { host, sent, infer } = await startTestHost(t, { heartbeatMs: 20 });
   await host.handle({ type: 'load', modelName: 'bomb', modelDir: '-', modelFormat: 'fake', heapLimitMb: 32 });
   await host.handle({ type: 'load', modelName: 'calm', modelDir: '-', modelFormat: 'fake' });
-  const infer = (name: string, parameters?: object) =>
-    fetch(`http://127.0.0.1:${host.port}/v2/models/${name}/infer`, {
-      method: 'POST',
-      body: JSON.stringify({
-        inputs: [{ name: 'x', shape: [2], datatype: 'FP64', data: [1, 2] }],
-        ...(parameters ? { parameters } : {}),
-      }),
-    });
   const rssBefore = process.memoryUsage().rss;
   const boom = await infer('bomb', { bomb: true });
   assert.equal(boom.status, 503, await boom.text());
