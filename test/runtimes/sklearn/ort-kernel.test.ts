@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { isInferdError } from '../../../src/errors.js';
 import { createLogger } from '../../../src/log.js';
+import { intraOpSettings } from '../../../src/runtimes/intra-op/settings.js';
 import type { Tensor } from '../../../src/runtimes/model.js';
 import { type SklearnModel, sklearnRuntime } from '../../../src/runtimes/sklearn/index.js';
 import {
@@ -174,4 +175,35 @@ test('a replica without onnxruntime answers large MLP batches with the TypeScrip
   const viaOrt = await withOrt.predict(inputs);
   await withOrt.unload();
   assertAllClose(viaOrt[0]!.data as Float64Array, Array.from(js[0]!.data as Float64Array), 'ort vs ts');
+});
+
+test('with two intra-op threads an MLP batch runs in onnxruntime on two threads', async (t) => {
+  const modelDir = join(root, 'models', 'mlp_clf_tanh_breast_cancer');
+  const expected = readExpected(modelDir);
+  const { inputs, options } = caseInput(root, expected);
+  const model = (await sklearnRuntime.load({
+    name: 'bc',
+    modelDir,
+    env: { INFERD_INTRA_OP_THREADS: '2', INFERD_INTRA_OP_MIN_ROWS: '1', ...ORT_ALWAYS },
+  })) as SklearnModel;
+  t.after(() => model.unload());
+  const pending = model.predict(inputs, { ...options, outputNames: ['predict_proba'] });
+  assert.ok(pending instanceof Promise);
+  assertAllClose((await pending)[0]!.data as Float64Array, expected.predict_proba!.flat(), 'predict_proba');
+});
+
+test('onnxruntime covers the intra-op split only when its thresholds are at or below the split thresholds', async (t) => {
+  const model = (await sklearnRuntime.load({
+    name: 'iris',
+    modelDir: join(root, 'models', 'mlp_clf_iris'),
+  })) as SklearnModel;
+  t.after(() => model.unload());
+  const offload = model.estimator.onnxOffload!;
+  const byDefault = (await OrtKernel.create(offload, { threads: 1 }))!;
+  const held = (await OrtKernel.create(offload, { threads: 1, env: { [ORT_MIN_ROWS_ENV]: '100000' } }))!;
+  t.after(() => Promise.all([byDefault.close(), held.close()]));
+  const split = intraOpSettings({ INFERD_INTRA_OP_THREADS: '2' });
+  assert.equal(byDefault.covers(split), true);
+  assert.equal(held.covers(split), false);
+  assert.equal(byDefault.covers(intraOpSettings({ INFERD_INTRA_OP_MIN_ROWS: '1' })), false);
 });
