@@ -130,6 +130,8 @@ export async function heavyKernels(
   dir: string,
   reps: number,
   nativeReps: number,
+  /** The models whose kernels are timed (default all). */
+  only?: readonly string[],
 ): Promise<Pick<HeavyResults, 'native' | 'kernels' | 'native_timed'>> {
   const raw = JSON.parse(readFileSync(join(dir, 'native.json'), 'utf8')) as Record<string, NativeReference>;
   const now = await nativeTimesNow(dir, nativeReps);
@@ -141,7 +143,7 @@ export async function heavyKernels(
   return {
     native,
     native_timed: `in this run, just before the inferd kernels (median of ${nativeReps})`,
-    kernels: await measureKernels(dir, reps, undefined, now),
+    kernels: await measureKernels(dir, reps, only, now),
   };
 }
 

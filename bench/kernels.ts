@@ -12,6 +12,7 @@ import { ParallelKernel } from '../src/runtimes/intra-op/settings.js';
 import type { LgbTree } from '../src/runtimes/lightgbm/lgb-text-model.js';
 import { LgbTreeEnsemble } from '../src/runtimes/lightgbm/lgb-tree-ensemble.js';
 import { estimatorFromBytes } from '../src/runtimes/sklearn/load-estimator.js';
+import { OrtKernel } from '../src/runtimes/sklearn/ort-kernel.js';
 import { boosterFromBytes } from '../src/runtimes/xgboost/load-booster.js';
 import type { XgbTree } from '../src/runtimes/xgboost/xgb-booster.js';
 import { XgbPredictor } from '../src/runtimes/xgboost/xgb-predictor.js';
@@ -43,6 +44,8 @@ export interface KernelTime {
   two_thread_ratio_to_native?: number | null;
   /** Labels (or xgboost probabilities within 1e-6) equal to the library's. */
   agrees: boolean | null;
+  /** MLP: the TypeScript dense layers' time (what answers where onnxruntime cannot load; inferd_ms is onnxruntime's). */
+  inferd_typescript_ms?: number;
   note?: string;
 }
 
@@ -111,6 +114,7 @@ export async function measureKernels(
     let predict: () => unknown;
     let predictTwo: (() => Promise<unknown>) | undefined;
     let agrees: boolean | null = null;
+    let typescriptMs: number | undefined;
     if (model === 'xgboost') {
       const p = new XgbPredictor(boosterFromBytes(bytes));
       predict = () => p.predict(x, rows, { missing: Number.NaN });
@@ -170,14 +174,29 @@ export async function measureKernels(
     } else {
       const est = estimatorFromBytes(bytes, 'model.joblib');
       const x32 = est.inputDType === 'float32' ? x : Float64Array.from(x);
+      const method = est.predictProba ? 'predict_proba' : 'predict';
       predict = est.predictProba ? () => est.predictProba!(x32, rows) : () => est.predict(x32, rows);
       const split = est.rowParallel;
-      if (split) {
+      const offload = est.onnxOffload;
+      if (offload) {
+        // What a replica serves for 1,000 rows: the network in onnxruntime (runtimes/sklearn/ort-kernel.ts), one
+        // thread, and two (its intra-op threads); the TypeScript kernel's time is kept alongside.
+        typescriptMs = await timeIt(predict, reps);
+        const one = await OrtKernel.create(offload, { threads: 1 });
+        const two = await OrtKernel.create(offload, { threads: 2 });
+        if (!one || !two) throw new Error('onnxruntime could not load the MLP graph');
+        predict = () => offload.predictWith(method, x32, rows, one.run);
+        predictTwo = () => offload.predictWith(method, x32, rows, two.run);
+        if (ref.expected) {
+          const labels = await offload.predictWith('predict', x32, rows, one.run);
+          agrees = sameLabels(labels.data as ArrayLike<unknown>, ref.expected);
+        }
+      } else if (split) {
         const kernel = (await ParallelKernel.create(split.kernelSpec(), TWO_THREADS))!;
-        const method = est.predictProba ? 'predict_proba' : 'predict';
         predictTwo = () => split.predictWith(method, x32, rows, (job) => kernel.run(job, rows, split.blockRows));
       }
-      if (ref.expected) agrees = sameLabels(est.predict(x32, rows).data as ArrayLike<unknown>, ref.expected);
+      if (ref.expected && !offload)
+        agrees = sameLabels(est.predict(x32, rows).data as ArrayLike<unknown>, ref.expected);
     }
     const ms = await timeIt(predict, reps);
     const twoMs = predictTwo ? await timeIt(predictTwo, reps) : null;
@@ -190,6 +209,7 @@ export async function measureKernels(
       inferd_two_thread_ms: twoMs === null ? null : r3(twoMs),
       two_thread_ratio_to_native: twoMs === null ? null : Math.round((twoMs / ref.single_thread_ms) * 100) / 100,
       agrees,
+      ...(typescriptMs === undefined ? {} : { inferd_typescript_ms: r3(typescriptMs), note: 'onnxruntime, float64' }),
     });
     if (lightgbm) {
       out.push(lightgbm);

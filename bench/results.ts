@@ -236,10 +236,10 @@ export function checkTargets(r: Record<string, number | null>): TargetCheck[] {
       t(`heavy_${m}_1000_c4_rps_vs_kserve`, r[`heavy_${m}_1000_c4_rps_vs_kserve`] ?? null, '>= 2', (v) => v >= 2),
       t(`heavy_${m}_1000_c1_p99_vs_kserve`, r[`heavy_${m}_1000_c1_p99_vs_kserve`] ?? null, '<= 0.5', (v) => v <= 0.5),
     ]),
-    ...['xgboost', 'rf', 'gb'].map((m) =>
+    ...['xgboost', 'rf', 'gb', 'mlp'].map((m) =>
       t(`heavy_${m}_kernel_vs_native`, r[`heavy_${m}_kernel_vs_native`] ?? null, '<= 1.2', (v) => v <= 1.2),
     ),
-    ...['xgboost', 'rf', 'gb'].map((m) =>
+    ...['xgboost', 'rf', 'gb', 'mlp'].map((m) =>
       t(
         `heavy_${m}_kernel_two_threads_vs_native`,
         r[`heavy_${m}_kernel_two_threads_vs_native`] ?? null,

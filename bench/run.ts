@@ -25,6 +25,7 @@ import { type GraphOverhead, measureGraphOverhead } from './graph-overhead.js';
 import { type GrpcFigures, type GrpcTarget, grpcRatios, h2loadVersion, measureGrpc } from './grpc.js';
 import {
   HEAVY_MODELS,
+  type HeavyModel,
   type HeavyResults,
   heavyKernels,
   heavyRatios,
@@ -81,6 +82,8 @@ interface Flags {
   kserve: boolean;
   /** Only the heavy models (kernels, and their serving cases unless --quick). */
   heavyOnly: boolean;
+  /** --heavy-models=mlp,onnx: the heavy models measured (undefined: all, LightGBM's kernel included). */
+  heavyModels: readonly HeavyModel[] | undefined;
   /** Only issue 14's traffic figures (cold start from zero, scale-out, canary overhead). */
   trafficOnly: boolean;
   transformerOnly: boolean;
@@ -94,16 +97,31 @@ interface Flags {
   out: string;
 }
 
+/** --heavy-models=LIST, checked against HEAVY_MODELS (exits 2 naming an unknown one). */
+function heavyModelsArg(argv: string[]): readonly HeavyModel[] | undefined {
+  const arg = argv.find((a) => a.startsWith('--heavy-models='));
+  if (!arg) return undefined;
+  const names = arg.slice('--heavy-models='.length).split(',').filter(Boolean);
+  const unknown = names.filter((n) => !(HEAVY_MODELS as readonly string[]).includes(n));
+  if (unknown.length || names.length === 0) {
+    process.stderr.write(
+      `--heavy-models: unknown ${unknown.join(', ') || '(none given)'}; known: ${HEAVY_MODELS.join(',')}\n`,
+    );
+    process.exit(2);
+  }
+  return names as HeavyModel[];
+}
+
 function parseFlags(argv: string[]): Flags {
   const quick = argv.includes('--quick');
   const densityArg = argv.find((a) => a.startsWith('--density='));
   const outArg = argv.find((a) => a.startsWith('--out='));
   const known =
-    /^--(quick|profile|no-profile|no-kserve|heavy-only|traffic-only|transformer-only|metrics-only|grpc-only|density-only|density=[\d,]+|out=.+|help)$/;
+    /^--(quick|profile|no-profile|no-kserve|heavy-only|heavy-models=[a-z,]+|traffic-only|transformer-only|metrics-only|grpc-only|density-only|density=[\d,]+|out=.+|help)$/;
   const unknown = argv.filter((a) => !known.test(a));
   if (argv.includes('--help') || unknown.length) {
     process.stdout.write(
-      `${unknown.length ? `unknown flags: ${unknown.join(' ')}\n` : ''}usage: npm run bench -- [--quick] [--profile|--no-profile] [--no-kserve] [--heavy-only] [--traffic-only] [--transformer-only] [--metrics-only] [--grpc-only] [--density-only] [--density=1,10,100] [--out=FILE]\n`,
+      `${unknown.length ? `unknown flags: ${unknown.join(' ')}\n` : ''}usage: npm run bench -- [--quick] [--profile|--no-profile] [--no-kserve] [--heavy-only] [--heavy-models=${HEAVY_MODELS.join(',')}] [--traffic-only] [--transformer-only] [--metrics-only] [--grpc-only] [--density-only] [--density=1,10,100] [--out=FILE]\n`,
     );
     process.exit(unknown.length ? 2 : 0);
   }
@@ -112,6 +130,7 @@ function parseFlags(argv: string[]): Flags {
     profile: argv.includes('--profile') || (!quick && !argv.includes('--no-profile')),
     kserve: !argv.includes('--no-kserve'),
     heavyOnly: argv.includes('--heavy-only'),
+    heavyModels: heavyModelsArg(argv),
     trafficOnly: argv.includes('--traffic-only'),
     transformerOnly: argv.includes('--transformer-only'),
     metricsOnly: argv.includes('--metrics-only'),
@@ -683,7 +702,7 @@ async function main(): Promise<number> {
       const { dir, trainS } = await prepareHeavyModels(log);
       const reps = flags.quick ? 10 : 30;
       log(`heavy models: kernel times, 1,000 rows, median of ${reps} (inferd in this process; native from ${dir})`);
-      const k = await heavyKernels(dir, reps, flags.quick ? 5 : 20);
+      const k = await heavyKernels(dir, reps, flags.quick ? 5 : 20, flags.heavyModels);
       heavy = { models_dir: dir, train_s: trainS, ...k, kernel_reps: reps, notes: [] };
       for (const t of k.kernels)
         log(
@@ -699,7 +718,7 @@ async function main(): Promise<number> {
             log,
             run,
             notes: heavy.notes,
-            models: HEAVY_MODELS,
+            models: flags.heavyModels ?? HEAVY_MODELS,
           },
           dir,
         );

@@ -18,6 +18,7 @@ export const RUNTIME_ENV_KEYS = [
   'XGBOOST_USE_BEST_ITERATION',
   'INFERD_INTRA_OP_THREADS', // threads a large batch may use (runtimes/intra-op; the controller sets it)
   'INFERD_INTRA_OP_MIN_ROWS',
+  'INFERD_SKLEARN_ORT_MIN_ROWS', // rows from which an MLP's batch runs in onnxruntime (runtimes/sklearn/ort-kernel.ts)
   'INFERD_PYTHON', // PATH or off: the sklearn Python fallback's interpreter (inferd serve --python / --no-python)
   'INFERD_GRPC_SERVER', // grpc-js: the replica's gRPC port on @grpc/grpc-js instead of the fast path (docs/protocol.md)
 ] as const;

@@ -2,6 +2,8 @@
 // a loaded model takes named tensors and returns named tensors. The model server adapts V1 `instances`
 // and V2 `inputs` to this; runtimes never see HTTP.
 
+import type { Logger } from '../log.js';
+
 export type Datatype =
   | 'BOOL'
   | 'UINT8'
@@ -123,6 +125,8 @@ export interface LoadOptions {
   modelDir: string;
   /** Runtime settings that KServe passes as env (e.g. PREDICT_PROBA), already parsed by config.ts. */
   env?: Record<string, string | undefined>;
+  /** The replica's logger, for what a runtime decides once at load (e.g. a fallback it took). */
+  log?: Logger;
 }
 
 export interface RuntimeFactory {

@@ -31,7 +31,8 @@ export function createRuntimeRegistry(factories: readonly RuntimeFactory[]): Run
 
 /**
  * A runtime whose module is imported only when a model of its format is loaded: a replica serving sklearn
- * never loads onnxruntime's native addon (start-up time and memory per replica), nor does the gateway.
+ * loads onnxruntime's native addon (start-up time and memory per replica) only for an MLP (ort-kernel.ts), and the
+ * gateway never does.
  */
 export function lazyRuntime(
   name: string,

@@ -69,7 +69,7 @@ async function loadModel(config: ReplicaConfig, deps: ReplicaDeps): Promise<Mode
   }
   const env: Record<string, string | undefined> = {};
   for (const k of RUNTIME_ENV_KEYS) if (deps.env[k] !== undefined) env[k] = deps.env[k];
-  return runtime.load({ name: config.modelName, modelDir: config.modelDir, env });
+  return runtime.load({ name: config.modelName, modelDir: config.modelDir, env, log: deps.log });
 }
 
 function listen(server: http.Server, port: number, host: string): Promise<number> {

@@ -57,7 +57,12 @@ test('reports Loading, loads through the registry with PREDICT_PROBA, listens, r
     { type: 'ready', port: replica.port, grpcPort: replica.grpcPort },
   ]);
   assert.ok(typeof replica.grpcPort === 'number' && replica.grpcPort > 0 && replica.grpcPort !== replica.port);
-  assert.deepEqual(loadOpts, { name: 'sklearn-iris', modelDir: '/models/iris', env: { PREDICT_PROBA: 'true' } });
+  assert.deepEqual(loadOpts, {
+    name: 'sklearn-iris',
+    modelDir: '/models/iris',
+    env: { PREDICT_PROBA: 'true' },
+    log: silentLogger,
+  });
   const agent = new http.Agent();
   t.after(() => agent.destroy());
   const r = await postJson(

@@ -11,6 +11,7 @@ import type { Model, ModelMetadata, PredictOptions, Tensor } from '../model.js';
 import type { Estimator, Prediction, PredictMethod } from './estimators/estimator.js';
 import { checkFeatureNames } from './feature-names.js';
 import { invalidInput, toFeatureMatrix } from './input-matrix.js';
+import type { OrtKernel } from './ort-kernel.js';
 import { requestFrame } from './request-frame.js';
 
 /** KServe's output name; MLServer names outputs after the method instead. */
@@ -26,12 +27,21 @@ export class SklearnModel implements Model {
   readonly estimator: Estimator;
   readonly #defaultOutputs: readonly RequestedOutput[];
   readonly #parallel: ParallelKernel | undefined;
+  readonly #ort: OrtKernel | undefined;
 
-  /** `parallel`: the estimator's rowParallel kernel registered with the intra-op pool (large batches). */
-  constructor(name: string, estimator: Estimator, options: { predictProba: boolean; parallel?: ParallelKernel }) {
+  /**
+   * `parallel`: the estimator's rowParallel kernel registered with the intra-op pool (large batches); `ort`: its
+   * onnxOffload graph in an onnxruntime session (large batches of MLPs; taken before `parallel`).
+   */
+  constructor(
+    name: string,
+    estimator: Estimator,
+    options: { predictProba: boolean; parallel?: ParallelKernel; ort?: OrtKernel },
+  ) {
     this.name = name;
     this.estimator = estimator;
     this.#parallel = options.parallel;
+    this.#ort = options.ort;
     // KServe: PREDICT_PROBA=true and hasattr(model, "predict_proba"); otherwise predict.
     const useProba = options.predictProba && estimator.predictProba !== undefined;
     this.#defaultOutputs = [{ name: DEFAULT_OUTPUT, method: useProba ? 'predict_proba' : 'predict' }];
@@ -42,7 +52,10 @@ export class SklearnModel implements Model {
     return { platform: '', inputs: [], outputs: [] };
   }
 
-  /** Synchronous, on the calling thread, unless the batch is large enough to split across threads. */
+  /**
+   * Synchronous, on the calling thread, unless the batch is large enough to split across threads or (MLPs) to
+   * run in onnxruntime.
+   */
   predict(inputs: Tensor[], opts?: PredictOptions): Tensor[] | Promise<Tensor[]> {
     const outputs = this.#requestedOutputs(opts);
     const isDataFrame = opts?.parameters?.content_type === 'pd';
@@ -54,6 +67,13 @@ export class SklearnModel implements Model {
     const tensor = isDataFrame ? columnsToMatrix(inputs, estimator) : inputs[0];
     if (!tensor) throw invalidInput('Expected at least one input tensor');
     const { x, rows } = toFeatureMatrix(tensor, estimator);
+    const offload = estimator.onnxOffload;
+    if (this.#ort && offload && this.#ort.takes(rows)) {
+      const run = this.#ort.run;
+      return Promise.all(
+        outputs.map(async ({ name, method }) => toTensor(name, await offload.predictWith(method, x, rows, run))),
+      );
+    }
     const split = estimator.rowParallel;
     if (this.#parallel && split && this.#parallel.splits(rows, split.stepsPerRow)) {
       const kernel = this.#parallel;
@@ -67,8 +87,9 @@ export class SklearnModel implements Model {
     );
   }
 
-  unload(): void {
+  async unload(): Promise<void> {
     this.#parallel?.close();
+    await this.#ort?.close();
   }
 
   #requestedOutputs(opts: PredictOptions | undefined): readonly RequestedOutput[] {

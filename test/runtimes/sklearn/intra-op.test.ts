@@ -1,6 +1,8 @@
 // Large batches of forests, gradient boosting and MLPs split across threads (runtimes/intra-op): every such fixture
 // (classifiers and regressors, binary, multi-class, exponential loss, zero init, string labels) answers
-// predict and predict_proba with exactly what the single-thread call gives, on a batch of many blocks.
+// predict and predict_proba with exactly what the single-thread call gives, on a batch of many blocks. MLPs are
+// held on the TypeScript kernel here (their large batches go to onnxruntime otherwise: ort-kernel.test.ts); that
+// kernel's split is what a replica uses where onnxruntime cannot load.
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -13,6 +15,8 @@ import { caseInput, modelDirs, readExpected } from './golden.js';
 
 const root = join(fixturesDir, 'sklearn');
 const THREADS = 3;
+/** Keeps MLP batches off onnxruntime, on the kernel this test is about. */
+const NO_ORT = { INFERD_SKLEARN_ORT_MIN_ROWS: String(1e9) };
 
 /** The case's matrix repeated to `n` rows. */
 function tiled(t: Tensor, n: number): Tensor {
@@ -29,7 +33,7 @@ test('forests, gradient boosting and MLPs predict the same values split across t
   for (const dirName of modelDirs(root)) {
     const modelDir = join(root, 'models', dirName);
     const expected = readExpected(modelDir);
-    const single = (await sklearnRuntime.load({ name: dirName, modelDir })) as SklearnModel;
+    const single = (await sklearnRuntime.load({ name: dirName, modelDir, env: NO_ORT })) as SklearnModel;
     if (!single.estimator.rowParallel) continue;
     const { inputs, options } = caseInput(root, expected);
     assert.equal(inputs.length, 1, `${dirName}: a matrix input`);
@@ -37,7 +41,7 @@ test('forests, gradient boosting and MLPs predict the same values split across t
     const split = await sklearnRuntime.load({
       name: dirName,
       modelDir,
-      env: { INFERD_INTRA_OP_THREADS: String(THREADS), INFERD_INTRA_OP_MIN_ROWS: '1' },
+      env: { INFERD_INTRA_OP_THREADS: String(THREADS), INFERD_INTRA_OP_MIN_ROWS: '1', ...NO_ORT },
     });
     const methods = single.estimator.predictProba ? ['predict', 'predict_proba'] : ['predict'];
     for (const method of methods) {
@@ -57,7 +61,8 @@ test('forests, gradient boosting and MLPs predict the same values split across t
         `${dirName} ${method}`,
       );
     }
-    split.unload?.();
+    await split.unload?.();
+    await single.unload?.();
     covered.push(expected.estimator);
   }
   for (const cls of [

@@ -49,6 +49,29 @@ export interface Estimator {
   readonly predictFrame?: (frame: Frame, method: PredictMethod) => Prediction;
   /** Present when large batches can be split across intra-op threads (forests, gradient boosting). */
   readonly rowParallel?: RowParallel;
+  /** Present when large batches can run as an ONNX graph in onnxruntime (MLPs; runtimes/sklearn/ort-kernel.ts). */
+  readonly onnxOffload?: OnnxOffload;
+}
+
+/**
+ * An estimator whose arithmetic compiles to an ONNX graph (one input, rows × nInputs; one output, rows ×
+ * nOutputs) that onnxruntime runs for large batches; what comes before the graph (a Pipeline's transformers)
+ * and after it (decoding labels) stays in TypeScript.
+ */
+export interface OnnxOffload {
+  /** The serialized ModelProto, computing in `type`. */
+  graph(type: 'float64' | 'float32'): Uint8Array;
+  readonly nInputs: number;
+  readonly nOutputs: number;
+  /** Multiply-adds per row: with the row count, decides whether a call goes to onnxruntime. */
+  readonly stepsPerRow: number;
+  /** `method` on `rows` rows of `x`, the graph's part computed by `run` (rows × nOutputs, float64). */
+  predictWith(
+    method: PredictMethod,
+    x: FeatureData,
+    rows: number,
+    run: (input: Float64Array, rows: number) => Promise<Float64Array>,
+  ): Promise<Prediction>;
 }
 
 /**

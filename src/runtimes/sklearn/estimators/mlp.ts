@@ -6,12 +6,12 @@ import { type KernelJob, type RowKernel, sharedArray, sharedFrom } from '../../i
 import { PyObject } from '../pickle/py-values.js';
 import { ClassLabels } from './class-labels.js';
 import { denseForward, transposeWeights } from './dense.js';
-import type { Estimator, FeatureData, Prediction, PredictMethod, RowParallel } from './estimator.js';
+import type { Estimator, FeatureData, OnnxOffload, Prediction, PredictMethod, RowParallel } from './estimator.js';
 import type { EstimatorState } from './estimator-state.js';
+import { type Activation, mlpGraph } from './mlp-graph.js';
 import { numpySum } from './numpy-sum.js';
 import { argmax, expit } from './special.js';
 
-type Activation = 'identity' | 'logistic' | 'tanh' | 'relu' | 'softmax';
 const ACTIVATIONS: readonly Activation[] = ['identity', 'logistic', 'tanh', 'relu', 'softmax'];
 
 function activationOf(state: EstimatorState, name: string): Activation {
@@ -145,6 +145,17 @@ class Network {
     };
   }
 
+  /** The same network as an ONNX graph for onnxruntime; `answer` decodes its output as after forward(). */
+  offload(answer: (method: PredictMethod, out: Float64Array, rows: number) => Prediction): OnnxOffload {
+    return {
+      graph: (type) => mlpGraph(this.state(), type),
+      nInputs: this.nInputs,
+      nOutputs: this.nOutputs,
+      stepsPerRow: this.stepsPerRow,
+      predictWith: async (method, x, rows, run) => answer(method, await run(x as Float64Array, rows), rows),
+    };
+  }
+
   /** rows × nOutputs. */
   forward(x: Float64Array, rows: number): Float64Array {
     let input = x;
@@ -188,8 +199,11 @@ class MLPClassifier implements Estimator {
   readonly inputDType = 'float64' as const;
   readonly predictProba: (x: FeatureData, rows: number) => Prediction;
   readonly rowParallel: RowParallel;
+  readonly onnxOffload: OnnxOffload;
   readonly #net: Network;
   readonly #labels: ClassLabels;
+  /** Trained on an indicator matrix: one logistic output per label, predict answers rows × labels of 0/1. */
+  readonly #multilabel: boolean;
 
   constructor(state: EstimatorState) {
     this.className = state.className;
@@ -199,14 +213,15 @@ class MLPClassifier implements Estimator {
     this.#labels = new ClassLabels(state.array('classes_'), state);
     const binarizer = state.has('_label_binarizer') ? state.get('_label_binarizer') : null;
     const yType = binarizer instanceof PyObject ? binarizer.attributes.get('y_type_') : null;
-    if (yType === 'multilabel-indicator') throw state.unsupported('multilabel targets');
+    this.#multilabel = yType === 'multilabel-indicator';
     const k = this.#labels.count;
-    if (this.#net.nOutputs !== (k === 2 ? 1 : k))
+    if (this.#net.nOutputs !== (k === 2 && !this.#multilabel ? 1 : k))
       throw state.invalid('has an output layer that does not match classes_');
     this.predictProba = (x, rows) => this.#proba(x as Float64Array, rows);
-    this.rowParallel = this.#net.parallel((method, out, rows) =>
-      method === 'predict_proba' ? this.#probaOf(out, rows) : this.#predictOf(out, rows),
-    );
+    const answer = (method: PredictMethod, out: Float64Array, rows: number) =>
+      method === 'predict_proba' ? this.#probaOf(out, rows) : this.#predictOf(out, rows);
+    this.rowParallel = this.#net.parallel(answer);
+    this.onnxOffload = this.#net.offload(answer);
   }
 
   predict(x: FeatureData, rows: number): Prediction {
@@ -215,6 +230,12 @@ class MLPClassifier implements Estimator {
 
   #predictOf(out: Float64Array, rows: number): Prediction {
     const n = this.#net.nOutputs;
+    if (this.#multilabel) {
+      // LabelBinarizer.inverse_transform: np.array(y > 0.5, dtype=int); plain numbers, written as JSON integers.
+      const data = new Array<number>(rows * n);
+      for (let i = 0; i < rows * n; i++) data[i] = out[i]! > 0.5 ? 1 : 0;
+      return { datatype: 'INT64', shape: [rows, n], data };
+    }
     const indices = new Int32Array(rows);
     for (let r = 0; r < rows; r++) indices[r] = n === 1 ? (out[r]! > 0.5 ? 1 : 0) : argmax(out, r * n, n);
     return { datatype: this.#labels.datatype, shape: [rows], data: this.#labels.take(indices) };
@@ -242,6 +263,7 @@ class MLPRegressor implements Estimator {
   readonly featureNames: readonly string[] | null;
   readonly inputDType = 'float64' as const;
   readonly rowParallel: RowParallel;
+  readonly onnxOffload: OnnxOffload;
   readonly #net: Network;
 
   constructor(state: EstimatorState) {
@@ -250,11 +272,13 @@ class MLPRegressor implements Estimator {
     this.nFeatures = state.nFeatures(() => this.#net.nInputs);
     this.featureNames = state.featureNames();
     const n = this.#net.nOutputs;
-    this.rowParallel = this.#net.parallel((_method, out, rows) => ({
+    const answer = (_method: PredictMethod, out: Float64Array, rows: number): Prediction => ({
       datatype: 'FP64',
       shape: n === 1 ? [rows] : [rows, n],
       data: out,
-    }));
+    });
+    this.rowParallel = this.#net.parallel(answer);
+    this.onnxOffload = this.#net.offload(answer);
   }
 
   predict(x: FeatureData, rows: number): Prediction {

@@ -3,7 +3,7 @@
 // request (so a Pipeline reports "X has 3 features, but StandardScaler is expecting 4"), later steps check what
 // the step before produced. A Pipeline of transformers only is itself a transformer (inside a ColumnTransformer).
 
-import type { Estimator, FeatureData, Finiteness, Prediction, PredictMethod } from './estimator.js';
+import type { Estimator, FeatureData, Finiteness, OnnxOffload, Prediction, PredictMethod } from './estimator.js';
 import type { EstimatorState } from './estimator-state.js';
 import type { Frame } from './frame.js';
 import type { BuildContext } from './registry-types.js';
@@ -73,6 +73,7 @@ class PipelineEstimator implements Estimator {
   readonly predictProba?: (x: FeatureData, rows: number) => Prediction;
   readonly decisionFunction?: (x: FeatureData, rows: number) => Prediction;
   readonly predictFrame?: (frame: Frame, method: PredictMethod) => Prediction;
+  readonly onnxOffload?: OnnxOffload;
   readonly #chain: TransformerChain | null;
   readonly #final: Estimator;
 
@@ -106,6 +107,17 @@ class PipelineEstimator implements Estimator {
     if (final.decisionFunction) {
       const decide = final.decisionFunction;
       this.decisionFunction = (x, rows) => decide(this.#finalInput(x, rows), rows);
+    }
+    if (final.onnxOffload && !this.#chain?.transformFrame) {
+      // The last step's graph (an MLP) in onnxruntime; the transformers before it stay in TypeScript.
+      const offload = final.onnxOffload;
+      this.onnxOffload = {
+        graph: (type) => offload.graph(type),
+        nInputs: offload.nInputs,
+        nOutputs: offload.nOutputs,
+        stepsPerRow: offload.stepsPerRow,
+        predictWith: (method, x, rows, run) => offload.predictWith(method, this.#finalInput(x, rows), rows, run),
+      };
     }
     if (this.#chain?.transformFrame) {
       const chain = this.#chain;
