@@ -19,7 +19,15 @@ import {
   ortThresholds,
 } from '../../../src/runtimes/sklearn/ort-kernel.js';
 import { fixturesDir } from '../../helpers/paths.js';
-import { assertAllClose, caseInput, isClassifier, matrixTensor, modelDirs, readExpected } from './golden.js';
+import {
+  assertAllClose,
+  caseInput,
+  isClassifier,
+  matrixTensor,
+  modelDirs,
+  predictedValues,
+  readExpected,
+} from './golden.js';
 
 const root = join(fixturesDir, 'sklearn');
 /** Every call with at least one row goes to onnxruntime. */
@@ -45,7 +53,7 @@ describe('MLP fixtures through onnxruntime', () => {
       const [out] = await pending;
       assert.equal(out!.datatype, expected.output_datatype);
       assert.equal(out!.shape[0], rows);
-      const got = Array.from(out!.data as ArrayLike<unknown>);
+      const got = predictedValues(out!);
       const want = expected.predict.flat();
       if (isClassifier(expected)) assert.deepEqual(got, want, 'labels identical');
       else {

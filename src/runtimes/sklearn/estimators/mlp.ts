@@ -231,9 +231,9 @@ class MLPClassifier implements Estimator {
   #predictOf(out: Float64Array, rows: number): Prediction {
     const n = this.#net.nOutputs;
     if (this.#multilabel) {
-      // LabelBinarizer.inverse_transform: np.array(y > 0.5, dtype=int); plain numbers, written as JSON integers.
-      const data = new Array<number>(rows * n);
-      for (let i = 0; i < rows * n; i++) data[i] = out[i]! > 0.5 ? 1 : 0;
+      // LabelBinarizer.inverse_transform: np.array(y > 0.5, dtype=int); int64 as every numeric label tensor.
+      const data = new BigInt64Array(rows * n);
+      for (let i = 0; i < rows * n; i++) data[i] = out[i]! > 0.5 ? 1n : 0n;
       return { datatype: 'INT64', shape: [rows, n], data };
     }
     const indices = new Int32Array(rows);
