@@ -161,7 +161,6 @@ export class IntraOpPool {
 
   #spawn(): Slot {
     const worker = new Worker(this.#workerUrl);
-    worker.unref();
     const slot: Slot = { worker, blocks: 0 };
     worker.on('message', (m: FromWorker) => {
       if (m.type === 'done') {
@@ -191,6 +190,9 @@ export class IntraOpPool {
       for (const [id, k] of this.#kernels) post(next.worker, { type: 'register', id, spec: k.spec });
       if (this.#jobs.size > 0) next.worker.ref();
     });
+    // After the listeners: adding a 'message' listener refs the worker's port again, which kept an idle pool
+    // (one that never ran a call) holding the process open.
+    if (this.#jobs.size === 0) worker.unref();
     return slot;
   }
 }

@@ -107,3 +107,24 @@ test('settings: one thread unless set, the row threshold, positive integers only
     );
   }
 });
+
+test('an idle pool (never ran a call) does not hold the process open', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'inferd-pool-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // A module file, as a replica loads it (the bug did not show under `node -e`).
+  const script = join(dir, 'idle-pool.mjs');
+  const poolUrl = new URL('../../../src/runtimes/intra-op/pool.js', import.meta.url).href;
+  writeFileSync(script, `import { IntraOpPool } from ${JSON.stringify(poolUrl)};\nnew IntraOpPool({ threads: 3 });\n`);
+  const child = spawn(process.execPath, [script], { stdio: 'ignore' });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  const [code, signal] = (await new Promise((resolve) => child.once('exit', (c, s) => resolve([c, s])))) as [
+    number | null,
+    string | null,
+  ];
+  clearTimeout(timer);
+  assert.deepEqual([code, signal], [0, null], 'the process exited by itself (killed after 10 s otherwise)');
+});
