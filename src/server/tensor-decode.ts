@@ -75,6 +75,14 @@ export function decodeV2Tensor(
       `invalid datatype "${datatype}" for input "${name}"; expected one of ${DATATYPE_NAMES}`,
     );
   }
+  if (datatype === 'FP32' || datatype === 'FP64') {
+    const fast = decodeFloatRows(datatype, data);
+    if (fast) {
+      const tensor: Tensor = { name, datatype, shape: resolveShape(shape, fast.length, name), data: fast };
+      if (parameters) tensor.parameters = parameters;
+      return tensor;
+    }
+  }
   let flat: readonly unknown[] = data;
   if (data.length > 0 && Array.isArray(data[0])) flat = flattenNested(data).flat;
   // Values first, then the reshape: numpy's order (`np.array(data, dtype).reshape(shape)`).
@@ -83,6 +91,44 @@ export function decodeV2Tensor(
   const tensor: Tensor = { name, datatype, shape: resolved, data: out };
   if (parameters) tensor.parameters = parameters;
   return tensor;
+}
+
+/**
+ * The common case of big requests -- FP32/FP64 numbers, flat or one level of equal rows (`[[...], ...]`) --
+ * written straight into the typed array: no intermediate flat array, one monomorphic loop per type. Anything
+ * else (null, a non-number, ragged or deeper nesting, a value out of range) returns null and the general path
+ * below decodes it, with its numpy-like messages.
+ */
+function decodeFloatRows(datatype: 'FP32' | 'FP64', data: readonly unknown[]): Float32Array | Float64Array | null {
+  const rows = data.length;
+  const first = data[0];
+  const nested = Array.isArray(first);
+  const width = nested ? (first as unknown[]).length : 1;
+  if (nested && width === 0) return null;
+  const max = datatype === 'FP32' ? FP32_MAX : Number.MAX_VALUE;
+  const out = datatype === 'FP32' ? new Float32Array(rows * width) : new Float64Array(rows * width);
+  if (!nested) return fillFlat(out, data, max) ? out : null;
+  let k = 0;
+  for (let r = 0; r < rows; r++) {
+    const row = data[r];
+    if (!Array.isArray(row) || row.length !== width) return null;
+    if (!fillRow(out, k, row, max)) return null;
+    k += width;
+  }
+  return out;
+}
+
+function fillFlat(out: Float32Array | Float64Array, data: readonly unknown[], max: number): boolean {
+  return fillRow(out, 0, data, max);
+}
+
+function fillRow(out: Float32Array | Float64Array, at: number, row: readonly unknown[], max: number): boolean {
+  for (let j = 0; j < row.length; j++) {
+    const v = row[j];
+    if (typeof v !== 'number' || v < -max || v > max) return false;
+    out[at + j] = v;
+  }
+  return true;
 }
 
 function convert(name: string, datatype: Datatype, flat: readonly unknown[], original: readonly unknown[]): TensorData {

@@ -162,3 +162,83 @@ test('BAD CALL - an out-of-range value over HTTP is 400 naming the input', async
   assert.equal(r.status, 400);
   assert.equal(r.body, '{"error":"input \\"input-0\\": element 3 (300) is out of range for UINT8 (0 to 255)"}');
 });
+
+test('FP32/FP64 rows are written straight into the typed array, equal to the general path; odd data still takes it', () => {
+  const FP32_MAX = 3.4028234663852886e38;
+  const edge = [0, -0, 1e-45, -1e-45, 1.5, -2.25, 123456.789, FP32_MAX, -FP32_MAX, 2 ** 53 + 2];
+  for (const datatype of ['FP32', 'FP64'] as const) {
+    const Ctor = datatype === 'FP32' ? Float32Array : Float64Array;
+    // 7 rows × 10 columns, nested and flat: the same values, rounded as the typed array rounds them.
+    const rows = Array.from({ length: 7 }, (_, r) => edge.map((v, c) => (c % 2 ? v : v * (r + 1) * 0.5)));
+    const rowsFitting = rows.map((row) => row.map((v) => (Math.abs(v) > FP32_MAX ? FP32_MAX : v)));
+    const nested = decodeV2Tensor('x', datatype, [7, 10], rowsFitting);
+    const flat = decodeV2Tensor('x', datatype, [-1, 10], rowsFitting.flat());
+    assert.ok(nested.data instanceof Ctor && flat.data instanceof Ctor, datatype);
+    assert.deepEqual(Array.from(nested.data as Float64Array), Array.from(Ctor.from(rowsFitting.flat())));
+    assert.deepEqual(nested.data, flat.data);
+    assert.deepEqual(nested.shape, [7, 10]);
+    assert.deepEqual(flat.shape, [7, 10]);
+    // null is NaN (numpy), through the general path.
+    const withNull = decodeV2Tensor(
+      'x',
+      datatype,
+      [2, 2],
+      [
+        [1, null],
+        [3, 4],
+      ],
+    );
+    assert.ok(Number.isNaN((withNull.data as Float64Array)[1]!));
+    assert.deepEqual(
+      Array.from(withNull.data as Float64Array).filter((v) => !Number.isNaN(v)),
+      [1, 3, 4],
+    );
+    // Three levels of nesting still flatten; ragged rows and bad values keep their messages.
+    assert.deepEqual(
+      decodeV2Tensor(
+        'x',
+        datatype,
+        [2, 2, 1],
+        [
+          [[1], [2]],
+          [[3], [4]],
+        ],
+      ).data,
+      Ctor.of(1, 2, 3, 4),
+    );
+    assert.throws(() => decodeV2Tensor('x', datatype, [2, 2], [[1, 2], [3]]), { code: 'INVALID_INPUT' });
+    assert.throws(
+      () =>
+        decodeV2Tensor(
+          'x',
+          datatype,
+          [2, 2],
+          [
+            [1, 2],
+            [3, 'a'],
+          ],
+        ),
+      {
+        code: 'INVALID_INPUT',
+        message: `input "x": element 3 is "a", expected a number for ${datatype}`,
+      },
+    );
+    assert.throws(
+      () =>
+        decodeV2Tensor(
+          'x',
+          datatype,
+          [3, 2],
+          [
+            [1, 2],
+            [3, 4],
+          ],
+        ),
+      { code: 'INVALID_INPUT' },
+    );
+  }
+  assert.throws(() => decodeV2Tensor('x', 'FP32', [1, 2], [[1, 1e39]]), {
+    code: 'INVALID_INPUT',
+    message: 'input "x": element 1 (1e+39) is out of range for FP32',
+  });
+});
