@@ -63,7 +63,14 @@ function App() {
   const [version, setVersion] = useState(0);
   useEffect(() => {
     const onHash = () => setRoute(parseRoute(location.hash));
-    const onUnauthorized = () => setAuth({ signIn: 'The server did not accept the token (expired or revoked?).' });
+    // Any call's 401 lands here, and may come before the namespaces call's own: without a token it is not a
+    // rejected token but a first visit.
+    const onUnauthorized = () =>
+      setAuth({
+        signIn: token()
+          ? 'The server did not accept the token (expired or revoked?).'
+          : 'authentication required: sign in with a token.',
+      });
     addEventListener('hashchange', onHash);
     addEventListener(UNAUTHORIZED_EVENT, onUnauthorized);
     return () => {
