@@ -336,6 +336,37 @@ export interface ModelInferRequest {
   raw_input_contents: Buffer[];
 }
 
+interface InferHeader {
+  model_name: string;
+  model_version: string;
+  id: string;
+  parameters: Record<string, InferParameter>;
+}
+
+/** Fields 1-4, numbered alike in ModelInferRequest and ModelInferResponse; false for any other field. */
+function readInferHeaderField(r: Reader, field: number, wire: number, into: InferHeader): boolean {
+  switch (field) {
+    case 1:
+      expect(wire, 2);
+      into.model_name = r.string();
+      return true;
+    case 2:
+      expect(wire, 2);
+      into.model_version = r.string();
+      return true;
+    case 3:
+      expect(wire, 2);
+      into.id = r.string();
+      return true;
+    case 4:
+      expect(wire, 2);
+      readParameterEntry(r, into.parameters);
+      return true;
+    default:
+      return false;
+  }
+}
+
 /** Decodes a ModelInferRequest from `buf` (the whole buffer is the message). */
 export function decodeModelInferRequest(buf: Buffer): ModelInferRequest {
   const r = new Reader(buf, 0, buf.length);
@@ -351,23 +382,8 @@ export function decodeModelInferRequest(buf: Buffer): ModelInferRequest {
   while (r.pos < r.end) {
     const key = r.varint();
     const wire = key & 7;
+    if (readInferHeaderField(r, key >>> 3, wire, req)) continue;
     switch (key >>> 3) {
-      case 1:
-        expect(wire, 2);
-        req.model_name = r.string();
-        break;
-      case 2:
-        expect(wire, 2);
-        req.model_version = r.string();
-        break;
-      case 3:
-        expect(wire, 2);
-        req.id = r.string();
-        break;
-      case 4:
-        expect(wire, 2);
-        readParameterEntry(r, req.parameters);
-        break;
       case 5:
         expect(wire, 2);
         req.inputs.push(sub(r, (e) => readInputTensor(r, e)));
@@ -810,23 +826,8 @@ export function decodeModelInferResponse(buf: Buffer): ModelInferResponse {
   while (r.pos < r.end) {
     const key = r.varint();
     const wire = key & 7;
+    if (readInferHeaderField(r, key >>> 3, wire, res)) continue;
     switch (key >>> 3) {
-      case 1:
-        expect(wire, 2);
-        res.model_name = r.string();
-        break;
-      case 2:
-        expect(wire, 2);
-        res.model_version = r.string();
-        break;
-      case 3:
-        expect(wire, 2);
-        res.id = r.string();
-        break;
-      case 4:
-        expect(wire, 2);
-        readParameterEntry(r, res.parameters);
-        break;
       case 5:
         expect(wire, 2);
         res.outputs.push(sub(r, (e) => readInputTensor(r, e)));
