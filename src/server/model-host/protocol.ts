@@ -2,7 +2,7 @@
 // the host ↔ inferd serve messages are in replica-protocol.ts). Plain structured-cloneable objects; errors
 // travel as their fields.
 
-import type { ErrorCode } from '../../errors.js';
+import { type ErrorCode, InferdError } from '../../errors.js';
 import type { ModelMetadata, Tensor } from '../../runtimes/model.js';
 
 /** What a worker is started with (workerData). */
@@ -82,4 +82,23 @@ export function reviveBuffers(tensors: Tensor[]): Tensor[] {
     }
   }
   return tensors;
+}
+
+/** A worker's serialized error, as the InferdError it was. */
+export function reviveError(e: SerializedError): InferdError {
+  return new InferdError(e.code ?? 'INTERNAL', e.message, e.details ?? {});
+}
+
+/** Settles the calls an `answers` message answers; a call no longer pending (timed out already) is skipped. */
+export function settleAnswers(
+  pending: Map<number, { resolve: (t: Tensor[]) => void; reject: (e: Error) => void }>,
+  answers: readonly CallAnswer[],
+): void {
+  for (const a of answers) {
+    const p = pending.get(a.id);
+    if (!p) continue;
+    pending.delete(a.id);
+    if ('outputs' in a) p.resolve(reviveBuffers(a.outputs));
+    else p.reject(reviveError(a.error));
+  }
 }

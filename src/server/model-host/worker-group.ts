@@ -16,8 +16,8 @@ import type { Model, ModelMetadata, PredictOptions, Tensor } from '../../runtime
 import {
   type FromWorker,
   type PredictCall,
-  reviveBuffers,
-  type SerializedError,
+  reviveError,
+  settleAnswers,
   type ToWorker,
   type WorkerInit,
 } from './protocol.js';
@@ -42,10 +42,6 @@ export interface GroupModelSpec {
   modelFormat: string;
   env?: Record<string, string | undefined>;
   requestTimeoutMs?: number;
-}
-
-function revive(e: SerializedError): InferdError {
-  return new InferdError(e.code ?? 'INTERNAL', e.message, e.details ?? {});
 }
 
 interface Entry {
@@ -242,13 +238,7 @@ export class WorkerGroup {
         this.timedOutLimit = undefined;
         return;
       case 'answers':
-        for (const a of m.answers) {
-          const p = this.pending.get(a.id);
-          if (!p) continue; // timed out already
-          this.pending.delete(a.id);
-          if ('outputs' in a) p.resolve(reviveBuffers(a.outputs));
-          else p.reject(revive(a.error));
-        }
+        settleAnswers(this.pending, m.answers);
         return;
       case 'model-loaded': {
         const e = this.entries.get(m.key);
@@ -262,7 +252,7 @@ export class WorkerGroup {
         const e = this.entries.get(m.key);
         if (!e) return;
         this.entries.delete(m.key);
-        const err = revive(m.error);
+        const err = reviveError(m.error);
         this.rejectWhere((p) => p.key === m.key, err);
         if (e.settle) e.settle.reject(err);
         // A sibling that loaded before and fails on a reload is reported failed.

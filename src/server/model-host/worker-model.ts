@@ -15,8 +15,8 @@ import type { Model, ModelMetadata, PredictOptions, Tensor } from '../../runtime
 import {
   type FromWorker,
   type PredictCall,
-  reviveBuffers,
-  type SerializedError,
+  reviveError,
+  settleAnswers,
   type ToWorker,
   type WorkerInit,
 } from './protocol.js';
@@ -46,10 +46,6 @@ export interface WorkerModelOptions {
 export const DEFAULT_HANG_TIMEOUT_MS = 30_000;
 /** A packed model's V8 heap limit unless inferd serve says otherwise (`--worker-heap-limit`). */
 export const DEFAULT_WORKER_HEAP_MB = 1024;
-
-function revive(e: SerializedError): InferdError {
-  return new InferdError(e.code ?? 'INTERNAL', e.message, e.details ?? {});
-}
 
 interface Pending {
   resolve: (t: Tensor[]) => void;
@@ -110,20 +106,14 @@ export class WorkerModel implements Model {
             break;
           case 'load-failed':
             this.state = 'failed';
-            reject(revive(m.error));
+            reject(reviveError(m.error));
             void this.worker.terminate();
             break;
           case 'beat':
             this.lastBeat = Date.now();
             break;
           case 'answers':
-            for (const a of m.answers) {
-              const p = this.pending.get(a.id);
-              if (!p) continue; // timed out already
-              this.pending.delete(a.id);
-              if ('outputs' in a) p.resolve(reviveBuffers(a.outputs));
-              else p.reject(revive(a.error));
-            }
+            settleAnswers(this.pending, m.answers);
             break;
           case 'unloaded':
             this.unloadedResolve?.();
