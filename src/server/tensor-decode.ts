@@ -107,7 +107,7 @@ function decodeFloatRows(datatype: 'FP32' | 'FP64', data: readonly unknown[]): F
   if (nested && width === 0) return null;
   const max = datatype === 'FP32' ? FP32_MAX : Number.MAX_VALUE;
   const out = datatype === 'FP32' ? new Float32Array(rows * width) : new Float64Array(rows * width);
-  if (!nested) return fillFlat(out, data, max) ? out : null;
+  if (!nested) return fillRow(out, 0, data, max) ? out : null;
   let k = 0;
   for (let r = 0; r < rows; r++) {
     const row = data[r];
@@ -116,10 +116,6 @@ function decodeFloatRows(datatype: 'FP32' | 'FP64', data: readonly unknown[]): F
     k += width;
   }
   return out;
-}
-
-function fillFlat(out: Float32Array | Float64Array, data: readonly unknown[], max: number): boolean {
-  return fillRow(out, 0, data, max);
 }
 
 function fillRow(out: Float32Array | Float64Array, at: number, row: readonly unknown[], max: number): boolean {
