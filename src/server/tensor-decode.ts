@@ -105,15 +105,19 @@ function decodeFloatRows(datatype: 'FP32' | 'FP64', data: readonly unknown[]): F
   const nested = Array.isArray(first);
   const width = nested ? (first as unknown[]).length : 1;
   if (nested && width === 0) return null;
+  // Every row is checked before the allocation: rows × width must be what the body holds, not what a long first
+  // row followed by many scalars would claim.
+  if (nested) {
+    for (let r = 1; r < rows; r++) {
+      const row = data[r];
+      if (!Array.isArray(row) || row.length !== width) return null;
+    }
+  }
   const max = datatype === 'FP32' ? FP32_MAX : Number.MAX_VALUE;
   const out = datatype === 'FP32' ? new Float32Array(rows * width) : new Float64Array(rows * width);
   if (!nested) return fillRow(out, 0, data, max) ? out : null;
-  let k = 0;
-  for (let r = 0; r < rows; r++) {
-    const row = data[r];
-    if (!Array.isArray(row) || row.length !== width) return null;
-    if (!fillRow(out, k, row, max)) return null;
-    k += width;
+  for (let r = 0, k = 0; r < rows; r++, k += width) {
+    if (!fillRow(out, k, data[r] as unknown[], max)) return null;
   }
   return out;
 }

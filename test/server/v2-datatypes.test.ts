@@ -242,3 +242,12 @@ test('FP32/FP64 rows are written straight into the typed array, equal to the gen
     message: 'input "x": element 1 (1e+39) is out of range for FP32',
   });
 });
+
+test('a long first row followed by many scalars is refused as ragged without allocating rows × width', () => {
+  // 200,000 × 1,000,000 would be 800 GB of FP32: the rows are checked before anything is allocated.
+  const data: unknown[] = [new Array(200_000).fill(1)];
+  for (let i = 0; i < 1_000_000; i++) data.push(1);
+  const before = process.memoryUsage().arrayBuffers;
+  assert.throws(() => decodeV2Tensor('x', 'FP32', [-1], data), { code: 'INVALID_INPUT' });
+  assert.ok(process.memoryUsage().arrayBuffers - before < 64 * 1024 * 1024, 'no large typed array was made');
+});
