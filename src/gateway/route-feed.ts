@@ -114,8 +114,11 @@ export class RouteFeed {
         const route = this.endpoints.get(namespace, name)?.routes.find((r) => r.key === f[2]);
         const replica = route?.replicas.find((t) => t.key === f[3]);
         // A route or replica gone meanwhile (rolled out, restarted): not counted, as the gateway could not have.
+        // An id already begun is not begun again: its first lease would be replaced and never ended.
         if (leases.size >= MAX_OPEN_CALLS) req.destroy();
-        else if (route && replica) leases.set(f[1]!, { lease: this.traffic.external(route, replica), at: Date.now() });
+        else if (route && replica && !leases.has(f[1]!)) {
+          leases.set(f[1]!, { lease: this.traffic.external(route, replica), at: Date.now() });
+        }
       } else if (f[0] === 'e' && f.length === 4) {
         const began = leases.get(f[1]!);
         if (!began) return;
