@@ -228,6 +228,31 @@ test('BAD CALL - a traffic stream that begins one id twice leaves no in-flight c
   assert.equal(gw.stats.inFlightTo(routes[0]!.replicas[0]!.key), 0);
 });
 
+test('BAD CALL - a call reported longer than its traffic stream has been open credits no more than that', async (t) => {
+  const { endpoints, gw, host } = await setup(t);
+  const a = await fakeReplica(t, 1);
+  const routes = [route('svc-predictor-00001', 100, a)];
+  publish(endpoints, routes);
+  const [h, p] = host.split(':') as [string, string];
+  const before = gw.stats.snapshot(routes[0]!.key).concurrencyMsTotal;
+  const started = Date.now();
+  const req = http.request({ host: h, port: Number(p), path: TRAFFIC_PATH, method: 'POST' });
+  const answered = new Promise<void>((resolve, reject) => {
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', resolve);
+    });
+    req.on('error', reject);
+  });
+  const begin = (id: string) => `b ${id} ${routes[0]!.key} ${routes[0]!.replicas[0]!.key}\n`;
+  // 1e308 ms and Infinity used to go into the revision's concurrency as they were (the autoscaler's input).
+  req.end(`${begin('1')}${begin('2')}e 1 200 1e308\ne 2 200 Infinity\n`);
+  await answered;
+  const credited = gw.stats.snapshot(routes[0]!.key).concurrencyMsTotal - before;
+  // Each of the two calls: at most the time it was in flight plus the time the stream was open before it began.
+  assert.ok(Number.isFinite(credited) && credited <= 4 * (Date.now() - started), `credited ${credited} ms`);
+});
+
 test('feedLine carries what a client needs to route, nothing of another service', () => {
   const line = feedLine({
     namespace: 'default',
