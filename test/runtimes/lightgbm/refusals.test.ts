@@ -136,3 +136,14 @@ test('metadata and output shapes: [n] for one output, [n, k] for multiclass', as
   );
   for (const s of sums) assert.ok(Math.abs(s - 1) < 1e-12, 'softmax rows sum to 1');
 });
+
+test('BAD CALL - no rows to a model declaring 100 million features allocates nothing for them', async () => {
+  // The level walk's block of expanded rows was sized by the feature count alone: 64 × 2 × 1e8 doubles asked for
+  // by a request of no data (a RangeError; 2 million features took 2 GB, kept for the next call).
+  const text = stumpText.replace(/max_feature_idx=\d+/, 'max_feature_idx=99999999').replace(/feature_names=.*\n/, '');
+  const model = lightgbmFromText('m', text);
+  const before = process.memoryUsage().arrayBuffers;
+  const [out] = await model.predict([tensor([0, 100_000_000], new Float64Array(0))]);
+  assert.deepEqual(out!.shape, [0]);
+  assert.ok(process.memoryUsage().arrayBuffers - before < 64 * 1024 * 1024, 'no block sized by the feature count');
+});
