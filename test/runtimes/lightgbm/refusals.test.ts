@@ -61,6 +61,15 @@ test('EXPECTED FAILURE - tree arrays of the wrong length, bad numbers, loops and
   assertBadModel(stumpText.replace(/^tree_sizes=.*$/m, 'tree_sizes=10 20'), /tree_sizes lists 2 trees, the file has 1/);
 });
 
+test('EXPECTED FAILURE - outputs per row that no tree fills are refused at load', () => {
+  // num_tree_per_iteration 100,000,000 and one tree: loaded, then every one-row call allocated 800 MB (3 s).
+  const huge = stumpText.replace('num_tree_per_iteration=1', 'num_tree_per_iteration=100000000');
+  assertBadModel(huge, /num_tree_per_iteration=100000000 outputs but only 1 trees to fill them/);
+  // A few outputs beyond the trees (a model saved before its first iteration) still load.
+  const few = lightgbmFromText('m', stumpText.replace('num_tree_per_iteration=1', 'num_tree_per_iteration=3'));
+  assert.equal(few.outputs, 3);
+});
+
 test('EXPECTED FAILURE - categorical splits pointing outside cat_boundaries / cat_threshold', () => {
   assertBadModel(
     categoricalText.replace(/cat_threshold=[0-9 ]+/, 'cat_threshold=1'),
