@@ -107,6 +107,7 @@ export class RouteFeed {
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.flushHeaders();
     const leases = new Map<string, { lease: Lease; at: number }>();
+    const opened = Date.now();
     let rest = '';
     const line = (text: string) => {
       const f = text.split(' ');
@@ -114,17 +115,23 @@ export class RouteFeed {
         const route = this.endpoints.get(namespace, name)?.routes.find((r) => r.key === f[2]);
         const replica = route?.replicas.find((t) => t.key === f[3]);
         // A route or replica gone meanwhile (rolled out, restarted): not counted, as the gateway could not have.
+        // An id already begun is not begun again: its first lease would be replaced and never ended.
         if (leases.size >= MAX_OPEN_CALLS) req.destroy();
-        else if (route && replica) leases.set(f[1]!, { lease: this.traffic.external(route, replica), at: Date.now() });
+        else if (route && replica && !leases.has(f[1]!)) {
+          leases.set(f[1]!, { lease: this.traffic.external(route, replica), at: Date.now() });
+        }
       } else if (f[0] === 'e' && f.length === 4) {
         const began = leases.get(f[1]!);
         if (!began) return;
         leases.delete(f[1]!);
         const status = Number(f[2]);
         this.traffic.done(began.lease, status > 0 ? status : undefined);
-        this.stats.credit(began.lease.route.key, Number(f[3]) - (Date.now() - began.at));
+        // The client calls directly only once this stream is open, so no call lasted longer: a bigger number
+        // (1e308, Infinity) would add that much concurrency to the revision for good.
+        const ms = Math.min(Math.max(0, Number(f[3]) || 0), Date.now() - opened);
+        this.stats.credit(began.lease.route.key, ms - (Date.now() - began.at));
         const ep = this.finished && status > 0 ? this.endpoints.get(namespace, name) : undefined;
-        if (ep) this.finished!(ep, began.lease.route, status, Math.max(0, Number(f[3]) || 0) / 1000);
+        if (ep) this.finished!(ep, began.lease.route, status, ms / 1000);
       }
     };
     req.setEncoding('latin1');

@@ -103,3 +103,30 @@ test('BAD CALL - client mistakes are INVALID_INPUT with a message that says what
     assert.throws(() => decodeV1Request(body), { code: 'INVALID_INPUT', message }, message);
   }
 });
+
+test('BAD CALL - records that would make a table far larger than the values sent are refused before it is built', () => {
+  // 20,000 records with a key each: a 249 KB body that built a 20,000 × 20,000 table (73 s, 3.3 GB).
+  const started = Date.now();
+  const sparse = { instances: Array.from({ length: 20_000 }, (_, i) => ({ [`k${i}`]: 1 })) };
+  assert.throws(() => decodeV1Request(sparse), {
+    code: 'INVALID_INPUT',
+    message: /"instances" would make a table of 20000 rows × 20000 columns from 20000 values/,
+  });
+  // A list column beside 5,000 scalars: each scalar is repeated on all 100,000 rows.
+  const scalars = Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`s${i}`, 0]));
+  const wide = { instances: [{ a: Array.from({ length: 100_000 }, () => 1), ...scalars }] };
+  assert.throws(() => decodeV1Request(wide), { code: 'INVALID_INPUT', message: /100000 rows × 5001 columns/ });
+  assert.ok(Date.now() - started < 2_000, `refused in ${Date.now() - started} ms`);
+  // Records with a few keys missing, and a few scalars broadcast, are tables like any other.
+  const dense = decodeV1Request({
+    instances: Array.from({ length: 2_000 }, (_, i) => (i % 2 ? { a: i, b: 1 } : { a: i, c: 2 })),
+  });
+  assert.deepEqual(
+    dense.inputs.map((t) => [t.name, t.shape]),
+    [
+      ['a', [2000]],
+      ['c', [2000]],
+      ['b', [2000]],
+    ],
+  );
+});

@@ -49,6 +49,9 @@ export interface LgbModel {
   trees: LgbTree[];
 }
 
+/** Outputs per row a model may declare beyond its trees (a model saved before any iteration). */
+const MAX_OUTPUTS_WITHOUT_TREES = 1024;
+
 export function badModel(message: string): InferdError {
   return new InferdError('MODEL_LOAD_FAILED', message, { reason: 'ModelLoadFailed' });
 }
@@ -252,6 +255,11 @@ export function parseLgbTextModel(text: string): LgbModel {
     }
     trees.push(parseTree(kv, index));
     while (i < all.length && all[i]!.trim() === '') i++;
+  }
+  // Each call answers rows × num_tree_per_iteration scores: outputs no tree fills are a corrupt header, not a
+  // model (a 263-byte file saying 100,000,000 made every one-row call allocate 800 MB).
+  if (numTreePerIteration > Math.max(trees.length, MAX_OUTPUTS_WITHOUT_TREES)) {
+    throw badModel(`num_tree_per_iteration=${numTreePerIteration} outputs but only ${trees.length} trees to fill them`);
   }
   if (header.has('tree_sizes')) {
     const sizes = numberList(header.get('tree_sizes'), 'tree_sizes');

@@ -323,7 +323,10 @@ function addLevelWalk(
   const threshold = new Float64Array(node.buffer, node.byteOffset, node.length >> 1);
   const trees = iterations * k;
   const stride = columns * nFeatures;
-  if (scratch.xx.length < ROW_BLOCK * stride) scratch.xx = new Float64Array(ROW_BLOCK * stride);
+  // Sized by the rows at hand (up to a block), never by the model's feature count alone: a call of no rows to a
+  // model declaring millions of features must not allocate gigabytes.
+  const need = Math.min(rows, ROW_BLOCK) * stride;
+  if (scratch.xx.length < need) scratch.xx = new Float64Array(need);
   const xx = scratch.xx;
   for (let blockStart = 0; blockStart < rows; blockStart += ROW_BLOCK) {
     const blockEnd = Math.min(rows, blockStart + ROW_BLOCK);

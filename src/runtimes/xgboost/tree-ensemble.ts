@@ -335,7 +335,10 @@ export class TreeEnsemble {
     const group = this.#group;
     const depthOf = this.#depth;
     const stride = 2 * nFeatures;
-    if (this.#expanded.length < ROW_BLOCK * stride) this.#expanded = new Float32Array(ROW_BLOCK * stride);
+    // Sized by the rows at hand (up to a block), never by the model's feature count alone: a call of no rows to a
+    // model declaring millions of features must not allocate gigabytes.
+    const need = Math.min(rows, ROW_BLOCK) * stride;
+    if (this.#expanded.length < need) this.#expanded = new Float32Array(need);
     const xx = this.#expanded;
     for (let blockStart = 0; blockStart < rows; blockStart += ROW_BLOCK) {
       const blockEnd = Math.min(rows, blockStart + ROW_BLOCK);

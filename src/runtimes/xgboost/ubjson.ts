@@ -61,10 +61,23 @@ class Reader {
   readonly #view: DataView;
   readonly #text = new TextDecoder('utf-8', { fatal: true });
   pos = 0;
+  /**
+   * Elements of typed containers whose type takes no bytes (`[$Z#`, `$T`, `$F`) the rest of the document may
+   * still hold: a 9-byte `[$Z#l<1e8>` would otherwise build 100 million nulls. One per byte of the data, in all.
+   */
+  #sizeless: number;
 
   constructor(bytes: Uint8Array) {
     this.#bytes = bytes;
     this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#sizeless = bytes.length;
+  }
+
+  /** Takes `count` elements of a sizeless type from the document's allowance (see #sizeless). */
+  sizeless(count: number, at: number): void {
+    if (count > this.#sizeless)
+      this.fail(`${count} elements of a type that takes no bytes is more than the data holds`, at);
+    this.#sizeless -= count;
   }
 
   get remaining(): number {
@@ -259,10 +272,12 @@ function containerHeader(r: Reader): { type: number | undefined; count: number |
 
 function array(r: Reader, depth: number): UbjValue {
   if (depth > MAX_DEPTH) r.fail(`nesting deeper than ${MAX_DEPTH}`);
+  const start = r.pos - 1; // the '['
   const { type, count } = containerHeader(r);
   if (count !== undefined && type !== undefined && FIXED_SIZE[type] !== undefined) return r.typedArray(type, count);
   const out: UbjValue[] = [];
   if (count !== undefined) {
+    if (type === MARKER.NULL || type === MARKER.TRUE || type === MARKER.FALSE) r.sizeless(count, start);
     // Each element takes at least one byte unless its type is given and sizeless (null/true/false).
     if (type === undefined && count > r.remaining) r.fail(`array of ${count} elements is longer than the data`);
     if (count > 100_000_000) r.fail(`array of ${count} elements is too long`);

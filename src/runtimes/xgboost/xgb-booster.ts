@@ -56,10 +56,22 @@ export function badModel(message: string, cause?: unknown): InferdError {
   return new InferdError('MODEL_LOAD_FAILED', message, { reason: 'ModelLoadFailed', cause });
 }
 
+/** Output groups a model may declare beyond what its trees or weights hold (a model saved before any round). */
+const MAX_GROUPS_WITHOUT_TREES = 1024;
+
 /** Checks the cross-references a corrupt or hand-edited file could break, so prediction can trust the arrays. */
 export function validateBooster(b: XgbBooster): void {
   const groups = outputGroups(b);
   if (!Number.isSafeInteger(b.numFeature) || b.numFeature <= 0) throw badModel(`invalid num_feature ${b.numFeature}`);
+  // Every output group gets a base margin and a column per row, allocated before any tree is read: a count the
+  // trees (each round has one per group) or the linear weights do not back is a corrupt header (a 332-byte
+  // legacy file saying num_class 2^31-1 took 8.6 GB and 82 s to load).
+  const backing = b.booster === 'gblinear' ? (b.linearWeights?.length ?? 0) : b.trees.length;
+  if (groups > Math.max(backing, MAX_GROUPS_WITHOUT_TREES)) {
+    throw badModel(
+      `${groups} output groups (num_class ${b.numClass}, num_target ${b.numTarget}) but only ${backing} ${b.booster === 'gblinear' ? 'linear weights' : 'trees'} to fill them`,
+    );
+  }
   if (b.treeInfo.length !== b.trees.length) {
     throw badModel(`tree_info has ${b.treeInfo.length} entries for ${b.trees.length} trees`);
   }

@@ -84,6 +84,12 @@ export class WorkerGroup {
   private readonly entries = new Map<number, Entry>();
   private readonly pending = new Map<number, Pending>();
   private readonly unloading = new Map<number, () => void>();
+  /**
+   * Models whose `load-model` the current worker has not answered yet, oldest first. A load runs outside the shared
+   * slot once it awaits (reading the file), so when the worker hangs or dies with the slot empty, a load in flight
+   * is the likelier culprit than whichever sibling happens to have a call waiting.
+   */
+  private readonly loading = new Set<number>();
   private outbox: PredictCall[] = [];
   private nextKey = 1;
   private nextId = 1;
@@ -118,6 +124,7 @@ export class WorkerGroup {
       entry.settle = { resolve, reject };
     });
     this.entries.set(key, entry);
+    this.loading.add(key);
     this.post({ type: 'load-model', key, ...this.loadFields(spec) });
     await loaded;
     return model;
@@ -155,6 +162,7 @@ export class WorkerGroup {
     const entry = this.entries.get(key);
     if (!entry) return;
     this.entries.delete(key);
+    this.loading.delete(key);
     this.rejectWhere((p) => p.key === key, this.notReady(entry.spec.modelName, 'is being unloaded'));
     if (!this.worker) return;
     await new Promise<void>((resolve) => {
@@ -175,6 +183,7 @@ export class WorkerGroup {
     this.closed = true;
     this.rejectWhere(() => true, new InferdError('MODEL_NOT_READY', 'the model host is stopping'));
     this.entries.clear();
+    this.loading.clear();
     await this.stop();
   }
 
@@ -241,6 +250,7 @@ export class WorkerGroup {
         settleAnswers(this.pending, m.answers);
         return;
       case 'model-loaded': {
+        this.loading.delete(m.key);
         const e = this.entries.get(m.key);
         if (!e) return;
         e.model.md = m.metadata;
@@ -249,6 +259,7 @@ export class WorkerGroup {
         return;
       }
       case 'model-load-failed': {
+        this.loading.delete(m.key);
         const e = this.entries.get(m.key);
         if (!e) return;
         this.entries.delete(m.key);
@@ -323,7 +334,8 @@ export class WorkerGroup {
   private failed(reason: string, message: string): void {
     const worker = this.worker;
     if (!worker) return;
-    const culpritKey = Atomics.load(this.current, 0) || this.oldestPendingKey();
+    const culpritKey = Atomics.load(this.current, 0) || this.oldestLoadingKey() || this.oldestPendingKey();
+    this.loading.clear();
     this.worker = undefined;
     this.stopWatchdog();
     void worker.terminate();
@@ -342,7 +354,15 @@ export class WorkerGroup {
       else this.opts.onModelFailed?.(e.model, reason, message);
     }
     if (this.closed || this.entries.size === 0) return;
-    for (const [key, e] of this.entries) this.post({ type: 'load-model', key, ...this.loadFields(e.spec) });
+    for (const [key, e] of this.entries) {
+      this.loading.add(key);
+      this.post({ type: 'load-model', key, ...this.loadFields(e.spec) });
+    }
+  }
+
+  private oldestLoadingKey(): number {
+    for (const key of this.loading) if (this.entries.has(key)) return key;
+    return 0;
   }
 
   private oldestPendingKey(): number {

@@ -61,6 +61,15 @@ test('EXPECTED FAILURE - tree arrays of the wrong length, bad numbers, loops and
   assertBadModel(stumpText.replace(/^tree_sizes=.*$/m, 'tree_sizes=10 20'), /tree_sizes lists 2 trees, the file has 1/);
 });
 
+test('EXPECTED FAILURE - outputs per row that no tree fills are refused at load', () => {
+  // num_tree_per_iteration 100,000,000 and one tree: loaded, then every one-row call allocated 800 MB (3 s).
+  const huge = stumpText.replace('num_tree_per_iteration=1', 'num_tree_per_iteration=100000000');
+  assertBadModel(huge, /num_tree_per_iteration=100000000 outputs but only 1 trees to fill them/);
+  // A few outputs beyond the trees (a model saved before its first iteration) still load.
+  const few = lightgbmFromText('m', stumpText.replace('num_tree_per_iteration=1', 'num_tree_per_iteration=3'));
+  assert.equal(few.outputs, 3);
+});
+
 test('EXPECTED FAILURE - categorical splits pointing outside cat_boundaries / cat_threshold', () => {
   assertBadModel(
     categoricalText.replace(/cat_threshold=[0-9 ]+/, 'cat_threshold=1'),
@@ -135,4 +144,15 @@ test('metadata and output shapes: [n] for one output, [n, k] for multiclass', as
     Array.from((out!.data as Float64Array).subarray(r * 3, r * 3 + 3)).reduce((a, b) => a + b),
   );
   for (const s of sums) assert.ok(Math.abs(s - 1) < 1e-12, 'softmax rows sum to 1');
+});
+
+test('BAD CALL - no rows to a model declaring 100 million features allocates nothing for them', async () => {
+  // The level walk's block of expanded rows was sized by the feature count alone: 64 × 2 × 1e8 doubles asked for
+  // by a request of no data (a RangeError; 2 million features took 2 GB, kept for the next call).
+  const text = stumpText.replace(/max_feature_idx=\d+/, 'max_feature_idx=99999999').replace(/feature_names=.*\n/, '');
+  const model = lightgbmFromText('m', text);
+  const before = process.memoryUsage().arrayBuffers;
+  const [out] = await model.predict([tensor([0, 100_000_000], new Float64Array(0))]);
+  assert.deepEqual(out!.shape, [0]);
+  assert.ok(process.memoryUsage().arrayBuffers - before < 64 * 1024 * 1024, 'no block sized by the feature count');
 });

@@ -2,6 +2,8 @@
 // rank, feature count, datatypes, infinities; and the per-request `missing` / `iteration_range` parameters.
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { InferdError } from '../../../src/errors.js';
@@ -109,6 +111,21 @@ test('zero rows answer an empty output of the right shape', async () => {
   const [out] = await model.predict([{ name: 'x', datatype: 'FP32', shape: [0, 4], data: new Float32Array(0) }]);
   assert.deepEqual(out!.shape, [0, 3]);
   assert.equal(out!.data.length, 0);
+});
+
+test('BAD CALL - no rows to a model declaring 100 million features allocates nothing for them', async (t) => {
+  // The level walk's block of expanded rows was sized by num_feature alone: 64 × 2 × 1e8 floats asked for by a
+  // request of no data (a RangeError; 10 million features took 5 GB, kept for the next call).
+  const doc = JSON.parse(readFileSync(join(root, 'models', 'multi_softprob_iris', 'json', 'model.json'), 'utf8'));
+  doc.learner.learner_model_param.num_feature = '100000000';
+  const dir = mkdtempSync(join(tmpdir(), 'inferd-xgb-features-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'model.json'), JSON.stringify(doc));
+  const model = await xgboostRuntime.load({ name: 'm', modelDir: dir });
+  const before = process.memoryUsage().arrayBuffers;
+  const [out] = await model.predict([{ name: 'x', datatype: 'FP32', shape: [0, 1e8], data: new Float32Array(0) }]);
+  assert.deepEqual(out!.shape, [0, 3]);
+  assert.ok(process.memoryUsage().arrayBuffers - before < 64 * 1024 * 1024, 'no block sized by the feature count');
 });
 
 test('the `missing` request parameter overrides the configured one', async () => {

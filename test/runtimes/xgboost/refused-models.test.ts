@@ -190,3 +190,42 @@ test('loads a `.model` file, a model path given directly, and JSON saved under a
     assert.deepEqual(model.metadata().inputs, expected.inputs, modelDir);
   }
 });
+
+/** A legacy binary gbtree model with no trees: the 136-byte learner header, the two names, the gbtree header. */
+function legacyWithoutTrees(numClass: number): Buffer {
+  const param = Buffer.alloc(136);
+  param.writeFloatLE(0.5, 0);
+  param.writeUInt32LE(4, 4); // num_feature
+  param.writeInt32LE(numClass, 8);
+  const name = (s: string) => {
+    const b = Buffer.alloc(8 + s.length);
+    b.writeBigUInt64LE(BigInt(s.length));
+    b.write(s, 8, 'latin1');
+    return b;
+  };
+  return Buffer.concat([param, name('multi:softprob'), name('gbtree'), Buffer.alloc(160)]);
+}
+
+test('EXPECTED FAILURE - output groups that the trees do not back are refused before anything is allocated for them', async (t) => {
+  // 332 bytes saying num_class 50,000,000: loaded before (200 MB of base margins; 2^31-1 took 8.6 GB and 82 s).
+  const started = Date.now();
+  const dir = join(scratch(t), 'groups');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'model.bst'), legacyWithoutTrees(50_000_000));
+  await assertRefused(
+    dir,
+    'ModelLoadFailed',
+    /50000000 output groups \(num_class 50000000, num_target 1\) but only 0 trees/,
+  );
+  // The same in JSON, where the file has trees: more groups than trees cannot make whole rounds either.
+  const doc = modelJson() as ModelDoc & { learner: { learner_model_param: { num_class?: string } } };
+  doc.learner.learner_model_param.num_class = '50000000';
+  await assertRefused(writeModel(scratch(t), 'json', JSON.stringify(doc)), 'ModelLoadFailed', /50000000 output groups/);
+  assert.ok(Date.now() - started < 5_000, `refused in ${Date.now() - started} ms`);
+  // A model saved before its first round, with a few classes, still loads (base margins only).
+  const small = join(scratch(t), 'small');
+  mkdirSync(small);
+  writeFileSync(join(small, 'model.bst'), legacyWithoutTrees(3));
+  const model = await xgboostRuntime.load({ name: 'm', modelDir: small });
+  await model.unload?.();
+});

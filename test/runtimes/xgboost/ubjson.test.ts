@@ -91,3 +91,20 @@ test('BAD CALL - malformed UBJSON is MODEL_LOAD_FAILED naming the byte offset', 
     assert.throws(() => decodeUbjson(input), { code: 'MODEL_LOAD_FAILED', message }, String(message));
   }
 });
+
+test('BAD CALL - typed containers of a type that takes no bytes cannot hold more elements than the data has bytes', () => {
+  // `[$Z#l<100,000,000>`: 9 bytes that asked for 100 million nulls (13 s and ~2 GB before the allowance).
+  const started = Date.now();
+  assert.throws(() => decodeUbjson(bytes('[', '$', 'Z', '#', 'l', be32(100_000_000))), {
+    code: 'MODEL_LOAD_FAILED',
+    message: /byte 0: 100000000 elements of a type that takes no bytes is more than the data holds/,
+  });
+  // Many small ones share one allowance: an array of 2,000 arrays of 1,000 `true`s each (~18 KB of data).
+  const inner = bytes('[', '$', 'T', '#', 'I', 0x03, 0xe8);
+  const many = bytes('[', '$', '[', '#', 'I', 0x07, 0xd0, ...Array.from({ length: 2000 }, () => [...inner]));
+  assert.throws(() => decodeUbjson(many), { code: 'MODEL_LOAD_FAILED', message: /type that takes no bytes/ });
+  assert.ok(Date.now() - started < 5_000, 'refused without building the elements');
+  // Within the allowance they decode as before.
+  assert.deepEqual(decodeUbjson(bytes('[', '$', 'Z', '#', 'i', 3)), [null, null, null]);
+  assert.deepEqual(decodeUbjson(bytes('[', '$', 'F', '#', 'i', 2)), [false, false]);
+});

@@ -4,7 +4,8 @@
 // answers, {fail:true} answers an
 // INVALID_INPUT error, {bomb:true} allocates until its heap limit ends it, {slowMs:N} answers after N ms with
 // its event loop free. A model dir of "fail-load" fails the load. As a group worker (init.group) it loads
-// fake models by key (`load-model`; "fail-load" fails) and marks the running model in the shared slot.
+// fake models by key (`load-model`; "fail-load" fails, "hang-load" spins after an await, outside the slot)
+// and marks the running model in the shared slot.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CallAnswer, FromWorker, ToWorker, WorkerInit } from '../../../src/server/model-host/protocol.js';
@@ -30,6 +31,13 @@ if (init.modelDir === 'fail-load') {
       return;
     }
     if (m.type === 'load-model') {
+      // As a real load does once it awaits its file: spins outside the shared slot (key 0), beats stop.
+      if (m.modelDir === 'hang-load') {
+        void Promise.resolve().then(() => {
+          for (;;) {}
+        });
+        return;
+      }
       if (m.modelDir === 'fail-load') {
         post({ type: 'model-load-failed', key: m.key, error: { code: 'MODEL_LOAD_FAILED', message: 'no model here' } });
       } else post({ type: 'model-loaded', key: m.key, metadata: { platform: 'fake', inputs: [], outputs: [] } });

@@ -137,6 +137,43 @@ test('worker group: a crash with no model running and no call waiting fails ever
   }
 });
 
+test('worker group: a load that hangs after an await is charged with the hang, not a sibling whose call waits', async () => {
+  const failed: string[] = [];
+  const g = new WorkerGroup({
+    entry: FAKE_WORKER,
+    heartbeatMs: 20,
+    requestTimeoutMs: 300,
+    onModelFailed: (m, reason) => failed.push(`${m.name}:${reason}`),
+  });
+  try {
+    const [a, c] = await Promise.all([
+      g.load({ modelName: 'a', modelDir: '-', modelFormat: 'fake' }),
+      g.load({ modelName: 'c', modelDir: '-', modelFormat: 'fake', requestTimeoutMs: 10_000 }),
+    ]);
+    // b's load spins once it has awaited (as a real load parsing its file): the shared slot says nobody runs.
+    const hanging = g.load({ modelName: 'b', modelDir: 'hang-load', modelFormat: 'fake' });
+    const timedOut = a.predict(x([1]));
+    // c's call, within its longer limit, is the one waiting when the hang is judged: it used to take the blame
+    // (ModelHung) while b was reloaded into the fresh worker, to hang it again.
+    const waiting = c.predict(x([2])).catch((e: InferdError) => e.code);
+    await assert.rejects(timedOut, (e: InferdError) => e.code === 'TIMEOUT');
+    await assert.rejects(
+      Promise.race([
+        hanging,
+        new Promise((_, reject) => setTimeout(() => reject(new Error(`not charged; failed: ${failed}`)), 5_000)),
+      ]),
+      (e: InferdError) => e.code === 'MODEL_LOAD_FAILED' && e.details.reason === 'ModelHung',
+    );
+    assert.deepEqual(failed, [], 'no sibling charged');
+    assert.equal(await waiting, 'MODEL_NOT_READY');
+    assert.deepEqual(values(await c.predict(x([3]))), [3], 'the siblings answer from the fresh worker');
+    assert.deepEqual(values(await a.predict(x([4]))), [4]);
+    assert.equal(g.generation, 2);
+  } finally {
+    await g.close();
+  }
+});
+
 test('model host: a hung TrainedModel (inline) answers 504 and fails alone; its sibling keeps answering', async (t) => {
   const { host, sent, infer, waitFor } = await startTestHost(t, {
     heartbeatMs: 20,
