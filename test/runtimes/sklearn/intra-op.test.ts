@@ -29,6 +29,7 @@ function tiled(t: Tensor, n: number): Tensor {
 
 test('forests, gradient boosting and MLPs predict the same values split across threads as on one thread', async () => {
   const pool = sharedPool(THREADS);
+  const blocksBefore = pool.stats.callerBlocks + pool.stats.workerBlocks;
   const covered: string[] = [];
   for (const dirName of modelDirs(root)) {
     const modelDir = join(root, 'models', dirName);
@@ -79,5 +80,7 @@ test('forests, gradient boosting and MLPs predict the same values split across t
       `a fixture covers ${cls}: ${covered.join(', ')}`,
     );
   }
-  assert.ok(pool.stats.workerBlocks > 0, 'the workers took blocks');
+  // Which thread claims a block depends on scheduling (under load the caller can claim them all before a worker
+  // wakes): the pool's own tests check that workers compute blocks; here, that the calls ran as blocks.
+  assert.ok(pool.stats.callerBlocks + pool.stats.workerBlocks - blocksBefore > 0, 'the split calls ran in blocks');
 });

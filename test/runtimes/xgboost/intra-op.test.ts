@@ -23,6 +23,7 @@ function tiled(rows: (number | null)[][], n: number): (number | null)[][] {
 
 test('every fixture predicts the same bits split across threads as on one thread', async () => {
   const pool = sharedPool(THREADS);
+  const blocksBefore = pool.stats.callerBlocks + pool.stats.workerBlocks;
   for (const name of caseNames(root)) {
     const expected = readExpected(root, name);
     const input = matrixTensor(tiled(inputRows(root, expected), 1000 + 37));
@@ -51,7 +52,9 @@ test('every fixture predicts the same bits split across threads as on one thread
     }
     split.unload?.();
   }
-  assert.ok(pool.stats.workerBlocks > 0, 'the workers took blocks');
+  // Which thread claims a block depends on scheduling (under load the caller can claim them all before a worker
+  // wakes): the pool's own tests check that workers compute blocks; here, that the calls ran as blocks.
+  assert.ok(pool.stats.callerBlocks + pool.stats.workerBlocks - blocksBefore > 0, 'the split calls ran in blocks');
 });
 
 test('under the row threshold a call stays on the calling thread; at it, it is split', async () => {
