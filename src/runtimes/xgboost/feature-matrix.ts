@@ -99,6 +99,9 @@ export interface ColumnSpec extends MatrixSpec {
   absent: 'nan' | 'error';
 }
 
+const MAX_FILLED_CELLS = 1 << 22;
+const MAX_CELLS_PER_VALUE = 16;
+
 /**
  * Named column tensors (KServe's pandas path: V1 records, or V2 inputs with `content_type: "pd"`) → rows.
  * Columns are matched to the model's feature names; a model without names takes them in request order.
@@ -138,6 +141,14 @@ export function columnsToMatrix(inputs: readonly Tensor[], spec: ColumnSpec): Te
     }
   }
   const f = columns.length;
+  // Absent columns are filled with NaN: a one-column body to a many-feature model must not make a matrix far
+  // larger than what was sent (16 MiB of one column to a 50-feature model would be ~1.6 GB).
+  const sent = rows * inputs.length;
+  if (rows * f > Math.max(MAX_FILLED_CELLS, MAX_CELLS_PER_VALUE * sent)) {
+    throw invalidInput(
+      `${inputs.length} column(s) of ${rows} rows would make a ${rows} × ${f} matrix (the model's features); send the missing columns or fewer rows (at most ${MAX_CELLS_PER_VALUE} cells per value sent, or ${MAX_FILLED_CELLS} in all)`,
+    );
+  }
   const data = new Float64Array(rows * f);
   columns.forEach((column, c) => {
     if (!column) {

@@ -6,8 +6,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { InferdError } from '../../../src/errors.js';
 import { lightgbmRuntime } from '../../../src/runtimes/lightgbm/index.js';
 import type { Tensor } from '../../../src/runtimes/model.js';
+import { columnsToMatrix } from '../../../src/runtimes/xgboost/feature-matrix.js';
 import { xgboostRuntime } from '../../../src/runtimes/xgboost/index.js';
 import { fixturesDir } from '../../helpers/paths.js';
 
@@ -91,4 +93,26 @@ test('xgboost: columns are matched to feature_names, and a mismatch is refused n
     code: 'INVALID_INPUT',
     message: /expects 4 columns, got 1/,
   });
+});
+
+test('absent columns filled with NaN cannot make a matrix far larger than what was sent', () => {
+  const names = Array.from({ length: 100 }, (_, i) => `f${i}`);
+  const spec = { runtime: 'lightgbm', nFeatures: 100, featureNames: names, absent: 'nan' as const };
+  // 50,000 rows of one column: 5,000,000 cells from 50,000 values (100 per value, over 2^22 in all): refused.
+  const many = new Array<number>(50_000).fill(1);
+  assert.throws(
+    () => columnsToMatrix([column('f3', many)], spec),
+    (err: InferdError) =>
+      err.code === 'INVALID_INPUT' && /1 column\(s\) of 50000 rows would make a 50000 × 100 matrix/.test(err.message),
+  );
+  // Small tables are fine whatever the ratio, and so is a table with most columns sent.
+  const small = columnsToMatrix([column('f3', many.slice(0, 1_000))], spec);
+  assert.deepEqual(small.shape, [1_000, 100]);
+  assert.equal(small.data[3], 1);
+  assert.ok(Number.isNaN(small.data[0] as number));
+  const wide = columnsToMatrix(
+    names.slice(0, 10).map((n) => column(n, many)),
+    spec,
+  );
+  assert.deepEqual(wide.shape, [50_000, 100]);
 });
