@@ -15,7 +15,7 @@ import { FRAME_OK, FRAME_STATUS, type LinkFrame } from '../../src/http/grpc-link
 import { silentLogger } from '../../src/log.js';
 import type { Datatype, Model, PredictOptions, Tensor } from '../../src/runtimes/model.js';
 import { encodeRawTensor } from '../../src/server/binary-tensor.js';
-import { decodeModelInferRequest, encodeModelInferResponse } from '../../src/server/grpc/codec.js';
+import { CodecError, decodeModelInferRequest, encodeModelInferResponse } from '../../src/server/grpc/codec.js';
 import { encodeGrpcOutput, encodeGrpcRawOutput } from '../../src/server/grpc/grpc-tensor.js';
 import { type GrpcImplementation, listenLazyGrpc } from '../../src/server/grpc/lazy.js';
 import { ServerMetrics } from '../../src/server/metrics.js';
@@ -201,6 +201,20 @@ test('codec: decodes 500 random ModelInferRequests as proto-loader does (packed 
   // unpacked; then unknown field 100 (varint).
   const unpacked = Buffer.from('0a016d' + '2a10' + '0a0178' + '1205494e543332' + '1802' + '2a021007' + 'a00601', 'hex');
   assert.deepEqual(normal(decodeModelInferRequest(unpacked)), referenceDecode(unpacked));
+});
+
+test('codec: unknown groups are skipped, nested or not; 100,000 nested start tags are a CodecError, not a stack overflow', () => {
+  const name = Buffer.from([0x0a, 0x04, ...Buffer.from('iris')]); // field 1 (model_name), "iris"
+  // field 15 as a group holding a varint field and a nested group 14, then their end tags
+  const group = Buffer.from([(15 << 3) | 3, 0x08, 0x01, (14 << 3) | 3, (14 << 3) | 4, (15 << 3) | 4]);
+  assert.equal(decodeModelInferRequest(Buffer.concat([group, name])).model_name, 'iris');
+  const deep = Buffer.alloc(100_000, (15 << 3) | 3);
+  assert.throws(
+    () => decodeModelInferRequest(deep),
+    (err: Error) => err instanceof CodecError && /nested deeper than 100/.test(err.message),
+  );
+  const mismatched = Buffer.from([(15 << 3) | 3, (14 << 3) | 4]);
+  assert.throws(() => decodeModelInferRequest(mismatched), CodecError);
 });
 
 test('codec: ModelInferResponse bytes equal protobufjs for the objects grpc-js answers with (typed and raw)', () => {

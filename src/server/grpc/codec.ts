@@ -109,17 +109,25 @@ class Reader {
       case 5:
         this.advance(4);
         return;
-      case 3:
-        // A group: skip fields until its end tag.
-        for (;;) {
+      case 3: {
+        // A group: skip fields until its end tag. Nested groups are tracked here, not by recursion (a body of
+        // nested start tags must not overflow the stack), and bounded as protobuf's parsers bound recursion.
+        const open = [field];
+        while (open.length > 0) {
           const key = this.varint();
           const w = key & 7;
           if (w === 4) {
-            if (key >>> 3 !== field) throw new CodecError('mismatched end group');
-            return;
+            if (key >>> 3 !== open[open.length - 1]) throw new CodecError('mismatched end group');
+            open.pop();
+          } else if (w === 3) {
+            if (open.length >= MAX_GROUP_DEPTH) throw new CodecError(`groups nested deeper than ${MAX_GROUP_DEPTH}`);
+            open.push(key >>> 3);
+          } else {
+            this.skip(w, key >>> 3);
           }
-          this.skip(w, key >>> 3);
         }
+        return;
+      }
       default:
         throw new CodecError(`invalid wire type ${wire}`);
     }
@@ -130,6 +138,9 @@ class Reader {
     this.pos += n;
   }
 }
+
+/** Nesting of unknown groups skipped (protobuf's own parsers stop at a recursion depth of 100). */
+const MAX_GROUP_DEPTH = 100;
 
 const expect = (wire: number, want: number) => {
   if (wire !== want) throw new CodecError(`wire type ${wire} where ${want} was expected`);
