@@ -52,6 +52,8 @@ export type ToWorker =
       modelDir: string;
       modelFormat: string;
       env: Record<string, string | undefined>;
+      /** The model's memory budget: loads that fit it may be measured together (load-size.ts BatchLoader). */
+      memoryBytes?: number;
     }
   | { type: 'unload-model'; key: number };
 

@@ -212,7 +212,13 @@ export class WorkerGroup {
   }
 
   private loadFields(spec: GroupModelSpec) {
-    return { modelName: spec.modelName, modelDir: spec.modelDir, modelFormat: spec.modelFormat, env: spec.env ?? {} };
+    return {
+      modelName: spec.modelName,
+      modelDir: spec.modelDir,
+      modelFormat: spec.modelFormat,
+      env: spec.env ?? {},
+      ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),
+    };
   }
 
   private post(m: ToWorker): void {

@@ -11,7 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { InferdError, isInferdError, messageOf } from '../../errors.js';
 import { NEEDS_OWN_PROCESS } from '../../replica-protocol.js';
 import type { LoadOptions, Model, RuntimeFactory, Tensor } from '../../runtimes/model.js';
-import { LoadMeter } from './load-size.js';
+import { BatchLoader } from './load-size.js';
 import {
   type CallAnswer,
   type FromWorker,
@@ -104,9 +104,7 @@ function mainGroup(current: Int32Array): void {
     }
   };
   const beat = setInterval(() => post({ type: 'beat' }), init.heartbeatMs);
-  const meter = new LoadMeter();
-  const warmed = new Set<string>();
-  let loads: Promise<void> = Promise.resolve();
+  const loader = new BatchLoader<Model>();
   const answerIn = async (c: PredictCall): Promise<CallAnswer> => {
     const key = c.model ?? 0;
     const loading = models.get(key);
@@ -131,23 +129,21 @@ function mainGroup(current: Int32Array): void {
     switch (m.type) {
       case 'load-model': {
         const { key } = m;
-        // One load at a time, so that each one's memory is its own (load-size.ts). A format's first model is
-        // loaded once before it is measured and dropped: what the runtime imports, compiles and caches on its
-        // first load (~1.5 MiB for scikit-learn's) is the worker's, not that model's.
-        const measured = loads.then(async () => {
-          const runtime = await runtimeFor(m.modelFormat);
-          if (!runtime) throw new Error(`no runtime serves model format "${m.modelFormat}"`);
-          const load = () => run(key, () => runtime.load({ name: m.modelName, modelDir: m.modelDir, env: m.env }));
-          if (!warmed.has(m.modelFormat)) {
-            await warmUp(load); // in a frame of its own: nothing here keeps the dropped model alive
-            warmed.add(m.modelFormat);
-          }
-          return meter.measure(load);
+        // One load at a time, each measured (load-size.ts). A format's first model is loaded once and dropped
+        // before it is measured: what the runtime imports, compiles and caches on its first load (~1.5 MiB for
+        // scikit-learn's) is the worker's, not that model's.
+        const measured = loader.load({
+          kind: m.modelFormat,
+          ...(m.memoryBytes ? { budget: m.memoryBytes } : {}),
+          prepare: async () => {
+            const runtime = await runtimeFor(m.modelFormat);
+            if (!runtime) throw new Error(`no runtime serves model format "${m.modelFormat}"`);
+            return () => run(key, () => runtime.load({ name: m.modelName, modelDir: m.modelDir, env: m.env }));
+          },
+          drop: async (model) => {
+            await model.unload?.();
+          },
         });
-        loads = measured.then(
-          () => undefined,
-          () => meter.invalidate(),
-        );
         const loading = measured.then((r) => r.value);
         loading.catch(() => undefined); // its failure is answered below (and to each call that awaits it)
         models.set(key, loading);
@@ -170,7 +166,6 @@ function mainGroup(current: Int32Array): void {
       case 'unload-model': {
         const loading = models.get(m.key);
         models.delete(m.key);
-        meter.invalidate();
         void Promise.resolve(loading)
           .then((model) => model?.unload?.())
           .catch(() => undefined)
@@ -191,12 +186,6 @@ function mainGroup(current: Int32Array): void {
         }
     }
   });
-}
-
-/** Loads a model once and drops it (the runtime's first-load costs are paid outside the measure). */
-async function warmUp(load: () => Promise<Model>): Promise<void> {
-  const model = await load();
-  await model.unload?.();
 }
 
 async function main(): Promise<void> {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { FromHost } from '../../../src/replica-protocol.js';
 import type { Tensor } from '../../../src/runtimes/model.js';
-import { LoadMeter } from '../../../src/server/model-host/load-size.js';
+import { BatchLoader, type LoadJob, LoadMeter } from '../../../src/server/model-host/load-size.js';
 import { mib, WorkerGroup } from '../../../src/server/model-host/worker-group.js';
 import { repoRoot } from '../../helpers/paths.js';
 import { requirePython } from '../../runtimes/python/helpers.js';
@@ -157,4 +157,54 @@ test('worker group: two models unloaded at once both answer at once (the worker 
   } finally {
     await g.close();
   }
+});
+
+test('batched measures: loads that queue up share one measure while they fit; a batch over a budget is measured one by one', async () => {
+  const kept = new Map<string, Uint8Array>();
+  const KiB = 1024;
+  const job = (name: string, bytes: number, budget: number): LoadJob<string> => ({
+    kind: 'bytes',
+    budget,
+    prepare: async () => async () => {
+      kept.set(name, new Uint8Array(bytes).fill(1));
+      return name;
+    },
+    drop: async (n) => {
+      kept.delete(n);
+    },
+  });
+  const loader = new BatchLoader<string>();
+  // The test runner shares this isolate (its own allocations are noise here; a model worker has none).
+  const near = (got: number, want: number, what: string) =>
+    assert.ok(Math.abs(got - want) < 256 * KiB, `${what}: measured ${got}, expected about ${want}`);
+
+  // Alone (nothing measured yet): exact.
+  const first = await loader.load(job('first', MiB, 100 * MiB));
+  assert.equal(first.exact, true);
+  near(first.bytes, MiB, 'first');
+
+  // Five at once, well inside their budgets: one measure, an equal share each.
+  const five = await Promise.all([1, 2, 3, 4, 5].map((i) => loader.load(job(`b${i}`, MiB, 100 * MiB))));
+  for (const r of five) {
+    assert.equal(r.exact, false, 'a share of a batch');
+    near(r.bytes, MiB, r.value);
+  }
+
+  // One of them is over its budget: the batch's total says so, and each is loaded again alone, exactly.
+  const mixed = await Promise.all([
+    loader.load(job('c1', MiB, 100 * MiB)),
+    loader.load(job('big', 8 * MiB, 6 * MiB)),
+    loader.load(job('c2', MiB, 100 * MiB)),
+  ]);
+  assert.deepEqual(
+    mixed.map((r) => [r.value, r.exact]),
+    [
+      ['c1', true],
+      ['big', true],
+      ['c2', true],
+    ],
+  );
+  near(mixed[1]!.bytes, 8 * MiB, 'big');
+  near(mixed[0]!.bytes, MiB, 'c1');
+  assert.ok(kept.has('c1') && kept.has('big') && kept.has('c2'), 'loaded again after the batch was dropped');
 });
