@@ -179,14 +179,12 @@ export async function startModelHost(config: ReplicaConfig, deps: ModelHostDeps)
         loadMs: Math.round(performance.now() - started),
         replaced: previous !== undefined,
       });
-      const size = model instanceof GroupModel ? model.loadedBytes : undefined;
-      await deps.notify({
-        type: 'model-ready',
-        modelName: name,
-        ...(size !== undefined && model instanceof GroupModel
-          ? { loadedBytes: size, loadedBytesExact: model.loadedBytesExact === true }
-          : {}),
-      });
+      // A TrainedModel's size as its worker measured it (worker-group.ts), for its status.
+      const size =
+        model instanceof GroupModel && model.loadedBytes !== undefined
+          ? { loadedBytes: model.loadedBytes, loadedBytesExact: model.loadedBytesExact === true }
+          : {};
+      await deps.notify({ type: 'model-ready', modelName: name, ...size });
       if (old) {
         await old.drain();
         await old.unload();
