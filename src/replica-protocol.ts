@@ -63,8 +63,10 @@ export type ToHost =
       inline?: boolean;
       /** The model's time limit per call (spec.predictor.timeout); past it 504, and a stuck worker is ended. */
       requestTimeoutMs?: number;
-      /** The model worker's V8 heap limit in MiB (inferd serve --worker-heap-limit). */
+      /** The model worker's V8 heap limit in MiB (inferd serve --worker-heap-limit; a TrainedModel's parent's). */
       heapLimitMb?: number;
+      /** An inline model's memory budget (a TrainedModel's spec.model.memory): larger once loaded, it fails. */
+      memoryBytes?: number;
     }
   | { type: 'unload'; modelName: string };
 
@@ -76,7 +78,8 @@ export const NEEDS_OWN_PROCESS = 'NeedsOwnProcess';
 
 /** Model host process → inferd serve (IPC), besides the replica's own `state`/`ready`/`failed`. */
 export type FromHost =
-  | { type: 'model-ready'; modelName: string }
+  /** `loadedBytes`: what an inline model's load added to its worker's memory (`loadedBytesExact`: after a GC). */
+  | { type: 'model-ready'; modelName: string; loadedBytes?: number; loadedBytesExact?: boolean }
   | { type: 'model-failed'; modelName: string; reason: string; message: string }
   | { type: 'model-unloaded'; modelName: string };
 

@@ -374,6 +374,8 @@ export interface TrainedModelSpec {
 export interface TrainedModelStatus {
   url?: string;
   address?: { url: string };
+  /** Knative's status annotations (KServe's CRD has them); inferd puts the measured size here. */
+  annotations?: Record<string, string>;
   conditions?: Condition[];
   observedGeneration?: number;
 }

@@ -188,6 +188,7 @@ export async function startServer(
     endpoints,
     log: log.child({ component: 'trainedmodels' }),
     domain: config.domain,
+    workerHeapLimitMb: Math.floor(config.workerHeapLimitBytes / 1024 ** 2),
     parentFormats: (parent) => parentFormatsOf(parent, runtimesFor(parent.metadata.namespace)),
     fetchModel: createModelFetcher({
       store,

@@ -33,11 +33,14 @@ import { containerSpecFor, type ImageResolver, predictorContainer } from './cont
 import type { ObservedPredictor } from './observed.js';
 import { isMultiModel, planService, type ServicePlan, statusToWrite, storageUriOf, trafficEvents } from './plan.js';
 import {
+  type ComponentRecord,
   MemoryRevisionLedger,
   type RevisionLedger,
   type RevisionRecord,
   resolveRevision,
   revisionsToCollect,
+  type SideComponent,
+  trimmedService,
 } from './revisions.js';
 import { type ModelFetcher, Rollout } from './rollout.js';
 import type { TransformerState } from './status.js';
@@ -117,7 +120,7 @@ export class InferenceServiceController {
   /**
    * Per `{namespace}/{name}#{component}` (transformer, explainer): the spec of each revision it may run again
    * (in traffic, latest, rolled out), the revisions that have been Ready, and its rollout (traffic block).
-   * In memory: after an inferd restart a component starts again from its current spec at 100%.
+   * Kept in the revision ledger too (read back after an inferd restart: a canary keeps its split).
    */
   private readonly sides = new Map<string, SideRevisions>();
   private readonly ledger: RevisionLedger;
@@ -496,12 +499,13 @@ export class InferenceServiceController {
       for (const k of mine) void this.opts.replicas.remove(k);
       for (const rev of new Set(mine.map(revisionOf))) this.scale.forget(rev);
       this.sides.delete(sideKey);
+      this.ledger.setComponent(key, component, undefined);
       return undefined;
     }
     const protocol = isvc.spec?.predictor?.model?.protocolVersion;
     const cKey = `${prefix}${shortHash(JSON.stringify([container, protocol]))}`;
     const revName = (revKey: string) => revKey.slice(key.length + 1);
-    const side: SideRevisions = this.sides.get(sideKey) ?? { specs: new Map(), everReady: new Set<string>() };
+    const side: SideRevisions = this.sides.get(sideKey) ?? this.sideFromLedger(key, component);
     this.sides.set(sideKey, side);
     // The latest revision runs the spec as it is now (same container; its scale settings or canary may differ).
     side.specs.set(cKey, { isvc, container });
@@ -555,6 +559,7 @@ export class InferenceServiceController {
       side.specs.delete(rev);
       side.everReady.delete(rev);
     }
+    this.persistSide(key, component, side);
 
     const desiredOf = new Map<string, number>();
     for (const rev of active) {
@@ -665,6 +670,45 @@ export class InferenceServiceController {
     return { state, endpoint };
   }
 
+  /** A component's revisions as the ledger kept them (after a restart), or none yet. */
+  private sideFromLedger(key: string, component: SideComponent): SideRevisions {
+    const rec = this.ledger.component(key, component);
+    const side: SideRevisions = { specs: new Map(), everReady: new Set<string>() };
+    if (!rec) return side;
+    for (const r of rec.revisions) side.specs.set(`${key}/${r.name}`, { isvc: r.spec, container: r.container });
+    for (const r of rec.everReady) side.everReady.add(`${key}/${r}`);
+    if (rec.rollout) side.rollout = rec.rollout;
+    side.persisted = JSON.stringify(this.sideRecord(key, side));
+    return side;
+  }
+
+  /** Writes a component's revisions to the ledger when they changed (not on every pass). */
+  private persistSide(key: string, component: SideComponent, side: SideRevisions): void {
+    const rec = this.sideRecord(key, side);
+    const text = JSON.stringify(rec);
+    if (text === side.persisted) return;
+    try {
+      this.ledger.setComponent(key, component, rec);
+      side.persisted = text;
+    } catch (err) {
+      // Serving goes on from memory; the next pass tries again.
+      this.opts.log.error('could not record the revisions', { isvc: key, component, error: messageOf(err) });
+    }
+  }
+
+  private sideRecord(key: string, side: SideRevisions): ComponentRecord {
+    const name = (revKey: string) => revKey.slice(key.length + 1);
+    return {
+      revisions: [...side.specs].map(([rev, run]) => ({
+        name: name(rev),
+        spec: trimmedService(run.isvc),
+        container: run.container,
+      })),
+      everReady: [...side.everReady].filter((rev) => side.specs.has(rev)).map(name),
+      ...(side.rollout ? { rollout: side.rollout } : {}),
+    };
+  }
+
   /** Starts the missing replicas `{rev}/0 … {rev}/{desired-1}` of a transformer or explainer revision. */
   private ensureComponentReplicas(
     key: string,
@@ -738,7 +782,13 @@ export class InferenceServiceController {
       this.opts.stats?.forget(`${key}/${rev}`);
     }
     this.active.delete(key);
-    if (this.observed.has(key) || this.ledger.list(key).length > 0) this.ledger.drop(key);
+    if (
+      this.observed.has(key) ||
+      this.ledger.list(key).length > 0 ||
+      this.ledger.component(key, 'transformer') ||
+      this.ledger.component(key, 'explainer')
+    )
+      this.ledger.drop(key);
     this.observed.delete(key);
     const [namespace, name] = key.split('/') as [string, string];
     this.opts.endpoints.delete(namespace, name);
@@ -780,13 +830,14 @@ export class InferenceServiceController {
  * Transformer and explainer replica keys: `{namespace}/{name}/transformer-{hash of its spec}`,
  * `.../explainer-{hash}` (no predictor revision, `{name}-predictor-…`, starts so).
  */
-type SideComponent = 'transformer' | 'explainer';
 type SideResult = { state: TransformerState; endpoint: ServiceEndpoint };
 /** A transformer's or explainer's revisions the controller can run, and its rollout. */
 interface SideRevisions {
   specs: Map<string, { isvc: InferenceService; container: Container }>;
   everReady: Set<string>;
   rollout?: ComponentRollout;
+  /** The ledger record last written (JSON), so an unchanged pass writes nothing. */
+  persisted?: string;
 }
 
 function shortHash(text: string): string {

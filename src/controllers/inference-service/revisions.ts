@@ -2,12 +2,15 @@
 // template changes (spec.predictor without canaryTrafficPercent, plus the annotations Knative copies to the
 // template), numbered `{name}-predictor-00001`, ... and stored with the spec they were made from, so the
 // previous revision of a canary can be started again after an inferd restart. The ledger is the durable
-// record (a JSON file per service under the state dir in `inferd serve`; in memory in tests).
+// record (a JSON file per service under the state dir in `inferd serve`; in memory in tests). The same file
+// keeps the transformer's and explainer's revisions (their specs, which were Ready, their traffic block), so a
+// component's canary keeps its split after a restart and a rollback can start its previous revision again.
 
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { InferenceService } from '../../api/types.js';
+import type { Container, InferenceService } from '../../api/types.js';
+import type { ComponentRollout } from './component-traffic.js';
 import { revisionName } from './observed.js';
 
 export interface RevisionRecord {
@@ -21,13 +24,58 @@ export interface RevisionRecord {
   createdAt: string;
 }
 
+export type SideComponent = 'transformer' | 'explainer';
+
+/** One revision of a transformer or explainer (`transformer-{hash}`): what its replicas run. */
+export interface ComponentRevisionRecord {
+  name: string;
+  /** The service as it was when the revision last ran as the latest (metadata trimmed). */
+  spec: InferenceService;
+  container: Container;
+}
+
+/** A transformer's or explainer's revisions that may run again, which have been Ready, and its rollout. */
+export interface ComponentRecord {
+  revisions: ComponentRevisionRecord[];
+  everReady: string[];
+  rollout?: ComponentRollout;
+}
+
 /** Where a service's revisions are kept, by `namespace/name`. */
 export interface RevisionLedger {
   list(serviceKey: string): RevisionRecord[];
   add(serviceKey: string, rec: RevisionRecord): void;
   remove(serviceKey: string, names: readonly string[]): void;
-  /** Forgets every revision of a deleted service. */
+  /** A transformer's or explainer's record (undefined: none kept). */
+  component(serviceKey: string, component: SideComponent): ComponentRecord | undefined;
+  /** Replaces (undefined: forgets) a transformer's or explainer's record. */
+  setComponent(serviceKey: string, component: SideComponent, rec: ComponentRecord | undefined): void;
+  /** Forgets every revision of a deleted service (its components' too). */
   drop(serviceKey: string): void;
+}
+
+/** What one service's ledger holds (the file's content; `components` absent in files of older versions). */
+interface ServiceLedger {
+  revisions: RevisionRecord[];
+  components?: Partial<Record<SideComponent, ComponentRecord>>;
+}
+
+/** The service with its metadata trimmed to what its replicas need: what a revision record keeps. */
+export function trimmedService(isvc: InferenceService): InferenceService {
+  const m = isvc.metadata;
+  return {
+    apiVersion: isvc.apiVersion,
+    kind: isvc.kind,
+    metadata: {
+      name: m.name,
+      namespace: m.namespace,
+      ...(m.annotations ? { annotations: m.annotations } : {}),
+      ...(m.labels ? { labels: m.labels } : {}),
+      ...(m.uid ? { uid: m.uid } : {}),
+      generation: m.generation,
+    },
+    spec: structuredClone(isvc.spec),
+  };
 }
 
 /** Annotation prefixes Knative copies to the revision template (a change to them makes a revision). */
@@ -88,19 +136,7 @@ export function resolveRevision(
       name: revisionName(m.name, number),
       number,
       templateHash: hash,
-      spec: {
-        apiVersion: isvc.apiVersion,
-        kind: isvc.kind,
-        metadata: {
-          name: m.name,
-          namespace: m.namespace,
-          ...(m.annotations ? { annotations: m.annotations } : {}),
-          ...(m.labels ? { labels: m.labels } : {}),
-          ...(m.uid ? { uid: m.uid } : {}),
-          generation: m.generation,
-        },
-        spec: structuredClone(isvc.spec),
-      },
+      spec: trimmedService(isvc),
       createdAt: now,
     },
     created: true,
@@ -129,6 +165,7 @@ export function revisionsToCollect(
 
 export class MemoryRevisionLedger implements RevisionLedger {
   private readonly byService = new Map<string, RevisionRecord[]>();
+  private readonly components = new Map<string, ComponentRecord>();
   list(serviceKey: string): RevisionRecord[] {
     return [...(this.byService.get(serviceKey) ?? [])];
   }
@@ -141,8 +178,18 @@ export class MemoryRevisionLedger implements RevisionLedger {
       this.list(serviceKey).filter((r) => !names.includes(r.name)),
     );
   }
+  component(serviceKey: string, component: SideComponent): ComponentRecord | undefined {
+    const rec = this.components.get(`${serviceKey}#${component}`);
+    return rec ? structuredClone(rec) : undefined;
+  }
+  setComponent(serviceKey: string, component: SideComponent, rec: ComponentRecord | undefined): void {
+    if (rec) this.components.set(`${serviceKey}#${component}`, structuredClone(rec));
+    else this.components.delete(`${serviceKey}#${component}`);
+  }
   drop(serviceKey: string): void {
     this.byService.delete(serviceKey);
+    this.components.delete(`${serviceKey}#transformer`);
+    this.components.delete(`${serviceKey}#explainer`);
   }
 }
 
@@ -151,49 +198,74 @@ export class MemoryRevisionLedger implements RevisionLedger {
  * kill -9 leaves the old or the new list, never half of one. Read once per service, then kept in memory.
  */
 export class FileRevisionLedger implements RevisionLedger {
-  private readonly cache = new Map<string, RevisionRecord[]>();
+  private readonly cache = new Map<string, ServiceLedger>();
   constructor(private readonly dir: string) {}
 
   list(serviceKey: string): RevisionRecord[] {
-    let recs = this.cache.get(serviceKey);
-    if (!recs) {
-      recs = this.read(serviceKey);
-      this.cache.set(serviceKey, recs);
-    }
-    return [...recs];
+    return [...this.ledgerOf(serviceKey).revisions];
   }
   add(serviceKey: string, rec: RevisionRecord): void {
-    this.write(serviceKey, [...this.list(serviceKey).filter((r) => r.name !== rec.name), rec]);
+    const l = this.ledgerOf(serviceKey);
+    this.write(serviceKey, { ...l, revisions: [...l.revisions.filter((r) => r.name !== rec.name), rec] });
   }
   remove(serviceKey: string, names: readonly string[]): void {
-    this.write(
-      serviceKey,
-      this.list(serviceKey).filter((r) => !names.includes(r.name)),
-    );
+    const l = this.ledgerOf(serviceKey);
+    this.write(serviceKey, { ...l, revisions: l.revisions.filter((r) => !names.includes(r.name)) });
+  }
+  component(serviceKey: string, component: SideComponent): ComponentRecord | undefined {
+    const rec = this.ledgerOf(serviceKey).components?.[component];
+    return rec ? structuredClone(rec) : undefined;
+  }
+  setComponent(serviceKey: string, component: SideComponent, rec: ComponentRecord | undefined): void {
+    const l = this.ledgerOf(serviceKey);
+    const components = { ...l.components };
+    if (rec) components[component] = structuredClone(rec);
+    else if (components[component]) delete components[component];
+    else return; // nothing to forget: no write
+    this.write(serviceKey, {
+      revisions: l.revisions,
+      ...(Object.keys(components).length > 0 ? { components } : {}),
+    });
   }
   drop(serviceKey: string): void {
     this.cache.delete(serviceKey);
     rmSync(this.file(serviceKey), { force: true });
   }
 
+  private ledgerOf(serviceKey: string): ServiceLedger {
+    let l = this.cache.get(serviceKey);
+    if (!l) {
+      l = this.read(serviceKey);
+      this.cache.set(serviceKey, l);
+    }
+    return l;
+  }
   private file(serviceKey: string): string {
     const [ns, name] = serviceKey.split('/') as [string, string];
     return join(this.dir, ns, `${name}.json`);
   }
-  private read(serviceKey: string): RevisionRecord[] {
+  private read(serviceKey: string): ServiceLedger {
     try {
-      const parsed = JSON.parse(readFileSync(this.file(serviceKey), 'utf8')) as { revisions?: RevisionRecord[] };
-      return Array.isArray(parsed.revisions) ? parsed.revisions : [];
+      const parsed = JSON.parse(readFileSync(this.file(serviceKey), 'utf8')) as Partial<ServiceLedger>;
+      const components: Partial<Record<SideComponent, ComponentRecord>> = {};
+      for (const c of ['transformer', 'explainer'] as const) {
+        const rec = parsed.components?.[c];
+        if (rec && Array.isArray(rec.revisions) && Array.isArray(rec.everReady)) components[c] = rec;
+      }
+      return {
+        revisions: Array.isArray(parsed.revisions) ? parsed.revisions : [],
+        ...(Object.keys(components).length > 0 ? { components } : {}),
+      };
     } catch {
-      return []; // none yet (or unreadable: revisions start again from what the status says)
+      return { revisions: [] }; // none yet (or unreadable: revisions start again from what the status says)
     }
   }
-  private write(serviceKey: string, recs: RevisionRecord[]): void {
+  private write(serviceKey: string, l: ServiceLedger): void {
     const file = this.file(serviceKey);
     mkdirSync(join(file, '..'), { recursive: true });
     const tmp = `${file}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ revisions: recs }), { mode: 0o600 });
+    writeFileSync(tmp, JSON.stringify(l), { mode: 0o600 });
     renameSync(tmp, file);
-    this.cache.set(serviceKey, recs);
+    this.cache.set(serviceKey, l);
   }
 }

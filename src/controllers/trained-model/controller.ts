@@ -8,6 +8,7 @@
 // tick).
 
 import type { InferenceService, TrainedModel } from '../../api/types.js';
+import { SERVE_DEFAULTS } from '../../config.js';
 import { messageOf } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { FromHost } from '../../replica-protocol.js';
@@ -17,7 +18,7 @@ import type { Store, Watch } from '../../store/store.js';
 import type { ModelFetcher } from '../inference-service/rollout.js';
 import { PACKABLE_FORMATS, type ReplicaManager } from '../replicas/replica-manager.js';
 import type { ReplicaProcess } from '../replicas/replica-process.js';
-import { type LoadState, planTrainedModel } from './plan.js';
+import { type LoadState, memoryOf, modelWorkerHeapMb, planTrainedModel } from './plan.js';
 
 export interface TrainedModelControllerOptions {
   store: Store;
@@ -34,6 +35,8 @@ export interface TrainedModelControllerOptions {
   /** First retry of a failed download or load after this long, doubled per failure (default 5 s, at most 5 min). */
   retryBackoffMs?: number;
   retryBackoffMaxMs?: number;
+  /** The most heap a parent's TrainedModels' worker may have, MiB (`inferd serve --worker-heap-limit`; 1 GiB). */
+  workerHeapLimitMb?: number;
 }
 
 /** When a failed try is retried: `base × 2^(failures-1)`, at most `max`. */
@@ -62,6 +65,8 @@ interface Placed {
   /** Failed loads of this dir in this replica so far, and when the next try is sent (epoch ms). */
   failures?: number;
   retryAt?: number;
+  /** What its load added to the replica's model worker (inline models; load-size.ts). */
+  loadedBytes?: number;
 }
 
 const isoSeconds = (d: Date) => `${d.toISOString().slice(0, 19)}Z`;
@@ -183,7 +188,7 @@ export class TrainedModelController {
     const now = isoSeconds(this.opts.now?.() ?? new Date());
 
     // 1. Plan each model; fetch the placeable ones; forget downloads of models gone or moved.
-    const desired = new Map<string, Map<string, { dir: string; format: string }>>(); // parent key → tm → dir
+    const desired = new Map<string, Map<string, { dir: string; format: string; memory: number }>>(); // parent key → tm → dir
     const planned: { tm: TrainedModel; parent: InferenceService | undefined; placeable: boolean }[] = [];
     const live = new Set<string>();
     const parents = new Map<string, InferenceService | undefined>();
@@ -214,7 +219,7 @@ export class TrainedModelController {
       const dir = f.dir ?? f.previousDir;
       if (dir !== undefined) {
         const d = desired.get(parentKey) ?? new Map();
-        d.set(tm.metadata.name, { dir, format: tm.spec!.model.framework });
+        d.set(tm.metadata.name, { dir, format: tm.spec!.model.framework, memory: memoryOf(tm) });
         desired.set(parentKey, d);
       }
     }
@@ -236,8 +241,14 @@ export class TrainedModelController {
       const list = perParent.get(parentKey) ?? [];
       list.push(proc);
       perParent.set(parentKey, list);
-      const want = desired.get(parentKey) ?? new Map<string, { dir: string; format: string }>();
+      const want = desired.get(parentKey) ?? new Map<string, { dir: string; format: string; memory: number }>();
       const have = this.placedIn(proc);
+      // The worker the parent's models share is sized from the parent (plan.ts modelWorkerHeapMb).
+      const heapLimitMb = modelWorkerHeapMb(
+        parents.get(parentKey),
+        byParent.get(parentKey) ?? [],
+        this.opts.workerHeapLimitMb ?? SERVE_DEFAULTS.workerHeapLimitBytes / 2 ** 20,
+      );
       for (const [name, m] of want) {
         const cur = have.get(name);
         const retry = cur?.state === 'Failed' && cur.dir === m.dir && (cur.retryAt ?? 0) <= this.nowMs();
@@ -245,7 +256,15 @@ export class TrainedModelController {
         // The native runtimes' models share one worker of the host (dense, with per-model time limits:
         // docs/multi-model.md); others get a worker each.
         const inline = PACKABLE_FORMATS.includes(m.format.toLowerCase());
-        if (proc.sendToHost({ type: 'load', modelName: name, modelDir: m.dir, modelFormat: m.format, inline })) {
+        const load = {
+          type: 'load' as const,
+          modelName: name,
+          modelDir: m.dir,
+          modelFormat: m.format,
+          inline,
+          ...(inline ? { heapLimitMb, ...(m.memory > 0 ? { memoryBytes: m.memory } : {}) } : {}),
+        };
+        if (proc.sendToHost(load)) {
           // A retry keeps the failure shown (and its count) until the model loads or fails again.
           have.set(
             name,
@@ -315,6 +334,8 @@ export class TrainedModelController {
       const cur = have.get(m.modelName);
       if (m.type === 'model-ready' && cur) {
         cur.state = 'Ready';
+        if (m.loadedBytes !== undefined) cur.loadedBytes = m.loadedBytes;
+        else delete cur.loadedBytes;
         delete cur.reason;
         delete cur.message;
         delete cur.failures;
@@ -391,7 +412,7 @@ export class TrainedModelController {
   private loadState(
     key: string,
     tm: TrainedModel,
-    desired: Map<string, { dir: string; format: string }> | undefined,
+    desired: Map<string, { dir: string; format: string; memory: number }> | undefined,
     procs: ReplicaProcess[] | undefined,
   ): LoadState {
     const f = this.fetches.get(key);
@@ -403,15 +424,20 @@ export class TrainedModelController {
     const want = desired?.get(tm.metadata.name);
     if (!want || !procs || procs.length === 0) return { phase: 'Loading' };
     let ready = 0;
+    let loadedBytes: number | undefined;
     for (const p of procs) {
       const s = this.placedIn(p).get(tm.metadata.name);
       if (s?.state === 'Failed' && s.dir === want.dir) {
         const message = retryNote(s.message ?? 'model failed to load', s);
         return { phase: 'Failed', reason: s.reason ?? 'ModelLoadFailed', message };
       }
-      if (s?.state === 'Ready' && s.dir === want.dir) ready++;
+      if (s?.state === 'Ready' && s.dir === want.dir) {
+        ready++;
+        if (s.loadedBytes !== undefined) loadedBytes = Math.max(loadedBytes ?? 0, s.loadedBytes);
+      }
     }
-    return ready === procs.length ? { phase: 'Loaded', replicas: ready } : { phase: 'Loading' };
+    if (ready !== procs.length) return { phase: 'Loading' };
+    return { phase: 'Loaded', replicas: ready, ...(loadedBytes !== undefined ? { loadedBytes } : {}) };
   }
 }
 

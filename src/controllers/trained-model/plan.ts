@@ -16,7 +16,8 @@ export type LoadState =
   | { phase: 'Downloading' }
   | { phase: 'DownloadFailed'; reason: string; message: string }
   | { phase: 'Loading' }
-  | { phase: 'Loaded'; replicas: number }
+  /** `loadedBytes`: the largest size measured at load among the replicas (inline models only). */
+  | { phase: 'Loaded'; replicas: number; loadedBytes?: number }
   | { phase: 'Failed'; reason: string; message: string };
 
 export interface TrainedModelContext {
@@ -35,6 +36,35 @@ export interface TrainedModelPlan {
 /** `spec.model.memory` in bytes (0 when unreadable: admission refuses those). */
 export function memoryOf(tm: TrainedModel): number {
   return parseQuantity(tm.spec?.model?.memory) ?? 0;
+}
+
+/** `status.annotations` key (KServe's status has an annotations map): bytes the model's load added to its worker. */
+export const LOADED_BYTES_ANNOTATION = 'serving.inferd.dev/loaded-bytes';
+
+/** What a TrainedModels' worker needs besides its models (its isolate, the runtimes' modules), MiB. */
+export const MODEL_WORKER_BASE_MB = 64;
+/** The smallest heap limit given to a TrainedModels' worker, MiB. */
+export const MODEL_WORKER_MIN_MB = 32;
+
+/**
+ * The V8 heap limit of the worker a parent's TrainedModels share (MiB): the parent's `resources.limits.memory`
+ * when set, else the sum of its TrainedModels' `memory` plus the worker's base, rounded up to a power of two
+ * (models added one by one then restart the worker log2(n) times, not n times), never more than
+ * `--worker-heap-limit` (`capMb`) nor less than MODEL_WORKER_MIN_MB. So one model cannot take the whole process.
+ */
+export function modelWorkerHeapMb(
+  parent: InferenceService | undefined,
+  models: readonly TrainedModel[],
+  capMb: number,
+): number {
+  const limit = limitsOf(parent?.spec?.predictor?.model?.resources).memoryBytes;
+  let want: number;
+  if (limit !== undefined) want = Math.ceil(limit / 2 ** 20);
+  else {
+    const sum = models.reduce((n, m) => n + memoryOf(m), 0);
+    want = 2 ** Math.ceil(Math.log2(MODEL_WORKER_BASE_MB + Math.ceil(sum / 2 ** 20)));
+  }
+  return Math.max(MODEL_WORKER_MIN_MB, Math.min(capMb, want));
 }
 
 /**
@@ -159,6 +189,13 @@ export function planTrainedModel(
     delete status.url;
     delete status.address;
   }
+  // The size measured at load, in KServe's status annotations map (its other keys are left as they are).
+  const annotations = { ...(status.annotations ?? {}) };
+  if (!blocking && load.phase === 'Loaded' && load.loadedBytes !== undefined)
+    annotations[LOADED_BYTES_ANNOTATION] = String(load.loadedBytes);
+  else delete annotations[LOADED_BYTES_ANNOTATION];
+  if (Object.keys(annotations).length > 0) status.annotations = annotations;
+  else delete status.annotations;
   if (tm.metadata.generation !== undefined) status.observedGeneration = tm.metadata.generation;
   return { placeable: blocking === undefined, status };
 }

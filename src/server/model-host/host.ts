@@ -27,7 +27,7 @@ import { ModelRepository } from '../model-repository.js';
 import { createModelServer, shutdownModelServer } from '../model-server.js';
 import { failureReason } from '../replica.js';
 import type { ReplicaConfig } from '../replica-args.js';
-import { WorkerGroup } from './worker-group.js';
+import { GroupModel, WorkerGroup } from './worker-group.js';
 import { WorkerModel } from './worker-model.js';
 
 export interface ModelHostDeps {
@@ -141,6 +141,8 @@ export async function startModelHost(config: ReplicaConfig, deps: ModelHostDeps)
             void deps.notify({ type: 'model-failed', modelName: m.name, reason, message });
           },
         });
+        // The parent's budget for its models' worker (TrainedModel controller): a larger one restarts it.
+        if (msg.heapLimitMb && msg.heapLimitMb !== group.heapLimit) group.setHeapLimit(msg.heapLimitMb);
         try {
           model = await group.load({
             modelName: name,
@@ -148,6 +150,7 @@ export async function startModelHost(config: ReplicaConfig, deps: ModelHostDeps)
             modelFormat: msg.modelFormat,
             env: runtimeEnv(msg.env),
             ...(msg.requestTimeoutMs ? { requestTimeoutMs: msg.requestTimeoutMs } : {}),
+            ...(msg.memoryBytes ? { memoryBytes: msg.memoryBytes } : {}),
           });
         } catch (err) {
           if (!isInferdError(err) || err.details.reason !== NEEDS_OWN_PROCESS) throw err;
@@ -176,7 +179,12 @@ export async function startModelHost(config: ReplicaConfig, deps: ModelHostDeps)
         loadMs: Math.round(performance.now() - started),
         replaced: previous !== undefined,
       });
-      await deps.notify({ type: 'model-ready', modelName: name });
+      // A TrainedModel's size as its worker measured it (worker-group.ts), for its status.
+      const size =
+        model instanceof GroupModel && model.loadedBytes !== undefined
+          ? { loadedBytes: model.loadedBytes, loadedBytesExact: model.loadedBytesExact === true }
+          : {};
+      await deps.notify({ type: 'model-ready', modelName: name, ...size });
       if (old) {
         await old.drain();
         await old.unload();

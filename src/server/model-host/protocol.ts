@@ -52,6 +52,8 @@ export type ToWorker =
       modelDir: string;
       modelFormat: string;
       env: Record<string, string | undefined>;
+      /** The model's memory budget: loads that fit it may be measured together (load-size.ts BatchLoader). */
+      memoryBytes?: number;
     }
   | { type: 'unload-model'; key: number };
 
@@ -67,7 +69,8 @@ export type FromWorker =
   | { type: 'beat' }
   | { type: 'unloaded' }
   /** Group workers: one model loaded, failed to load, unloaded. */
-  | { type: 'model-loaded'; key: number; metadata: ModelMetadata }
+  /** `loadedBytes`: what the load added to the worker's memory (load-size.ts); `loadedBytesExact`: after a GC. */
+  | { type: 'model-loaded'; key: number; metadata: ModelMetadata; loadedBytes?: number; loadedBytesExact?: boolean }
   | { type: 'model-load-failed'; key: number; error: SerializedError }
   | { type: 'model-unloaded'; key: number };
 

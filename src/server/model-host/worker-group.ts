@@ -9,6 +9,8 @@
 // its siblings are loaded again at once into a fresh worker (their calls in flight get 503, later calls wait
 // for the reload). A sibling thus loses at most the one model's time limit. When no model's code was running
 // and no call was waiting, the culprit is unknown: every model of the worker fails (no reload loop).
+// Each model's own size is measured when it loads (load-size.ts, in the worker); one past its `memoryBytes`
+// (a TrainedModel's spec.model.memory) is unloaded and fails with MemoryLimitExceeded, its siblings untouched.
 
 import { Worker } from 'node:worker_threads';
 import { InferdError } from '../../errors.js';
@@ -42,6 +44,8 @@ export interface GroupModelSpec {
   modelFormat: string;
   env?: Record<string, string | undefined>;
   requestTimeoutMs?: number;
+  /** The model's memory budget: a load that adds more to the worker fails (MemoryLimitExceeded). */
+  memoryBytes?: number;
 }
 
 interface Entry {
@@ -62,6 +66,9 @@ interface Pending {
 /** One model of a group: what the model repository serves. */
 export class GroupModel implements Model {
   md: ModelMetadata = { platform: '', inputs: [], outputs: [] };
+  /** What its (last) load added to the worker's memory, and whether that was measured after a GC. */
+  loadedBytes?: number;
+  loadedBytesExact?: boolean;
   constructor(
     readonly name: string,
     private readonly group: WorkerGroup,
@@ -104,10 +111,35 @@ export class WorkerGroup {
   private readonly defaultLimitMs: number;
   /** Workers started (the first and each restart after a failure). */
   generation = 0;
+  /** The V8 heap limit the next worker starts with, and the running one's. */
+  private heapLimitMb: number;
+  private runningHeapMb = 0;
 
   constructor(private readonly opts: WorkerGroupOptions) {
     this.heartbeatMs = opts.heartbeatMs ?? 1_000;
     this.defaultLimitMs = opts.requestTimeoutMs ?? DEFAULT_HANG_TIMEOUT_MS;
+    this.heapLimitMb = opts.maxOldGenerationSizeMb ?? DEFAULT_WORKER_HEAP_MB;
+  }
+
+  /** The worker's heap limit now (MiB): the running worker's, else the next one's. */
+  get heapLimit(): number {
+    return this.worker ? this.runningHeapMb : this.heapLimitMb;
+  }
+
+  /**
+   * A new heap limit for the group's worker (its models' budgets changed). V8 fixes an isolate's limit when it
+   * starts, so a larger one starts a new worker now when no call is in flight (its models load again there;
+   * calls made meanwhile wait for them), else with the next worker; a smaller one waits for the next worker.
+   */
+  setHeapLimit(mb: number): void {
+    this.heapLimitMb = mb;
+    if (!this.worker || mb <= this.runningHeapMb || this.pending.size > 0 || this.unloading.size > 0) return;
+    const old = this.worker;
+    this.worker = undefined;
+    this.stopWatchdog();
+    void old.terminate();
+    this.outbox = [];
+    for (const [key, e] of this.entries) this.post({ type: 'load-model', key, ...this.loadFields(e.spec) });
   }
 
   get size(): number {
@@ -175,7 +207,8 @@ export class WorkerGroup {
       this.post({ type: 'unload-model', key });
     });
     this.unloading.delete(key);
-    if (this.entries.size === 0 && this.pending.size === 0) await this.stop();
+    // Not while another unload waits for its answer (it would wait out its grace time instead).
+    if (this.entries.size === 0 && this.pending.size === 0 && this.unloading.size === 0) await this.stop();
   }
 
   /** Ends the worker and every model in it. */
@@ -188,7 +221,13 @@ export class WorkerGroup {
   }
 
   private loadFields(spec: GroupModelSpec) {
-    return { modelName: spec.modelName, modelDir: spec.modelDir, modelFormat: spec.modelFormat, env: spec.env ?? {} };
+    return {
+      modelName: spec.modelName,
+      modelDir: spec.modelDir,
+      modelFormat: spec.modelFormat,
+      env: spec.env ?? {},
+      ...(spec.memoryBytes ? { memoryBytes: spec.memoryBytes } : {}),
+    };
   }
 
   private post(m: ToWorker): void {
@@ -206,7 +245,8 @@ export class WorkerGroup {
       heartbeatMs: this.heartbeatMs,
       group: { current: this.current.buffer as SharedArrayBuffer },
     };
-    const heapMb = this.opts.maxOldGenerationSizeMb ?? DEFAULT_WORKER_HEAP_MB;
+    const heapMb = this.heapLimitMb;
+    this.runningHeapMb = heapMb;
     const worker = new Worker(this.opts.entry, {
       workerData: init,
       stdout: false,
@@ -254,6 +294,15 @@ export class WorkerGroup {
         const e = this.entries.get(m.key);
         if (!e) return;
         e.model.md = m.metadata;
+        if (m.loadedBytes !== undefined) {
+          e.model.loadedBytes = m.loadedBytes;
+          e.model.loadedBytesExact = m.loadedBytesExact === true;
+        }
+        const budget = e.spec.memoryBytes;
+        if (budget !== undefined && budget > 0 && m.loadedBytes !== undefined && m.loadedBytes > budget) {
+          this.overBudget(m.key, e, m.loadedBytes, budget);
+          return;
+        }
         e.settle?.resolve();
         e.settle = undefined;
         return;
@@ -365,6 +414,17 @@ export class WorkerGroup {
     return 0;
   }
 
+  /** A model larger than its budget: unloaded from the worker and failed; its siblings go on. */
+  private overBudget(key: number, e: Entry, used: number, budget: number): void {
+    this.entries.delete(key);
+    this.post({ type: 'unload-model', key });
+    const message = `model ${e.spec.modelName} uses ${mib(used)} after load, its memory is ${mib(budget)}`;
+    const err = new InferdError('MODEL_LOAD_FAILED', message, { reason: MEMORY_LIMIT_EXCEEDED });
+    this.rejectWhere((p) => p.key === key, err);
+    if (e.settle) e.settle.reject(err);
+    else this.opts.onModelFailed?.(e.model, MEMORY_LIMIT_EXCEEDED, message);
+  }
+
   private oldestPendingKey(): number {
     let best: Pending | undefined;
     for (const p of this.pending.values()) if (!best || p.started < best.started) best = p;
@@ -389,4 +449,14 @@ export class WorkerGroup {
     this.stopWatchdog();
     if (w) await w.terminate();
   }
+}
+
+/** The reason of a model whose loaded size is past its memory budget. */
+export const MEMORY_LIMIT_EXCEEDED = 'MemoryLimitExceeded';
+
+/** `310 MiB`, `1.5 MiB`, `12 KiB`: a size as a user reads it. */
+export function mib(bytes: number): string {
+  if (bytes < 1024 ** 2) return `${Math.ceil(bytes / 1024)} KiB`;
+  const m = bytes / 1024 ** 2;
+  return `${Number.isInteger(m) ? m : m.toFixed(1)} MiB`;
 }

@@ -11,6 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { InferdError, isInferdError, messageOf } from '../../errors.js';
 import { NEEDS_OWN_PROCESS } from '../../replica-protocol.js';
 import type { LoadOptions, Model, RuntimeFactory, Tensor } from '../../runtimes/model.js';
+import { BatchLoader } from './load-size.js';
 import {
   type CallAnswer,
   type FromWorker,
@@ -103,6 +104,7 @@ function mainGroup(current: Int32Array): void {
     }
   };
   const beat = setInterval(() => post({ type: 'beat' }), init.heartbeatMs);
+  const loader = new BatchLoader<Model>();
   const answerIn = async (c: PredictCall): Promise<CallAnswer> => {
     const key = c.model ?? 0;
     const loading = models.get(key);
@@ -127,13 +129,33 @@ function mainGroup(current: Int32Array): void {
     switch (m.type) {
       case 'load-model': {
         const { key } = m;
-        const loading = runtimeFor(m.modelFormat).then((runtime) => {
-          if (!runtime) throw new Error(`no runtime serves model format "${m.modelFormat}"`);
-          return run(key, () => runtime.load({ name: m.modelName, modelDir: m.modelDir, env: m.env }));
+        // One load at a time, each measured (load-size.ts). A format's first model is loaded once and dropped
+        // before it is measured: what the runtime imports, compiles and caches on its first load (~1.5 MiB for
+        // scikit-learn's) is the worker's, not that model's.
+        const measured = loader.load({
+          kind: m.modelFormat,
+          ...(m.memoryBytes ? { budget: m.memoryBytes } : {}),
+          prepare: async () => {
+            const runtime = await runtimeFor(m.modelFormat);
+            if (!runtime) throw new Error(`no runtime serves model format "${m.modelFormat}"`);
+            return () => run(key, () => runtime.load({ name: m.modelName, modelDir: m.modelDir, env: m.env }));
+          },
+          drop: async (model) => {
+            await model.unload?.();
+          },
         });
+        const loading = measured.then((r) => r.value);
+        loading.catch(() => undefined); // its failure is answered below (and to each call that awaits it)
         models.set(key, loading);
-        loading.then(
-          (model) => post({ type: 'model-loaded', key, metadata: model.metadata() }),
+        measured.then(
+          (r) =>
+            post({
+              type: 'model-loaded',
+              key,
+              metadata: r.value.metadata(),
+              loadedBytes: r.bytes,
+              loadedBytesExact: r.exact,
+            }),
           (err) => {
             if (models.get(key) === loading) models.delete(key);
             post({ type: 'model-load-failed', key, error: serialize(err) });

@@ -4,7 +4,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { InferenceService, TrainedModel } from '../../../src/api/types.js';
-import { type LoadState, planTrainedModel } from '../../../src/controllers/trained-model/plan.js';
+import {
+  LOADED_BYTES_ANNOTATION,
+  type LoadState,
+  modelWorkerHeapMb,
+  planTrainedModel,
+} from '../../../src/controllers/trained-model/plan.js';
 
 const NOW = '2026-12-06T20:00:00Z';
 const CTX = { now: NOW, domain: 'example.com', parentFormats: ['sklearn'] };
@@ -130,4 +135,57 @@ test('lastTransitionTime moves only when a status changes', () => {
   const later = planTrainedModel(stored, parent(), [], LOADED, { ...CTX, now: '2026-12-06T20:05:00Z' });
   assert.equal(c(later, 'IsMMSPredictor')?.lastTransitionTime, NOW);
   assert.equal(c(later, 'Ready')?.lastTransitionTime, '2026-12-06T20:05:00Z');
+});
+
+test("the TrainedModels' worker heap limit: the parent's memory limit, else the models' budgets plus the base", () => {
+  const models = (...memory: string[]) => memory.map((m, i) => tm(`m${i}`, { memory: m }));
+  const cases: {
+    what: string;
+    parent: InferenceService | undefined;
+    models: TrainedModel[];
+    cap: number;
+    mb: number;
+  }[] = [
+    { what: "the parent's limit", parent: parent({ memory: '512Mi' }), models: models('128Mi'), cap: 1024, mb: 512 },
+    { what: 'a limit not in whole MiB, rounded up', parent: parent({ memory: '1G' }), models: [], cap: 4096, mb: 954 },
+    { what: "the parent's limit, capped", parent: parent({ memory: '4Gi' }), models: [], cap: 1024, mb: 1024 },
+    { what: "the parent's limit, floored", parent: parent({ memory: '8Mi' }), models: [], cap: 1024, mb: 32 },
+    { what: 'no limit: base 64 + 2 × 1Mi → 128', parent: parent(), models: models('1Mi', '1Mi'), cap: 1024, mb: 128 },
+    { what: 'no limit: base 64 + 0 → 64', parent: parent(), models: [], cap: 1024, mb: 64 },
+    { what: 'no limit: 64 + 128 + 256 → 512', parent: parent(), models: models('128Mi', '256Mi'), cap: 1024, mb: 512 },
+    {
+      what: 'no limit: 64 + 1000 × 1Mi → 2048, capped',
+      parent: parent(),
+      models: models(...Array(1000).fill('1Mi')),
+      cap: 1024,
+      mb: 1024,
+    },
+    { what: 'no limit, a small cap', parent: parent(), models: models('64Mi'), cap: 100, mb: 100 },
+    { what: 'no parent (yet)', parent: undefined, models: models('16Mi'), cap: 1024, mb: 128 },
+  ];
+  for (const k of cases) assert.equal(modelWorkerHeapMb(k.parent, k.models, k.cap), k.mb, k.what);
+});
+
+test("the size measured at load is in status.annotations while loaded; KServe's fields and other annotations stay", () => {
+  const m = tm('a');
+  m.status = { annotations: { 'example.com/other': 'x' } };
+  const loaded = planTrainedModel(m, parent(), [m], { phase: 'Loaded', replicas: 1, loadedBytes: 12_345 }, CTX);
+  assert.deepEqual(loaded.status.annotations, { 'example.com/other': 'x', [LOADED_BYTES_ANNOTATION]: '12345' });
+  assert.equal(loaded.status.url, 'http://mms.ns1.example.com/v1/models/a:predict');
+  const failed = planTrainedModel(
+    { ...m, status: loaded.status },
+    parent(),
+    [m],
+    {
+      phase: 'Failed',
+      reason: 'MemoryLimitExceeded',
+      message: 'model a uses 310 MiB after load, its memory is 256 MiB',
+    },
+    CTX,
+  );
+  assert.deepEqual(failed.status.annotations, { 'example.com/other': 'x' }, 'no size while not loaded');
+  assert.equal(c(failed, 'Ready')?.reason, 'MemoryLimitExceeded');
+  assert.match(c(failed, 'Ready')?.message ?? '', /uses 310 MiB after load, its memory is 256 MiB/);
+  const bare = planTrainedModel(tm('b'), parent(), [tm('b')], LOADED, CTX);
+  assert.equal(bare.status.annotations, undefined, 'no annotations map without a size');
 });
