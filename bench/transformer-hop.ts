@@ -150,14 +150,18 @@ export async function measureTransformerHop(
       t.push(await call(viaTransformer));
     }
     if (ports) {
-      // The legs in a rotating order: a call right after the transformer's runs beside that process's tail
-      // work (metrics, GC) on a 2-core machine, so no leg may always come second.
+      // The legs in a shuffled order: a call right after the transformer's runs beside that process's tail
+      // work (metrics, GC) on a 2-core machine, so no leg may always follow another.
       const legs: (() => Promise<void>)[] = [
         async () => void rd.push(await call(direct, ports.replica)),
         async () => void td.push(await call(viaTransformer, ports.transformer)),
       ];
       if (forwarder) legs.push(async () => void fd.push(await call(direct, forwarder.port)));
-      for (let k = 0; k < legs.length; k++) await legs[(i + k) % legs.length]!();
+      for (let k = legs.length - 1; k > 0; k--) {
+        const j = Math.floor(Math.random() * (k + 1));
+        [legs[k], legs[j]] = [legs[j]!, legs[k]!];
+      }
+      for (const leg of legs) await leg();
     }
   }
   agent.destroy();
@@ -190,14 +194,15 @@ export async function measureTransformerHop(
 
 /** Forks bench/hop-floor-forwarder.js in front of `replicaPort`; resolves with its port. */
 async function startFloorForwarder(replicaPort: number): Promise<{ port: number; stop(): void }> {
-  // No IPC channel: the forwarder must look like the serve's children (its port comes on stdout).
+  // Its own session, as the serve and its children have theirs: with the kernel's autogroup scheduling (on by
+  // default) a process in the bench's session shares one CPU share with the bench's client, and looks slower.
   const child = spawn(
     process.execPath,
     [join(repoRoot, 'dist', 'bench', 'hop-floor-forwarder.js'), String(replicaPort)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
+    { stdio: ['ignore', 'pipe', 'inherit'], detached: true },
   );
+  const kill = () => child.kill();
+  process.once('exit', kill);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('floor forwarder did not start within 10 s')), 10_000);
     let out = '';
@@ -215,7 +220,13 @@ async function startFloorForwarder(replicaPort: number): Promise<{ port: number;
       reject(new Error(`floor forwarder exited (${code})`));
     });
   });
-  return { port, stop: () => child.kill() };
+  return {
+    port,
+    stop: () => {
+      process.off('exit', kill);
+      child.kill();
+    },
+  };
 }
 
 /**
