@@ -5,8 +5,11 @@
 // own host (client → gateway → predictor); the case is the difference of the medians. Target ≤ 0.3 ms.
 // `npm run bench` runs it on the demo serve (full run, or `--transformer-only`); alone (its own serve):
 //
-//   npx tsc && node dist/bench/transformer-hop.js [--requests 3000]
+//   npx tsc && node dist/bench/transformer-hop.js [--requests 3000] [--floor]
+//
+// `--floor` adds the leg of a bare node:http forwarder (bench/hop-floor-forwarder.ts) beside the transformer's.
 
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -44,6 +47,13 @@ export interface TransformerHop {
     gateway_leg_ms: number;
     /** transformer_direct − replica_direct: the transformer process and its call to the predictor. */
     transformer_leg_ms: number;
+    /**
+     * With `--floor`: a bare node:http forwarder with the SDK's direct client (bench/hop-floor-forwarder.ts) in
+     * front of the same replica, hit directly, and its leg (floor_direct − replica_direct): the least a
+     * forwarding node process adds on this machine; transformer_leg_ms − floor_leg_ms is the SDK's own share.
+     */
+    floor_direct_median_ms?: number;
+    floor_leg_ms?: number;
   };
 }
 
@@ -59,6 +69,7 @@ export async function measureTransformerHop(
   requests: number,
   log: (s: string) => void,
   servePid?: number,
+  floor = false,
 ): Promise<TransformerHop> {
   for (const [name, file] of [
     [NAME, transformer],
@@ -120,6 +131,9 @@ export async function measureTransformerHop(
     await call(viaGatewayPath, port, GW_NAME);
   }
   const ports = servePid !== undefined ? await componentPorts(servePid) : undefined;
+  const forwarder = floor && ports ? await startFloorForwarder(ports.replica) : undefined;
+  if (forwarder) for (let i = 0; i < 300; i++) await call(direct, forwarder.port);
+  const fd: number[] = [];
   const t: number[] = [];
   const d: number[] = [];
   const rd: number[] = [];
@@ -136,11 +150,22 @@ export async function measureTransformerHop(
       t.push(await call(viaTransformer));
     }
     if (ports) {
-      rd.push(await call(direct, ports.replica));
-      td.push(await call(viaTransformer, ports.transformer));
+      // The legs in a shuffled order: a call right after the transformer's runs beside that process's tail
+      // work (metrics, GC) on a 2-core machine, so no leg may always follow another.
+      const legs: (() => Promise<void>)[] = [
+        async () => void rd.push(await call(direct, ports.replica)),
+        async () => void td.push(await call(viaTransformer, ports.transformer)),
+      ];
+      if (forwarder) legs.push(async () => void fd.push(await call(direct, forwarder.port)));
+      for (let k = legs.length - 1; k > 0; k--) {
+        const j = Math.floor(Math.random() * (k + 1));
+        [legs[k], legs[j]] = [legs[j]!, legs[k]!];
+      }
+      for (const leg of legs) await leg();
     }
   }
   agent.destroy();
+  forwarder?.stop();
   const out: TransformerHop = {
     requests_each: requests,
     direct_predictor_median_ms: round3(median(d)),
@@ -156,11 +181,52 @@ export async function measureTransformerHop(
       gateway_leg_ms: round3(median(d) - median(rd)),
       transformer_leg_ms: round3(median(td) - median(rd)),
     };
+    if (forwarder) {
+      out.legs.floor_direct_median_ms = round3(median(fd));
+      out.legs.floor_leg_ms = round3(median(fd) - median(rd));
+    }
   }
   log(
-    `  predictor p50 ${out.direct_predictor_median_ms} ms, via transformer p50 ${out.via_transformer_median_ms} ms: hop ${out.transformer_hop_ms} ms (through the gateway: ${out.transformer_hop_gateway_path_ms} ms)${out.legs ? ` (replica alone ${out.legs.replica_direct_median_ms} ms, transformer alone ${out.legs.transformer_direct_median_ms} ms)` : ''}`,
+    `  predictor p50 ${out.direct_predictor_median_ms} ms, via transformer p50 ${out.via_transformer_median_ms} ms: hop ${out.transformer_hop_ms} ms (through the gateway: ${out.transformer_hop_gateway_path_ms} ms)${out.legs ? ` (replica alone ${out.legs.replica_direct_median_ms} ms, transformer alone ${out.legs.transformer_direct_median_ms} ms${out.legs.floor_leg_ms !== undefined ? `, floor forwarder alone ${out.legs.floor_direct_median_ms} ms: floor leg ${out.legs.floor_leg_ms} ms vs transformer leg ${out.legs.transformer_leg_ms} ms` : ''})` : ''}`,
   );
   return out;
+}
+
+/** Forks bench/hop-floor-forwarder.js in front of `replicaPort`; resolves with its port. */
+async function startFloorForwarder(replicaPort: number): Promise<{ port: number; stop(): void }> {
+  // Its own session, as the serve and its children have theirs: with the kernel's autogroup scheduling (on by
+  // default) a process in the bench's session shares one CPU share with the bench's client, and looks slower.
+  const child = spawn(
+    process.execPath,
+    [join(repoRoot, 'dist', 'bench', 'hop-floor-forwarder.js'), String(replicaPort)],
+    { stdio: ['ignore', 'pipe', 'inherit'], detached: true },
+  );
+  const kill = () => child.kill();
+  process.once('exit', kill);
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('floor forwarder did not start within 10 s')), 10_000);
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (s: string) => {
+      out += s;
+      const m = /^port (\d+)\n/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`floor forwarder exited (${code})`));
+    });
+  });
+  return {
+    port,
+    stop: () => {
+      process.off('exit', kill);
+      child.kill();
+    },
+  };
 }
 
 /**
@@ -189,7 +255,9 @@ async function componentPorts(servePid: number): Promise<{ replica: number; tran
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { requests: { type: 'string', default: '3000' } } });
+  const { values } = parseArgs({
+    options: { requests: { type: 'string', default: '3000' }, floor: { type: 'boolean', default: false } },
+  });
   const groups = new ProcessGroups();
   const dir = mkdtempSync(join(tmpdir(), 'inferd-hop-'));
   try {
@@ -199,6 +267,7 @@ async function main(): Promise<void> {
       Number(values.requests),
       (s) => process.stderr.write(`${s}\n`),
       serve.started.pid,
+      values.floor,
     );
     process.stdout.write(
       `${JSON.stringify({ case: 'transformer_hop_ms', ...r, target: '<= 0.3', pass: r.transformer_hop_ms <= 0.3 })}\n`,

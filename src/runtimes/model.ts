@@ -73,6 +73,12 @@ export interface RequestInfo {
   /** Aborted when the client goes away or the request's deadline passes. */
   readonly signal: AbortSignal;
   /**
+   * Set by the model server: calls `listener` once when the request aborts (as `signal` would) and returns what
+   * stops listening, without building an AbortSignal (the SDK's default predict: one per call cost more than the
+   * rest of a transformer's JavaScript; docs/benchmarks.md).
+   */
+  onAbort?(listener: () => void): () => void;
+  /**
    * Set by the model server: a whole-request model reports the time of each stage it ran (KServe's
    * request_preprocess/predict/postprocess/explain_seconds); without reports the whole call counts as predict.
    */

@@ -12,16 +12,23 @@ export interface DirectAnswer {
   body: Buffer;
 }
 
-/** Why a direct call failed: `unanswered` when no byte of an answer came back (worth sending another way). */
+/**
+ * Why a direct call failed: `unanswered` when no byte of an answer came back (worth sending another way);
+ * `timedOut` when it stopped waiting (its timeout, or `cancelled`: the caller's abort).
+ */
 export class DirectError extends Error {
   constructor(
     message: string,
     readonly unanswered: boolean,
     readonly timedOut = false,
+    readonly cancelled = false,
   ) {
     super(message);
   }
 }
+
+/** Listens for the caller's abort: calls `listener` once when it happens, returns what stops listening. */
+export type AbortWatch = (listener: () => void) => () => void;
 
 const MAX_HEAD = 64 * 1024;
 /** Idle sockets kept per replica port. */
@@ -54,17 +61,17 @@ export class DirectHttp {
     head: string,
     body: string,
     timeoutMs: number,
-    signal?: AbortSignal,
+    onAbort?: AbortWatch,
   ): Promise<DirectAnswer> {
     const reused = this.#takeIdle(port);
     if (reused) {
       try {
-        return await this.#exchange(reused, port, head, body, timeoutMs, signal);
+        return await this.#exchange(reused, port, head, body, timeoutMs, onAbort);
       } catch (err) {
-        if (!(err instanceof DirectError) || !err.unanswered || err.timedOut || signal?.aborted) throw err;
+        if (!(err instanceof DirectError) || !err.unanswered || err.timedOut) throw err;
       }
     }
-    return this.#exchange(this.#connect(port), port, head, body, timeoutMs, signal);
+    return this.#exchange(this.#connect(port), port, head, body, timeoutMs, onAbort);
   }
 
   /** Closes every idle socket; sockets in use close when their exchange ends. */
@@ -106,7 +113,7 @@ export class DirectHttp {
     head: string,
     body: string,
     timeoutMs: number,
-    signal: AbortSignal | undefined,
+    onAbort: AbortWatch | undefined,
   ): Promise<DirectAnswer> {
     const state = this.#state.get(socket)!;
     return new Promise<DirectAnswer>((resolve, reject) => {
@@ -115,12 +122,13 @@ export class DirectHttp {
         socket.destroy();
         pending_.done(new DirectError(`did not answer within ${timeoutMs} ms`, false, true));
       }, timeoutMs);
-      const onAbort = () => {
+      const abort = () => {
         state.pending = undefined;
         socket.destroy();
-        pending_.done(new DirectError('cancelled', false, true));
+        pending_.done(new DirectError('cancelled', false, true, true));
       };
       let settled = false;
+      let unwatch: (() => void) | undefined;
       const pending_: Pending = {
         chunks: [],
         size: 0,
@@ -128,7 +136,7 @@ export class DirectHttp {
           if (settled) return;
           settled = true;
           clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
+          unwatch?.();
           if (err) {
             reject(err);
             return;
@@ -139,7 +147,7 @@ export class DirectHttp {
         },
       };
       state.pending = pending_;
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (onAbort) unwatch = onAbort(abort);
       socket.write(
         `${head}\r\nhost: 127.0.0.1:${port}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
         'utf8',

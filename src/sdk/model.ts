@@ -88,7 +88,10 @@ export class Model {
    */
   async predict(payload: Payload, ctx: RequestContext): Promise<Result> {
     if (!this.predictorHost) throw new InferdError('UNSUPPORTED', 'Could not find predictor_host.');
-    const call: CallOptions = { headers: ctx.headers, signal: ctx.signal };
+    const call: CallOptions = { headers: ctx.headers };
+    // The request's abort cancels the call; through onAbort when the server offers it (no AbortSignal per call).
+    if (ctx.onAbort) call.onAbort = (listener) => ctx.onAbort!(listener);
+    else call.signal = ctx.signal;
     if (isInferRequest(payload)) return this.predictorClient.infer(this.name, payload, call);
     // KServe: with a V2 protocol a dict goes to the V2 endpoint as it is, and comes back an InferResponse.
     if (this.protocol !== 'v1') return this.predictorClient.inferJson(this.name, payload, call);

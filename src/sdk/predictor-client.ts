@@ -18,7 +18,7 @@ import { decodeGrpcInputs } from '../server/grpc/grpc-tensor.js';
 import { decodeV2Tensor } from '../server/tensor-decode.js';
 import { encodeFlat } from '../server/tensor-json.js';
 import { DirectGrpc } from './direct-grpc.js';
-import { DirectError, DirectHttp } from './direct-http.js';
+import { type AbortWatch, DirectError, DirectHttp } from './direct-http.js';
 import { PredictorRoutes, ROUTE_FEED_ENV } from './predictor-routes.js';
 import { type InferRequest, InferResponse, InferTensor } from './tensor.js';
 
@@ -46,6 +46,21 @@ export interface CallOptions {
   headers?: Readonly<Record<string, string | string[] | undefined>>;
   /** Aborts the call (the incoming request went away). */
   signal?: AbortSignal;
+  /**
+   * Instead of `signal`: registers a listener for the abort and returns what removes it. The default
+   * `Model.predict` passes the request context's `onAbort`, so no AbortSignal is built per call.
+   */
+  onAbort?: AbortWatch;
+}
+
+/** The call's abort as a watch (signal first, then onAbort); undefined when it cannot be aborted. */
+function abortWatch(opts: CallOptions): AbortWatch | undefined {
+  const signal = opts.signal;
+  if (signal === undefined) return opts.onAbort;
+  return (listener) => {
+    signal.addEventListener('abort', listener, { once: true });
+    return () => signal.removeEventListener('abort', listener);
+  };
 }
 
 export const DEFAULT_PREDICTOR_TIMEOUT_MS = 60_000;
@@ -296,14 +311,14 @@ export class PredictorClient {
     const call = routes.begin(route, replica);
     let answer: { status: number; reason: string; body: Buffer };
     try {
-      answer = await this.#direct!.request(replica.port, head, body, timeoutMs, opts.signal);
+      answer = await this.#direct!.request(replica.port, head, body, timeoutMs, abortWatch(opts));
     } catch (err) {
       const e = err instanceof DirectError ? err : new DirectError(messageOf(err), false);
       if (e.timedOut) {
-        routes.end(call, opts.signal?.aborted ? 0 : 504);
+        routes.end(call, e.cancelled ? 0 : 504);
         throw new InferdError(
           'TIMEOUT',
-          opts.signal?.aborted
+          e.cancelled
             ? `request to predictor ${url} cancelled`
             : `predictor ${url} did not answer within ${timeoutMs} ms`,
         );
@@ -352,11 +367,12 @@ export class PredictorClient {
     const transport = this.useSsl ? https : http;
     return new Promise((resolve, reject) => {
       let settled = false;
+      let unwatch: (() => void) | undefined;
       const fail = (err: InferdError) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
+        unwatch?.();
         req.destroy();
         reject(err);
       };
@@ -375,7 +391,7 @@ export class PredictorClient {
           }
           settled = true;
           clearTimeout(timer);
-          opts.signal?.removeEventListener('abort', onAbort);
+          unwatch?.();
           resolve(parsed);
         });
       });
@@ -384,7 +400,7 @@ export class PredictorClient {
         this.timeoutMs,
       );
       const onAbort = () => fail(new InferdError('TIMEOUT', `request to predictor ${url} cancelled`));
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      unwatch = abortWatch(opts)?.(onAbort);
       req.on('error', (e) =>
         fail(new InferdError('UPSTREAM_UNAVAILABLE', `predictor ${url} is not reachable: ${messageOf(e)}`)),
       );
@@ -438,11 +454,12 @@ export class PredictorClient {
     const call = routes.begin(route, replica);
     return new Promise<InferResponse>((resolve, reject) => {
       let settled = false;
+      let unwatch: (() => void) | undefined;
       const settle = (status: number, err: InferdError | undefined, res?: InferResponse) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
+        unwatch?.();
         routes.end(call, status);
         if (err) reject(err);
         else resolve(res!);
@@ -453,7 +470,7 @@ export class PredictorClient {
           // No answer came back (the replica went away): route around it, through the gateway this time.
           settled = true;
           clearTimeout(timer);
-          opts.signal?.removeEventListener('abort', onAbort);
+          unwatch?.();
           routes.end(call, 0);
           routes.failed(replica);
           this.#grpcGateway(model, req, opts, undefined).then(resolve, reject);
@@ -484,7 +501,7 @@ export class PredictorClient {
         link.cancel(id);
         settle(0, new InferdError('TIMEOUT', `request to predictor ${target} cancelled`));
       };
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      unwatch = abortWatch(opts)?.(onAbort);
     });
   }
 
@@ -521,14 +538,15 @@ export class PredictorClient {
     };
     const target = `${this.host} (gRPC)`;
     const res = await new Promise<GrpcInferResponse>((resolve, reject) => {
+      let unwatch: (() => void) | undefined;
       const call = stub.ModelInfer(message, md, { deadline: Date.now() + this.timeoutMs }, (err, r) => {
-        opts.signal?.removeEventListener('abort', onAbort);
+        unwatch?.();
         if (err) {
           reject(grpcError(err.code ?? GRPC_UNKNOWN, err.details ?? err.message, target, this.timeoutMs));
         } else resolve(r!);
       });
       const onAbort = () => call.cancel();
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      unwatch = abortWatch(opts)?.(onAbort);
     });
     const outputs = tensors.decodeGrpcInputs(res.outputs, res.raw_output_contents).map((t) => InferTensor.from(t));
     return new InferResponse(res.model_name || model, outputs, res.id, null);

@@ -3,6 +3,7 @@
 // and the same server code as the built-in runtimes (gRPC, /metrics).
 
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
@@ -285,4 +286,48 @@ test('V2 binary tensor extension: raw FP32 in reaches predict as a Float32Array,
   const out = new Float32Array(body.buffer.slice(body.byteOffset + n, body.byteOffset + n + 8));
   assert.deepEqual([...out], [3, 7]);
   assert.ok(m.inputs!.inputs[0]!.data instanceof Float32Array);
+});
+
+test("a transformer's default predict cancels its predictor call when the client goes away, through ctx.onAbort (no AbortSignal built per call)", async (t) => {
+  // A predictor that holds every request: only the transformer's cancellation closes its connection.
+  let held!: (req: http.IncomingMessage) => void;
+  const arrived = new Promise<http.IncomingMessage>((r) => {
+    held = r;
+  });
+  const predictor = http.createServer((req) => held(req));
+  await new Promise<void>((r) => predictor.listen(0, '127.0.0.1', r));
+  t.after(() => {
+    predictor.closeAllConnections();
+    predictor.close();
+  });
+  let signalReads = 0;
+  class Identity extends Model {
+    override predict(payload: Payload, ctx: RequestContext): Promise<Result> {
+      // Counts reads of ctx.signal (building it costs an AbortController and a listener per request).
+      const counted = new Proxy(ctx, {
+        get(target, prop) {
+          if (prop === 'signal') signalReads++;
+          const v = Reflect.get(target, prop, target);
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      });
+      return super.predict(payload, counted);
+    }
+  }
+  const transformer = new Identity('m', {
+    predictorHost: `127.0.0.1:${(predictor.address() as AddressInfo).port}`,
+    timeoutMs: 60_000,
+  });
+  const { server } = await serve(t, transformer);
+  const client = net.connect(server.httpPort!, '127.0.0.1');
+  t.after(() => client.destroy());
+  const body = '{"instances":[[1,2]]}';
+  client.write(
+    `POST /v1/models/m:predict HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+  );
+  const req = await arrived;
+  const cancelled = new Promise<void>((r) => req.socket.once('close', () => r()));
+  client.destroy();
+  await cancelled; // bounded by the test timeout; the call's own timeout is 60 s
+  assert.equal(signalReads, 0, 'the default predict did not build ctx.signal');
 });

@@ -68,6 +68,27 @@ export class RequestPredictOptions implements PredictOptions {
     }
     return this.#controller.signal;
   }
+
+  /**
+   * Calls `listener` once when the request aborts, as `signal` would, and returns what stops listening. While
+   * nobody asked for `signal` and the request has no deadline, a 'close' listener on the response is all it
+   * takes: no AbortController and no EventTarget listener per call.
+   */
+  onAbort(listener: () => void): () => void {
+    if (this.#controller || (this.#res as AbortableResponse)[REQUEST_ABORT]) return listenSignal(this.signal, listener);
+    const res = this.#res;
+    const onClose = () => {
+      if (!res.writableFinished) listener();
+    };
+    res.once('close', onClose);
+    return () => res.off('close', onClose);
+  }
+}
+
+/** `listener` on `signal`'s abort (once); returns what removes it. */
+export function listenSignal(signal: AbortSignal, listener: () => void): () => void {
+  signal.addEventListener('abort', listener, { once: true });
+  return () => signal.removeEventListener('abort', listener);
 }
 
 /**
@@ -135,6 +156,11 @@ export class CallInfo implements RequestInfo {
 
   get signal(): AbortSignal {
     return this.#options.signal as AbortSignal;
+  }
+
+  onAbort(listener: () => void): () => void {
+    const o = this.#options as PredictOptions & { onAbort?(listener: () => void): () => void };
+    return typeof o.onAbort === 'function' ? o.onAbort(listener) : listenSignal(this.signal, listener);
   }
 
   timed(stage: 'preprocess' | 'predict' | 'postprocess' | 'explain', seconds: number): void {
