@@ -76,7 +76,11 @@ export const NEEDS_OWN_PROCESS = 'NeedsOwnProcess';
 
 /** Model host process → inferd serve (IPC), besides the replica's own `state`/`ready`/`failed`. */
 export type FromHost =
-  | { type: 'model-ready'; modelName: string }
+  /**
+   * Loaded. `port`/`grpcPort`: where the model is served — its worker's own ports (a service's model); left out
+   * for a TrainedModel, served on the host's ports.
+   */
+  | { type: 'model-ready'; modelName: string; port?: number; grpcPort?: number }
   | { type: 'model-failed'; modelName: string; reason: string; message: string }
   | { type: 'model-unloaded'; modelName: string };
 
