@@ -141,6 +141,8 @@ export async function serveModel(init: WorkerInit, port: MessagePort, load: () =
     maxBodyBytes: serve.maxBodyBytes,
     maxBinaryBodyBytes: serve.maxBinaryBodyBytes,
     metrics,
+    // A thread per model: the V1 and V2 handlers load with their protocol's first request (docs/multi-model.md).
+    lazyHandlers: true,
   });
   let grpc: LazyGrpcServer | undefined;
   let httpPort: number;

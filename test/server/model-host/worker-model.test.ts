@@ -44,6 +44,12 @@ test('model host: each iris model serves on its own ports (V1, V2, metrics); unl
     body: JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [6.8, 2.8, 4.8, 1.4] }] }),
   });
   assert.equal(((await v2.json()) as { outputs: { data: number[] }[] }).outputs[0]!.data[0], 1);
+  // The worker loads the V2 handlers on first use (lazyHandlers): their validation errors still map to 422.
+  const invalid = await fetch(`http://127.0.0.1:${portOf('iris-a')}/v2/models/iris-a/infer`, {
+    method: 'POST',
+    body: JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], data: [1, 2, 3, 4] }] }),
+  });
+  assert.equal(invalid.status, 422, await invalid.text());
   // Its own metrics page, as a replica process has: its requests and its load time, not its neighbour's.
   const page = await (await fetch(`http://127.0.0.1:${portOf('iris-b')}/metrics`)).text();
   assert.match(page, /model_name="iris-b"/);
@@ -66,7 +72,9 @@ test('model host: a hung model is terminated (ModelHung); the gateway answers it
   await host.handle({ type: 'load', modelName: 'b', modelDir: '-', modelFormat: 'fake' });
   // The gateway's replica client in front of the hung model's port.
   const proxy = new ReplicaProxy({});
-  const front = http.createServer((req, res) => proxy.forward(req, res, portOf('a'), req.url ?? '/'));
+  const front = http.createServer((req, res) =>
+    proxy.forward(req, res, portOf('a'), req.url ?? '/', undefined, undefined, 'default/a'),
+  );
   await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
   t.after(() => {
     front.closeAllConnections();
@@ -83,7 +91,11 @@ test('model host: a hung model is terminated (ModelHung); the gateway answers it
   });
   assert.equal(viaGateway.status, 502);
   assert.match(viaGateway.headers.get('content-type') ?? '', /json/);
-  assert.ok(typeof ((await viaGateway.json()) as { error?: unknown }).error === 'string');
+  assert.match(
+    ((await viaGateway.json()) as { error: string }).error,
+    /^the model server of default\/a did not answer: /,
+    'a JSON error naming the model',
+  );
   assert.ok(Date.now() - t0 < 5_000, 'answered soon after the time limit, not hung');
   await waitFor((m) => m.type === 'model-failed');
   assert.ok(sent.some((m) => m.type === 'model-failed' && m.modelName === 'a' && m.reason === 'ModelHung'));
