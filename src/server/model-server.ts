@@ -66,15 +66,19 @@ let v2: typeof V2 | undefined;
 let validationError: typeof RequestValidationError | undefined;
 let v1Loading: Promise<unknown> | undefined;
 let v2Loading: Promise<unknown> | undefined;
-const loadV1 = () =>
-  (v1Loading ??= import('./rest/v1.js').then((m) => {
+function loadV1(): Promise<unknown> {
+  v1Loading ??= import('./rest/v1.js').then((m) => {
     v1 = m;
-  }));
-const loadV2 = () =>
-  (v2Loading ??= Promise.all([import('./rest/v2.js'), import('./rest/v2-request.js')]).then(([m, r]) => {
+  });
+  return v1Loading;
+}
+function loadV2(): Promise<unknown> {
+  v2Loading ??= Promise.all([import('./rest/v2.js'), import('./rest/v2-request.js')]).then(([m, r]) => {
     v2 = m;
     validationError = r.RequestValidationError;
-  }));
+  });
+  return v2Loading;
+}
 
 const LOG_ID = Symbol('payload log event id');
 type LoggedResponse = ServerResponse & { [LOG_ID]?: string };
@@ -188,7 +192,7 @@ export function createModelServer(opts: ModelServerOptions): http.Server {
     }
   };
 
-  const dispatch = (req: IncomingMessage, res: ServerResponse, e: Endpoint): void => {
+  const dispatch = (req: IncomingMessage, res: ServerResponse, e: Endpoint) => {
     if (e.kind === 'live' || e.kind === 'metrics') return own(res, e);
     if (e.kind.startsWith('v1.')) {
       if (v1 === undefined) return waitFor(loadV1(), req, res, e);
