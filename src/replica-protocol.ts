@@ -78,8 +78,19 @@ export const NEEDS_OWN_PROCESS = 'NeedsOwnProcess';
 
 /** Model host process → inferd serve (IPC), besides the replica's own `state`/`ready`/`failed`. */
 export type FromHost =
-  /** `loadedBytes`: what an inline model's load added to its worker's memory (`loadedBytesExact`: after a GC). */
-  | { type: 'model-ready'; modelName: string; loadedBytes?: number; loadedBytesExact?: boolean }
+  /**
+   * Loaded. `port`/`grpcPort`: where the model is served — its worker's own ports (a service's model); left out
+   * for a TrainedModel, served on the host's ports.
+   */
+  | {
+      type: 'model-ready';
+      modelName: string;
+      port?: number;
+      grpcPort?: number;
+      /** What an inline model's load added to its worker's memory (`loadedBytesExact`: after a GC). */
+      loadedBytes?: number;
+      loadedBytesExact?: boolean;
+    }
   | { type: 'model-failed'; modelName: string; reason: string; message: string }
   | { type: 'model-unloaded'; modelName: string };
 

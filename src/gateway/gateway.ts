@@ -561,7 +561,7 @@ export function createGateway(opts: GatewayOptions): {
     }
     // The direct write sends the replica's head as it came: the request id goes with it as an extra line.
     if (accessLog !== undefined) lines = `${lines ?? ''}${REQUEST_ID_HEADER}: ${req.headers[REQUEST_ID_HEADER]}\r\n`;
-    proxy.forward(req, res, lease.replica.port, path, lease.route.timeoutMs, lines);
+    proxy.forward(req, res, lease.replica.port, path, lease.route.timeoutMs, lines, `${ep.namespace}/${ep.name}`);
   }
 
   const extraModels = (e: ServiceEndpoint) => opts.endpoints.extraModelsOf(e.namespace, e.name);

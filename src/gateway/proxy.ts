@@ -58,6 +58,7 @@ export class ReplicaProxy {
    * `timeoutMs`: no complete answer this long after the request was sent → 504 and the upstream request is
    * aborted (the revision's `timeout`; default: the proxy's responseTimeoutMs). `headerLines`: extra
    * response header lines (`name: value\r\n`, already set on `res` too) that the direct write must carry.
+   * `target`: whose model server this is (`namespace/service`), named in the gateway's own 502/504 answers.
    */
   forward(
     req: IncomingMessage,
@@ -66,6 +67,7 @@ export class ReplicaProxy {
     path: string,
     timeoutMs?: number,
     headerLines?: string,
+    target?: string,
   ): void {
     const h = req.headers;
     const limit = bodyLimit(req, this.opts.maxBodyBytes, this.opts.maxBinaryBodyBytes);
@@ -113,6 +115,7 @@ export class ReplicaProxy {
           );
           if (timeoutMs !== undefined) ex.timeoutMs = timeoutMs;
           if (headerLines !== undefined) ex.headerLines = headerLines;
+          ex.target = target;
           res.on('close', () => ex.clientClosed());
           ex.body = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
           this.pools.dispatch(ex);
@@ -125,6 +128,7 @@ export class ReplicaProxy {
     const ex = new Exchange(this.pools, req, res, port, requestHead(req, method, path, port), method);
     if (timeoutMs !== undefined) ex.timeoutMs = timeoutMs;
     if (headerLines !== undefined) ex.headerLines = headerLines;
+    ex.target = target;
     res.on('close', () => ex.clientClosed());
     if (length === 0) {
       ex.body = EMPTY;

@@ -4,14 +4,14 @@
 // a 4-byte little-endian length. Not here: where the bytes sit in a body (rest/v2-binary.ts).
 
 import { isUtf8 } from 'node:buffer';
-import { endianness } from 'node:os';
 import { InferdError } from '../errors.js';
 import type { Datatype, Tensor, TensorData, TypedArray } from '../runtimes/model.js';
 import { resolveShape } from './numpy-shape.js';
 import { isDatatype } from './tensor-decode.js';
 
 // Typed arrays use the host's byte order; every platform Node ships for is little-endian.
-if (endianness() !== 'LE') throw new Error('inferd needs a little-endian host for raw tensor bytes');
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1)
+  throw new Error('inferd needs a little-endian host for raw tensor bytes');
 
 type TypedArrayCtor = {
   new (buffer: ArrayBufferLike, byteOffset: number, length: number): TypedArray;

@@ -2,19 +2,33 @@
 // decoded size is bounded by the same limit as the body itself, so a small compressed bomb is a 413,
 // not a replica out of memory. Any other coding is a 415.
 
+import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
-import zlib from 'node:zlib';
 import { InferdError } from '../errors.js';
 import { tooLarge } from './body-reader.js';
 
-const gunzip = promisify(zlib.gunzip);
-const inflate = promisify(zlib.inflate);
+type Decode = (buf: Buffer, opts: { maxOutputLength: number }) => Promise<Buffer>;
+// node:zlib loads with the first encoded body (most bodies are not; a packed model's thread saves its RSS).
+const require = createRequire(import.meta.url);
+let codecs: { gunzip: Decode; inflate: Decode } | undefined;
+const zlibCodecs = () => {
+  if (!codecs) {
+    const zlib = require('node:zlib') as typeof import('node:zlib');
+    codecs = { gunzip: promisify(zlib.gunzip) as Decode, inflate: promisify(zlib.inflate) as Decode };
+  }
+  return codecs;
+};
 
 /** The body decoded per its Content-Encoding: the same Buffer for identity, else a promise. */
 export function decodeContent(encoding: string, body: Buffer, limitBytes: number): Buffer | Promise<Buffer> {
   const coding = encoding.trim().toLowerCase();
   if (coding === '' || coding === 'identity') return body;
-  const decode = coding === 'gzip' || coding === 'x-gzip' ? gunzip : coding === 'deflate' ? inflate : undefined;
+  const decode =
+    coding === 'gzip' || coding === 'x-gzip'
+      ? zlibCodecs().gunzip
+      : coding === 'deflate'
+        ? zlibCodecs().inflate
+        : undefined;
   if (!decode) {
     return Promise.reject(
       new InferdError(

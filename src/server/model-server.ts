@@ -18,24 +18,11 @@ import {
 } from './http-response.js';
 import { ServerMetrics } from './metrics.js';
 import type { ModelRepository } from './model-repository.js';
-import { PayloadLogger } from './payload-logger.js';
+import type { PayloadLogger } from './payload-logger.js';
 import { type AbortableResponse, REQUEST_ABORT, type ServerContext } from './rest/dataplane.js';
-import { v1Explain, v1ListModels, v1ModelReady, v1Predict } from './rest/v1.js';
-import {
-  v2Generate,
-  v2Infer,
-  v2ListModels,
-  v2Live,
-  v2LoadModel,
-  v2ModelMetadata,
-  v2ModelReady,
-  v2Ready,
-  v2RepositoryIndex,
-  v2ServerMetadata,
-  v2UnloadModel,
-} from './rest/v2.js';
-import { INFERENCE_HEADER } from './rest/v2-binary.js';
-import { RequestValidationError } from './rest/v2-request.js';
+import type * as V1 from './rest/v1.js';
+import type * as V2 from './rest/v2.js';
+import type { RequestValidationError } from './rest/v2-request.js';
 import { decodePath, type Endpoint, route } from './router.js';
 
 export interface ModelServerOptions {
@@ -58,6 +45,8 @@ export interface ModelServerOptions {
    * signal aborts, so queued work (the batcher) is dropped (spec.predictor.timeout). Default: none.
    */
   requestTimeoutMs?: number;
+  /** Load the V1/V2 handlers on their first request instead of now (a packed model's worker thread). */
+  lazyHandlers?: boolean;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024; // 16 MiB
@@ -65,6 +54,31 @@ export const DEFAULT_MAX_BINARY_BODY_BYTES = 128 * 1024 * 1024; // 128 MiB
 /** Idle keep-alive sockets stay open this long: well above the gateway pool's idle time, so the
  * server is never the side that closes a socket the gateway is about to reuse. */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+/** rest/v2-binary.ts's INFERENCE_HEADER (not imported: that module loads with the V2 handlers). */
+const INFERENCE_HEADER = 'inference-header-content-length';
+
+// The V1 and V2 handlers load on their protocol's first request, or at once unless `lazyHandlers` is set: a
+// packed model's worker thread that is only ever asked over V1 never pays for the V2 modules (~0.4 MiB RSS each
+// per thread) and the reverse. Module-level: one copy per thread.
+let v1: typeof V1 | undefined;
+let v2: typeof V2 | undefined;
+let validationError: typeof RequestValidationError | undefined;
+let v1Loading: Promise<unknown> | undefined;
+let v2Loading: Promise<unknown> | undefined;
+function loadV1(): Promise<unknown> {
+  v1Loading ??= import('./rest/v1.js').then((m) => {
+    v1 = m;
+  });
+  return v1Loading;
+}
+function loadV2(): Promise<unknown> {
+  v2Loading ??= Promise.all([import('./rest/v2.js'), import('./rest/v2-request.js')]).then(([m, r]) => {
+    v2 = m;
+    validationError = r.RequestValidationError;
+  });
+  return v2Loading;
+}
 
 const LOG_ID = Symbol('payload log event id');
 type LoggedResponse = ServerResponse & { [LOG_ID]?: string };
@@ -95,6 +109,11 @@ export function createModelServer(opts: ModelServerOptions): http.Server {
     version: packageVersion(),
   };
   if (payloadLogger) ctx.metrics.addCollector((out) => payloadLogger.renderMetrics(out));
+  if (!opts.lazyHandlers) {
+    // Errors surface on the first request that needs the handlers (fail → 500).
+    loadV1().catch(() => undefined);
+    loadV2().catch(() => undefined);
+  }
 
   const fail = (res: ServerResponse, err: unknown): void => {
     if (res.headersSent) {
@@ -107,7 +126,7 @@ export function createModelServer(opts: ModelServerOptions): http.Server {
         ctx.log.error('request failed', { code: err.code, error: err.message, stack: err.stack });
       }
       sendInferdError(ctx.respond, res, err);
-    } else if (err instanceof RequestValidationError) {
+    } else if (validationError !== undefined && err instanceof validationError) {
       ctx.respond.json(res, 422, JSON.stringify({ detail: err.errors }));
     } else {
       // A bug or a runtime's plain Error: log it once with its stack, answer its message.
@@ -128,7 +147,7 @@ export function createModelServer(opts: ModelServerOptions): http.Server {
     if (requestTimeoutMs !== undefined) startTimeout(res, requestTimeoutMs);
     let eventId: string | undefined;
     if (payloadLogger) {
-      eventId = PayloadLogger.eventId(req.headers['ce-id']);
+      eventId = payloadLogger.eventIdFor(req.headers['ce-id']);
       (res as LoggedResponse)[LOG_ID] = eventId;
     }
     const limit = req.headers[INFERENCE_HEADER] === undefined ? maxBodyBytes : maxBinaryBodyBytes;
@@ -174,48 +193,71 @@ export function createModelServer(opts: ModelServerOptions): http.Server {
   };
 
   const dispatch = (req: IncomingMessage, res: ServerResponse, e: Endpoint) => {
+    if (e.kind === 'live' || e.kind === 'metrics') return own(res, e);
+    if (e.kind.startsWith('v1.')) {
+      if (v1 === undefined) return waitFor(loadV1(), req, res, e);
+      return dispatchV1(req, res, e, v1);
+    }
+    if (v2 === undefined) return waitFor(loadV2(), req, res, e);
+    return dispatchV2(req, res, e, v2);
+  };
+  const waitFor = (loading: Promise<unknown>, req: IncomingMessage, res: ServerResponse, e: Endpoint): void => {
+    loading.then(
+      () => dispatch(req, res, e),
+      (err: unknown) => fail(res, err),
+    );
+  };
+  const own = (res: ServerResponse, e: Endpoint) => {
     switch (e.kind) {
-      case 'v1.predict':
-        return withBody(req, res, e.model, 'v1', (body) => v1Predict(ctx, res, e.model, body, req));
-      case 'v2.infer':
-        return withBody(req, res, e.model, 'v2', (body) => v2Infer(ctx, req, res, e.model, e.version, body));
-      case 'v1.explain':
-        return withBody(req, res, e.model, 'v1', (body) => v1Explain(ctx, res, e.model, body, req));
-      case 'v2.generate':
-        return withBody(req, res, e.model, 'v2', (body) => v2Generate(ctx, res, e.model, e.version, body));
       case 'live':
         return ctx.respond.json(res, 200, '{"status":"alive"}');
       case 'metrics':
         return ctx.respond.send(res, 200, PROMETHEUS_TYPE, ctx.metrics.render());
+    }
+  };
+  const dispatchV1 = (req: IncomingMessage, res: ServerResponse, e: Endpoint, h: typeof V1) => {
+    switch (e.kind) {
+      case 'v1.predict':
+        return withBody(req, res, e.model, 'v1', (body) => h.v1Predict(ctx, res, e.model, body, req));
+      case 'v1.explain':
+        return withBody(req, res, e.model, 'v1', (body) => h.v1Explain(ctx, res, e.model, body, req));
       case 'v1.models':
-        return v1ListModels(ctx, res);
+        return h.v1ListModels(ctx, res);
       case 'v1.model':
-        return v1ModelReady(ctx, res, e.model);
+        return h.v1ModelReady(ctx, res, e.model);
+    }
+  };
+  const dispatchV2 = (req: IncomingMessage, res: ServerResponse, e: Endpoint, h: typeof V2) => {
+    switch (e.kind) {
+      case 'v2.infer':
+        return withBody(req, res, e.model, 'v2', (body) => h.v2Infer(ctx, req, res, e.model, e.version, body));
+      case 'v2.generate':
+        return withBody(req, res, e.model, 'v2', (body) => h.v2Generate(ctx, res, e.model, e.version, body));
       case 'v2.server':
-        return v2ServerMetadata(ctx, res);
+        return h.v2ServerMetadata(ctx, res);
       case 'v2.live':
-        return v2Live(ctx, res);
+        return h.v2Live(ctx, res);
       case 'v2.ready':
-        return v2Ready(ctx, res);
+        return h.v2Ready(ctx, res);
       case 'v2.models':
-        return v2ListModels(ctx, res);
+        return h.v2ListModels(ctx, res);
       case 'v2.model':
-        return v2ModelMetadata(ctx, res, e.model, e.version);
+        return h.v2ModelMetadata(ctx, res, e.model, e.version);
       case 'v2.modelReady':
-        return v2ModelReady(ctx, res, e.model, e.version);
+        return h.v2ModelReady(ctx, res, e.model, e.version);
       case 'v2.repositoryIndex':
         return readBody(req, maxBodyBytes, (err, body) => {
           if (err) return ctx.respond.json(res, 413, errorBody(err.message), ['connection', 'close']);
           try {
-            v2RepositoryIndex(ctx, res, body);
+            h.v2RepositoryIndex(ctx, res, body);
           } catch (e) {
             fail(res, e);
           }
         });
       case 'v2.load':
-        return v2LoadModel(ctx, res, e.model);
+        return h.v2LoadModel(ctx, res, e.model);
       case 'v2.unload':
-        return v2UnloadModel(ctx, res, e.model);
+        return h.v2UnloadModel(ctx, res, e.model);
     }
   };
 

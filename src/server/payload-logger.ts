@@ -93,6 +93,11 @@ export class PayloadLogger {
     return this.#opts.mode !== 'request';
   }
 
+  /** PayloadLogger.eventId, for callers that import this module's type only (model-server.ts: no https until used). */
+  eventIdFor(ceIdHeader: string | string[] | undefined): string {
+    return PayloadLogger.eventId(ceIdHeader);
+  }
+
   /** The event id for a request: its own `ce-id` header, else a new UUID. */
   static eventId(ceIdHeader: string | string[] | undefined): string {
     return typeof ceIdHeader === 'string' && ceIdHeader ? ceIdHeader : randomUUID();

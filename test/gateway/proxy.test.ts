@@ -339,13 +339,14 @@ function proxySuite(directWrite: boolean): void {
     const r = await get(gw, '/v1/models/svc:predict', 'POST', '{}');
     assert.equal(r.status, 502);
     assert.equal(r.headers['content-type'], 'application/json');
-    assert.match(JSON.parse(r.body).error, /the model server did not answer: .*ECONNREFUSED/);
+    // The gateway's own error names whose model server it is.
+    assert.match(JSON.parse(r.body).error, /the model server of default\/svc did not answer: .*ECONNREFUSED/);
 
     const rude = await rawUpstream(t, (s) => s.destroy());
     const gw2 = await gateway(t, rude.port);
     const r2 = await get(gw2, '/v1/models/svc:predict', 'POST', '{}');
     assert.equal(r2.status, 502);
-    assert.match(JSON.parse(r2.body).error, /the model server did not answer/);
+    assert.match(JSON.parse(r2.body).error, /the model server of default\/svc did not answer/);
     // the client's keep-alive connection to the gateway is still good
     const r3 = await get(gw2, '/x');
     assert.equal(r3.status, 502);

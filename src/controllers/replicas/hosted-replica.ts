@@ -1,5 +1,6 @@
-// Packed replicas (the default; `inferd serve --models-per-replica N`, N > 1): several services' models of one
-// namespace in one model-host process (server/model-host/), each in its own worker thread. A HostedReplica is a Replica (replica.ts), as
+// Packed replicas (`inferd serve --models-per-replica N`, N > 1): several services' models of one namespace in
+// one model-host process (server/model-host/), each in its own worker thread serving it on its own ports (the
+// `model-ready` message carries them). A HostedReplica is a Replica (replica.ts), as
 // a ReplicaProcess is, so the manager and the controller treat both alike: restarts and status stay per
 // service. A model's own failure (load error, hung or crashed worker) ends only its HostedReplica (Failed →
 // Exited, restarted by the manager with back-off); the host process exiting ends all of its HostedReplicas
@@ -210,8 +211,10 @@ export class HostedReplica extends ReplicaBase {
 
   onHostMessage(m: FromHost): void {
     if (m.type === 'model-ready' && !this.stopping) {
-      this.port = this.host.port;
-      this.grpcPort = this.host.grpcPort;
+      // A service's model is served on its worker's own ports (no hop through the host's main thread); a
+      // TrainedModel on the host's.
+      this.port = m.port ?? this.host.port;
+      this.grpcPort = m.port !== undefined ? m.grpcPort : this.host.grpcPort;
       this.setPhase('Ready');
     } else if (m.type === 'model-failed' && m.reason === NEEDS_OWN_PROCESS && !this.stopping) {
       // Not a failure of the service: the manager starts it again at once in a process of its own.

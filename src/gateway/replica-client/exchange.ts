@@ -34,6 +34,8 @@ export class Exchange {
   timeoutMs: number | undefined;
   /** Response header lines the gateway adds (already set on `res`); the direct write appends them. */
   headerLines: string | undefined;
+  /** Whose model server this is (`namespace/service`), named in the gateway's own 502/504 answers. */
+  target: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private onResDrain: (() => void) | undefined;
 
@@ -215,7 +217,11 @@ export class Exchange {
       this.res.destroy(err);
       return;
     }
-    this.reply(502, fromReplica ? `the model server did not answer: ${err.message}` : err.message);
+    this.reply(502, fromReplica ? `${this.server()} did not answer: ${err.message}` : err.message);
+  }
+
+  private server(): string {
+    return this.target === undefined ? 'the model server' : `the model server of ${this.target}`;
   }
 
   reply(status: number, message: string): void {
@@ -250,7 +256,7 @@ export class Exchange {
     if (this.done) return;
     const conn = this.conn;
     if (this.streaming) this.fail(new Error(`no complete answer after ${ms} ms`), true);
-    else this.reply(504, `the model server did not answer within ${ms} ms`);
+    else this.reply(504, `${this.server()} did not answer within ${ms} ms`);
     if (conn && conn.ex === this) conn.sock.destroy();
   }
 

@@ -1,6 +1,7 @@
-// A model host: one replica process serving several small models, each in its own worker thread
-// (worker-model.ts). The main thread runs the usual model server (KServe V1/V2 REST, lazy gRPC) over one
-// ModelRepository holding every model under its own name. inferd serve loads and unloads models over IPC
+// A model host: one replica process serving several small models, each service's in its own worker thread
+// that serves it on its own ports (worker-model.ts, worker-serve.ts: requests never cross the host's main
+// thread). The main thread starts and supervises the workers, and runs the usual model server (KServe V1/V2
+// REST, lazy gRPC) for health and for the TrainedModels below. inferd serve loads and unloads models over IPC
 // (`{type:'load', modelName, modelDir, modelFormat, env}`, `{type:'unload', modelName}`) and hears back
 // `model-ready`, `model-failed` (load error, a hung or crashed worker) and `model-unloaded`. A worker's
 // failure removes only its model; the host process crashing takes all its models (the accepted blast radius:
@@ -28,7 +29,10 @@ import { createModelServer, shutdownModelServer } from '../model-server.js';
 import { failureReason } from '../replica.js';
 import type { ReplicaConfig } from '../replica-args.js';
 import { GroupModel, WorkerGroup } from './worker-group.js';
-import { WorkerModel } from './worker-model.js';
+import { WorkerModel, type WorkerPorts } from './worker-model.js';
+
+/** A service's model being unloaded or replaced: its in-flight requests get this long to finish. */
+const UNLOAD_GRACE_MS = 4_000;
 
 export interface ModelHostDeps {
   env: Record<string, string | undefined>;
@@ -110,13 +114,13 @@ export async function startModelHost(config: ReplicaConfig, deps: ModelHostDeps)
     let registry: ReturnType<typeof createRuntimeRegistry> | undefined;
     const inline = new Map<string, Model>();
 
-    const unload = async (name: string) => {
+    const unload = async (name: string, graceMs = UNLOAD_GRACE_MS) => {
       const w = workers.get(name);
       const m = inline.get(name);
       workers.delete(name);
       inline.delete(name);
-      models.remove(name);
-      await w?.unload();
+      if (m) models.remove(name);
+      await w?.unload(graceMs);
       await m?.unload?.();
     };
 
@@ -185,19 +189,26 @@ export async function startModelHost(config: ReplicaConfig, deps: ModelHostDeps)
           ? { loadedBytes: model.loadedBytes, loadedBytesExact: model.loadedBytesExact === true }
           : {};
       await deps.notify({ type: 'model-ready', modelName: name, ...size });
-      if (old) {
-        await old.drain();
-        await old.unload();
-      }
+      await old?.unload(UNLOAD_GRACE_MS);
       // Requests already holding the old inline model finish with it; it only frees what it holds.
       if (oldInline && oldInline !== model) setTimeout(() => void oldInline.unload?.(), 5_000).unref();
+    };
+
+    // Where and how a service's worker serves its model: the host's own listening settings, on free ports.
+    const serve = {
+      httpHost: config.httpHost,
+      grpc: config.grpcPort !== null,
+      maxBodyBytes: config.maxBodyBytes,
+      maxBinaryBodyBytes: config.maxBinaryBodyBytes,
+      grpcMaxReceiveMessageBytes: config.grpcMaxReceiveMessageBytes,
+      grpcMaxSendMessageBytes: config.grpcMaxSendMessageBytes,
     };
 
     const load = async (msg: Extract<ToHost, { type: 'load' }>) => {
       if (msg.inline) return loadInline(msg);
       const name = msg.modelName;
-      // A reload (a TrainedModel's new storageUri, or after a failure) loads beside the old version, which
-      // serves until the new one is ready: requests see one or the other, never a half-loaded model.
+      // A reload (after a failure, or a new version) loads beside the old worker, which serves until the new
+      // one is ready: the gateway moves to the new ports, the old worker finishes what it took and exits.
       const previous = workers.get(name);
       const started = performance.now();
       const model = new WorkerModel({
@@ -206,6 +217,7 @@ export async function startModelHost(config: ReplicaConfig, deps: ModelHostDeps)
         modelDir: msg.modelDir,
         modelFormat: msg.modelFormat,
         env: runtimeEnv(msg.env),
+        serve,
         // Per-model limits: the service's own time limit (spec.predictor.timeout) or the host's default; the heap
         // limit inferd serve sends (--worker-heap-limit) or the worker's default.
         ...(msg.requestTimeoutMs
@@ -218,13 +230,13 @@ export async function startModelHost(config: ReplicaConfig, deps: ModelHostDeps)
         onFailed: (reason, message) => {
           if (workers.get(name) !== model) return;
           workers.delete(name);
-          models.remove(name);
           deps.log.error('model worker failed', { model: name, reason, error: message });
           void deps.notify({ type: 'model-failed', modelName: name, reason, message });
         },
       });
+      let ports: WorkerPorts;
       try {
-        await model.load();
+        ports = await model.load();
       } catch (err) {
         // The new version does not load: the old one is not what was asked for either; both go.
         if (previous || inline.has(name)) await unload(name);
@@ -235,24 +247,20 @@ export async function startModelHost(config: ReplicaConfig, deps: ModelHostDeps)
       }
       const oldInline = inline.get(name);
       inline.delete(name);
+      if (oldInline) models.remove(name);
       workers.set(name, model);
-      models.add(model); // replaces the old entry in one step
-      metrics.recordLoad(name, (performance.now() - started) / 1000);
       deps.log.info('model loaded', {
         model: name,
         format: msg.modelFormat,
         threadId: model.threadId,
-        // The service's own log line with the ports it is served on (the host's listening line may predate it).
-        port,
-        ...(grpc ? { grpcPort: grpc.port } : {}),
+        // The ports its own thread serves it on (the gateway, the route feed and /metrics scraping go there).
+        port: ports.port,
+        ...(ports.grpcPort !== undefined ? { grpcPort: ports.grpcPort } : {}),
         loadMs: Math.round(performance.now() - started),
         replaced: previous !== undefined,
       });
-      await deps.notify({ type: 'model-ready', modelName: name });
-      if (previous) {
-        await previous.drain();
-        await previous.unload();
-      }
+      await deps.notify({ type: 'model-ready', modelName: name, ...ports });
+      await previous?.unload(UNLOAD_GRACE_MS);
       if (oldInline) setTimeout(() => void oldInline.unload?.(), 5_000).unref();
     };
 
@@ -269,8 +277,11 @@ export async function startModelHost(config: ReplicaConfig, deps: ModelHostDeps)
         }
       },
       close: async (graceMs = 4_000) => {
-        await Promise.all([shutdownModelServer(server, graceMs), grpc?.shutdown(graceMs)]);
-        await Promise.all([...workers.keys(), ...inline.keys()].map((n) => unload(n)));
+        await Promise.all([
+          shutdownModelServer(server, graceMs),
+          grpc?.shutdown(graceMs),
+          ...[...workers.keys(), ...inline.keys()].map((n) => unload(n, graceMs)),
+        ]);
         await group?.close();
       },
     };

@@ -2,7 +2,7 @@
 // the host ↔ inferd serve messages are in replica-protocol.ts). Plain structured-cloneable objects; errors
 // travel as their fields.
 
-import { type ErrorCode, InferdError } from '../../errors.js';
+import { type ErrorCode, InferdError, isInferdError, messageOf } from '../../errors.js';
 import type { ModelMetadata, Tensor } from '../../runtimes/model.js';
 
 /** What a worker is started with (workerData). */
@@ -19,7 +19,33 @@ export interface WorkerInit {
    * is running (0: none), so the main thread can tell which model hung or ran out of heap.
    */
   group?: { current: SharedArrayBuffer };
+  /**
+   * A serving worker (worker-serve.ts): the worker runs the model server for its model itself, on its own
+   * ports, so requests reach the model's thread with no hop through the host's main thread.
+   */
+  serve?: WorkerServe;
 }
+
+/** What a serving worker listens on and the limits its model server applies (a replica process's, per model). */
+export interface WorkerServe {
+  httpHost: string;
+  /** Bind a lazy V2 gRPC port too (the replica's `--grpc_port`; off with `--enable_grpc false`). */
+  grpc: boolean;
+  maxBodyBytes: number;
+  maxBinaryBodyBytes: number;
+  grpcMaxReceiveMessageBytes: number;
+  grpcMaxSendMessageBytes: number;
+  /** The model's time limit per call: past it the worker answers 504 itself, or the host ends a stuck worker. */
+  requestTimeoutMs: number;
+  /** BigInt64Array over it: the supervision slots (SLOT_BEAT, SLOT_CALL_SINCE), in Date.now() ms. */
+  state: SharedArrayBuffer;
+}
+
+/** Supervision slots of a serving worker: its last beat (its event loop was free then). */
+export const SLOT_BEAT = 0;
+/** When the oldest call still running in the worker started (0: none running). */
+export const SLOT_CALL_SINCE = 1;
+export const SUPERVISION_SLOTS = 2;
 
 export interface SerializedError {
   code?: ErrorCode;
@@ -43,7 +69,8 @@ export interface PredictCall {
  */
 export type ToWorker =
   | { type: 'predict'; calls: PredictCall[] }
-  | { type: 'unload' }
+  /** A serving worker closes its servers (in-flight requests finish within graceMs), unloads, says `unloaded`. */
+  | { type: 'unload'; graceMs?: number }
   /** Group workers: load a model under a key; unload it. */
   | {
       type: 'load-model';
@@ -62,7 +89,8 @@ export type CallAnswer = { id: number; outputs: Tensor[] } | { id: number; error
 
 /** Worker → main thread. */
 export type FromWorker =
-  | { type: 'loaded'; metadata: ModelMetadata }
+  /** Loaded; a serving worker is listening on `port` (and `grpcPort`) too. */
+  | { type: 'loaded'; metadata: ModelMetadata; port?: number; grpcPort?: number }
   | { type: 'load-failed'; error: SerializedError }
   /** The answers to one `predict` message's calls (output buffers transferred). */
   | { type: 'answers'; answers: CallAnswer[] }
@@ -85,6 +113,15 @@ export function reviveBuffers(tensors: Tensor[]): Tensor[] {
     }
   }
   return tensors;
+}
+
+/** An error as fields that cross threads (its cause left behind). */
+export function serializeError(err: unknown): SerializedError {
+  if (isInferdError(err)) {
+    const { cause: _cause, ...details } = err.details;
+    return { code: err.code, message: err.message, details: JSON.parse(JSON.stringify(details)) };
+  }
+  return { message: messageOf(err) };
 }
 
 /** A worker's serialized error, as the InferdError it was. */

@@ -1,24 +1,28 @@
-// The model host's view of a model running in a worker thread: a `Model` whose predict posts the inputs to
-// the worker and resolves with its outputs (typed-array buffers transferred back, not copied). Per-model limits
-// in a shared process:
-// - time: a call not answered within `requestTimeoutMs` gets 504 (TIMEOUT); if the worker has stopped beating
-//   meanwhile (a model stuck in a synchronous loop) it is terminated (reason ModelHung), its other calls get 503;
+// The model host's handle on one service's model running in a worker thread that serves it on its own ports
+// (worker-serve.ts): requests go from the gateway to the worker directly; the host's main thread only starts,
+// supervises and stops it. Per-model limits in a shared process:
+// - time: the worker answers 504 (TIMEOUT) itself for an async call past `requestTimeoutMs`; a worker whose
+//   oldest call is past the limit and whose event loop has not beaten for as long (a model stuck in a
+//   synchronous loop) is terminated here (reason ModelHung) — read from the shared slots on a timer, no
+//   message per call; its sockets close and the gateway answers the in-flight requests 502;
 // - heap: the worker's V8 heap is capped (`maxOldGenerationSizeMb`); a model that runs past it ends its worker
 //   only (reason OOMKilled);
 // - an uncaught error or exit ends the worker (ModelCrashed).
 // `onFailed` tells the host, which reports the model failed (inferd serve restarts it with back-off). Other
-// models' workers are untouched.
+// models' workers are untouched. Unload closes the worker's servers gracefully (in-flight requests finish).
 
 import { Worker } from 'node:worker_threads';
 import { InferdError } from '../../errors.js';
-import type { Model, ModelMetadata, PredictOptions, Tensor } from '../../runtimes/model.js';
+import type { ModelMetadata } from '../../runtimes/model.js';
 import {
   type FromWorker,
-  type PredictCall,
   reviveError,
-  settleAnswers,
+  SLOT_BEAT,
+  SLOT_CALL_SINCE,
+  SUPERVISION_SLOTS,
   type ToWorker,
   type WorkerInit,
+  type WorkerServe,
 } from './protocol.js';
 
 export interface WorkerModelOptions {
@@ -28,12 +32,15 @@ export interface WorkerModelOptions {
   modelDir: string;
   modelFormat: string;
   env?: Record<string, string | undefined>;
+  /** Where and how the worker serves (its own ports; the host's body and message limits). */
+  serve: Omit<WorkerServe, 'state' | 'requestTimeoutMs'>;
   /**
    * The time limit of one call (default 30 s): past it the call gets 504, and a worker that has not beaten for
    * that long is terminated (ModelHung). `hangTimeoutMs` is the older name of the same limit.
    */
   requestTimeoutMs?: number;
   hangTimeoutMs?: number;
+  /** How often the worker beats at most (it beats at least 4 times per time limit). */
   heartbeatMs?: number;
   /** Called once when the worker dies or is terminated for hanging (not on unload). */
   onFailed?: (reason: string, message: string) => void;
@@ -47,48 +54,46 @@ export const DEFAULT_HANG_TIMEOUT_MS = 30_000;
 /** A packed model's V8 heap limit unless inferd serve says otherwise (`--worker-heap-limit`). */
 export const DEFAULT_WORKER_HEAP_MB = 1024;
 
-interface Pending {
-  resolve: (t: Tensor[]) => void;
-  reject: (e: Error) => void;
-  /** When the call was posted (Date.now()). */
-  started: number;
+/** Where a loaded worker serves its model. */
+export interface WorkerPorts {
+  port: number;
+  grpcPort?: number;
 }
 
-export class WorkerModel implements Model {
+export class WorkerModel {
   readonly name: string;
   private readonly worker: Worker;
   private md: ModelMetadata = { platform: '', inputs: [], outputs: [] };
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
-  private lastBeat = Date.now();
+  private readonly slots: BigInt64Array;
   private watchdog: NodeJS.Timeout | undefined;
   private state: 'loading' | 'ready' | 'failed' | 'unloaded' = 'loading';
-  private failure: InferdError | undefined;
-  private readonly loaded: Promise<void>;
+  private readonly loaded: Promise<WorkerPorts>;
   private unloadedResolve: (() => void) | undefined;
-  /** Calls made in this turn of the event loop, posted together in one message. */
-  private outbox: PredictCall[] = [];
   private readonly timeLimitMs: number;
+  private ports: WorkerPorts | undefined;
 
-  /** Starts the worker; `load()` resolves once the model is loaded there. */
+  /** Starts the worker; `load()` resolves with its ports once the model is loaded and served there. */
   constructor(private readonly opts: WorkerModelOptions) {
     this.name = opts.modelName;
     this.timeLimitMs = opts.requestTimeoutMs ?? opts.hangTimeoutMs ?? DEFAULT_HANG_TIMEOUT_MS;
     const heartbeatMs = opts.heartbeatMs ?? 1_000;
+    const state = new SharedArrayBuffer(SUPERVISION_SLOTS * BigInt64Array.BYTES_PER_ELEMENT);
+    this.slots = new BigInt64Array(state);
     const init: WorkerInit = {
       modelName: opts.modelName,
       modelDir: opts.modelDir,
       modelFormat: opts.modelFormat,
       env: opts.env ?? {},
       heartbeatMs,
+      serve: { ...opts.serve, requestTimeoutMs: this.timeLimitMs, state },
     };
     this.worker = new Worker(opts.entry, {
       workerData: init,
       // the host's stdout/stderr carry the worker's log lines as they are
       stdout: false,
       stderr: false,
-      // A live worker costs ~8.6 MiB RSS bare (measured); a 1 MiB young generation saves ~1.6 MiB of it.
-      // Small models allocate little per call; large tensors live in V8's large-object space anyway.
+      // A 1 MiB young generation saves ~1.6 MiB of a live worker's RSS (docs/multi-model.md, "Cost"). Small
+      // models allocate little per call; large tensors live in V8's large-object space anyway.
       resourceLimits: {
         maxYoungGenerationSizeMb: opts.maxYoungGenerationSizeMb ?? 1,
         maxOldGenerationSizeMb: opts.maxOldGenerationSizeMb ?? DEFAULT_WORKER_HEAP_MB,
@@ -100,20 +105,14 @@ export class WorkerModel implements Model {
           case 'loaded':
             this.md = m.metadata;
             this.state = 'ready';
-            this.lastBeat = Date.now();
+            this.ports = { port: m.port ?? 0, ...(m.grpcPort !== undefined ? { grpcPort: m.grpcPort } : {}) };
             this.startWatchdog(heartbeatMs);
-            resolve();
+            resolve(this.ports);
             break;
           case 'load-failed':
             this.state = 'failed';
             reject(reviveError(m.error));
             void this.worker.terminate();
-            break;
-          case 'beat':
-            this.lastBeat = Date.now();
-            break;
-          case 'answers':
-            settleAnswers(this.pending, m.answers);
             break;
           case 'unloaded':
             this.unloadedResolve?.();
@@ -140,8 +139,8 @@ export class WorkerModel implements Model {
     this.loaded.catch(() => undefined);
   }
 
-  /** Resolves once loaded; rejects with the load error (the worker is gone then). */
-  load(): Promise<void> {
+  /** Resolves with the worker's ports once loaded; rejects with the load error (the worker is gone then). */
+  load(): Promise<WorkerPorts> {
     return this.loaded;
   }
 
@@ -153,93 +152,40 @@ export class WorkerModel implements Model {
     return this.md;
   }
 
-  predict(inputs: Tensor[], opts?: PredictOptions): Promise<Tensor[]> {
-    if (this.state !== 'ready') {
-      return Promise.reject(
-        this.failure ?? new InferdError('MODEL_NOT_READY', `Model with name ${this.name} is not ready.`),
-      );
-    }
-    const id = this.nextId++;
-    const call: PredictCall = { id, inputs };
-    if (opts?.parameters) call.parameters = opts.parameters;
-    if (opts?.outputNames) call.outputNames = opts.outputNames;
-    const now = Date.now();
-    if (this.pending.size === 0) this.lastBeat = now; // the hang clock starts with the first call
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, started: now });
-      // setImmediate, not a microtask: it runs after the poll phase has handed over every request that
-      // arrived with this one, so concurrent requests cross in one message (one wake-up of the worker).
-      if (this.outbox.length === 0) setImmediate(() => this.flush());
-      this.outbox.push(call);
-    });
-  }
-
-  /** Posts this tick's calls as one message. */
-  private flush(): void {
-    const calls = this.outbox;
-    this.outbox = [];
-    if (calls.length === 0 || this.state !== 'ready') return;
-    try {
-      this.worker.postMessage({ type: 'predict', calls } satisfies ToWorker);
-    } catch (err) {
-      for (const c of calls) {
-        const p = this.pending.get(c.id);
-        this.pending.delete(c.id);
-        p?.reject(err as Error);
-      }
-    }
-  }
-
   /**
-   * Resolves once no call is outstanding, or after timeoutMs: a model swapped out for a new version (a
-   * TrainedModel's new storageUri) answers what it already took before it is unloaded.
+   * Closes the worker's servers (in-flight requests finish within graceMs), unloads the model, ends the
+   * worker (terminated if it has not finished a second after graceMs).
    */
-  async drain(timeoutMs = 5_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    while (this.pending.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
-  }
-
-  /** Asks the model to unload, then ends the worker (terminated if it does not answer within graceMs). */
   async unload(graceMs = 2_000): Promise<void> {
     if (this.state === 'unloaded') return;
     const wasReady = this.state === 'ready';
     this.state = 'unloaded';
     this.stopWatchdog();
-    this.rejectAll(new InferdError('MODEL_NOT_READY', `Model with name ${this.name} is being unloaded.`));
     if (wasReady) {
       await new Promise<void>((resolve) => {
         this.unloadedResolve = resolve;
-        const t = setTimeout(resolve, graceMs);
+        const t = setTimeout(resolve, graceMs + 1_000);
         t.unref();
-        this.worker.postMessage({ type: 'unload' } satisfies ToWorker);
+        this.worker.postMessage({ type: 'unload', graceMs } satisfies ToWorker);
       });
     }
     await this.worker.terminate();
   }
 
+  /**
+   * The hang check, from the shared slots: a call running past the limit while the worker's loop has not
+   * beaten for as long. A free loop beats at least 4 times per limit, so only a stuck one qualifies.
+   */
   private startWatchdog(heartbeatMs: number): void {
     const limitMs = this.timeLimitMs;
     this.watchdog = setInterval(
       () => {
-        if (this.pending.size === 0) return;
+        const since = Number(Atomics.load(this.slots, SLOT_CALL_SINCE));
+        if (since === 0) return;
         const now = Date.now();
-        const late: Pending[] = [];
-        for (const [id, p] of this.pending) {
-          if (now - p.started < limitMs) continue;
-          this.pending.delete(id);
-          late.push(p);
-        }
-        if (late.length === 0) return;
-        const timeout = new InferdError(
-          'TIMEOUT',
-          `model ${this.name} did not answer within its time limit of ${limitMs} ms`,
-        );
-        for (const p of late) p.reject(timeout);
-        // Still beating: the model is slow but its thread is free (an async runtime); only the call ends.
-        if (now - this.lastBeat >= limitMs) {
-          this.fail('ModelHung', `model worker did not answer for ${limitMs} ms; terminated`);
-          void this.worker.terminate();
-        }
+        if (now - since < limitMs || now - Number(Atomics.load(this.slots, SLOT_BEAT)) < limitMs) return;
+        this.fail('ModelHung', `model worker did not answer for ${limitMs} ms; terminated`);
+        void this.worker.terminate();
       },
       Math.max(20, Math.min(heartbeatMs, limitMs / 4)),
     );
@@ -251,18 +197,11 @@ export class WorkerModel implements Model {
     this.watchdog = undefined;
   }
 
-  private rejectAll(err: Error): void {
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
-  }
-
   private fail(reason: string, message: string): void {
     if (this.state === 'failed' || this.state === 'unloaded') return;
     const wasLoading = this.state === 'loading';
     this.state = 'failed';
     this.stopWatchdog();
-    this.failure = new InferdError('MODEL_NOT_READY', `Model ${this.name} failed: ${message}`, { reason });
-    this.rejectAll(this.failure);
     if (!wasLoading) this.opts.onFailed?.(reason, message);
   }
 }

@@ -1,6 +1,7 @@
-// One model in its own worker thread of a model host: loads the model with its format's runtime, answers
-// predict messages, and posts a heartbeat while its event loop is free (a model stuck in a synchronous loop
-// stops beating; the host terminates it). Outputs go back with their typed-array buffers transferred.
+// A model host's worker thread: either one service's model, loaded with its format's runtime and served on the
+// worker's own ports (worker-serve.ts; the host supervises it through shared slots), or a group worker holding
+// a multi-model service's TrainedModels, answering predict messages from the host's main thread and posting a
+// heartbeat while its event loop is free. Outputs go back with their typed-array buffers transferred.
 //
 // Only the runtime of the model's format is imported (a live worker's RSS is mostly its V8 isolate and Node's
 // per-thread bootstrap, ~8.5 MiB; each runtime's compiled modules add 0.3-2 MiB). A scikit-learn model the
@@ -8,7 +9,7 @@
 // with its replica, so the load fails with reason NeedsOwnProcess and inferd serve gives it a process of its own.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { InferdError, isInferdError, messageOf } from '../../errors.js';
+import { InferdError, isInferdError } from '../../errors.js';
 import { NEEDS_OWN_PROCESS } from '../../replica-protocol.js';
 import type { LoadOptions, Model, RuntimeFactory, Tensor } from '../../runtimes/model.js';
 import { BatchLoader } from './load-size.js';
@@ -17,7 +18,7 @@ import {
   type FromWorker,
   type PredictCall,
   reviveBuffers,
-  type SerializedError,
+  serializeError,
   type ToWorker,
   type WorkerInit,
 } from './protocol.js';
@@ -27,13 +28,7 @@ const port = parentPort;
 const init = workerData as WorkerInit;
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
-function serialize(err: unknown): SerializedError {
-  if (isInferdError(err)) {
-    const { cause: _cause, ...details } = err.details;
-    return { code: err.code, message: err.message, details: JSON.parse(JSON.stringify(details)) };
-  }
-  return { message: messageOf(err) };
-}
+const serialize = serializeError;
 
 /** Buffers a result may hand over without a copy: typed arrays that own their whole, unshared buffer. */
 function transferables(outputs: Tensor[], out: Set<ArrayBuffer>): void {
@@ -190,33 +185,14 @@ function mainGroup(current: Int32Array): void {
 
 async function main(): Promise<void> {
   if (init.group) return mainGroup(new Int32Array(init.group.current));
-  let model: Model;
-  try {
+  // A service's model: this worker serves it on its own ports (worker-serve.ts, loaded only here: a group
+  // worker has no ports of its own).
+  const { serveModel } = await import('./worker-serve.js');
+  return serveModel(init, port, async () => {
     const runtime = await runtimeFor(init.modelFormat);
     if (!runtime) throw new Error(`no runtime serves model format "${init.modelFormat}"`);
-    model = await runtime.load({ name: init.modelName, modelDir: init.modelDir, env: init.env });
-  } catch (err) {
-    post({ type: 'load-failed', error: serialize(err) });
-    return;
-  }
-  const beat = setInterval(() => post({ type: 'beat' }), init.heartbeatMs);
-  port.on('message', (m: ToWorker) => {
-    if (m.type === 'unload') {
-      clearInterval(beat);
-      Promise.resolve(model.unload?.())
-        .catch(() => undefined)
-        .then(() => post({ type: 'unloaded' }));
-      return;
-    }
-    if (m.type !== 'predict') return;
-    // One answer message per predict message: the calls that came together go back together.
-    void Promise.all(m.calls.map((c) => answer(model, c))).then((answers) => {
-      const transfer = new Set<ArrayBuffer>();
-      for (const a of answers) if ('outputs' in a) transferables(a.outputs, transfer);
-      post({ type: 'answers', answers }, [...transfer]);
-    });
+    return runtime.load({ name: init.modelName, modelDir: init.modelDir, env: init.env });
   });
-  post({ type: 'loaded', metadata: model.metadata() });
 }
 
 void main();

@@ -2,14 +2,25 @@
 // KServe's 404/503 errors, one timed call into `Model.predict`, and per-request predict options whose
 // abort signal is only built when a model asks for it.
 
-import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import { InferdError, modelNotFound } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { PredictOptions, RequestInfo, Tensor } from '../../runtimes/model.js';
 import type { Responder } from '../http-response.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { ModelEntry, ModelRepository } from '../model-repository.js';
+
+const require = createRequire(import.meta.url);
+let uuid: (() => string) | undefined;
+/**
+ * A random UUID; node:crypto loads on the first one (a packed model's worker thread pays ~0.4 MiB RSS for it,
+ * and most requests name their own id).
+ */
+export function randomUuid(): string {
+  uuid ??= (require('node:crypto') as typeof import('node:crypto')).randomUUID;
+  return uuid();
+}
 
 export interface ServerContext {
   readonly models: ModelRepository;
@@ -150,7 +161,7 @@ export class CallInfo implements RequestInfo {
 
   /** Made up (a UUID) only when asked for and the request named none. */
   get requestId(): string {
-    this.#requestId ??= randomUUID();
+    this.#requestId ??= randomUuid();
     return this.#requestId;
   }
 

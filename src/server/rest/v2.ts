@@ -2,7 +2,6 @@
 // Order of checks follows FastAPI's: the body is validated (422) before the version (501), the model
 // (404/503) and the tensors (400) are looked at.
 
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InferdError } from '../../errors.js';
 import type { Tensor, TensorMetadata } from '../../runtimes/model.js';
@@ -12,6 +11,7 @@ import { decodeV2Tensor, show } from '../tensor-decode.js';
 import {
   existingModel,
   RequestPredictOptions,
+  randomUuid,
   readyModel,
   requestInfo,
   runPredict,
@@ -149,7 +149,7 @@ export async function v2Infer(
   const options = new RequestPredictOptions(res);
   if (request.parameters) options.parameters = request.parameters;
   if (request.outputs) options.outputNames = request.outputs.map((o) => o.name);
-  const id = request.id ? request.id : randomUUID();
+  const id = request.id ? request.id : randomUuid();
   const handlers = entry.model.requests;
   const produced = handlers
     ? (

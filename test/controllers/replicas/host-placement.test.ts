@@ -18,18 +18,20 @@ import { fakeEntry, replicaSpec, tempDir, waitForReplica as waitFor } from './ha
 
 const dir = tempDir('inferd-placement-');
 
-// Answers every load with model-ready (a model dir ending in "oom" with model-failed OOMKilled) and prints
-// each load message as one JSON line on stdout, which the manager routes to the service's log.
+// Answers every load with model-ready and the model's own ports, as a worker serving its model reports them (a
+// model dir ending in "oom" with model-failed OOMKilled) and prints each load message as one JSON line on
+// stdout, which the manager routes to the service's log.
 const entry = fakeEntry(
   dir,
   'host',
-  `process.send({ type: 'ready', port: 1 });
+  `process.send({ type: 'ready', port: 1, grpcPort: 2 });
+let next = 0;
 process.on('message', (m) => {
   if (m.type === 'load') {
     console.log(JSON.stringify({ model: m.modelName, load: m }));
     if (m.modelDir.endsWith('oom')) process.send({ type: 'model-failed', modelName: m.modelName, reason: 'OOMKilled', message: 'heap limit' });
     else if (m.modelDir.endsWith('python')) process.send({ type: 'model-failed', modelName: m.modelName, reason: 'NeedsOwnProcess', message: 'Python fallback' });
-    else process.send({ type: 'model-ready', modelName: m.modelName });
+    else { next++; process.send({ type: 'model-ready', modelName: m.modelName, port: 20000 + next, grpcPort: 30000 + next }); }
   } else if (m.type === 'unload') process.send({ type: 'model-unloaded', modelName: m.modelName });
 });
 process.on('SIGTERM', () => process.exit(0));
@@ -67,6 +69,12 @@ test('packed placement: one host per namespace, never two models of one name in 
   assert.notEqual(pid(a1rev2), pid(a1), 'a second revision of the same model goes to another host');
   assert.ok(m.process(batcher.key) instanceof ReplicaProcess, 'a batcher is a per-process option: not packed');
   assert.equal(m.hostPids().length, 3);
+  // Each packed service is reached on its worker's own ports (from model-ready), not the host's.
+  const ports = [a1, a2, onnx].map((s) => m.get(s.key));
+  assert.equal(new Set(ports.map((v) => v?.port)).size, 3, JSON.stringify(ports));
+  for (const v of ports) {
+    assert.ok(v?.port !== undefined && v.port > 20000 && v.grpcPort === v.port + 10000, JSON.stringify(v));
+  }
 
   const loads = (s: ReplicaSpec) =>
     m

@@ -5,10 +5,14 @@
 // INVALID_INPUT error, {bomb:true} allocates until its heap limit ends it, {slowMs:N} answers after N ms with
 // its event loop free. A model dir of "fail-load" fails the load. As a group worker (init.group) it loads
 // fake models by key (`load-model`; "fail-load" fails, "hang-load" spins after an await, outside the slot)
-// and marks the running model in the shared slot.
+// and marks the running model in the shared slot. As a serving worker (init.serve) it serves a fake model with
+// the same behaviours through the real worker-serve.ts.
 
 import { parentPort, workerData } from 'node:worker_threads';
+import { InferdError } from '../../../src/errors.js';
+import type { Model, PredictOptions, Tensor } from '../../../src/runtimes/model.js';
 import type { CallAnswer, FromWorker, ToWorker, WorkerInit } from '../../../src/server/model-host/protocol.js';
+import { serveModel } from '../../../src/server/model-host/worker-serve.js';
 
 if (!parentPort) throw new Error('worker only');
 const port = parentPort;
@@ -16,7 +20,51 @@ const init = workerData as WorkerInit;
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
 const current = init.group ? new Int32Array(init.group.current) : undefined;
-if (init.modelDir === 'fail-load') {
+/** A serving worker's slow call says it started on this BroadcastChannel (its model's name). */
+const STARTED_CHANNEL = 'fake-worker-call-started';
+
+/** The fake model a serving worker serves: echoes its first input as FP64 `y`, or misbehaves on request. */
+function fakeModel(name: string): Model {
+  const hoard: unknown[] = [];
+  return {
+    name,
+    metadata: () => ({ platform: 'fake', inputs: [], outputs: [] }),
+    predict(inputs: Tensor[], opts?: PredictOptions): Tensor[] | Promise<Tensor[]> {
+      const p = (opts?.parameters ?? {}) as Record<string, unknown>;
+      if (p.hang) for (;;) {}
+      if (typeof p.busyMs === 'number') for (const until = Date.now() + p.busyMs; Date.now() < until; ) {}
+      if (p.bomb) for (;;) hoard.push({ a: [1, 2, 3], s: `x${hoard.length}` });
+      if (p.fail) throw new InferdError('INVALID_INPUT', 'bad input');
+      if (p.crash) {
+        setTimeout(() => {
+          throw new Error('boom');
+        });
+        return new Promise(() => {});
+      }
+      const x = inputs[0]!;
+      const out: Tensor[] = [
+        { name: 'y', datatype: 'FP64', shape: x.shape, data: new Float64Array(x.data as ArrayLike<number>) },
+      ];
+      if (typeof p.slowMs === 'number') {
+        // Tests wait on this to know the call is running in the worker.
+        const started = new BroadcastChannel(STARTED_CHANNEL);
+        started.postMessage(name);
+        started.close();
+        return new Promise((r) => setTimeout(() => r(out), p.slowMs as number));
+      }
+      return out;
+    },
+  };
+}
+
+if (init.serve) {
+  void serveModel(init, port, async () => {
+    if (init.modelDir === 'fail-load') {
+      throw new InferdError('MODEL_LOAD_FAILED', 'no model here', { reason: 'ModelMissing' });
+    }
+    return fakeModel(init.modelName);
+  });
+} else if (init.modelDir === 'fail-load') {
   post({
     type: 'load-failed',
     error: { code: 'MODEL_LOAD_FAILED', message: 'no model here', details: { reason: 'ModelMissing' } },

@@ -18,6 +18,8 @@ export interface TestHost {
   host: RunningModelHost;
   /** Every message the host sent to inferd serve, in order. */
   sent: FromHost[];
+  /** The HTTP port the model is served on: its worker's own (from `model-ready`), else the host's (TrainedModels). */
+  portOf(name: string): number;
   /** POSTs a V2 infer of [1, 2] (FP64) with `parameters` to the model. */
   infer(name: string, parameters?: object): Promise<Response>;
   /** Resolves with the first message `ok` accepts, waiting on the host's messages (bounded). */
@@ -51,11 +53,16 @@ export async function startTestHost(
     },
   );
   t.after(() => host.close(1_000));
+  const portOf = (name: string) => {
+    const ready = sent.findLast((m) => m.type === 'model-ready' && m.modelName === name);
+    return ready?.type === 'model-ready' && ready.port !== undefined ? ready.port : host.port;
+  };
   return {
     host,
     sent,
+    portOf,
     infer: (name, parameters) =>
-      fetch(`http://127.0.0.1:${host.port}/v2/models/${name}/infer`, {
+      fetch(`http://127.0.0.1:${portOf(name)}/v2/models/${name}/infer`, {
         method: 'POST',
         body: JSON.stringify({
           inputs: [{ name: 'x', shape: [2], datatype: 'FP64', data: [1, 2] }],
