@@ -160,6 +160,8 @@ export class InferenceServiceController {
     this.scale.off('scale', this.onScale);
     for (const r of this.rollouts.values()) r.cancel();
     await this.opts.replicas.stopAll();
+    // Two-tier services' predictor listeners: open ports that would keep inferd serve from exiting.
+    await this.opts.predictorListeners?.closeAll();
   }
 
   /** Observed state, for tests and `describe`. */
