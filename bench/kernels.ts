@@ -172,7 +172,7 @@ export async function measureKernels(
       const feeds = { input: new ort.Tensor('float32', x, [rows, HEAVY_FEATURES]) };
       predict = () => session.run(feeds);
     } else {
-      const est = estimatorFromBytes(bytes, 'model.joblib');
+      const est = await estimatorFromBytes(bytes, 'model.joblib');
       const x32 = est.inputDType === 'float32' ? x : Float64Array.from(x);
       const method = est.predictProba ? 'predict_proba' : 'predict';
       predict = est.predictProba ? () => est.predictProba!(x32, rows) : () => est.predict(x32, rows);
