@@ -6,7 +6,7 @@
 // in the same run. Several builds can be compared in one run (--dist=dist,OTHER_DIST): samples interleave
 // builds and scenarios round by round, so drift on the machine hits them alike.
 // Usage: node dist/bench/experiments/worker-rss.js [--n=25] [--runs=3] [--settle-ms=5000]
-//          [--dist=dist[,other-dist]] [--scenarios=bare,sklearn,xgboost,lightgbm,onnx]
+//          [--dist=dist[,other-dist]] [--scenarios=bare,esm,sklearn,xgboost,lightgbm,onnx]
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -27,6 +27,8 @@ interface Scenario {
 /** The density bench's models (bench/run.ts, DENSITY_MODELS). */
 const SCENARIOS: Record<string, Scenario> = {
   bare: {},
+  // A worker's first import() starts its ES module loader: a cost every runtime pays, whatever it imports.
+  esm: { runtime: { module: '../errors.js', exportName: '' } },
   sklearn: {
     runtime: { module: 'sklearn/index.js', exportName: 'sklearnRuntime' },
     modelDir: join(repoRoot, 'models', 'sklearn-iris'),
@@ -52,8 +54,8 @@ parentPort.on('message', () => {});
 (async () => {
   const { url, exportName, modelDir } = workerData;
   if (url) {
-    const runtime = (await import(url))[exportName];
-    globalThis.__model = await runtime.load({ name: 'm', modelDir, env: {} });
+    const mod = await import(url);
+    if (modelDir) globalThis.__model = await mod[exportName].load({ name: 'm', modelDir, env: {} });
   }
   parentPort.postMessage({ loaded: true });
 })().catch((err) => parentPort.postMessage({ error: String((err && err.stack) || err) }));
@@ -140,13 +142,16 @@ function parent(): void {
     }
   }
   process.stdout.write(`N=${n} workers per sample, ${runs} runs, RSS ${settle} ms after the last load\n`);
-  process.stdout.write('build\tscenario\tMiB/worker (mean ± sd)\tover bare\n');
+  process.stdout.write('build\tscenario\tMiB/worker (mean ± sd)\tover bare\tover esm\n');
   for (const dist of dists) {
-    const bare = samples.get(`${dist}\tbare`);
+    const over = (name: string, base: string) => {
+      const b = samples.get(`${dist}\t${base}`);
+      return b && name !== base ? (mean(samples.get(`${dist}\t${name}`) ?? []) - mean(b)).toFixed(2) : '';
+    };
     for (const name of names) {
       const xs = samples.get(`${dist}\t${name}`) ?? [];
-      const over = bare && name !== 'bare' ? (mean(xs) - mean(bare)).toFixed(2) : '';
-      process.stdout.write(`${dist}\t${name}\t${mean(xs).toFixed(2)} ± ${sd(xs).toFixed(2)}\t${over}\n`);
+      const row = [dist, name, `${mean(xs).toFixed(2)} ± ${sd(xs).toFixed(2)}`, over(name, 'bare'), over(name, 'esm')];
+      process.stdout.write(`${row.join('\t')}\n`);
     }
   }
 }
