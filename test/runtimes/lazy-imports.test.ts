@@ -97,7 +97,12 @@ describe('sklearn: a model loads only its estimator families', () => {
 
   test('a random forest loads forest.js and tree.js, not svm.js', async () => {
     const modules = await modulesLoaded('sklearn', 'sklearnRuntime', sk('forest_clf_iris'));
-    assertLoads(modules, [est('forest'), est('tree')], [est('svm'), est('mlp'), 'runtimes/sklearn/ort-kernel.js']);
+    // One intra-op thread (the default): the pool's code stays unloaded though a forest can split its calls.
+    assertLoads(
+      modules,
+      [est('forest'), est('tree'), 'runtimes/intra-op/settings.js'],
+      [est('svm'), est('mlp'), 'runtimes/sklearn/ort-kernel.js', 'runtimes/intra-op/pool.js'],
+    );
   });
 
   test('a Pipeline loads the families of its steps (scaler, SVC), not the others', async () => {
@@ -121,7 +126,11 @@ describe('xgboost: a model file loads only its format reader', () => {
 
   test('JSON: not the UBJSON or legacy-binary readers', async () => {
     const modules = await modulesLoaded('xgboost', 'xgboostRuntime', xgb('json'));
-    assertLoads(modules, [reader('xgb-json-model')], [reader('ubjson'), reader('xgb-legacy-binary')]);
+    assertLoads(
+      modules,
+      [reader('xgb-json-model')],
+      [reader('ubjson'), reader('xgb-legacy-binary'), 'runtimes/intra-op/pool.js'],
+    );
   });
 
   test('UBJSON: the UBJSON decoder, not the legacy-binary reader', async () => {
@@ -133,4 +142,10 @@ describe('xgboost: a model file loads only its format reader', () => {
     const modules = await modulesLoaded('xgboost', 'xgboostRuntime', xgb('bst'));
     assertLoads(modules, [reader('xgb-legacy-binary')], [reader('ubjson'), reader('xgb-json-model')]);
   });
+});
+
+test('lightgbm: one intra-op thread (the default) leaves the pool unloaded', async () => {
+  const dir = join(fixtures, 'lightgbm', 'models', 'leaves_rf_iris');
+  const modules = await modulesLoaded('lightgbm', 'lightgbmRuntime', dir);
+  assertLoads(modules, ['runtimes/lightgbm/lgb-text-model.js'], ['runtimes/intra-op/pool.js']);
 });
