@@ -50,7 +50,11 @@ const SCENARIOS: Record<string, Scenario> = {
 // The worker: import the runtime, load the model, keep it referenced, stay alive (a parentPort listener).
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-parentPort.on('message', () => {});
+const { getHeapStatistics } = require('node:v8');
+parentPort.on('message', () => {
+  const h = getHeapStatistics();
+  parentPort.postMessage({ heapUsed: h.used_heap_size, heapPhysical: h.total_physical_size });
+});
 (async () => {
   const { url, exportName, modelDir } = workerData;
   if (url) {
@@ -106,7 +110,19 @@ async function child(): Promise<void> {
   }
   await new Promise((r) => setTimeout(r, settleMs)); // the brief's "RSS 5 s after the last load"
   const after = rssBytes();
-  process.stdout.write(`${JSON.stringify({ before, after, n })}\n`);
+  // Each worker's V8 heap (what its modules and model hold as JS objects and code): steadier than RSS.
+  const heaps = await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise<{ heapUsed: number; heapPhysical: number }>((res) => {
+          w.once('message', res);
+          w.postMessage('stats');
+        }),
+    ),
+  );
+  const heapUsed = heaps.reduce((a, h) => a + h.heapUsed, 0);
+  const heapPhysical = heaps.reduce((a, h) => a + h.heapPhysical, 0);
+  process.stdout.write(`${JSON.stringify({ before, after, n, heapUsed, heapPhysical })}\n`);
   await Promise.all(workers.map((w) => w.terminate()));
 }
 
@@ -123,7 +139,8 @@ function parent(): void {
   const settle = arg('settle-ms', '5000');
   const dists = arg('dist', 'dist').split(',');
   const names = arg('scenarios', Object.keys(SCENARIOS).join(',')).split(',');
-  const samples = new Map<string, number[]>(); // `${dist}\t${scenario}` -> MiB per worker
+  const samples = new Map<string, number[]>(); // `${dist}\t${scenario}` -> RSS MiB per worker
+  const heapSamples = new Map<string, number[]>(); // the same key -> V8 heap used, MiB per worker
   const self = fileURLToPath(import.meta.url);
   for (let run = 0; run < runs; run++) {
     for (const name of names) {
@@ -133,16 +150,20 @@ function parent(): void {
           [self, '--child', `--n=${n}`, `--settle-ms=${settle}`, `--dist=${dist}`, `--scenario=${name}`],
           { encoding: 'utf8', timeout: 300_000 },
         );
-        const { before, after } = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, number>;
-        const per = ((after ?? 0) - (before ?? 0)) / Number(n) / MiB;
+        const r = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, number>;
+        const per = ((r.after ?? 0) - (r.before ?? 0)) / Number(n) / MiB;
+        const heap = (r.heapUsed ?? 0) / Number(n) / MiB;
         const key = `${dist}\t${name}`;
         samples.set(key, [...(samples.get(key) ?? []), per]);
-        process.stderr.write(`run ${run + 1}/${runs} ${dist} ${name}: ${per.toFixed(2)} MiB/worker\n`);
+        heapSamples.set(key, [...(heapSamples.get(key) ?? []), heap]);
+        process.stderr.write(
+          `run ${run + 1}/${runs} ${dist} ${name}: ${per.toFixed(2)} MiB RSS, ${heap.toFixed(2)} MiB heap used /worker\n`,
+        );
       }
     }
   }
   process.stdout.write(`N=${n} workers per sample, ${runs} runs, RSS ${settle} ms after the last load\n`);
-  process.stdout.write('build\tscenario\tMiB/worker (mean ± sd)\tover bare\tover esm\n');
+  process.stdout.write('build\tscenario\tRSS MiB/worker (mean ± sd)\tover bare\tover esm\theap used MiB/worker\n');
   for (const dist of dists) {
     const over = (name: string, base: string) => {
       const b = samples.get(`${dist}\t${base}`);
@@ -150,7 +171,15 @@ function parent(): void {
     };
     for (const name of names) {
       const xs = samples.get(`${dist}\t${name}`) ?? [];
-      const row = [dist, name, `${mean(xs).toFixed(2)} ± ${sd(xs).toFixed(2)}`, over(name, 'bare'), over(name, 'esm')];
+      const heap = heapSamples.get(`${dist}\t${name}`) ?? [];
+      const row = [
+        dist,
+        name,
+        `${mean(xs).toFixed(2)} ± ${sd(xs).toFixed(2)}`,
+        over(name, 'bare'),
+        over(name, 'esm'),
+        mean(heap).toFixed(2),
+      ];
       process.stdout.write(`${row.join('\t')}\n`);
     }
   }
