@@ -2,9 +2,10 @@
 // model of its format -- the part of a packed model's `mib_per_extra_model` the runtime's own modules decide
 // (docs/benchmarks.md, "Per-worker RSS by runtime"). Each sample is a fresh child process that starts N workers
 // (`new Worker` + `import()` of the runtime + `load()`), waits until all have loaded, then 5 s, and reads its
-// RSS; the per-worker figure is (RSS after - RSS before the workers) / N. A bare worker (no import) is measured
-// in the same run. Several builds can be compared in one run (--dist=dist,OTHER_DIST): samples interleave
-// builds and scenarios round by round, so drift on the machine hits them alike.
+// RSS; the per-worker figure is (RSS after - RSS before the workers) / N; then each worker's V8 heap used after
+// a full GC. A bare worker (no import) is measured in the same run. Several builds can be compared in one run
+// (--dist=dist,OTHER_DIST): samples interleave builds and scenarios round by round, so drift on the machine hits
+// them alike.
 // Usage: node dist/bench/experiments/worker-rss.js [--n=25] [--runs=3] [--settle-ms=5000]
 //          [--dist=dist[,other-dist]] [--scenarios=bare,esm,sklearn,xgboost,lightgbm,onnx]
 
@@ -52,6 +53,7 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { getHeapStatistics } = require('node:v8');
 parentPort.on('message', () => {
+  globalThis.gc?.(); // after RSS was read: the heap the worker keeps, without garbage not yet collected
   const h = getHeapStatistics();
   parentPort.postMessage({ heapUsed: h.used_heap_size, heapPhysical: h.total_physical_size });
 });
@@ -110,7 +112,8 @@ async function child(): Promise<void> {
   }
   await new Promise((r) => setTimeout(r, settleMs)); // the brief's "RSS 5 s after the last load"
   const after = rssBytes();
-  // Each worker's V8 heap (what its modules and model hold as JS objects and code): steadier than RSS.
+  // Each worker's V8 heap after a full GC (what its modules and model keep as JS objects and code): steadier
+  // than RSS.
   const heaps = await Promise.all(
     workers.map(
       (w) =>
@@ -147,7 +150,7 @@ function parent(): void {
       for (const dist of dists) {
         const out = execFileSync(
           process.execPath,
-          [self, '--child', `--n=${n}`, `--settle-ms=${settle}`, `--dist=${dist}`, `--scenario=${name}`],
+          ['--expose-gc', self, '--child', `--n=${n}`, `--settle-ms=${settle}`, `--dist=${dist}`, `--scenario=${name}`],
           { encoding: 'utf8', timeout: 300_000 },
         );
         const r = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, number>;
