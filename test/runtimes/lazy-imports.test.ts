@@ -24,7 +24,7 @@ before(() => {
     join(dir, 'hooks.mjs'),
     `import { appendFileSync } from 'node:fs';
 export async function load(url, context, next) {
-  if (url.startsWith('file:')) appendFileSync(process.env.INFERD_TEST_MODULE_LOG, url + '\\n');
+  if (url.startsWith('file:') || url.startsWith('node:')) appendFileSync(process.env.INFERD_TEST_MODULE_LOG, url + '\\n');
   return next(url, context);
 }
 `,
@@ -41,7 +41,10 @@ after(() => {
 
 let runs = 0;
 
-/** The inferd modules (paths under dist/src/) a fresh process evaluates to load `modelDir` with `runtime`. */
+/**
+ * The inferd modules (paths under dist/src/) and node builtins (`node:zlib`) a fresh process's ES module loader
+ * evaluates to load `modelDir` with `runtime`.
+ */
 async function modulesLoaded(runtime: string, exportName: string, modelDir: string): Promise<string[]> {
   const log = join(dir, `modules-${++runs}.log`);
   writeFileSync(log, '');
@@ -61,8 +64,8 @@ process.stdout.write(model.name === 'm' ? 'loaded' : 'wrong model');`;
   const prefix = pathToFileURL(distSrc).href;
   return readFileSync(log, 'utf8')
     .split('\n')
-    .filter((u) => u.startsWith(prefix))
-    .map((u) => u.slice(prefix.length));
+    .filter((u) => u.startsWith(prefix) || u.startsWith('node:'))
+    .map((u) => (u.startsWith(prefix) ? u.slice(prefix.length) : u));
 }
 
 function assertLoads(modules: string[], expected: string[], notExpected: string[]): void {
@@ -91,8 +94,14 @@ describe('sklearn: a model loads only its estimator families', () => {
         est('function-transformer'),
         'runtimes/sklearn/ort-kernel.js',
         'runtimes/onnx/model-proto.js',
+        'node:zlib', // an uncompressed file
       ],
     );
+  });
+
+  test('a zlib-compressed joblib file loads node:zlib', async () => {
+    const modules = await modulesLoaded('sklearn', 'sklearnRuntime', sk('svc_rbf_iris-zlib'));
+    assertLoads(modules, ['node:zlib', est('svm')], [est('forest')]);
   });
 
   test('a random forest loads forest.js and tree.js, not svm.js', async () => {

@@ -10,9 +10,9 @@ import { readModelFile } from './model-file.js';
 import { pickleStreamOf } from './pickle/joblib-container.js';
 import { unpickle } from './pickle/unpickler.js';
 
-/** Async only for the builders' imports (estimators/registry.ts); unpickling and its allowlist check are synchronous. */
+/** Async only for imports (zlib, the builders in estimators/registry.ts); unpickling and its allowlist are synchronous. */
 export async function estimatorFromBytes(file: Uint8Array, fileName: string): Promise<Estimator> {
-  const { value, unsupportedClasses } = unpickle(pickleStreamOf(file, fileName), UNPICKLE_OPTIONS);
+  const { value, unsupportedClasses } = unpickle(await pickleStreamOf(file, fileName), UNPICKLE_OPTIONS);
   if (unsupportedClasses.length > 0) {
     throw new InferdError(
       'UNSUPPORTED',
