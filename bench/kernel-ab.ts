@@ -21,7 +21,7 @@ const rounds = Number(process.argv[3] ?? 30);
 const x = readBatch(dir);
 const x64 = Float64Array.from(x);
 const rows = HEAVY_ROWS;
-const booster = boosterFromBytes(readFileSync(join(dir, 'xgboost', 'model.bst')));
+const booster = await boosterFromBytes(readFileSync(join(dir, 'xgboost', 'model.bst')));
 const trees = booster.trees;
 // One split on feature 0, categorical: it turns the level walk off for the whole ensemble.
 const catTree: XgbTree = {

@@ -116,7 +116,7 @@ export async function measureKernels(
     let agrees: boolean | null = null;
     let typescriptMs: number | undefined;
     if (model === 'xgboost') {
-      const p = new XgbPredictor(boosterFromBytes(bytes));
+      const p = new XgbPredictor(await boosterFromBytes(bytes));
       predict = () => p.predict(x, rows, { missing: Number.NaN });
       const kernel = (await p.parallelKernel(TWO_THREADS))!;
       predictTwo = () => p.predictParallel(kernel, x, rows, { missing: Number.NaN });
@@ -124,7 +124,7 @@ export async function measureKernels(
       agrees = ref.expected?.every((v, i) => Math.abs(v - got[i]!) <= 1e-6) ?? false;
       if (!only || only.includes('lightgbm')) {
         // LightGBM: xgboost's ensemble as LightGBM trees; its reference is xgboost's own time on it.
-        const booster = boosterFromBytes(bytes);
+        const booster = await boosterFromBytes(bytes);
         const lgb = new LgbTreeEnsemble(booster.trees.map(lgbTreeOf));
         const x64 = Float64Array.from(x);
         const lgbMs = await timeIt(
@@ -172,7 +172,7 @@ export async function measureKernels(
       const feeds = { input: new ort.Tensor('float32', x, [rows, HEAVY_FEATURES]) };
       predict = () => session.run(feeds);
     } else {
-      const est = estimatorFromBytes(bytes, 'model.joblib');
+      const est = await estimatorFromBytes(bytes, 'model.joblib');
       const x32 = est.inputDType === 'float32' ? x : Float64Array.from(x);
       const method = est.predictProba ? 'predict_proba' : 'predict';
       predict = est.predictProba ? () => est.predictProba!(x32, rows) : () => est.predict(x32, rows);

@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const reps = Number(process.argv[3] ?? 30);
   const sizes = (process.argv[4] ?? '1,4,16,64,256,1000').split(',').map(Number);
   const threads = Number(process.argv[5] ?? 1);
-  const est = estimatorFromBytes(readFileSync(file), 'model.joblib');
+  const est = await estimatorFromBytes(readFileSync(file), 'model.joblib');
   const offload = est.onnxOffload;
   if (!offload) throw new Error(`${est.className} has no ONNX graph`);
   const options = { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' as const };

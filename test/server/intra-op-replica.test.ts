@@ -62,7 +62,7 @@ test('the replica hands INFERD_INTRA_OP_THREADS to the runtime; split batches an
   assert.deepEqual(seen[0], { INFERD_INTRA_OP_THREADS: '2', INFERD_INTRA_OP_MIN_ROWS: '300' });
   const agent = new http.Agent({ keepAlive: true });
   t.after(() => agent.destroy());
-  const pool = sharedPool(2);
+  const pool = await sharedPool(2);
   for (const [rows, splits] of [
     [1000, true],
     [299, false],

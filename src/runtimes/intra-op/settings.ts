@@ -4,7 +4,7 @@
 
 import { InferdError } from '../../errors.js';
 import type { KernelJob, KernelSpec } from './kernel.js';
-import { type IntraOpPool, IntraOpPool as Pool } from './pool.js';
+import type { IntraOpPool } from './pool.js';
 
 /** Threads a call may use, the calling one included; unset or 1: every call on the calling thread. */
 export const INTRA_OP_THREADS_ENV = 'INFERD_INTRA_OP_THREADS';
@@ -49,11 +49,15 @@ function positiveInt(env: Readonly<Record<string, string | undefined>>, key: str
 
 const pools = new Map<number, IntraOpPool>();
 
-/** The process's pool for `threads` threads, started on first use (its workers do not keep the process alive). */
-export function sharedPool(threads: number): IntraOpPool {
+/**
+ * The process's pool for `threads` threads, started on first use (its workers do not keep the process alive).
+ * pool.js is imported here, not at the top: a model thread whose calls never split does not load it.
+ */
+export async function sharedPool(threads: number): Promise<IntraOpPool> {
   let pool = pools.get(threads);
   if (!pool) {
-    pool = new Pool({ threads });
+    const { IntraOpPool: Pool } = await import('./pool.js');
+    pool = pools.get(threads) ?? new Pool({ threads }); // another call may have made it while this one imported
     pools.set(threads, pool);
   }
   return pool;
@@ -81,7 +85,7 @@ export class ParallelKernel {
     pool?: IntraOpPool,
   ): Promise<ParallelKernel | undefined> {
     if (settings.threads <= 1 && !pool) return undefined;
-    const p = pool ?? sharedPool(settings.threads);
+    const p = pool ?? (await sharedPool(settings.threads));
     return new ParallelKernel(p, await p.register(spec), settings);
   }
 

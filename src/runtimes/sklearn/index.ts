@@ -9,7 +9,6 @@ import { intraOpSettings, ParallelKernel } from '../intra-op/settings.js';
 import type { LoadOptions, Model, RuntimeFactory } from '../model.js';
 import { loadEstimatorFile } from './load-estimator.js';
 import { findModelFile } from './model-file.js';
-import { OrtKernel } from './ort-kernel.js';
 import { SklearnModel } from './sklearn-model.js';
 
 export { estimatorFromBytes, loadEstimatorFile } from './load-estimator.js';
@@ -24,8 +23,9 @@ export async function load({ name, modelDir, env, log }: LoadOptions): Promise<M
   const estimator = await loadEstimatorFile(path);
   // MLPs (alone or last in a Pipeline) run large batches in onnxruntime, on the replica's intra-op threads; where
   // it cannot load, the TypeScript kernel (and its intra-op split) takes every call.
+  // ort-kernel.js (and the ONNX graph writer it imports) only for such models: other workers never compile it.
   const ort = estimator.onnxOffload
-    ? await OrtKernel.create(estimator.onnxOffload, {
+    ? await (await import('./ort-kernel.js')).OrtKernel.create(estimator.onnxOffload, {
         threads: intraOp.threads,
         env,
         name,

@@ -10,8 +10,9 @@ import { readModelFile } from './model-file.js';
 import { pickleStreamOf } from './pickle/joblib-container.js';
 import { unpickle } from './pickle/unpickler.js';
 
-export function estimatorFromBytes(file: Uint8Array, fileName: string): Estimator {
-  const { value, unsupportedClasses } = unpickle(pickleStreamOf(file, fileName), UNPICKLE_OPTIONS);
+/** Async only for imports (zlib, the builders in estimators/registry.ts); unpickling and its allowlist are synchronous. */
+export async function estimatorFromBytes(file: Uint8Array, fileName: string): Promise<Estimator> {
+  const { value, unsupportedClasses } = unpickle(await pickleStreamOf(file, fileName), UNPICKLE_OPTIONS);
   if (unsupportedClasses.length > 0) {
     throw new InferdError(
       'UNSUPPORTED',
@@ -23,5 +24,5 @@ export function estimatorFromBytes(file: Uint8Array, fileName: string): Estimato
 }
 
 export async function loadEstimatorFile(path: string): Promise<Estimator> {
-  return estimatorFromBytes(await readModelFile(path), basename(path));
+  return await estimatorFromBytes(await readModelFile(path), basename(path));
 }

@@ -12,7 +12,6 @@ import { XgboostModel, type XgboostModelOptions } from './xgboost-model.js';
 
 export { boosterFromBytes, loadBoosterFile } from './load-booster.js';
 export { SUPPORTED_OBJECTIVES } from './objectives.js';
-export { decodeUbjson } from './ubjson.js';
 export type { XgbBooster } from './xgb-booster.js';
 export { XgbPredictor } from './xgb-predictor.js';
 export { XgboostModel, type XgboostModelOptions } from './xgboost-model.js';

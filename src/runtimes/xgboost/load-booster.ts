@@ -4,10 +4,7 @@
 
 import { InferdError } from '../../errors.js';
 import { readModelFile } from './model-file.js';
-import { decodeUbjson } from './ubjson.js';
 import { badModel, type XgbBooster } from './xgb-booster.js';
-import { boosterFromJson, parseXgboostJsonText } from './xgb-json-model.js';
-import { boosterFromLegacyBinary } from './xgb-legacy-binary.js';
 
 export type ModelFormat = 'json' | 'ubj' | 'legacy';
 
@@ -21,12 +18,17 @@ export function sniffFormat(bytes: Uint8Array): ModelFormat {
   return i === 0 && UBJ_AFTER_BRACE.has(bytes[1]!) ? 'ubj' : 'json';
 }
 
-/** Parses an xgboost model held in memory. Throws MODEL_LOAD_FAILED saying what is wrong with it. */
-export function boosterFromBytes(bytes: Uint8Array): XgbBooster {
+/**
+ * Parses an xgboost model held in memory. Throws MODEL_LOAD_FAILED saying what is wrong with it. A format's reader
+ * is imported only for a file in that format: a worker serving a JSON model never compiles the UBJSON or
+ * legacy-binary ones.
+ */
+export async function boosterFromBytes(bytes: Uint8Array): Promise<XgbBooster> {
   if (bytes.length === 0) throw badModel('the model file is empty');
   const format = sniffFormat(bytes);
-  if (format === 'legacy') return boosterFromLegacyBinary(bytes);
-  if (format === 'ubj') return boosterFromJson(decodeUbjson(bytes), 'ubj');
+  if (format === 'legacy') return (await import('./xgb-legacy-binary.js')).boosterFromLegacyBinary(bytes);
+  const { boosterFromJson, parseXgboostJsonText } = await import('./xgb-json-model.js');
+  if (format === 'ubj') return boosterFromJson((await import('./ubjson.js')).decodeUbjson(bytes), 'ubj');
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   return boosterFromJson(parseXgboostJsonText(text), 'json');
 }
@@ -35,7 +37,7 @@ export function boosterFromBytes(bytes: Uint8Array): XgbBooster {
 export async function loadBoosterFile(path: string): Promise<XgbBooster> {
   const bytes = await readModelFile(path);
   try {
-    return boosterFromBytes(bytes);
+    return await boosterFromBytes(bytes);
   } catch (err) {
     if (err instanceof InferdError) {
       throw new InferdError(err.code, `cannot load xgboost model ${path}: ${err.message}`, {

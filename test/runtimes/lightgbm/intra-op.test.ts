@@ -20,7 +20,7 @@ const root = join(fixturesDir, 'lightgbm');
 const THREADS = 3;
 
 test('level-walk ensembles give the same scores split across threads; the others stay on the caller', async () => {
-  const pool = sharedPool(THREADS);
+  const pool = await sharedPool(THREADS);
   const split: string[] = [];
   const stayed: string[] = [];
   for (const name of caseNames(root).filter((n) => n !== 'hand_checked_stumps')) {

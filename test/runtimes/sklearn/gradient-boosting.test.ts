@@ -64,14 +64,14 @@ function assertSameSums(
   assert.deepEqual(Array.from(got), Array.from(want), what);
 }
 
-test('every gradient-boosting fixture: the stage walk equals each tree walked on its own', () => {
+test('every gradient-boosting fixture: the stage walk equals each tree walked on its own', async () => {
   const root = join(fixturesDir, 'sklearn', 'models');
   const rand = rng(31);
   const names = readdirSync(root).filter((n) => n.startsWith('gb_'));
   assert.ok(names.length >= 6, names.join(', '));
   for (const name of names) {
     const file = readdirSync(join(root, name)).find((f) => f.startsWith('model.'))!;
-    const est = estimatorFromBytes(readFileSync(join(root, name, file)), file);
+    const est = await estimatorFromBytes(readFileSync(join(root, name, file)), file);
     const state = est.rowParallel!.kernelSpec().state as StagesState;
     const trees = state.trees.map((s) => new FlatTree(s, state.nFeatures));
     const thresholds = state.trees.flatMap((t) => Array.from(t.threshold).filter((_, i) => t.left[i] !== -1));

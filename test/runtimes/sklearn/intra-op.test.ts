@@ -28,7 +28,7 @@ function tiled(t: Tensor, n: number): Tensor {
 }
 
 test('forests, gradient boosting and MLPs predict the same values split across threads as on one thread', async () => {
-  const pool = sharedPool(THREADS);
+  const pool = await sharedPool(THREADS);
   const blocksBefore = pool.stats.callerBlocks + pool.stats.workerBlocks;
   const covered: string[] = [];
   for (const dirName of modelDirs(root)) {

@@ -58,8 +58,8 @@ describe('refuses pickles that reference code', () => {
     ['subprocess.Popen', stackGlobal('subprocess', 'Popen'), 'subprocess.Popen'],
   ];
   for (const [what, bytes, name] of cases) {
-    test(`BAD CALL - ${what}`, () => {
-      assert.throws(() => estimatorFromBytes(bytes, 'crafted.pkl'), {
+    test(`BAD CALL - ${what}`, async () => {
+      await assert.rejects(estimatorFromBytes(bytes, 'crafted.pkl'), {
         code: 'UNSAFE_MODEL',
         message: `refusing to load model: pickle references '${name}', which is not an allowed class`,
       });
@@ -88,31 +88,31 @@ describe('corrupt and unreadable files', () => {
     await assert.rejects(load('xz-compressed'), { code: 'MODEL_LOAD_FAILED', message: /xz-compressed.*compress=3/ });
   });
 
-  test('a huge length field fails as truncation, without allocating', () => {
+  test('a huge length field fails as truncation, without allocating', async () => {
     const bytes = Buffer.from([0x80, 0x04, 0x8e, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x2e]); // BINBYTES8
-    assert.throws(() => estimatorFromBytes(bytes, 'huge.pkl'), { code: 'MODEL_LOAD_FAILED', message: /truncated/ });
+    await assert.rejects(estimatorFromBytes(bytes, 'huge.pkl'), { code: 'MODEL_LOAD_FAILED', message: /truncated/ });
   });
 
-  test('a file holding something other than an estimator', () => {
+  test('a file holding something other than an estimator', async () => {
     const dict = Buffer.from([0x80, 0x04, 0x7d, 0x2e]); // EMPTY_DICT, STOP
-    assert.throws(() => estimatorFromBytes(dict, 'dict.pkl'), {
+    await assert.rejects(estimatorFromBytes(dict, 'dict.pkl'), {
       code: 'MODEL_LOAD_FAILED',
       message: 'the model file holds a dict, not a scikit-learn estimator',
     });
   });
 
-  test('every truncation of a real joblib file fails cleanly', () => {
+  test('every truncation of a real joblib file fails cleanly', async () => {
     const file = readFileSync(join(fixturesDir, 'sklearn', 'models', 'svc_proba_iris', 'model.joblib'));
     for (let length = 0; length < file.length; length += 13) {
-      assert.throws(
-        () => estimatorFromBytes(file.subarray(0, length), 'cut.joblib'),
+      await assert.rejects(
+        estimatorFromBytes(file.subarray(0, length), 'cut.joblib'),
         (err: unknown) => isInferdError(err) && err.code === 'MODEL_LOAD_FAILED',
         `truncated at ${length} bytes`,
       );
     }
   });
 
-  test('random byte corruption never escapes as anything but an InferdError', () => {
+  test('random byte corruption never escapes as anything but an InferdError', async () => {
     const file = readFileSync(join(fixturesDir, 'sklearn', 'models', 'forest_clf_iris', 'model.joblib'));
     let seed = 12345;
     const random = () => {
@@ -123,7 +123,7 @@ describe('corrupt and unreadable files', () => {
       const copy = Buffer.from(file);
       for (let flips = 0; flips < 4; flips++) copy[Math.floor(random() * copy.length)] = Math.floor(random() * 256);
       try {
-        estimatorFromBytes(copy, 'flipped.joblib');
+        await estimatorFromBytes(copy, 'flipped.joblib');
       } catch (err) {
         assert.ok(isInferdError(err), `round ${round}: ${String(err)}`);
       }

@@ -67,7 +67,7 @@ test('tree ensembles predict what freshly trained scikit-learn predicts, deep an
   );
   assert.ok(expected.shallow_forest!.max_depth <= 20);
   for (const [name, want] of Object.entries(expected)) {
-    const est = estimatorFromBytes(readFileSync(join(dir, `${name}.joblib`)), `${name}.joblib`);
+    const est = await estimatorFromBytes(readFileSync(join(dir, `${name}.joblib`)), `${name}.joblib`);
     const got = est.predict(x, rows).data as ArrayLike<number | bigint>;
     if (name === 'extra_reg') {
       for (let i = 0; i < rows; i++)

@@ -22,7 +22,7 @@ function tiled(rows: (number | null)[][], n: number): (number | null)[][] {
 }
 
 test('every fixture predicts the same bits split across threads as on one thread', async () => {
-  const pool = sharedPool(THREADS);
+  const pool = await sharedPool(THREADS);
   const blocksBefore = pool.stats.callerBlocks + pool.stats.workerBlocks;
   for (const name of caseNames(root)) {
     const expected = readExpected(root, name);
@@ -65,7 +65,7 @@ test('under the row threshold a call stays on the calling thread; at it, it is s
     modelDir: join(root, 'models', name, expected.formats[0]!),
     env: { INFERD_INTRA_OP_THREADS: '2', INFERD_INTRA_OP_MIN_ROWS: '300' },
   });
-  const pool = sharedPool(2);
+  const pool = await sharedPool(2);
   const rows = inputRows(root, expected);
   const jobs = pool.stats.jobs;
   const small = model.predict([matrixTensor(tiled(rows, 299))]);

@@ -1,19 +1,21 @@
 // FunctionTransformer, only with an allowlisted numpy ufunc (np.log1p, np.exp, np.sqrt, ...) or no function
 // (identity). A pickled FunctionTransformer names its function by module and name; the unpickler resolves only the
-// names listed here (NUMPY_UFUNC_GLOBALS), so any other function is refused as UNSAFE_MODEL before it is built.
+// names in numpy-ufunc-names.ts (NUMPY_UFUNC_GLOBALS), so any other function is refused as UNSAFE_MODEL before
+// it is built.
 
 import { unsafe } from '../pickle/allowlist.js';
 import { PyGlobal } from '../pickle/py-values.js';
 import type { Finiteness } from './estimator.js';
 import type { EstimatorState } from './estimator-state.js';
 import type { Frame } from './frame.js';
+import { NUMPY_UFUNC_GLOBALS, type UfuncName } from './numpy-ufunc-names.js';
 import { transformerIdentity } from './scalers.js';
 import type { StepData, Transformer } from './transformer.js';
 
 type Unary = (x: number) => number;
 
 /** numpy ufuncs by name, as elementwise functions on float64 (each one ulp or better from numpy's). */
-const UFUNCS: Readonly<Record<string, Unary>> = {
+const UFUNCS: Readonly<Record<UfuncName, Unary>> = {
   log1p: Math.log1p,
   expm1: Math.expm1,
   exp: Math.exp,
@@ -45,20 +47,12 @@ const UFUNCS: Readonly<Record<string, Unary>> = {
   sign: (x) => (Number.isNaN(x) ? x : Math.sign(x)),
 };
 
-/** The module paths numpy pickles a ufunc under (its __module__ differs by version). */
-const UFUNC_MODULES = ['numpy', 'numpy.core._multiarray_umath', 'numpy._core._multiarray_umath', 'numpy.core.umath'];
-
-/** Every global name under which an allowlisted ufunc may appear in a pickle. */
-export const NUMPY_UFUNC_GLOBALS: ReadonlySet<string> = new Set(
-  UFUNC_MODULES.flatMap((module) => Object.keys(UFUNCS).map((name) => `${module}.${name}`)),
-);
-
 function ufuncOf(func: unknown, state: EstimatorState): Unary | null {
   if (func === null) return null;
   if (!(func instanceof PyGlobal) || !NUMPY_UFUNC_GLOBALS.has(func.qualifiedName)) {
     throw unsafe(func instanceof PyGlobal ? func.qualifiedName : `${state.className}.func`);
   }
-  return UFUNCS[func.qualifiedName.slice(func.qualifiedName.lastIndexOf('.') + 1)]!;
+  return UFUNCS[func.qualifiedName.slice(func.qualifiedName.lastIndexOf('.') + 1) as UfuncName];
 }
 
 class FunctionTransformer implements Transformer {

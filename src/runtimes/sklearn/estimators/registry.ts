@@ -3,180 +3,197 @@
 // (predict) and transformers (Pipeline steps, ColumnTransformer parts). Also the harmless helper objects a
 // fitted model carries that prediction never reads, and the Cython pickling helpers the unpickler may resolve.
 
+// Builders load on demand: a family's module (svm.js, forest.js, ...) is imported only when a model file holds one
+// of its classes (loadBuilders scans the unpickled object graph first), so a worker serving an SVC never compiles
+// the other families' code. The class tables themselves -- what the unpickler's allowlist reads -- are static
+// and synchronous: which classes a pickle may name never depends on what has been loaded.
+
 import { InferdError } from '../../../errors.js';
 import type { AllowlistOptions } from '../pickle/allowlist.js';
-import { PyObject } from '../pickle/py-values.js';
-import { buildColumnTransformer } from './column-transformer.js';
-import { buildPCA, buildTruncatedSVD } from './decomposition.js';
-import { buildDummyClassifier, buildDummyRegressor } from './dummy.js';
-import { buildOneHotEncoder, buildOrdinalEncoder } from './encoders.js';
+import { NdArray } from '../pickle/ndarray.js';
+import { PyObject, PyStateObject } from '../pickle/py-values.js';
 import type { Estimator } from './estimator.js';
 import { EstimatorState } from './estimator-state.js';
-import { buildForestClassifier, buildForestRegressor } from './forest.js';
-import { buildFunctionTransformer, NUMPY_UFUNC_GLOBALS } from './function-transformer.js';
-import { buildGradientBoostingClassifier, buildGradientBoostingRegressor } from './gradient-boosting.js';
-import { buildHistGradientBoostingClassifier, buildHistGradientBoostingRegressor } from './hist-gradient-boosting.js';
-import {
-  buildLinearClassifier,
-  buildLinearRegressor,
-  buildLinearSVC,
-  buildLogisticRegression,
-  buildSGDClassifier,
-} from './linear.js';
-import { buildMLPClassifier, buildMLPRegressor } from './mlp.js';
-import { buildBernoulliNB, buildComplementNB, buildGaussianNB, buildMultinomialNB } from './naive-bayes.js';
-import { buildKNeighborsClassifier, buildKNeighborsRegressor } from './neighbors.js';
-import { buildPipeline, buildPipelineTransformer } from './pipeline.js';
-import { buildPolynomialFeatures } from './polynomial-features.js';
+import { NUMPY_UFUNC_GLOBALS } from './numpy-ufunc-names.js';
 import type { BuildContext, EstimatorBuilder, TransformerBuilder } from './registry-types.js';
-import {
-  buildMaxAbsScaler,
-  buildMinMaxScaler,
-  buildNormalizer,
-  buildRobustScaler,
-  buildStandardScaler,
-} from './scalers.js';
-import { buildSimpleImputer } from './simple-imputer.js';
-import { buildStackingClassifier, buildStackingRegressor } from './stacking.js';
-import { buildSupportVectorClassifier, buildSupportVectorRegressor } from './svm.js';
 import type { Transformer } from './transformer.js';
-import { buildDecisionTreeClassifier, buildDecisionTreeRegressor } from './tree.js';
-import { buildVotingClassifier, buildVotingRegressor } from './voting.js';
-import { buildAdaBoostClassifier, buildAdaBoostRegressor } from './weight-boosting.js';
 
-type Family<B> = readonly [modules: readonly string[], classes: Record<string, B>];
+/** A builder by reference: the family module that exports it, imported on first use. */
+interface LazyBuilder {
+  readonly family: string;
+  readonly load: () => Promise<object>;
+  readonly exportName: string;
+}
+
+/** `family('svm', () => import('./svm.js'))('buildSupportVectorClassifier')`: export names checked by tsc. */
+function family<M extends object>(name: string, load: () => Promise<M>) {
+  return <K extends keyof M & string>(exportName: K): LazyBuilder => ({ family: name, load, exportName });
+}
+
+const svm = family('svm', () => import('./svm.js'));
+const linear = family('linear', () => import('./linear.js'));
+const tree = family('tree', () => import('./tree.js'));
+const forest = family('forest', () => import('./forest.js'));
+const naiveBayes = family('naive-bayes', () => import('./naive-bayes.js'));
+const mlp = family('mlp', () => import('./mlp.js'));
+const gradientBoosting = family('gradient-boosting', () => import('./gradient-boosting.js'));
+const histGradientBoosting = family('hist-gradient-boosting', () => import('./hist-gradient-boosting.js'));
+const weightBoosting = family('weight-boosting', () => import('./weight-boosting.js'));
+const voting = family('voting', () => import('./voting.js'));
+const stacking = family('stacking', () => import('./stacking.js'));
+const neighbors = family('neighbors', () => import('./neighbors.js'));
+const dummy = family('dummy', () => import('./dummy.js'));
+const pipeline = family('pipeline', () => import('./pipeline.js'));
+const scalers = family('scalers', () => import('./scalers.js'));
+const encoders = family('encoders', () => import('./encoders.js'));
+const polynomialFeatures = family('polynomial-features', () => import('./polynomial-features.js'));
+const functionTransformer = family('function-transformer', () => import('./function-transformer.js'));
+const simpleImputer = family('simple-imputer', () => import('./simple-imputer.js'));
+const decomposition = family('decomposition', () => import('./decomposition.js'));
+const columnTransformer = family('column-transformer', () => import('./column-transformer.js'));
+
+type Family = readonly [modules: readonly string[], classes: Record<string, LazyBuilder>];
 
 /** [modules (current, legacy), class names → builder] */
-const ESTIMATORS: ReadonlyArray<Family<EstimatorBuilder>> = [
+const ESTIMATORS: ReadonlyArray<Family> = [
   [
     ['sklearn.svm._classes', 'sklearn.svm.classes'],
     {
-      SVC: buildSupportVectorClassifier,
-      NuSVC: buildSupportVectorClassifier,
-      SVR: buildSupportVectorRegressor,
-      NuSVR: buildSupportVectorRegressor,
-      LinearSVC: buildLinearSVC,
-      LinearSVR: buildLinearRegressor,
+      SVC: svm('buildSupportVectorClassifier'),
+      NuSVC: svm('buildSupportVectorClassifier'),
+      SVR: svm('buildSupportVectorRegressor'),
+      NuSVR: svm('buildSupportVectorRegressor'),
+      LinearSVC: linear('buildLinearSVC'),
+      LinearSVR: linear('buildLinearRegressor'),
     },
   ],
   [
     ['sklearn.linear_model._logistic', 'sklearn.linear_model.logistic'],
-    { LogisticRegression: buildLogisticRegression },
+    { LogisticRegression: linear('buildLogisticRegression') },
   ],
-  [['sklearn.linear_model._base', 'sklearn.linear_model.base'], { LinearRegression: buildLinearRegressor }],
+  [['sklearn.linear_model._base', 'sklearn.linear_model.base'], { LinearRegression: linear('buildLinearRegressor') }],
   [
     ['sklearn.linear_model._ridge', 'sklearn.linear_model.ridge'],
-    { Ridge: buildLinearRegressor, RidgeCV: buildLinearRegressor },
+    { Ridge: linear('buildLinearRegressor'), RidgeCV: linear('buildLinearRegressor') },
   ],
   [
     ['sklearn.linear_model._coordinate_descent', 'sklearn.linear_model.coordinate_descent'],
-    { Lasso: buildLinearRegressor, ElasticNet: buildLinearRegressor },
+    { Lasso: linear('buildLinearRegressor'), ElasticNet: linear('buildLinearRegressor') },
   ],
   [
     ['sklearn.tree._classes', 'sklearn.tree.tree'],
     {
-      DecisionTreeClassifier: buildDecisionTreeClassifier,
-      DecisionTreeRegressor: buildDecisionTreeRegressor,
-      ExtraTreeClassifier: buildDecisionTreeClassifier,
-      ExtraTreeRegressor: buildDecisionTreeRegressor,
+      DecisionTreeClassifier: tree('buildDecisionTreeClassifier'),
+      DecisionTreeRegressor: tree('buildDecisionTreeRegressor'),
+      ExtraTreeClassifier: tree('buildDecisionTreeClassifier'),
+      ExtraTreeRegressor: tree('buildDecisionTreeRegressor'),
     },
   ],
   [
     ['sklearn.ensemble._forest', 'sklearn.ensemble.forest'],
     {
-      RandomForestClassifier: buildForestClassifier,
-      RandomForestRegressor: buildForestRegressor,
-      ExtraTreesClassifier: buildForestClassifier,
-      ExtraTreesRegressor: buildForestRegressor,
+      RandomForestClassifier: forest('buildForestClassifier'),
+      RandomForestRegressor: forest('buildForestRegressor'),
+      ExtraTreesClassifier: forest('buildForestClassifier'),
+      ExtraTreesRegressor: forest('buildForestRegressor'),
     },
   ],
   [
     ['sklearn.linear_model._stochastic_gradient', 'sklearn.linear_model.stochastic_gradient'],
-    { SGDClassifier: buildSGDClassifier, SGDRegressor: buildLinearRegressor },
+    { SGDClassifier: linear('buildSGDClassifier'), SGDRegressor: linear('buildLinearRegressor') },
   ],
-  [['sklearn.linear_model._perceptron', 'sklearn.linear_model.perceptron'], { Perceptron: buildLinearClassifier }],
+  [
+    ['sklearn.linear_model._perceptron', 'sklearn.linear_model.perceptron'],
+    { Perceptron: linear('buildLinearClassifier') },
+  ],
   [
     ['sklearn.naive_bayes'],
     {
-      GaussianNB: buildGaussianNB,
-      MultinomialNB: buildMultinomialNB,
-      ComplementNB: buildComplementNB,
-      BernoulliNB: buildBernoulliNB,
+      GaussianNB: naiveBayes('buildGaussianNB'),
+      MultinomialNB: naiveBayes('buildMultinomialNB'),
+      ComplementNB: naiveBayes('buildComplementNB'),
+      BernoulliNB: naiveBayes('buildBernoulliNB'),
     },
   ],
   [
     ['sklearn.neural_network._multilayer_perceptron', 'sklearn.neural_network.multilayer_perceptron'],
-    { MLPClassifier: buildMLPClassifier, MLPRegressor: buildMLPRegressor },
+    { MLPClassifier: mlp('buildMLPClassifier'), MLPRegressor: mlp('buildMLPRegressor') },
   ],
   [
     ['sklearn.ensemble._gb', 'sklearn.ensemble.gradient_boosting'],
     {
-      GradientBoostingClassifier: buildGradientBoostingClassifier,
-      GradientBoostingRegressor: buildGradientBoostingRegressor,
+      GradientBoostingClassifier: gradientBoosting('buildGradientBoostingClassifier'),
+      GradientBoostingRegressor: gradientBoosting('buildGradientBoostingRegressor'),
     },
   ],
   [
     ['sklearn.ensemble._hist_gradient_boosting.gradient_boosting'],
     {
-      HistGradientBoostingClassifier: buildHistGradientBoostingClassifier,
-      HistGradientBoostingRegressor: buildHistGradientBoostingRegressor,
+      HistGradientBoostingClassifier: histGradientBoosting('buildHistGradientBoostingClassifier'),
+      HistGradientBoostingRegressor: histGradientBoosting('buildHistGradientBoostingRegressor'),
     },
   ],
   [
     ['sklearn.ensemble._weight_boosting', 'sklearn.ensemble.weight_boosting'],
-    { AdaBoostClassifier: buildAdaBoostClassifier, AdaBoostRegressor: buildAdaBoostRegressor },
+    {
+      AdaBoostClassifier: weightBoosting('buildAdaBoostClassifier'),
+      AdaBoostRegressor: weightBoosting('buildAdaBoostRegressor'),
+    },
   ],
-  [['sklearn.ensemble._voting'], { VotingClassifier: buildVotingClassifier, VotingRegressor: buildVotingRegressor }],
+  [
+    ['sklearn.ensemble._voting'],
+    { VotingClassifier: voting('buildVotingClassifier'), VotingRegressor: voting('buildVotingRegressor') },
+  ],
   [
     ['sklearn.ensemble._stacking'],
-    { StackingClassifier: buildStackingClassifier, StackingRegressor: buildStackingRegressor },
+    { StackingClassifier: stacking('buildStackingClassifier'), StackingRegressor: stacking('buildStackingRegressor') },
   ],
   [
     ['sklearn.neighbors._classification', 'sklearn.neighbors.classification'],
-    { KNeighborsClassifier: buildKNeighborsClassifier },
+    { KNeighborsClassifier: neighbors('buildKNeighborsClassifier') },
   ],
   [
     ['sklearn.neighbors._regression', 'sklearn.neighbors.regression'],
-    { KNeighborsRegressor: buildKNeighborsRegressor },
+    { KNeighborsRegressor: neighbors('buildKNeighborsRegressor') },
   ],
-  [['sklearn.dummy'], { DummyClassifier: buildDummyClassifier, DummyRegressor: buildDummyRegressor }],
-  [['sklearn.pipeline'], { Pipeline: buildPipeline }],
+  [['sklearn.dummy'], { DummyClassifier: dummy('buildDummyClassifier'), DummyRegressor: dummy('buildDummyRegressor') }],
+  [['sklearn.pipeline'], { Pipeline: pipeline('buildPipeline') }],
 ];
 
-const TRANSFORMERS: ReadonlyArray<Family<TransformerBuilder>> = [
+const TRANSFORMERS: ReadonlyArray<Family> = [
   [
     ['sklearn.preprocessing._data', 'sklearn.preprocessing.data'],
     {
-      StandardScaler: buildStandardScaler,
-      MinMaxScaler: buildMinMaxScaler,
-      RobustScaler: buildRobustScaler,
-      MaxAbsScaler: buildMaxAbsScaler,
-      Normalizer: buildNormalizer,
+      StandardScaler: scalers('buildStandardScaler'),
+      MinMaxScaler: scalers('buildMinMaxScaler'),
+      RobustScaler: scalers('buildRobustScaler'),
+      MaxAbsScaler: scalers('buildMaxAbsScaler'),
+      Normalizer: scalers('buildNormalizer'),
     },
   ],
   [
     ['sklearn.preprocessing._encoders', 'sklearn.preprocessing.data'],
-    { OneHotEncoder: buildOneHotEncoder, OrdinalEncoder: buildOrdinalEncoder },
+    { OneHotEncoder: encoders('buildOneHotEncoder'), OrdinalEncoder: encoders('buildOrdinalEncoder') },
   ],
   [
     ['sklearn.preprocessing._polynomial', 'sklearn.preprocessing.data', 'sklearn.preprocessing._data'],
-    { PolynomialFeatures: buildPolynomialFeatures },
+    { PolynomialFeatures: polynomialFeatures('buildPolynomialFeatures') },
   ],
   [
     ['sklearn.preprocessing._function_transformer', 'sklearn.preprocessing.function_transformer'],
-    { FunctionTransformer: buildFunctionTransformer },
+    { FunctionTransformer: functionTransformer('buildFunctionTransformer') },
   ],
-  [['sklearn.impute._base', 'sklearn.impute'], { SimpleImputer: buildSimpleImputer }],
-  [['sklearn.decomposition._pca', 'sklearn.decomposition.pca'], { PCA: buildPCA }],
+  [['sklearn.impute._base', 'sklearn.impute'], { SimpleImputer: simpleImputer('buildSimpleImputer') }],
+  [['sklearn.decomposition._pca', 'sklearn.decomposition.pca'], { PCA: decomposition('buildPCA') }],
   [
     ['sklearn.decomposition._truncated_svd', 'sklearn.decomposition.truncated_svd'],
-    { TruncatedSVD: buildTruncatedSVD },
+    { TruncatedSVD: decomposition('buildTruncatedSVD') },
   ],
-  [['sklearn.compose._column_transformer'], { ColumnTransformer: buildColumnTransformer }],
-  [['sklearn.pipeline'], { Pipeline: buildPipelineTransformer }],
+  [['sklearn.compose._column_transformer'], { ColumnTransformer: columnTransformer('buildColumnTransformer') }],
+  [['sklearn.pipeline'], { Pipeline: pipeline('buildPipelineTransformer') }],
 ];
 
-function byName<B>(families: ReadonlyArray<Family<B>>): ReadonlyMap<string, B> {
+function byName(families: ReadonlyArray<Family>): ReadonlyMap<string, LazyBuilder> {
   return new Map(
     families.flatMap(([modules, classes]) =>
       modules.flatMap((module) =>
@@ -261,50 +278,112 @@ export const UNPICKLE_OPTIONS: AllowlistOptions = {
   inertGlobals: new Set([...NUMPY_UFUNC_GLOBALS, ...NUMPY_TYPES.map((t) => `numpy.${t}`)]),
 };
 
+/** Family modules imported so far, by family name (a module's exports once its import has settled). */
+const loaded = new Map<string, Readonly<Record<string, unknown>>>();
+
+/** The family modules this thread has imported, sorted (tests check that loading stays lazy). */
+export function loadedFamilies(): string[] {
+  return [...loaded.keys()].sort();
+}
+
+async function loadFamily(builder: LazyBuilder): Promise<void> {
+  if (!loaded.has(builder.family)) loaded.set(builder.family, (await builder.load()) as Record<string, unknown>);
+}
+
+/** Thrown inside a synchronous build when a nested object's family was not imported beforehand; caught below. */
+class FamilyNotLoaded {
+  constructor(readonly builder: LazyBuilder) {}
+}
+
+function resolve<B>(builder: LazyBuilder): B {
+  const exports = loaded.get(builder.family);
+  if (!exports) throw new FamilyNotLoaded(builder);
+  return exports[builder.exportName] as B;
+}
+
 const context: BuildContext = {
   estimator(object, owner) {
-    const built = buildNested(object, owner, ESTIMATOR_BUILDERS, 'estimator');
-    return built as Estimator;
+    return buildNested<EstimatorBuilder>(object, owner, ESTIMATOR_BUILDERS, 'estimator') as Estimator;
   },
   transformer(object, owner) {
-    const built = buildNested(object, owner, TRANSFORMER_BUILDERS, 'transformer');
-    return built as Transformer;
+    return buildNested<TransformerBuilder>(object, owner, TRANSFORMER_BUILDERS, 'transformer') as Transformer;
   },
 };
 
 function buildNested<B extends EstimatorBuilder | TransformerBuilder>(
   object: unknown,
   owner: EstimatorState,
-  builders: ReadonlyMap<string, B>,
+  builders: ReadonlyMap<string, LazyBuilder>,
   role: string,
 ): Estimator | Transformer {
   if (!(object instanceof PyObject)) throw owner.invalid(`holds ${describe(object)} where a ${role} belongs`);
-  const build = builders.get(object.className);
-  if (!build) {
+  const builder = builders.get(object.className);
+  if (!builder) {
     throw new InferdError(
       'UNSUPPORTED',
       `the native sklearn runtime cannot use a '${object.className}' as a ${role} (in ${owner.className})`,
       { reason: 'UnsupportedModel', classNames: [object.className] },
     );
   }
-  return build(new EstimatorState(object), context);
+  return resolve<B>(builder)(new EstimatorState(object), context);
 }
 
-/** The estimator for the unpickled root object of a model file. */
-export function buildEstimator(root: unknown): Estimator {
+/**
+ * Imports the family modules of every estimator or transformer class in an unpickled object graph (attributes,
+ * constructor arguments, lists, tuples, dicts, object arrays), so that the synchronous build finds them loaded.
+ */
+async function loadBuilders(root: unknown): Promise<void> {
+  const needed = new Map<string, LazyBuilder>();
+  const seen = new Set<object>();
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value !== 'object' || value === null || seen.has(value)) continue;
+    seen.add(value);
+    if (value instanceof PyObject) {
+      for (const builder of [ESTIMATOR_BUILDERS.get(value.className), TRANSFORMER_BUILDERS.get(value.className)]) {
+        if (builder) needed.set(builder.family, builder);
+      }
+      stack.push(...value.attributes.values(), ...value.args);
+      if (value instanceof PyStateObject) stack.push(value.state);
+    } else if (value instanceof Map) {
+      stack.push(...value.keys(), ...value.values());
+    } else if (Array.isArray(value)) {
+      stack.push(...value);
+    } else if (value instanceof NdArray && Array.isArray(value.data)) {
+      stack.push(...value.data);
+    }
+  }
+  await Promise.all([...needed.values()].map(loadFamily));
+}
+
+/**
+ * The estimator for the unpickled root object of a model file: imports the builders its classes need, then builds
+ * synchronously. Should the scan have missed a nested object's family, the build stops at it, imports it and
+ * starts over (a build only reads the object graph), so a missed family costs time, never a wrong answer.
+ */
+export async function buildEstimator(root: unknown): Promise<Estimator> {
   if (!(root instanceof PyObject)) {
     throw new InferdError('MODEL_LOAD_FAILED', `the model file holds ${describe(root)}, not a scikit-learn estimator`, {
       reason: 'ModelLoadFailed',
     });
   }
-  const build = ESTIMATOR_BUILDERS.get(root.className);
-  if (!build) {
+  const builder = ESTIMATOR_BUILDERS.get(root.className);
+  if (!builder) {
     throw new InferdError('UNSUPPORTED', `the native sklearn runtime cannot serve a '${root.className}' as a model`, {
       reason: 'UnsupportedModel',
       classNames: [root.className],
     });
   }
-  return build(new EstimatorState(root), context);
+  await loadBuilders(root);
+  for (;;) {
+    try {
+      return resolve<EstimatorBuilder>(builder)(new EstimatorState(root), context);
+    } catch (err) {
+      if (!(err instanceof FamilyNotLoaded)) throw err;
+      await loadFamily(err.builder);
+    }
+  }
 }
 
 function describe(value: unknown): string {

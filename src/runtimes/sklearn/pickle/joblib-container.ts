@@ -3,7 +3,6 @@
 // zlib and gzip are decompressed with node:zlib; the others would need extra native code, so they are refused
 // with a message that says how to re-save the model.
 
-import { gunzipSync, inflateSync } from 'node:zlib';
 import { InferdError } from '../../../errors.js';
 
 /** Uncompressed models larger than this are refused rather than exhausting memory (a zip bomb, say). */
@@ -20,12 +19,16 @@ function startsWith(bytes: Uint8Array, prefix: readonly number[]): boolean {
   return prefix.every((b, i) => bytes[i] === b);
 }
 
-/** The pickle stream inside a joblib or pickle file's bytes. */
-export function pickleStreamOf(file: Uint8Array, fileName: string): Uint8Array {
+/**
+ * The pickle stream inside a joblib or pickle file's bytes. node:zlib is imported only for a compressed file: it
+ * costs each thread that loads it ~190 KiB of heap, and most model files are not compressed.
+ */
+export async function pickleStreamOf(file: Uint8Array, fileName: string): Promise<Uint8Array> {
   if (file.length === 0) throw loadFailed(`${fileName} is empty`);
   const zlibStream = file[0] === 0x78;
   const gzipStream = startsWith(file, [0x1f, 0x8b]);
   if (zlibStream || gzipStream) {
+    const { gunzipSync, inflateSync } = await import('node:zlib');
     try {
       const options = { maxOutputLength: MAX_UNCOMPRESSED_MODEL_BYTES };
       return zlibStream ? inflateSync(file, options) : gunzipSync(file, options);
