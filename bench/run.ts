@@ -781,16 +781,18 @@ async function main(): Promise<number> {
   if (!flags.quick && !interrupted && (!onlySection || flags.densityOnly)) {
     log(`density: RSS of inferd serve + replicas with ${flags.density.join(', ')} models`);
     try {
-      // Default settings (a process per model), or packed when INFERD_MODELS_PER_REPLICA says so.
+      // Default settings (packed: a model host per namespace), or as INFERD_MODELS_PER_REPLICA says.
       const fresh = await startInferd(groups, {
         stateDir: mkdtempSync(join(workDir, 'density-')),
         demo: false,
       });
-      const packed = Number(process.env.INFERD_MODELS_PER_REPLICA ?? 1) > 1;
+      const perReplica = process.env.INFERD_MODELS_PER_REPLICA;
       density.note = `${
-        packed
-          ? `packed (INFERD_MODELS_PER_REPLICA=${process.env.INFERD_MODELS_PER_REPLICA}: a model host per namespace, a worker thread each)`
-          : 'default settings (a process per model; packing is opt-in: --models-per-replica)'
+        perReplica === undefined
+          ? 'default settings (packed: a model host per namespace, a worker thread each serving its own ports)'
+          : Number(perReplica) > 1
+            ? `packed (INFERD_MODELS_PER_REPLICA=${perReplica}: a model host per namespace, a worker thread each)`
+            : `a process per model (INFERD_MODELS_PER_REPLICA=${perReplica})`
       }; sklearn, xgboost, lightgbm and onnx models in turn`;
       try {
         density.points = await densityPoints(fresh, flags.density, Date.now() + 300_000);

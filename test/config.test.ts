@@ -157,9 +157,9 @@ test('--metrics=false turns per-request metrics off; --access-log FILE|- (and th
   assert.throws(() => loadServeConfig(['--access-log='], {}), /--access-log: expected a file or '-'/);
 });
 
-test('density (issue 16): packing is opt-in (a process per model by default); --worker-heap-limit defaults to 1Gi, 16Mi at least', () => {
+test('density (issue 16): packing is on by default (100 per host); --worker-heap-limit defaults to 1Gi, 16Mi at least', () => {
   const d = loadServeConfig([], {});
-  assert.equal(d.modelsPerReplica, 1);
+  assert.equal(d.modelsPerReplica, 100);
   assert.equal(loadServeConfig(['--models-per-replica', '100'], {}).modelsPerReplica, 100);
   assert.equal(d.workerHeapLimitBytes, 1024 ** 3);
   assert.equal(loadServeConfig(['--models-per-replica', '1'], {}).modelsPerReplica, 1);

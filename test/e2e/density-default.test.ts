@@ -1,4 +1,4 @@
-// Density (issue 16): with `--models-per-replica 100` (opt-in: docs/operations.md), two sklearn services of one namespace
+// Density by default (issue 16): with inferd serve's default settings, two sklearn services of one namespace
 // are packed into one model-host process (a worker thread each) and a third in another namespace gets a host
 // of its own; a model that runs past its worker's heap limit (a 20 MB xgboost JSON under --worker-heap-limit
 // 32Mi) fails alone with reason OOMKilled in its status while its neighbour keeps answering from the same host.
@@ -15,7 +15,7 @@ const api = (ns: string) => `/apis/serving.kserve.io/v1beta1/namespaces/${ns}/in
 let inferd: Inferd;
 
 before(async () => {
-  inferd = await startInferd({ args: ['--models-per-replica', '100', '--worker-heap-limit', '32Mi'] });
+  inferd = await startInferd({ args: ['--worker-heap-limit', '32Mi'] });
 });
 
 after(async () => {

@@ -66,6 +66,8 @@ export class ModelHostProcess extends EventEmitter {
       });
     } else {
       this.child = fork(entry, [...MODEL_HOST_ARGS], {
+        // --expose-gc: each worker collects once after loading (worker-serve.ts): ~0.9 MiB less per packed model.
+        execArgv: [...process.execArgv, '--expose-gc'],
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
         // Only the env inferd built for it: the server's own (credentials, NODE_OPTIONS) is not inherited.
         env: { ...env },

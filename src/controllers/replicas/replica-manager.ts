@@ -46,7 +46,7 @@ export interface ReplicaManagerOptions {
   /** Env of standby processes and model hosts: serve's replica env (a service's own env is sent with `load`). */
   standbyEnv?: Record<string, string>;
   /**
-   * Models per model-host process (`inferd serve --models-per-replica`). 1 (the default, here and in serve):
+   * Models per model-host process (`inferd serve --models-per-replica`). 1 (the default here; serve's is 100):
    * one process per model. N > 1: sklearn/xgboost/lightgbm/onnx services without per-predictor flags share
    * hosts of up to N models, each in its own worker thread; a host holds the models of one namespace only.
    */

@@ -26,6 +26,8 @@ export class StandbyProcess extends EventEmitter {
   constructor(entry: string, env: Record<string, string>) {
     super();
     this.child = fork(entry, ['--standby'], {
+      // --expose-gc: a standby may become a model host, whose workers collect once after loading (worker-serve.ts).
+      execArgv: [...process.execArgv, '--expose-gc'],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       // Only the env inferd built for it: the server's own (credentials, NODE_OPTIONS) is not inherited.
       env: { ...env },

@@ -163,6 +163,10 @@ export async function serveModel(init: WorkerInit, port: MessagePort, load: () =
       );
     }
     httpPort = await listen(server, serve.httpHost);
+    // One full collection once loaded and listening: what loading left behind (the parsed file, module
+    // compilation) is freed before the model settles in, ~0.9 MiB of RSS per packed model (docs/benchmarks.md).
+    // The host runs with --expose-gc (hosted-replica.ts); without it this is a no-op.
+    (globalThis as { gc?: () => void }).gc?.();
   } catch (err) {
     grpc?.forceShutdown();
     await Promise.resolve(model.unload?.()).catch(() => undefined);
