@@ -56,7 +56,9 @@ test('a TrainedModel whose load is larger than its memory fails alone with Memor
   });
   const iris = (await waitFor(isReady('iris'))) as Extract<FromHost, { type: 'model-ready' }>;
   assert.equal(iris.loadedBytesExact, true, 'measured after a GC');
-  assert.ok(iris.loadedBytes! > 0 && iris.loadedBytes! < MiB, `iris SVC: ${iris.loadedBytes} bytes`);
+  // ~20 KiB for KServe's iris SVC, within what one GC to the next frees on its own (bytecode flushing can make
+  // the delta 0): the measure is there and small; the KNN below checks that it is exact.
+  assert.ok(iris.loadedBytes! >= 0 && iris.loadedBytes! < MiB, `iris SVC: ${iris.loadedBytes} bytes`);
 
   // 4 MiB asked, ≥ 6.1 MiB loaded: refused, unloaded, reported with both sizes.
   await host.handle({
