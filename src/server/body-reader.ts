@@ -4,8 +4,8 @@
 import type { IncomingMessage } from 'node:http';
 import { InferdError } from '../errors.js';
 
-/** The binary extension's request header (rest/v2-binary.ts), lower-case as Node gives it. */
-const INFERENCE_HEADER = 'inference-header-content-length';
+/** The binary extension's request header, lower-case as Node gives it (one place: the V2 handlers load lazily). */
+export const INFERENCE_HEADER = 'inference-header-content-length';
 
 export type BodyCallback = (err: InferdError | null, body: Buffer) => void;
 

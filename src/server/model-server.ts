@@ -6,7 +6,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { ERROR_TABLE, InferdError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { packageVersion } from '../package.js';
-import { readBody } from './body-reader.js';
+import { INFERENCE_HEADER, readBody } from './body-reader.js';
 import { decodeContent } from './content-encoding.js';
 import {
   createResponder,
@@ -54,9 +54,6 @@ export const DEFAULT_MAX_BINARY_BODY_BYTES = 128 * 1024 * 1024; // 128 MiB
 /** Idle keep-alive sockets stay open this long: well above the gateway pool's idle time, so the
  * server is never the side that closes a socket the gateway is about to reuse. */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
-
-/** rest/v2-binary.ts's INFERENCE_HEADER (not imported: that module loads with the V2 handlers). */
-const INFERENCE_HEADER = 'inference-header-content-length';
 
 // The V1 and V2 handlers load on their protocol's first request, or at once unless `lazyHandlers` is set: a
 // packed model's worker thread that is only ever asked over V1 never pays for the V2 modules (~0.4 MiB RSS each

@@ -4,9 +4,10 @@
 // heartbeat while its event loop is free. Outputs go back with their typed-array buffers transferred.
 //
 // Only the runtime of the model's format is imported (a live worker's RSS is mostly its V8 isolate and Node's
-// per-thread bootstrap, ~8.5 MiB; each runtime's compiled modules add 0.3-2 MiB). A scikit-learn model the
-// native runtime cannot serve (UNSUPPORTED) is not served here: the Python fallback's worker process must end
-// with its replica, so the load fails with reason NeedsOwnProcess and inferd serve gives it a process of its own.
+// per-thread bootstrap, ~8 MiB; a runtime imports only what its model needs: docs/operations.md, "Packed
+// replicas"). A scikit-learn model the native runtime cannot serve (UNSUPPORTED) is not served here: the
+// Python fallback's worker process must end with its replica, so the load fails with reason NeedsOwnProcess
+// and inferd serve gives it a process of its own.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { InferdError, isInferdError } from '../../errors.js';
@@ -27,8 +28,6 @@ if (!parentPort) throw new Error('model-host worker must run in a worker thread'
 const port = parentPort;
 const init = workerData as WorkerInit;
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
-
-const serialize = serializeError;
 
 /** Buffers a result may hand over without a copy: typed arrays that own their whole, unshared buffer. */
 function transferables(outputs: Tensor[], out: Set<ArrayBuffer>): void {
@@ -80,7 +79,7 @@ async function answer(model: Model, c: PredictCall): Promise<CallAnswer> {
   try {
     return { id: c.id, outputs: await model.predict(reviveBuffers(c.inputs), opts) };
   } catch (err) {
-    return { id: c.id, error: serialize(err) };
+    return { id: c.id, error: serializeError(err) };
   }
 }
 
@@ -108,7 +107,7 @@ function mainGroup(current: Int32Array): void {
     try {
       model = await loading;
     } catch (err) {
-      return { id: c.id, error: serialize(err) };
+      return { id: c.id, error: serializeError(err) };
     }
     return run(key, () => answer(model, c));
   };
@@ -153,7 +152,7 @@ function mainGroup(current: Int32Array): void {
             }),
           (err) => {
             if (models.get(key) === loading) models.delete(key);
-            post({ type: 'model-load-failed', key, error: serialize(err) });
+            post({ type: 'model-load-failed', key, error: serializeError(err) });
           },
         );
         return;

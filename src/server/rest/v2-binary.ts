@@ -6,10 +6,11 @@
 import { InferdError } from '../../errors.js';
 import type { Tensor } from '../../runtimes/model.js';
 import { decodeRawTensor } from '../binary-tensor.js';
+import { INFERENCE_HEADER } from '../body-reader.js';
 import { decodeV2Tensor } from '../tensor-decode.js';
 import type { V2InferenceRequest } from './v2-request.js';
 
-export const INFERENCE_HEADER = 'inference-header-content-length';
+export { INFERENCE_HEADER };
 
 const invalid = (message: string) => new InferdError('INVALID_INPUT', message);
 
