@@ -31,6 +31,16 @@ function open(t: TestContext): { store: SqliteStore; lines: string[] } {
 }
 
 const logTo = (lines: string[]) => createLogger({ write: (l: string) => lines.push(l) });
+type Demo = InferenceService & { spec: InferenceServiceSpec };
+const demoOf = (store: SqliteStore) => store.get<InferenceService>(KEY) as Demo;
+/** The demo's spec with only its predictor's storageUri changed (and `extra` components beside it). */
+const withUri = (s: Demo, storageUri: string, extra: Partial<InferenceServiceSpec> = {}): InferenceServiceSpec => ({
+  predictor: {
+    ...s.spec.predictor,
+    model: { ...s.spec.predictor.model, modelFormat: { name: 'sklearn' }, storageUri },
+  },
+  ...extra,
+});
 const uriOf = (store: SqliteStore) => store.get<InferenceService>(KEY)?.spec?.predictor.model?.storageUri;
 
 test('the demo is created once, pointing at this installation’s model', (t) => {
@@ -45,17 +55,9 @@ test('the demo is created once, pointing at this installation’s model', (t) =>
 test('a demo created by another installation (stale path) is pointed at this one’s model', (t) => {
   const { store, lines } = open(t);
   applyDemo(store, admitFn, logTo(lines));
-  const made = store.get<InferenceService>(KEY) as InferenceService & { spec: InferenceServiceSpec };
+  const made = demoOf(store);
   const stale = '/tmp/some-old-checkout/models/sklearn-iris/model.joblib';
-  store.update({
-    ...made,
-    spec: {
-      predictor: {
-        ...made.spec.predictor,
-        model: { ...made.spec.predictor.model, modelFormat: { name: 'sklearn' }, storageUri: stale },
-      },
-    },
-  });
+  store.update({ ...made, spec: withUri(made, stale) });
   assert.equal(uriOf(store), stale);
   applyDemo(store, admitFn, logTo(lines));
   assert.equal(uriOf(store), asset('models/sklearn-iris/model.joblib'));
@@ -66,65 +68,28 @@ test('a demo created by another installation (stale path) is pointed at this one
 });
 
 test('a demo the user changed is left alone', async (t) => {
-  const cases: Array<[string, (s: InferenceService & { spec: InferenceServiceSpec }) => InferenceService]> = [
-    [
-      'another model',
-      (s: InferenceService & { spec: InferenceServiceSpec }) => ({
-        ...s,
-        spec: {
-          predictor: {
-            ...s.spec.predictor,
-            model: {
-              ...s.spec.predictor.model,
-              modelFormat: { name: 'sklearn' },
-              storageUri: 'gs://kfserving-examples/models/sklearn/1.0/model',
-            },
-          },
-        },
-      }),
-    ],
+  const old = '/old/models/sklearn-iris/model.joblib';
+  const cases: Array<[string, (s: Demo) => InferenceService]> = [
+    ['another model', (s) => ({ ...s, spec: withUri(s, 'gs://kfserving-examples/models/sklearn/1.0/model') })],
     [
       'a transformer added',
-      (s: InferenceService & { spec: InferenceServiceSpec }) => ({
+      (s) => ({
         ...s,
-        spec: {
-          predictor: {
-            ...s.spec.predictor,
-            model: {
-              ...s.spec.predictor.model,
-              modelFormat: { name: 'sklearn' },
-              storageUri: '/old/models/sklearn-iris/model.joblib',
-            },
-          },
+        spec: withUri(s, old, {
           transformer: { containers: [{ name: 'kserve-container', image: 'example/transformer:1' }] },
-        },
+        }),
       }),
     ],
     [
       'the demo annotation removed',
-      (s: InferenceService & { spec: InferenceServiceSpec }) => ({
-        ...s,
-        metadata: { ...s.metadata, annotations: {} },
-        spec: {
-          predictor: {
-            ...s.spec.predictor,
-            model: {
-              ...s.spec.predictor.model,
-              modelFormat: { name: 'sklearn' },
-              storageUri: '/old/models/sklearn-iris/model.joblib',
-            },
-          },
-        },
-      }),
+      (s) => ({ ...s, metadata: { ...s.metadata, annotations: {} }, spec: withUri(s, old) }),
     ],
   ];
   for (const [name, edit] of cases) {
     await t.test(name, (tt) => {
       const { store, lines } = open(tt);
       applyDemo(store, admitFn, logTo(lines));
-      const edited = store.update(
-        edit(store.get<InferenceService>(KEY) as InferenceService & { spec: InferenceServiceSpec }),
-      );
+      const edited = store.update(edit(demoOf(store)));
       applyDemo(store, admitFn, logTo(lines));
       assert.deepEqual(store.get<InferenceService>(KEY)?.spec, edited.spec);
     });
