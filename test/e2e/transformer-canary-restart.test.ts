@@ -7,11 +7,10 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { InferenceService } from '../../src/api/types.js';
 import { httpRequest, type Inferd, removeDir, runCli, startInferd, tempStateDir } from '../helpers/inferd.js';
+import { versionTransformerManifest } from './version-transformer-manifest.js';
 
-const VERSION_JS = fileURLToPath(new URL('../fixtures/sdk/version-transformer.js', import.meta.url));
 const ISVC = '/apis/serving.kserve.io/v1beta1/namespaces/default/inferenceservices';
 const IRIS = '{"instances":[[6.8,2.8,4.8,1.4]]}';
 const NAME = 'tcrestart';
@@ -24,26 +23,7 @@ after(async () => {
   removeDir(stateDir);
 });
 
-function manifest(version: string, canary?: number): string {
-  return JSON.stringify({
-    apiVersion: 'serving.kserve.io/v1beta1',
-    kind: 'InferenceService',
-    metadata: { name: NAME, namespace: 'default' },
-    spec: {
-      predictor: { model: { modelFormat: { name: 'sklearn' }, storageUri: 'models/sklearn-iris' } },
-      transformer: {
-        ...(canary !== undefined ? { canaryTrafficPercent: canary } : {}),
-        containers: [
-          {
-            name: 'kserve-container',
-            command: ['inferd', 'run', VERSION_JS],
-            env: [{ name: 'TRANSFORMER_VERSION', value: version }],
-          },
-        ],
-      },
-    },
-  });
-}
+const manifest = (version: string, canary?: number): string => versionTransformerManifest(NAME, version, canary);
 
 async function apply(body: string): Promise<void> {
   const r = await runCli(['apply', '-f', '-', '--server', inferd!.url], { input: body });
