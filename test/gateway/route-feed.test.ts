@@ -206,24 +206,28 @@ test('a traffic stream that ends ends the calls it began (no in-flight count lef
   assert.equal(gw.stats.inFlightTo(routes[0]!.replicas[0]!.key), 0);
 });
 
+/** Sends `body` as a whole traffic stream to the gateway at `host`; resolves once its answer has ended. */
+function postTrafficStream(host: string, body: string): Promise<void> {
+  const [h, p] = host.split(':') as [string, string];
+  return new Promise<void>((resolve, reject) => {
+    const req = http.request({ host: h, port: Number(p), path: TRAFFIC_PATH, method: 'POST' }, (res) => {
+      res.resume();
+      res.on('end', resolve);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 test('BAD CALL - a traffic stream that begins one id twice leaves no in-flight count behind', async (t) => {
   const { endpoints, gw, host } = await setup(t);
   const a = await fakeReplica(t, 1);
   const routes = [route('svc-predictor-00001', 100, a)];
   publish(endpoints, routes);
-  const [h, p] = host.split(':') as [string, string];
-  const req = http.request({ host: h, port: Number(p), path: TRAFFIC_PATH, method: 'POST' });
-  const answered = new Promise<void>((resolve, reject) => {
-    req.on('response', (res) => {
-      res.resume();
-      res.on('end', resolve);
-    });
-    req.on('error', reject);
-  });
   const begin = (id: string) => `b ${id} ${routes[0]!.key} ${routes[0]!.replicas[0]!.key}\n`;
-  // Id 1 begun three times used to replace its lease twice: two in-flight calls nobody could end any more.
-  req.end(`${begin('1')}${begin('1')}${begin('1')}${begin('2')}e 1 200 1\ne 2 200 1\n`);
-  await answered; // the stream ended on the gateway: everything it began is ended
+  // Id 1 begun three times used to replace its lease twice: two in-flight calls nobody could end any more. Once
+  // the stream has ended on the gateway, everything it began is ended.
+  await postTrafficStream(host, `${begin('1')}${begin('1')}${begin('1')}${begin('2')}e 1 200 1\ne 2 200 1\n`);
   assert.equal(gw.stats.snapshot(routes[0]!.key).inFlight, 0);
   assert.equal(gw.stats.inFlightTo(routes[0]!.replicas[0]!.key), 0);
 });
@@ -233,21 +237,11 @@ test('BAD CALL - a call reported longer than its traffic stream has been open cr
   const a = await fakeReplica(t, 1);
   const routes = [route('svc-predictor-00001', 100, a)];
   publish(endpoints, routes);
-  const [h, p] = host.split(':') as [string, string];
   const before = gw.stats.snapshot(routes[0]!.key).concurrencyMsTotal;
   const started = Date.now();
-  const req = http.request({ host: h, port: Number(p), path: TRAFFIC_PATH, method: 'POST' });
-  const answered = new Promise<void>((resolve, reject) => {
-    req.on('response', (res) => {
-      res.resume();
-      res.on('end', resolve);
-    });
-    req.on('error', reject);
-  });
   const begin = (id: string) => `b ${id} ${routes[0]!.key} ${routes[0]!.replicas[0]!.key}\n`;
   // 1e308 ms and Infinity used to go into the revision's concurrency as they were (the autoscaler's input).
-  req.end(`${begin('1')}${begin('2')}e 1 200 1e308\ne 2 200 Infinity\n`);
-  await answered;
+  await postTrafficStream(host, `${begin('1')}${begin('2')}e 1 200 1e308\ne 2 200 Infinity\n`);
   const credited = gw.stats.snapshot(routes[0]!.key).concurrencyMsTotal - before;
   // Each of the two calls: at most the time it was in flight plus the time the stream was open before it began.
   assert.ok(Number.isFinite(credited) && credited <= 4 * (Date.now() - started), `credited ${credited} ms`);
