@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// Prints each failed test of a node --test TAP log with its diagnostics (error, location, stack head), so the
+// end of a CI log says which test failed and why even when only its tail is kept.
+// Usage: node .ci/tap-failures.mjs LOG [LABEL]
+import { readFileSync } from 'node:fs';
+
+const [logPath, label = 'suite'] = process.argv.slice(2);
+if (!logPath) {
+  console.error('usage: tap-failures.mjs LOG [LABEL]');
+  process.exit(2);
+}
+const lines = readFileSync(logPath, 'utf8').split('\n');
+const failures = [];
+for (let i = 0; i < lines.length; i++) {
+  const m = /^(\s*)not ok \d+ - (.*)$/.exec(lines[i]);
+  if (!m) continue;
+  const indent = m[1];
+  const block = [lines[i].trim()];
+  // The YAML diagnostics follow, indented two more, between "---" and "...".
+  if (lines[i + 1]?.trim() === '---') {
+    let j = i + 2;
+    let stackLines = 0;
+    let inStack = false;
+    for (; j < lines.length && lines[j].trim() !== '...'; j++) {
+      const text = lines[j].slice(indent.length + 2);
+      if (/^\S/.test(text)) inStack = text.startsWith('stack:');
+      if (text.startsWith('duration_ms:')) continue;
+      if (inStack && ++stackLines > 6) continue;
+      block.push(`    ${text}`);
+    }
+    i = j;
+  }
+  failures.push(block.join('\n'));
+}
+if (failures.length === 0) {
+  console.log(`----- ${label}: no failed test in the log -----`);
+} else {
+  console.log(`----- ${label}: ${failures.length} failed (a file's own entry counts too) -----`);
+  for (const f of failures) console.log(f);
+}
