@@ -89,7 +89,7 @@ export class ReplicaProxy {
       req.httpVersionMajor !== 1 ||
       BAD_TARGET.test(path)
     ) {
-      this.forwardHttp(req, res, port, path, limit, undefined, timeoutMs);
+      this.forwardHttp(req, res, port, path, limit, undefined, timeoutMs, target);
       return;
     }
     const method = req.method ?? 'GET';
@@ -120,7 +120,7 @@ export class ReplicaProxy {
           ex.body = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
           this.pools.dispatch(ex);
         },
-        (parts) => this.forwardHttp(req, res, port, path, limit, parts, timeoutMs),
+        (parts) => this.forwardHttp(req, res, port, path, limit, parts, timeoutMs, target),
       );
       return;
     }
@@ -181,8 +181,9 @@ export class ReplicaProxy {
     limit: number,
     prefix: Buffer[] | undefined,
     timeoutMs: number | undefined,
+    target: string | undefined,
   ): void {
     this.counters.fallback++;
-    this.fallback.forward(req, res, port, path, limit, prefix, timeoutMs);
+    this.fallback.forward(req, res, port, path, limit, prefix, timeoutMs, target);
   }
 }

@@ -341,6 +341,12 @@ function proxySuite(directWrite: boolean): void {
     assert.equal(r.headers['content-type'], 'application/json');
     // The gateway's own error names whose model server it is.
     assert.match(JSON.parse(r.body).error, /the model server of default\/svc did not answer: .*ECONNREFUSED/);
+    // So does the http.request fallback's (it takes `Expect: 100-continue`).
+    const before = gw.proxy.stats().fallback;
+    const f = await get(gw, '/v1/models/svc:predict', 'POST', undefined, { expect: '100-continue' });
+    assert.equal(gw.proxy.stats().fallback, before + 1, 'went through the fallback');
+    assert.equal(f.status, 502);
+    assert.match(JSON.parse(f.body).error, /the model server of default\/svc did not answer: .*ECONNREFUSED/);
 
     const rude = await rawUpstream(t, (s) => s.destroy());
     const gw2 = await gateway(t, rude.port);

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { replyError } from '../../http/json-reply.js';
 import type { Conn } from './connection.js';
 import { writeDirect } from './direct-write.js';
-import { STRING_WRITE_MAX } from './options.js';
+import { modelServerName, STRING_WRITE_MAX } from './options.js';
 import type { ReplicaPools } from './pool.js';
 import { type BodyWatch, refuseBody } from './request-body.js';
 import { IDEMPOTENT } from './request-head.js';
@@ -221,7 +221,7 @@ export class Exchange {
   }
 
   private server(): string {
-    return this.target === undefined ? 'the model server' : `the model server of ${this.target}`;
+    return modelServerName(this.target);
   }
 
   reply(status: number, message: string): void {

@@ -5,7 +5,7 @@
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { replyError } from '../../http/json-reply.js';
-import { loopbackTarget, type ReplicaAddress } from './options.js';
+import { loopbackTarget, modelServerName, type ReplicaAddress } from './options.js';
 import { type BodyWatcher, refuseBody, tooLarge } from './request-body.js';
 import { HOP_BY_HOP } from './request-head.js';
 
@@ -26,6 +26,7 @@ export class HttpFallback {
     limit: number,
     prefix: Buffer[] | undefined,
     timeoutMs?: number,
+    target?: string,
   ): void {
     this.agent ??= new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, keepAliveMsecs: 10_000 });
     const headers: http.OutgoingHttpHeaders = {};
@@ -59,7 +60,7 @@ export class HttpFallback {
     upstream.on('socket', (s) => s.setNoDelay(true));
     upstream.on('error', (err) => {
       if (refused) return;
-      if (!res.headersSent) replyError(res, 502, `the model server did not answer: ${err.message}`);
+      if (!res.headersSent) replyError(res, 502, `${modelServerName(target)} did not answer: ${err.message}`);
       else res.destroy(err);
     });
     const refuse = (status: number, why: string) => {
@@ -72,7 +73,7 @@ export class HttpFallback {
     };
     if (timeoutMs !== undefined && timeoutMs > 0) {
       // The revision's timeout: counted from now (the request goes out at once on this path).
-      const timer = setTimeout(() => refuse(504, `the model server did not answer within ${timeoutMs} ms`), timeoutMs);
+      const timer = setTimeout(() => refuse(504, `${modelServerName(target)} did not answer within ${timeoutMs} ms`), timeoutMs);
       timer.unref();
       res.on('close', () => clearTimeout(timer));
     }

@@ -90,3 +90,8 @@ export interface ProxyStats extends ProxyCounters {
   /** Open sockets per port (busy + idle), idle per port, queued per port. */
   ports: Record<number, { open: number; idle: number; queued: number }>;
 }
+
+/** How the gateway's own 502/504 answers name the replica (`target`: `namespace/service`, when known). */
+export function modelServerName(target: string | undefined): string {
+  return target === undefined ? 'the model server' : `the model server of ${target}`;
+}
