@@ -24,7 +24,7 @@ import {
   type RequestContext,
 } from './resource-handlers.js';
 import { sendJson, sendText } from './respond.js';
-import { type ApiRoute, parseApiPath } from './routes.js';
+import { type ApiRoute, parseApiPath, rbacVerb } from './routes.js';
 import { failure, statusFromError } from './status-errors.js';
 import type { WatchStream } from './watch-stream.js';
 
@@ -119,7 +119,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     params: URLSearchParams,
   ): Promise<void> {
     const ctx: RequestContext = { req, res, params, kind: route.kind, namespace: route.namespace };
-    const verb = verbOf(req.method, route.type === 'collection', params);
+    const verb = rbacVerb(req.method, route.type === 'collection', params);
     if (opts.forbid?.({ verb, kind: route.kind, namespace: route.namespace })) {
       sendJson(res, 403, forbidden(verb, route.kind, route.namespace));
       return;
@@ -183,25 +183,6 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       deps.watches.clear();
     },
   };
-}
-
-/** The RBAC verb of a request, as Kubernetes names it. */
-function verbOf(method: string | undefined, collection: boolean, params: URLSearchParams): string {
-  const watch = params.get('watch') === 'true' || params.get('watch') === '1';
-  switch (method) {
-    case 'GET':
-      return watch ? 'watch' : collection ? 'list' : 'get';
-    case 'POST':
-      return 'create';
-    case 'PUT':
-      return 'update';
-    case 'PATCH':
-      return 'patch';
-    case 'DELETE':
-      return collection ? 'deletecollection' : 'delete';
-    default:
-      return (method ?? '').toLowerCase();
-  }
 }
 
 /** Kubernetes' RBAC refusal, word for word in shape. */

@@ -21,6 +21,32 @@ export type ApiRoute =
   | { type: 'object'; kind: KindInfo; namespace?: string; name: string; subresource?: 'status' }
   | { type: 'not-found'; message: string; resource?: string; group?: string };
 
+/** Kubernetes' RBAC verbs for the control API's requests. */
+export type RbacVerb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+
+/**
+ * The RBAC verb of a request, as Kubernetes names it (HEAD reads like GET). One definition for the gateway's
+ * authorization and the API server's own `forbid` hook, so both judge a request the same way. An unknown
+ * method is refused by the handler anyway; it is judged as a write.
+ */
+export function rbacVerb(method: string | undefined, isCollection: boolean, query: URLSearchParams): RbacVerb {
+  switch (method) {
+    case 'GET':
+    case 'HEAD': {
+      const watch = query.get('watch');
+      return watch === 'true' || watch === '1' ? 'watch' : isCollection ? 'list' : 'get';
+    }
+    case 'POST':
+      return 'create';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return isCollection ? 'deletecollection' : 'delete';
+    default: // PUT, and whatever else
+      return 'update';
+  }
+}
+
 /** `/api/v1` or `/apis/serving.kserve.io/v1beta1`: where a kind's group-version is served. */
 export function groupVersionPrefix(apiVersion: string): string {
   return apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;

@@ -1,8 +1,8 @@
 // What a control-API request asks to do, as an authorization Action: the verb from the method (and
 // `?watch`), the resource from the path. Pure (test/auth/control-request.test.ts).
 
-import { parseApiPath } from '../apiserver/routes.js';
-import type { Action, Verb } from './roles.js';
+import { parseApiPath, rbacVerb } from '../apiserver/routes.js';
+import type { Action } from './roles.js';
 
 export const TOKENS_PREFIX = '/apis/auth.inferd.dev/v1/tokens';
 
@@ -13,33 +13,17 @@ export type ControlRequest =
 
 const LOG_RE = /^\/apis\/serving\.kserve\.io\/v1beta1\/namespaces\/([^/]+)\/inferenceservices\/[^/]+\/log$/;
 
-function verbFor(method: string, isCollection: boolean, watch: boolean): Verb {
-  switch (method) {
-    case 'GET':
-    case 'HEAD':
-      return watch ? 'watch' : isCollection ? 'list' : 'get';
-    case 'POST':
-      return 'create';
-    case 'PUT':
-      return 'update';
-    case 'PATCH':
-      return 'patch';
-    case 'DELETE':
-      return isCollection ? 'deletecollection' : 'delete';
-    default:
-      return 'update'; // an unknown method is refused by the handler; authorise it as a write
-  }
-}
-
 /** Classifies a request the control API owns; undefined for paths it does not (model routes). */
 export function classifyControlRequest(
   method: string,
   pathname: string,
   query: URLSearchParams,
 ): ControlRequest | undefined {
-  const watch = query.get('watch') === 'true' || query.get('watch') === '1';
   if (pathname === TOKENS_PREFIX || pathname.startsWith(`${TOKENS_PREFIX}/`)) {
-    return { type: 'action', action: { verb: verbFor(method, pathname === TOKENS_PREFIX, watch), resource: 'tokens' } };
+    return {
+      type: 'action',
+      action: { verb: rbacVerb(method, pathname === TOKENS_PREFIX, query), resource: 'tokens' },
+    };
   }
   const log = LOG_RE.exec(pathname);
   if (log) {
@@ -57,7 +41,7 @@ export function classifyControlRequest(
   if (route.type !== 'collection' && route.type !== 'object') return { type: 'authenticated' };
   const sub = route.type === 'object' && route.subresource ? `/${route.subresource}` : '';
   const resource = route.kind.plural + sub;
-  const verb = verbFor(method, route.type === 'collection', watch);
+  const verb = rbacVerb(method, route.type === 'collection', query);
   // A namespace object is read as part of its namespace (a team may see its own Namespace, not others').
   const namespace =
     route.kind.kind === 'Namespace' && route.type === 'object' && (verb === 'get' || verb === 'watch')

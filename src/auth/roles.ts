@@ -2,6 +2,7 @@
 // (table-tested in test/auth/roles.test.ts). Modelled on Kubernetes' aggregated ClusterRoles bound in a
 // namespace: `view` (no Secrets), `edit` (writes, Secrets), `admin`; plus `predictor`, which only calls models.
 
+import type { RbacVerb } from '../apiserver/routes.js';
 import type { Grant } from './identity.js';
 
 export const ROLES = ['viewer', 'predictor', 'editor', 'admin'] as const;
@@ -12,7 +13,7 @@ export function isRole(text: string): text is Role {
 }
 
 /** Kubernetes verbs, plus `infer` (a model route: V1/V2 REST, gRPC). */
-export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection' | 'infer';
+export type Verb = RbacVerb | 'infer';
 
 export interface Action {
   verb: Verb;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KINDS } from '../../src/api/types.js';
-import { groupVersionPrefix, parseApiPath } from '../../src/apiserver/routes.js';
+import { groupVersionPrefix, parseApiPath, rbacVerb } from '../../src/apiserver/routes.js';
 
 test('every kind in KINDS is served at its Kubernetes paths', () => {
   for (const k of KINDS) {
@@ -74,4 +74,32 @@ test('unknown resource types and group-versions are NotFound routes naming them'
 test('path segments are URL-decoded', () => {
   const r = parseApiPath('/api/v1/namespaces/default/secrets/a%2Eb');
   assert.ok(r?.type === 'object' && r.name === 'a.b');
+});
+
+test('RBAC verbs: HEAD reads like GET, watch by query, collections list and deletecollection, others are writes', () => {
+  const q = (s = '') => new URLSearchParams(s);
+  const cases: [string | undefined, boolean, string, string][] = [
+    ['GET', false, '', 'get'],
+    ['HEAD', false, '', 'get'],
+    ['GET', true, '', 'list'],
+    ['HEAD', true, '', 'list'],
+    ['GET', true, 'watch=true', 'watch'],
+    ['GET', true, 'watch=1', 'watch'],
+    ['GET', true, 'watch=false', 'list'],
+    ['HEAD', false, 'watch=1', 'watch'],
+    ['POST', true, '', 'create'],
+    ['PUT', false, '', 'update'],
+    ['PATCH', false, '', 'patch'],
+    ['DELETE', false, '', 'delete'],
+    ['DELETE', true, '', 'deletecollection'],
+    ['OPTIONS', false, '', 'update'],
+    [undefined, false, '', 'update'],
+  ];
+  for (const [method, collection, query, verb] of cases) {
+    assert.equal(
+      rbacVerb(method, collection, q(query)),
+      verb,
+      `${method} ${collection ? 'collection' : 'object'} ?${query}`,
+    );
+  }
 });

@@ -334,3 +334,16 @@ test('DELETE of an object with finalizers answers 200 with it marked; the last f
     ['MODIFIED', 'MODIFIED', 'DELETED'],
   );
 });
+
+test('the forbid hook judges HEAD as the read it is (list, get), as the gateway authorization does', async (t) => {
+  const seen: string[] = [];
+  const h = await startApi(t, {
+    forbid: ({ verb }) => {
+      seen.push(verb);
+      return verb === 'list' || verb === 'get';
+    },
+  });
+  assert.equal((await raw(h, 'HEAD', ISVCS, {})).status, 403);
+  assert.equal((await raw(h, 'HEAD', `${ISVCS}/x`, {})).status, 403);
+  assert.deepEqual(seen, ['list', 'get']);
+});
