@@ -506,7 +506,7 @@ export class InferenceServiceController {
     }
     const protocol = isvc.spec?.predictor?.model?.protocolVersion;
     const cKey = `${prefix}${shortHash(JSON.stringify([container, protocol]))}`;
-    const revName = (revKey: string) => revKey.slice(key.length + 1);
+    const revName = (revKey: string) => revisionNameIn(key, revKey);
     const side: SideRevisions = this.sides.get(sideKey) ?? this.sideFromLedger(key, component);
     this.sides.set(sideKey, side);
     // The latest revision runs the spec as it is now (same container; its scale settings or canary may differ).
@@ -699,7 +699,7 @@ export class InferenceServiceController {
   }
 
   private sideRecord(key: string, side: SideRevisions): ComponentRecord {
-    const name = (revKey: string) => revKey.slice(key.length + 1);
+    const name = (revKey: string) => revisionNameIn(key, revKey);
     return {
       revisions: [...side.specs].map(([rev, run]) => ({
         name: name(rev),
@@ -784,13 +784,8 @@ export class InferenceServiceController {
       this.opts.stats?.forget(`${key}/${rev}`);
     }
     this.active.delete(key);
-    if (
-      this.observed.has(key) ||
-      this.ledger.list(key).length > 0 ||
-      this.ledger.component(key, 'transformer') ||
-      this.ledger.component(key, 'explainer')
-    )
-      this.ledger.drop(key);
+    // Unconditional: forgetting a service the ledger never kept costs nothing (no file is read for it).
+    this.ledger.drop(key);
     this.observed.delete(key);
     const [namespace, name] = key.split('/') as [string, string];
     this.opts.endpoints.delete(namespace, name);
@@ -850,4 +845,9 @@ function envOf(env: { name: string; value?: string }[] | undefined): Record<stri
   const out: Record<string, string> = {};
   for (const e of env ?? []) if (typeof e.value === 'string') out[e.name] = e.value;
   return out;
+}
+
+/** `tf-3f2a` of `default/svc/tf-3f2a`: a revision key's name within its service `default/svc`. */
+function revisionNameIn(serviceKey: string, revKey: string): string {
+  return revKey.slice(serviceKey.length + 1);
 }
