@@ -73,7 +73,10 @@ export class HttpFallback {
     };
     if (timeoutMs !== undefined && timeoutMs > 0) {
       // The revision's timeout: counted from now (the request goes out at once on this path).
-      const timer = setTimeout(() => refuse(504, `${modelServerName(target)} did not answer within ${timeoutMs} ms`), timeoutMs);
+      const timer = setTimeout(
+        () => refuse(504, `${modelServerName(target)} did not answer within ${timeoutMs} ms`),
+        timeoutMs,
+      );
       timer.unref();
       res.on('close', () => clearTimeout(timer));
     }
