@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Prints each failed test of a node --test TAP log with its diagnostics (error, location, stack head), so the
 // end of a CI log says which test failed and why even when only its tail is kept.
-// Usage: node .ci/tap-failures.mjs LOG [LABEL]
+// Usage: node .ci/tap-failures.mjs LOG [LABEL] [EXIT_CODE]. A non-zero exit with no failed test (lint, build, a
+// crash) prints the log's last lines instead.
 import { readFileSync } from 'node:fs';
 
-const [logPath, label = 'suite'] = process.argv.slice(2);
+const [logPath, label = 'suite', exitCode = '0'] = process.argv.slice(2);
 if (!logPath) {
   console.error('usage: tap-failures.mjs LOG [LABEL]');
   process.exit(2);
@@ -32,7 +33,10 @@ for (let i = 0; i < lines.length; i++) {
   }
   failures.push(block.join('\n'));
 }
-if (failures.length === 0) {
+if (failures.length === 0 && exitCode !== '0') {
+  console.log(`----- ${label}: exit ${exitCode} with no failed test; the log's last lines -----`);
+  console.log(lines.slice(-40).join('\n'));
+} else if (failures.length === 0) {
   console.log(`----- ${label}: no failed test in the log -----`);
 } else {
   console.log(`----- ${label}: ${failures.length} failed (a file's own entry counts too) -----`);
