@@ -80,6 +80,38 @@ test('worker group: per-model limits: a call queued behind a sibling busy within
   }
 });
 
+test('worker group: a host thread held up past the limit while the worker answers: the answer counts, nobody is ended', async () => {
+  const failed: string[] = [];
+  const g = new WorkerGroup({
+    entry: FAKE_WORKER,
+    heartbeatMs: 20,
+    requestTimeoutMs: 300,
+    onModelFailed: (m, reason) => failed.push(`${m.name}:${reason}`),
+  });
+  try {
+    const a = await g.load({ modelName: 'a', modelDir: '-', modelFormat: 'fake' });
+    const answered = new SharedArrayBuffer(4);
+    const call = a.predict(x([4]), { parameters: { answered } });
+    // This thread stalls (as on a loaded machine, or in a long GC) past the limit, and until the worker has
+    // posted its answer: the watchdog's timer then fires before the answer and the beats are read. It used to
+    // time the call out and end the worker as hung (ModelHung).
+    await new Promise<void>((resolve) =>
+      setImmediate(() => {
+        const t0 = Date.now();
+        const bound = t0 + 10_000;
+        while (Date.now() < bound && (Date.now() - t0 < 2 * 300 || Atomics.load(new Int32Array(answered), 0) === 0)) {}
+        resolve();
+      }),
+    );
+    assert.equal(Atomics.load(new Int32Array(answered), 0), 1, 'the worker answered while this thread was held');
+    assert.deepEqual(values(await call), [4]);
+    assert.deepEqual(failed, []);
+    assert.equal(g.generation, 1, 'the worker was not ended');
+  } finally {
+    await g.close();
+  }
+});
+
 test('worker group: a heap bomb fails only its model (OOMKilled); a load error rejects that load only', async () => {
   const failed: string[] = [];
   const g = new WorkerGroup({
