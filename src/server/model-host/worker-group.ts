@@ -268,16 +268,23 @@ export class WorkerGroup {
       this.booted = true;
       this.onMessage(m);
     });
-    worker.on('error', (err) => {
-      if (!mine()) return;
-      if ((err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
-        this.failed('OOMKilled', `model worker ran out of its ${heapMb} MiB heap limit; ended`);
-      } else this.failed('ModelCrashed', `model worker threw an uncaught error: ${err.message}`);
-    });
-    worker.on('exit', (code) => {
-      if (!mine()) return;
-      this.failed('ModelCrashed', `model worker exited (code ${code})`);
-    });
+    // Handled after the answers the worker posted before it died: its error comes on another port, which a host
+    // thread held up (a loaded machine) could read first, failing a call already answered. Both wait one turn,
+    // in order, so an error's reason still wins over the exit that follows it.
+    worker.on('error', (err) =>
+      setImmediate(() => {
+        if (!mine()) return;
+        if ((err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+          this.failed('OOMKilled', `model worker ran out of its ${heapMb} MiB heap limit; ended`);
+        } else this.failed('ModelCrashed', `model worker threw an uncaught error: ${err.message}`);
+      }),
+    );
+    worker.on('exit', (code) =>
+      setImmediate(() => {
+        if (!mine()) return;
+        this.failed('ModelCrashed', `model worker exited (code ${code})`);
+      }),
+    );
     this.startWatchdog();
     return worker;
   }

@@ -4,7 +4,7 @@
 // answers, {fail:true} answers an
 // INVALID_INPUT error, {bomb:true} allocates until its heap limit ends it, {slowMs:N} answers after N ms with
 // its event loop free, {answered: SharedArrayBuffer} (group worker) sets its first Int32 to 1 once the answer
-// is posted. A model dir of "fail-load" fails the load. As a group worker (init.group) it loads
+// is posted (2 when a crashAfterMs timer is about to throw). A model dir of "fail-load" fails the load. As a group worker (init.group) it loads
 // fake models by key (`load-model`; "fail-load" fails, "hang-load" spins after an await, outside the slot)
 // and marks the running model in the shared slot. As a serving worker (init.serve) it serves a fake model with
 // the same behaviours through the real worker-serve.ts.
@@ -105,6 +105,7 @@ if (init.serve) {
       if (typeof p.crashAfterMs === 'number') {
         // answers, then throws from a timer: no model code running, no call waiting
         setTimeout(() => {
+          if (p.answered instanceof SharedArrayBuffer) Atomics.store(new Int32Array(p.answered), 0, 2);
           throw new Error('late boom');
         }, p.crashAfterMs);
       } else if (p.crash) {

@@ -171,6 +171,48 @@ test('worker group: a crash with no model running and no call waiting fails ever
   }
 });
 
+test('worker group: a host thread held up while the worker answers, then throws: the answer counts, the crash fails every model', async () => {
+  const failed: string[] = [];
+  let settled: () => void = () => undefined;
+  const allFailed = new Promise<void>((r) => {
+    settled = r;
+  });
+  const g = new WorkerGroup({
+    entry: FAKE_WORKER,
+    heartbeatMs: 20,
+    onModelFailed: (m, reason) => {
+      failed.push(`${m.name}:${reason}`);
+      if (failed.length === 2) settled();
+    },
+  });
+  try {
+    const a = await g.load({ modelName: 'a', modelDir: '-', modelFormat: 'fake' });
+    await g.load({ modelName: 'b', modelDir: '-', modelFormat: 'fake' });
+    const answered = new SharedArrayBuffer(4);
+    const call = a.predict(x([1]), { parameters: { crashAfterMs: 50, answered } });
+    // This thread stalls until the worker has answered and thrown: its error (sent on another port) used to be
+    // read before its answer, failing the call as ModelCrashed and charging model a alone.
+    await new Promise<void>((resolve) =>
+      setImmediate(() => {
+        const flag = new Int32Array(answered);
+        const bound = Date.now() + 10_000;
+        while (Date.now() < bound && Atomics.load(flag, 0) !== 2) {}
+        for (const until = Date.now() + 200; Date.now() < until; ) {} // the error is posted as the throw unwinds
+        resolve();
+      }),
+    );
+    assert.equal(Atomics.load(new Int32Array(answered), 0), 2, 'the worker threw while this thread was held');
+    assert.deepEqual(values(await call), [1]);
+    await Promise.race([
+      allFailed,
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`failed: ${failed}`)), 5_000)),
+    ]);
+    assert.deepEqual(failed.sort(), ['a:ModelCrashed', 'b:ModelCrashed'], 'no call was waiting: nobody charged');
+  } finally {
+    await g.close();
+  }
+});
+
 test('worker group: a load that hangs after an await is charged with the hang, not a sibling whose call waits', async () => {
   const failed: string[] = [];
   const g = new WorkerGroup({
