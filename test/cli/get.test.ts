@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { main } from '../../src/cli/main.js';
+import { waitUntil } from '../support/wait.js';
 import { captureIo, FakeControlApi } from './fake-control-api.js';
 import { CANARY_ISVC } from './fixtures.js';
 
@@ -143,14 +144,14 @@ test('get -w prints the table, then one row per change, until stopped', async ()
   const c = captureIo({ now: () => NOW, signal: ac.signal });
   const running = main(['get', 'isvc', 'pending', '-n', 'kserve-test', '-w', '--server', api.url], c.io);
   // Wait (bounded) for the first listing, then change the object the way a controller would.
-  for (let i = 0; i < 100 && !c.out(); i++) await new Promise((r) => setTimeout(r, 10));
+  await waitUntil(() => c.out() !== '', 'the first listing');
   assert.match(c.out(), /^NAME\s+URL\s+READY\s+PREV\s+LATEST\s+AGE\npending\s+3m2s\n$/);
   api.setStatus('inferenceservices', 'kserve-test', 'pending', {
     url: 'http://pending.kserve-test.example.com',
     conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: CREATED }],
   });
   api.setStatus('inferenceservices', 'kserve-test', 'sklearn-iris', CANARY_ISVC.status); // not watched by name
-  for (let i = 0; i < 100 && c.out().split('\n').length < 4; i++) await new Promise((r) => setTimeout(r, 10));
+  await waitUntil(() => c.out().split('\n').length >= 4, 'the row for the change');
   ac.abort();
   assert.equal(await running, 0);
   const lines = c.out().trim().split('\n');

@@ -156,7 +156,8 @@ test('gRPC end to end: client → transformer (gRPC) → predictor (gRPC, throug
   const direct =
     /inferd_gateway_requests_total\{namespace="default",service="iris-g",component="predictor",revision="[^"]+",protocol="other",code="200"\} [1-9]/;
   let seen = false;
-  for (let i = 0; i < 100 && !seen; i++) {
+  // Bounded by time, not by a count of calls: a loaded machine connects the link later.
+  for (const until = Date.now() + 20_000; Date.now() < until && !seen; ) {
     const again = await c.ModelInfer({
       model_name: 'iris-g',
       inputs: [

@@ -156,7 +156,7 @@ async function setup(t: TestContext, grpcLink = true) {
   return { endpoints, gw, host: `127.0.0.1:${port}`, feed: `http://127.0.0.1:${port}${ROUTES_PATH}` };
 }
 
-async function until(what: string, cond: () => boolean, timeoutMs = 5_000): Promise<void> {
+async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -182,7 +182,9 @@ test('gRPC calls go straight to the replicas’ gRPC ports, split 20/80, and are
   t.after(() => client.close());
   await until('the routes feed', () => client.routingDirectly);
   // The first calls go through the gateway (pinned to the revision picked) while the links connect.
-  for (let i = 0; i < 50 && !(a.via.includes('direct') && b.via.includes('direct')); i++) {
+  // Bounded by time, not by a count of calls (50 fast calls could end before a loaded machine connects a link).
+  const warmUntil = Date.now() + 10_000;
+  for (let i = 0; Date.now() < warmUntil && !(a.via.includes('direct') && b.via.includes('direct')); i++) {
     await answerOf(client, `warm-${i}`);
     await new Promise((r) => setImmediate(r));
   }
@@ -210,7 +212,8 @@ test('a gRPC predictor error from a replica reaches the transformer as its code'
   const client = new PredictorClient({ host, protocol: 'grpc-v2', routeFeed: feed });
   t.after(() => client.close());
   await until('the routes feed', () => client.routingDirectly);
-  for (let i = 0; i < 50 && !a.via.includes('direct'); i++) await answerOf(client, `warm-${i}`);
+  const warmUntil = Date.now() + 10_000; // bounded by time: a loaded machine connects the link later
+  for (let i = 0; Date.now() < warmUntil && !a.via.includes('direct'); i++) await answerOf(client, `warm-${i}`);
   assert.ok(a.via.includes('direct'));
   await assert.rejects(client.infer('nope', request('x')), { code: 'MODEL_NOT_FOUND' });
 });
@@ -246,7 +249,8 @@ test('a link that closes before its answer: the call goes through the gateway in
   t.after(() => client.close());
   await until('the routes feed', () => client.routingDirectly);
   // Until the link is up and has dropped a call, every call is answered through the gateway.
-  for (let i = 0; i < 50 && a.dropped() === 0; i++) {
+  const linkUntil = Date.now() + 10_000; // bounded by time: a loaded machine connects the link later
+  for (let i = 0; Date.now() < linkUntil && a.dropped() === 0; i++) {
     assert.equal(await answerOf(client, `r-${i}`), 5);
     await new Promise((r) => setImmediate(r));
   }

@@ -87,7 +87,7 @@ async function setup(t: TestContext) {
 }
 
 /** Bounded wait on a condition that changes on I/O (feed lines, reports arriving). */
-async function until(what: string, cond: () => boolean, timeoutMs = 5_000): Promise<void> {
+async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -440,7 +440,9 @@ test('activator: a held request times out with 503 JSON and Retry-After; a faile
   const endpoints = new EndpointTable();
   const cold = [revisionRoute('r1', 100, [], { activating: true })];
   publishRoutes(endpoints, cold);
-  const { gw, port, agent } = await gatewayOn(t, endpoints, { holdTimeoutMs: 150 });
+  // The second request must still be held when the test sees it queued and publishes the failure: with 150 ms,
+  // a loaded machine could time it out first (503 "no replica started" instead of the reason).
+  const { gw, port, agent } = await gatewayOn(t, endpoints, { holdTimeoutMs: 1_500 });
   const r = await request({ port, agent }, 'GET', '/v2/models/svc', undefined, { host: 'svc.default.example.com' });
   assert.equal(r.status, 503);
   assert.equal(r.headers['retry-after'], '5');

@@ -17,7 +17,9 @@ test('two candidates: exactly one leads; the other takes over after it stops', a
       namespace: 'default',
       name: 'op',
       identity,
-      leaseDurationMs: 1000,
+      // 5 s (was 1 s): a renewing every 100 ms must not lose the lease to b on a loaded machine before the
+      // checks below; a stopping leader releases it, so the takeover does not wait this out.
+      leaseDurationMs: 5_000,
       retryPeriodMs: 100,
       log: silentLogger,
     });

@@ -67,6 +67,7 @@ test('EXPECTED FAILURE - the watch firing cancels a call the replica holds: canc
     assert.equal(err.unanswered, false);
     return true;
   });
-  assert.ok(performance.now() - t0 < 1_000, 'cancelled at once, not after the timeout');
+  // 5 s (was 1 s), still far from the 60 s time limit it must not wait for.
+  assert.ok(performance.now() - t0 < 5_000, 'cancelled at once, not after the timeout');
   assert.equal(w.removed, 1);
 });

@@ -197,7 +197,15 @@ test('requested outputs and the abort signal reach the model', async (t) => {
     names = opts?.outputNames;
     const signal = opts!.signal!;
     aborted = new Promise((resolve) => signal.addEventListener('abort', () => resolve(signal.reason)));
-    return new Promise((resolve) => setTimeout(() => resolve(inputs), 300));
+    // Answers after 10 s unless aborted (it was 300 ms: a loaded machine could answer before it saw the client go,
+    // and the abort never came); the abort ends the wait, so no timer outlives the test.
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(inputs), 10_000);
+      signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve(inputs);
+      });
+    });
   });
   const s = await startServer(t, [slow]);
   const req = http.request({ host: '127.0.0.1', port: s.port, method: 'POST', path: '/v2/models/slow/infer' });

@@ -91,8 +91,9 @@ test('a timed-out request leaves the batch queue before its batch is sent', asyn
 
 test('a client that disconnects while queued cancels its rows; the others in the batch are answered', async (t) => {
   const model = slowModel(1);
-  // A window long enough that both requests are queued in it even on a loaded machine.
-  const batcher = new Batcher(model, { maxBatchSize: 32, maxLatencyMs: 500 });
+  // A window long enough that both requests are queued and the first one's client is gone within it, even on a
+  // loaded machine: 2 s (was 500 ms, for a second connection, its request and the close to reach the server).
+  const batcher = new Batcher(model, { maxBatchSize: 32, maxLatencyMs: 2_000 });
   // Each submit to the batcher is announced, so the test knows a request is queued before it acts.
   const queued = new EventEmitter();
   const submit = batcher.submit.bind(batcher);

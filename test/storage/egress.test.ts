@@ -57,7 +57,8 @@ test('EXPECTED FAILURE - egress: storageUri at a metadata address is refused wit
       initializeModel({ storageUri: uri, cacheDir, retries: 0 }),
       storageFailure('StorageAddressRefused', /link-local or cloud metadata address/),
     );
-    assert.ok(performance.now() - started < 1000, `${uri} refused at once`);
+    // 3 s (was 1 s) for a loaded machine; a connection attempt to these would hang for the 30 s storage timeout.
+    assert.ok(performance.now() - started < 3_000, `${uri} refused at once`);
   }
   // s3 endpoints go through the same check
   await assert.rejects(

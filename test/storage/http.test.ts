@@ -46,8 +46,9 @@ function handler(req: IncomingMessage, res: ServerResponse) {
   const etag = etagOf(body);
   if (req.headers['if-none-match'] === etag) return void res.writeHead(304, { etag }).end();
   res.writeHead(200, { etag, 'content-type': 'application/octet-stream', 'content-length': body.length });
-  // slow enough that concurrent callers overlap
-  setTimeout(() => res.end(body), 30);
+  // Slow enough that concurrent callers overlap: 1 s for the concurrent-download test's file (with 30 ms, a loaded
+  // machine could finish one caller's download before another had started, which then revalidated it: 2 GETs).
+  setTimeout(() => res.end(body), p === '/big/model.bin' ? 1_000 : 30);
 }
 
 before(async () => {

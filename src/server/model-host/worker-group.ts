@@ -106,6 +106,8 @@ export class WorkerGroup {
   /** The shortest limit of the calls timed out since the worker's last beat: that long without a beat is a hang. */
   private timedOutLimit: number | undefined;
   private watchdog: NodeJS.Timeout | undefined;
+  /** The watchdog's judgment, due after the poll phase of the turn its timer fired in. */
+  private judging: NodeJS.Immediate | undefined;
   private closed = false;
   private readonly heartbeatMs: number;
   private readonly defaultLimitMs: number;
@@ -266,16 +268,23 @@ export class WorkerGroup {
       this.booted = true;
       this.onMessage(m);
     });
-    worker.on('error', (err) => {
-      if (!mine()) return;
-      if ((err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
-        this.failed('OOMKilled', `model worker ran out of its ${heapMb} MiB heap limit; ended`);
-      } else this.failed('ModelCrashed', `model worker threw an uncaught error: ${err.message}`);
-    });
-    worker.on('exit', (code) => {
-      if (!mine()) return;
-      this.failed('ModelCrashed', `model worker exited (code ${code})`);
-    });
+    // Handled after the answers the worker posted before it died: its error comes on another port, which a host
+    // thread held up (a loaded machine) could read first, failing a call already answered. Both wait one turn,
+    // in order, so an error's reason still wins over the exit that follows it.
+    worker.on('error', (err) =>
+      setImmediate(() => {
+        if (!mine()) return;
+        if ((err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+          this.failed('OOMKilled', `model worker ran out of its ${heapMb} MiB heap limit; ended`);
+        } else this.failed('ModelCrashed', `model worker threw an uncaught error: ${err.message}`);
+      }),
+    );
+    worker.on('exit', (code) =>
+      setImmediate(() => {
+        if (!mine()) return;
+        this.failed('ModelCrashed', `model worker exited (code ${code})`);
+      }),
+    );
     this.startWatchdog();
     return worker;
   }
@@ -350,30 +359,46 @@ export class WorkerGroup {
     this.watchdog = setInterval(
       () => {
         if (this.pending.size === 0 && this.timedOutLimit === undefined) return;
-        const now = Date.now();
-        for (const [id, p] of this.pending) {
-          if (now - p.started < p.limitMs) continue;
-          this.pending.delete(id);
-          const name = this.entries.get(p.key)?.spec.modelName ?? String(p.key);
-          p.reject(new InferdError('TIMEOUT', `model ${name} did not answer within its time limit of ${p.limitMs} ms`));
-          this.timedOutLimit = Math.min(this.timedOutLimit ?? p.limitMs, p.limitMs);
-        }
-        // Still beating: the model is slow but the thread is free (an async runtime); only the call ends. A call
-        // timed out and no beat since for the running model's own limit (else that call's): stuck.
-        if (this.timedOutLimit === undefined || !this.booted) return;
-        const running = this.entries.get(Atomics.load(this.current, 0));
-        const limit = running ? (running.spec.requestTimeoutMs ?? this.defaultLimitMs) : this.timedOutLimit;
-        if (now - this.lastBeat >= limit)
-          this.failed('ModelHung', `model worker did not answer for ${limit} ms; terminated`);
+        // Judged after this turn's poll phase, where the worker's messages arrive: when this thread itself was
+        // held up (a loaded machine, a long GC, a big parse), the answers and beats the worker sent meanwhile
+        // are read first. Judged here, in the timers phase, a live worker was failed ModelHung and its answered
+        // call timed out.
+        if (this.judging) return;
+        this.judging = setImmediate(() => {
+          this.judging = undefined;
+          this.judge();
+        });
       },
       Math.max(20, Math.min(this.heartbeatMs, minLimit() / 4)),
     );
     this.watchdog.unref();
   }
 
+  /** Calls past their limit get TIMEOUT; a call timed out and no beat since for as long: the worker is stuck. */
+  private judge(): void {
+    if (this.pending.size === 0 && this.timedOutLimit === undefined) return;
+    const now = Date.now();
+    for (const [id, p] of this.pending) {
+      if (now - p.started < p.limitMs) continue;
+      this.pending.delete(id);
+      const name = this.entries.get(p.key)?.spec.modelName ?? String(p.key);
+      p.reject(new InferdError('TIMEOUT', `model ${name} did not answer within its time limit of ${p.limitMs} ms`));
+      this.timedOutLimit = Math.min(this.timedOutLimit ?? p.limitMs, p.limitMs);
+    }
+    // Still beating: the model is slow but the thread is free (an async runtime); only the call ends. A call
+    // timed out and no beat since for the running model's own limit (else that call's): stuck.
+    if (this.timedOutLimit === undefined || !this.booted) return;
+    const running = this.entries.get(Atomics.load(this.current, 0));
+    const limit = running ? (running.spec.requestTimeoutMs ?? this.defaultLimitMs) : this.timedOutLimit;
+    if (now - this.lastBeat >= limit)
+      this.failed('ModelHung', `model worker did not answer for ${limit} ms; terminated`);
+  }
+
   private stopWatchdog(): void {
     if (this.watchdog) clearInterval(this.watchdog);
     this.watchdog = undefined;
+    if (this.judging) clearImmediate(this.judging);
+    this.judging = undefined;
   }
 
   /**

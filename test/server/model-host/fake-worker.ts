@@ -3,7 +3,8 @@
 // {crashAfterMs:N} answers and throws from a timer N ms later, {busyMs:N} blocks its thread N ms then
 // answers, {fail:true} answers an
 // INVALID_INPUT error, {bomb:true} allocates until its heap limit ends it, {slowMs:N} answers after N ms with
-// its event loop free. A model dir of "fail-load" fails the load. As a group worker (init.group) it loads
+// its event loop free, {answered: SharedArrayBuffer} (group worker) sets its first Int32 to 1 once the answer
+// is posted (2 when a crashAfterMs timer is about to throw). A model dir of "fail-load" fails the load. As a group worker (init.group) it loads
 // fake models by key (`load-model`; "fail-load" fails, "hang-load" spins after an await, outside the slot)
 // and marks the running model in the shared slot. As a serving worker (init.serve) it serves a fake model with
 // the same behaviours through the real worker-serve.ts.
@@ -104,6 +105,7 @@ if (init.serve) {
       if (typeof p.crashAfterMs === 'number') {
         // answers, then throws from a timer: no model code running, no call waiting
         setTimeout(() => {
+          if (p.answered instanceof SharedArrayBuffer) Atomics.store(new Int32Array(p.answered), 0, 2);
           throw new Error('late boom');
         }, p.crashAfterMs);
       } else if (p.crash) {
@@ -123,6 +125,8 @@ if (init.serve) {
         send({ id: c.id, outputs: [{ name: 'y', datatype: 'FP64', shape: x.shape, data: out }] }, [out.buffer]);
       if (typeof p.slowMs === 'number') setTimeout(answer, p.slowMs);
       else answer();
+      // Shared memory, not a message: a test whose own thread is blocked can see that the answer was sent.
+      if (p.answered instanceof SharedArrayBuffer) Atomics.store(new Int32Array(p.answered), 0, 1);
       if (current) Atomics.store(current, 0, 0);
     }
   });

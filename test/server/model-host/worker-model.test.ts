@@ -104,10 +104,12 @@ test('model host: a hung model is terminated (ModelHung); the gateway answers it
 
 test('model host: an async call past its time limit is answered 504 by the worker; the worker is kept', async (t) => {
   const { host, sent, infer } = await startTestHost(t, { heartbeatMs: 20 });
-  await host.handle({ type: 'load', modelName: 'slow', modelDir: '-', modelFormat: 'fake', requestTimeoutMs: 200 });
-  const late = await infer('slow', { slowMs: 800 });
+  // The limit is 20 times the busy call below: a worker thread descheduled on a loaded machine after its 100 ms
+  // of work still beats within the limit (with 200 ms, 100 ms of descheduling was judged a hang).
+  await host.handle({ type: 'load', modelName: 'slow', modelDir: '-', modelFormat: 'fake', requestTimeoutMs: 2_000 });
+  const late = await infer('slow', { slowMs: 20_000 });
   assert.equal(late.status, 504);
-  assert.match(await late.text(), /^\{"error":"model slow did not answer within its time limit of 200 ms"/);
+  assert.match(await late.text(), /^\{"error":"model slow did not answer within its time limit of 2000 ms"/);
   // A synchronous call within the limit blocks the loop for a while but ends: not hung.
   assert.equal((await infer('slow', { busyMs: 100 })).status, 200);
   const ok = await infer('slow');
