@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Prints each failed test of a node --test TAP log with its diagnostics (error, location, stack head), so the
-// end of a CI log says which test failed and why even when only its tail is kept.
+// Prints each failed test of a node --test log with its diagnostics (error, location, stack head), so the end
+// of a CI log says which test failed and why even when only its tail is kept. Reads both reporters a piped
+// `node --test` may use: TAP (Node 20) and spec (Node 24, whose own "failing tests" section is printed).
 // Usage: node .ci/tap-failures.mjs LOG [LABEL] [EXIT_CODE]. A non-zero exit with no failed test (lint, build, a
 // crash) prints the log's last lines instead.
 import { readFileSync } from 'node:fs';
@@ -12,6 +13,14 @@ if (!logPath) {
 }
 const lines = readFileSync(logPath, 'utf8').split('\n');
 const failures = [];
+const specFailing = lines.findIndex((l) => /^\u2716 failing tests:/.test(l));
+if (specFailing >= 0) {
+  const section = lines.slice(specFailing + 1).filter((l) => l.trim() !== '');
+  failures.push(...section.filter((l) => /^\u2716 /.test(l)).map((l) => l.slice(2)));
+  console.log(`----- ${label}: ${failures.length} failed (spec reporter's list follows) -----`);
+  console.log(section.slice(0, 300).join('\n'));
+  process.exit(0);
+}
 for (let i = 0; i < lines.length; i++) {
   const m = /^(\s*)not ok \d+ - (.*)$/.exec(lines[i]);
   if (!m) continue;
