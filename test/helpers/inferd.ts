@@ -17,7 +17,7 @@ export interface Inferd {
   stateDir: string;
   proc: ChildProcess;
   output(): string;
-  /** SIGTERM and wait for exit (bounded); an inferd that needs SIGKILL after 10 s fails the caller. */
+  /** SIGTERM and wait for exit (bounded); an inferd that needs SIGKILL after 10 s fails the test file. */
   stop(): Promise<void>;
   /** SIGKILL, as a crash would. */
   kill9(): Promise<void>;
@@ -93,10 +93,12 @@ export async function startInferd(
       await waitExit(10_000);
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       // A server that ignores SIGTERM is one Kubernetes or systemd kills at the end of its grace period:
-      // a shutdown bug, not something to paper over here.
+      // a shutdown bug, not something to paper over here. It fails the test file (its exit code) instead of
+      // throwing, so the caller's cleanup after stop() (other servers, folders) still runs.
       proc.kill('SIGKILL');
       await waitExit(2_000);
-      throw new Error(`inferd did not exit within 10 s of SIGTERM (killed); its output:\n${out.slice(-4000)}`);
+      process.exitCode = 1;
+      process.stderr.write(`inferd did not exit within 10 s of SIGTERM (killed); its output:\n${out.slice(-4000)}\n`);
     },
     async kill9() {
       proc.kill('SIGKILL');

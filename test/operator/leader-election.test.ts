@@ -37,7 +37,8 @@ test('two candidates: exactly one leads; the other takes over after it stops', a
   const lease = await api.client.get('Lease', 'default', 'op');
   assert.equal((lease.spec as { holderIdentity: string }).holderIdentity, 'a');
   assert.equal(b.isLeader, false);
-  const bLeads = nextEvent(b, 'leading', 'b takes over', 5000);
+  // Half the 5 s lease: only a lease released on stop lets b lead in time (an expiry would take 5 s).
+  const bLeads = nextEvent(b, 'leading', 'b takes over', 2500);
   await a.stop();
   await bLeads;
   const after = await api.client.get('Lease', 'default', 'op');

@@ -8,7 +8,7 @@ import { InferdError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { ModelRepository } from '../../src/server/model-repository.js';
 import { createModelServer, shutdownModelServer } from '../../src/server/model-server.js';
-import { signal } from '../support/wait.js';
+import { signal, waitUntil, within } from '../support/wait.js';
 import { fnModel, IrisTestModel, postJson, request, startServer } from './helpers.js';
 
 const IRIS = '{"instances":[[6.8,2.8,4.8,1.4],[6.0,3.4,4.5,1.6]]}';
@@ -211,9 +211,9 @@ test('requested outputs and the abort signal reach the model', async (t) => {
   const req = http.request({ host: '127.0.0.1', port: s.port, method: 'POST', path: '/v2/models/slow/infer' });
   req.on('error', () => {}); // we destroy it below
   req.end('{"inputs":[{"name":"a","shape":[1],"datatype":"FP32","data":[1]}],"outputs":[{"name":"a"}]}');
-  while (!aborted) await new Promise((r) => setImmediate(r));
+  await waitUntil(() => aborted !== undefined, 'the model was called');
   req.destroy();
-  const reason = await aborted;
+  const reason = await within(aborted!, 5_000, "the model's abort signal");
   assert.deepEqual(names, ['a']);
   assert.equal((reason as InferdError).code, 'TIMEOUT');
 });

@@ -145,15 +145,15 @@ test('a failing sink is retried with back-off; a dead one is counted as failed, 
   assert.equal(flaky.events.length, 1);
   assert.deepEqual([plog.stats.sent, plog.stats.failed], [1, 0]);
 
-  const dead = logger('http://127.0.0.1:1/nothing-listens', 'all', { retryDelayMs: 1, attempts: 2 });
+  // Its retry waits 3.5 s: a request that waited for the sink would take that long, past the bound below.
+  const dead = logger('http://127.0.0.1:1/nothing-listens', 'all', { retryDelayMs: 3_500, attempts: 2 });
   const d = await startLogged(t, dead);
   const started = performance.now();
   const r = await postJson(d, '/v1/models/sklearn-iris:predict', V1);
   assert.equal(r.body, '{"predictions":[1]}');
-  // 3 s (was 500 ms): a first request through a fresh server on a loaded machine; the dead sink's two tries, 1 ms
-  // apart on a refused port, could not slow it by more than a few ms either way.
+  // 3 s: room for a first request through a fresh server on a loaded machine, less than the sink's retry.
   assert.ok(performance.now() - started < 3_000, `answered in ${(performance.now() - started).toFixed(0)} ms`);
-  await dead.drain();
+  await dead.drain(10_000);
   assert.deepEqual([dead.stats.sent, dead.stats.failed], [0, 2]);
 });
 

@@ -27,6 +27,24 @@ export async function waitUntil(cond: () => boolean, what: string, timeoutMs = 1
   }
 }
 
+/** `p`, or an error naming `what` (read when the time is up) after `timeoutMs`; the timer is cleared either way. */
+export async function within<T>(p: Promise<T>, timeoutMs: number, what: string | (() => string)): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`${typeof what === 'string' ? what : what()}: not within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A promise with its resolver, for "the handler has seen the request" signals. */
 export function signal<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
   let resolve!: (v: T) => void;

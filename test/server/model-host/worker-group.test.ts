@@ -13,6 +13,7 @@ import type { InferdError } from '../../../src/errors.js';
 import type { Tensor } from '../../../src/runtimes/model.js';
 import { GroupModel, WorkerGroup } from '../../../src/server/model-host/worker-group.js';
 import { repoRoot } from '../../helpers/paths.js';
+import { within } from '../../support/wait.js';
 import { FAKE_WORKER, REAL_WORKER, startTestHost } from './harness.js';
 
 const x = (vals: number[]): Tensor[] => [
@@ -159,10 +160,7 @@ test('worker group: a crash with no model running and no call waiting fails ever
     const a = await g.load({ modelName: 'a', modelDir: '-', modelFormat: 'fake' });
     await g.load({ modelName: 'b', modelDir: '-', modelFormat: 'fake' });
     assert.deepEqual(values(await a.predict(x([1]), { parameters: { crashAfterMs: 50 } })), [1]);
-    await Promise.race([
-      allFailed,
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`failed: ${failed}`)), 5_000)),
-    ]);
+    await within(allFailed, 5_000, () => `both models reported failed (so far: ${failed})`);
     assert.deepEqual(failed.sort(), ['a:ModelCrashed', 'b:ModelCrashed']);
     assert.equal(g.size, 0);
     assert.equal(g.generation, 1, 'not restarted');
@@ -203,10 +201,7 @@ test('worker group: a host thread held up while the worker answers, then throws:
     );
     assert.equal(Atomics.load(new Int32Array(answered), 0), 2, 'the worker threw while this thread was held');
     assert.deepEqual(values(await call), [1]);
-    await Promise.race([
-      allFailed,
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`failed: ${failed}`)), 5_000)),
-    ]);
+    await within(allFailed, 5_000, () => `both models reported failed (so far: ${failed})`);
     assert.deepEqual(failed.sort(), ['a:ModelCrashed', 'b:ModelCrashed'], 'no call was waiting: nobody charged');
   } finally {
     await g.close();
@@ -234,10 +229,7 @@ test('worker group: a load that hangs after an await is charged with the hang, n
     const waiting = c.predict(x([2])).catch((e: InferdError) => e.code);
     await assert.rejects(timedOut, (e: InferdError) => e.code === 'TIMEOUT');
     await assert.rejects(
-      Promise.race([
-        hanging,
-        new Promise((_, reject) => setTimeout(() => reject(new Error(`not charged; failed: ${failed}`)), 5_000)),
-      ]),
+      within(hanging, 5_000, () => `not charged; failed: ${failed}`),
       (e: InferdError) => e.code === 'MODEL_LOAD_FAILED' && e.details.reason === 'ModelHung',
     );
     assert.deepEqual(failed, [], 'no sibling charged');
