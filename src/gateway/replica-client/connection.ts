@@ -5,6 +5,7 @@
 import net from 'node:net';
 import { ChunkedBodyError, ChunkedDecoder } from '../chunked.js';
 import type { Exchange } from './exchange.js';
+import { modelServerName } from './options.js';
 import type { Pool, ReplicaPools } from './pool.js';
 import { bodyFraming, findHeadEnd, parseResponseHead, type ResponseHead } from './response-parser.js';
 
@@ -264,7 +265,7 @@ export class Conn {
     }
     this.sock.destroy();
     if (streaming) ex.fail(new Error(why), true);
-    else ex.reply(502, `the model server sent an answer the gateway cannot read: ${why}`);
+    else ex.reply(502, `${modelServerName(ex.target)} sent an answer the gateway cannot read: ${why}`);
   }
 
   private onClose(): void {

@@ -132,7 +132,7 @@ export class Exchange {
       if (reason.length > 0) res.writeHead(status, reason, headers);
       else res.writeHead(status, headers);
     } catch (err) {
-      this.reply(502, `the model server's answer cannot be forwarded: ${(err as Error).message}`);
+      this.reply(502, `the answer of ${this.server()} cannot be forwarded: ${(err as Error).message}`);
       return;
     }
     if (Array.isArray(body)) {
@@ -152,7 +152,7 @@ export class Exchange {
       if (reason.length > 0) this.res.writeHead(status, reason, headers);
       else this.res.writeHead(status, headers);
     } catch (err) {
-      this.reply(502, `the model server's answer cannot be forwarded: ${(err as Error).message}`);
+      this.reply(502, `the answer of ${this.server()} cannot be forwarded: ${(err as Error).message}`);
       return false;
     }
     this.streaming = true;
