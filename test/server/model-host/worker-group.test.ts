@@ -21,6 +21,32 @@ const x = (vals: number[]): Tensor[] => [
 ];
 const values = (t: Tensor[]) => [...(t[0]!.data as Float64Array)];
 
+/** A fake-worker group with models a and b loaded; `bothFailed()` waits (bounded) until both are reported failed. */
+async function twoFakeModels() {
+  const failed: string[] = [];
+  let settled: () => void = () => undefined;
+  const allFailed = new Promise<void>((r) => {
+    settled = r;
+  });
+  const g = new WorkerGroup({
+    entry: FAKE_WORKER,
+    heartbeatMs: 20,
+    onModelFailed: (m, reason) => {
+      failed.push(`${m.name}:${reason}`);
+      if (failed.length === 2) settled();
+    },
+  });
+  try {
+    const a = await g.load({ modelName: 'a', modelDir: '-', modelFormat: 'fake' });
+    await g.load({ modelName: 'b', modelDir: '-', modelFormat: 'fake' });
+    const bothFailed = () => within(allFailed, 5_000, () => `both models reported failed (so far: ${failed})`);
+    return { g, a, failed, bothFailed };
+  } catch (err) {
+    await g.close();
+    throw err;
+  }
+}
+
 test('worker group: a hung model gets TIMEOUT at its limit and fails alone; a sibling answers again', async () => {
   const failed: string[] = [];
   const g = new WorkerGroup({
@@ -143,24 +169,10 @@ test('worker group: a heap bomb fails only its model (OOMKilled); a load error r
 });
 
 test('worker group: a crash with no model running and no call waiting fails every model (no reload loop)', async () => {
-  const failed: string[] = [];
-  let settled: () => void = () => undefined;
-  const allFailed = new Promise<void>((r) => {
-    settled = r;
-  });
-  const g = new WorkerGroup({
-    entry: FAKE_WORKER,
-    heartbeatMs: 20,
-    onModelFailed: (m, reason) => {
-      failed.push(`${m.name}:${reason}`);
-      if (failed.length === 2) settled();
-    },
-  });
+  const { g, a, failed, bothFailed } = await twoFakeModels();
   try {
-    const a = await g.load({ modelName: 'a', modelDir: '-', modelFormat: 'fake' });
-    await g.load({ modelName: 'b', modelDir: '-', modelFormat: 'fake' });
     assert.deepEqual(values(await a.predict(x([1]), { parameters: { crashAfterMs: 50 } })), [1]);
-    await within(allFailed, 5_000, () => `both models reported failed (so far: ${failed})`);
+    await bothFailed();
     assert.deepEqual(failed.sort(), ['a:ModelCrashed', 'b:ModelCrashed']);
     assert.equal(g.size, 0);
     assert.equal(g.generation, 1, 'not restarted');
@@ -170,22 +182,8 @@ test('worker group: a crash with no model running and no call waiting fails ever
 });
 
 test('worker group: a host thread held up while the worker answers, then throws: the answer counts, the crash fails every model', async () => {
-  const failed: string[] = [];
-  let settled: () => void = () => undefined;
-  const allFailed = new Promise<void>((r) => {
-    settled = r;
-  });
-  const g = new WorkerGroup({
-    entry: FAKE_WORKER,
-    heartbeatMs: 20,
-    onModelFailed: (m, reason) => {
-      failed.push(`${m.name}:${reason}`);
-      if (failed.length === 2) settled();
-    },
-  });
+  const { g, a, failed, bothFailed } = await twoFakeModels();
   try {
-    const a = await g.load({ modelName: 'a', modelDir: '-', modelFormat: 'fake' });
-    await g.load({ modelName: 'b', modelDir: '-', modelFormat: 'fake' });
     const answered = new SharedArrayBuffer(4);
     const call = a.predict(x([1]), { parameters: { crashAfterMs: 50, answered } });
     // This thread stalls until the worker has answered and thrown: its error (sent on another port) used to be
@@ -201,7 +199,7 @@ test('worker group: a host thread held up while the worker answers, then throws:
     );
     assert.equal(Atomics.load(new Int32Array(answered), 0), 2, 'the worker threw while this thread was held');
     assert.deepEqual(values(await call), [1]);
-    await within(allFailed, 5_000, () => `both models reported failed (so far: ${failed})`);
+    await bothFailed();
     assert.deepEqual(failed.sort(), ['a:ModelCrashed', 'b:ModelCrashed'], 'no call was waiting: nobody charged');
   } finally {
     await g.close();
